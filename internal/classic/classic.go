@@ -1,0 +1,165 @@
+package classic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/procfile"
+)
+
+// Name is what bin/detect prints; the platform shows it as
+// "-----> Heroku AppLink Service Mesh app detected".
+const Name = "Heroku AppLink Service Mesh"
+
+// Where things go in the slug, relative to BUILD_DIR (and to $HOME at
+// runtime, where the slug is unpacked).
+const (
+	BinDir      = "vendor/heroku-applink/bin"
+	ProfileDir  = ".profile.d"
+	ProfileName = "heroku-applink-service-mesh.sh"
+	cacheSubdir = "heroku-applink-service-mesh"
+)
+
+// Detect always passes: users add this buildpack explicitly.
+func Detect(w io.Writer) error {
+	_, err := fmt.Fprintln(w, Name)
+	return err
+}
+
+// Release prints the release YAML. The web process belongs to the user's
+// Procfile, so there are no default process types and no add-ons.
+func Release(w io.Writer) error {
+	_, err := io.WriteString(w, "---\naddons: []\ndefault_process_types: {}\n")
+	return err
+}
+
+// Dirs are the classic compile arguments plus the buildpack's own directory.
+type Dirs struct {
+	Build, Cache, Env, Buildpack string
+}
+
+// Compiler runs bin/compile.
+type Compiler struct {
+	Installer *install.Installer
+	Out       *output.Printer
+	Arch      string
+	Now       func() time.Time
+}
+
+// Compile installs the mesh into the slug and sets up its PATH.
+func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
+	start := c.Now()
+	vars, err := config.ReadEnvDir(d.Env, config.Names)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Parse(vars)
+	if err != nil {
+		return err
+	}
+	inv, err := inventory.Load(filepath.Join(d.Buildpack, "buildpack.toml"))
+	if err != nil {
+		return err
+	}
+	target, err := install.Plan(cfg, inv, c.Arch)
+	if err != nil {
+		return err
+	}
+	if info, err := os.Stat(d.Build); err != nil || !info.IsDir() {
+		return &install.PathError{Path: d.Build, Err: errors.New("the build directory does not exist")}
+	}
+
+	cache := c.openCache(d.Cache)
+	if _, err := c.Installer.Install(ctx, target, d.Build, BinDir, cache); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			install.Remove(filepath.Join(d.Build, BinDir), c.Arch)
+		}
+	}()
+
+	if _, err := install.WriteFile(d.Build, ProfileDir, ProfileName, []byte(ProfileScript()), 0o644); err != nil {
+		return fmt.Errorf("failed to write the runtime PATH script: %w", err)
+	}
+	c.Out.Detail("Added %s to PATH at runtime (%s/%s)", BinDir, ProfileDir, ProfileName)
+	if err := writeExport(d.Buildpack, filepath.Join(d.Build, BinDir)); err != nil {
+		c.Out.Warning(fmt.Sprintf("Later buildpacks will not find the service mesh on PATH during\nthis build: %v", err))
+	}
+
+	if cache != nil {
+		if _, err := cache.Prune(inv.Checksums()); err != nil {
+			c.Out.Warning(fmt.Sprintf("Old entries could not be removed from the build cache: %v", err))
+		}
+	}
+	procfile.Report(c.Out, procfile.Inspect(d.Build, install.BinaryName), install.BinaryName)
+	c.Out.Done(c.Now().Sub(start))
+	return nil
+}
+
+// openCache returns the cache, or nil when CACHE_DIR cannot be used: a
+// build without a cache is slower, not broken.
+func (c *Compiler) openCache(dir string) *install.Cache {
+	if dir == "" {
+		return nil
+	}
+	cacheDir := filepath.Join(dir, cacheSubdir)
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		c.Out.Warning(fmt.Sprintf("The build cache is not usable, so this build downloads the service\nmesh and caches nothing: %v", err))
+		return nil
+	}
+	probe, err := os.CreateTemp(cacheDir, ".probe-*")
+	if err != nil {
+		c.Out.Warning(fmt.Sprintf("The build cache is not writable, so this build downloads the service\nmesh and caches nothing: %v", unwrapPath(err)))
+		return nil
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return &install.Cache{Dir: cacheDir}
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// ProfileScript is the .profile.d script. It runs in bash at every dyno
+// start, after config vars are set and with HOME at the unpacked slug, so it
+// refers to $HOME, never to the build path, and adds the directory only once
+// however often it is sourced. Appending keeps any binary of the user's first.
+func ProfileScript() string {
+	return `# Puts the Heroku AppLink Service Mesh on PATH at dyno start.
+# Written by the Heroku AppLink Service Mesh buildpack.
+case ":${PATH}:" in
+  *":${HOME}/` + BinDir + `:"*) ;;
+  *) export PATH="${PATH:+${PATH}:}${HOME}/` + BinDir + `" ;;
+esac
+`
+}
+
+// writeExport writes <buildpack>/export, which the platform sources before
+// each later buildpack's compile. Those run during this build, so the path
+// is the build path.
+func writeExport(buildpackDir, binDir string) error {
+	script := "export PATH=" + shellQuote(binDir) + `"${PATH:+:${PATH}}"` + "\n"
+	_, err := install.WriteFile(buildpackDir, ".", "export", []byte(script), 0o644)
+	return err
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,148 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
+)
+
+func writeVars(t *testing.T, vars map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for k, v := range vars {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, k), []byte(v), 0o600))
+	}
+	return dir
+}
+
+func TestReadEnvDirReadsOnlyTheNamedVars(t *testing.T) {
+	dir := writeVars(t, map[string]string{
+		config.VarVersion: "0.2.2",
+		config.VarMirror:  "https://mirror.example.com/x",
+		"PATH":            "/evil",
+		"LD_PRELOAD":      "/evil.so",
+		"GIT_DIR":         "/evil",
+	})
+	got, err := config.ReadEnvDir(dir, config.Names)
+	require.NoError(t, err)
+	want := map[string]string{config.VarVersion: "0.2.2", config.VarMirror: "https://mirror.example.com/x"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestReadEnvDirMissingIsEmpty(t *testing.T) {
+	got, err := config.ReadEnvDir(filepath.Join(t.TempDir(), "nope"), config.Names)
+	require.NoError(t, err)
+	require.Empty(t, got)
+}
+
+func TestReadEnvDirErrors(t *testing.T) {
+	t.Run("not a directory", func(t *testing.T) {
+		f := filepath.Join(t.TempDir(), "file")
+		require.NoError(t, os.WriteFile(f, nil, 0o600))
+		_, err := config.ReadEnvDir(f, config.Names)
+		require.ErrorContains(t, err, "is not a directory")
+	})
+	t.Run("var is a directory", func(t *testing.T) {
+		dir := t.TempDir()
+		require.NoError(t, os.Mkdir(filepath.Join(dir, config.VarVersion), 0o755))
+		_, err := config.ReadEnvDir(dir, config.Names)
+		require.EqualError(t, err, "invalid "+config.VarVersion+": is not a regular file")
+	})
+	t.Run("huge value", func(t *testing.T) {
+		dir := writeVars(t, map[string]string{config.VarVersion: strings.Repeat("1", 100_000)})
+		_, err := config.ReadEnvDir(dir, config.Names)
+		require.EqualError(t, err, "invalid "+config.VarVersion+": is longer than 4096 bytes")
+	})
+}
+
+var pinned = func() inventory.Artifact {
+	inv, err := inventory.Parse(strings.NewReader(`
+[[metadata.artifacts]]
+version = "0.2.2"
+os = "linux"
+arch = "amd64"
+url = "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v0.2.2-amd64"
+checksum = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+`))
+	if err != nil {
+		panic(err)
+	}
+	return inv.Artifacts[0]
+}()
+
+func TestURLAndSource(t *testing.T) {
+	tests := []struct {
+		name       string
+		vars       map[string]string
+		wantURL    string
+		wantSource string
+	}{
+		{"default", nil, pinned.URL, "official release bucket"},
+		{"official bucket named", map[string]string{config.VarBucket: config.DefaultBucket}, pinned.URL, "official release bucket"},
+		{"bucket", map[string]string{config.VarBucket: "my-bucket.example"},
+			"https://my-bucket.example.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v0.2.2-amd64", "bucket my-bucket.example"},
+		{"mirror", map[string]string{config.VarMirror: "https://mirror.example.com/applink/"},
+			"https://mirror.example.com/applink/heroku-applink-service-mesh-v0.2.2-amd64", "mirror https://mirror.example.com/applink/"},
+		{"mirror wins over bucket", map[string]string{config.VarMirror: "http://127.0.0.1:8080", config.VarBucket: "other"},
+			"http://127.0.0.1:8080/heroku-applink-service-mesh-v0.2.2-amd64", "mirror http://127.0.0.1:8080"},
+		{"loopback names", map[string]string{config.VarMirror: "http://localhost:1/m"},
+			"http://localhost:1/m/heroku-applink-service-mesh-v0.2.2-amd64", "mirror http://localhost:1/m"},
+		{"ipv6 loopback", map[string]string{config.VarMirror: "http://[::1]:9/"},
+			"http://[::1]:9/heroku-applink-service-mesh-v0.2.2-amd64", "mirror http://[::1]:9/"},
+		{"credentials are used but never shown", map[string]string{config.VarMirror: "https://user:s3cret@mirror.example.com"},
+			"https://user:s3cret@mirror.example.com/heroku-applink-service-mesh-v0.2.2-amd64", "mirror https://xxxxx@mirror.example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse(tt.vars)
+			require.NoError(t, err)
+			require.Equal(t, tt.wantURL, cfg.URL(pinned))
+			require.Equal(t, tt.wantSource, cfg.Source())
+			require.NotContains(t, config.Redact(cfg.URL(pinned)), "s3cret")
+		})
+	}
+}
+
+func TestParseInvalid(t *testing.T) {
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		wantErr string
+	}{
+		{"version", map[string]string{config.VarVersion: "^^1"}, "invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION"},
+		{"bucket uppercase", map[string]string{config.VarBucket: "My_Bucket"}, `invalid HEROKU_APPLINK_SERVICE_MESH_S3_BUCKET: "My_Bucket" is not a valid S3 bucket name`},
+		{"bucket ip", map[string]string{config.VarBucket: "192.168.1.1"}, "not a valid S3 bucket name"},
+		{"bucket short", map[string]string{config.VarBucket: "ab"}, "not a valid S3 bucket name"},
+		{"bucket with slash", map[string]string{config.VarBucket: "a/b/c"}, "not a valid S3 bucket name"},
+		{"mirror ftp", map[string]string{config.VarMirror: "ftp://mirror.example.com"}, `uses the scheme "ftp"`},
+		{"mirror http remote", map[string]string{config.VarMirror: "http://mirror.example.com"}, "uses http to a host that is not loopback"},
+		{"mirror http private", map[string]string{config.VarMirror: "http://10.0.0.1"}, "uses http to a host that is not loopback"},
+		{"mirror relative", map[string]string{config.VarMirror: "/just/a/path"}, "is not an absolute URL"},
+		{"mirror garbage", map[string]string{config.VarMirror: "https://user:pw@[::1"}, "https://xxxxx@[::1 is not an absolute URL"},
+		{"mirror query", map[string]string{config.VarMirror: "https://m.example.com/?a=b"}, "has a query or fragment"},
+		{"mirror space", map[string]string{config.VarMirror: "https://m.example.com/a b"}, "white space"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Parse(tt.vars)
+			require.ErrorContains(t, err, tt.wantErr)
+			require.NotContains(t, err.Error(), "pw@")
+		})
+	}
+}
+
+func TestErrorHelp(t *testing.T) {
+	_, err := config.Parse(map[string]string{config.VarMirror: "ftp://x"})
+	var cerr *config.Error
+	require.ErrorAs(t, err, &cerr)
+	require.Contains(t, cerr.Help(), "https://")
+}

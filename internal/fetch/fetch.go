@@ -1,0 +1,329 @@
+package fetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults sized for a mesh binary of tens of megabytes on a build machine.
+const (
+	DefaultAttempts       = 4
+	DefaultMaxSize        = 512 << 20
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultHeaderTimeout  = 30 * time.Second
+	DefaultIdleTimeout    = 30 * time.Second
+	maxRetryAfter         = 20 * time.Second
+	maxRedirects          = 5
+	copyBufferSize        = 256 << 10
+)
+
+// Client downloads and verifies artifacts. The zero value is not usable; use
+// New and adjust fields before the first call.
+type Client struct {
+	HTTP *http.Client
+	// Attempts bounds tries per download, the first included.
+	Attempts int
+	// Backoff gives the wait before retry n (n ≥ 1), unless the server sent
+	// Retry-After.
+	Backoff func(n int) time.Duration
+	// MaxSize caps a body; larger is refused, declared or not.
+	MaxSize int64
+	// IdleTimeout fails a body that delivers no byte for this long.
+	IdleTimeout time.Duration
+	// UserAgent names the buildpack to the server.
+	UserAgent string
+	// OnRetry, when set, hears about each failed attempt that will be retried.
+	OnRetry func(attempt int, err error, wait time.Duration)
+}
+
+// New returns a Client with production timeouts and retries.
+func New(userAgent string) *Client {
+	dialer := &net.Dialer{Timeout: DefaultConnectTimeout, KeepAlive: 30 * time.Second}
+	transport := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		TLSHandshakeTimeout:   DefaultConnectTimeout,
+		ResponseHeaderTimeout: DefaultHeaderTimeout,
+		ForceAttemptHTTP2:     true,
+		// The body is hashed as received; a transparently decompressed body
+		// would hash different bytes from the ones the checksum pins.
+		DisableCompression: true,
+	}
+	return &Client{
+		HTTP:        &http.Client{Transport: transport, CheckRedirect: checkRedirect},
+		Attempts:    DefaultAttempts,
+		Backoff:     ExponentialBackoff(500 * time.Millisecond),
+		MaxSize:     DefaultMaxSize,
+		IdleTimeout: DefaultIdleTimeout,
+		UserAgent:   userAgent,
+	}
+}
+
+// ExponentialBackoff doubles base for each retry, with up to 25% jitter so
+// that many builds retrying together do not hit the server in step.
+func ExponentialBackoff(base time.Duration) func(int) time.Duration {
+	return func(n int) time.Duration {
+		d := base << (n - 1)
+		return d + time.Duration(rand.Int64N(int64(d)/4+1))
+	}
+}
+
+// checkRedirect follows at most a few redirects and never lets one lower
+// the transport's security: a redirect target must be https, or http on a
+// loopback host.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return &RedirectError{URL: req.URL.Redacted(), Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
+	}
+	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && isLoopback(req.URL.Hostname())) {
+		return &RedirectError{URL: req.URL.Redacted(), Reason: "redirect to an insecure URL"}
+	}
+	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return &RedirectError{URL: req.URL.Redacted(), Reason: "redirect from https to http"}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Result is a verified download.
+type Result struct {
+	// Path is a temporary file, mode 0600, in the directory passed to Fetch.
+	// The caller owns it: rename it into place or remove it.
+	Path     string
+	Size     int64
+	Attempts int
+}
+
+// Fetch downloads rawURL into a temporary file in dir and checks that its
+// sha256 is wantHex. It retries connection errors, 5xx and 429 answers and
+// truncated bodies; a complete body with another digest fails at once.
+func (c *Client) Fetch(ctx context.Context, rawURL, dir, wantHex string) (Result, error) {
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		path, size, err := c.once(ctx, rawURL, dir, wantHex)
+		if err == nil {
+			return Result{Path: path, Size: size, Attempts: attempt}, nil
+		}
+		lastErr = err
+		wait, retry := c.retryable(err, attempt)
+		if !retry || ctx.Err() != nil {
+			break
+		}
+		if attempt >= c.Attempts {
+			lastErr = &GiveUpError{Attempts: attempt, Err: err}
+			break
+		}
+		if c.OnRetry != nil {
+			c.OnRetry(attempt, err, wait)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return Result{}, err
+		}
+	}
+	return Result{}, lastErr
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (c *Client) retryable(err error, attempt int) (time.Duration, bool) {
+	wait := time.Duration(0)
+	if c.Backoff != nil {
+		wait = c.Backoff(attempt)
+	}
+	var status *StatusError
+	if errors.As(err, &status) {
+		if status.Code == http.StatusTooManyRequests || status.Code >= 500 || status.Code == http.StatusRequestTimeout {
+			if status.RetryAfter > 0 {
+				wait = min(status.RetryAfter, maxRetryAfter)
+			}
+			return wait, true
+		}
+		return 0, false
+	}
+	var (
+		sum      *ChecksumMismatchError
+		large    *TooLargeError
+		redirect *RedirectError
+		empty    *EmptyBodyError
+		local    *LocalError
+	)
+	switch {
+	case errors.As(err, &sum), errors.As(err, &large), errors.As(err, &redirect),
+		errors.As(err, &empty), errors.As(err, &local):
+		return 0, false
+	case errors.Is(err, context.Canceled):
+		return 0, false
+	}
+	// Everything else is the network: refused, reset, timed out, stalled or
+	// cut short. All of those are worth another try.
+	return wait, true
+}
+
+var errStalled = errors.New("no data received")
+
+func (c *Client) once(ctx context.Context, rawURL, dir, wantHex string) (_ string, _ int64, err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return "", 0, &LocalError{Op: "build request", Err: err}
+	}
+	if c.UserAgent != "" {
+		req.Header.Set("User-Agent", c.UserAgent)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		var redirect *RedirectError
+		if errors.As(err, &redirect) {
+			return "", 0, redirect
+		}
+		return "", 0, cleanNetError(err)
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode != http.StatusOK {
+		return "", 0, &StatusError{Code: resp.StatusCode, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+	}
+	if c.MaxSize > 0 && resp.ContentLength > c.MaxSize {
+		return "", 0, &TooLargeError{Limit: c.MaxSize, Declared: resp.ContentLength}
+	}
+
+	f, err := os.CreateTemp(dir, ".download-*")
+	if err != nil {
+		return "", 0, &LocalError{Op: "create a temporary file", Err: err}
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+
+	body := io.Reader(resp.Body)
+	if c.IdleTimeout > 0 {
+		timer := time.AfterFunc(c.IdleTimeout, func() { cancel(errStalled) })
+		defer timer.Stop()
+		body = &idleReader{r: body, timer: timer, idle: c.IdleTimeout}
+	}
+	if c.MaxSize > 0 {
+		body = io.LimitReader(body, c.MaxSize+1)
+	}
+	h := sha256.New()
+	n, copyErr := io.CopyBuffer(&hashWriter{w: f, h: h}, body, make([]byte, copyBufferSize))
+	if copyErr != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
+			return "", 0, &StalledError{After: c.IdleTimeout, Received: n}
+		}
+		var werr *writeError
+		if errors.As(copyErr, &werr) {
+			return "", 0, &LocalError{Op: "write the download", Err: werr.err}
+		}
+		if resp.ContentLength > 0 && n < resp.ContentLength {
+			return "", 0, &ShortBodyError{Received: n, Declared: resp.ContentLength, Err: cleanNetError(copyErr)}
+		}
+		return "", 0, cleanNetError(copyErr)
+	}
+	if c.MaxSize > 0 && n > c.MaxSize {
+		return "", 0, &TooLargeError{Limit: c.MaxSize}
+	}
+	if err := f.Close(); err != nil {
+		return "", 0, &LocalError{Op: "write the download", Err: err}
+	}
+	if n == 0 {
+		return "", 0, &EmptyBodyError{}
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != wantHex {
+		return "", 0, &ChecksumMismatchError{Want: wantHex, Got: got, Size: n}
+	}
+	return f.Name(), n, nil
+}
+
+// hashWriter feeds the file and the digest from one buffer, and marks write
+// errors as local so they are never mistaken for a flaky network.
+type hashWriter struct {
+	w io.Writer
+	h hash.Hash
+}
+
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+
+func (w *hashWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	w.h.Write(p[:n])
+	if err != nil {
+		return n, &writeError{err}
+	}
+	return n, nil
+}
+
+type idleReader struct {
+	r     io.Reader
+	timer *time.Timer
+	idle  time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.timer.Reset(r.idle)
+	}
+	return n, err
+}
+
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return time.Until(t)
+	}
+	return 0
+}
+
+// cleanNetError drops the *url.Error wrapper, whose text repeats the full
+// URL: the caller reports the (redacted) URL once.
+func cleanNetError(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return &NetworkError{Err: uerr.Err}
+	}
+	return &NetworkError{Err: err}
+}

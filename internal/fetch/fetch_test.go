@@ -1,0 +1,224 @@
+package fetch_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
+)
+
+var (
+	artifact = []byte("#!/bin/sh\necho stand-in mesh\n" + string(make([]byte, 200_000)))
+	digest   = func() string { s := sha256.Sum256(artifact); return hex.EncodeToString(s[:]) }()
+)
+
+func client() *fetch.Client {
+	c := fetch.New("test")
+	c.Backoff = func(int) time.Duration { return time.Millisecond }
+	c.IdleTimeout = 300 * time.Millisecond
+	return c
+}
+
+// serve answers with the scripted handlers in turn, repeating the last one.
+func serve(t *testing.T, handlers ...http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1
+		handlers[min(i, len(handlers)-1)](w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func ok(w http.ResponseWriter, _ *http.Request) { w.Write(artifact) }
+
+func status(code int) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) }
+}
+
+func assertDirEmpty(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, entries, "a failed fetch must leave nothing behind")
+}
+
+func TestFetchOK(t *testing.T) {
+	srv, n := serve(t, ok)
+	dir := t.TempDir()
+	res, err := client().Fetch(context.Background(), srv.URL+"/a", dir, digest)
+	require.NoError(t, err)
+	require.Equal(t, int64(len(artifact)), res.Size)
+	require.Equal(t, 1, res.Attempts)
+	require.EqualValues(t, 1, n.Load())
+	got, err := os.ReadFile(res.Path)
+	require.NoError(t, err)
+	require.Equal(t, artifact, got)
+	info, err := os.Stat(res.Path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "unverified-until-renamed files are private and not executable")
+}
+
+func TestFetchRecovers(t *testing.T) {
+	truncated := func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(artifact)))
+		w.Write(artifact[:1000])
+	}
+	tests := []struct {
+		name     string
+		handlers []http.HandlerFunc
+		attempts int
+	}{
+		{"500 then 200", []http.HandlerFunc{status(500), status(503), ok}, 3},
+		{"429 then 200", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(429)
+		}, ok}, 2},
+		{"truncated then 200", []http.HandlerFunc{truncated, ok}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, n := serve(t, tt.handlers...)
+			var retries []string
+			c := client()
+			c.OnRetry = func(attempt int, err error, _ time.Duration) {
+				retries = append(retries, fmt.Sprintf("%d: %v", attempt, err))
+			}
+			res, err := c.Fetch(context.Background(), srv.URL, t.TempDir(), digest)
+			require.NoError(t, err)
+			require.Equal(t, tt.attempts, res.Attempts)
+			require.EqualValues(t, tt.attempts, n.Load())
+			require.Len(t, retries, tt.attempts-1)
+		})
+	}
+}
+
+func TestFetchFails(t *testing.T) {
+	tampered := append([]byte{}, artifact...)
+	tampered[10] ^= 0xff
+	tests := []struct {
+		name      string
+		handlers  []http.HandlerFunc
+		wantErr   string
+		wantTries int32
+		as        any
+	}{
+		{"404", []http.HandlerFunc{status(404)}, "server answered 404 Not Found", 1, new(*fetch.StatusError)},
+		{"403", []http.HandlerFunc{status(403)}, "server answered 403 Forbidden", 1, new(*fetch.StatusError)},
+		{"persistent 500", []http.HandlerFunc{status(500)}, "gave up after 4 attempts: server answered 500 Internal Server Error", 4, new(*fetch.GiveUpError)},
+		{"tampered", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) { w.Write(tampered) }},
+			"checksum mismatch: expected sha256:" + digest, 1, new(*fetch.ChecksumMismatchError)},
+		{"trailing bytes", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) { w.Write(append(artifact, "junk"...)) }},
+			"checksum mismatch", 1, new(*fetch.ChecksumMismatchError)},
+		{"empty", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) {}}, "empty body", 1, new(*fetch.EmptyBodyError)},
+		{"too large declared", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Length", "999999999")
+			w.WriteHeader(200)
+		}}, "over the 300000-byte limit", 1, new(*fetch.TooLargeError)},
+		{"too large streamed", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) {
+			w.Write(artifact)
+			w.(http.Flusher).Flush()
+			w.Write(artifact)
+		}}, "over the 300000-byte limit", 1, new(*fetch.TooLargeError)},
+		{"stalled body", []http.HandlerFunc{func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", strconv.Itoa(len(artifact)))
+			w.Write(artifact[:10])
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		}}, "no data received", 2, new(*fetch.StalledError)},
+		{"redirect loop", []http.HandlerFunc{func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/again", http.StatusFound)
+		}}, "more than 5 redirects", 5, new(*fetch.RedirectError)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, n := serve(t, tt.handlers...)
+			dir := t.TempDir()
+			c := client()
+			c.MaxSize = 300_000
+			if tt.name == "stalled body" {
+				c.Attempts = 2
+			}
+			start := time.Now()
+			_, err := c.Fetch(context.Background(), srv.URL, dir, digest)
+			require.ErrorContains(t, err, tt.wantErr)
+			require.ErrorAs(t, err, tt.as)
+			require.Equal(t, tt.wantTries, n.Load())
+			require.Less(t, time.Since(start), 3*time.Second)
+			assertDirEmpty(t, dir)
+		})
+	}
+}
+
+func TestFetchRedirects(t *testing.T) {
+	good, _ := serve(t, ok)
+	redirect, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, good.URL+"/copy", http.StatusFound) })
+	_, err := client().Fetch(context.Background(), redirect.URL, t.TempDir(), digest)
+	require.NoError(t, err, "a redirect to a good copy is followed")
+
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, good.URL+"/insecure", http.StatusFound)
+	}))
+	t.Cleanup(tlsSrv.Close)
+	c := client()
+	c.HTTP.Transport = tlsSrv.Client().Transport
+	dir := t.TempDir()
+	_, err = c.Fetch(context.Background(), tlsSrv.URL, dir, digest)
+	var redirectErr *fetch.RedirectError
+	require.ErrorAs(t, err, &redirectErr)
+	require.ErrorContains(t, err, "refused redirect from https to http")
+	assertDirEmpty(t, dir)
+}
+
+func TestFetchConnectionRefused(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	_, err = client().Fetch(context.Background(), "http://"+addr+"/x", t.TempDir(), digest)
+	var giveUp *fetch.GiveUpError
+	require.ErrorAs(t, err, &giveUp)
+	require.Equal(t, 4, giveUp.Attempts)
+	require.ErrorContains(t, err, "connection refused")
+}
+
+func TestFetchResetMidBody(t *testing.T) {
+	srv, n := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(artifact)))
+		w.Write(artifact[:5000])
+		w.(http.Flusher).Flush()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.(*net.TCPConn).SetLinger(0)
+			conn.Close()
+		}
+	}, ok)
+	res, err := client().Fetch(context.Background(), srv.URL, t.TempDir(), digest)
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Attempts)
+	require.EqualValues(t, 2, n.Load())
+}
+
+func TestFetchUnwritableDir(t *testing.T) {
+	srv, n := serve(t, ok)
+	_, err := client().Fetch(context.Background(), srv.URL, "/nonexistent/dir", digest)
+	var local *fetch.LocalError
+	require.ErrorAs(t, err, &local)
+	require.EqualValues(t, 1, n.Load(), "local failures are not retried")
+}

@@ -1,0 +1,231 @@
+package install
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+)
+
+// BinaryName is the command users put in their Procfile.
+const BinaryName = "heroku-applink-service-mesh"
+
+// LegacyName is the arch-specific name that published sample Procfiles use.
+func LegacyName(arch string) string { return BinaryName + "-latest-" + arch }
+
+// Target is a resolved install: which artifact, and from where.
+type Target struct {
+	Artifact inventory.Artifact
+	URL      string
+	Source   string
+	Request  inventory.Request
+}
+
+// Plan resolves the user's configuration against the inventory for one
+// architecture. It touches neither the network nor the disk.
+func Plan(cfg config.Config, inv inventory.Inventory, arch string) (Target, error) {
+	a, err := inv.Resolve(cfg.Request, "linux", arch)
+	if err != nil {
+		return Target{}, err
+	}
+	return Target{Artifact: a, URL: cfg.URL(a), Source: cfg.Source(), Request: cfg.Request}, nil
+}
+
+// Fetcher downloads a URL into a verified temporary file in dir.
+type Fetcher interface {
+	Fetch(ctx context.Context, url, dir, wantHex string) (fetch.Result, error)
+}
+
+// Installer puts verified artifacts in place.
+type Installer struct {
+	Fetcher Fetcher
+	Out     *output.Printer
+	// Now is the clock used for the timings in the log.
+	Now func() time.Time
+}
+
+// Result says what an install did.
+type Result struct {
+	Path      string
+	FromCache bool
+	Size      int64
+}
+
+// Install puts t's artifact at binDir/BinaryName, mode 0755, with the legacy
+// arch-specific symlink beside it. binDir is created under root and no
+// directory between them may be a symlink: an app must not be able to make
+// the buildpack write outside its own tree. On error, neither name exists.
+func (i *Installer) Install(ctx context.Context, t Target, root, binRel string, cache *Cache) (res Result, err error) {
+	a := t.Artifact
+	i.Out.Step("Installing Heroku AppLink Service Mesh %s", i.Out.Value(a.String()))
+	i.Out.Detail("Version %s (%s)", a.Version, describeRequest(t.Request))
+
+	binDir, err := SafeMkdirAll(root, binRel)
+	if err != nil {
+		return Result{}, err
+	}
+	dest := filepath.Join(binDir, BinaryName)
+	legacy := filepath.Join(binDir, LegacyName(a.Arch))
+	defer func() {
+		if err != nil {
+			os.Remove(dest)
+			os.Remove(legacy)
+		}
+	}()
+
+	tmp, size, fromCache := i.fromCache(cache, a, binDir)
+	if tmp == "" {
+		i.Out.Detail("Downloading from %s", config.Redact(t.URL))
+		start := i.Now()
+		r, err := i.Fetcher.Fetch(ctx, t.URL, binDir, a.Checksum.Hex())
+		if err != nil {
+			return Result{}, &DownloadError{Artifact: a, URL: config.Redact(t.URL), Source: t.Source, Err: err}
+		}
+		tmp, size = r.Path, r.Size
+		i.Out.Detail("Downloaded %s in %s", output.Size(size), output.Duration(i.Now().Sub(start)))
+	}
+	// From here on tmp holds verified bytes; only now may it become
+	// executable and take the name on PATH.
+	if err := placeExecutable(tmp, dest); err != nil {
+		return Result{}, err
+	}
+	if err := replaceSymlink(BinaryName, legacy); err != nil {
+		return Result{}, err
+	}
+	i.Out.Detail("Verified %s (pinned checksum)", a.Checksum)
+	if cache != nil && !fromCache {
+		if err := cache.Store(dest, a.Checksum); err != nil {
+			i.Out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
+		}
+	}
+	return Result{Path: dest, FromCache: fromCache, Size: size}, nil
+}
+
+func (i *Installer) fromCache(cache *Cache, a inventory.Artifact, dir string) (string, int64, bool) {
+	if cache == nil {
+		return "", 0, false
+	}
+	tmp, size, err := cache.CopyVerified(a.Checksum, dir)
+	switch {
+	case err == nil:
+		i.Out.Detail("Using cached copy (%s)", output.Size(size))
+		return tmp, size, true
+	case errors.Is(err, fs.ErrNotExist):
+		return "", 0, false
+	default:
+		i.Out.Detail("Discarding cached copy: %v", err)
+		return "", 0, false
+	}
+}
+
+func describeRequest(r inventory.Request) string {
+	switch {
+	case r.IsDefault():
+		return "newest pinned release"
+	case r.IsLatest():
+		return "latest pinned release"
+	default:
+		return "requested " + r.String()
+	}
+}
+
+// placeExecutable makes a verified temporary file executable and renames it
+// over dest in one step, so dest is never a partial or unverified file.
+func placeExecutable(tmp, dest string) error {
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("failed to make the service mesh executable: %w", err)
+	}
+	if err := os.Rename(tmp, dest); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("failed to install the service mesh: %w", err)
+	}
+	return nil
+}
+
+func replaceSymlink(target, link string) error {
+	tmp := link + ".tmp"
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("failed to link %s: %w", filepath.Base(link), err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("failed to link %s: %w", filepath.Base(link), err)
+	}
+	return nil
+}
+
+// SafeMkdirAll creates root/rel and returns its path, refusing any existing
+// component that is a symlink or not a directory.
+func SafeMkdirAll(root, rel string) (string, error) {
+	dir := root
+	for _, part := range strings.Split(filepath.Clean(rel), string(filepath.Separator)) {
+		if part == "" || part == "." {
+			continue
+		}
+		if part == ".." {
+			return "", fmt.Errorf("refusing to write outside %s", root)
+		}
+		dir = filepath.Join(dir, part)
+		info, err := os.Lstat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				return "", &PathError{Path: dir, Err: err}
+			}
+		case err != nil:
+			return "", &PathError{Path: dir, Err: err}
+		case info.Mode()&fs.ModeSymlink != 0:
+			return "", &PathError{Path: dir, Err: errors.New("it is a symlink; the buildpack does not write through links")}
+		case !info.IsDir():
+			return "", &PathError{Path: dir, Err: errors.New("it is not a directory")}
+		}
+	}
+	return dir, nil
+}
+
+// Remove deletes what Install put in binDir, for a build that fails after
+// installing: a failed build must not leave a binary behind.
+func Remove(binDir, arch string) {
+	os.Remove(filepath.Join(binDir, BinaryName))
+	os.Remove(filepath.Join(binDir, LegacyName(arch)))
+}
+
+// WriteFile writes root/rel/name atomically through a temporary file, with
+// the same refusal of symlinked directories as Install.
+func WriteFile(root, rel, name string, data []byte, perm fs.FileMode) (string, error) {
+	dir, err := SafeMkdirAll(root, rel)
+	if err != nil {
+		return "", err
+	}
+	dest := filepath.Join(dir, name)
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return "", &PathError{Path: dest, Err: err}
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), perm)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), dest)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", &PathError{Path: dest, Err: err}
+	}
+	return dest, nil
+}

@@ -1,0 +1,140 @@
+package output_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+)
+
+type helpful struct{}
+
+func (helpful) Error() string { return "no release matches \"9.9.9\"" }
+func (helpful) Help() string  { return "Pinned versions: 0.2.2\n\nUnset the config var." }
+
+func transcript(style output.Style, color bool) (string, string) {
+	var out, errOut bytes.Buffer
+	p := output.New(&out, &errOut, style, color)
+	p.Header("Heroku AppLink Service Mesh")
+	p.Step("Installing Heroku AppLink Service Mesh %s", p.Value("0.2.2"))
+	p.Detail("Downloaded %s in %s", output.Size(12_582_912), output.Duration(1500*time.Millisecond))
+	p.Detail("two\nlines")
+	p.Warning("Your Procfile has no web process.\n\n  web: x")
+	p.Error(fmt.Errorf("failed to resolve: %w", helpful{}))
+	p.Done(40 * time.Millisecond)
+	return out.String(), errOut.String()
+}
+
+func TestTranscripts(t *testing.T) {
+	tests := []struct {
+		name             string
+		style            output.Style
+		color            bool
+		wantOut, wantErr string
+	}{
+		{
+			name:  "classic without colour",
+			style: output.Classic,
+			wantOut: "-----> Installing Heroku AppLink Service Mesh 0.2.2\n" +
+				"       Downloaded 12.0 MiB in 1.5s\n" +
+				"       two\n" +
+				"       lines\n" +
+				"-----> Done (finished in < 0.1s)\n",
+			wantErr: "\n" +
+				" !     Warning: Your Procfile has no web process.\n" +
+				" !\n" +
+				" !       web: x\n" +
+				"\n\n" +
+				" !     Error: failed to resolve: no release matches \"9.9.9\"\n" +
+				" !\n" +
+				" !     Pinned versions: 0.2.2\n" +
+				" !\n" +
+				" !     Unset the config var.\n" +
+				"\n",
+		},
+		{
+			name:  "cnb without colour",
+			style: output.CNB,
+			wantOut: "\n## Heroku AppLink Service Mesh\n\n" +
+				"- Installing Heroku AppLink Service Mesh 0.2.2\n" +
+				"  - Downloaded 12.0 MiB in 1.5s\n" +
+				"  - two\n" +
+				"    lines\n" +
+				"- Done (finished in < 0.1s)\n",
+			wantErr: "\n" +
+				"! Warning: Your Procfile has no web process.\n" +
+				"!\n" +
+				"!   web: x\n" +
+				"\n\n" +
+				"! Error: failed to resolve: no release matches \"9.9.9\"\n" +
+				"!\n" +
+				"! Pinned versions: 0.2.2\n" +
+				"!\n" +
+				"! Unset the config var.\n" +
+				"\n",
+		},
+		{
+			name:  "classic with colour resets every line",
+			style: output.Classic,
+			color: true,
+			wantOut: "\x1b[1m-----> Installing Heroku AppLink Service Mesh \x1b[33m0.2.2\x1b[0m\x1b[0m\n" +
+				"       Downloaded 12.0 MiB in 1.5s\n" +
+				"       two\n" +
+				"       lines\n" +
+				"-----> Done (finished in < 0.1s)\n",
+			wantErr: "\n" +
+				"\x1b[33m !     Warning: Your Procfile has no web process.\x1b[0m\n" +
+				"\x1b[33m !\x1b[0m\n" +
+				"\x1b[33m !       web: x\x1b[0m\n" +
+				"\n\n" +
+				"\x1b[31m !     Error: failed to resolve: no release matches \"9.9.9\"\x1b[0m\n" +
+				"\x1b[31m !\x1b[0m\n" +
+				"\x1b[31m !     Pinned versions: 0.2.2\x1b[0m\n" +
+				"\x1b[31m !\x1b[0m\n" +
+				"\x1b[31m !     Unset the config var.\x1b[0m\n" +
+				"\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gotOut, gotErr := transcript(tt.style, tt.color)
+			if diff := cmp.Diff(tt.wantOut, gotOut); diff != "" {
+				t.Errorf("stdout (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantErr, gotErr); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestErrorWithoutHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	output.New(&out, &errOut, output.Classic, false).Error(errors.New("disk full"))
+	if diff := cmp.Diff("\n !     Error: disk full\n\n", errOut.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if out.Len() != 0 {
+		t.Errorf("errors must not go to stdout, got %q", out.String())
+	}
+}
+
+func TestSizeAndDuration(t *testing.T) {
+	for in, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 10 << 20: "10.0 MiB", 3 << 30: "3.0 GiB"} {
+		if got := output.Size(in); got != want {
+			t.Errorf("Size(%d) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[time.Duration]string{
+		50 * time.Millisecond: "< 0.1s", 250 * time.Millisecond: "0.2s", 59 * time.Second: "59.0s", 125 * time.Second: "2m 05s",
+	} {
+		if got := output.Duration(in); got != want {
+			t.Errorf("Duration(%s) = %q, want %q", in, got, want)
+		}
+	}
+}

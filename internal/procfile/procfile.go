@@ -1,0 +1,190 @@
+package procfile
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxSize is the largest Procfile the buildpack reads. Real ones are a few
+// lines; this bounds what a binary file committed by mistake can cost.
+const MaxSize = 64 << 10
+
+// Procfile maps process types to commands, in file order.
+type Procfile struct {
+	Types    []string
+	Commands map[string]string
+}
+
+// entry is Heroku's Procfile line form: a process type, a colon, a command.
+var entry = regexp.MustCompile(`^([A-Za-z0-9_-]+)[ \t]*:[ \t]*(.*?)[ \t]*$`)
+
+// Parse reads a Procfile the way Heroku does: blank lines and "#" comments
+// are ignored, spacing around the colon is free, the last definition of a
+// type wins.
+func Parse(r io.Reader) (Procfile, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return Procfile{}, err
+	}
+	if len(data) > MaxSize {
+		return Procfile{}, fmt.Errorf("it is larger than %d KiB", MaxSize>>10)
+	}
+	if bytes.IndexByte(data, 0) >= 0 {
+		return Procfile{}, errors.New("it is a binary file")
+	}
+	if !utf8.Valid(data) {
+		return Procfile{}, errors.New("it is not valid UTF-8")
+	}
+	p := Procfile{Commands: map[string]string{}}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 4096), MaxSize+1)
+	for sc.Scan() {
+		line := strings.TrimSpace(strings.TrimSuffix(sc.Text(), "\r"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		m := entry.FindStringSubmatch(line)
+		if m == nil || m[2] == "" {
+			continue
+		}
+		if _, seen := p.Commands[m[1]]; !seen {
+			p.Types = append(p.Types, m[1])
+		}
+		p.Commands[m[1]] = m[2]
+	}
+	return p, sc.Err()
+}
+
+// Kind classifies what the buildpack found.
+type Kind int
+
+// The outcomes of checking a Procfile, from best to worst.
+const (
+	OK Kind = iota
+	Legacy
+	NoCommand
+	NotWrapped
+	NoWeb
+	Missing
+	Unreadable
+)
+
+// Advice is what to tell the user about their Procfile.
+type Advice struct {
+	Kind Kind
+	// Web is the web command as found, if any.
+	Web string
+	// Suggested is a complete Procfile line to use, when there is one.
+	Suggested string
+	// Name is the mesh command name found in the web command, if any.
+	Name string
+	// Reason explains an unreadable Procfile.
+	Reason string
+}
+
+// Inspect reads the Procfile in appDir and advises on it.
+func Inspect(appDir, binary string) Advice {
+	f, err := os.Open(filepath.Join(appDir, "Procfile"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Advice{Kind: Missing, Suggested: "web: APP_PORT=3000 " + binary + " <your app's start command>"}
+	}
+	if err != nil {
+		return Advice{Kind: Unreadable, Reason: err.Error()}
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && !info.Mode().IsRegular() {
+		return Advice{Kind: Unreadable, Reason: "it is not a regular file"}
+	}
+	p, err := Parse(f)
+	if err != nil {
+		return Advice{Kind: Unreadable, Reason: err.Error()}
+	}
+	return Advise(p, binary)
+}
+
+// Advise checks the web process of p.
+func Advise(p Procfile, binary string) Advice {
+	web, ok := p.Commands["web"]
+	if !ok {
+		return Advice{Kind: NoWeb, Suggested: "web: APP_PORT=3000 " + binary + " <your app's start command>"}
+	}
+	name, rest, found := findCommand(web, binary)
+	switch {
+	case !found:
+		return Advice{Kind: NotWrapped, Web: web, Suggested: "web: " + wrap(web, binary)}
+	case name != binary:
+		return Advice{Kind: Legacy, Web: web, Name: name, Suggested: "web: " + strings.Replace(web, name, binary, 1)}
+	case rest == "":
+		return Advice{Kind: NoCommand, Web: web, Name: name}
+	default:
+		return Advice{Kind: OK, Web: web, Name: name}
+	}
+}
+
+// legacyName matches the arch- or version-specific names the release bucket
+// uses for its objects, which older samples put in Procfiles.
+var legacyName = regexp.MustCompile(`^heroku-applink-service-mesh-(latest|v?\d+\.\d+\.\d+)-(amd64|arm64)$`)
+
+// findCommand looks for the mesh at a command position of a shell command:
+// past VAR=value prefixes, "export", "exec" and "env", and after "&&" or ";".
+// It returns the name used and what follows it.
+func findCommand(cmd, binary string) (string, string, bool) {
+	fields := strings.Fields(cmd)
+	atCommand := true
+	for i, f := range fields {
+		if f == "&&" || f == ";" || f == "||" {
+			atCommand = true
+			continue
+		}
+		if strings.HasSuffix(f, ";") {
+			atCommand = true
+			continue
+		}
+		if !atCommand {
+			continue
+		}
+		if isAssignment(f) || f == "exec" || f == "env" || f == "export" {
+			continue
+		}
+		base := filepath.Base(f)
+		if base == binary || legacyName.MatchString(base) {
+			return base, strings.Join(fields[i+1:], " "), true
+		}
+		atCommand = false
+	}
+	return "", "", false
+}
+
+var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+
+func isAssignment(s string) bool { return assignment.MatchString(s) }
+
+// wrap puts the mesh in front of a command, keeping its VAR=value prefixes
+// and adding APP_PORT when the user did not set one.
+func wrap(cmd, binary string) string {
+	fields := strings.Fields(cmd)
+	var prefix []string
+	for len(fields) > 0 && isAssignment(fields[0]) {
+		prefix = append(prefix, fields[0])
+		fields = fields[1:]
+	}
+	hasPort := false
+	for _, p := range prefix {
+		if strings.HasPrefix(p, "APP_PORT=") {
+			hasPort = true
+		}
+	}
+	if !hasPort {
+		prefix = append([]string{"APP_PORT=3000"}, prefix...)
+	}
+	return strings.Join(append(append(prefix, binary), fields...), " ")
+}
