@@ -71,11 +71,13 @@ if [ ! -x "$dev" ] || [ "$(cat "$dev.stamp" 2>/dev/null)" != "$fingerprint" ]; t
 		# go needs a cache and a module directory; keep them in the build
 		# folder rather than fail in a scrubbed environment.
 		export GOCACHE="${GOCACHE:-$bp_dir/.build/go-cache}" GOMODCACHE="${GOMODCACHE:-$bp_dir/.build/go-mod}" GOPATH="${GOPATH:-$bp_dir/.build/go-path}"
+		# A module cache is read-only by default; keep this one removable.
+		go_flags=-modcacherw
 	fi
 	echo "-----> Building the buildpack binary for linux/$arch from source" >&2
 	(
 		cd "$bp_dir" &&
-			CGO_ENABLED=0 GOOS=linux GOARCH=$arch GOFLAGS=-mod=readonly "$go_cmd" build -trimpath -buildvcs=false \
+			CGO_ENABLED=0 GOOS=linux GOARCH=$arch GOFLAGS="-mod=readonly ${go_flags-}" "$go_cmd" build -trimpath -buildvcs=false \
 				-ldflags "-s -w -buildid= -X main.version=$version" -o "$dev.$$" ./cmd/$name
 	) >&2 || {
 		rm -f "$dev.$$"

@@ -1,0 +1,186 @@
+package harness
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// BinaryName is the buildpack binary's name under lib/linux-<arch>/.
+const BinaryName = "heroku-applink-buildpack"
+
+// RepoRoot finds the repository root above the working directory.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "buildpack.toml")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				return dir, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("harness: no buildpack repository above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// BuildBinary builds the buildpack binary for linux/goarch into dir, with the
+// flags the shim uses, and returns its path.
+func BuildBinary(root, goarch, dir string) (string, error) {
+	version, err := BuildpackVersion(root)
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "linux-"+goarch, BinaryName)
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false",
+		"-ldflags", "-s -w -buildid= -X main.version="+version, "-o", out, "./cmd/"+BinaryName)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("harness: go build: %v\n%s", err, b)
+	}
+	return out, nil
+}
+
+var versionLine = regexp.MustCompile(`(?m)^version = "([^"]+)"`)
+
+// BuildpackVersion reads [buildpack] version from buildpack.toml.
+func BuildpackVersion(root string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
+	if err != nil {
+		return "", err
+	}
+	m := versionLine.FindSubmatch(b)
+	if m == nil {
+		return "", errors.New("harness: buildpack.toml has no version")
+	}
+	return string(m[1]), nil
+}
+
+// Artifact is a file published to the mirror and pinned in an inventory.
+type Artifact struct {
+	Version string
+	Arch    string
+	Data    []byte
+}
+
+// Object is the release bucket's name for the artifact.
+func (a Artifact) Object() string {
+	return "heroku-applink-service-mesh-v" + strings.TrimPrefix(a.Version, "v") + "-" + a.Arch
+}
+
+// Checksum is the inventory form of the artifact's digest.
+func (a Artifact) Checksum() string {
+	s := sha256.Sum256(a.Data)
+	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+// Inventory renders [[metadata.artifacts]] tables pinning the artifacts at
+// their official bucket URLs; a mirror config var makes builds fetch them
+// from a Mirror instead.
+func Inventory(arts ...Artifact) string {
+	var b strings.Builder
+	for _, a := range arts {
+		fmt.Fprintf(&b, "\n[[metadata.artifacts]]\nversion = %q\nos = \"linux\"\narch = %q\n"+
+			"url = \"https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/%s\"\nchecksum = %q\n",
+			strings.TrimPrefix(a.Version, "v"), a.Arch, a.Object(), a.Checksum())
+	}
+	return b.String()
+}
+
+// Buildpack is a copy of the buildpack as the platform sees it: the bin/
+// shims, lib/ and buildpack.toml, with a prebuilt binary and a test
+// inventory, and without Go sources.
+type Buildpack struct {
+	Dir string
+}
+
+// NewBuildpack lays the buildpack out in dir. binaries maps an arch to a
+// built binary; inventory is appended to the repository's buildpack.toml.
+func NewBuildpack(root, dir string, binaries map[string]string, inventory string) (*Buildpack, error) {
+	for _, sub := range []string{"bin", "lib"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range []string{"bin/detect", "bin/compile", "bin/release", "bin/build", "lib/shim.sh"} {
+		if err := copyFile(filepath.Join(root, name), filepath.Join(dir, name)); err != nil {
+			return nil, err
+		}
+	}
+	toml, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "buildpack.toml"), append(toml, inventory...), 0o644); err != nil {
+		return nil, err
+	}
+	for arch, bin := range binaries {
+		dest := filepath.Join(dir, "lib", "linux-"+arch, BinaryName)
+		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+			return nil, err
+		}
+		if err := copyFile(bin, dest); err != nil {
+			return nil, err
+		}
+	}
+	return &Buildpack{Dir: dir}, nil
+}
+
+// SetInventory replaces the test inventory.
+func (bp *Buildpack) SetInventory(root, inventory string) error {
+	toml, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(bp.Dir, "buildpack.toml"), append(toml, inventory...), 0o644)
+}
+
+func copyFile(src, dst string) error {
+	info, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, info.Mode().Perm())
+}
+
+// CopyTree copies a fixture directory (files, dirs and symlinks).
+func CopyTree(src, dst string) error {
+	return filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case info.Mode()&os.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		case info.IsDir():
+			return os.MkdirAll(target, info.Mode().Perm()|0o700)
+		default:
+			return copyFile(p, target)
+		}
+	})
+}

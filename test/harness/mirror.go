@@ -1,0 +1,84 @@
+package harness
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+)
+
+// Mirror is a loopback release bucket. It serves files by object name, counts
+// every request, and can be told to answer a path with a fault instead.
+type Mirror struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	files  map[string][]byte
+	faults map[string]http.HandlerFunc
+	hits   map[string]int
+	total  int
+}
+
+// NewMirror starts a mirror on 127.0.0.1.
+func NewMirror() *Mirror {
+	m := &Mirror{files: map[string][]byte{}, faults: map[string]http.HandlerFunc{}, hits: map[string]int{}}
+	m.srv = httptest.NewUnstartedServer(http.HandlerFunc(m.serve))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic("harness: cannot listen on loopback: " + err.Error())
+	}
+	m.srv.Listener = l
+	m.srv.Start()
+	return m
+}
+
+func (m *Mirror) serve(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/")
+	m.mu.Lock()
+	m.total++
+	m.hits[name]++
+	fault, faulty := m.faults[name]
+	data, ok := m.files[name]
+	m.mu.Unlock()
+	switch {
+	case faulty:
+		fault(w, r)
+	case !ok:
+		// S3 answers 403 for a missing key when listing is not public.
+		http.Error(w, "<Error><Code>AccessDenied</Code></Error>", http.StatusForbidden)
+	default:
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(data)
+	}
+}
+
+// URL is the mirror's base URL.
+func (m *Mirror) URL() string { return m.srv.URL }
+
+// Put publishes a file.
+func (m *Mirror) Put(name string, data []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.files[name] = data
+}
+
+// Fault makes the mirror answer name with h until cleared with a nil h.
+func (m *Mirror) Fault(name string, h http.HandlerFunc) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if h == nil {
+		delete(m.faults, name)
+		return
+	}
+	m.faults[name] = h
+}
+
+// Requests is the number of requests served so far.
+func (m *Mirror) Requests() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.total
+}
+
+// Close stops the mirror.
+func (m *Mirror) Close() { m.srv.Close() }
