@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 )
 
@@ -155,7 +156,7 @@ func parseMirror(raw string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !IsLoopback(u.Hostname()) {
+		if !fetch.IsLoopback(u.Hostname()) {
 			return nil, mirrorErr(fmt.Sprintf("%s uses http to a host that is not loopback", redactURL(u)))
 		}
 	default:
@@ -177,15 +178,6 @@ func redactRaw(raw string) string {
 		return "xxxxx@" + raw[at+1:]
 	}
 	return raw
-}
-
-// IsLoopback reports whether host is localhost or a loopback address.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // URL is where the artifact is downloaded from under this configuration. The

@@ -88,7 +88,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= maxRedirects {
 		return &RedirectError{URL: req.URL.Redacted(), Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
 	}
-	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && isLoopback(req.URL.Hostname())) {
+	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && IsLoopback(req.URL.Hostname())) {
 		return &RedirectError{URL: req.URL.Redacted(), Reason: "redirect to an insecure URL"}
 	}
 	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
@@ -97,7 +97,9 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-func isLoopback(host string) bool {
+// IsLoopback reports whether host is localhost or a loopback address: the
+// only hosts plain http is allowed to.
+func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
