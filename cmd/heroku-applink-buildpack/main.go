@@ -23,6 +23,7 @@ var version = "0.0.0-dev"
 func main() {
 	noColor := os.Getenv("NO_COLOR") != ""
 	color.Disable(noColor)
+	wd, _ := os.Getwd()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, env{
 		args:    os.Args,
@@ -32,6 +33,7 @@ func main() {
 		now:     time.Now,
 		color:   !noColor,
 		version: version,
+		wd:      wd,
 	})
 	stop()
 	os.Exit(code)

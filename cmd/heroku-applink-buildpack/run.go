@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/classic"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/cnb"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
@@ -36,6 +37,8 @@ type env struct {
 	now     func() time.Time
 	color   bool
 	version string
+	// wd is the working directory: the app directory on CNB builds.
+	wd string
 }
 
 // contract is the platform API a run serves.
@@ -143,6 +146,46 @@ func runCompile(ctx context.Context, e env, out *output.Printer, args []string) 
 	return c.Compile(ctx, classic.Dirs{Build: args[0], Cache: args[1], Env: args[2], Buildpack: bpDir})
 }
 
+// firstOf returns the first non-empty value: the CNB_* variable, then the
+// positional argument the lifecycle still passes for older platforms.
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func arg(args []string, i int) string {
+	if i < len(args) {
+		return args[i]
+	}
+	return ""
+}
+
 func runCNB(ctx context.Context, e env, out *output.Printer, phase string, args []string) error {
-	return errors.New("the Cloud Native Buildpack contract is not implemented yet")
+	if phase == "detect" {
+		return cnb.Detect()
+	}
+	d := cnb.Dirs{
+		App:       e.wd,
+		Layers:    firstOf(e.getenv("CNB_LAYERS_DIR"), arg(args, 0)),
+		Platform:  firstOf(e.getenv("CNB_PLATFORM_DIR"), arg(args, 1)),
+		Buildpack: firstOf(e.getenv("CNB_BUILDPACK_DIR"), e.getenv(buildpackDirVar)),
+	}
+	if d.Layers == "" || d.Platform == "" {
+		return &usageError{"bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)"}
+	}
+	if d.Buildpack == "" || d.App == "" {
+		return errors.New("CNB_BUILDPACK_DIR is not set and the app directory is unknown: run the buildpack through the lifecycle")
+	}
+	b := &cnb.Builder{
+		Installer: newInstaller(e, out),
+		Out:       out,
+		Arch:      firstOf(e.getenv("CNB_TARGET_ARCH"), runtime.GOARCH),
+		Now:       e.now,
+		Version:   e.version,
+	}
+	return b.Build(ctx, d)
 }
