@@ -13,8 +13,7 @@ func Report(p *output.Printer, a Advice, binary string) {
 	p.Step("Checking Procfile")
 	switch a.Kind {
 	case OK:
-		p.Detail("The web process starts the service mesh:")
-		p.Detail("  web: %s", a.Web)
+		p.Detail("The web process starts the service mesh:\n  web: %s", a.Web)
 	case Legacy:
 		p.Warning(fmt.Sprintf("Your Procfile's web process uses %s,\n"+
 			"an architecture-specific name kept only so old Procfiles keep working.\n"+
