@@ -11,9 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/procfile"
 )
@@ -60,19 +58,7 @@ type Compiler struct {
 // Compile installs the mesh into the slug and sets up its PATH.
 func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 	start := c.Now()
-	vars, err := config.ReadEnvDir(d.Env, config.Names)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Parse(vars)
-	if err != nil {
-		return err
-	}
-	inv, err := inventory.Load(filepath.Join(d.Buildpack, "buildpack.toml"))
-	if err != nil {
-		return err
-	}
-	target, err := install.Plan(cfg, inv, c.Arch)
+	target, inv, err := install.Resolve(d.Env, d.Buildpack, c.Arch)
 	if err != nil {
 		return err
 	}

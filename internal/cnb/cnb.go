@@ -15,7 +15,6 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
@@ -78,19 +77,9 @@ type layerTypes struct {
 func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 	start := b.Now()
 	b.Out.Header(Title)
-	vars, err := config.ReadEnvDir(filepath.Join(d.Platform, "env"), config.Names)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Parse(vars)
-	if err != nil {
-		return err
-	}
-	inv, err := inventory.Load(filepath.Join(d.Buildpack, "buildpack.toml"))
-	if err != nil {
-		return err
-	}
-	target, err := install.Plan(cfg, inv, b.Arch)
+	// clear-env = true: the lifecycle does not inject <platform>/env, so the
+	// buildpack reads its own variables from it.
+	target, _, err := install.Resolve(filepath.Join(d.Platform, "env"), d.Buildpack, b.Arch)
 	if err != nil {
 		return err
 	}

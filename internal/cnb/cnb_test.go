@@ -147,7 +147,9 @@ func TestSBOM(t *testing.T) {
 		BOMFormat, SpecVersion string
 		Version                int
 		Metadata               struct {
-			Tools struct{ Components []struct{ Name, Version string } }
+			Tools struct {
+				Components []struct{ Name, Version string }
+			}
 		}
 		Components []struct {
 			Type, Name, Version, PURL string

@@ -40,6 +40,28 @@ func Plan(cfg config.Config, inv inventory.Inventory, arch string) (Target, erro
 	return Target{Artifact: a, URL: cfg.URL(a), Source: cfg.Source(), Request: cfg.Request}, nil
 }
 
+// Resolve is where both contracts start: the three config vars read from
+// envDir (an ENV_DIR or <platform>/env), the inventory read from the
+// buildpack's buildpack.toml, resolved for one architecture. It touches
+// neither the network nor the build's files, so bad input fails before
+// anything changes.
+func Resolve(envDir, buildpackDir, arch string) (Target, inventory.Inventory, error) {
+	vars, err := config.ReadEnvDir(envDir, config.Names)
+	if err != nil {
+		return Target{}, inventory.Inventory{}, err
+	}
+	cfg, err := config.Parse(vars)
+	if err != nil {
+		return Target{}, inventory.Inventory{}, err
+	}
+	inv, err := inventory.Load(filepath.Join(buildpackDir, "buildpack.toml"))
+	if err != nil {
+		return Target{}, inventory.Inventory{}, err
+	}
+	t, err := Plan(cfg, inv, arch)
+	return t, inv, err
+}
+
 // Fetcher downloads a URL into a verified temporary file in dir.
 type Fetcher interface {
 	Fetch(ctx context.Context, url, dir, wantHex string) (fetch.Result, error)
