@@ -1,26 +1,37 @@
-// Command demo shows the buildpack's main job offline: a loopback mirror
-// serves a stand-in mesh release pinned in a demo inventory, and the real
-// bin/detect, bin/compile and bin/release deploy a sample app with it; the
-// slug then boots a one-off dyno, and a second push shows the cache.
+// Command demo tells the buildpack's story offline, in under half a minute:
+// a loopback mirror serves a stand-in mesh release pinned in a demo
+// inventory; the real bin/* scripts deploy a sample app with it; the slug
+// boots on an emulated dyno; requests go through the mesh with and without
+// AppLink headers; a second push shows the cache. Everything it starts, it
+// stops.
 //
-// Run it with `make demo`.
+//	go run ./test/demo        # classic Heroku (make demo)
+//	go run ./test/demo -cnb   # Cloud Native Buildpacks, real lifecycle (make demo-cnb)
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
 
+const org = "00DDEMO000000001"
+
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "demo failed:", err)
+	cnb := flag.Bool("cnb", false, "build with the CNB lifecycle instead of the classic contract")
+	flag.Parse()
+	if err := run(*cnb); err != nil {
+		fmt.Fprintln(os.Stderr, "\ndemo failed:", err)
 		os.Exit(1)
 	}
 }
@@ -31,71 +42,230 @@ func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ") + "\n"
 }
 
-func run() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// world is what both demos share: the binaries, the mirror and the fake
+// AppLink API.
+type world struct {
+	root, work string
+	bp         *harness.Buildpack
+	mirror     *harness.Mirror
+	api        *harness.AppLink
+	app        string
+}
+
+func run(cnb bool) error {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	root, err := harness.RepoRoot()
 	if err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "applink-demo-")
+	work, err := harness.ReachableTempDir("applink-demo-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
+	w := &world{root: root, work: work}
 
-	say("Building the buildpack binary for linux/%s", runtime.GOARCH)
+	say("Building the buildpack, a stand-in mesh release and the sample web app for linux/%s", runtime.GOARCH)
 	bin, err := harness.BuildBinary(root, runtime.GOARCH, filepath.Join(work, "bin"))
 	if err != nil {
 		return err
 	}
+	art, err := harness.StandInMesh(root, filepath.Join(work, "bin"), "0.2.2", runtime.GOARCH)
+	if err != nil {
+		return err
+	}
+	webapp := filepath.Join(work, "bin", "webapp")
+	if err := harness.BuildGo(root, "./test/fixtures/webapp", runtime.GOARCH, webapp); err != nil {
+		return err
+	}
 
-	mirror := harness.NewMirror()
-	defer mirror.Close()
-	art := harness.Artifact{Version: "0.2.2", Arch: runtime.GOARCH,
-		Data: []byte("#!/bin/sh\necho \"heroku-applink-service-mesh version v0.2.2 [os: linux, arch: " + runtime.GOARCH + "] (stand-in)\"\n")}
-	mirror.Put(art.Object(), art.Data)
-	say("Loopback release mirror at %s serves %s (%s)", mirror.URL(), art.Object(), art.Checksum())
+	w.mirror = harness.NewMirror()
+	defer w.mirror.Close()
+	w.mirror.Put(art.Object(), art.Data)
+	w.api = harness.NewAppLink("demo-token", org)
+	defer w.api.Close()
+	fmt.Printf("    release mirror  %s  serves %s\n", w.mirror.URL(), art.Object())
+	fmt.Printf("    pinned          %s\n", art.Checksum())
+	fmt.Printf("    AppLink API     %s  (org %s connected)\n", w.api.URL(), org)
 
-	bp, err := harness.NewBuildpack(root, filepath.Join(work, "buildpack"), map[string]string{runtime.GOARCH: bin}, harness.Inventory(art))
+	if w.bp, err = harness.NewBuildpack(root, filepath.Join(work, "buildpack"), map[string]string{runtime.GOARCH: bin}, harness.Inventory(art)); err != nil {
+		return err
+	}
+	w.app = filepath.Join(work, "source")
+	if err := harness.PrepareSource(w.app, filepath.Join(root, "test/fixtures/sample-app"), map[string]string{"bin/webapp": webapp}); err != nil {
+		return err
+	}
+	procfile, err := os.ReadFile(filepath.Join(w.app, "Procfile"))
 	if err != nil {
 		return err
 	}
-	app, err := harness.NewApp(bp, filepath.Join(root, "test/fixtures/node-app"), filepath.Join(work, "app"))
-	if err != nil {
-		return err
-	}
-	if err := app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", mirror.URL()); err != nil {
-		return err
-	}
-	procfile, err := os.ReadFile(filepath.Join(root, "test/fixtures/node-app/Procfile"))
-	if err != nil {
-		return err
-	}
-	say("Deploying test/fixtures/node-app, whose Procfile is:")
+	say("The sample app's Procfile")
 	fmt.Print(indent(string(procfile)))
 
-	say("git push heroku main  (detect, compile, release)")
+	if cnb {
+		err = w.cnb(ctx)
+	} else {
+		err = w.classic(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	say("Done in %.1fs; every server and dyno the demo started is stopped.", time.Since(start).Seconds())
+	return nil
+}
+
+func (w *world) classic(ctx context.Context) error {
+	app, err := harness.NewApp(w.bp, w.app, filepath.Join(w.work, "app"))
+	if err != nil {
+		return err
+	}
+	config := w.api.Config()
+	config["HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL"] = w.mirror.URL()
+	for k, v := range config {
+		if err := app.SetConfig(k, v); err != nil {
+			return err
+		}
+	}
+	say("git push heroku main   (bin/detect, bin/compile, bin/release)")
 	if err := app.Deploy(ctx); err != nil {
 		return err
 	}
 	fmt.Print(app.RawOutput)
-	say("bin/release printed:")
-	fmt.Print(indent(app.Release))
 
-	say("heroku run 'command -v heroku-applink-service-mesh && heroku-applink-service-mesh -v'  (slug at %s)", app.Slug)
-	out, err := app.Run(ctx, "command -v heroku-applink-service-mesh && heroku-applink-service-mesh -v", nil)
+	say("heroku ps:scale web=1   (slug moved to %s; .profile.d sourced; Procfile run by bash)", app.Slug)
+	d, err := app.Start(ctx, "web", nil)
 	if err != nil {
-		return fmt.Errorf("dyno: %v\n%s", err, out)
+		return err
 	}
-	fmt.Print(indent(out))
+	defer d.Stop()
+	if err := w.requests(ctx, d); err != nil {
+		return err
+	}
+	d.Stop()
 
-	before := mirror.Requests()
-	say("git push heroku main  (again: the build cache is used)")
+	before := w.mirror.Requests()
+	say("git push heroku main   (again)")
 	if err := app.Push(ctx); err != nil {
 		return err
 	}
 	fmt.Print(app.RawOutput)
-	say("The mirror served %d request(s) for the second build.", mirror.Requests()-before)
+	say("The mirror served %d request(s) for that build: the cache held the verified release.", w.mirror.Requests()-before)
+	out, err := app.Run(ctx, "heroku-applink-service-mesh -v", nil)
+	if err != nil {
+		return fmt.Errorf("heroku run: %v\n%s", err, out)
+	}
+	say("heroku run heroku-applink-service-mesh -v")
+	fmt.Print(indent(out))
+	return nil
+}
+
+func (w *world) cnb(ctx context.Context) error {
+	say("Building the CNB lifecycle %s (first time only; cached in .build/lifecycle)", harness.LifecycleVersion)
+	lc, err := harness.EnsureLifecycle(w.root)
+	if err != nil {
+		return err
+	}
+	version, err := harness.BuildpackVersion(w.root)
+	if err != nil {
+		return err
+	}
+	p, err := harness.NewPlatform(lc, filepath.Join(w.work, "platform"), w.app,
+		harness.CNBBuildpack{Dir: w.bp.Dir, ID: "heroku/heroku-applink", Version: version},
+		harness.CNBBuildpack{Dir: filepath.Join(w.root, "test/fixtures/buildpacks/procfile"), ID: "test/procfile", Version: "0.0.1", Optional: true})
+	if err != nil {
+		return err
+	}
+	if err := p.SetEnv("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", w.mirror.URL()); err != nil {
+		return err
+	}
+	build := func(title string) error {
+		say(title)
+		res, err := p.Detect(ctx)
+		if err != nil {
+			return err
+		}
+		if res.Code != 0 {
+			return fmt.Errorf("detector exited %d:\n%s", res.Code, res.Output)
+		}
+		res, err = p.Build(ctx)
+		if err != nil {
+			return err
+		}
+		if res.Code != 0 {
+			return fmt.Errorf("builder exited %d:\n%s", res.Code, res.Output)
+		}
+		fmt.Print(res.Output)
+		return nil
+	}
+	if err := build("lifecycle detector + builder   (Platform API " + p.API + ", unprivileged user)"); err != nil {
+		return err
+	}
+	port, err := harness.FreePort()
+	if err != nil {
+		return err
+	}
+	env := w.api.Config()
+	env["PORT"] = strconv.Itoa(port)
+	say("launcher web   (the Procfile's web line, by bash, with the layer's bin on PATH)")
+	cmd, err := p.Launch(ctx, "web", env)
+	if err != nil {
+		return err
+	}
+	d, err := harness.StartDyno(cmd, port, 20*time.Second)
+	if err != nil {
+		return err
+	}
+	defer d.Stop()
+	if err := w.requests(ctx, d); err != nil {
+		return err
+	}
+	d.Stop()
+
+	if err := p.Restore(); err != nil {
+		return err
+	}
+	before := w.mirror.Requests()
+	if err := build("Rebuild after the platform restores the cached layer"); err != nil {
+		return err
+	}
+	say("The mirror served %d request(s) for that build: the layer was kept.", w.mirror.Requests()-before)
+	return nil
+}
+
+// requests sends what Heroku's router and Salesforce would, and shows the
+// answers.
+func (w *world) requests(ctx context.Context, d *harness.Dyno) error {
+	if err := d.WaitHealthy(ctx, "/healthcheck", 10*time.Second); err != nil {
+		return err
+	}
+	show := func(title, path string, headers map[string]string) error {
+		res, err := d.Get(ctx, path, headers)
+		if err != nil {
+			return err
+		}
+		say("%s", title)
+		var names []string
+		for k := range headers {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		fmt.Printf("    GET %s  %s\n", path, strings.Join(names, ", "))
+		fmt.Printf("    -> %d %s", res.Code, indent(res.Body)[4:])
+		return nil
+	}
+	if err := show("A request without AppLink headers is refused by the mesh", "/accounts", nil); err != nil {
+		return err
+	}
+	if err := show("An invocation from the connected org is authenticated and reaches the app", "/accounts",
+		harness.InvocationHeaders(org, "admin@example.com")); err != nil {
+		return err
+	}
+	if exited, err := d.Exited(); exited {
+		return errors.New("dyno exited: " + fmt.Sprint(err))
+	}
+	say("Dyno log")
+	fmt.Print(indent(d.Logs()))
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,10 +17,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
 
-// meshScript is a stand-in mesh release: enough of one to run `-v` on a dyno.
+// meshScript is a release that is not the stand-in: a tampered or foreign
+// file.
 func meshScript(version string) []byte {
 	return []byte("#!/bin/sh\necho \"heroku-applink-service-mesh version v" + version + " [os: linux, arch: amd64]\"\n")
 }
@@ -38,7 +39,7 @@ func newClassicEnv(t *testing.T, versions ...string) *classicEnv {
 	t.Cleanup(e.mirror.Close)
 	var arts []harness.Artifact
 	for _, v := range versions {
-		a := harness.Artifact{Version: v, Arch: runtime.GOARCH, Data: meshScript(v)}
+		a := mesh(v)
 		e.mirror.Put(a.Object(), a.Data)
 		e.arts[v] = a
 		arts = append(arts, a)
@@ -51,7 +52,7 @@ func newClassicEnv(t *testing.T, versions ...string) *classicEnv {
 
 func (e *classicEnv) app(t *testing.T, fixtureName string) *harness.App {
 	t.Helper()
-	app, err := harness.NewApp(e.bp, fixture(fixtureName), t.TempDir())
+	app, err := harness.NewApp(e.bp, source(t, fixtureName), t.TempDir())
 	require.NoError(t, err)
 	require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", e.mirror.URL()))
 	return app
@@ -67,7 +68,7 @@ func normalize(log, mirror, buildDir string) string {
 	return timings.ReplaceAllString(log, "in T")
 }
 
-func size(b []byte) string { return fmt.Sprintf("%d B", len(b)) }
+func size(b []byte) string { return output.Size(int64(len(b))) }
 
 func sha256Of(t *testing.T, path string) string {
 	t.Helper()
@@ -81,7 +82,7 @@ func TestClassicFirstDeployAndRebuild(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newClassicEnv(t, "0.2.2", "0.3.0")
-	app := e.app(t, "node-app")
+	app := e.app(t, "sample-app")
 	require.NoError(t, app.Deploy(ctx))
 
 	art := e.arts["0.3.0"]
@@ -94,7 +95,7 @@ func TestClassicFirstDeployAndRebuild(t *testing.T) {
        Added vendor/heroku-applink/bin to PATH at runtime (.profile.d/heroku-applink-service-mesh.sh)
 -----> Checking Procfile
        The web process starts the service mesh:
-         web: APP_PORT=3000 heroku-applink-service-mesh npm start
+         web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp
 -----> Done (finished in T)
 `
 	if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
@@ -208,7 +209,7 @@ func TestClassicFailuresLeaveNothingBehind(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newClassicEnv(t, "0.2.2")
-			app := e.app(t, "node-app")
+			app := e.app(t, "sample-app")
 			for k, v := range tt.config {
 				require.NoError(t, app.SetConfig(k, v))
 			}
@@ -231,7 +232,7 @@ func TestClassicFailuresLeaveNothingBehind(t *testing.T) {
 			for _, e := range entries {
 				names = append(names, e.Name())
 			}
-			require.Equal(t, []string{"Procfile", "package.json"}, names[:2])
+			require.Equal(t, []string{"Procfile", "README", "bin"}, names[:3])
 			if bin, err := os.ReadDir(filepath.Join(app.BuildDir, "vendor/heroku-applink/bin")); err == nil {
 				require.Empty(t, bin, "no binary, temporary file or symlink is left")
 			}
@@ -251,7 +252,7 @@ func TestClassicProcfileAdvice(t *testing.T) {
 		fixture string
 		want    string
 	}{
-		{"port-flag", "       The web process starts the service mesh:\n         web: heroku-applink-service-mesh --port $PORT -- uvicorn app.main:app --host 0.0.0.0 --port 3000\n"},
+		{"port-flag", "       The web process starts the service mesh:\n         web: heroku-applink-service-mesh --port $PORT -- bin/webapp\n"},
 		{"legacy-name", " !     Warning: Your Procfile's web process uses heroku-applink-service-mesh-latest-amd64,\n"},
 		{"not-wrapped", " !       web: APP_PORT=3000 heroku-applink-service-mesh npm start\n"},
 		{"no-web", " !     Warning: Your Procfile has no web process."},
@@ -284,7 +285,7 @@ echo "-----> Later buildpack"
 echo "       found $(command -v heroku-applink-service-mesh)"
 heroku-applink-service-mesh -v | sed 's/^/       /'
 `), 0o755))
-	app := e.app(t, "node-app")
+	app := e.app(t, "sample-app")
 	app.After = []string{later}
 	require.NoError(t, app.Deploy(context.Background()))
 	require.Contains(t, app.Output(), "-----> Later buildpack\n       found "+app.BuildDir+"/vendor/heroku-applink/bin/heroku-applink-service-mesh\n       heroku-applink-service-mesh version v0.2.2")
@@ -293,7 +294,7 @@ heroku-applink-service-mesh -v | sed 's/^/       /'
 func TestClassicNoColorAndColor(t *testing.T) {
 	t.Parallel()
 	e := newClassicEnv(t, "0.2.2")
-	app := e.app(t, "node-app")
+	app := e.app(t, "sample-app")
 	require.NoError(t, app.Deploy(context.Background()))
 	require.Contains(t, app.RawOutput, "\x1b[1m-----> Installing", "colour is on by default, as on Heroku")
 	for _, line := range strings.Split(strings.TrimSpace(app.RawOutput), "\n") {
@@ -314,7 +315,7 @@ func TestShimBuildsFromSourceInAScrubbedEnvironment(t *testing.T) {
 		append(must(os.ReadFile(filepath.Join(copyDir, "buildpack.toml"))), harness.Inventory(e.arts["0.2.2"])...), 0o644))
 
 	build, cache, envDir := t.TempDir(), t.TempDir(), t.TempDir()
-	require.NoError(t, harness.CopyTree(fixture("node-app"), build))
+	require.NoError(t, harness.PrepareSource(build, fixture("sample-app"), nil))
 	require.NoError(t, os.WriteFile(filepath.Join(envDir, "HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL"), []byte(e.mirror.URL()), 0o644))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

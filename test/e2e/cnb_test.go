@@ -62,7 +62,7 @@ func newCNBEnv(t *testing.T, fixtureName, api string, arts ...harness.Artifact) 
 	bp, err := harness.NewBuildpack(repoRoot, filepath.Join(root, "src", "applink"), binaries, harness.Inventory(arts...))
 	require.NoError(t, err)
 	e.bpDir = bp.Dir
-	e.platform, err = harness.NewPlatform(lc, root, fixture(fixtureName),
+	e.platform, err = harness.NewPlatform(lc, root, source(t, fixtureName),
 		harness.CNBBuildpack{Dir: bp.Dir, ID: "heroku/heroku-applink", Version: bpVersion(t)},
 		harness.CNBBuildpack{Dir: fixture("buildpacks/procfile"), ID: "test/procfile", Version: "0.0.1", Optional: true})
 	require.NoError(t, err)
@@ -106,9 +106,7 @@ func (e *cnbEnv) setTargetArch(t *testing.T, arch string) {
 	require.NoError(t, os.WriteFile(filepath.Join(e.platform.Layers, "analyzed.toml"), []byte(analyzed), 0o644))
 }
 
-func stand(version, arch string) harness.Artifact {
-	return harness.Artifact{Version: version, Arch: arch, Data: meshScript(version + " " + arch)}
-}
+func stand(version, arch string) harness.Artifact { return meshes[version+"/"+arch] }
 
 // platformAPIs are the Platform APIs the conformance flow runs under: the
 // oldest lifecycle 0.20 supports, the one Heroku's builders use, the newest.
@@ -120,7 +118,7 @@ func TestCNBConformance(t *testing.T) {
 		t.Run("platform API "+api, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			e := newCNBEnv(t, "node-app", api, stand("0.2.2", "amd64"), stand("0.3.0", "amd64"), stand("0.3.0", "arm64"))
+			e := newCNBEnv(t, "sample-app", api, stand("0.2.2", "amd64"), stand("0.3.0", "amd64"), stand("0.3.0", "arm64"))
 
 			res := e.detect(t)
 			require.Equal(t, 0, res.Code, res.Output)
@@ -142,7 +140,7 @@ func TestCNBConformance(t *testing.T) {
 				"## Heroku AppLink Service Mesh",
 				"- Installing Heroku AppLink Service Mesh 0.3.0 (linux-amd64)",
 				"  - Verified " + art.Checksum() + " (pinned checksum)",
-				"  - The web process starts the service mesh:\n      web: APP_PORT=3000 heroku-applink-service-mesh npm start",
+				"  - The web process starts the service mesh:\n      web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp",
 			} {
 				require.Contains(t, res.Output, want)
 			}
@@ -189,15 +187,12 @@ func TestCNBConformance(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "heroku/heroku-applink", md.Buildpacks[0].ID)
 			require.Equal(t, "web", md.Processes[0].Type)
-			require.Contains(t, md.Processes[0].Args, "APP_PORT=3000 heroku-applink-service-mesh npm start")
+			require.Contains(t, md.Processes[0].Args, "APP_PORT=3000 heroku-applink-service-mesh bin/webapp")
 
-			// The web process, run by bash from the Procfile line, finds the
-			// mesh on the PATH the launcher builds from the launch layer.
-			cmd, err := e.platform.Launch(ctx, "web", nil)
-			require.NoError(t, err)
-			out, err := cmd.CombinedOutput()
-			require.NoError(t, err, string(out))
-			require.Equal(t, "heroku-applink-service-mesh version v0.3.0 amd64 [os: linux, arch: amd64]\n", string(out))
+			// The mesh runs from the PATH the launcher builds from the layer.
+			out, err := e.platform.LaunchCommand(ctx, "heroku-applink-service-mesh", "-v")
+			require.NoError(t, err, out)
+			require.Equal(t, "heroku-applink-service-mesh version v0.3.0 [os: linux, arch: amd64]\n", out)
 			out2, err := e.platform.LaunchCommand(ctx, "bash", "-c", "command -v heroku-applink-service-mesh-latest-amd64")
 			require.NoError(t, err, out2)
 			require.Equal(t, filepath.Join(e.layers(), "service-mesh/bin/heroku-applink-service-mesh-latest-amd64")+"\n", out2)
@@ -233,7 +228,7 @@ func TestCNBConformance(t *testing.T) {
 
 func TestCNBArchChange(t *testing.T) {
 	t.Parallel()
-	e := newCNBEnv(t, "node-app", "0.12", stand("0.3.0", "amd64"), stand("0.3.0", "arm64"))
+	e := newCNBEnv(t, "sample-app", "0.12", stand("0.3.0", "amd64"), stand("0.3.0", "arm64"))
 	res := e.build(t)
 	require.Equal(t, 0, res.Code, res.Output)
 	require.NoError(t, e.platform.Restore())
@@ -270,7 +265,7 @@ func TestCNBFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newCNBEnv(t, "node-app", "0.12", stand("0.2.2", "amd64"))
+			e := newCNBEnv(t, "sample-app", "0.12", stand("0.2.2", "amd64"))
 			tt.setup(t, e)
 			res := e.build(t)
 			require.Equal(t, 51, res.Code, "the lifecycle reports a failed buildpack:\n%s", res.Output)
@@ -294,7 +289,7 @@ func TestCNBTargets(t *testing.T) {
 
 	// A buildpack declaring only a target this machine is not fails
 	// detection: the lifecycle really matches targets.
-	e := newCNBEnv(t, "node-app", "0.12", stand("0.2.2", "amd64"))
+	e := newCNBEnv(t, "sample-app", "0.12", stand("0.2.2", "amd64"))
 	bpToml := filepath.Join(e.platform.Buildpacks, "heroku_heroku-applink", bpVersion(t), "buildpack.toml")
 	data, err := os.ReadFile(bpToml)
 	require.NoError(t, err)
@@ -308,7 +303,7 @@ func TestCNBTargets(t *testing.T) {
 
 func TestCNBReadOnlyBuildpackWithoutBinary(t *testing.T) {
 	t.Parallel()
-	e := newCNBEnv(t, "node-app", "0.12", stand("0.2.2", "amd64"))
+	e := newCNBEnv(t, "sample-app", "0.12", stand("0.2.2", "amd64"))
 	// A source checkout without a prebuilt binary, installed read-only.
 	bpDir := filepath.Join(e.platform.Buildpacks, "heroku_heroku-applink", bpVersion(t))
 	require.NoError(t, os.RemoveAll(filepath.Join(bpDir, "lib", "linux-amd64")))

@@ -1,5 +1,7 @@
-// Package e2e runs the real bin/* scripts as the platforms do, against
-// fixture apps and a loopback release mirror.
+// Package e2e is the buildpack's hatchet suite: it runs the real bin/*
+// scripts as the platforms do, against fixture apps, a loopback release
+// mirror serving a stand-in mesh, a fake AppLink API, a dyno emulator and
+// the real CNB lifecycle.
 package e2e
 
 import (
@@ -16,32 +18,68 @@ var (
 	repoRoot string
 	// binaries maps an arch to the buildpack binary built for it once per run.
 	binaries = map[string]string{}
+	// webapp is the fixture apps' web process, built for this machine.
+	webapp string
+	// meshes are stand-in mesh releases by "version/arch".
+	meshes = map[string]harness.Artifact{}
 )
+
+// meshVersions are the stand-in releases the tests publish.
+var meshVersions = []string{"0.2.2", "0.3.0"}
 
 func TestMain(m *testing.M) {
 	os.Exit(setup(m))
 }
 
 func setup(m *testing.M) int {
-	root, err := harness.RepoRoot()
-	if err != nil {
+	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
+	}
+	root, err := harness.RepoRoot()
+	if err != nil {
+		return fail(err)
 	}
 	repoRoot = root
 	dir, err := os.MkdirTemp("", "e2e-bin-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return fail(err)
 	}
 	defer os.RemoveAll(dir)
 	bin, err := harness.BuildBinary(root, runtime.GOARCH, dir)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return fail(err)
 	}
 	binaries[runtime.GOARCH] = bin
+	webapp = filepath.Join(dir, "webapp")
+	if err := harness.BuildGo(root, "./test/fixtures/webapp", runtime.GOARCH, webapp); err != nil {
+		return fail(err)
+	}
+	for _, v := range meshVersions {
+		for _, arch := range []string{"amd64", "arm64"} {
+			a, err := harness.StandInMesh(root, dir, v, arch)
+			if err != nil {
+				return fail(err)
+			}
+			meshes[v+"/"+arch] = a
+		}
+	}
 	return m.Run()
 }
 
 func fixture(name string) string { return filepath.Join(repoRoot, "test", "fixtures", name) }
+
+// mesh is a stand-in release for this machine's architecture.
+func mesh(version string) harness.Artifact { return meshes[version+"/"+runtime.GOARCH] }
+
+// source lays out a fixture app with the built web app in it.
+func source(t interface {
+	TempDir() string
+	Fatalf(string, ...any)
+}, name string) string {
+	dir := filepath.Join(t.TempDir(), name)
+	if err := harness.PrepareSource(dir, fixture(name), map[string]string{"bin/webapp": webapp}); err != nil {
+		t.Fatalf("%v", err)
+	}
+	return dir
+}

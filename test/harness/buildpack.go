@@ -35,6 +35,35 @@ func RepoRoot() (string, error) {
 	}
 }
 
+// BuildGo builds a main package of this repository for linux/goarch into
+// out, with reproducible flags and the extra -X settings given.
+func BuildGo(root, pkg, goarch, out string, xflags ...string) error {
+	ldflags := "-s -w -buildid="
+	for _, x := range xflags {
+		ldflags += " -X " + x
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("harness: go build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// StandInMesh builds the stand-in mesh as release version for arch.
+func StandInMesh(root, dir, version, arch string) (Artifact, error) {
+	out := filepath.Join(dir, "mesh-"+version+"-"+arch)
+	if err := BuildGo(root, "./test/fixtures/mesh", arch, out, "main.version=v"+strings.TrimPrefix(version, "v")); err != nil {
+		return Artifact{}, err
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		return Artifact{}, err
+	}
+	return Artifact{Version: strings.TrimPrefix(version, "v"), Arch: arch, Data: data}, nil
+}
+
 // BuildBinary builds the buildpack binary for linux/goarch into dir, with the
 // flags the shim uses, and returns its path.
 func BuildBinary(root, goarch, dir string) (string, error) {
@@ -43,14 +72,7 @@ func BuildBinary(root, goarch, dir string) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(dir, "linux-"+goarch, BinaryName)
-	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false",
-		"-ldflags", "-s -w -buildid= -X main.version="+version, "-o", out, "./cmd/"+BinaryName)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("harness: go build: %v\n%s", err, b)
-	}
-	return out, nil
+	return out, BuildGo(root, "./cmd/"+BinaryName, goarch, out, "main.version="+version)
 }
 
 var versionLine = regexp.MustCompile(`(?m)^version = "([^"]+)"`)
@@ -183,4 +205,23 @@ func CopyTree(src, dst string) error {
 			return copyFile(p, target)
 		}
 	})
+}
+
+// PrepareSource lays out an app's source in dst: a fixture directory plus
+// extra files (destination path relative to the app, source path), such as
+// a web app binary built by the test.
+func PrepareSource(dst, fixture string, files map[string]string) error {
+	if err := CopyTree(fixture, dst); err != nil {
+		return err
+	}
+	for rel, src := range files {
+		target := filepath.Join(dst, rel)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if err := copyFile(src, target); err != nil {
+			return err
+		}
+	}
+	return nil
 }

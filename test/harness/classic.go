@@ -31,8 +31,11 @@ type App struct {
 	// every earlier buildpack's export file sourced, as the platform does.
 	After []string
 	// Credential, when set, runs the build as that user (the work directory
-	// must be writable by it).
+	// must be reachable by it; it is given to that user).
 	Credential *syscall.Credential
+	// Chown lists more directories to give to Credential's user before a
+	// build, such as the buildpack's own, which classic builds write to.
+	Chown []string
 
 	// Slug is the app directory of the last successful deploy, moved away
 	// from its build path as on Heroku.
@@ -108,8 +111,10 @@ func (a *App) Deploy(ctx context.Context) error {
 		return err
 	}
 	if a.Credential != nil {
-		if err := chownTree(a.work, int(a.Credential.Uid), int(a.Credential.Gid)); err != nil {
-			return err
+		for _, dir := range append([]string{a.work}, a.Chown...) {
+			if err := chownTree(dir, int(a.Credential.Uid), int(a.Credential.Gid)); err != nil {
+				return err
+			}
 		}
 	}
 	var log bytes.Buffer
