@@ -67,7 +67,13 @@ func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 	}
 
 	cache := c.openCache(d.Cache)
-	if _, err := c.Installer.Install(ctx, target, d.Build, BinDir, cache); err != nil {
+	keepSigned := map[string]bool{}
+	if target.Unpinned != nil {
+		if _, _, err := c.Installer.InstallSigned(ctx, target, d.Build, BinDir, cache); err != nil {
+			return err
+		}
+		keepSigned[target.Unpinned.Object] = true
+	} else if _, err := c.Installer.Install(ctx, target, d.Build, BinDir, cache); err != nil {
 		return err
 	}
 	defer func() {
@@ -85,7 +91,7 @@ func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 	}
 
 	if cache != nil {
-		if _, err := cache.Prune(inv.Checksums()); err != nil {
+		if _, err := cache.Prune(inv.Checksums(), keepSigned); err != nil {
 			c.Out.Warning(fmt.Sprintf("Old entries could not be removed from the build cache: %v", err))
 		}
 	}

@@ -55,6 +55,11 @@ type Metadata struct {
 	Arch     string `toml:"arch"`
 	URL      string `toml:"url"`
 	Checksum string `toml:"checksum"`
+	// An unpinned release also records how to ask whether it changed, and
+	// the key its signature was verified with.
+	ETag         string `toml:"etag,omitempty"`
+	LastModified string `toml:"last-modified,omitempty"`
+	Fingerprint  string `toml:"fingerprint,omitempty"`
 }
 
 func metadataFor(a inventory.Artifact) Metadata {
@@ -86,6 +91,9 @@ func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 
 	layer := filepath.Join(d.Layers, LayerName)
 	tomlPath := layer + ".toml"
+	if target.Unpinned != nil {
+		return b.buildUnpinned(ctx, d, target, start)
+	}
 	want := metadataFor(target.Artifact)
 
 	reason := reuseProblem(layer, tomlPath, want)
@@ -112,18 +120,100 @@ func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 			return err
 		}
 	}
+	return b.finish(d, want, start)
+}
+
+// finish writes the layer's metadata and SBOM and gives the Procfile advice.
+func (b *Builder) finish(d Dirs, md Metadata, start time.Time) error {
 	// Restored layer tomls carry no [types]: write the whole file every
 	// build, or the lifecycle drops the layer.
-	if err := writeTOML(tomlPath, layerTOML{Types: layerTypes{Launch: true, Cache: true}, Metadata: want}); err != nil {
+	tomlPath := filepath.Join(d.Layers, LayerName+".toml")
+	if err := writeTOML(tomlPath, layerTOML{Types: layerTypes{Launch: true, Cache: true}, Metadata: md}); err != nil {
 		return err
 	}
-	if err := writeSBOM(filepath.Join(d.Layers, LayerName+".sbom.cdx.json"), target.Artifact, b.Version); err != nil {
+	if err := writeSBOM(filepath.Join(d.Layers, LayerName+".sbom.cdx.json"), md, b.Version); err != nil {
 		return err
 	}
 	b.Out.Detail("Added %s to PATH at launch", filepath.Join(LayerName, "bin"))
 	procfile.Report(b.Out, procfile.Inspect(d.App, install.BinaryName), install.BinaryName)
 	b.Out.Done(b.Now().Sub(start))
 	return nil
+}
+
+// buildUnpinned installs a release verified by signature. A restored layer
+// that holds the same object is kept only after one conditional request
+// shows the source has not changed it.
+func (b *Builder) buildUnpinned(ctx context.Context, d Dirs, target install.Target, start time.Time) (err error) {
+	u := target.Unpinned
+	layer := filepath.Join(d.Layers, LayerName)
+	tomlPath := layer + ".toml"
+	want := Metadata{Version: u.Label, OS: "linux", Arch: u.Arch, URL: target.URL}
+	restored, reason := restoredUnpinned(layer, tomlPath, want)
+	if reason == "" {
+		unchanged, err := b.Installer.CheckUnchanged(ctx, install.SignedMeta{URL: restored.URL, ETag: restored.ETag, LastModified: restored.LastModified}, d.Layers)
+		switch {
+		case err != nil:
+			reason = fmt.Sprintf("the source could not be asked whether it changed (%v)", err)
+		case !unchanged:
+			reason = "the release changed at its source"
+		default:
+			b.Out.Step("Reusing Heroku AppLink Service Mesh %s from the layer cache", b.Out.Value(fmt.Sprintf("%s (linux-%s)", u.Label, u.Arch)))
+			b.Out.Detail("Unchanged at its source (304 Not Modified); %s verified by key %s", restored.Checksum, restored.Fingerprint)
+			return b.finish(d, restored, start)
+		}
+	}
+	if reason != errNoLayer {
+		b.Out.Step("Discarding the cached service mesh layer: %s", reason)
+	}
+	if err := reset(layer, tomlPath); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(layer)
+			os.Remove(tomlPath)
+		}
+	}()
+	if err := os.MkdirAll(layer, 0o755); err != nil {
+		return &install.PathError{Path: layer, Err: err}
+	}
+	_, meta, err := b.Installer.InstallSigned(ctx, target, layer, "bin", nil)
+	if err != nil {
+		return err
+	}
+	want.Checksum = "sha256:" + meta.SHA256
+	want.ETag, want.LastModified, want.Fingerprint = meta.ETag, meta.LastModified, meta.Fingerprint
+	return b.finish(d, want, start)
+}
+
+// restoredUnpinned reads a restored layer of an unpinned release and says
+// why it cannot be kept, or "" with its metadata if it may be.
+func restoredUnpinned(layer, tomlPath string, want Metadata) (Metadata, string) {
+	var got layerTOML
+	if _, err := os.Stat(tomlPath); err != nil {
+		if _, err := os.Stat(layer); err == nil {
+			return Metadata{}, "its metadata is missing"
+		}
+		return Metadata{}, errNoLayer
+	}
+	if _, err := toml.DecodeFile(tomlPath, &got); err != nil {
+		return Metadata{}, "its metadata is unreadable"
+	}
+	m := got.Metadata
+	switch {
+	case m.Version != want.Version:
+		return m, fmt.Sprintf("the version changed (%s to %s)", orNone(m.Version), want.Version)
+	case m.Arch != want.Arch || m.OS != want.OS:
+		return m, fmt.Sprintf("the architecture changed (%s-%s to %s-%s)", orNone(m.OS), orNone(m.Arch), want.OS, want.Arch)
+	case m.URL != want.URL:
+		return m, "the download URL changed"
+	case m.Checksum == "" || (m.ETag == "" && m.LastModified == ""):
+		return m, "its metadata does not say how to check the release for changes"
+	}
+	if problem := binaryProblem(layer, m); problem != "" {
+		return m, problem
+	}
+	return m, ""
 }
 
 const errNoLayer = "no layer was restored"
@@ -151,6 +241,9 @@ func reuseProblem(layer, tomlPath string, want Metadata) string {
 		}
 	}
 	switch m := got.Metadata; {
+	case m.Version == "":
+		// The upstream buildpack's layer records only an ETag.
+		return "its metadata is from another version of this buildpack"
 	case m.Version != want.Version:
 		return fmt.Sprintf("the version changed (%s to %s)", orNone(m.Version), want.Version)
 	case m.Arch != want.Arch || m.OS != want.OS:
@@ -160,6 +253,12 @@ func reuseProblem(layer, tomlPath string, want Metadata) string {
 	case m.URL != want.URL:
 		return "the pinned URL changed"
 	}
+	return binaryProblem(layer, want)
+}
+
+// binaryProblem checks that a restored layer holds the binary its metadata
+// describes, executable and with its legacy link.
+func binaryProblem(layer string, m Metadata) string {
 	bin := filepath.Join(layer, "bin", install.BinaryName)
 	f, err := os.Open(bin)
 	if err != nil {
@@ -170,13 +269,13 @@ func reuseProblem(layer, tomlPath string, want Metadata) string {
 	if _, err := io.Copy(h, f); err != nil {
 		return "the cached binary cannot be read"
 	}
-	if "sha256:"+hex.EncodeToString(h.Sum(nil)) != want.Checksum {
+	if "sha256:"+hex.EncodeToString(h.Sum(nil)) != m.Checksum {
 		return "the cached binary does not match its checksum"
 	}
 	if info, err := f.Stat(); err != nil || info.Mode().Perm()&0o111 == 0 {
 		return "the cached binary is not executable"
 	}
-	link := filepath.Join(layer, "bin", install.LegacyName(want.Arch))
+	link := filepath.Join(layer, "bin", install.LegacyName(m.Arch))
 	if target, err := os.Readlink(link); err != nil || target != install.BinaryName {
 		return "the cached legacy symlink is missing"
 	}

@@ -183,7 +183,15 @@ func redactRaw(raw string) string {
 // URL is where the artifact is downloaded from under this configuration. The
 // pinned checksum applies whatever the source.
 func (c Config) URL(a inventory.Artifact) string {
-	object := path.Base(mustParse(a.URL).Path)
+	if !c.Overridden() {
+		return a.URL
+	}
+	return c.ObjectURL(path.Base(mustParse(a.URL).Path))
+}
+
+// ObjectURL is where a release bucket object is downloaded from: the mirror,
+// the overridden bucket, or the official bucket.
+func (c Config) ObjectURL(object string) string {
 	switch {
 	case c.Mirror != nil:
 		u := *c.Mirror
@@ -193,9 +201,18 @@ func (c Config) URL(a inventory.Artifact) string {
 	case c.Bucket != "":
 		return "https://" + c.Bucket + "." + s3Host + "/" + object
 	default:
-		return a.URL
+		return OfficialURL(object)
 	}
 }
+
+// OfficialURL is an object's URL in the official release bucket.
+func OfficialURL(object string) string {
+	return "https://" + DefaultBucket + "." + s3Host + "/" + object
+}
+
+// Overridden reports whether downloads come from somewhere other than the
+// official release bucket.
+func (c Config) Overridden() bool { return c.Mirror != nil || c.Bucket != "" }
 
 // Source describes where downloads come from, for the build log.
 func (c Config) Source() string {

@@ -107,42 +107,91 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Result is a verified download.
+// Result is a download.
 type Result struct {
-	// Path is a temporary file, mode 0600, in the directory passed to Fetch.
-	// The caller owns it: rename it into place or remove it.
+	// Path is a temporary file, mode 0600, in the requested directory. The
+	// caller owns it: rename it into place or remove it. Empty when the
+	// server answered 304 Not Modified.
 	Path     string
 	Size     int64
+	SHA256   string
 	Attempts int
+	// ETag and LastModified let a later build ask whether it changed.
+	ETag, LastModified string
+	// NotModified is a 304 answer to a conditional request: no body.
+	NotModified bool
+}
+
+// Request describes one download.
+type Request struct {
+	URL string
+	// Dir receives the temporary file.
+	Dir string
+	// SHA256 is the expected digest; empty accepts any body, whose digest the
+	// caller must then check by other means (a signature).
+	SHA256 string
+	// ETag and LastModified, when set, make the request conditional.
+	ETag, LastModified string
 }
 
 // Fetch downloads rawURL into a temporary file in dir and checks that its
 // sha256 is wantHex. It retries connection errors, 5xx and 429 answers and
 // truncated bodies; a complete body with another digest fails at once.
 func (c *Client) Fetch(ctx context.Context, rawURL, dir, wantHex string) (Result, error) {
-	var lastErr error
+	if wantHex == "" {
+		return Result{}, &LocalError{Op: "download", Err: errors.New("no expected checksum")}
+	}
+	return c.Get(ctx, Request{URL: rawURL, Dir: dir, SHA256: wantHex})
+}
+
+// Get performs a download with the client's retries.
+func (c *Client) Get(ctx context.Context, req Request) (Result, error) {
+	var res Result
+	attempts, err := c.retry(ctx, func() error {
+		var err error
+		res, err = c.once(ctx, req)
+		return err
+	})
+	res.Attempts = attempts
+	return res, err
+}
+
+// GetBytes downloads a small file (a key or a signature) into memory.
+func (c *Client) GetBytes(ctx context.Context, rawURL string, limit int64) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "fetch-")
+	if err != nil {
+		return nil, &LocalError{Op: "create a temporary directory", Err: err}
+	}
+	defer os.RemoveAll(dir)
+	small := *c
+	small.MaxSize = limit
+	res, err := small.Get(ctx, Request{URL: rawURL, Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(res.Path)
+}
+
+func (c *Client) retry(ctx context.Context, try func() error) (int, error) {
 	for attempt := 1; ; attempt++ {
-		path, size, err := c.once(ctx, rawURL, dir, wantHex)
+		err := try()
 		if err == nil {
-			return Result{Path: path, Size: size, Attempts: attempt}, nil
+			return attempt, nil
 		}
-		lastErr = err
 		wait, retry := c.retryable(err, attempt)
 		if !retry || ctx.Err() != nil {
-			break
+			return attempt, err
 		}
 		if attempt >= c.Attempts {
-			lastErr = &GiveUpError{Attempts: attempt, Err: err}
-			break
+			return attempt, &GiveUpError{Attempts: attempt, Err: err}
 		}
 		if c.OnRetry != nil {
 			c.OnRetry(attempt, err, wait)
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return Result{}, err
+			return attempt, err
 		}
 	}
-	return Result{}, lastErr
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -195,37 +244,48 @@ func (c *Client) retryable(err error, attempt int) (time.Duration, bool) {
 
 var errStalled = errors.New("no data received")
 
-func (c *Client) once(ctx context.Context, rawURL, dir, wantHex string) (_ string, _ int64, err error) {
+func (c *Client) once(ctx context.Context, r Request) (_ Result, err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
 	if err != nil {
-		return "", 0, &LocalError{Op: "build request", Err: err}
+		return Result{}, &LocalError{Op: "build request", Err: err}
 	}
 	if c.UserAgent != "" {
 		req.Header.Set("User-Agent", c.UserAgent)
+	}
+	if r.ETag != "" {
+		req.Header.Set("If-None-Match", r.ETag)
+	}
+	if r.LastModified != "" {
+		req.Header.Set("If-Modified-Since", r.LastModified)
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		var redirect *RedirectError
 		if errors.As(err, &redirect) {
-			return "", 0, redirect
+			return Result{}, redirect
 		}
-		return "", 0, cleanNetError(err)
+		return Result{}, cleanNetError(err)
 	}
 	defer resp.Body.Close()
 
+	meta := Result{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
+	if resp.StatusCode == http.StatusNotModified && (r.ETag != "" || r.LastModified != "") {
+		meta.NotModified = true
+		return meta, nil
+	}
 	if resp.StatusCode != http.StatusOK {
-		return "", 0, &StatusError{Code: resp.StatusCode, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+		return Result{}, &StatusError{Code: resp.StatusCode, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 	}
 	if c.MaxSize > 0 && resp.ContentLength > c.MaxSize {
-		return "", 0, &TooLargeError{Limit: c.MaxSize, Declared: resp.ContentLength}
+		return Result{}, &TooLargeError{Limit: c.MaxSize, Declared: resp.ContentLength}
 	}
 
-	f, err := os.CreateTemp(dir, ".download-*")
+	f, err := os.CreateTemp(r.Dir, ".download-*")
 	if err != nil {
-		return "", 0, &LocalError{Op: "create a temporary file", Err: err}
+		return Result{}, &LocalError{Op: "create a temporary file", Err: err}
 	}
 	defer func() {
 		if err != nil {
@@ -247,30 +307,32 @@ func (c *Client) once(ctx context.Context, rawURL, dir, wantHex string) (_ strin
 	n, copyErr := io.CopyBuffer(&hashWriter{w: f, h: h}, body, make([]byte, copyBufferSize))
 	if copyErr != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
-			return "", 0, &StalledError{After: c.IdleTimeout, Received: n}
+			return Result{}, &StalledError{After: c.IdleTimeout, Received: n}
 		}
 		var werr *writeError
 		if errors.As(copyErr, &werr) {
-			return "", 0, &LocalError{Op: "write the download", Err: werr.err}
+			return Result{}, &LocalError{Op: "write the download", Err: werr.err}
 		}
 		if resp.ContentLength > 0 && n < resp.ContentLength {
-			return "", 0, &ShortBodyError{Received: n, Declared: resp.ContentLength, Err: cleanNetError(copyErr)}
+			return Result{}, &ShortBodyError{Received: n, Declared: resp.ContentLength, Err: cleanNetError(copyErr)}
 		}
-		return "", 0, cleanNetError(copyErr)
+		return Result{}, cleanNetError(copyErr)
 	}
 	if c.MaxSize > 0 && n > c.MaxSize {
-		return "", 0, &TooLargeError{Limit: c.MaxSize}
+		return Result{}, &TooLargeError{Limit: c.MaxSize}
 	}
 	if err := f.Close(); err != nil {
-		return "", 0, &LocalError{Op: "write the download", Err: err}
+		return Result{}, &LocalError{Op: "write the download", Err: err}
 	}
 	if n == 0 {
-		return "", 0, &EmptyBodyError{}
+		return Result{}, &EmptyBodyError{}
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != wantHex {
-		return "", 0, &ChecksumMismatchError{Want: wantHex, Got: got, Size: n}
+	got := hex.EncodeToString(h.Sum(nil))
+	if r.SHA256 != "" && got != r.SHA256 {
+		return Result{}, &ChecksumMismatchError{Want: r.SHA256, Got: got, Size: n}
 	}
-	return f.Name(), n, nil
+	meta.Path, meta.Size, meta.SHA256 = f.Name(), n, got
+	return meta, nil
 }
 
 // hashWriter feeds the file and the digest from one buffer, and marks write

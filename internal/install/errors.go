@@ -10,14 +10,20 @@ import (
 
 // DownloadError is a failed download of a resolved artifact.
 type DownloadError struct {
-	Artifact inventory.Artifact
-	URL      string
-	Source   string
-	Err      error
+	// Label is the version, or "latest".
+	Label  string
+	Arch   string
+	URL    string
+	Source string
+	Err    error
+}
+
+func downloadError(a inventory.Artifact, url, source string, err error) *DownloadError {
+	return &DownloadError{Label: a.Version.String(), Arch: a.Arch, URL: url, Source: source, Err: err}
 }
 
 func (e *DownloadError) Error() string {
-	return fmt.Sprintf("failed to download the service mesh %s from %s: %v", e.Artifact, e.URL, e.Err)
+	return fmt.Sprintf("failed to download the service mesh %s (linux-%s) from %s: %v", e.Label, e.Arch, e.URL, e.Err)
 }
 
 func (e *DownloadError) Unwrap() error { return e.Err }
@@ -33,7 +39,7 @@ func (e *DownloadError) Help() string {
 	switch {
 	case errors.As(e.Err, &status) && status.NotFound():
 		return fmt.Sprintf("Version %s for %s was not found at %s\n(%s). If you use a mirror or bucket override, check that it holds\n%s. Nothing was installed.",
-			e.Artifact.Version, e.Artifact.Arch, e.Source, e.URL, objectName(e.URL))
+			e.Label, e.Arch, e.Source, e.URL, objectName(e.URL))
 	case errors.As(e.Err, &sum):
 		return "The downloaded file does not match the checksum pinned in this buildpack.\n" +
 			"The file may have been tampered with, or the source serves other bytes\n" +

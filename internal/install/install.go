@@ -22,22 +22,54 @@ const BinaryName = "heroku-applink-service-mesh"
 // LegacyName is the arch-specific name that published sample Procfiles use.
 func LegacyName(arch string) string { return BinaryName + "-latest-" + arch }
 
-// Target is a resolved install: which artifact, and from where.
+// Target is a resolved install: which artifact, and from where. Exactly one
+// of Artifact (a pinned release, verified by checksum) and Unpinned (a
+// release verified by signature) is set.
 type Target struct {
 	Artifact inventory.Artifact
+	Unpinned *Unpinned
 	URL      string
 	Source   string
 	Request  inventory.Request
+	// Fallback is set when nothing was requested and the inventory pins no
+	// release for the architecture.
+	Fallback bool
 }
 
 // Plan resolves the user's configuration against the inventory for one
 // architecture. It touches neither the network nor the disk.
 func Plan(cfg config.Config, inv inventory.Inventory, arch string) (Target, error) {
 	a, err := inv.Resolve(cfg.Request, "linux", arch)
-	if err != nil {
+	if err == nil {
+		return Target{Artifact: a, URL: cfg.URL(a), Source: cfg.Source(), Request: cfg.Request}, nil
+	}
+	var unknown *inventory.UnknownVersionError
+	if !errors.As(err, &unknown) {
 		return Target{}, err
 	}
-	return Target{Artifact: a, URL: cfg.URL(a), Source: cfg.Source(), Request: cfg.Request}, nil
+	// Not pinned: "latest", an exact version newer than the inventory, or
+	// no request on an architecture with no pin go to the signature path.
+	// A constraint cannot: the bucket cannot be listed to resolve it.
+	label := "latest"
+	switch v, exact := cfg.Request.Exact(); {
+	case exact:
+		label = v.String()
+	case cfg.Request.IsLatest(), cfg.Request.IsDefault():
+	default:
+		return Target{}, err
+	}
+	u := &Unpinned{Label: label, Arch: arch, Object: UnpinnedObject(label, arch)}
+	return Target{Unpinned: u, URL: cfg.ObjectURL(u.Object), Source: cfg.Source(), Request: cfg.Request,
+		Fallback: cfg.Request.IsDefault()}, nil
+}
+
+// UnpinnedObject is the release bucket's object name for a version label
+// ("latest" or a version) and architecture.
+func UnpinnedObject(label, arch string) string {
+	if label != "latest" {
+		label = "v" + label
+	}
+	return BinaryName + "-" + label + "-" + arch
 }
 
 // Resolve is where both contracts start: the three config vars read from
@@ -46,25 +78,37 @@ func Plan(cfg config.Config, inv inventory.Inventory, arch string) (Target, erro
 // neither the network nor the build's files, so bad input fails before
 // anything changes.
 func Resolve(envDir, buildpackDir, arch string) (Target, inventory.Inventory, error) {
-	vars, err := config.ReadEnvDir(envDir, config.Names)
-	if err != nil {
-		return Target{}, inventory.Inventory{}, err
-	}
-	cfg, err := config.Parse(vars)
-	if err != nil {
-		return Target{}, inventory.Inventory{}, err
-	}
-	inv, err := inventory.Load(filepath.Join(buildpackDir, "buildpack.toml"))
-	if err != nil {
-		return Target{}, inventory.Inventory{}, err
-	}
-	t, err := Plan(cfg, inv, arch)
+	t, inv, _, err := ResolveWithConfig(envDir, buildpackDir, arch)
 	return t, inv, err
 }
 
-// Fetcher downloads a URL into a verified temporary file in dir.
+// ResolveWithConfig is Resolve, also returning the parsed configuration.
+func ResolveWithConfig(envDir, buildpackDir, arch string) (Target, inventory.Inventory, config.Config, error) {
+	vars, err := config.ReadEnvDir(envDir, config.Names)
+	if err != nil {
+		return Target{}, inventory.Inventory{}, config.Config{}, err
+	}
+	cfg, err := config.Parse(vars)
+	if err != nil {
+		return Target{}, inventory.Inventory{}, config.Config{}, err
+	}
+	inv, err := inventory.Load(filepath.Join(buildpackDir, "buildpack.toml"))
+	if err != nil {
+		return Target{}, inventory.Inventory{}, config.Config{}, err
+	}
+	t, err := Plan(cfg, inv, arch)
+	if err == nil && t.Unpinned != nil {
+		t.Unpinned.Trust = TrustFor(cfg, inv, buildpackDir)
+	}
+	return t, inv, cfg, err
+}
+
+// Fetcher downloads: Fetch into a checksum-verified temporary file, Get for
+// any download (conditional or not), GetBytes for small files.
 type Fetcher interface {
 	Fetch(ctx context.Context, url, dir, wantHex string) (fetch.Result, error)
+	Get(ctx context.Context, req fetch.Request) (fetch.Result, error)
+	GetBytes(ctx context.Context, url string, limit int64) ([]byte, error)
 }
 
 // Installer puts verified artifacts in place.
@@ -110,7 +154,7 @@ func (i *Installer) Install(ctx context.Context, t Target, root, binRel string, 
 		start := i.Now()
 		r, err := i.Fetcher.Fetch(ctx, t.URL, binDir, a.Checksum.Hex())
 		if err != nil {
-			return Result{}, &DownloadError{Artifact: a, URL: config.Redact(t.URL), Source: t.Source, Err: err}
+			return Result{}, downloadError(a, config.Redact(t.URL), t.Source, err)
 		}
 		tmp, size = r.Path, r.Size
 		i.Out.Detail("Downloaded %s in %s", output.Size(size), output.Duration(i.Now().Sub(start)))

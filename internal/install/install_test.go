@@ -227,13 +227,14 @@ func TestCachePrune(t *testing.T) {
 	dir := t.TempDir()
 	keep := strings.Repeat("a", 64)
 	drop := strings.Repeat("b", 64)
-	for _, p := range []string{"sha256/" + keep, "sha256/" + drop, "sha256/.tmp-123", "old-layout/heroku-applink-service-mesh", "stray"} {
+	for _, p := range []string{"sha256/" + keep, "sha256/" + drop, "sha256/.tmp-123", "old-layout/heroku-applink-service-mesh", "stray",
+		"signed/heroku-applink-service-mesh-latest-amd64/artifact", "signed/heroku-applink-service-mesh-v0.1.0-amd64/artifact"} {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, p), []byte("x"), 0o644))
 	}
-	removed, err := (&install.Cache{Dir: dir}).Prune(map[string]bool{keep: true})
+	removed, err := (&install.Cache{Dir: dir}).Prune(map[string]bool{keep: true}, map[string]bool{"heroku-applink-service-mesh-latest-amd64": true})
 	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"old-layout", "stray", "sha256/" + drop, "sha256/.tmp-123"}, removed)
+	require.ElementsMatch(t, []string{"old-layout", "stray", "sha256/" + drop, "sha256/.tmp-123", "signed/heroku-applink-service-mesh-v0.1.0-amd64"}, removed)
 	entries, err := os.ReadDir(filepath.Join(dir, "sha256"))
 	require.NoError(t, err)
 	require.Len(t, entries, 1)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/semver/v3"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
 )
 
 // Architectures the mesh is released for, in the names Go and the CNB spec use.
@@ -69,15 +71,22 @@ func (c Checksum) String() string { return "sha256:" + c.hex }
 // IsZero reports whether the checksum is unset.
 func (c Checksum) IsZero() bool { return c.hex == "" }
 
-// Inventory is the set of pinned artifacts, in file order.
+// Inventory is the set of pinned artifacts, in file order, and the pinned
+// fingerprint of the key that signs releases, if any.
 type Inventory struct {
 	Artifacts []Artifact
+	// SigningKey is the uppercase hex fingerprint of the release signing
+	// key, or empty when none is pinned.
+	SigningKey string
 }
 
 // file mirrors the parts of buildpack.toml this package reads.
 type file struct {
 	Metadata struct {
 		Artifacts []rawArtifact `toml:"artifacts"`
+		Signing   struct {
+			Fingerprint string `toml:"fingerprint"`
+		} `toml:"signing"`
 	} `toml:"metadata"`
 }
 
@@ -118,6 +127,13 @@ func Parse(r io.Reader) (Inventory, error) {
 		}
 	}
 	var inv Inventory
+	if fp := f.Metadata.Signing.Fingerprint; fp != "" {
+		norm, err := signature.NormalizeFingerprint(fp)
+		if err != nil {
+			return Inventory{}, fmt.Errorf("[metadata.signing]: %w", err)
+		}
+		inv.SigningKey = norm
+	}
 	seen := map[string]int{}
 	for i, raw := range f.Metadata.Artifacts {
 		a, err := raw.validate()

@@ -91,8 +91,6 @@ func TestResolve(t *testing.T) {
 	}{
 		{"", "amd64", "1.4.1"},
 		{"  ", "amd64", "1.4.1"},
-		{"latest", "amd64", "1.4.1"},
-		{"LATEST", "amd64", "1.4.1"},
 		{"0.2.2", "amd64", "0.2.2"},
 		{"v0.2.2", "amd64", "0.2.2"},
 		{" v0.2.3\n", "amd64", "0.2.3"},
@@ -128,6 +126,12 @@ func TestResolveFailures(t *testing.T) {
 	require.EqualError(t, err, `no pinned release of the service mesh matches "9.9.9" for linux-amd64`)
 	require.Contains(t, unknown.Help(), "Pinned versions for linux-amd64: 1.0.0, 0.2.2")
 
+	latest, err := inventory.ParseRequest("latest")
+	require.NoError(t, err)
+	require.True(t, latest.IsLatest())
+	_, err = inv.Resolve(latest, "linux", "amd64")
+	require.ErrorAs(t, err, &unknown, "latest is what Heroku released last: no pin can match it")
+
 	_, err = inv.Resolve(inventory.DefaultRequest(), "linux", "arm64")
 	require.ErrorAs(t, err, &unknown)
 	require.EqualError(t, err, "no release of the service mesh is pinned for linux-arm64")
@@ -150,4 +154,12 @@ func TestParseRequestInvalid(t *testing.T) {
 			require.Contains(t, invalid.Help(), "exact version")
 		})
 	}
+}
+
+func TestSigningKeyPin(t *testing.T) {
+	inv := parse(t, "[metadata.signing]\nfingerprint = \"1234 5678 9abc def0 1234  5678 9ABC DEF0 1234 5678\"\n")
+	require.Equal(t, "123456789ABCDEF0123456789ABCDEF012345678", inv.SigningKey)
+	require.Empty(t, parse(t, "").SigningKey)
+	_, err := inventory.Parse(strings.NewReader(header + "[metadata.signing]\nfingerprint = \"abc\"\n"))
+	require.ErrorContains(t, err, "[metadata.signing]: fingerprint \"abc\": want 40 or 64 hex digits")
 }

@@ -74,6 +74,11 @@ func (r Request) IsDefault() bool { return r.kind == requestDefault }
 // IsLatest reports whether "latest" was requested.
 func (r Request) IsLatest() bool { return r.kind == requestLatest }
 
+// Exact returns the version of an exact request.
+func (r Request) Exact() (*semver.Version, bool) {
+	return r.exact, r.kind == requestExact
+}
+
 // String is the request as the user wrote it, or "default".
 func (r Request) String() string {
 	if r.kind == requestDefault {
@@ -84,14 +89,17 @@ func (r Request) String() string {
 
 func (r Request) matches(v *semver.Version) bool {
 	switch r.kind {
+	case requestLatest:
+		// "latest" is whatever Heroku released last, which no inventory can
+		// know: it never matches a pin.
+		return false
 	case requestExact:
 		return v.Equal(r.exact)
 	case requestConstraint:
 		return r.constraint.Check(v)
 	default:
-		// The default and "latest" both take the newest pinned stable
-		// release: the buildpack only installs what it can verify by
-		// checksum, and a pre-release must be asked for by name.
+		// The default takes the newest pinned stable release; a pre-release
+		// must be asked for by name.
 		return v.Prerelease() == ""
 	}
 }

@@ -174,9 +174,9 @@ func TestClassicFailuresLeaveNothingBehind(t *testing.T) {
 	}{
 		{
 			name:   "unknown version",
-			config: map[string]string{"HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION": "9.9.9"},
+			config: map[string]string{"HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION": "~9.9"},
 			wantLog: []string{
-				` !     Error: no pinned release of the service mesh matches "9.9.9" for linux-amd64`,
+				` !     Error: no pinned release of the service mesh matches "~9.9" for linux-amd64`,
 				" !     Pinned versions for linux-amd64: 0.2.2",
 			},
 		},

@@ -259,8 +259,8 @@ func TestCNBFailures(t *testing.T) {
 			e.mirror.Fault(e.arts["0.2.2/amd64"].Object(), notFound)
 		}, []string{"server answered 404 Not Found", "! Version 0.2.2 for amd64 was not found at mirror"}},
 		{"unknown version", func(t *testing.T, e *cnbEnv) {
-			require.NoError(t, e.platform.SetEnv("HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION", "7.7.7"))
-		}, []string{`! Error: no pinned release of the service mesh matches "7.7.7" for linux-amd64`, "! Pinned versions for linux-amd64: 0.2.2"}},
+			require.NoError(t, e.platform.SetEnv("HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION", "^7"))
+		}, []string{`! Error: no pinned release of the service mesh matches "^7" for linux-amd64`, "! Pinned versions for linux-amd64: 0.2.2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,6 +49,15 @@ func (m *Mirror) serve(w http.ResponseWriter, r *http.Request) {
 		// S3 answers 403 for a missing key when listing is not public.
 		http.Error(w, "<Error><Code>AccessDenied</Code></Error>", http.StatusForbidden)
 	default:
+		// Like S3: an ETag on every object, and 304 to a request that
+		// already has the current one.
+		sum := sha256.Sum256(data)
+		etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write(data)
 	}
@@ -71,6 +82,13 @@ func (m *Mirror) Fault(name string, h http.HandlerFunc) {
 		return
 	}
 	m.faults[name] = h
+}
+
+// Hits is the number of requests for one object.
+func (m *Mirror) Hits(name string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hits[name]
 }
 
 // Requests is the number of requests served so far.

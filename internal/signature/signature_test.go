@@ -1,0 +1,105 @@
+package signature_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
+)
+
+func newKey(t *testing.T, name string) *harness.SigningKey {
+	t.Helper()
+	k, err := harness.NewSigningKey(name)
+	require.NoError(t, err)
+	return k
+}
+
+func TestVerify(t *testing.T) {
+	release := newKey(t, "Release")
+	other := newKey(t, "Other")
+	data := []byte("the mesh binary\x00\x01")
+	file := filepath.Join(t.TempDir(), "mesh")
+	require.NoError(t, os.WriteFile(file, data, 0o600))
+
+	key, err := signature.ParseKey(release.PublicKey(), "")
+	require.NoError(t, err)
+	require.Equal(t, release.Fingerprint, key.Fingerprint)
+
+	good := release.Sign(data)
+	tests := []struct {
+		name    string
+		sig     []byte
+		wantErr string
+	}{
+		{"good signature", good, ""},
+		{"signature over other bytes", release.Sign([]byte("other bytes")), "signature verification failed"},
+		{"signature by another key", other.Sign(data), "signed by another key"},
+		{"truncated", good[:len(good)/2], "signature verification failed"},
+		{"garbage", []byte("not a signature at all"), "not ASCII-armoured OpenPGP"},
+		{"empty", nil, "not ASCII-armoured OpenPGP"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := key.Verify(file, tt.sig)
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			var bad *signature.BadSignatureError
+			require.ErrorAs(t, err, &bad)
+			require.ErrorContains(t, err, tt.wantErr)
+			require.Contains(t, bad.Help(), "Nothing was installed")
+		})
+	}
+}
+
+func TestPinnedFingerprint(t *testing.T) {
+	release := newKey(t, "Release")
+	other := newKey(t, "Other")
+
+	key, err := signature.ParseKey(release.PublicKey(), release.Fingerprint)
+	require.NoError(t, err)
+	require.Equal(t, release.Fingerprint, key.Fingerprint)
+
+	_, err = signature.ParseKey(other.PublicKey(), release.Fingerprint)
+	var mismatch *signature.FingerprintError
+	require.ErrorAs(t, err, &mismatch)
+	require.EqualError(t, err, "signing key fingerprint "+other.Fingerprint+" differs from the pinned "+release.Fingerprint)
+
+	// A pinned fingerprint picks its key out of a file holding several.
+	both := append(other.PublicKey(), release.PublicKey()...)
+	key, err = signature.ParseKey(both, release.Fingerprint)
+	require.NoError(t, err)
+	require.Equal(t, release.Fingerprint, key.Fingerprint)
+	_, err = signature.ParseKey(both, "")
+	require.ErrorContains(t, err, "holds 2 keys")
+}
+
+func TestParseKeyRejects(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"garbage": []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnope\n-----END PGP PUBLIC KEY BLOCK-----\n"),
+		"empty":   nil,
+		"huge":    []byte(strings.Repeat("x", signature.MaxArmoredSize+1)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := signature.ParseKey(data, "")
+			var kerr *signature.KeyError
+			require.ErrorAs(t, err, &kerr)
+		})
+	}
+}
+
+func TestNormalizeFingerprint(t *testing.T) {
+	got, err := signature.NormalizeFingerprint("  abcd ef01 2345 6789 abcd  ef01 2345 6789 abcd ef01 ")
+	require.NoError(t, err)
+	require.Equal(t, "ABCDEF0123456789ABCDEF0123456789ABCDEF01", got)
+	for _, bad := range []string{"", "abc", strings.Repeat("z", 40)} {
+		_, err := signature.NormalizeFingerprint(bad)
+		require.Error(t, err, bad)
+	}
+}
