@@ -174,7 +174,7 @@ func (i *Installer) InstallSigned(ctx context.Context, t Target, root, binRel st
 		return Result{}, SignedMeta{}, err
 	}
 	i.Out.Detail("Verified signature by key %s (from %s)", key.Fingerprint, from)
-	i.Out.Detail("sha256:%s", r.SHA256)
+	i.Out.Detail("Digest sha256:%s", r.SHA256)
 	if u.Trust.Fingerprint == "" {
 		i.Out.Warning(fmt.Sprintf("The signing key %s is not pinned in this buildpack:\n"+
 			"the release was verified against an unpinned key.", key.Fingerprint))
