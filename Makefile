@@ -3,13 +3,32 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: help build test demo demo-cnb vet fmt clean
+# The buildpack's version, stamped into the binary; release builds must be
+# reproducible, so nothing else about the build machine or time goes in.
+BP_VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' buildpack.toml | head -n 1)
+ARCHES := amd64 arm64
+LDFLAGS := -s -w -buildid= -X main.version=$(BP_VERSION)
+
+.PHONY: help build binaries test demo demo-cnb pin verify-reproducible vet fmt clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## Build the buildpack binary the bin/ shims use (.build/)
+build: binaries ## Build the binary the bin/ shims use (.build/) and the release binaries (dist/bin/)
 	@sh lib/shim.sh prepare
+
+binaries: ## Cross-compile the release binaries for linux/amd64 and linux/arm64 into dist/bin/
+	@for arch in $(ARCHES); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch GOFLAGS=-mod=readonly $(GO) build -trimpath -buildvcs=false \
+			-ldflags "$(LDFLAGS)" -o dist/bin/linux-$$arch/heroku-applink-buildpack ./cmd/heroku-applink-buildpack || exit 1; \
+	done
+
+verify-reproducible: ## Build twice from two clean clones of HEAD and check the binaries are byte-identical
+	@sh test/reproducible.sh
+
+pin: ## Pin a release in buildpack.toml: make pin VERSION=v1.2.3 [MIRROR=https://...] [DRY_RUN=1]
+	@test -n "$(VERSION)" || { echo "usage: make pin VERSION=v1.2.3 [MIRROR=https://...] [DRY_RUN=1]"; exit 2; }
+	@$(GO) run ./cmd/heroku-applink-pin $(if $(MIRROR),--mirror $(MIRROR)) $(if $(DRY_RUN),--dry-run) $(VERSION)
 
 test: vet ## Run every test: unit, end-to-end
 	$(GO) test -count=1 -timeout 15m ./...

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -146,4 +147,35 @@ func TestCNBLatestBySignature(t *testing.T) {
 	require.Equal(t, 0, res.Code, res.Output)
 	require.Contains(t, res.Output, "- Discarding the cached service mesh layer: the release changed at its source")
 	require.Equal(t, mesh("0.2.2").Checksum(), e.layerTOML(t)["metadata"].(map[string]any)["checksum"])
+}
+
+// TestPinRoundTrip pins a release with the maintainers' command, then builds
+// with it: the build uses the new pin's checksum and asks for no signature.
+func TestPinRoundTrip(t *testing.T) {
+	t.Parallel()
+	key := releaseKey(t)
+	e := newClassicEnv(t)
+	require.NoError(t, e.bp.SetInventory(repoRoot, pinKey(key.Fingerprint)))
+	for _, arch := range []string{"amd64", "arm64"} {
+		a := meshes["0.3.0/"+arch]
+		e.mirror.PublishSigned(a.Object(), a.Data, key, true)
+	}
+	tool := filepath.Join(t.TempDir(), "heroku-applink-pin")
+	require.NoError(t, harness.BuildGo(repoRoot, "./cmd/heroku-applink-pin", runtime.GOARCH, tool))
+
+	toml := filepath.Join(e.bp.Dir, "buildpack.toml")
+	out, err := exec.Command(tool, "--buildpack-toml", toml, "--mirror", e.mirror.URL(), "--dry-run", "v0.3.0").CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), "checksum = \""+meshes["0.3.0/arm64"].Checksum()+"\"")
+	require.NotContains(t, string(must(os.ReadFile(toml))), "[[metadata.artifacts]]\nversion", "a dry run writes nothing")
+
+	out, err = exec.Command(tool, "--buildpack-toml", toml, "--mirror", e.mirror.URL(), "v0.3.0").CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), "-----> Updated "+toml)
+
+	app := e.app(t, "sample-app")
+	sigs := e.mirror.Hits(mesh("0.3.0").Object() + ".asc")
+	require.NoError(t, app.Deploy(context.Background()))
+	require.Contains(t, app.Output(), "       Verified "+mesh("0.3.0").Checksum()+" (pinned checksum)\n")
+	require.Equal(t, sigs, e.mirror.Hits(mesh("0.3.0").Object()+".asc"), "a pinned release needs no signature")
 }

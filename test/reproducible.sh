@@ -1,0 +1,33 @@
+#!/bin/sh
+# make verify-reproducible: builds the release binaries in two clean clones
+# of HEAD, at different paths and with separate Go build caches, and checks
+# they are byte-identical for every target. Anyone can run it against a
+# release tag to check that its binaries were built from its source.
+set -eu
+export PATH="$PATH:/usr/local/go/bin"
+root=$(pwd)
+ref=${REF:-HEAD}
+work=$(mktemp -d "${TMPDIR:-/tmp}/reproducible-XXXXXX")
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+
+for n in 1 2; do
+	git clone -q --no-hardlinks "$root" "$work/clone-$n"
+	git -C "$work/clone-$n" checkout -q "$(git -C "$root" rev-parse "$ref")"
+	echo "-----> Building clone $n ($(git -C "$work/clone-$n" rev-parse --short HEAD)) in $work/clone-$n"
+	(cd "$work/clone-$n" && GOCACHE="$work/cache-$n" make -s binaries)
+done
+
+status=0
+for bin in "$work"/clone-1/dist/bin/*/heroku-applink-buildpack; do
+	target=$(basename "$(dirname "$bin")")
+	a=$(sha256sum <"$bin" | cut -d' ' -f1)
+	b=$(sha256sum <"$work/clone-2/dist/bin/$target/heroku-applink-buildpack" | cut -d' ' -f1)
+	if [ "$a" = "$b" ]; then
+		echo "       $target  identical  sha256:$a"
+	else
+		echo " !     $target  DIFFERENT  sha256:$a vs sha256:$b" >&2
+		status=1
+	fi
+done
+[ -n "${a-}" ] || { echo " !     no binaries were built" >&2; exit 1; }
+exit $status
