@@ -14,7 +14,7 @@ for n in 1 2; do
 	git clone -q --no-hardlinks "$root" "$work/clone-$n"
 	git -C "$work/clone-$n" checkout -q "$(git -C "$root" rev-parse "$ref")"
 	echo "-----> Building clone $n ($(git -C "$work/clone-$n" rev-parse --short HEAD)) in $work/clone-$n"
-	(cd "$work/clone-$n" && GOCACHE="$work/cache-$n" make -s binaries)
+	(cd "$work/clone-$n" && GOCACHE="$work/cache-$n" make -s build)
 done
 
 status=0
@@ -30,4 +30,15 @@ for bin in "$work"/clone-1/dist/bin/*/heroku-applink-buildpack; do
 	fi
 done
 [ -n "${a-}" ] || { echo " !     no binaries were built" >&2; exit 1; }
+
+# The binary the shims build from source is the release binary, too.
+for dev in "$work"/clone-1/.build/*/heroku-applink-buildpack; do
+	target=$(basename "$(dirname "$dev")")
+	if cmp -s "$dev" "$work/clone-1/dist/bin/$target/heroku-applink-buildpack"; then
+		echo "       $target  the shim's build is the release build"
+	else
+		echo " !     $target  the shim's build differs from the release build" >&2
+		status=1
+	fi
+done
 exit $status
