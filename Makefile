@@ -9,7 +9,7 @@ BP_VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' buildpack.toml 
 ARCHES := amd64 arm64
 LDFLAGS := -s -w -buildid= -X main.version=$(BP_VERSION)
 
-.PHONY: help build binaries test demo demo-cnb pin verify-reproducible vet fmt clean
+.PHONY: help build binaries release-binaries package release-check test demo demo-cnb pin verify-reproducible vet fmt clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -22,6 +22,17 @@ binaries: ## Cross-compile the release binaries for linux/amd64 and linux/arm64 
 		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch GOFLAGS=-mod=readonly $(GO) build -trimpath -buildvcs=false \
 			-ldflags "$(LDFLAGS)" -o dist/bin/linux-$$arch/heroku-applink-buildpack ./cmd/heroku-applink-buildpack || exit 1; \
 	done
+
+release-binaries: binaries ## Put the release binaries where a release commit carries them (lib/linux-<arch>/)
+	@for arch in $(ARCHES); do \
+		mkdir -p lib/linux-$$arch && cp dist/bin/linux-$$arch/heroku-applink-buildpack lib/linux-$$arch/ || exit 1; \
+	done
+
+package: binaries ## Write the classic tarball and the per-target CNB packages into dist/
+	@$(GO) run ./cmd/heroku-applink-release package . dist/bin dist
+
+release-check: binaries ## Check a release commit: version, CHANGELOG, TOML form, committed binaries = this source's build
+	@$(GO) run ./cmd/heroku-applink-release check . dist/bin
 
 verify-reproducible: ## Build twice from two clean clones of HEAD and check the binaries are byte-identical
 	@sh test/reproducible.sh

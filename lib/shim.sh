@@ -37,7 +37,7 @@ if [ -f "$prebuilt" ] && [ "$phase" != prepare ]; then
 	# bin/release.
 	if [ ! -x "$prebuilt" ]; then
 		chmod +x "$prebuilt" 2>/dev/null ||
-			shim_fail "$prebuilt is not executable and this buildpack's directory is read-only, so it cannot be fixed here. Restore the file's exec bit (git update-index --chmod=+x, or chmod +x before packaging)."
+			shim_fail "$prebuilt has lost its exec bit, and user $(id -u) cannot restore it (the file belongs to someone else or is on a read-only filesystem). Install the buildpack with its file modes kept, or run chmod +x on that file where it is installed."
 	fi
 	HEROKU_APPLINK_BUILDPACK_DIR=$bp_dir exec "$prebuilt" "$phase" "$@"
 fi

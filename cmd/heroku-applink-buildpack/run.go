@@ -142,6 +142,7 @@ func runCompile(ctx context.Context, e env, out *output.Printer, args []string) 
 		Out:       out,
 		Arch:      runtime.GOARCH,
 		Now:       e.now,
+		Version:   e.version,
 	}
 	return c.Compile(ctx, classic.Dirs{Build: args[0], Cache: args[1], Env: args[2], Buildpack: bpDir})
 }

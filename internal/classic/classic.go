@@ -53,11 +53,14 @@ type Compiler struct {
 	Out       *output.Printer
 	Arch      string
 	Now       func() time.Time
+	// Version is the buildpack's own version, shown in the log.
+	Version string
 }
 
 // Compile installs the mesh into the slug and sets up its PATH.
 func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 	start := c.Now()
+	c.Out.Step("Heroku AppLink Service Mesh buildpack v%s", c.Version)
 	target, inv, err := install.Resolve(d.Env, d.Buildpack, c.Arch)
 	if err != nil {
 		return err

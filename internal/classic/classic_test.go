@@ -88,7 +88,7 @@ checksum = "sha256:`+hex.EncodeToString(sum[:])+`"
 	client := fetch.New("test")
 	client.Backoff = func(int) time.Duration { return 0 }
 	now := func() time.Time { return time.Unix(0, 0) }
-	c := &classic.Compiler{Installer: &install.Installer{Fetcher: client, Out: p, Now: now}, Out: p, Arch: "amd64", Now: now}
+	c := &classic.Compiler{Installer: &install.Installer{Fetcher: client, Out: p, Now: now}, Out: p, Arch: "amd64", Now: now, Version: "1.2.3"}
 	return d, c, &out, &errOut, &requests
 }
 
@@ -106,7 +106,8 @@ func TestCompile(t *testing.T) {
 	require.Equal(t, "export PATH='"+d.Build+"/vendor/heroku-applink/bin'\"${PATH:+:${PATH}}\"\n", string(export))
 
 	lines := strings.Split(out.String(), "\n")
-	require.Equal(t, "       Added vendor/heroku-applink/bin to PATH at runtime (.profile.d/heroku-applink-service-mesh.sh)", lines[5])
+	require.Equal(t, "-----> Heroku AppLink Service Mesh buildpack v1.2.3", lines[0])
+	require.Equal(t, "       Added vendor/heroku-applink/bin to PATH at runtime (.profile.d/heroku-applink-service-mesh.sh)", lines[6])
 	require.Equal(t, "-----> Done (finished in < 0.1s)", lines[len(lines)-2])
 	require.Empty(t, errOut.String())
 

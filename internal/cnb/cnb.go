@@ -81,7 +81,7 @@ type layerTypes struct {
 // layer that holds exactly the resolved artifact.
 func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 	start := b.Now()
-	b.Out.Header(Title)
+	b.Out.Header(fmt.Sprintf("%s (buildpack v%s)", Title, b.Version))
 	// clear-env = true: the lifecycle does not inject <platform>/env, so the
 	// buildpack reads its own variables from it.
 	target, _, err := install.Resolve(filepath.Join(d.Platform, "env"), d.Buildpack, b.Arch)

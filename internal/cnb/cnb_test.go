@@ -130,7 +130,7 @@ func TestBuildFresh(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "heroku-applink-service-mesh", link)
 
-	wantOut := "\n## Heroku AppLink Service Mesh\n\n" +
+	wantOut := "\n## Heroku AppLink Service Mesh (buildpack v1.2.3)\n\n" +
 		"- Installing Heroku AppLink Service Mesh 0.3.0 (linux-amd64)\n" +
 		"  - Version 0.3.0 (newest pinned release)\n"
 	require.True(t, strings.HasPrefix(e.out.String(), wantOut), e.out.String())

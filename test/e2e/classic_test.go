@@ -87,6 +87,7 @@ func TestClassicFirstDeployAndRebuild(t *testing.T) {
 
 	art := e.arts["0.3.0"]
 	want := `-----> Heroku AppLink Service Mesh app detected
+-----> Heroku AppLink Service Mesh buildpack v` + bpVersion(t) + `
 -----> Installing Heroku AppLink Service Mesh 0.3.0 (linux-amd64)
        Version 0.3.0 (newest pinned release)
        Downloading from http://MIRROR/heroku-applink-service-mesh-v0.3.0-amd64

@@ -16,8 +16,11 @@ import (
 
 var (
 	repoRoot string
-	// binaries maps an arch to the buildpack binary built for it once per run.
-	binaries = map[string]string{}
+	// binaries maps this machine's arch to the buildpack binary built for it
+	// once per run; allBinaries has both release arches, in binDir.
+	binaries    = map[string]string{}
+	allBinaries = map[string]string{}
+	binDir      string
 	// webapp is the fixture apps' web process, built for this machine.
 	webapp string
 	// meshes are stand-in mesh releases by "version/arch".
@@ -46,11 +49,15 @@ func setup(m *testing.M) int {
 		return fail(err)
 	}
 	defer os.RemoveAll(dir)
-	bin, err := harness.BuildBinary(root, runtime.GOARCH, dir)
-	if err != nil {
-		return fail(err)
+	for _, arch := range []string{"amd64", "arm64"} {
+		bin, err := harness.BuildBinary(root, arch, dir)
+		if err != nil {
+			return fail(err)
+		}
+		allBinaries[arch] = bin
 	}
-	binaries[runtime.GOARCH] = bin
+	binaries[runtime.GOARCH] = allBinaries[runtime.GOARCH]
+	binDir = dir
 	webapp = filepath.Join(dir, "webapp")
 	if err := harness.BuildGo(root, "./test/fixtures/webapp", runtime.GOARCH, webapp); err != nil {
 		return fail(err)

@@ -1,0 +1,60 @@
+// Command heroku-applink-release packages the buildpack (make package) and
+// checks a release commit (make release-check). See package release.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/heroku/color"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
+)
+
+const usage = `usage:
+  heroku-applink-release package ROOT BINDIR DIST   write the classic tarball and CNB packages
+  heroku-applink-release check ROOT REBUILT         check ROOT is ready to tag, against binaries rebuilt into REBUILT`
+
+func main() {
+	noColor := os.Getenv("NO_COLOR") != ""
+	color.Disable(noColor)
+	out := output.New(os.Stdout, os.Stderr, output.Classic, !noColor)
+	if err := run(os.Args[1:], out); err != nil {
+		out.Error(err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, out *output.Printer) error {
+	switch {
+	case len(args) == 4 && args[0] == "package":
+		written, err := release.Package(args[1], args[2], args[3])
+		if err != nil {
+			return err
+		}
+		out.Step("Packaged the buildpack")
+		for _, w := range written {
+			out.Detail("%s", w)
+		}
+		return nil
+	case len(args) == 3 && args[0] == "check":
+		problems, err := release.Check(args[1], args[2])
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			text := ""
+			for _, p := range problems {
+				text += "- " + string(p) + "\n"
+			}
+			return fmt.Errorf("the tree is not ready to release:\n%s", text)
+		}
+		out.Step("Ready to release: version, CHANGELOG, TOML form and reproducible binaries for %v check out", release.Arches)
+		return nil
+	default:
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+		return nil
+	}
+}

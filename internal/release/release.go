@@ -1,0 +1,253 @@
+package release
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Arches are the targets every release carries a binary for.
+var Arches = []string{"amd64", "arm64"}
+
+// BinaryName is the buildpack binary under lib/linux-<arch>/.
+const BinaryName = "heroku-applink-buildpack"
+
+// BinaryPath is where a release tree keeps the binary for arch.
+func BinaryPath(arch string) string { return filepath.Join("lib", "linux-"+arch, BinaryName) }
+
+// runtimeFiles are what a platform runs, besides the binaries.
+var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/build", "lib/shim.sh", "buildpack.toml"}
+
+// docFiles ship with the classic tarball.
+var docFiles = []string{"README.md", "LICENSE", "CHANGELOG.md"}
+
+// epoch is every packaged file's modification time, so packages built from
+// the same tree are byte-identical.
+var epoch = time.Unix(0, 0).UTC()
+
+// file is one entry of a package.
+type file struct {
+	name string
+	mode fs.FileMode
+	data []byte
+}
+
+// Version reads [buildpack] version from buildpack.toml's text: the first
+// top-level version key, which precedes the inventory.
+func Version(descriptor []byte) (string, error) {
+	inBuildpack := false
+	for _, line := range strings.Split(string(descriptor), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "[") {
+			inBuildpack = t == "[buildpack]"
+			continue
+		}
+		if m := versionLine.FindStringSubmatch(t); m != nil && inBuildpack {
+			if _, err := semver.StrictNewVersion(m[1]); err != nil {
+				return "", fmt.Errorf("[buildpack] version %q is not a semantic version X.Y.Z", m[1])
+			}
+			return m[1], nil
+		}
+	}
+	return "", errors.New("buildpack.toml has no [buildpack] version")
+}
+
+var versionLine = regexp.MustCompile(`^version\s*=\s*"([^"]*)"`)
+
+// Package writes the classic tarball and the CNB directories and tarballs
+// into dist, taking the binaries from binDir/linux-<arch>/.
+func Package(root, binDir, dist string) ([]string, error) {
+	descriptor, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
+	if err != nil {
+		return nil, err
+	}
+	version, err := Version(descriptor)
+	if err != nil {
+		return nil, err
+	}
+	common, err := readFiles(root, append(append([]string{}, runtimeFiles...), docFiles...))
+	if err != nil {
+		return nil, err
+	}
+	binaries := map[string]file{}
+	for _, arch := range Arches {
+		data, err := os.ReadFile(filepath.Join(binDir, "linux-"+arch, BinaryName))
+		if err != nil {
+			return nil, fmt.Errorf("missing the linux/%s binary: %w (run make binaries)", arch, err)
+		}
+		binaries[arch] = file{name: BinaryPath(arch), mode: 0o755, data: data}
+	}
+	if err := os.MkdirAll(dist, 0o755); err != nil {
+		return nil, err
+	}
+	var written []string
+
+	classic := append([]file{}, common...)
+	for _, arch := range Arches {
+		classic = append(classic, binaries[arch])
+	}
+	name := filepath.Join(dist, "heroku-applink-service-mesh-buildpack-v"+version+".tgz")
+	if err := writeTarball(name, classic); err != nil {
+		return nil, err
+	}
+	written = append(written, name)
+
+	for _, arch := range Arches {
+		files := []file{binaries[arch], {name: "package.toml", mode: 0o644, data: []byte(packageTOML)}}
+		for _, f := range common {
+			switch {
+			case f.name == "buildpack.toml":
+				f.data = []byte(OnlyTarget(string(f.data), arch))
+			case strings.HasSuffix(f.name, ".md") || f.name == "LICENSE":
+				if f.name != "LICENSE" {
+					continue
+				}
+			}
+			files = append(files, f)
+		}
+		dir := filepath.Join(dist, "cnb", "linux-"+arch)
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, err
+		}
+		if err := writeDir(dir, files); err != nil {
+			return nil, err
+		}
+		tgz := filepath.Join(dist, "cnb", fmt.Sprintf("heroku-applink-service-mesh-buildpack-v%s-linux-%s.tgz", version, arch))
+		if err := writeTarball(tgz, files); err != nil {
+			return nil, err
+		}
+		written = append(written, dir, tgz)
+	}
+	return written, nil
+}
+
+// packageTOML is what `pack buildpack package` reads in a CNB directory.
+const packageTOML = `[buildpack]
+uri = "."
+
+[platform]
+os = "linux"
+`
+
+func readFiles(root string, names []string) ([]file, error) {
+	var files []file
+	for _, n := range names {
+		info, err := os.Stat(filepath.Join(root, n))
+		if err != nil {
+			return nil, err
+		}
+		data, err := os.ReadFile(filepath.Join(root, n))
+		if err != nil {
+			return nil, err
+		}
+		mode := fs.FileMode(0o644)
+		if info.Mode().Perm()&0o100 != 0 || strings.HasPrefix(n, "bin/") {
+			mode = 0o755
+		}
+		files = append(files, file{name: n, mode: mode, data: data})
+	}
+	return files, nil
+}
+
+// OnlyTarget keeps the [[targets]] table for one architecture: a CNB package
+// for one target must not claim another it has no binary for.
+func OnlyTarget(descriptor, arch string) string {
+	lines := strings.SplitAfter(descriptor, "\n")
+	var out strings.Builder
+	for i := 0; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "[[targets]]" {
+			out.WriteString(lines[i])
+			continue
+		}
+		j := i + 1
+		for j < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[j]), "[") {
+			j++
+		}
+		block := strings.Join(lines[i:j], "")
+		if regexp.MustCompile(`(?m)^\s*arch\s*=\s*"` + regexp.QuoteMeta(arch) + `"`).MatchString(block) {
+			out.WriteString(block)
+		}
+		i = j - 1
+	}
+	return out.String()
+}
+
+func writeDir(dir string, files []file) error {
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.data, f.mode); err != nil {
+			return err
+		}
+		if err := os.Chmod(p, f.mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeTarball writes a gzipped tar with directories, sorted names, fixed
+// times and owners: the same files always give the same bytes.
+func writeTarball(path string, files []file) error {
+	var buf bytes.Buffer
+	gz, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(gz)
+	dirs := map[string]bool{}
+	for _, f := range files {
+		for d := filepath.Dir(f.name); d != "."; d = filepath.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	var names []string
+	for d := range dirs {
+		names = append(names, d+"/")
+	}
+	byName := map[string]file{}
+	for _, f := range files {
+		names = append(names, f.name)
+		byName[f.name] = f
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		hdr := &tar.Header{Name: n, ModTime: epoch, Uname: "root", Gname: "root", Format: tar.FormatPAX}
+		if strings.HasSuffix(n, "/") {
+			hdr.Typeflag, hdr.Mode = tar.TypeDir, 0o755
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+			continue
+		}
+		f := byName[n]
+		hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeReg, int64(f.mode), int64(len(f.data))
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, bytes.NewReader(f.data)); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := gz.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}

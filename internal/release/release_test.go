@@ -1,0 +1,203 @@
+package release_test
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
+)
+
+const descriptor = `api = "0.10"
+
+[buildpack]
+id = "heroku/heroku-applink"
+version = "1.2.3"
+
+[[targets]]
+os = "linux"
+arch = "amd64"
+
+[[targets]]
+os = "linux"
+arch = "arm64"
+
+[metadata]
+# A comment with a { brace and a.dotted = "thing".
+`
+
+// tree lays out a minimal release source tree.
+func tree(t *testing.T) (root, bins string) {
+	t.Helper()
+	root = t.TempDir()
+	files := map[string]string{
+		"buildpack.toml": descriptor, "README.md": "readme", "LICENSE": "license",
+		"CHANGELOG.md": "# Changelog\n\n## [Unreleased]\n\n## [1.2.3] - 2026-11-26\n\n- Things.\n",
+		"bin/detect":   "#!/bin/sh\n", "bin/compile": "#!/bin/sh\n", "bin/release": "#!/bin/sh\n", "bin/build": "#!/bin/sh\n",
+		"lib/shim.sh": "# shim\n", "go.mod": "module x\n", "internal/x/x.go": "package x\n",
+	}
+	for name, data := range files {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(root, name), []byte(data), 0o644))
+	}
+	bins = t.TempDir()
+	for _, arch := range release.Arches {
+		require.NoError(t, os.MkdirAll(filepath.Join(bins, "linux-"+arch), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(bins, "linux-"+arch, release.BinaryName), []byte("ELF "+arch), 0o755))
+	}
+	return root, bins
+}
+
+func listTarball(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	tr := tar.NewReader(gz)
+	entries := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return entries
+		}
+		require.NoError(t, err)
+		entries[h.Name] = os.FileMode(h.Mode).String()
+	}
+}
+
+func TestPackage(t *testing.T) {
+	root, bins := tree(t)
+	dist := t.TempDir()
+	written, err := release.Package(root, bins, dist)
+	require.NoError(t, err)
+	require.Len(t, written, 5)
+
+	classic := listTarball(t, filepath.Join(dist, "heroku-applink-service-mesh-buildpack-v1.2.3.tgz"))
+	var names []string
+	for n := range classic {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	want := []string{"CHANGELOG.md", "LICENSE", "README.md", "bin/", "bin/build", "bin/compile", "bin/detect", "bin/release",
+		"buildpack.toml", "lib/", "lib/linux-amd64/", "lib/linux-amd64/heroku-applink-buildpack",
+		"lib/linux-arm64/", "lib/linux-arm64/heroku-applink-buildpack", "lib/shim.sh"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("classic tarball (-want +got):\n%s", diff)
+	}
+	require.Equal(t, "-rwxr-xr-x", classic["bin/compile"])
+	require.Equal(t, "-rwxr-xr-x", classic["lib/linux-arm64/heroku-applink-buildpack"])
+	require.Equal(t, "-rw-r--r--", classic["buildpack.toml"])
+
+	cnb := listTarball(t, filepath.Join(dist, "cnb", "heroku-applink-service-mesh-buildpack-v1.2.3-linux-arm64.tgz"))
+	require.Contains(t, cnb, "package.toml")
+	require.Contains(t, cnb, "lib/linux-arm64/heroku-applink-buildpack")
+	require.NotContains(t, cnb, "lib/linux-amd64/heroku-applink-buildpack")
+	toml, err := os.ReadFile(filepath.Join(dist, "cnb", "linux-arm64", "buildpack.toml"))
+	require.NoError(t, err)
+	require.Contains(t, string(toml), "[[targets]]\nos = \"linux\"\narch = \"arm64\"\n")
+	require.NotContains(t, string(toml), `arch = "amd64"`)
+	info, err := os.Stat(filepath.Join(dist, "cnb", "linux-arm64", "bin", "build"))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o755), info.Mode().Perm())
+
+	// The same tree packages to the same bytes.
+	first, err := os.ReadFile(filepath.Join(dist, "heroku-applink-service-mesh-buildpack-v1.2.3.tgz"))
+	require.NoError(t, err)
+	dist2 := t.TempDir()
+	_, err = release.Package(root, bins, dist2)
+	require.NoError(t, err)
+	second, err := os.ReadFile(filepath.Join(dist2, "heroku-applink-service-mesh-buildpack-v1.2.3.tgz"))
+	require.NoError(t, err)
+	require.Equal(t, first, second)
+}
+
+func TestPackageNeedsBothBinaries(t *testing.T) {
+	root, bins := tree(t)
+	require.NoError(t, os.Remove(filepath.Join(bins, "linux-arm64", release.BinaryName)))
+	_, err := release.Package(root, bins, t.TempDir())
+	require.ErrorContains(t, err, "missing the linux/arm64 binary")
+}
+
+func TestCheck(t *testing.T) {
+	ready := func(t *testing.T) (string, string) {
+		root, bins := tree(t)
+		for _, arch := range release.Arches {
+			dest := filepath.Join(root, release.BinaryPath(arch))
+			require.NoError(t, os.MkdirAll(filepath.Dir(dest), 0o755))
+			data, err := os.ReadFile(filepath.Join(bins, "linux-"+arch, release.BinaryName))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(dest, data, 0o755))
+		}
+		return root, bins
+	}
+	root, bins := ready(t)
+	problems, err := release.Check(root, bins)
+	require.NoError(t, err)
+	require.Empty(t, problems)
+
+	tests := []struct {
+		name   string
+		break_ func(root string)
+		want   string
+	}{
+		{"version without a CHANGELOG entry", func(root string) {
+			edit(t, filepath.Join(root, "buildpack.toml"), `version = "1.2.3"`, `version = "1.2.4"`)
+		}, `CHANGELOG.md has no "## [1.2.4] - YYYY-MM-DD" entry`},
+		{"version that is not semver", func(root string) {
+			edit(t, filepath.Join(root, "buildpack.toml"), `version = "1.2.3"`, `version = "1.2"`)
+		}, `[buildpack] version "1.2" is not a semantic version`},
+		{"missing arch binary", func(root string) {
+			require.NoError(t, os.Remove(filepath.Join(root, release.BinaryPath("arm64"))))
+		}, "the linux/arm64 binary lib/linux-arm64/heroku-applink-buildpack is missing"},
+		{"binary that is not the build of the source", func(root string) {
+			require.NoError(t, os.WriteFile(filepath.Join(root, release.BinaryPath("amd64")), []byte("ELF other"), 0o755))
+		}, "lib/linux-amd64/heroku-applink-buildpack is not the reproducible build of this source"},
+		{"binary without exec bit", func(root string) {
+			require.NoError(t, os.Chmod(filepath.Join(root, release.BinaryPath("amd64")), 0o644))
+		}, "lib/linux-amd64/heroku-applink-buildpack is not executable"},
+		{"inline table", func(root string) {
+			edit(t, filepath.Join(root, "buildpack.toml"), "[metadata]\n", "[metadata]\nimage = { repository = \"x\" }\n")
+		}, "buildpack.toml: line 16: inline table"},
+		{"dotted key", func(root string) {
+			edit(t, filepath.Join(root, "buildpack.toml"), "[metadata]\n", "[metadata]\nrelease.image = \"x\"\n")
+		}, "buildpack.toml: line 16: dotted key release.image"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root, bins := ready(t)
+			tt.break_(root)
+			problems, err := release.Check(root, bins)
+			require.NoError(t, err)
+			var texts []string
+			for _, p := range problems {
+				texts = append(texts, string(p))
+			}
+			require.Contains(t, strings.Join(texts, "\n"), tt.want)
+		})
+	}
+}
+
+func edit(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(data), old)
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
+}
+
+func TestLintTOMLAcceptsTheRepositoryDescriptor(t *testing.T) {
+	data, err := os.ReadFile("../../buildpack.toml")
+	require.NoError(t, err)
+	require.Empty(t, release.LintTOML(string(data)))
+	require.Empty(t, release.LintTOML("files = [\n  \"a\",\n  \"b.c\",\n]\nkey = \"{not a table}\"\n\"quoted.key\" = 1\n"))
+}
