@@ -91,6 +91,14 @@ func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 
 	layer := filepath.Join(d.Layers, LayerName)
 	tomlPath := layer + ".toml"
+	// A failed build leaves no layer at all: no binary the image could ship,
+	// no metadata a later build could trust.
+	defer func() {
+		if err != nil {
+			os.RemoveAll(layer)
+			os.Remove(tomlPath)
+		}
+	}()
 	if target.Unpinned != nil {
 		return b.buildUnpinned(ctx, d, target, start)
 	}
@@ -100,27 +108,27 @@ func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 	if reason == "" {
 		b.Out.Step("Reusing Heroku AppLink Service Mesh %s from the layer cache", b.Out.Value(target.Artifact.String()))
 		b.Out.Detail("Verified %s (pinned checksum)", target.Artifact.Checksum)
-	} else {
-		if reason != errNoLayer {
-			b.Out.Step("Discarding the cached service mesh layer: %s", reason)
-		}
-		if err := reset(layer, tomlPath); err != nil {
-			return err
-		}
-		defer func() {
-			if err != nil {
-				os.RemoveAll(layer)
-				os.Remove(tomlPath)
-			}
-		}()
-		if err := os.MkdirAll(layer, 0o755); err != nil {
-			return &install.PathError{Path: layer, Err: err}
-		}
-		if _, err := b.Installer.Install(ctx, target, layer, "bin", nil); err != nil {
-			return err
-		}
+	} else if err := b.reinstall(layer, reason, func() error {
+		_, err := b.Installer.Install(ctx, target, layer, "bin", nil)
+		return err
+	}); err != nil {
+		return err
 	}
 	return b.finish(d, want, start)
+}
+
+// reinstall empties the layer, says why unless there was none, and fills it.
+func (b *Builder) reinstall(layer, reason string, fill func() error) error {
+	if reason != errNoLayer {
+		b.Out.Step("Discarding the cached service mesh layer: %s", reason)
+	}
+	if err := reset(layer, layer+".toml"); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(layer, 0o755); err != nil {
+		return &install.PathError{Path: layer, Err: err}
+	}
+	return fill()
 }
 
 // finish writes the layer's metadata and SBOM and gives the Procfile advice.
@@ -143,7 +151,7 @@ func (b *Builder) finish(d Dirs, md Metadata, start time.Time) error {
 // buildUnpinned installs a release verified by signature. A restored layer
 // that holds the same object is kept only after one conditional request
 // shows the source has not changed it.
-func (b *Builder) buildUnpinned(ctx context.Context, d Dirs, target install.Target, start time.Time) (err error) {
+func (b *Builder) buildUnpinned(ctx context.Context, d Dirs, target install.Target, start time.Time) error {
 	u := target.Unpinned
 	layer := filepath.Join(d.Layers, LayerName)
 	tomlPath := layer + ".toml"
@@ -162,23 +170,11 @@ func (b *Builder) buildUnpinned(ctx context.Context, d Dirs, target install.Targ
 			return b.finish(d, restored, start)
 		}
 	}
-	if reason != errNoLayer {
-		b.Out.Step("Discarding the cached service mesh layer: %s", reason)
-	}
-	if err := reset(layer, tomlPath); err != nil {
+	var meta install.SignedMeta
+	if err := b.reinstall(layer, reason, func() (err error) {
+		_, meta, err = b.Installer.InstallSigned(ctx, target, layer, "bin", nil)
 		return err
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(layer)
-			os.Remove(tomlPath)
-		}
-	}()
-	if err := os.MkdirAll(layer, 0o755); err != nil {
-		return &install.PathError{Path: layer, Err: err}
-	}
-	_, meta, err := b.Installer.InstallSigned(ctx, target, layer, "bin", nil)
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 	want.Checksum = "sha256:" + meta.SHA256
