@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/classic"
@@ -121,12 +122,42 @@ type usageError struct{ text string }
 
 func (e *usageError) Error() string { return "usage: " + e.text }
 
-func newInstaller(e env, out *output.Printer) *install.Installer {
+// Operator knobs, read from the build's process environment (never from
+// config vars): platforms on slow networks may need longer timeouts, and the
+// tests need shorter ones.
+const (
+	timeoutVar    = "HEROKU_APPLINK_BUILDPACK_TIMEOUT"
+	retryDelayVar = "HEROKU_APPLINK_BUILDPACK_RETRY_DELAY"
+)
+
+func seconds(getenv func(string) string, name string) (time.Duration, bool, error) {
+	v := getenv(name)
+	if v == "" {
+		return 0, false, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 3600 {
+		return 0, false, fmt.Errorf("%s=%q: want a number of seconds between 0 and 3600", name, v)
+	}
+	return time.Duration(f * float64(time.Second)), true, nil
+}
+
+func newInstaller(e env, out *output.Printer) (*install.Installer, error) {
 	client := fetch.New("heroku-buildpack-heroku-applink-service-mesh/" + e.version)
 	client.OnRetry = func(attempt int, err error, wait time.Duration) {
 		out.Detail("Attempt %d failed (%v); retrying in %s", attempt, err, output.Duration(wait))
 	}
-	return &install.Installer{Fetcher: client, Out: out, Now: e.now}
+	if d, ok, err := seconds(e.getenv, timeoutVar); err != nil {
+		return nil, err
+	} else if ok {
+		client.SetTimeout(d)
+	}
+	if d, ok, err := seconds(e.getenv, retryDelayVar); err != nil {
+		return nil, err
+	} else if ok {
+		client.Backoff = fetch.ExponentialBackoff(d)
+	}
+	return &install.Installer{Fetcher: client, Out: out, Now: e.now}, nil
 }
 
 func runCompile(ctx context.Context, e env, out *output.Printer, args []string) error {
@@ -137,8 +168,12 @@ func runCompile(ctx context.Context, e env, out *output.Printer, args []string) 
 	if bpDir == "" {
 		return fmt.Errorf("%s is not set: run the buildpack through bin/compile", buildpackDirVar)
 	}
+	inst, err := newInstaller(e, out)
+	if err != nil {
+		return err
+	}
 	c := &classic.Compiler{
-		Installer: newInstaller(e, out),
+		Installer: inst,
 		Out:       out,
 		Arch:      runtime.GOARCH,
 		Now:       e.now,
@@ -181,8 +216,12 @@ func runCNB(ctx context.Context, e env, out *output.Printer, phase string, args 
 	if d.Buildpack == "" || d.App == "" {
 		return errors.New("CNB_BUILDPACK_DIR is not set and the app directory is unknown: run the buildpack through the lifecycle")
 	}
+	inst, err := newInstaller(e, out)
+	if err != nil {
+		return err
+	}
 	b := &cnb.Builder{
-		Installer: newInstaller(e, out),
+		Installer: inst,
 		Out:       out,
 		Arch:      firstOf(e.getenv("CNB_TARGET_ARCH"), runtime.GOARCH),
 		Now:       e.now,

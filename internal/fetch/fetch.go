@@ -72,10 +72,24 @@ func New(userAgent string) *Client {
 	}
 }
 
+// SetTimeout sets the connect, response-header and idle-body timeouts at
+// once.
+func (c *Client) SetTimeout(d time.Duration) {
+	c.IdleTimeout = d
+	if t, ok := c.HTTP.Transport.(*http.Transport); ok {
+		t.DialContext = (&net.Dialer{Timeout: d, KeepAlive: 30 * time.Second}).DialContext
+		t.TLSHandshakeTimeout = d
+		t.ResponseHeaderTimeout = d
+	}
+}
+
 // ExponentialBackoff doubles base for each retry, with up to 25% jitter so
 // that many builds retrying together do not hit the server in step.
 func ExponentialBackoff(base time.Duration) func(int) time.Duration {
 	return func(n int) time.Duration {
+		if base <= 0 {
+			return 0
+		}
 		d := base << (n - 1)
 		return d + time.Duration(rand.Int64N(int64(d)/4+1))
 	}

@@ -33,6 +33,9 @@ type App struct {
 	// Credential, when set, runs the build as that user (the work directory
 	// must be reachable by it; it is given to that user).
 	Credential *syscall.Credential
+	// Env adds variables to the scrubbed environment the buildpack runs in,
+	// as a platform operator would.
+	Env map[string]string
 	// Chown lists more directories to give to Credential's user before a
 	// build, such as the buildpack's own, which classic builds write to.
 	Chown []string
@@ -166,6 +169,9 @@ func (a *App) Push(ctx context.Context) error { return a.Deploy(ctx) }
 func (a *App) run(ctx context.Context, log *bytes.Buffer, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "STACK=" + a.Stack}
+	for k, v := range a.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	var stdout bytes.Buffer
 	combined := &lockedWriter{}
 	cmd.Stderr = combined

@@ -17,13 +17,16 @@ type Mirror struct {
 	mu     sync.Mutex
 	files  map[string][]byte
 	faults map[string]http.HandlerFunc
-	hits   map[string]int
+	// scripts answer the next requests for a name, one handler each, before
+	// the file (or fault) is served as usual.
+	scripts map[string][]http.HandlerFunc
+	hits    map[string]int
 	total  int
 }
 
 // NewMirror starts a mirror on 127.0.0.1.
 func NewMirror() *Mirror {
-	m := &Mirror{files: map[string][]byte{}, faults: map[string]http.HandlerFunc{}, hits: map[string]int{}}
+	m := &Mirror{files: map[string][]byte{}, faults: map[string]http.HandlerFunc{}, scripts: map[string][]http.HandlerFunc{}, hits: map[string]int{}}
 	m.srv = httptest.NewUnstartedServer(http.HandlerFunc(m.serve))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -40,6 +43,10 @@ func (m *Mirror) serve(w http.ResponseWriter, r *http.Request) {
 	m.total++
 	m.hits[name]++
 	fault, faulty := m.faults[name]
+	if script := m.scripts[name]; len(script) > 0 {
+		fault, faulty = script[0], true
+		m.scripts[name] = script[1:]
+	}
 	data, ok := m.files[name]
 	m.mu.Unlock()
 	switch {
@@ -82,6 +89,14 @@ func (m *Mirror) Fault(name string, h http.HandlerFunc) {
 		return
 	}
 	m.faults[name] = h
+}
+
+// Script makes the next requests for name answered by handlers, in order;
+// after them the mirror serves name as usual.
+func (m *Mirror) Script(name string, handlers ...http.HandlerFunc) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.scripts[name] = append([]http.HandlerFunc{}, handlers...)
 }
 
 // Hits is the number of requests for one object.

@@ -1,0 +1,290 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
+)
+
+// faultCase is one row of README's Reliability table: a fault the release
+// server shows, and what the build does about it.
+type faultCase struct {
+	fault   string
+	outcome string
+	// setup arranges the fault for the artifact on the mirror and returns
+	// the mirror URL to configure ("" keeps the mirror's).
+	setup func(t *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string
+	ok    bool
+	// want are lines or fragments the build log must show.
+	want []string
+	cnb  bool
+}
+
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+var faultCases = []faultCase{
+	{fault: "404", outcome: "fails at once: not found, with the version, architecture and URL",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string { m.Fault(a.Object(), harness.Status(404)); return "" },
+		want:  []string{"server answered 404 Not Found", "Version 0.3.0 for amd64 was not found at mirror"}, cnb: true},
+	{fault: "403 (S3's missing key)", outcome: "fails at once: not found, with the version, architecture and URL",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string { m.Fault(a.Object(), harness.Status(403)); return "" },
+		want:  []string{"server answered 403 Forbidden", "was not found at mirror"}},
+	{fault: "500 × 3, then success", outcome: "recovers on the 4th attempt (the retry budget is 4)",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Script(a.Object(), harness.Status(500), harness.Status(500), harness.Status(500))
+			return ""
+		},
+		ok: true, want: []string{"Attempt 3 failed (server answered 500 Internal Server Error); retrying in"}, cnb: true},
+	{fault: "429 with Retry-After", outcome: "waits as told (at most 20s), then recovers",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Script(a.Object(), harness.TooManyRequests(1))
+			return ""
+		},
+		ok: true, want: []string{"Attempt 1 failed (server answered 429 Too Many Requests); retrying in 1.0s"}},
+	{fault: "connection refused", outcome: "fails after 4 attempts: connection refused",
+		setup: func(t *testing.T, _ *harness.Mirror, _ harness.Artifact, _ map[string]string) string { return closedPort(t) },
+		want:  []string{"gave up after 4 attempts", "connection refused", "This is usually a temporary network problem"}},
+	{fault: "reset mid-body", outcome: "recovers: the download is retried",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Script(a.Object(), harness.ResetMidBody(a.Data))
+			return ""
+		},
+		ok: true, want: []string{"Attempt 1 failed"}, cnb: true},
+	{fault: "body shorter than Content-Length", outcome: "recovers: the download is retried",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Script(a.Object(), harness.ShortBody(a.Data))
+			return ""
+		},
+		ok: true, want: []string{"Attempt 1 failed"}, cnb: true},
+	{fault: "trailing bytes after the artifact", outcome: "fails at once: checksum mismatch, expected and actual digests",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), harness.Body(append(append([]byte{}, a.Data...), "trailer"...)))
+			return ""
+		},
+		want: []string{"checksum mismatch: expected " + "sha256:"}},
+	{fault: "same-length tampered bytes", outcome: "fails at once: checksum mismatch, expected and actual digests",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			bad := append([]byte{}, a.Data...)
+			bad[len(bad)/2] ^= 0xff
+			m.Fault(a.Object(), harness.Body(bad))
+			return ""
+		},
+		want: []string{"checksum mismatch: expected " + "sha256:", "does not match the checksum pinned"}, cnb: true},
+	{fault: "headers that never come", outcome: "fails after 4 attempts: timeout awaiting response headers",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), harness.NoHeaders(30*time.Second))
+			return ""
+		},
+		want: []string{"gave up after 4 attempts", "timeout awaiting response headers"}},
+	{fault: "a body that stalls", outcome: "fails after 4 attempts: no data received for the idle timeout",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), harness.Stall(a.Data, 30*time.Second))
+			return ""
+		},
+		want: []string{"gave up after 4 attempts", "no data received for 1s after 16 bytes"}},
+	{fault: "redirect to a good copy", outcome: "follows it and verifies the copy",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Put("copy/"+a.Object(), a.Data)
+			m.Fault(a.Object(), harness.Redirect(m.URL()+"/copy/"+a.Object()))
+			return ""
+		},
+		ok: true},
+	{fault: "redirect from https to http", outcome: "fails at once: the redirect is refused",
+		setup: httpsDowngrade,
+		want:  []string{"refused redirect from https to http"}},
+	{fault: "redirect loop", outcome: "fails at once after 5 redirects",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string { m.Fault(a.Object(), harness.RedirectLoop()); return "" },
+		want:  []string{"refused more than 5 redirects"}},
+	{fault: "a body over the size cap", outcome: "fails at once: over the 512 MiB limit",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string { m.Fault(a.Object(), harness.Huge()); return "" },
+		want:  []string{"response of 4294967296 bytes is over the 536870912-byte limit"}},
+	{fault: "zero-length body", outcome: "fails at once: empty body",
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string { m.Fault(a.Object(), harness.Body(nil)); return "" },
+		want:  []string{"server answered 200 OK with an empty body"}, cnb: true},
+}
+
+// httpsDowngrade serves the artifact's URL over TLS, redirecting to plain
+// http. The build trusts the test server's certificate through SSL_CERT_FILE,
+// which Go honours, so only the redirect itself can be refused.
+func httpsDowngrade(t *testing.T, m *harness.Mirror, a harness.Artifact, env map[string]string) string {
+	t.Helper()
+	srv := httptest.NewTLSServer(harness.Redirect(m.URL() + "/" + a.Object()))
+	t.Cleanup(srv.Close)
+	cert := filepath.Join(t.TempDir(), "cert.pem")
+	require.NoError(t, os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644))
+	env["SSL_CERT_FILE"] = cert
+	return srv.URL
+}
+
+// assertNothingUnverified checks that no downloaded byte is anywhere but in
+// a verified, named place: no temporary file, no cache entry that does not
+// hash to its name, and a binary only if the build succeeded.
+func assertNothingUnverified(t *testing.T, dirs []string, binDir string, ok bool, want harness.Artifact) {
+	t.Helper()
+	for _, dir := range dirs {
+		_ = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+			if err != nil {
+				return nil
+			}
+			name := info.Name()
+			require.False(t, strings.HasPrefix(name, ".download-") || strings.HasPrefix(name, ".tmp-") || strings.HasPrefix(name, ".cached-"),
+				"temporary file left behind: %s", p)
+			if info.Mode()&os.ModeSymlink == 0 {
+				require.Zero(t, info.Mode().Perm()&0o002, "%s is world-writable", p)
+			}
+			if filepath.Base(filepath.Dir(p)) == "sha256" && info.Mode().IsRegular() {
+				data, err := os.ReadFile(p)
+				require.NoError(t, err)
+				sum := sha256.Sum256(data)
+				require.Equal(t, name, hex.EncodeToString(sum[:]), "cache entry %s holds other bytes", p)
+			}
+			return nil
+		})
+	}
+	entries, _ := os.ReadDir(binDir)
+	if !ok {
+		require.Empty(t, entries, "a failed build leaves nothing on PATH")
+		return
+	}
+	data, err := os.ReadFile(filepath.Join(binDir, "heroku-applink-service-mesh"))
+	require.NoError(t, err)
+	require.Equal(t, want.Data, data)
+}
+
+func TestReliabilityClassic(t *testing.T) {
+	t.Parallel()
+	for _, tc := range faultCases {
+		t.Run(tc.fault, func(t *testing.T) {
+			e := newClassicEnv(t, "0.3.0")
+			a := mesh("0.3.0")
+			app := e.app(t, "sample-app")
+			app.Env = map[string]string{"HEROKU_APPLINK_BUILDPACK_TIMEOUT": "1", "HEROKU_APPLINK_BUILDPACK_RETRY_DELAY": "0.05"}
+			if url := tc.setup(t, e.mirror, a, app.Env); url != "" {
+				require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", url))
+			}
+			start := time.Now()
+			err := app.Deploy(context.Background())
+			took := time.Since(start)
+			if tc.ok {
+				require.NoError(t, err)
+			} else {
+				require.Error(t, err)
+				require.Contains(t, app.Output(), " !     Error: failed to download the service mesh 0.3.0 (linux-amd64)")
+			}
+			for _, w := range tc.want {
+				require.Contains(t, app.Output(), w)
+			}
+			require.Less(t, took, 15*time.Second, "every fault is decided within the retry and timeout budget")
+			// A successful deploy moved the build to the slug.
+			tree := app.BuildDir
+			if tc.ok {
+				tree = app.Slug
+			}
+			assertNothingUnverified(t, []string{tree, app.CacheDir()}, filepath.Join(tree, "vendor/heroku-applink/bin"), tc.ok, a)
+		})
+	}
+}
+
+func TestReliabilityCNB(t *testing.T) {
+	t.Parallel()
+	for _, tc := range faultCases {
+		if !tc.cnb {
+			continue
+		}
+		t.Run(tc.fault, func(t *testing.T) {
+			t.Parallel()
+			a := stand("0.3.0", "amd64")
+			e := newCNBEnv(t, "sample-app", "0.12", a)
+			tc.setup(t, e.mirror, a, map[string]string{})
+			start := time.Now()
+			res := e.build(t)
+			if tc.ok {
+				require.Equal(t, 0, res.Code, res.Output)
+			} else {
+				require.Equal(t, 51, res.Code, res.Output)
+			}
+			for _, w := range tc.want {
+				require.Contains(t, res.Output, w)
+			}
+			require.Less(t, time.Since(start), 30*time.Second)
+			assertNothingUnverified(t, []string{e.platform.Layers}, filepath.Join(e.layers(), "service-mesh/bin"), tc.ok, a)
+			if !tc.ok {
+				_, err := os.Stat(filepath.Join(e.layers(), "service-mesh.toml"))
+				require.True(t, os.IsNotExist(err), "no layer metadata after a failure")
+			}
+		})
+	}
+}
+
+// readmeTable reads the rows of the first table under a README heading.
+func readmeTable(t *testing.T, heading string) [][]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(repoRoot, "README.md"))
+	require.NoError(t, err)
+	defer f.Close()
+	var rows [][]string
+	in, started := false, false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "#"):
+			if in && started {
+				return rows
+			}
+			in = strings.TrimLeft(line, "# ") == heading
+		case in && strings.HasPrefix(line, "|"):
+			started = true
+			cells := strings.Split(strings.Trim(line, "|"), "|")
+			for i := range cells {
+				cells[i] = strings.TrimSpace(cells[i])
+			}
+			if strings.HasPrefix(cells[0], "---") {
+				continue
+			}
+			rows = append(rows, cells)
+		case in && started && strings.TrimSpace(line) == "":
+			return rows
+		}
+	}
+	return rows
+}
+
+// TestReadmeReliabilityTableIsTrue keeps the README's table and the tests in
+// step: every row is a case above with the same outcome, and every case has
+// a row.
+func TestReadmeReliabilityTableIsTrue(t *testing.T) {
+	var want [][]string
+	want = append(want, []string{"Fault", "Outcome", "Tested on"})
+	for _, tc := range faultCases {
+		on := "classic"
+		if tc.cnb {
+			on = "classic, CNB"
+		}
+		want = append(want, []string{tc.fault, tc.outcome, on})
+	}
+	if diff := cmp.Diff(want, readmeTable(t, "Download faults")); diff != "" {
+		t.Errorf("README.md's Download faults table (-want +got):\n%s", diff)
+	}
+}
