@@ -64,6 +64,14 @@ func ReadEnvDir(dir string, names []string) (map[string]string, error) {
 	case !info.IsDir():
 		return nil, &Error{Reason: fmt.Sprintf("the config var directory %s is not a directory", dir)}
 	}
+	// A directory that cannot be searched would otherwise read as "every
+	// variable unreadable": say what is really wrong.
+	if d, err := os.Open(dir); err != nil {
+		return nil, &Error{Reason: fmt.Sprintf("cannot read the config var directory %s: %v", dir, errors.Unwrap(err)),
+			Advice: "The platform passes config vars as files in this directory; the build\nuser must be able to read it."}
+	} else {
+		d.Close()
+	}
 	for _, name := range names {
 		value, ok, err := readVar(filepath.Join(dir, name))
 		if err != nil {
