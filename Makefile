@@ -9,7 +9,10 @@ BP_VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' buildpack.toml 
 ARCHES := amd64 arm64
 LDFLAGS := -s -w -buildid= -X main.version=$(BP_VERSION)
 
-.PHONY: help build binaries release-binaries package release-check test demo demo-cnb pin verify-reproducible vet fmt clean
+FUZZTIME ?= 10s
+FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse internal/procfile:FuzzProcfile internal/config:FuzzEnvDir
+
+.PHONY: fuzz help build binaries release-binaries package release-check test demo demo-cnb pin verify-reproducible vet fmt clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -43,6 +46,13 @@ pin: ## Pin a release in buildpack.toml: make pin VERSION=v1.2.3 [MIRROR=https:/
 
 test: vet ## Run every test: unit, end-to-end
 	$(GO) test -count=1 -timeout 15m ./...
+
+fuzz: ## Run each fuzz target for FUZZTIME (10s) on top of its committed seed corpus
+	@for target in $(FUZZ_TARGETS); do \
+		pkg=$${target%%:*}; name=$${target##*:}; \
+		echo "-----> $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 demo: ## Deploy a sample app offline, boot it, send requests through the mesh, rebuild
 	@$(GO) run ./test/demo

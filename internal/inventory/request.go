@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/Masterminds/semver/v3"
@@ -50,7 +51,7 @@ func ParseRequest(s string) (Request, error) {
 		return DefaultRequest(), nil
 	case len(s) > maxRequestLen:
 		return Request{}, &InvalidRequestError{Value: s, Reason: fmt.Sprintf("it is longer than %d characters", maxRequestLen)}
-	case strings.ContainsAny(s, "\n\r\t\x00"):
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return Request{}, &InvalidRequestError{Value: s, Reason: "it contains control characters"}
 	case strings.EqualFold(s, "latest"):
 		return Request{raw: s, kind: requestLatest}, nil
@@ -63,7 +64,8 @@ func ParseRequest(s string) (Request, error) {
 	}
 	c, err := semver.NewConstraint(s)
 	if err != nil {
-		return Request{}, &InvalidRequestError{Value: s, Reason: "it is neither a version nor a semver constraint (" + err.Error() + ")"}
+		// semver's message repeats the value; ours already shows it, shortened.
+		return Request{}, &InvalidRequestError{Value: s, Reason: "it is neither a version nor a semver constraint"}
 	}
 	return Request{raw: s, kind: requestConstraint, constraint: c}, nil
 }

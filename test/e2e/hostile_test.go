@@ -71,12 +71,12 @@ func TestCacheFaults(t *testing.T) {
 		return filepath.Join(app.CacheDir(), "heroku-applink-service-mesh/sha256", strings.TrimPrefix(mesh("0.3.0").Checksum(), "sha256:"))
 	}
 	for name, damage := range map[string]func(path string){
-		"tampered": func(p string) {
+		"tampered cached artifact is discarded and downloaded again": func(p string) {
 			require.NoError(t, os.WriteFile(p, append([]byte("x"), mesh("0.3.0").Data[1:]...), 0o600))
 		},
-		"truncated": func(p string) { require.NoError(t, os.Truncate(p, 100)) },
+		"truncated cached artifact is discarded and downloaded again": func(p string) { require.NoError(t, os.Truncate(p, 100)) },
 	} {
-		t.Run(name+" cached artifact is discarded and downloaded again", func(t *testing.T) {
+		t.Run(name, func(t *testing.T) {
 			e := newClassicEnv(t, "0.3.0")
 			app := e.app(t, "sample-app")
 			require.NoError(t, app.Deploy(ctx))
@@ -168,8 +168,11 @@ func TestBuildDirFaults(t *testing.T) {
 		require.Equal(t, "heroku-applink-service-mesh", link)
 	})
 
-	for _, planted := range []string{"vendor/heroku-applink/bin", ".profile.d"} {
-		t.Run("a symlink planted at "+planted+" is never written through", func(t *testing.T) {
+	for name, planted := range map[string]string{
+		"a symlink planted at vendor/heroku-applink/bin is never written through": "vendor/heroku-applink/bin",
+		"a symlink planted at .profile.d is never written through":                ".profile.d",
+	} {
+		t.Run(name, func(t *testing.T) {
 			e := newClassicEnv(t, "0.3.0")
 			outside := t.TempDir()
 			src := source(t, "sample-app")

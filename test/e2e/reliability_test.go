@@ -45,11 +45,17 @@ func closedPort(t *testing.T) string {
 
 var faultCases = []faultCase{
 	{fault: "404", outcome: "fails at once: not found, with the version, architecture and URL",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string { m.Fault(a.Object(), harness.Status(404)); return "" },
-		want:  []string{"server answered 404 Not Found", "Version 0.3.0 for amd64 was not found at mirror"}, cnb: true},
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), harness.Status(404))
+			return ""
+		},
+		want: []string{"server answered 404 Not Found", "Version 0.3.0 for amd64 was not found at mirror"}, cnb: true},
 	{fault: "403 (S3's missing key)", outcome: "fails at once: not found, with the version, architecture and URL",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string { m.Fault(a.Object(), harness.Status(403)); return "" },
-		want:  []string{"server answered 403 Forbidden", "was not found at mirror"}},
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), harness.Status(403))
+			return ""
+		},
+		want: []string{"server answered 403 Forbidden", "was not found at mirror"}},
 	{fault: "500 × 3, then success", outcome: "recovers on the 4th attempt (the retry budget is 4)",
 		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
 			m.Script(a.Object(), harness.Status(500), harness.Status(500), harness.Status(500))
@@ -63,8 +69,10 @@ var faultCases = []faultCase{
 		},
 		ok: true, want: []string{"Attempt 1 failed (server answered 429 Too Many Requests); retrying in 1.0s"}},
 	{fault: "connection refused", outcome: "fails after 4 attempts: connection refused",
-		setup: func(t *testing.T, _ *harness.Mirror, _ harness.Artifact, _ map[string]string) string { return closedPort(t) },
-		want:  []string{"gave up after 4 attempts", "connection refused", "This is usually a temporary network problem"}},
+		setup: func(t *testing.T, _ *harness.Mirror, _ harness.Artifact, _ map[string]string) string {
+			return closedPort(t)
+		},
+		want: []string{"gave up after 4 attempts", "connection refused", "This is usually a temporary network problem"}},
 	{fault: "reset mid-body", outcome: "recovers: the download is retried",
 		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
 			m.Script(a.Object(), harness.ResetMidBody(a.Data))
@@ -114,14 +122,23 @@ var faultCases = []faultCase{
 		setup: httpsDowngrade,
 		want:  []string{"refused redirect from https to http"}},
 	{fault: "redirect loop", outcome: "fails at once after 5 redirects",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string { m.Fault(a.Object(), harness.RedirectLoop()); return "" },
-		want:  []string{"refused more than 5 redirects"}},
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), harness.RedirectLoop())
+			return ""
+		},
+		want: []string{"refused more than 5 redirects"}},
 	{fault: "a body over the size cap", outcome: "fails at once: over the 512 MiB limit",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string { m.Fault(a.Object(), harness.Huge()); return "" },
-		want:  []string{"response of 4294967296 bytes is over the 536870912-byte limit"}},
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), harness.Huge())
+			return ""
+		},
+		want: []string{"response of 4294967296 bytes is over the 536870912-byte limit"}},
 	{fault: "zero-length body", outcome: "fails at once: empty body",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string { m.Fault(a.Object(), harness.Body(nil)); return "" },
-		want:  []string{"server answered 200 OK with an empty body"}, cnb: true},
+		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), harness.Body(nil))
+			return ""
+		},
+		want: []string{"server answered 200 OK with an empty body"}, cnb: true},
 }
 
 // httpsDowngrade serves the artifact's URL over TLS, redirecting to plain
@@ -286,5 +303,30 @@ func TestReadmeReliabilityTableIsTrue(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, readmeTable(t, "Download faults")); diff != "" {
 		t.Errorf("README.md's Download faults table (-want +got):\n%s", diff)
+	}
+}
+
+// TestReadmeFaultTableNamesRealTests keeps the second table honest: every
+// case it lists is a subtest of the test it names.
+func TestReadmeFaultTableNamesRealTests(t *testing.T) {
+	rows := readmeTable(t, "Cache, filesystem and configuration faults")
+	require.Greater(t, len(rows), 20)
+	sources := map[string]string{}
+	files, err := filepath.Glob(filepath.Join(repoRoot, "test/e2e/*_test.go"))
+	require.NoError(t, err)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		sources[f] = string(data)
+	}
+	for _, row := range rows[1:] {
+		name, test := row[0], strings.Trim(row[2], "`")
+		found := false
+		for _, src := range sources {
+			if strings.Contains(src, "func "+test+"(") && strings.Contains(src, `"`+name+`"`) {
+				found = true
+			}
+		}
+		require.True(t, found, "README row %q names no case of %s", name, test)
 	}
 }

@@ -21,7 +21,7 @@ type Mirror struct {
 	// the file (or fault) is served as usual.
 	scripts map[string][]http.HandlerFunc
 	hits    map[string]int
-	total  int
+	total   int
 }
 
 // NewMirror starts a mirror on 127.0.0.1.

@@ -1,0 +1,43 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
+)
+
+// FuzzEnvDir: any bytes in the config var files read and parse or fail
+// cleanly, and a password in a mirror URL never reaches an error or the
+// source description.
+func FuzzEnvDir(f *testing.F) {
+	f.Add([]byte("0.2.2"), []byte("https://mirror.example.com/m"), []byte("my-bucket"))
+	f.Add([]byte(" latest\n"), []byte("http://u:hunter2@127.0.0.1:9/x"), []byte(""))
+	f.Add([]byte("^^1"), []byte("ftp://u:hunter2@x"), []byte("Bad_Bucket"))
+	f.Add([]byte("\xff"), []byte("https://[::1"), []byte("192.168.1.1"))
+	f.Fuzz(func(t *testing.T, version, mirror, bucket []byte) {
+		dir := t.TempDir()
+		for name, data := range map[string][]byte{config.VarVersion: version, config.VarMirror: mirror, config.VarBucket: bucket} {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		vars, err := config.ReadEnvDir(dir, config.Names)
+		if err != nil {
+			return
+		}
+		cfg, err := config.Parse(vars)
+		const secret = "hunter2"
+		if err != nil {
+			if strings.Contains(string(mirror), "@") && strings.Contains(err.Error(), secret) {
+				t.Fatalf("error leaks the password: %v", err)
+			}
+			return
+		}
+		if strings.Contains(cfg.Source(), secret) {
+			t.Fatalf("source leaks the password: %s", cfg.Source())
+		}
+	})
+}
