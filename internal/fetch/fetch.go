@@ -27,7 +27,7 @@ const (
 	DefaultIdleTimeout    = 30 * time.Second
 	maxRetryAfter         = 20 * time.Second
 	maxRedirects          = 5
-	copyBufferSize        = 256 << 10
+	copyBufferSize        = 1 << 20
 )
 
 // Client downloads and verifies artifacts. The zero value is not usable; use
@@ -318,7 +318,7 @@ func (c *Client) once(ctx context.Context, r Request) (_ Result, err error) {
 		body = io.LimitReader(body, c.MaxSize+1)
 	}
 	h := sha256.New()
-	n, copyErr := io.CopyBuffer(&hashWriter{w: f, h: h}, body, make([]byte, copyBufferSize))
+	n, copyErr := CopyAndHash(f, body, h)
 	if copyErr != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
 			return Result{}, &StalledError{After: c.IdleTimeout, Received: n}
@@ -349,22 +349,71 @@ func (c *Client) once(ctx context.Context, r Request) (_ Result, err error) {
 	return meta, nil
 }
 
-// hashWriter feeds the file and the digest from one buffer, and marks write
-// errors as local so they are never mistaken for a flaky network.
-type hashWriter struct {
-	w io.Writer
-	h hash.Hash
-}
-
+// writeError marks a failure to write the file, so it is never mistaken for
+// a flaky network.
 type writeError struct{ err error }
 
 func (e *writeError) Error() string { return e.err.Error() }
 
-func (w *hashWriter) Write(p []byte) (int, error) {
-	n, err := w.w.Write(p)
-	w.h.Write(p[:n])
-	if err != nil {
-		return n, &writeError{err}
+// CopyAndHash copies src to dst and hashes the bytes in one pass over the
+// data, with the hash running in its own goroutine on buffers the copy has
+// finished with: sha256 is the slowest stage, and this way the network read
+// and the file write overlap it instead of waiting for it. A few fixed
+// buffers bound the memory whatever the size.
+func CopyAndHash(dst io.Writer, src io.Reader, h hash.Hash) (int64, error) {
+	const buffers = 4
+	free := make(chan []byte, buffers)
+	for range buffers {
+		free <- make([]byte, copyBufferSize)
+	}
+	full := make(chan []byte, buffers)
+	hashed := make(chan struct{})
+	go func() {
+		defer close(hashed)
+		for b := range full {
+			h.Write(b)
+			free <- b[:cap(b)]
+		}
+	}()
+	var (
+		n   int64
+		err error
+	)
+	for {
+		buf := <-free
+		m, rerr := fill(src, buf)
+		if m > 0 {
+			if _, werr := dst.Write(buf[:m]); werr != nil {
+				err = &writeError{werr}
+				break
+			}
+			n += int64(m)
+			full <- buf[:m]
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = rerr
+			break
+		}
+	}
+	close(full)
+	<-hashed
+	return n, err
+}
+
+// fill reads until buf is full or src fails. Unlike io.ReadFull it passes
+// every error through as it is: a body cut short says io.ErrUnexpectedEOF
+// itself, and that must not read as a normal end.
+func fill(src io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := src.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
 	}
 	return n, nil
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 )
 
@@ -47,7 +48,7 @@ func copyVerified(path string, sum inventory.Checksum, dir string) (string, int6
 		return "", 0, fmt.Errorf("cannot copy it: %w", err)
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), src)
+	n, err := fetch.CopyAndHash(tmp, src, h)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
