@@ -12,7 +12,7 @@ LDFLAGS := -s -w -buildid= -X main.version=$(BP_VERSION)
 FUZZTIME ?= 10s
 FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse internal/procfile:FuzzProcfile internal/config:FuzzEnvDir
 
-.PHONY: fuzz help build binaries release-binaries package release-check test demo demo-cnb pin verify-reproducible vet fmt clean
+.PHONY: bench fuzz help build binaries release-binaries package release-check test demo demo-cnb pin verify-reproducible vet fmt clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ fuzz: ## Run each fuzz target for FUZZTIME (10s) on top of its committed seed co
 		echo "-----> $$name ($$pkg, $(FUZZTIME))"; \
 		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
+
+bench: ## Measure builds against raw downloads and cached rebuilds; writes docs/BENCHMARKS.md (not part of make test)
+	@command -v curl >/dev/null || { echo "make bench needs curl (apt-get install curl)"; exit 1; }
+	@$(GO) run ./test/bench
 
 demo: ## Deploy a sample app offline, boot it, send requests through the mesh, rebuild
 	@$(GO) run ./test/demo

@@ -20,9 +20,17 @@ shim_fail() {
 	exit 1
 }
 
-bp_dir=$(CDPATH='' cd -- "$shim_dir/.." && pwd -P) || shim_fail "cannot find the buildpack directory from $0"
+# Platforms call the shims by absolute path; only a relative one costs a
+# subshell to resolve. bin/detect's speed matters: it runs on every build.
+case $shim_dir in
+/*/bin) bp_dir=${shim_dir%/bin} ;;
+/*) bp_dir=$shim_dir/.. ;;
+*) bp_dir=$(CDPATH='' cd -- "$shim_dir/.." && pwd -P) || shim_fail "cannot find the buildpack directory from $0" ;;
+esac
 
-machine=$(uname -m)
+# The kernel's own answer, without forking uname where it is offered.
+machine=
+{ read -r machine </proc/sys/kernel/arch; } 2>/dev/null || machine=$(uname -m)
 case $machine in
 x86_64 | amd64) arch=amd64 ;;
 aarch64 | arm64) arch=arm64 ;;

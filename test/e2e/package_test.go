@@ -107,11 +107,16 @@ func TestShimRestoresALostExecBit(t *testing.T) {
 
 func TestShimRejectsUnknownArchitecture(t *testing.T) {
 	t.Parallel()
+	needRoot(t)
 	dir := unpack(t, packaged(t))
-	// A uname that reports another machine, first on PATH.
+	// Another machine, as both places the shim asks report it: the kernel's
+	// /proc/sys/kernel/arch (covered by a bind mount in a private mount
+	// namespace) and a uname first on PATH.
 	fake := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(fake, "uname"), []byte("#!/bin/sh\necho riscv64\n"), 0o755))
-	cmd := exec.Command(filepath.Join(dir, "bin/compile"), t.TempDir(), t.TempDir(), t.TempDir())
+	require.NoError(t, os.WriteFile(filepath.Join(fake, "arch"), []byte("riscv64\n"), 0o644))
+	script := `if [ -e /proc/sys/kernel/arch ]; then mount --bind "$1/arch" /proc/sys/kernel/arch || exit 99; fi; shift; exec "$@"`
+	cmd := exec.Command("unshare", "-m", "sh", "-c", script, "sh", fake, filepath.Join(dir, "bin/compile"), t.TempDir(), t.TempDir(), t.TempDir())
 	cmd.Env = []string{"PATH=" + fake + ":/usr/bin:/bin"}
 	out, err := cmd.CombinedOutput()
 	require.Error(t, err)
