@@ -381,7 +381,7 @@ var benchLine = regexp.MustCompile(`^(Benchmark\S+)-\d+\s+\d+\s+\d+ ns/op\s+([\d
 // memory, as Go benchmarks.
 func (b *bench) goBench() error {
 	fmt.Println("-----> Go benchmarks (internal/fetch)")
-	cmd := exec.Command("go", "test", "./internal/fetch", "-run", "^$", "-bench", ".", "-benchtime", "20x", "-count", "3")
+	cmd := exec.Command("go", "test", "./internal/fetch", "-run", "^$", "-bench", ".", "-benchtime", "20x", "-count", "5")
 	cmd.Dir = b.root
 	out, err := cmd.CombinedOutput()
 	if err != nil {
