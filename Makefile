@@ -12,7 +12,9 @@ LDFLAGS := -s -w -buildid= -X main.version=$(BP_VERSION)
 FUZZTIME ?= 10s
 FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse internal/procfile:FuzzProcfile internal/config:FuzzEnvDir
 
-.PHONY: bench fuzz help build binaries release-binaries package release-check test demo demo-cnb pin verify-reproducible vet fmt clean
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: lint bench fuzz help build binaries release-binaries package release-check test demo demo-cnb pin verify-reproducible vet fmt clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -67,6 +69,9 @@ demo-cnb: ## The same with the real CNB lifecycle (builds it once, about a minut
 vet: ## Check formatting and run go vet
 	@test -z "$$(gofmt -l cmd internal test)" || { gofmt -l cmd internal test; echo "run make fmt"; exit 1; }
 	$(GO) vet ./...
+
+lint: vet ## go vet and staticcheck (pinned, run through the module proxy)
+	$(GO) run $(STATICCHECK) ./...
 
 fmt: ## Format the Go sources
 	gofmt -w cmd internal test

@@ -78,29 +78,23 @@ func UnpinnedObject(label, arch string) string {
 // neither the network nor the build's files, so bad input fails before
 // anything changes.
 func Resolve(envDir, buildpackDir, arch string) (Target, inventory.Inventory, error) {
-	t, inv, _, err := ResolveWithConfig(envDir, buildpackDir, arch)
-	return t, inv, err
-}
-
-// ResolveWithConfig is Resolve, also returning the parsed configuration.
-func ResolveWithConfig(envDir, buildpackDir, arch string) (Target, inventory.Inventory, config.Config, error) {
 	vars, err := config.ReadEnvDir(envDir, config.Names)
 	if err != nil {
-		return Target{}, inventory.Inventory{}, config.Config{}, err
+		return Target{}, inventory.Inventory{}, err
 	}
 	cfg, err := config.Parse(vars)
 	if err != nil {
-		return Target{}, inventory.Inventory{}, config.Config{}, err
+		return Target{}, inventory.Inventory{}, err
 	}
 	inv, err := inventory.Load(filepath.Join(buildpackDir, "buildpack.toml"))
 	if err != nil {
-		return Target{}, inventory.Inventory{}, config.Config{}, err
+		return Target{}, inventory.Inventory{}, err
 	}
 	t, err := Plan(cfg, inv, arch)
 	if err == nil && t.Unpinned != nil {
 		t.Unpinned.Trust = TrustFor(cfg, inv, buildpackDir)
 	}
-	return t, inv, cfg, err
+	return t, inv, err
 }
 
 // Fetcher downloads: Fetch into a checksum-verified temporary file, Get for

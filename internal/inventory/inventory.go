@@ -51,7 +51,7 @@ func ParseChecksum(s string) (Checksum, error) {
 		return Checksum{}, fmt.Errorf("checksum %q uses %q: only sha256 is supported", s, algo)
 	}
 	if len(digest) != 64 || strings.ToLower(digest) != digest {
-		return Checksum{}, fmt.Errorf("checksum %q: want 64 lowercase hex digits after sha256:", s)
+		return Checksum{}, fmt.Errorf("checksum %q: want sha256 and 64 lowercase hex digits", s)
 	}
 	if _, err := hex.DecodeString(digest); err != nil {
 		return Checksum{}, fmt.Errorf("checksum %q is not hex: %w", s, err)

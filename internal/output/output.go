@@ -46,9 +46,6 @@ func New(out, errOut io.Writer, style Style, useColor bool) *Printer {
 	return &Printer{out: out, err: errOut, style: style, color: useColor}
 }
 
-// Style reports the printer's style.
-func (p *Printer) Style() Style { return p.style }
-
 // paint colours one line. Every line carries its own reset because Git
 // prefixes each streamed line with "remote: ", which would otherwise inherit
 // an open colour.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -363,5 +362,4 @@ func TestFileSafetyAndSecrets(t *testing.T) {
 	info, err := os.Stat(cached[0])
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "cache entries are private")
-	_ = runtime.GOARCH
 }
