@@ -3,7 +3,6 @@ package harness
 import (
 	"encoding/base64"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,13 +26,8 @@ func NewAppLink(token string, orgs ...string) *AppLink {
 	for _, o := range orgs {
 		a.orgs[o] = true
 	}
-	a.srv = httptest.NewUnstartedServer(http.HandlerFunc(a.serve))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic("harness: cannot listen on loopback: " + err.Error())
-	}
-	a.srv.Listener = l
-	a.srv.Start()
+	// httptest listens on 127.0.0.1: tests never leave the loopback.
+	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
 	return a
 }
 

@@ -3,7 +3,6 @@ package harness
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,13 +26,8 @@ type Mirror struct {
 // NewMirror starts a mirror on 127.0.0.1.
 func NewMirror() *Mirror {
 	m := &Mirror{files: map[string][]byte{}, faults: map[string]http.HandlerFunc{}, scripts: map[string][]http.HandlerFunc{}, hits: map[string]int{}}
-	m.srv = httptest.NewUnstartedServer(http.HandlerFunc(m.serve))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic("harness: cannot listen on loopback: " + err.Error())
-	}
-	m.srv.Listener = l
-	m.srv.Start()
+	// httptest listens on 127.0.0.1: tests never leave the loopback.
+	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
 	return m
 }
 
