@@ -89,7 +89,21 @@ type Advice struct {
 	Name string
 	// Reason explains an unreadable Procfile.
 	Reason string
+	// Problems are mistakes in an otherwise wrapped web command.
+	Problems []Problem
 }
+
+// Problem is a mistake in the app command the mesh starts.
+type Problem int
+
+// The mistakes users make most, from the mesh's own history.
+const (
+	// AppUsesPORT: the app binds $PORT, which the mesh already holds.
+	AppUsesPORT Problem = iota + 1
+	// QuotedCommand: the app command is one quoted string; the mesh runs
+	// it without a shell, as a single program name.
+	QuotedCommand
+)
 
 // Inspect reads the Procfile in appDir and advises on it.
 func Inspect(appDir, binary string) Advice {
@@ -126,8 +140,39 @@ func Advise(p Procfile, binary string) Advice {
 	case rest == "":
 		return Advice{Kind: NoCommand, Web: web, Name: name}
 	default:
-		return Advice{Kind: OK, Web: web, Name: name}
+		return Advice{Kind: OK, Web: web, Name: name, Problems: appProblems(rest)}
 	}
+}
+
+// portRef matches $PORT and ${PORT}, not $APP_PORT.
+var portRef = regexp.MustCompile(`\$(\{PORT\}|PORT\b)`)
+
+// appProblems looks at what follows the mesh: its own flags, then the app
+// command it will exec.
+func appProblems(rest string) []Problem {
+	fields := strings.Fields(rest)
+	for len(fields) > 0 {
+		switch f := fields[0]; {
+		case f == "--port" || f == "-p":
+			fields = fields[min(2, len(fields)):]
+			continue
+		case strings.HasPrefix(f, "--port="):
+			fields = fields[1:]
+			continue
+		case f == "--":
+			fields = fields[1:]
+		}
+		break
+	}
+	app := strings.Join(fields, " ")
+	var problems []Problem
+	if portRef.MatchString(app) {
+		problems = append(problems, AppUsesPORT)
+	}
+	if len(app) > 1 && (app[0] == '"' || app[0] == '\'') && strings.ContainsAny(app, " \t") {
+		problems = append(problems, QuotedCommand)
+	}
+	return problems
 }
 
 // legacyName matches the arch- or version-specific names the release bucket

@@ -74,6 +74,32 @@ func TestAdvise(t *testing.T) {
 	}
 }
 
+func TestAppProblems(t *testing.T) {
+	tests := []struct {
+		web  string
+		want []procfile.Problem
+	}{
+		{"APP_PORT=3000 heroku-applink-service-mesh npm start", nil},
+		{"heroku-applink-service-mesh --port $PORT -- uvicorn app:app --port 3000", nil},
+		{"heroku-applink-service-mesh -p $PORT uvicorn app:app --port $APP_PORT", nil},
+		{"heroku-applink-service-mesh --port=$PORT -- gunicorn --bind 0.0.0.0:${APP_PORT}", nil},
+		{"APP_PORT=3000 heroku-applink-service-mesh gunicorn --bind 0.0.0.0:$PORT app:app", []procfile.Problem{procfile.AppUsesPORT}},
+		{"heroku-applink-service-mesh -- uvicorn app:app --port ${PORT}", []procfile.Problem{procfile.AppUsesPORT}},
+		{`APP_PORT=3000 heroku-applink-service-mesh "java $JAVA_OPTS -jar target/app.jar"`, []procfile.Problem{procfile.QuotedCommand}},
+		{`heroku-applink-service-mesh 'node server.js --port $PORT'`, []procfile.Problem{procfile.AppUsesPORT, procfile.QuotedCommand}},
+		{`heroku-applink-service-mesh "./start.sh"`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.web, func(t *testing.T) {
+			p, err := procfile.Parse(strings.NewReader("web: " + tt.web))
+			require.NoError(t, err)
+			a := procfile.Advise(p, mesh)
+			require.Equal(t, procfile.OK, a.Kind)
+			require.Equal(t, tt.want, a.Problems)
+		})
+	}
+}
+
 func TestInspectFiles(t *testing.T) {
 	dir := t.TempDir()
 	require.Equal(t, procfile.Missing, procfile.Inspect(dir, mesh).Kind)
@@ -112,6 +138,18 @@ func TestReportTranscripts(t *testing.T) {
 				" !       web: APP_PORT=3000 heroku-applink-service-mesh npm start\n" +
 				" !\n" +
 				" !     The mesh listens on $PORT; your app must listen on $APP_PORT.\n" +
+				"\n",
+		},
+		{
+			name:     "app binds $PORT",
+			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh gunicorn --bind 0.0.0.0:$PORT app:app\n",
+			wantOut: "-----> Checking Procfile\n" +
+				"       The web process starts the service mesh:\n" +
+				"         web: APP_PORT=3000 heroku-applink-service-mesh gunicorn --bind 0.0.0.0:$PORT app:app\n",
+			wantErr: "\n" +
+				" !     Warning: Your app's command refers to $PORT, but the mesh listens on $PORT.\n" +
+				" !     The app must listen on $APP_PORT (3000 unless you set it), or the two\n" +
+				" !     collide and requests fail. Use $APP_PORT in the app's command.\n" +
 				"\n",
 		},
 		{

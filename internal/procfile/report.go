@@ -14,6 +14,19 @@ func Report(p *output.Printer, a Advice, binary string) {
 	switch a.Kind {
 	case OK:
 		p.Detail("The web process starts the service mesh:\n  web: %s", a.Web)
+		for _, problem := range a.Problems {
+			switch problem {
+			case AppUsesPORT:
+				p.Warning("Your app's command refers to $PORT, but the mesh listens on $PORT.\n" +
+					"The app must listen on $APP_PORT (3000 unless you set it), or the two\n" +
+					"collide and requests fail. Use $APP_PORT in the app's command.")
+			case QuotedCommand:
+				p.Warning("The command after the mesh is one quoted string. The mesh runs it\n" +
+					"without a shell, as a single program name, so it will not start.\n" +
+					"Drop the quotes, or put the command in a script and run that:\n\n" +
+					"  web: APP_PORT=3000 " + binary + " ./start.sh")
+			}
+		}
 	case Legacy:
 		p.Warning(fmt.Sprintf("Your Procfile's web process uses %s,\n"+
 			"an architecture-specific name kept only so old Procfiles keep working.\n"+

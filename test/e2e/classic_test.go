@@ -295,7 +295,13 @@ heroku-applink-service-mesh -v | sed 's/^/       /'
 func TestClassicNoColorAndColor(t *testing.T) {
 	t.Parallel()
 	e := newClassicEnv(t, "0.2.2")
-	app := e.app(t, "sample-app")
+	app := e.app(t, "not-wrapped")
+	app.Env = map[string]string{"NO_COLOR": "1"}
+	require.NoError(t, app.Deploy(context.Background()))
+	require.NotContains(t, app.RawOutput, "\x1b[", "NO_COLOR turns every escape code off")
+	require.Contains(t, app.RawOutput, " !     Warning: Your Procfile's web process does not start the service mesh")
+
+	app = e.app(t, "sample-app")
 	require.NoError(t, app.Deploy(context.Background()))
 	require.Contains(t, app.RawOutput, "\x1b[1m-----> Installing", "colour is on by default, as on Heroku")
 	for _, line := range strings.Split(strings.TrimSpace(app.RawOutput), "\n") {
