@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -141,6 +142,14 @@ func TestClassicDyno(t *testing.T) {
 		res, err := d.Get(ctx, "/healthcheck", nil)
 		require.NoError(t, err)
 		require.Equal(t, 502, res.Code)
+	})
+
+	t.Run("the mesh runs the app without a shell and exits with its status", func(t *testing.T) {
+		out, err := app.Run(ctx, `heroku-applink-service-mesh --port 0 -- sh -c 'echo "app says $1"; exit 7' app '$HOME'`, nil)
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, out)
+		require.Equal(t, 7, exit.ExitCode())
+		require.Contains(t, out, "app says $HOME\n", "arguments reach the app as given, unexpanded by a shell of the mesh's")
 	})
 
 	t.Run("without the add-on's config vars the mesh refuses to start", func(t *testing.T) {
