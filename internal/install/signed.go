@@ -58,9 +58,10 @@ func fileExists(p string) bool {
 	return err == nil && info.Mode().IsRegular()
 }
 
-// key loads the signing key according to the trust rules and says where it
-// came from.
-func (i *Installer) key(ctx context.Context, t Trust) (*signature.Key, string, error) {
+// LoadKey loads the signing key according to the trust rules, from the key
+// file or by downloading it, and says where it came from. The buildpack and
+// the pin tool both use it, so they trust exactly the same keys.
+func LoadKey(ctx context.Context, f Fetcher, t Trust) (*signature.Key, string, error) {
 	var (
 		data []byte
 		from string
@@ -68,9 +69,9 @@ func (i *Installer) key(ctx context.Context, t Trust) (*signature.Key, string, e
 	)
 	if t.KeyFile != "" {
 		data, err = os.ReadFile(t.KeyFile)
-		from = "the key file shipped in the buildpack"
+		from = "the key file " + t.KeyFile
 	} else {
-		data, err = i.Fetcher.GetBytes(ctx, t.KeyURL, signature.MaxArmoredSize)
+		data, err = f.GetBytes(ctx, t.KeyURL, signature.MaxArmoredSize)
 		from = config.Redact(t.KeyURL)
 	}
 	if err != nil {
@@ -155,7 +156,7 @@ func (i *Installer) InstallSigned(ctx context.Context, t Target, root, binRel st
 
 	// The key is needed only now: a release unchanged since it was cached
 	// costs the one conditional request above and nothing else.
-	key, from, err := i.key(ctx, u.Trust)
+	key, from, err := LoadKey(ctx, i.Fetcher, u.Trust)
 	if err != nil {
 		return Result{}, SignedMeta{}, err
 	}

@@ -2,8 +2,6 @@ package pin
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -102,7 +100,7 @@ func (t *Tool) Run(ctx context.Context, opts Options) error {
 	if opts.KeyFile != "" {
 		trust.KeyFile = opts.KeyFile
 	}
-	key, from, err := t.key(ctx, trust)
+	key, from, err := install.LoadKey(ctx, t.Fetcher, trust)
 	if err != nil {
 		return err
 	}
@@ -144,25 +142,6 @@ func (t *Tool) Run(ctx context.Context, opts Options) error {
 	return nil
 }
 
-func (t *Tool) key(ctx context.Context, tr install.Trust) (*signature.Key, string, error) {
-	var (
-		data []byte
-		err  error
-		from = tr.KeyFile
-	)
-	if tr.KeyFile != "" {
-		data, err = os.ReadFile(tr.KeyFile)
-	} else {
-		from = config.Redact(tr.KeyURL)
-		data, err = t.Fetcher.GetBytes(ctx, tr.KeyURL, signature.MaxArmoredSize)
-	}
-	if err != nil {
-		return nil, from, &install.KeyFetchError{From: from, Err: err}
-	}
-	k, err := signature.ParseKey(data, tr.Fingerprint)
-	return k, from, err
-}
-
 func (t *Tool) verify(ctx context.Context, cfg config.Config, key *signature.Key, version, arch, dir string) (Entry, error) {
 	object := install.UnpinnedObject(version, arch)
 	url := cfg.ObjectURL(object)
@@ -179,25 +158,10 @@ func (t *Tool) verify(ctx context.Context, cfg config.Config, key *signature.Key
 	if err := key.Verify(r.Path, sig); err != nil {
 		return Entry{}, fmt.Errorf("%s: %w", object, err)
 	}
-	sum, err := fileSHA256(r.Path)
-	if err != nil {
-		return Entry{}, err
-	}
+	// The digest was computed as the file streamed in: no second read.
+	sum := r.SHA256
 	t.Out.Detail("%s: signature by key %s verified; sha256:%s", arch, key.Fingerprint, sum)
 	return Entry{Version: version, Arch: arch, URL: config.OfficialURL(object), Checksum: "sha256:" + sum}, nil
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 var (

@@ -49,7 +49,7 @@ func TestClassicLatestBySignature(t *testing.T) {
 	log := app.Output()
 	require.Contains(t, log, "-----> Installing Heroku AppLink Service Mesh latest (linux-amd64)\n")
 	require.Contains(t, log, " !     Warning: You asked for latest, which this buildpack does not pin.\n")
-	require.Contains(t, log, "       Verified signature by key "+key.Fingerprint+" (from the key file shipped in the buildpack)\n")
+	require.Contains(t, log, "       Verified signature by key "+key.Fingerprint+" (from the key file "+e.bp.Dir+"/keys/public-key.asc)\n")
 	require.Contains(t, log, " !     Warning: The signing key "+key.Fingerprint+" is not pinned in this buildpack:\n")
 	require.NotContains(t, log, "(pinned checksum)")
 	out, err := app.Run(ctx, "heroku-applink-service-mesh -v", nil)
