@@ -3,6 +3,7 @@ package install
 import (
 	"errors"
 	"fmt"
+	"path"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
@@ -39,7 +40,7 @@ func (e *DownloadError) Help() string {
 	switch {
 	case errors.As(e.Err, &status) && status.NotFound():
 		return fmt.Sprintf("Version %s for %s was not found at %s\n(%s). If you use a mirror or bucket override, check that it holds\n%s. Nothing was installed.",
-			e.Label, e.Arch, e.Source, e.URL, objectName(e.URL))
+			e.Label, e.Arch, e.Source, e.URL, path.Base(e.URL))
 	case errors.As(e.Err, &sum):
 		return "The downloaded file does not match the checksum pinned in this buildpack.\n" +
 			"The file may have been tampered with, or the source serves other bytes\n" +
@@ -53,15 +54,6 @@ func (e *DownloadError) Help() string {
 		return "This is usually a temporary network problem: retry the build.\n" +
 			"Nothing was installed."
 	}
-}
-
-func objectName(u string) string {
-	for i := len(u) - 1; i >= 0; i-- {
-		if u[i] == '/' {
-			return u[i+1:]
-		}
-	}
-	return u
 }
 
 // PathError is a path the buildpack refuses or fails to create.

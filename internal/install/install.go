@@ -191,8 +191,6 @@ func describeRequest(r inventory.Request) string {
 	switch {
 	case r.IsDefault():
 		return "newest pinned release"
-	case r.IsLatest():
-		return "latest pinned release"
 	default:
 		return "requested " + r.String()
 	}

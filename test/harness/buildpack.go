@@ -8,8 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
 )
 
 // BinaryName is the buildpack binary's name under lib/linux-<arch>/.
@@ -75,19 +76,13 @@ func BuildBinary(root, goarch, dir string) (string, error) {
 	return out, BuildGo(root, "./cmd/"+BinaryName, goarch, out, "main.version="+version)
 }
 
-var versionLine = regexp.MustCompile(`(?m)^version = "([^"]+)"`)
-
 // BuildpackVersion reads [buildpack] version from buildpack.toml.
 func BuildpackVersion(root string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
 	if err != nil {
 		return "", err
 	}
-	m := versionLine.FindSubmatch(b)
-	if m == nil {
-		return "", errors.New("harness: buildpack.toml has no version")
-	}
-	return string(m[1]), nil
+	return release.Version(b)
 }
 
 // Artifact is a file published to the mirror and pinned in an inventory.
