@@ -136,7 +136,7 @@ func Advise(p Procfile, binary string) Advice {
 	case !found:
 		return Advice{Kind: NotWrapped, Web: web, Suggested: "web: " + wrap(web, binary)}
 	case name != binary:
-		return Advice{Kind: Legacy, Web: web, Name: name, Suggested: "web: " + strings.Replace(web, name, binary, 1)}
+		return Advice{Kind: Legacy, Web: web, Name: name, Suggested: "web: " + rename(web, name, binary)}
 	case rest == "":
 		return Advice{Kind: NoCommand, Web: web, Name: name}
 	default:
@@ -207,6 +207,20 @@ func findCommand(cmd, binary string) (string, string, bool) {
 		atCommand = false
 	}
 	return "", "", false
+}
+
+// rename replaces the first word of cmd that names the mesh (by base name,
+// so a path keeps its directory), rebuilt on single spaces: the suggestion
+// must be a clean line whatever white space the Procfile had.
+func rename(cmd, old, binary string) string {
+	fields := strings.Fields(cmd)
+	for i, f := range fields {
+		if filepath.Base(f) == old {
+			fields[i] = strings.TrimSuffix(f, old) + binary
+			break
+		}
+	}
+	return strings.Join(fields, " ")
 }
 
 var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
