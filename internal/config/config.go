@@ -158,26 +158,28 @@ func parseMirror(raw string) (*url.URL, error) {
 		return nil, mirrorErr("it contains white space or control characters")
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
 		return nil, mirrorErr(fmt.Sprintf("%s is not an absolute URL", redactRaw(raw)))
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !fetch.IsLoopback(u.Hostname()) {
-			return nil, mirrorErr(fmt.Sprintf("%s uses http to a host that is not loopback", redactURL(u)))
+			return nil, mirrorErr(fmt.Sprintf("%s uses http to a host that is not loopback", redactRaw(raw)))
 		}
 	default:
-		return nil, mirrorErr(fmt.Sprintf("%s uses the scheme %q", redactURL(u), u.Scheme))
+		return nil, mirrorErr(fmt.Sprintf("%s uses the scheme %q", redactRaw(raw), u.Scheme))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, mirrorErr(fmt.Sprintf("%s has a query or fragment", redactURL(u)))
+		return nil, mirrorErr(fmt.Sprintf("%s has a query or fragment", redactRaw(raw)))
 	}
 	return u, nil
 }
 
-// redactRaw hides anything that looks like credentials in a URL that did not
-// parse, so a typo never prints a password.
+// redactRaw hides anything that looks like credentials in a value the user
+// gave, parsed or not: everything before its last "@" (after the scheme).
+// Error messages echo the value through it, because a malformed URL can
+// carry a password where url.Parse finds no user info (in a fragment, say).
 func redactRaw(raw string) string {
 	if at := strings.LastIndex(raw, "@"); at >= 0 {
 		if scheme := strings.Index(raw, "://"); scheme >= 0 && scheme < at {

@@ -130,6 +130,8 @@ func TestParseInvalid(t *testing.T) {
 		{"mirror garbage", map[string]string{config.VarMirror: "https://user:pw@[::1"}, "https://xxxxx@[::1 is not an absolute URL"},
 		{"mirror query", map[string]string{config.VarMirror: "https://m.example.com/?a=b"}, "has a query or fragment"},
 		{"mirror space", map[string]string{config.VarMirror: "https://m.example.com/a b"}, "white space"},
+		{"password in a fragment", map[string]string{config.VarMirror: "//0#pw@x"}, "is not an absolute URL"},
+		{"password in a fragment, https", map[string]string{config.VarMirror: "https://m.example.com/#pw@x"}, "https://xxxxx@x has a query or fragment"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
