@@ -30,13 +30,20 @@ func FuzzEnvDir(f *testing.F) {
 		}
 		cfg, err := config.Parse(vars)
 		const secret = "hunter2"
+		// The secret is a credential only before the mirror URL's last "@";
+		// after it, it is the host, and a bad version or bucket name is
+		// echoed on purpose.
+		m := string(mirror)
+		at := strings.LastIndex(m, "@")
+		credential := at > 0 && strings.Contains(m[:at], secret) && !strings.Contains(m[at:], secret) &&
+			!strings.Contains(string(version), secret) && !strings.Contains(string(bucket), secret)
 		if err != nil {
-			if strings.Contains(string(mirror), "@") && strings.Contains(err.Error(), secret) {
+			if credential && strings.Contains(err.Error(), secret) {
 				t.Fatalf("error leaks the password: %v", err)
 			}
 			return
 		}
-		if strings.Contains(cfg.Source(), secret) {
+		if credential && strings.Contains(cfg.Source(), secret) {
 			t.Fatalf("source leaks the password: %s", cfg.Source())
 		}
 	})
