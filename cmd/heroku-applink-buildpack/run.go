@@ -7,11 +7,11 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"time"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/classic"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/cnb"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
@@ -99,17 +99,19 @@ func run(ctx context.Context, e env) int {
 	switch {
 	case phase == "detect" && style == output.Classic:
 		err = classic.Detect(e.stdout)
+	case phase == "detect":
+		err = cnb.Detect()
 	case phase == "release":
 		err = classic.Release(e.stdout)
 	case phase == "compile":
 		err = runCompile(ctx, e, out, args)
-	case phase == "detect" || phase == "build":
-		err = runCNB(ctx, e, out, phase, args)
+	case phase == "build":
+		err = runBuild(ctx, e, out, args)
 	}
 	if err != nil {
-		var usage *usageError
+		var usage interface{ Usage() string }
 		if errors.As(err, &usage) {
-			fmt.Fprintf(e.stderr, "usage: %s\n", usage.text)
+			fmt.Fprintf(e.stderr, "usage: %s\n", usage.Usage())
 			return exitUsage
 		}
 		out.Error(err)
@@ -118,114 +120,50 @@ func run(ctx context.Context, e env) int {
 	return exitOK
 }
 
-type usageError struct{ text string }
-
-func (e *usageError) Error() string { return "usage: " + e.text }
-
-// Operator knobs, read from the build's process environment (never from
-// config vars): platforms on slow networks may need longer timeouts, and the
-// tests need shorter ones.
-const (
-	timeoutVar    = "HEROKU_APPLINK_BUILDPACK_TIMEOUT"
-	retryDelayVar = "HEROKU_APPLINK_BUILDPACK_RETRY_DELAY"
-)
-
-func seconds(getenv func(string) string, name string) (time.Duration, bool, error) {
-	v := getenv(name)
-	if v == "" {
-		return 0, false, nil
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 || f > 3600 {
-		return 0, false, fmt.Errorf("%s=%q: want a number of seconds between 0 and 3600", name, v)
-	}
-	return time.Duration(f * float64(time.Second)), true, nil
-}
-
 func newInstaller(e env, out *output.Printer) (*install.Installer, error) {
+	knobs, err := config.ReadKnobs(e.getenv)
+	if err != nil {
+		return nil, err
+	}
 	client := fetch.New("heroku-buildpack-heroku-applink-service-mesh/" + e.version)
 	client.OnRetry = func(attempt int, err error, wait time.Duration) {
 		out.Detail("Attempt %d failed (%v); retrying in %s", attempt, err, output.Duration(wait))
 	}
-	if d, ok, err := seconds(e.getenv, timeoutVar); err != nil {
-		return nil, err
-	} else if ok {
-		client.SetTimeout(d)
+	if knobs.Timeout > 0 {
+		client.SetTimeout(knobs.Timeout)
 	}
-	if d, ok, err := seconds(e.getenv, retryDelayVar); err != nil {
-		return nil, err
-	} else if ok {
-		client.Backoff = fetch.ExponentialBackoff(d)
+	if knobs.RetryDelay > 0 {
+		client.Backoff = fetch.ExponentialBackoff(knobs.RetryDelay)
 	}
 	return &install.Installer{Fetcher: client, Out: out, Now: e.now}, nil
 }
 
 func runCompile(ctx context.Context, e env, out *output.Printer, args []string) error {
-	if len(args) != 3 {
-		return &usageError{"bin/compile BUILD_DIR CACHE_DIR ENV_DIR"}
-	}
-	bpDir := e.getenv(buildpackDirVar)
-	if bpDir == "" {
-		return fmt.Errorf("%s is not set: run the buildpack through bin/compile", buildpackDirVar)
+	dirs, err := classic.DirsFrom(args, e.getenv(buildpackDirVar))
+	if err != nil {
+		return err
 	}
 	inst, err := newInstaller(e, out)
 	if err != nil {
 		return err
 	}
-	c := &classic.Compiler{
-		Installer: inst,
-		Out:       out,
-		Arch:      runtime.GOARCH,
-		Now:       e.now,
-		Version:   e.version,
-	}
-	return c.Compile(ctx, classic.Dirs{Build: args[0], Cache: args[1], Env: args[2], Buildpack: bpDir})
+	c := &classic.Compiler{Installer: inst, Out: out, Arch: runtime.GOARCH, Now: e.now, Version: e.version}
+	return c.Compile(ctx, dirs)
 }
 
-// firstOf returns the first non-empty value: the CNB_* variable, then the
-// positional argument the lifecycle still passes for older platforms.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func arg(args []string, i int) string {
-	if i < len(args) {
-		return args[i]
-	}
-	return ""
-}
-
-func runCNB(ctx context.Context, e env, out *output.Printer, phase string, args []string) error {
-	if phase == "detect" {
-		return cnb.Detect()
-	}
-	d := cnb.Dirs{
-		App:       e.wd,
-		Layers:    firstOf(e.getenv("CNB_LAYERS_DIR"), arg(args, 0)),
-		Platform:  firstOf(e.getenv("CNB_PLATFORM_DIR"), arg(args, 1)),
-		Buildpack: firstOf(e.getenv("CNB_BUILDPACK_DIR"), e.getenv(buildpackDirVar)),
-	}
-	if d.Layers == "" || d.Platform == "" {
-		return &usageError{"bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)"}
-	}
-	if d.Buildpack == "" || d.App == "" {
-		return errors.New("CNB_BUILDPACK_DIR is not set and the app directory is unknown: run the buildpack through the lifecycle")
+func runBuild(ctx context.Context, e env, out *output.Printer, args []string) error {
+	dirs, err := cnb.DirsFrom(args, e.getenv, e.wd, e.getenv(buildpackDirVar))
+	if err != nil {
+		return err
 	}
 	inst, err := newInstaller(e, out)
 	if err != nil {
 		return err
 	}
-	b := &cnb.Builder{
-		Installer: inst,
-		Out:       out,
-		Arch:      firstOf(e.getenv("CNB_TARGET_ARCH"), runtime.GOARCH),
-		Now:       e.now,
-		Version:   e.version,
+	arch := e.getenv("CNB_TARGET_ARCH")
+	if arch == "" {
+		arch = runtime.GOARCH
 	}
-	return b.Build(ctx, d)
+	b := &cnb.Builder{Installer: inst, Out: out, Arch: arch, Now: e.now, Version: e.version}
+	return b.Build(ctx, dirs)
 }

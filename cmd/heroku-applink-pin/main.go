@@ -1,5 +1,6 @@
 // Command heroku-applink-pin pins a Heroku AppLink Service Mesh release in
-// buildpack.toml: `make pin VERSION=v1.2.3` runs it. See package pin.
+// the buildpack's inventory.toml: `make pin VERSION=v1.2.3` runs it. See
+// package pin.
 package main
 
 import (
@@ -20,10 +21,10 @@ import (
 func main() {
 	fs := flag.NewFlagSet("heroku-applink-pin", flag.ContinueOnError)
 	opts := pin.Options{}
-	fs.StringVar(&opts.BuildpackTOML, "buildpack-toml", "buildpack.toml", "the buildpack descriptor to update")
+	fs.StringVar(&opts.Buildpack, "buildpack", ".", "the buildpack directory (its buildpack.toml and inventory.toml)")
 	fs.StringVar(&opts.Mirror, "mirror", "", "download the release files from this base URL instead of the release bucket")
 	fs.StringVar(&opts.KeyFile, "key", "", "an armoured public key file to verify with (default: keys/public-key.asc, else the bucket's)")
-	fs.BoolVar(&opts.DryRun, "dry-run", false, "print the entries without writing them")
+	fs.BoolVar(&opts.DryRun, "dry-run", false, "print the updated inventory without writing it")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: heroku-applink-pin [flags] VERSION")
 		fs.PrintDefaults()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 const usage = `usage:
@@ -50,7 +51,7 @@ func run(args []string, out *output.Printer) error {
 			}
 			return fmt.Errorf("the tree is not ready to release:\n%s", text)
 		}
-		out.Step("Ready to release: version, CHANGELOG, TOML form and reproducible binaries for %v check out", release.Arches)
+		out.Step("Ready to release: version, CHANGELOG, inventory and reproducible binaries for %v check out", source.Architectures)
 		return nil
 	default:
 		fmt.Fprintln(os.Stderr, usage)

@@ -5,15 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/procfile"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 // Name is what bin/detect prints; the platform shows it as
@@ -47,6 +48,26 @@ type Dirs struct {
 	Build, Cache, Env, Buildpack string
 }
 
+// UsageError is a compile started with the wrong arguments.
+type UsageError struct{}
+
+func (e *UsageError) Error() string { return "usage: " + e.Usage() }
+
+// Usage is the correct invocation.
+func (e *UsageError) Usage() string { return "bin/compile BUILD_DIR CACHE_DIR ENV_DIR" }
+
+// DirsFrom reads bin/compile's arguments. buildpackDir is where the shims
+// found the buildpack: the platform does not say.
+func DirsFrom(args []string, buildpackDir string) (Dirs, error) {
+	if len(args) != 3 {
+		return Dirs{}, &UsageError{}
+	}
+	if buildpackDir == "" {
+		return Dirs{}, errors.New("the buildpack directory is unknown: run the buildpack through bin/compile")
+	}
+	return Dirs{Build: args[0], Cache: args[1], Env: args[2], Buildpack: buildpackDir}, nil
+}
+
 // Compiler runs bin/compile.
 type Compiler struct {
 	Installer *install.Installer
@@ -61,22 +82,21 @@ type Compiler struct {
 func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 	start := c.Now()
 	c.Out.Step("Heroku AppLink Service Mesh buildpack v%s", c.Version)
-	target, inv, err := install.Resolve(d.Env, d.Buildpack, c.Arch)
+	rel, inv, err := install.Resolve(d.Env, d.Buildpack, c.Arch)
 	if err != nil {
 		return err
 	}
 	if info, err := os.Stat(d.Build); err != nil || !info.IsDir() {
-		return &install.PathError{Path: d.Build, Err: errors.New("the build directory does not exist")}
+		return &files.PathError{Path: d.Build, Err: errors.New("the build directory does not exist")}
 	}
 
 	cache := c.openCache(d.Cache)
-	keepSigned := map[string]bool{}
-	if target.Unpinned != nil {
-		if _, _, err := c.Installer.InstallSigned(ctx, target, d.Build, BinDir, cache); err != nil {
-			return err
-		}
-		keepSigned[target.Unpinned.Object] = true
-	} else if _, err := c.Installer.Install(ctx, target, d.Build, BinDir, cache); err != nil {
+	var store install.Store
+	if cache != nil {
+		store = cache
+	}
+	inst, err := c.Installer.Install(ctx, rel, d.Build, BinDir, store)
+	if err != nil {
 		return err
 	}
 	defer func() {
@@ -84,8 +104,13 @@ func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 			install.Remove(filepath.Join(d.Build, BinDir), c.Arch)
 		}
 	}()
+	if cache != nil {
+		if err := cache.Save(inst); err != nil {
+			c.Out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
+		}
+	}
 
-	if _, err := install.WriteFile(d.Build, ProfileDir, ProfileName, []byte(ProfileScript()), 0o644); err != nil {
+	if _, err := files.WriteUnder(d.Build, ProfileDir, ProfileName, []byte(ProfileScript()), 0o644); err != nil {
 		return fmt.Errorf("failed to write the runtime PATH script: %w", err)
 	}
 	c.Out.Detail("Added %s to PATH at runtime (%s/%s)", BinDir, ProfileDir, ProfileName)
@@ -94,11 +119,11 @@ func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 	}
 
 	if cache != nil {
-		if _, err := cache.Prune(inv.Checksums(), keepSigned); err != nil {
+		if _, err := cache.Prune(inv.Checksums()); err != nil {
 			c.Out.Warning(fmt.Sprintf("Old entries could not be removed from the build cache: %v", err))
 		}
 	}
-	procfile.Report(c.Out, procfile.Inspect(d.Build, install.BinaryName), install.BinaryName)
+	procfile.Report(c.Out, procfile.Inspect(d.Build, source.MeshBinary), source.MeshBinary)
 	c.Out.Done(c.Now().Sub(start))
 	return nil
 }
@@ -116,20 +141,12 @@ func (c *Compiler) openCache(dir string) *install.Cache {
 	}
 	probe, err := os.CreateTemp(cacheDir, ".probe-*")
 	if err != nil {
-		c.Out.Warning(fmt.Sprintf("The build cache is not writable, so this build downloads the service\nmesh and caches nothing: %v", unwrapPath(err)))
+		c.Out.Warning(fmt.Sprintf("The build cache is not writable, so this build downloads the service\nmesh and caches nothing: %v", files.Cause(err)))
 		return nil
 	}
 	probe.Close()
 	os.Remove(probe.Name())
 	return &install.Cache{Dir: cacheDir}
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // ProfileScript is the .profile.d script. It runs in bash at every dyno
@@ -151,8 +168,7 @@ esac
 // is the build path.
 func writeExport(buildpackDir, binDir string) error {
 	script := "export PATH=" + shellQuote(binDir) + `"${PATH:+:${PATH}}"` + "\n"
-	_, err := install.WriteFile(buildpackDir, ".", "export", []byte(script), 0o644)
-	return err
+	return files.Write(buildpackDir, "export", []byte(script), 0o644)
 }
 
 func shellQuote(s string) string {

@@ -3,26 +3,19 @@ package classic_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/classic"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
 func TestDetectAndRelease(t *testing.T) {
@@ -61,68 +54,88 @@ func TestProfileScript(t *testing.T) {
 	require.NotContains(t, classic.ProfileScript(), "/tmp", "the script never holds a build path")
 }
 
-const mesh = "#!/bin/sh\necho 'heroku-applink-service-mesh version v0.2.2'\n"
+var mesh = testhelpers.FakeMesh("0.2.2", "amd64")
 
-func setup(t *testing.T) (classic.Dirs, *classic.Compiler, *bytes.Buffer, *bytes.Buffer, *atomic.Int32) {
+type compile struct {
+	dirs     classic.Dirs
+	mirror   *testhelpers.Mirror
+	out, err bytes.Buffer
+	c        *classic.Compiler
+}
+
+func setup(t *testing.T) *compile {
 	t.Helper()
-	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		w.Write([]byte(mesh))
-	}))
-	t.Cleanup(srv.Close)
-	sum := sha256.Sum256([]byte(mesh))
-	d := classic.Dirs{Build: t.TempDir(), Cache: t.TempDir(), Env: t.TempDir(), Buildpack: t.TempDir()}
-	require.NoError(t, os.WriteFile(filepath.Join(d.Buildpack, "buildpack.toml"), []byte(`api = "0.10"
-[[metadata.artifacts]]
-version = "0.2.2"
-os = "linux"
-arch = "amd64"
-url = "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v0.2.2-amd64"
-checksum = "sha256:`+hex.EncodeToString(sum[:])+`"
-`), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(d.Env, config.VarMirror), []byte(srv.URL), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(d.Build, "Procfile"), []byte("web: APP_PORT=3000 heroku-applink-service-mesh npm start\n"), 0o644))
-	var out, errOut bytes.Buffer
-	p := output.New(&out, &errOut, output.Classic, false)
-	client := fetch.New("test")
-	client.Backoff = func(int) time.Duration { return 0 }
-	now := func() time.Time { return time.Unix(0, 0) }
-	c := &classic.Compiler{Installer: &install.Installer{Fetcher: client, Out: p, Now: now}, Out: p, Arch: "amd64", Now: now, Version: "1.2.3"}
-	return d, c, &out, &errOut, &requests
+	x := &compile{dirs: classic.Dirs{Build: t.TempDir(), Cache: t.TempDir(), Env: t.TempDir(), Buildpack: t.TempDir()}, mirror: testhelpers.StartMirror(t)}
+	x.mirror.Put(mesh.Object(), mesh.Data)
+	testhelpers.WriteInventory(t, x.dirs.Buildpack, testhelpers.Inventory("", mesh))
+	require.NoError(t, os.WriteFile(filepath.Join(x.dirs.Env, config.VarMirror), []byte(x.mirror.URL()), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(x.dirs.Build, "Procfile"), []byte("web: APP_PORT=3000 heroku-applink-service-mesh npm start\n"), 0o644))
+	inst := testhelpers.Installer(&x.out, &x.err, output.Classic)
+	x.c = &classic.Compiler{Installer: inst, Out: inst.Out, Arch: "amd64", Now: inst.Now, Version: "1.2.3"}
+	return x
+}
+
+func (x *compile) run(t *testing.T, d classic.Dirs) error {
+	t.Helper()
+	x.out.Reset()
+	x.err.Reset()
+	return x.c.Compile(context.Background(), d)
+}
+
+func (x *compile) log() string {
+	return strings.ReplaceAll(x.out.String(), x.mirror.URL(), "http://MIRROR")
 }
 
 func TestCompile(t *testing.T) {
-	d, c, out, errOut, requests := setup(t)
-	require.NoError(t, c.Compile(context.Background(), d))
-	require.EqualValues(t, 1, requests.Load())
+	x := setup(t)
+	d := x.dirs
+	require.NoError(t, x.run(t, d))
+	require.Equal(t, 1, x.mirror.Requests())
+	testhelpers.Equal(t, `-----> Heroku AppLink Service Mesh buildpack v1.2.3
+-----> Installing Heroku AppLink Service Mesh 0.2.2 (linux-amd64)
+       Version 0.2.2 (newest pinned release)
+       Downloading from http://MIRROR/heroku-applink-service-mesh-v0.2.2-amd64
+       Downloaded `+output.Size(int64(len(mesh.Data)))+` in 1.0s
+       Verified `+mesh.Checksum()+` (pinned checksum)
+       Added vendor/heroku-applink/bin to PATH at runtime (.profile.d/heroku-applink-service-mesh.sh)
+-----> Checking Procfile
+       The web process starts the service mesh:
+         web: APP_PORT=3000 heroku-applink-service-mesh npm start
+-----> Done (finished in 3.0s)
+`, x.log())
+	require.Empty(t, x.err.String())
 
 	profile, err := os.ReadFile(filepath.Join(d.Build, ".profile.d/heroku-applink-service-mesh.sh"))
 	require.NoError(t, err)
 	require.Equal(t, classic.ProfileScript(), string(profile))
-
 	export, err := os.ReadFile(filepath.Join(d.Buildpack, "export"))
 	require.NoError(t, err)
 	require.Equal(t, "export PATH='"+d.Build+"/vendor/heroku-applink/bin'\"${PATH:+:${PATH}}\"\n", string(export))
 
-	lines := strings.Split(out.String(), "\n")
-	require.Equal(t, "-----> Heroku AppLink Service Mesh buildpack v1.2.3", lines[0])
-	require.Equal(t, "       Added vendor/heroku-applink/bin to PATH at runtime (.profile.d/heroku-applink-service-mesh.sh)", lines[6])
-	require.Equal(t, "-----> Done (finished in < 0.1s)", lines[len(lines)-2])
-	require.Empty(t, errOut.String())
-
 	t.Run("rebuild uses the cache", func(t *testing.T) {
 		d2 := d
 		d2.Build = t.TempDir()
-		out.Reset()
-		require.NoError(t, c.Compile(context.Background(), d2))
-		require.EqualValues(t, 1, requests.Load())
-		require.Contains(t, out.String(), "Using cached copy")
+		require.NoError(t, x.run(t, d2))
+		require.Equal(t, 1, x.mirror.Requests())
+		require.Contains(t, x.log(), "       Using the cached copy ("+output.Size(int64(len(mesh.Data)))+")\n")
 	})
 }
 
+func TestDirsFrom(t *testing.T) {
+	d, err := classic.DirsFrom([]string{"/b", "/c", "/e"}, "/bp")
+	require.NoError(t, err)
+	testhelpers.Equal(t, classic.Dirs{Build: "/b", Cache: "/c", Env: "/e", Buildpack: "/bp"}, d)
+	_, err = classic.DirsFrom([]string{"/b"}, "/bp")
+	var usage *classic.UsageError
+	require.ErrorAs(t, err, &usage)
+	require.Equal(t, "bin/compile BUILD_DIR CACHE_DIR ENV_DIR", usage.Usage())
+	_, err = classic.DirsFrom([]string{"/b", "/c", "/e"}, "")
+	require.ErrorContains(t, err, "run the buildpack through bin/compile")
+}
+
 func TestCompileFailureRemovesTheBinary(t *testing.T) {
-	d, c, _, _, _ := setup(t)
+	x := setup(t)
+	d, c := x.dirs, x.c
 	// .profile.d is a file in the app's source, so the PATH script cannot be
 	// written after the binary was installed.
 	require.NoError(t, os.WriteFile(filepath.Join(d.Build, ".profile.d"), nil, 0o644))
@@ -134,11 +147,12 @@ func TestCompileFailureRemovesTheBinary(t *testing.T) {
 }
 
 func TestCompileBadConfigTouchesNothing(t *testing.T) {
-	d, c, _, _, requests := setup(t)
+	x := setup(t)
+	d, c := x.dirs, x.c
 	require.NoError(t, os.WriteFile(filepath.Join(d.Env, config.VarVersion), []byte("~9.9"), 0o644))
 	err := c.Compile(context.Background(), d)
 	require.ErrorContains(t, err, `no pinned release of the service mesh matches "~9.9"`)
-	require.EqualValues(t, 0, requests.Load())
+	require.Zero(t, x.mirror.Requests())
 	for _, dir := range []string{d.Build, d.Cache} {
 		entries, err := os.ReadDir(dir)
 		require.NoError(t, err)

@@ -3,22 +3,21 @@ package cnb
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/procfile"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 // LayerName is the layer the mesh lives in. It is the upstream buildpack's
@@ -37,6 +36,50 @@ type Dirs struct {
 	App, Layers, Platform, Buildpack string
 }
 
+// UsageError is a build started without the directories the lifecycle
+// passes.
+type UsageError struct{ text string }
+
+func (e *UsageError) Error() string { return "usage: " + e.text }
+
+// Usage is the correct invocation.
+func (e *UsageError) Usage() string { return e.text }
+
+// DirsFrom reads the build's directories the way the spec gives them: the
+// CNB_* variables, else the positional arguments the lifecycle still passes
+// (layers, platform, plan); the app is the working directory. buildpackDir
+// is the shims' fallback for the buildpack's own directory.
+func DirsFrom(args []string, getenv func(string) string, wd, buildpackDir string) (Dirs, error) {
+	arg := func(i int) string {
+		if i < len(args) {
+			return args[i]
+		}
+		return ""
+	}
+	d := Dirs{
+		App:       wd,
+		Layers:    firstOf(getenv("CNB_LAYERS_DIR"), arg(0)),
+		Platform:  firstOf(getenv("CNB_PLATFORM_DIR"), arg(1)),
+		Buildpack: firstOf(getenv("CNB_BUILDPACK_DIR"), buildpackDir),
+	}
+	if d.Layers == "" || d.Platform == "" {
+		return Dirs{}, &UsageError{"bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)"}
+	}
+	if d.Buildpack == "" || d.App == "" {
+		return Dirs{}, errors.New("CNB_BUILDPACK_DIR is not set and the app directory is unknown: run the buildpack through the lifecycle")
+	}
+	return d, nil
+}
+
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // Builder runs bin/build.
 type Builder struct {
 	Installer *install.Installer
@@ -47,28 +90,11 @@ type Builder struct {
 	Version string
 }
 
-// Metadata is the [metadata] of service-mesh.toml: the resolved artifact,
-// everything that determines the layer's bytes.
-type Metadata struct {
-	Version  string `toml:"version"`
-	OS       string `toml:"os"`
-	Arch     string `toml:"arch"`
-	URL      string `toml:"url"`
-	Checksum string `toml:"checksum"`
-	// An unpinned release also records how to ask whether it changed, and
-	// the key its signature was verified with.
-	ETag         string `toml:"etag,omitempty"`
-	LastModified string `toml:"last-modified,omitempty"`
-	Fingerprint  string `toml:"fingerprint,omitempty"`
-}
-
-func metadataFor(a inventory.Artifact) Metadata {
-	return Metadata{Version: a.Version.String(), OS: a.OS, Arch: a.Arch, URL: a.URL, Checksum: a.Checksum.String()}
-}
-
+// layerTOML is <layer>.toml: the layer's types, and the install's record as
+// its metadata.
 type layerTOML struct {
-	Types    layerTypes `toml:"types"`
-	Metadata Metadata   `toml:"metadata"`
+	Types    layerTypes     `toml:"types"`
+	Metadata install.Record `toml:"metadata"`
 }
 
 type layerTypes struct {
@@ -77,222 +103,115 @@ type layerTypes struct {
 	Cache  bool `toml:"cache"`
 }
 
-// Build installs the mesh into the service-mesh layer, or keeps a restored
-// layer that holds exactly the resolved artifact.
+// Build installs the mesh into the service-mesh layer, keeping a restored
+// layer whose record this build's trust rules accept.
 func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 	start := b.Now()
 	b.Out.Header(fmt.Sprintf("%s (buildpack v%s)", Title, b.Version))
 	// clear-env = true: the lifecycle does not inject <platform>/env, so the
 	// buildpack reads its own variables from it.
-	target, _, err := install.Resolve(filepath.Join(d.Platform, "env"), d.Buildpack, b.Arch)
+	rel, _, err := install.Resolve(filepath.Join(d.Platform, "env"), d.Buildpack, b.Arch)
 	if err != nil {
 		return err
 	}
-
-	layer := filepath.Join(d.Layers, LayerName)
-	tomlPath := layer + ".toml"
+	l := &layer{dir: filepath.Join(d.Layers, LayerName)}
 	// A failed build leaves no layer at all: no binary the image could ship,
 	// no metadata a later build could trust.
 	defer func() {
 		if err != nil {
-			os.RemoveAll(layer)
-			os.Remove(tomlPath)
+			l.remove()
 		}
 	}()
-	if target.Unpinned != nil {
-		return b.buildUnpinned(ctx, d, target, start)
+	if err := os.MkdirAll(l.dir, 0o755); err != nil {
+		return &files.PathError{Path: l.dir, Err: err}
 	}
-	want := metadataFor(target.Artifact)
-
-	reason := reuseProblem(layer, tomlPath, want)
-	if reason == "" {
-		b.Out.Step("Reusing Heroku AppLink Service Mesh %s from the layer cache", b.Out.Value(target.Artifact.String()))
-		b.Out.Detail("Verified %s (pinned checksum)", target.Artifact.Checksum)
-	} else if err := b.reinstall(layer, reason, func() error {
-		_, err := b.Installer.Install(ctx, target, layer, "bin", nil)
-		return err
-	}); err != nil {
+	inst, err := b.Installer.Install(ctx, rel, l.dir, "bin", l)
+	if err != nil {
 		return err
 	}
-	return b.finish(d, want, start)
-}
-
-// reinstall empties the layer, says why unless there was none, and fills it.
-func (b *Builder) reinstall(layer, reason string, fill func() error) error {
-	if reason != errNoLayer {
-		b.Out.Step("Discarding the cached service mesh layer: %s", reason)
-	}
-	if err := reset(layer, layer+".toml"); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(layer, 0o755); err != nil {
-		return &install.PathError{Path: layer, Err: err}
-	}
-	return fill()
-}
-
-// finish writes the layer's metadata and SBOM and gives the Procfile advice.
-func (b *Builder) finish(d Dirs, md Metadata, start time.Time) error {
 	// Restored layer tomls carry no [types]: write the whole file every
 	// build, or the lifecycle drops the layer.
-	tomlPath := filepath.Join(d.Layers, LayerName+".toml")
-	if err := writeTOML(tomlPath, layerTOML{Types: layerTypes{Launch: true, Cache: true}, Metadata: md}); err != nil {
+	if err := writeTOML(l.toml(), layerTOML{Types: layerTypes{Launch: true, Cache: true}, Metadata: inst.Record}); err != nil {
 		return err
 	}
-	if err := writeSBOM(filepath.Join(d.Layers, LayerName+".sbom.cdx.json"), md, b.Version); err != nil {
+	if err := writeSBOM(filepath.Join(d.Layers, LayerName+".sbom.cdx.json"), inst.Record, b.Version); err != nil {
 		return err
 	}
 	b.Out.Detail("Added %s to PATH at launch", filepath.Join(LayerName, "bin"))
-	procfile.Report(b.Out, procfile.Inspect(d.App, install.BinaryName), install.BinaryName)
+	procfile.Report(b.Out, procfile.Inspect(d.App, source.MeshBinary), source.MeshBinary)
 	b.Out.Done(b.Now().Sub(start))
 	return nil
 }
 
-// buildUnpinned installs a release verified by signature. A restored layer
-// that holds the same object is kept only after one conditional request
-// shows the source has not changed it.
-func (b *Builder) buildUnpinned(ctx context.Context, d Dirs, target install.Target, start time.Time) error {
-	u := target.Unpinned
-	layer := filepath.Join(d.Layers, LayerName)
-	tomlPath := layer + ".toml"
-	want := Metadata{Version: u.Label, OS: "linux", Arch: u.Arch, URL: target.URL}
-	restored, reason := restoredUnpinned(layer, tomlPath, want)
-	if reason == "" {
-		unchanged, err := b.Installer.CheckUnchanged(ctx, install.SignedMeta{URL: restored.URL, ETag: restored.ETag, LastModified: restored.LastModified}, d.Layers)
-		switch {
-		case err != nil:
-			reason = fmt.Sprintf("the source could not be asked whether it changed (%v)", err)
-		case !unchanged:
-			reason = "the release changed at its source"
-		default:
-			b.Out.Step("Reusing Heroku AppLink Service Mesh %s from the layer cache", b.Out.Value(fmt.Sprintf("%s (linux-%s)", u.Label, u.Arch)))
-			b.Out.Detail("Unchanged at its source (304 Not Modified); %s verified by key %s", restored.Checksum, restored.Fingerprint)
-			return b.finish(d, restored, start)
-		}
-	}
-	var meta install.SignedMeta
-	if err := b.reinstall(layer, reason, func() (err error) {
-		_, meta, err = b.Installer.InstallSigned(ctx, target, layer, "bin", nil)
-		return err
-	}); err != nil {
-		return err
-	}
-	want.Checksum = "sha256:" + meta.SHA256
-	want.ETag, want.LastModified, want.Fingerprint = meta.ETag, meta.LastModified, meta.Fingerprint
-	return b.finish(d, want, start)
+// layer is the service-mesh layer as an install.Store: what the lifecycle
+// restored is an earlier build's copy, kept in place.
+type layer struct {
+	dir string
 }
 
-// restoredUnpinned reads a restored layer of an unpinned release and says
-// why it cannot be kept, or "" with its metadata if it may be.
-func restoredUnpinned(layer, tomlPath string, want Metadata) (Metadata, string) {
-	var got layerTOML
-	if _, err := os.Stat(tomlPath); err != nil {
-		if _, err := os.Stat(layer); err == nil {
-			return Metadata{}, "its metadata is missing"
-		}
-		return Metadata{}, errNoLayer
-	}
-	if _, err := toml.DecodeFile(tomlPath, &got); err != nil {
-		return Metadata{}, "its metadata is unreadable"
-	}
-	m := got.Metadata
-	switch {
-	case m.Version != want.Version:
-		return m, fmt.Sprintf("the version changed (%s to %s)", orNone(m.Version), want.Version)
-	case m.Arch != want.Arch || m.OS != want.OS:
-		return m, fmt.Sprintf("the architecture changed (%s-%s to %s-%s)", orNone(m.OS), orNone(m.Arch), want.OS, want.Arch)
-	case m.URL != want.URL:
-		return m, "the download URL changed"
-	case m.Checksum == "" || (m.ETag == "" && m.LastModified == ""):
-		return m, "its metadata does not say how to check the release for changes"
-	}
-	if problem := binaryProblem(layer, m); problem != "" {
-		return m, problem
-	}
-	return m, ""
-}
+func (l *layer) toml() string { return l.dir + ".toml" }
 
-const errNoLayer = "no layer was restored"
+func (l *layer) Name() string { return "cached layer" }
 
-// reuseProblem says why a restored layer cannot be kept, or "" if it can.
-func reuseProblem(layer, tomlPath string, want Metadata) string {
-	data, err := os.ReadFile(tomlPath)
+func (l *layer) Lookup(install.Release) (*install.Copy, *install.Discard) {
+	data, err := os.ReadFile(l.toml())
 	if errors.Is(err, fs.ErrNotExist) {
-		if _, err := os.Stat(layer); err == nil {
-			return "its metadata is missing"
+		if entries, _ := os.ReadDir(l.dir); len(entries) > 0 {
+			return nil, &install.Discard{Problem: install.NoMetadata}
 		}
-		return errNoLayer
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Sprintf("its metadata cannot be read (%v)", err)
+		return nil, &install.Discard{Problem: install.BadMetadata, Was: err.Error()}
 	}
 	var got layerTOML
 	md, err := toml.Decode(string(data), &got)
 	if err != nil {
-		return "its metadata is unreadable"
+		return nil, &install.Discard{Problem: install.BadMetadata, Was: err.Error()}
 	}
 	for _, key := range md.Undecoded() {
 		if len(key) > 1 && key[0] == "metadata" {
-			return "its metadata is from another version of this buildpack"
+			return nil, &install.Discard{Problem: install.OtherMetadata}
 		}
 	}
-	switch m := got.Metadata; {
-	case m.Version == "":
-		// The upstream buildpack's layer records only an ETag.
-		return "its metadata is from another version of this buildpack"
-	case m.Version != want.Version:
-		return fmt.Sprintf("the version changed (%s to %s)", orNone(m.Version), want.Version)
-	case m.Arch != want.Arch || m.OS != want.OS:
-		return fmt.Sprintf("the architecture changed (%s-%s to %s-%s)", orNone(m.OS), orNone(m.Arch), want.OS, want.Arch)
-	case m.Checksum != want.Checksum:
-		return fmt.Sprintf("the pinned checksum changed (%s to %s)", orNone(m.Checksum), want.Checksum)
-	case m.URL != want.URL:
-		return "the pinned URL changed"
-	}
-	return binaryProblem(layer, want)
+	return &install.Copy{Record: got.Metadata, Path: filepath.Join(l.dir, "bin", source.MeshBinary), InPlace: true, Name: l.Name()}, nil
 }
 
-// binaryProblem checks that a restored layer holds the binary its metadata
-// describes, executable and with its legacy link.
-func binaryProblem(layer string, m Metadata) string {
-	bin := filepath.Join(layer, "bin", install.BinaryName)
-	f, err := os.Open(bin)
+// Drop empties the layer of what an earlier build put there: its metadata,
+// and every name the mesh was installed under. The pipeline's own
+// temporary files in bin/ stay: they may hold this build's download.
+func (l *layer) Drop(install.Release) error {
+	if err := os.Remove(l.toml()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return &files.PathError{Path: l.toml(), Err: err}
+	}
+	entries, err := os.ReadDir(l.dir)
 	if err != nil {
-		return "the cached binary is missing"
+		return &files.PathError{Path: l.dir, Err: err}
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "the cached binary cannot be read"
+	for _, e := range entries {
+		if e.Name() == "bin" && e.IsDir() {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(l.dir, e.Name())); err != nil {
+			return &files.PathError{Path: l.dir, Err: err}
+		}
 	}
-	if "sha256:"+hex.EncodeToString(h.Sum(nil)) != m.Checksum {
-		return "the cached binary does not match its checksum"
-	}
-	if info, err := f.Stat(); err != nil || info.Mode().Perm()&0o111 == 0 {
-		return "the cached binary is not executable"
-	}
-	link := filepath.Join(layer, "bin", install.LegacyName(m.Arch))
-	if target, err := os.Readlink(link); err != nil || target != install.BinaryName {
-		return "the cached legacy symlink is missing"
-	}
-	return ""
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
-func reset(layer, tomlPath string) error {
-	if err := os.RemoveAll(layer); err != nil {
-		return &install.PathError{Path: layer, Err: err}
-	}
-	if err := os.Remove(tomlPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return &install.PathError{Path: tomlPath, Err: err}
+	bin := filepath.Join(l.dir, "bin")
+	names, _ := os.ReadDir(bin)
+	for _, e := range names {
+		if strings.HasPrefix(e.Name(), source.MeshBinary) {
+			if err := os.RemoveAll(filepath.Join(bin, e.Name())); err != nil {
+				return &files.PathError{Path: bin, Err: err}
+			}
+		}
 	}
 	return nil
+}
+
+func (l *layer) remove() {
+	os.RemoveAll(l.dir)
+	os.Remove(l.toml())
+	os.Remove(l.dir + ".sbom.cdx.json")
 }
 
 func writeTOML(path string, v any) error {
@@ -304,7 +223,7 @@ func writeTOML(path string, v any) error {
 }
 
 func writeFile(path string, data []byte) error {
-	if _, err := install.WriteFile(filepath.Dir(path), ".", filepath.Base(path), data, 0o644); err != nil {
+	if err := files.Write(filepath.Dir(path), filepath.Base(path), data, 0o644); err != nil {
 		return fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
 	}
 	return nil

@@ -3,69 +3,49 @@ package cnb_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/BurntSushi/toml"
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/cnb"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
-
-func meshFor(version, arch string) []byte {
-	return []byte(fmt.Sprintf("#!/bin/sh\necho 'heroku-applink-service-mesh version v%s [arch: %s]'\n", version, arch))
-}
-
-func digest(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 type env struct {
 	dirs     cnb.Dirs
-	requests atomic.Int32
+	mirror   *testhelpers.Mirror
+	arts     map[string]testhelpers.Artifact
 	out, err bytes.Buffer
 	builder  *cnb.Builder
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{dirs: cnb.Dirs{App: t.TempDir(), Layers: t.TempDir(), Platform: t.TempDir(), Buildpack: t.TempDir()}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.requests.Add(1)
-		name := filepath.Base(r.URL.Path) // heroku-applink-service-mesh-v0.2.2-amd64
-		parts := strings.Split(name, "-")
-		w.Write(meshFor(strings.TrimPrefix(parts[len(parts)-2], "v"), parts[len(parts)-1]))
-	}))
-	t.Cleanup(srv.Close)
-	var inv strings.Builder
+	e := &env{dirs: cnb.Dirs{App: t.TempDir(), Layers: t.TempDir(), Platform: t.TempDir(), Buildpack: t.TempDir()},
+		mirror: testhelpers.StartMirror(t), arts: map[string]testhelpers.Artifact{}}
+	var arts []testhelpers.Artifact
 	for _, v := range []string{"0.2.2", "0.3.0"} {
-		for _, arch := range []string{"amd64", "arm64"} {
-			fmt.Fprintf(&inv, "[[metadata.artifacts]]\nversion = %q\nos = \"linux\"\narch = %q\n"+
-				"url = \"https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v%s-%s\"\n"+
-				"checksum = \"sha256:%s\"\n", v, arch, v, arch, digest(meshFor(v, arch)))
+		for _, arch := range source.Architectures {
+			a := testhelpers.FakeMesh(v, arch)
+			e.mirror.Put(a.Object(), a.Data)
+			e.arts[v+"/"+arch] = a
+			arts = append(arts, a)
 		}
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Buildpack, "buildpack.toml"), []byte(inv.String()), 0o644))
-	e.setVar(t, config.VarMirror, srv.URL)
+	testhelpers.WriteInventory(t, e.dirs.Buildpack, testhelpers.Inventory("", arts...))
+	e.setVar(t, config.VarMirror, e.mirror.URL())
 	require.NoError(t, os.WriteFile(filepath.Join(e.dirs.App, "Procfile"), []byte("web: heroku-applink-service-mesh npm start\n"), 0o644))
-	p := output.New(&e.out, &e.err, output.CNB, false)
-	client := fetch.New("test")
-	client.Backoff = func(int) time.Duration { return 0 }
-	now := func() time.Time { return time.Unix(0, 0) }
-	e.builder = &cnb.Builder{Installer: &install.Installer{Fetcher: client, Out: p, Now: now}, Out: p, Arch: "amd64", Now: now, Version: "1.2.3"}
+	inst := testhelpers.Installer(&e.out, &e.err, output.CNB)
+	e.builder = &cnb.Builder{Installer: inst, Out: inst.Out, Arch: "amd64", Now: inst.Now, Version: "1.2.3"}
 	return e
 }
 
@@ -80,6 +60,10 @@ func (e *env) build(t *testing.T) error {
 	e.out.Reset()
 	e.err.Reset()
 	return e.builder.Build(context.Background(), e.dirs)
+}
+
+func (e *env) log() string {
+	return strings.ReplaceAll(e.out.String(), e.mirror.URL(), "http://MIRROR")
 }
 
 // restore does to the layers dir what the lifecycle's restore does for a
@@ -98,89 +82,121 @@ func (e *env) restore(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(e.dirs.Layers, "service-mesh.sbom.cdx.json")))
 }
 
-func readLayerTOML(t *testing.T, dir string) map[string]any {
+func (e *env) layerTOML(t *testing.T) string {
 	t.Helper()
-	var doc map[string]any
-	_, err := toml.DecodeFile(filepath.Join(dir, "service-mesh.toml"), &doc)
+	data, err := os.ReadFile(filepath.Join(e.dirs.Layers, "service-mesh.toml"))
 	require.NoError(t, err)
-	return doc
+	return string(data)
 }
 
 func TestBuildFresh(t *testing.T) {
 	e := newEnv(t)
 	require.NoError(t, e.build(t))
-	require.EqualValues(t, 1, e.requests.Load())
+	require.Equal(t, 1, e.mirror.Requests())
+	art := e.arts["0.3.0/amd64"]
+	testhelpers.Equal(t, `
+## Heroku AppLink Service Mesh (buildpack v1.2.3)
 
-	want := map[string]any{
-		"types": map[string]any{"launch": true, "build": false, "cache": true},
-		"metadata": map[string]any{
-			"version": "0.3.0", "os": "linux", "arch": "amd64",
-			"url":      "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v0.3.0-amd64",
-			"checksum": "sha256:" + digest(meshFor("0.3.0", "amd64")),
-		},
-	}
-	if diff := cmp.Diff(want, readLayerTOML(t, e.dirs.Layers)); diff != "" {
-		t.Errorf("service-mesh.toml (-want +got):\n%s", diff)
-	}
+- Installing Heroku AppLink Service Mesh 0.3.0 (linux-amd64)
+  - Version 0.3.0 (newest pinned release)
+  - Downloading from http://MIRROR/heroku-applink-service-mesh-v0.3.0-amd64
+  - Downloaded `+output.Size(int64(len(art.Data)))+` in 1.0s
+  - Verified `+art.Checksum()+` (pinned checksum)
+  - Added service-mesh/bin to PATH at launch
+- Checking Procfile
+  - The web process starts the service mesh:
+      web: heroku-applink-service-mesh npm start
+- Done (finished in 3.0s)
+`, e.log())
+	require.Empty(t, e.err.String())
+
+	testhelpers.Equal(t, `[types]
+  launch = true
+  build = false
+  cache = true
+
+[metadata]
+  version = "0.3.0"
+  os = "linux"
+  arch = "amd64"
+  url = "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v0.3.0-amd64"
+  checksum = "`+art.Checksum()+`"
+  verified = "pinned checksum"
+`, e.layerTOML(t))
 	bin := filepath.Join(e.dirs.Layers, "service-mesh/bin")
-	got, err := os.ReadFile(filepath.Join(bin, "heroku-applink-service-mesh"))
+	got, err := os.ReadFile(filepath.Join(bin, source.MeshBinary))
 	require.NoError(t, err)
-	require.Equal(t, meshFor("0.3.0", "amd64"), got)
+	require.Equal(t, art.Data, got)
 	link, err := os.Readlink(filepath.Join(bin, "heroku-applink-service-mesh-latest-amd64"))
 	require.NoError(t, err)
-	require.Equal(t, "heroku-applink-service-mesh", link)
-
-	wantOut := "\n## Heroku AppLink Service Mesh (buildpack v1.2.3)\n\n" +
-		"- Installing Heroku AppLink Service Mesh 0.3.0 (linux-amd64)\n" +
-		"  - Version 0.3.0 (newest pinned release)\n"
-	require.True(t, strings.HasPrefix(e.out.String(), wantOut), e.out.String())
-	require.Contains(t, e.out.String(), "  - Added service-mesh/bin to PATH at launch\n- Checking Procfile\n")
-	require.Empty(t, e.err.String())
+	require.Equal(t, source.MeshBinary, link)
 }
 
+// TestSBOM asserts the whole document: CycloneDX names the mesh, its
+// sha256, its public download URL and package URL, and the buildpack.
 func TestSBOM(t *testing.T) {
 	e := newEnv(t)
 	require.NoError(t, e.build(t))
 	data, err := os.ReadFile(filepath.Join(e.dirs.Layers, "service-mesh.sbom.cdx.json"))
 	require.NoError(t, err)
-	var doc struct {
-		BOMFormat, SpecVersion string
-		Version                int
-		Metadata               struct {
-			Tools struct {
-				Components []struct{ Name, Version string }
-			}
-		}
-		Components []struct {
-			Type, Name, Version, PURL string
-			Hashes                    []struct{ Alg, Content string }
-			ExternalReferences        []struct{ Type, URL string }
-		}
-	}
-	require.NoError(t, json.Unmarshal(data, &doc))
-	require.Equal(t, "CycloneDX", doc.BOMFormat)
-	require.Equal(t, "1.5", doc.SpecVersion)
-	require.Equal(t, "1.2.3", doc.Metadata.Tools.Components[0].Version)
-	require.Len(t, doc.Components, 1)
-	c := doc.Components[0]
-	require.Equal(t, "heroku-applink-service-mesh", c.Name)
-	require.Equal(t, "0.3.0", c.Version)
-	require.Equal(t, "SHA-256", c.Hashes[0].Alg)
-	require.Equal(t, digest(meshFor("0.3.0", "amd64")), c.Hashes[0].Content)
-	require.Equal(t, "distribution", c.ExternalReferences[0].Type)
-	require.True(t, strings.HasPrefix(c.PURL, "pkg:generic/heroku-applink-service-mesh@0.3.0?checksum=sha256%3A"), c.PURL)
-	require.Contains(t, c.PURL, "download_url=https%3A%2F%2Fheroku-applink-service-mesh-binaries")
+	art := e.arts["0.3.0/amd64"]
+	url := source.OfficialURL(art.Object())
+	testhelpers.Equal(t, `{
+  "bomFormat": "CycloneDX",
+  "specVersion": "1.5",
+  "version": 1,
+  "metadata": {
+    "tools": {
+      "components": [
+        {
+          "type": "application",
+          "name": "heroku/heroku-applink",
+          "version": "1.2.3",
+          "publisher": "Heroku"
+        }
+      ]
+    }
+  },
+  "components": [
+    {
+      "type": "application",
+      "name": "heroku-applink-service-mesh",
+      "version": "0.3.0",
+      "publisher": "Heroku",
+      "purl": "pkg:generic/heroku-applink-service-mesh@0.3.0?checksum=sha256%3A`+art.Digest().Hex()+`\u0026download_url=`+strings.ReplaceAll(strings.ReplaceAll(url, ":", "%3A"), "/", "%2F")+`",
+      "hashes": [
+        {
+          "alg": "SHA-256",
+          "content": "`+art.Digest().Hex()+`"
+        }
+      ],
+      "externalReferences": [
+        {
+          "type": "distribution",
+          "url": "`+url+`"
+        }
+      ]
+    }
+  ]
+}
+`, string(data))
+	require.True(t, json.Valid(data))
 }
 
 func TestReuse(t *testing.T) {
 	e := newEnv(t)
 	require.NoError(t, e.build(t))
+	first := e.layerTOML(t)
 	e.restore(t)
 	require.NoError(t, e.build(t))
-	require.EqualValues(t, 1, e.requests.Load(), "a kept layer makes zero requests")
-	require.Contains(t, e.out.String(), "- Reusing Heroku AppLink Service Mesh 0.3.0 (linux-amd64) from the layer cache\n")
-	types := readLayerTOML(t, e.dirs.Layers)["types"]
-	require.Equal(t, map[string]any{"launch": true, "build": false, "cache": true}, types, "[types] is written again")
+	require.Equal(t, 1, e.mirror.Requests(), "a kept layer makes zero requests")
+	art := e.arts["0.3.0/amd64"]
+	require.Contains(t, e.log(), `- Installing Heroku AppLink Service Mesh 0.3.0 (linux-amd64)
+  - Version 0.3.0 (newest pinned release)
+  - Using the cached layer (`+output.Size(int64(len(art.Data)))+`)
+  - Verified `+art.Checksum()+` (pinned checksum)
+`)
+	require.Equal(t, first, e.layerTOML(t), "[types] is written again, and the record is the same")
 	_, err := os.Stat(filepath.Join(e.dirs.Layers, "service-mesh.sbom.cdx.json"))
 	require.NoError(t, err)
 }
@@ -192,21 +208,30 @@ func TestReinstallReasons(t *testing.T) {
 		want   string
 	}{
 		{"version", func(t *testing.T, e *env) { e.setVar(t, config.VarVersion, "0.2.2") },
-			"- Discarding the cached service mesh layer: the version changed (0.3.0 to 0.2.2)"},
+			"the version changed (0.3.0 to 0.2.2)"},
 		{"arch", func(t *testing.T, e *env) { e.builder.Arch = "arm64" },
-			"- Discarding the cached service mesh layer: the architecture changed (linux-amd64 to linux-arm64)"},
+			"the architecture changed (linux-amd64 to linux-arm64)"},
 		{"corrupt binary", func(t *testing.T, e *env) {
-			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/bin/heroku-applink-service-mesh"), []byte("evil"), 0o755))
-		}, "- Discarding the cached service mesh layer: the cached binary does not match its checksum"},
+			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary), []byte("evil"), 0o755))
+		}, "it no longer matches " + testhelpers.FakeMesh("0.3.0", "amd64").Checksum() + " (got sha256:"},
 		{"missing binary", func(t *testing.T, e *env) {
-			require.NoError(t, os.Remove(filepath.Join(e.dirs.Layers, "service-mesh/bin/heroku-applink-service-mesh")))
-		}, "- Discarding the cached service mesh layer: the cached binary is missing"},
+			require.NoError(t, os.Remove(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary)))
+		}, "the cached binary is missing"},
 		{"unreadable metadata", func(t *testing.T, e *env) {
 			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh.toml"), []byte("[metadata\n"), 0o644))
-		}, "- Discarding the cached service mesh layer: its metadata is unreadable"},
-		{"old metadata layout", func(t *testing.T, e *env) {
+		}, "its metadata is unreadable ("},
+		{"missing metadata", func(t *testing.T, e *env) {
+			require.NoError(t, os.Remove(filepath.Join(e.dirs.Layers, "service-mesh.toml")))
+		}, "its metadata is missing"},
+		{"the upstream buildpack's metadata", func(t *testing.T, e *env) {
 			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh.toml"), []byte("[metadata]\netag = \"abc\"\n"), 0o644))
-		}, "- Discarding the cached service mesh layer: its metadata is from another version of this buildpack"},
+		}, "its metadata is from another version of this buildpack"},
+		{"stale files in the layer", func(t *testing.T, e *env) {
+			e.setVar(t, config.VarVersion, "0.2.2")
+			bin := filepath.Join(e.dirs.Layers, "service-mesh/bin")
+			require.NoError(t, os.WriteFile(filepath.Join(bin, "heroku-applink-service-mesh-v0.1.0-amd64"), []byte("old"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/leftover"), []byte("old"), 0o644))
+		}, "the version changed (0.3.0 to 0.2.2)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,27 +240,54 @@ func TestReinstallReasons(t *testing.T) {
 			e.restore(t)
 			tt.change(t, e)
 			require.NoError(t, e.build(t))
-			require.Contains(t, e.out.String(), tt.want+"\n")
-			require.Contains(t, e.out.String(), "- Installing Heroku AppLink Service Mesh")
-			require.EqualValues(t, 2, e.requests.Load())
-			md := readLayerTOML(t, e.dirs.Layers)["metadata"].(map[string]any)
-			bin, err := os.ReadFile(filepath.Join(e.dirs.Layers, "service-mesh/bin/heroku-applink-service-mesh"))
+			require.Contains(t, e.log(), "  - Discarding the cached layer: "+tt.want)
+			require.Contains(t, e.log(), "  - Downloading from")
+			require.Equal(t, 2, e.mirror.Requests())
+			var doc struct{ Metadata install.Record }
+			_, err := toml.Decode(e.layerTOML(t), &doc)
 			require.NoError(t, err)
-			require.Equal(t, md["checksum"], "sha256:"+digest(bin), "the layer holds what its metadata says")
-			entries, err := os.ReadDir(filepath.Join(e.dirs.Layers, "service-mesh/bin"))
+			bin, err := os.ReadFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary))
 			require.NoError(t, err)
-			require.Len(t, entries, 2, "nothing stale is left in the layer")
+			require.Equal(t, doc.Metadata.Checksum.String(), testhelpers.Artifact{Data: bin}.Checksum(), "the layer holds what its metadata says")
+			var names []string
+			require.NoError(t, filepath.Walk(filepath.Join(e.dirs.Layers, "service-mesh"), func(p string, info os.FileInfo, err error) error {
+				if err == nil && !info.IsDir() {
+					names = append(names, filepath.Base(p))
+				}
+				return err
+			}))
+			require.ElementsMatch(t, []string{source.MeshBinary, "heroku-applink-service-mesh-latest-" + e.builder.Arch}, names, "nothing stale is left in the layer")
 		})
 	}
 }
 
 func TestBuildFailureLeavesNoLayer(t *testing.T) {
 	e := newEnv(t)
-	e.setVar(t, config.VarMirror, "http://127.0.0.1:1")
+	require.NoError(t, e.build(t))
+	e.restore(t)
+	e.setVar(t, config.VarVersion, "0.2.2")
+	e.mirror.Fault(e.arts["0.2.2/amd64"].Object(), testhelpers.Status(404))
 	err := e.build(t)
 	var derr *install.DownloadError
 	require.ErrorAs(t, err, &derr)
 	entries, rerr := os.ReadDir(e.dirs.Layers)
 	require.NoError(t, rerr)
-	require.Empty(t, entries)
+	require.Empty(t, entries, "no binary the image could ship, no metadata a later build could trust")
+}
+
+func TestDirsFrom(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	d, err := cnb.DirsFrom([]string{"/layers/x", "/platform", "/plan"}, env(map[string]string{"CNB_BUILDPACK_DIR": "/cnb/bp"}), "/workspace", "")
+	require.NoError(t, err)
+	testhelpers.Equal(t, cnb.Dirs{App: "/workspace", Layers: "/layers/x", Platform: "/platform", Buildpack: "/cnb/bp"}, d)
+
+	d, err = cnb.DirsFrom(nil, env(map[string]string{"CNB_LAYERS_DIR": "/l", "CNB_PLATFORM_DIR": "/p"}), "/w", "/shim/bp")
+	require.NoError(t, err)
+	// The variables win; the shim's directory is the fallback.
+	testhelpers.Equal(t, cnb.Dirs{App: "/w", Layers: "/l", Platform: "/p", Buildpack: "/shim/bp"}, d)
+
+	_, err = cnb.DirsFrom(nil, env(nil), "/w", "/bp")
+	var usage *cnb.UsageError
+	require.ErrorAs(t, err, &usage)
+	require.Equal(t, "bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)", usage.Usage())
 }

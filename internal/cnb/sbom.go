@@ -3,9 +3,9 @@ package cnb
 import (
 	"encoding/json"
 	"net/url"
-	"strings"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 // The subset of CycloneDX 1.5 this buildpack writes.
@@ -46,29 +46,29 @@ type externalRef struct {
 // PURL is the package URL of a mesh release: a generic package, since the
 // mesh is published as a bare file, with its download URL and checksum as
 // qualifiers.
-func PURL(m Metadata) string {
+func PURL(m install.Record) string {
 	q := url.Values{}
 	q.Set("download_url", m.URL)
-	q.Set("checksum", m.Checksum)
-	return "pkg:generic/" + install.BinaryName + "@" + m.Version + "?" + q.Encode()
+	q.Set("checksum", m.Checksum.String())
+	return "pkg:generic/" + source.MeshBinary + "@" + m.Version + "?" + q.Encode()
 }
 
-func sbomFor(m Metadata, buildpackVersion string) bom {
+func sbomFor(m install.Record, buildpackVersion string) bom {
 	b := bom{BOMFormat: "CycloneDX", SpecVersion: "1.5", Version: 1}
 	b.Metadata.Tools.Components = []component{{Type: "application", Name: "heroku/heroku-applink", Version: buildpackVersion, Publisher: "Heroku"}}
 	b.Components = []component{{
 		Type:               "application",
-		Name:               install.BinaryName,
+		Name:               source.MeshBinary,
 		Version:            m.Version,
 		Publisher:          "Heroku",
 		PURL:               PURL(m),
-		Hashes:             []hash{{Alg: "SHA-256", Content: strings.TrimPrefix(m.Checksum, "sha256:")}},
+		Hashes:             []hash{{Alg: "SHA-256", Content: m.Checksum.Hex()}},
 		ExternalReferences: []externalRef{{Type: "distribution", URL: m.URL}},
 	}}
 	return b
 }
 
-func writeSBOM(path string, m Metadata, buildpackVersion string) error {
+func writeSBOM(path string, m install.Record, buildpackVersion string) error {
 	data, err := json.MarshalIndent(sbomFor(m, buildpackVersion), "", "  ")
 	if err != nil {
 		return err

@@ -5,17 +5,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
-	"net/url"
+	"math"
 	"os"
-	"path"
 	"path/filepath"
-	"regexp"
+	"strconv"
 	"strings"
-	"unicode/utf8"
+	"time"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/version"
 )
 
 // The config vars this buildpack reads.
@@ -28,23 +26,24 @@ const (
 // Names lists every variable the buildpack reads, in a stable order.
 var Names = []string{VarVersion, VarBucket, VarMirror}
 
-// DefaultBucket is the release bucket the mesh is published to.
-const DefaultBucket = "heroku-applink-service-mesh-binaries"
-
-// s3Host is the dual-stack endpoint the release bucket is served from.
-const s3Host = "s3.dualstack.us-east-1.amazonaws.com"
-
 // maxValueLen bounds one config var file. Real values are a few dozen bytes;
 // anything this large is a mistake, and reading it whole would be one too.
 const maxValueLen = 4096
 
 // Config is the validated user configuration.
 type Config struct {
-	Request inventory.Request
-	// Bucket overrides the release bucket; empty means the official one.
-	Bucket string
-	// Mirror replaces scheme, host and path of every download; nil means none.
-	Mirror *url.URL
+	Request version.Request
+	// Source is where release files are downloaded from.
+	Source source.Source
+}
+
+// Read reads and validates the config vars in dir.
+func Read(dir string) (Config, error) {
+	vars, err := ReadEnvDir(dir, Names)
+	if err != nil {
+		return Config{}, err
+	}
+	return Parse(vars)
 }
 
 // ReadEnvDir reads the named variables from dir, one file per variable. A
@@ -113,163 +112,29 @@ func readVar(p string) (string, bool, error) {
 // Parse validates the variables. Every error names the variable and says
 // what a valid value looks like.
 func Parse(vars map[string]string) (Config, error) {
-	var c Config
-	req, err := inventory.ParseRequest(vars[VarVersion])
+	req, err := version.ParseRequest(vars[VarVersion])
 	if err != nil {
 		return Config{}, err
 	}
-	c.Request = req
+	c := Config{Request: req, Source: source.Official()}
 	if raw := strings.TrimSpace(vars[VarBucket]); raw != "" {
-		if !validBucket(raw) {
-			return Config{}, &Error{Var: VarBucket, Reason: fmt.Sprintf("%s is not a valid S3 bucket name", quote(raw)),
+		s, err := source.Bucket(raw)
+		if err != nil {
+			return Config{}, &Error{Var: VarBucket, Reason: err.Error(),
 				Advice: "A bucket name is 3 to 63 lowercase letters, digits, dots and hyphens,\nstarting and ending with a letter or digit."}
 		}
-		if raw != DefaultBucket {
-			c.Bucket = raw
-		}
+		c.Source = s
 	}
 	if raw := strings.TrimSpace(vars[VarMirror]); raw != "" {
-		u, err := parseMirror(raw)
+		s, err := source.Mirror(raw)
 		if err != nil {
-			return Config{}, err
+			return Config{}, &Error{Var: VarMirror, Reason: err.Error(),
+				Advice: "Use an https:// base URL such as https://mirror.example.com/applink;\n" +
+					"http:// is accepted only for a loopback host (127.0.0.1, ::1, localhost)."}
 		}
-		c.Mirror = u
+		c.Source = s
 	}
 	return c, nil
-}
-
-var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-
-func validBucket(s string) bool {
-	if !bucketName.MatchString(s) || strings.Contains(s, "..") {
-		return false
-	}
-	// S3 forbids names formatted as IP addresses.
-	return net.ParseIP(s) == nil
-}
-
-func parseMirror(raw string) (*url.URL, error) {
-	mirrorErr := func(reason string) error {
-		return &Error{Var: VarMirror, Reason: reason,
-			Advice: "Use an https:// base URL such as https://mirror.example.com/applink;\n" +
-				"http:// is accepted only for a loopback host (127.0.0.1, ::1, localhost)."}
-	}
-	if !utf8.ValidString(raw) || strings.ContainsAny(raw, " \t\r\n\x00") {
-		return nil, mirrorErr("it contains white space or control characters")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
-		return nil, mirrorErr(fmt.Sprintf("%s is not an absolute URL", redactRaw(raw)))
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !fetch.IsLoopback(u.Hostname()) {
-			return nil, mirrorErr(fmt.Sprintf("%s uses http to a host that is not loopback", redactRaw(raw)))
-		}
-	default:
-		return nil, mirrorErr(fmt.Sprintf("%s uses the scheme %q", redactRaw(raw), u.Scheme))
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, mirrorErr(fmt.Sprintf("%s has a query or fragment", redactRaw(raw)))
-	}
-	return u, nil
-}
-
-// redactRaw hides anything that looks like credentials in a value the user
-// gave, parsed or not: everything before its last "@" (after the scheme).
-// Error messages echo the value through it, because a malformed URL can
-// carry a password where url.Parse finds no user info (in a fragment, say).
-func redactRaw(raw string) string {
-	if at := strings.LastIndex(raw, "@"); at >= 0 {
-		if scheme := strings.Index(raw, "://"); scheme >= 0 && scheme < at {
-			return raw[:scheme+3] + "xxxxx@" + raw[at+1:]
-		}
-		return "xxxxx@" + raw[at+1:]
-	}
-	return raw
-}
-
-// URL is where the artifact is downloaded from under this configuration. The
-// pinned checksum applies whatever the source.
-func (c Config) URL(a inventory.Artifact) string {
-	if !c.Overridden() {
-		return a.URL
-	}
-	return c.ObjectURL(path.Base(mustParse(a.URL).Path))
-}
-
-// ObjectURL is where a release bucket object is downloaded from: the mirror,
-// the overridden bucket, or the official bucket.
-func (c Config) ObjectURL(object string) string {
-	switch {
-	case c.Mirror != nil:
-		u := *c.Mirror
-		u.Path = strings.TrimSuffix(u.Path, "/") + "/" + object
-		u.RawPath = ""
-		return u.String()
-	case c.Bucket != "":
-		return "https://" + c.Bucket + "." + s3Host + "/" + object
-	default:
-		return OfficialURL(object)
-	}
-}
-
-// OfficialURL is an object's URL in the official release bucket.
-func OfficialURL(object string) string {
-	return "https://" + DefaultBucket + "." + s3Host + "/" + object
-}
-
-// Overridden reports whether downloads come from somewhere other than the
-// official release bucket.
-func (c Config) Overridden() bool { return c.Mirror != nil || c.Bucket != "" }
-
-// Source describes where downloads come from, for the build log.
-func (c Config) Source() string {
-	switch {
-	case c.Mirror != nil:
-		return "mirror " + redactURL(c.Mirror)
-	case c.Bucket != "":
-		return "bucket " + c.Bucket
-	default:
-		return "official release bucket"
-	}
-}
-
-func mustParse(s string) *url.URL {
-	u, err := url.Parse(s)
-	if err != nil {
-		// Inventory URLs are validated when the inventory is parsed.
-		panic(fmt.Sprintf("inventory URL %q did not parse: %v", s, err))
-	}
-	return u
-}
-
-// Redact returns a URL with any password replaced, safe for a build log.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return redactRaw(raw)
-	}
-	return redactURL(u)
-}
-
-// redactURL hides the whole user info, not just the password: a token is
-// often passed as the user name.
-func redactURL(u *url.URL) string {
-	if u.User == nil {
-		return u.String()
-	}
-	c := *u
-	c.User = url.User("xxxxx")
-	return c.String()
-}
-
-func quote(s string) string {
-	if len(s) > 70 {
-		return fmt.Sprintf("%q… (%d bytes)", s[:70], len(s))
-	}
-	return fmt.Sprintf("%q", s)
 }
 
 // Error is a configuration problem the user can fix.
@@ -295,4 +160,48 @@ func (e *Error) Help() string {
 		return fmt.Sprintf("Fix or unset the config var:\n  heroku config:unset %s", e.Var)
 	}
 	return ""
+}
+
+// Operator knobs, read from the build's process environment (never from
+// config vars): platforms on slow networks may need longer timeouts, and the
+// tests need shorter ones.
+const (
+	KnobTimeout    = "HEROKU_APPLINK_BUILDPACK_TIMEOUT"
+	KnobRetryDelay = "HEROKU_APPLINK_BUILDPACK_RETRY_DELAY"
+)
+
+// Knobs are the operator's settings; a zero duration means the default.
+type Knobs struct {
+	Timeout    time.Duration
+	RetryDelay time.Duration
+}
+
+// ReadKnobs validates the knobs in the build's environment.
+func ReadKnobs(getenv func(string) string) (Knobs, error) {
+	var k Knobs
+	for _, knob := range []struct {
+		name string
+		into *time.Duration
+	}{{KnobTimeout, &k.Timeout}, {KnobRetryDelay, &k.RetryDelay}} {
+		d, err := seconds(knob.name, getenv(knob.name))
+		if err != nil {
+			return Knobs{}, err
+		}
+		*knob.into = d
+	}
+	return k, nil
+}
+
+// seconds accepts only a finite positive number of seconds up to an hour:
+// NaN, infinities, zero and negatives would switch a bound off.
+func seconds(name, v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 || f > 3600 {
+		return 0, &Error{Reason: fmt.Sprintf("%s=%q: want a number of seconds greater than 0 and at most 3600", name, v),
+			Advice: "This is a setting of the build platform, not a config var: fix it where\nthe build's environment is set."}
+	}
+	return time.Duration(f * float64(time.Second)), nil
 }

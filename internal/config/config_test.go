@@ -5,12 +5,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 func writeVars(t *testing.T, vars map[string]string) string {
@@ -64,50 +65,26 @@ func TestReadEnvDirErrors(t *testing.T) {
 	})
 }
 
-var pinned = func() inventory.Artifact {
-	inv, err := inventory.Parse(strings.NewReader(`
-[[metadata.artifacts]]
-version = "0.2.2"
-os = "linux"
-arch = "amd64"
-url = "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v0.2.2-amd64"
-checksum = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-`))
-	if err != nil {
-		panic(err)
-	}
-	return inv.Artifacts[0]
-}()
-
-func TestURLAndSource(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
-		name       string
-		vars       map[string]string
-		wantURL    string
-		wantSource string
+		name        string
+		vars        map[string]string
+		wantRequest string
+		wantSource  string
 	}{
-		{"default", nil, pinned.URL, "official release bucket"},
-		{"official bucket named", map[string]string{config.VarBucket: config.DefaultBucket}, pinned.URL, "official release bucket"},
-		{"bucket", map[string]string{config.VarBucket: "my-bucket.example"},
-			"https://my-bucket.example.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v0.2.2-amd64", "bucket my-bucket.example"},
-		{"mirror", map[string]string{config.VarMirror: "https://mirror.example.com/applink/"},
-			"https://mirror.example.com/applink/heroku-applink-service-mesh-v0.2.2-amd64", "mirror https://mirror.example.com/applink/"},
-		{"mirror wins over bucket", map[string]string{config.VarMirror: "http://127.0.0.1:8080", config.VarBucket: "other"},
-			"http://127.0.0.1:8080/heroku-applink-service-mesh-v0.2.2-amd64", "mirror http://127.0.0.1:8080"},
-		{"loopback names", map[string]string{config.VarMirror: "http://localhost:1/m"},
-			"http://localhost:1/m/heroku-applink-service-mesh-v0.2.2-amd64", "mirror http://localhost:1/m"},
-		{"ipv6 loopback", map[string]string{config.VarMirror: "http://[::1]:9/"},
-			"http://[::1]:9/heroku-applink-service-mesh-v0.2.2-amd64", "mirror http://[::1]:9/"},
-		{"credentials are used but never shown", map[string]string{config.VarMirror: "https://user:s3cret@mirror.example.com"},
-			"https://user:s3cret@mirror.example.com/heroku-applink-service-mesh-v0.2.2-amd64", "mirror https://xxxxx@mirror.example.com"},
+		{"nothing set", nil, "default", "official release bucket"},
+		{"version", map[string]string{config.VarVersion: " v0.2.2\n"}, "v0.2.2", "official release bucket"},
+		{"official bucket named", map[string]string{config.VarBucket: source.OfficialBucket}, "default", "official release bucket"},
+		{"bucket", map[string]string{config.VarBucket: "my-bucket.example"}, "default", "bucket my-bucket.example"},
+		{"mirror wins over bucket", map[string]string{config.VarMirror: "http://127.0.0.1:8080", config.VarBucket: "other"}, "default", "mirror http://127.0.0.1:8080"},
+		{"mirror credentials are never shown", map[string]string{config.VarMirror: "https://TOKEN@mirror.example.com"}, "default", "mirror https://xxxxx@mirror.example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := config.Parse(tt.vars)
 			require.NoError(t, err)
-			require.Equal(t, tt.wantURL, cfg.URL(pinned))
-			require.Equal(t, tt.wantSource, cfg.Source())
-			require.NotContains(t, config.Redact(cfg.URL(pinned)), "s3cret")
+			require.Equal(t, tt.wantRequest, cfg.Request.String())
+			require.Equal(t, tt.wantSource, cfg.Source.String())
 		})
 	}
 }
@@ -147,4 +124,33 @@ func TestErrorHelp(t *testing.T) {
 	var cerr *config.Error
 	require.ErrorAs(t, err, &cerr)
 	require.Contains(t, cerr.Help(), "https://")
+}
+
+func TestReadKnobs(t *testing.T) {
+	tests := []struct {
+		name, timeout, delay string
+		want                 config.Knobs
+		wantErr              string
+	}{
+		{name: "unset is the default"},
+		{name: "seconds", timeout: "2", delay: "0.05", want: config.Knobs{Timeout: 2 * time.Second, RetryDelay: 50 * time.Millisecond}},
+		{name: "NaN", timeout: "NaN", wantErr: `HEROKU_APPLINK_BUILDPACK_TIMEOUT="NaN": want a number of seconds greater than 0`},
+		{name: "zero would switch timeouts off", timeout: "0", wantErr: `HEROKU_APPLINK_BUILDPACK_TIMEOUT="0"`},
+		{name: "infinite", delay: "+Inf", wantErr: `HEROKU_APPLINK_BUILDPACK_RETRY_DELAY="+Inf"`},
+		{name: "negative", delay: "-1", wantErr: `HEROKU_APPLINK_BUILDPACK_RETRY_DELAY="-1"`},
+		{name: "over an hour", timeout: "3601", wantErr: "at most 3600"},
+		{name: "not a number", timeout: "10s", wantErr: `"10s"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{config.KnobTimeout: tt.timeout, config.KnobRetryDelay: tt.delay}
+			got, err := config.ReadKnobs(func(k string) string { return env[k] })
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
 }

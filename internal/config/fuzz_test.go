@@ -43,8 +43,8 @@ func FuzzEnvDir(f *testing.F) {
 			}
 			return
 		}
-		if credential && strings.Contains(cfg.Source(), secret) {
-			t.Fatalf("source leaks the password: %s", cfg.Source())
+		if credential && strings.Contains(cfg.Source.String(), secret) {
+			t.Fatalf("source leaks the password: %s", cfg.Source)
 		}
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
 )
 
 // StatusError is an HTTP answer other than 200 OK.
@@ -29,12 +31,12 @@ func (e *StatusError) NotFound() bool {
 
 // ChecksumMismatchError is a complete body whose digest is not the pinned one.
 type ChecksumMismatchError struct {
-	Want, Got string
+	Want, Got digest.Digest
 	Size      int64
 }
 
 func (e *ChecksumMismatchError) Error() string {
-	return fmt.Sprintf("checksum mismatch: expected sha256:%s, got sha256:%s (%d bytes)", e.Want, e.Got, e.Size)
+	return fmt.Sprintf("checksum mismatch: expected %s, got %s (%d bytes)", e.Want, e.Got, e.Size)
 }
 
 // TooLargeError is a body over the size cap.

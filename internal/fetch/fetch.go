@@ -2,11 +2,8 @@ package fetch
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -16,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 // Defaults sized for a mesh binary of tens of megabytes on a build machine.
@@ -27,7 +27,6 @@ const (
 	DefaultIdleTimeout    = 30 * time.Second
 	maxRetryAfter         = 20 * time.Second
 	maxRedirects          = 5
-	copyBufferSize        = 1 << 20
 )
 
 // Client downloads and verifies artifacts. The zero value is not usable; use
@@ -100,25 +99,15 @@ func ExponentialBackoff(base time.Duration) func(int) time.Duration {
 // loopback host.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= maxRedirects {
-		return &RedirectError{URL: req.URL.Redacted(), Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
+		return &RedirectError{URL: source.Redact(req.URL.String()), Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
 	}
-	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && IsLoopback(req.URL.Hostname())) {
-		return &RedirectError{URL: req.URL.Redacted(), Reason: "redirect to an insecure URL"}
+	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && source.IsLoopback(req.URL.Hostname())) {
+		return &RedirectError{URL: source.Redact(req.URL.String()), Reason: "redirect to an insecure URL"}
 	}
 	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
-		return &RedirectError{URL: req.URL.Redacted(), Reason: "redirect from https to http"}
+		return &RedirectError{URL: source.Redact(req.URL.String()), Reason: "redirect from https to http"}
 	}
 	return nil
-}
-
-// IsLoopback reports whether host is localhost or a loopback address: the
-// only hosts plain http is allowed to.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Result is a download.
@@ -128,7 +117,7 @@ type Result struct {
 	// server answered 304 Not Modified.
 	Path     string
 	Size     int64
-	SHA256   string
+	Digest   digest.Digest
 	Attempts int
 	// ETag and LastModified let a later build ask whether it changed.
 	ETag, LastModified string
@@ -141,21 +130,12 @@ type Request struct {
 	URL string
 	// Dir receives the temporary file.
 	Dir string
-	// SHA256 is the expected digest; empty accepts any body, whose digest the
-	// caller must then check by other means (a signature).
-	SHA256 string
+	// Want is the expected digest, checked as the body ends; the zero Digest
+	// accepts any body, whose digest the caller must then check by other
+	// means (a signature).
+	Want digest.Digest
 	// ETag and LastModified, when set, make the request conditional.
 	ETag, LastModified string
-}
-
-// Fetch downloads rawURL into a temporary file in dir and checks that its
-// sha256 is wantHex. It retries connection errors, 5xx and 429 answers and
-// truncated bodies; a complete body with another digest fails at once.
-func (c *Client) Fetch(ctx context.Context, rawURL, dir, wantHex string) (Result, error) {
-	if wantHex == "" {
-		return Result{}, &LocalError{Op: "download", Err: errors.New("no expected checksum")}
-	}
-	return c.Get(ctx, Request{URL: rawURL, Dir: dir, SHA256: wantHex})
 }
 
 // Get performs a download with the client's retries.
@@ -317,15 +297,14 @@ func (c *Client) once(ctx context.Context, r Request) (_ Result, err error) {
 	if c.MaxSize > 0 {
 		body = io.LimitReader(body, c.MaxSize+1)
 	}
-	h := sha256.New()
-	n, copyErr := CopyAndHash(f, body, h)
+	got, n, copyErr := digest.Copy(f, body)
 	if copyErr != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
 			return Result{}, &StalledError{After: c.IdleTimeout, Received: n}
 		}
-		var werr *writeError
+		var werr *digest.WriteError
 		if errors.As(copyErr, &werr) {
-			return Result{}, &LocalError{Op: "write the download", Err: werr.err}
+			return Result{}, &LocalError{Op: "write the download", Err: werr.Err}
 		}
 		if resp.ContentLength > 0 && n < resp.ContentLength {
 			return Result{}, &ShortBodyError{Received: n, Declared: resp.ContentLength, Err: cleanNetError(copyErr)}
@@ -341,81 +320,11 @@ func (c *Client) once(ctx context.Context, r Request) (_ Result, err error) {
 	if n == 0 {
 		return Result{}, &EmptyBodyError{}
 	}
-	got := hex.EncodeToString(h.Sum(nil))
-	if r.SHA256 != "" && got != r.SHA256 {
-		return Result{}, &ChecksumMismatchError{Want: r.SHA256, Got: got, Size: n}
+	if !r.Want.IsZero() && got != r.Want {
+		return Result{}, &ChecksumMismatchError{Want: r.Want, Got: got, Size: n}
 	}
-	meta.Path, meta.Size, meta.SHA256 = f.Name(), n, got
+	meta.Path, meta.Size, meta.Digest = f.Name(), n, got
 	return meta, nil
-}
-
-// writeError marks a failure to write the file, so it is never mistaken for
-// a flaky network.
-type writeError struct{ err error }
-
-func (e *writeError) Error() string { return e.err.Error() }
-
-// CopyAndHash copies src to dst and hashes the bytes in one pass over the
-// data, with the hash running in its own goroutine on buffers the copy has
-// finished with: sha256 is the slowest stage, and this way the network read
-// and the file write overlap it instead of waiting for it. A few fixed
-// buffers bound the memory whatever the size.
-func CopyAndHash(dst io.Writer, src io.Reader, h hash.Hash) (int64, error) {
-	const buffers = 4
-	free := make(chan []byte, buffers)
-	for range buffers {
-		free <- make([]byte, copyBufferSize)
-	}
-	full := make(chan []byte, buffers)
-	hashed := make(chan struct{})
-	go func() {
-		defer close(hashed)
-		for b := range full {
-			h.Write(b)
-			free <- b[:cap(b)]
-		}
-	}()
-	var (
-		n   int64
-		err error
-	)
-	for {
-		buf := <-free
-		m, rerr := fill(src, buf)
-		if m > 0 {
-			if _, werr := dst.Write(buf[:m]); werr != nil {
-				err = &writeError{werr}
-				break
-			}
-			n += int64(m)
-			full <- buf[:m]
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			err = rerr
-			break
-		}
-	}
-	close(full)
-	<-hashed
-	return n, err
-}
-
-// fill reads until buf is full or src fails. Unlike io.ReadFull it passes
-// every error through as it is: a body cut short says io.ErrUnexpectedEOF
-// itself, and that must not read as a normal end.
-func fill(src io.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := src.Read(buf[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 type idleReader struct {

@@ -2,8 +2,6 @@ package fetch_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,12 +14,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 )
 
 var (
 	artifact = []byte("#!/bin/sh\necho stand-in mesh\n" + string(make([]byte, 200_000)))
-	digest   = func() string { s := sha256.Sum256(artifact); return hex.EncodeToString(s[:]) }()
+	wantSum  = digest.Of(artifact)
 )
 
 func client() *fetch.Client {
@@ -59,7 +58,7 @@ func assertDirEmpty(t *testing.T, dir string) {
 func TestFetchOK(t *testing.T) {
 	srv, n := serve(t, ok)
 	dir := t.TempDir()
-	res, err := client().Fetch(context.Background(), srv.URL+"/a", dir, digest)
+	res, err := client().Get(context.Background(), fetch.Request{URL: srv.URL + "/a", Dir: dir, Want: wantSum})
 	require.NoError(t, err)
 	require.Equal(t, int64(len(artifact)), res.Size)
 	require.Equal(t, 1, res.Attempts)
@@ -97,7 +96,7 @@ func TestFetchRecovers(t *testing.T) {
 			c.OnRetry = func(attempt int, err error, _ time.Duration) {
 				retries = append(retries, fmt.Sprintf("%d: %v", attempt, err))
 			}
-			res, err := c.Fetch(context.Background(), srv.URL, t.TempDir(), digest)
+			res, err := c.Get(context.Background(), fetch.Request{URL: srv.URL, Dir: t.TempDir(), Want: wantSum})
 			require.NoError(t, err)
 			require.Equal(t, tt.attempts, res.Attempts)
 			require.EqualValues(t, tt.attempts, n.Load())
@@ -120,7 +119,7 @@ func TestFetchFails(t *testing.T) {
 		{"403", []http.HandlerFunc{status(403)}, "server answered 403 Forbidden", 1, new(*fetch.StatusError)},
 		{"persistent 500", []http.HandlerFunc{status(500)}, "gave up after 4 attempts: server answered 500 Internal Server Error", 4, new(*fetch.GiveUpError)},
 		{"tampered", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) { w.Write(tampered) }},
-			"checksum mismatch: expected sha256:" + digest, 1, new(*fetch.ChecksumMismatchError)},
+			"checksum mismatch: expected " + wantSum.String(), 1, new(*fetch.ChecksumMismatchError)},
 		{"trailing bytes", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) { w.Write(append(artifact, "junk"...)) }},
 			"checksum mismatch", 1, new(*fetch.ChecksumMismatchError)},
 		{"empty", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) {}}, "empty body", 1, new(*fetch.EmptyBodyError)},
@@ -156,7 +155,7 @@ func TestFetchFails(t *testing.T) {
 				c.Attempts = 2
 			}
 			start := time.Now()
-			_, err := c.Fetch(context.Background(), srv.URL, dir, digest)
+			_, err := c.Get(context.Background(), fetch.Request{URL: srv.URL, Dir: dir, Want: wantSum})
 			require.ErrorContains(t, err, tt.wantErr)
 			require.ErrorAs(t, err, tt.as)
 			require.Equal(t, tt.wantTries, n.Load())
@@ -169,7 +168,7 @@ func TestFetchFails(t *testing.T) {
 func TestFetchRedirects(t *testing.T) {
 	good, _ := serve(t, ok)
 	redirect, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, good.URL+"/copy", http.StatusFound) })
-	_, err := client().Fetch(context.Background(), redirect.URL, t.TempDir(), digest)
+	_, err := client().Get(context.Background(), fetch.Request{URL: redirect.URL, Dir: t.TempDir(), Want: wantSum})
 	require.NoError(t, err, "a redirect to a good copy is followed")
 
 	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -179,7 +178,7 @@ func TestFetchRedirects(t *testing.T) {
 	c := client()
 	c.HTTP.Transport = tlsSrv.Client().Transport
 	dir := t.TempDir()
-	_, err = c.Fetch(context.Background(), tlsSrv.URL, dir, digest)
+	_, err = c.Get(context.Background(), fetch.Request{URL: tlsSrv.URL, Dir: dir, Want: wantSum})
 	var redirectErr *fetch.RedirectError
 	require.ErrorAs(t, err, &redirectErr)
 	require.ErrorContains(t, err, "refused redirect from https to http")
@@ -191,7 +190,7 @@ func TestFetchConnectionRefused(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	l.Close()
-	_, err = client().Fetch(context.Background(), "http://"+addr+"/x", t.TempDir(), digest)
+	_, err = client().Get(context.Background(), fetch.Request{URL: "http://" + addr + "/x", Dir: t.TempDir(), Want: wantSum})
 	var giveUp *fetch.GiveUpError
 	require.ErrorAs(t, err, &giveUp)
 	require.Equal(t, 4, giveUp.Attempts)
@@ -209,7 +208,7 @@ func TestFetchResetMidBody(t *testing.T) {
 			conn.Close()
 		}
 	}, ok)
-	res, err := client().Fetch(context.Background(), srv.URL, t.TempDir(), digest)
+	res, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: t.TempDir(), Want: wantSum})
 	require.NoError(t, err)
 	require.Equal(t, 2, res.Attempts)
 	require.EqualValues(t, 2, n.Load())
@@ -217,8 +216,49 @@ func TestFetchResetMidBody(t *testing.T) {
 
 func TestFetchUnwritableDir(t *testing.T) {
 	srv, n := serve(t, ok)
-	_, err := client().Fetch(context.Background(), srv.URL, "/nonexistent/dir", digest)
+	_, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: "/nonexistent/dir", Want: wantSum})
 	var local *fetch.LocalError
 	require.ErrorAs(t, err, &local)
 	require.EqualValues(t, 1, n.Load(), "local failures are not retried")
+}
+
+func TestConditionalGet(t *testing.T) {
+	const etag = `"v1"`
+	srv, n := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Write(artifact)
+	})
+	dir := t.TempDir()
+	first, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: dir})
+	require.NoError(t, err)
+	require.Equal(t, etag, first.ETag)
+	require.Equal(t, wantSum, first.Digest, "a download without an expected digest still reports the one it computed")
+	os.Remove(first.Path)
+
+	again, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: dir, ETag: etag})
+	require.NoError(t, err)
+	require.True(t, again.NotModified)
+	require.Empty(t, again.Path)
+	require.EqualValues(t, 2, n.Load())
+	assertDirEmpty(t, dir)
+
+	changed, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: dir, ETag: `"v0"`})
+	require.NoError(t, err)
+	require.False(t, changed.NotModified)
+	require.Equal(t, wantSum, changed.Digest)
+}
+
+// A token passed as a mirror URL's user name must not reach an error, as it
+// would through url.URL.Redacted, which hides only passwords.
+func TestRedirectErrorsHideCredentials(t *testing.T) {
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://SECRETTOKEN@example.com/x", http.StatusFound)
+	})
+	_, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: t.TempDir(), Want: wantSum})
+	require.ErrorContains(t, err, "refused redirect to an insecure URL (http://xxxxx@example.com/x)")
+	require.NotContains(t, err.Error(), "SECRETTOKEN")
 }

@@ -2,115 +2,154 @@ package install
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
+	"github.com/BurntSushi/toml"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 )
 
-// Cache is a directory of verified artifacts named by their sha256. Its
-// layout is versioned by the "sha256" folder name: anything else found in it
-// is from another layout and is pruned.
+// Cache is the classic build cache's folder for this buildpack: verified
+// release files named by their sha256 under sha256/, and an index that
+// maps an unpinned release (latest, or a version no pin covers) to the
+// record of the file it last was. A pinned release needs no index entry:
+// its checksum names its file.
 type Cache struct {
 	Dir string
 }
 
-func (c *Cache) path(sum inventory.Checksum) string {
-	return filepath.Join(c.Dir, "sha256", sum.Hex())
+const (
+	entriesDir = "sha256"
+	indexName  = "index.toml"
+)
+
+type index struct {
+	Releases []Record `toml:"releases"`
 }
 
-// CopyVerified copies the cached artifact into a temporary file in dir,
-// hashing it on the way. A missing entry is fs.ErrNotExist; an entry that no
-// longer matches its name is removed and reported.
-func (c *Cache) CopyVerified(sum inventory.Checksum, dir string) (string, int64, error) {
-	return copyVerified(c.path(sum), sum, dir)
-}
+func (c *Cache) entry(sum digest.Digest) string { return filepath.Join(c.Dir, entriesDir, sum.Hex()) }
 
-func copyVerified(path string, sum inventory.Checksum, dir string) (string, int64, error) {
-	src, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", 0, fs.ErrNotExist
+// Name is what the log calls a cached file.
+func (c *Cache) Name() string { return "cached copy" }
+
+// Lookup finds rel's cached file: by its pinned checksum, or through the
+// index for an unpinned release.
+func (c *Cache) Lookup(rel Release) (*Copy, *Discard) {
+	if rel.Pinned() {
+		p := c.entry(rel.Pin)
+		if _, err := os.Lstat(p); err != nil {
+			return nil, nil
 		}
-		return "", 0, fmt.Errorf("cannot read it: %w", err)
+		return &Copy{Record: rel.record(rel.Pin, ""), Path: p, Name: c.Name()}, nil
 	}
-	defer src.Close()
-	tmp, err := os.CreateTemp(dir, ".cached-*")
+	idx, err := c.readIndex()
 	if err != nil {
-		return "", 0, fmt.Errorf("cannot copy it: %w", err)
+		return nil, &Discard{Problem: BadMetadata, Was: err.Error()}
 	}
-	h := sha256.New()
-	n, err := fetch.CopyAndHash(tmp, src, h)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	i := slices.IndexFunc(idx.Releases, func(r Record) bool { return r.Version == rel.Version && r.Arch == rel.Arch })
+	if i < 0 {
+		return nil, nil
 	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return "", 0, fmt.Errorf("cannot copy it: %w", err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != sum.Hex() {
-		os.Remove(tmp.Name())
-		os.Remove(path)
-		return "", 0, fmt.Errorf("it no longer matches %s (got sha256:%s)", sum, got)
-	}
-	return tmp.Name(), n, nil
+	r := idx.Releases[i]
+	return &Copy{Record: r, Path: c.entry(r.Checksum), Name: c.Name()}, nil
 }
 
-// Store copies a verified file into the cache. It copies rather than links
-// or renames because the cache may be on another filesystem, and it writes a
-// temporary file first so that a full disk never leaves a partial entry.
-func (c *Cache) Store(verified string, sum inventory.Checksum) error {
-	dir := filepath.Join(c.Dir, "sha256")
+// Drop forgets rel's cached file.
+func (c *Cache) Drop(rel Release) error {
+	if rel.Pinned() {
+		os.Remove(c.entry(rel.Pin))
+		return nil
+	}
+	idx, err := c.readIndex()
+	if err != nil {
+		return c.writeIndex(index{})
+	}
+	idx.Releases = slices.DeleteFunc(idx.Releases, func(r Record) bool { return r.Version == rel.Version && r.Arch == rel.Arch })
+	return c.writeIndex(idx)
+}
+
+// Save keeps an installed release for later builds: its bytes under their
+// checksum (copied, not linked or renamed, since the cache may be on
+// another filesystem), and for an unpinned release its record in the
+// index. The index then holds only that record: the cache keeps the pinned
+// releases and the one unpinned release in use.
+func (c *Cache) Save(inst Installed) error {
+	dir := filepath.Join(c.Dir, entriesDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return copyInto(verified, dir, sum.Hex())
+	if _, err := os.Lstat(c.entry(inst.Record.Checksum)); err != nil || !inst.Reused {
+		in, err := os.Open(inst.Path)
+		if err != nil {
+			return err
+		}
+		err = files.WriteFrom(dir, inst.Record.Checksum.Hex(), in, 0o600)
+		in.Close()
+		if err != nil {
+			return err
+		}
+	}
+	var idx index
+	if inst.Record.Verified == BySignature {
+		idx.Releases = []Record{inst.Record}
+	}
+	return c.writeIndex(idx)
 }
 
-// copyInto copies src to dir/name through a temporary file.
-func copyInto(src, dir, name string) error {
-	in, err := os.Open(src)
+func (c *Cache) readIndex() (index, error) {
+	var idx index
+	data, err := os.ReadFile(filepath.Join(c.Dir, indexName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return idx, nil
+	}
 	if err != nil {
+		return idx, err
+	}
+	md, err := toml.Decode(string(data), &idx)
+	if err != nil {
+		return index{}, err
+	}
+	if len(md.Undecoded()) > 0 {
+		return index{}, fmt.Errorf("unknown key %q", md.Undecoded()[0].String())
+	}
+	return idx, nil
+}
+
+func (c *Cache) writeIndex(idx index) error {
+	if len(idx.Releases) == 0 {
+		err := os.Remove(filepath.Join(c.Dir, indexName))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		return err
 	}
-	defer in.Close()
-	return writeFrom(in, dir, name)
-}
-
-func writeInto(dir, name string, data []byte) error {
-	return writeFrom(bytes.NewReader(data), dir, name)
-}
-
-func writeFrom(r io.Reader, dir, name string) error {
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(idx); err != nil {
 		return err
 	}
-	_, err = io.Copy(tmp, r)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return files.Write(c.Dir, indexName, buf.Bytes(), 0o600)
 }
 
-// Prune removes every entry whose digest is not in keep and every unpinned
-// release not in keepSigned, and anything that is not an entry at all, so the
-// cache holds at most the pinned releases and the unpinned one in use.
-func (c *Cache) Prune(keep, keepSigned map[string]bool) ([]string, error) {
+// Prune removes every cached file whose digest is neither pinned nor named
+// by the index, and everything else that is not part of this layout (an
+// older layout's folders), so the cache holds at most the pinned releases
+// and the unpinned one in use.
+func (c *Cache) Prune(pinned map[digest.Digest]bool) ([]string, error) {
+	keep := map[string]bool{}
+	for d := range pinned {
+		keep[d.Hex()] = true
+	}
+	if idx, err := c.readIndex(); err == nil {
+		for _, r := range idx.Releases {
+			keep[r.Checksum.Hex()] = true
+		}
+	}
 	top, err := os.ReadDir(c.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -120,14 +159,15 @@ func (c *Cache) Prune(keep, keepSigned map[string]bool) ([]string, error) {
 	}
 	var removed []string
 	for _, e := range top {
-		if (e.Name() != "sha256" && e.Name() != "signed") || !e.IsDir() {
-			if err := os.RemoveAll(filepath.Join(c.Dir, e.Name())); err != nil {
-				return removed, err
-			}
-			removed = append(removed, e.Name())
+		if (e.Name() == entriesDir && e.IsDir()) || (e.Name() == indexName && e.Type().IsRegular()) {
+			continue
 		}
+		if err := os.RemoveAll(filepath.Join(c.Dir, e.Name())); err != nil {
+			return removed, err
+		}
+		removed = append(removed, e.Name())
 	}
-	entries, err := os.ReadDir(filepath.Join(c.Dir, "sha256"))
+	entries, err := os.ReadDir(filepath.Join(c.Dir, entriesDir))
 	if errors.Is(err, fs.ErrNotExist) {
 		return removed, nil
 	}
@@ -138,68 +178,10 @@ func (c *Cache) Prune(keep, keepSigned map[string]bool) ([]string, error) {
 		if keep[e.Name()] && e.Type().IsRegular() {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(c.Dir, "sha256", e.Name())); err != nil {
+		if err := os.RemoveAll(filepath.Join(c.Dir, entriesDir, e.Name())); err != nil {
 			return removed, err
 		}
-		removed = append(removed, filepath.Join("sha256", e.Name()))
-	}
-	signed, err := os.ReadDir(filepath.Join(c.Dir, "signed"))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return removed, err
-	}
-	for _, e := range signed {
-		if keepSigned[e.Name()] && e.IsDir() {
-			continue
-		}
-		if err := os.RemoveAll(filepath.Join(c.Dir, "signed", e.Name())); err != nil {
-			return removed, err
-		}
-		removed = append(removed, filepath.Join("signed", e.Name()))
+		removed = append(removed, filepath.Join(entriesDir, e.Name()))
 	}
 	return removed, nil
-}
-
-// An unpinned release is cached under signed/<object>/ with the metadata
-// that lets a later build ask whether it changed.
-func (c *Cache) signedDir(object string) string { return filepath.Join(c.Dir, "signed", object) }
-
-func (c *Cache) signedEntry(object, url string) *SignedMeta {
-	data, err := os.ReadFile(filepath.Join(c.signedDir(object), "meta.json"))
-	if err != nil {
-		return nil
-	}
-	var m SignedMeta
-	if json.Unmarshal(data, &m) != nil || m.URL != url || m.Object != object || m.SHA256 == "" {
-		return nil
-	}
-	if _, err := os.Stat(filepath.Join(c.signedDir(object), "artifact")); err != nil {
-		return nil
-	}
-	return &m
-}
-
-func (c *Cache) copySigned(m *SignedMeta, dir string) (string, int64, error) {
-	sum, err := inventory.ChecksumFromHex(m.SHA256)
-	if err != nil {
-		return "", 0, err
-	}
-	return copyVerified(filepath.Join(c.signedDir(m.Object), "artifact"), sum, dir)
-}
-
-func (c *Cache) storeSigned(verified string, m SignedMeta) error {
-	dir := c.signedDir(m.Object)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	// Drop the old metadata first: an entry is only valid once both files
-	// are the new ones.
-	os.Remove(filepath.Join(dir, "meta.json"))
-	if err := copyInto(verified, dir, "artifact"); err != nil {
-		return err
-	}
-	data, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return writeInto(dir, "meta.json", data)
 }

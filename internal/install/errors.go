@@ -6,10 +6,9 @@ import (
 	"path"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 )
 
-// DownloadError is a failed download of a resolved artifact.
+// DownloadError is a failed download of a resolved release.
 type DownloadError struct {
 	// Label is the version, or "latest".
 	Label  string
@@ -17,10 +16,6 @@ type DownloadError struct {
 	URL    string
 	Source string
 	Err    error
-}
-
-func downloadError(a inventory.Artifact, url, source string, err error) *DownloadError {
-	return &DownloadError{Label: a.Version.String(), Arch: a.Arch, URL: url, Source: source, Err: err}
 }
 
 func (e *DownloadError) Error() string {
@@ -56,18 +51,43 @@ func (e *DownloadError) Help() string {
 	}
 }
 
-// PathError is a path the buildpack refuses or fails to create.
-type PathError struct {
-	Path string
+// KeyFetchError is a signing key that could not be read or downloaded.
+type KeyFetchError struct {
+	From string
 	Err  error
 }
 
-func (e *PathError) Error() string { return fmt.Sprintf("cannot use %s: %v", e.Path, e.Err) }
+func (e *KeyFetchError) Error() string {
+	return fmt.Sprintf("failed to get the release signing key from %s: %v", e.From, e.Err)
+}
 
-func (e *PathError) Unwrap() error { return e.Err }
+func (e *KeyFetchError) Unwrap() error { return e.Err }
 
-// Help says what to change.
-func (e *PathError) Help() string {
-	return "The buildpack installs into this path. Remove whatever is there from\n" +
-		"your app's source (or make the directory writable) and deploy again."
+// Help says what to do.
+func (e *KeyFetchError) Help() string {
+	return "An unpinned release is verified by its signature, which needs the release\n" +
+		"signing key. Retry the build, or set HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION\n" +
+		"to a version this buildpack pins. Nothing was installed."
+}
+
+// SignatureFetchError is a missing or unreachable detached signature.
+type SignatureFetchError struct {
+	URL string
+	Err error
+}
+
+func (e *SignatureFetchError) Error() string {
+	return fmt.Sprintf("failed to download the signature %s: %v", e.URL, e.Err)
+}
+
+func (e *SignatureFetchError) Unwrap() error { return e.Err }
+
+// Help says what to do.
+func (e *SignatureFetchError) Help() string {
+	var status *fetch.StatusError
+	if errors.As(e.Err, &status) && status.NotFound() {
+		return "The release has no signature at that address, so it cannot be verified\n" +
+			"and was not installed. Check the mirror or bucket, or use a pinned version."
+	}
+	return "Retry the build. Nothing was installed."
 }

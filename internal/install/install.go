@@ -7,105 +7,48 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
-// BinaryName is the command users put in their Procfile.
-const BinaryName = "heroku-applink-service-mesh"
-
-// LegacyName is the arch-specific name that published sample Procfiles use.
-func LegacyName(arch string) string { return BinaryName + "-latest-" + arch }
-
-// Target is a resolved install: which artifact, and from where. Exactly one
-// of Artifact (a pinned release, verified by checksum) and Unpinned (a
-// release verified by signature) is set.
-type Target struct {
-	Artifact inventory.Artifact
-	Unpinned *Unpinned
-	URL      string
-	Source   string
-	Request  inventory.Request
-	// Fallback is set when nothing was requested and the inventory pins no
-	// release for the architecture.
-	Fallback bool
-}
-
-// Plan resolves the user's configuration against the inventory for one
-// architecture. It touches neither the network nor the disk.
-func Plan(cfg config.Config, inv inventory.Inventory, arch string) (Target, error) {
-	a, err := inv.Resolve(cfg.Request, "linux", arch)
-	if err == nil {
-		return Target{Artifact: a, URL: cfg.URL(a), Source: cfg.Source(), Request: cfg.Request}, nil
-	}
-	var unknown *inventory.UnknownVersionError
-	if !errors.As(err, &unknown) {
-		return Target{}, err
-	}
-	// Not pinned: "latest", an exact version newer than the inventory, or
-	// no request on an architecture with no pin go to the signature path.
-	// A constraint cannot: the bucket cannot be listed to resolve it.
-	label := "latest"
-	switch v, exact := cfg.Request.Exact(); {
-	case exact:
-		label = v.String()
-	case cfg.Request.IsLatest(), cfg.Request.IsDefault():
-	default:
-		return Target{}, err
-	}
-	u := &Unpinned{Label: label, Arch: arch, Object: UnpinnedObject(label, arch)}
-	return Target{Unpinned: u, URL: cfg.ObjectURL(u.Object), Source: cfg.Source(), Request: cfg.Request,
-		Fallback: cfg.Request.IsDefault()}, nil
-}
-
-// UnpinnedObject is the release bucket's object name for a version label
-// ("latest" or a version) and architecture.
-func UnpinnedObject(label, arch string) string {
-	if label != "latest" {
-		label = "v" + label
-	}
-	return BinaryName + "-" + label + "-" + arch
-}
-
-// Resolve is where both contracts start: the three config vars read from
-// envDir (an ENV_DIR or <platform>/env), the inventory read from the
-// buildpack's buildpack.toml, resolved for one architecture. It touches
-// neither the network nor the build's files, so bad input fails before
-// anything changes.
-func Resolve(envDir, buildpackDir, arch string) (Target, inventory.Inventory, error) {
-	vars, err := config.ReadEnvDir(envDir, config.Names)
-	if err != nil {
-		return Target{}, inventory.Inventory{}, err
-	}
-	cfg, err := config.Parse(vars)
-	if err != nil {
-		return Target{}, inventory.Inventory{}, err
-	}
-	inv, err := inventory.Load(filepath.Join(buildpackDir, "buildpack.toml"))
-	if err != nil {
-		return Target{}, inventory.Inventory{}, err
-	}
-	t, err := Plan(cfg, inv, arch)
-	if err == nil && t.Unpinned != nil {
-		t.Unpinned.Trust = TrustFor(cfg, inv, buildpackDir)
-	}
-	return t, inv, err
-}
-
-// Fetcher downloads: Fetch into a checksum-verified temporary file, Get for
-// any download (conditional or not), GetBytes for small files.
+// Fetcher downloads: Get for a release file (conditional or not), GetBytes
+// for small files (a key, a signature).
 type Fetcher interface {
-	Fetch(ctx context.Context, url, dir, wantHex string) (fetch.Result, error)
 	Get(ctx context.Context, req fetch.Request) (fetch.Result, error)
 	GetBytes(ctx context.Context, url string, limit int64) ([]byte, error)
 }
 
-// Installer puts verified artifacts in place.
+// Copy is a copy of a release an earlier build left: an entry of the
+// classic build cache, or the binary of a restored CNB layer.
+type Copy struct {
+	Record Record
+	// Path holds the bytes.
+	Path string
+	// InPlace means Path is the installed binary itself (a restored layer):
+	// keeping it needs no copy.
+	InPlace bool
+	// Name is what the log calls it: "cached copy", "cached layer".
+	Name string
+}
+
+// Store holds copies of releases between builds.
+type Store interface {
+	// Lookup returns the copy the store holds for rel; nil and nil when it
+	// holds none; nil and the reason when what it holds cannot be used.
+	Lookup(rel Release) (*Copy, *Discard)
+	// Drop removes what Lookup found, once it will not be kept.
+	Drop(rel Release) error
+	// Name is what the log calls the store's copy.
+	Name() string
+}
+
+// Installer runs the pipeline.
 type Installer struct {
 	Fetcher Fetcher
 	Out     *output.Printer
@@ -113,98 +56,270 @@ type Installer struct {
 	Now func() time.Time
 }
 
-// Result says what an install did.
-type Result struct {
-	Path      string
-	FromCache bool
-	Size      int64
+// Installed is what an install put on PATH.
+type Installed struct {
+	Record Record
+	// Path is the binary.
+	Path string
+	Size int64
+	// Reused means an earlier build's copy was kept.
+	Reused bool
 }
 
-// Install puts t's artifact at binDir/BinaryName, mode 0755, with the legacy
-// arch-specific symlink beside it. binDir is created under root and no
-// directory between them may be a symlink: an app must not be able to make
-// the buildpack write outside its own tree. On error, neither name exists.
-func (i *Installer) Install(ctx context.Context, t Target, root, binRel string, cache *Cache) (res Result, err error) {
-	a := t.Artifact
-	i.Out.Step("Installing Heroku AppLink Service Mesh %s", i.Out.Value(a.String()))
-	i.Out.Detail("Version %s (%s)", a.Version, describeRequest(t.Request))
+// obtained is verified-to-be bytes on their way to PATH: a temporary file
+// in the bin directory (or the binary itself, for a copy kept in place).
+type obtained struct {
+	path    string
+	size    int64
+	sum     digest.Digest
+	inPlace bool
+	// kept is the earlier copy's record when the bytes are that copy's.
+	kept *Record
+	// etag and lastModified are the source's validators for fresh bytes.
+	etag, lastModified string
+}
 
-	binDir, err := SafeMkdirAll(root, binRel)
-	if err != nil {
-		return Result{}, err
+// Install puts rel's verified binary at root/binRel/heroku-applink-service-mesh,
+// mode 0755, with the legacy arch-specific symlink beside it, keeping the
+// store's copy when this build's trust rules accept it. binRel is created
+// under root without following a link. On error, neither name exists and
+// no unverified byte is left.
+func (i *Installer) Install(ctx context.Context, rel Release, root, binRel string, store Store) (res Installed, err error) {
+	i.Out.Step("Installing Heroku AppLink Service Mesh %s", i.Out.Value(rel.String()))
+	i.announce(rel)
+	// Ask the store before the bin directory exists: creating it must not
+	// look like a copy an earlier build left.
+	var (
+		prev    *Copy
+		problem *Discard
+	)
+	if store != nil {
+		prev, problem = store.Lookup(rel)
 	}
-	dest := filepath.Join(binDir, BinaryName)
-	legacy := filepath.Join(binDir, LegacyName(a.Arch))
+	binDir, err := files.MkdirUnder(root, binRel)
+	if err != nil {
+		return Installed{}, err
+	}
+	dest := filepath.Join(binDir, source.MeshBinary)
+	legacy := filepath.Join(binDir, LegacyName(rel.Arch))
+	var got obtained
 	defer func() {
 		if err != nil {
+			if got.path != "" && !got.inPlace {
+				os.Remove(got.path)
+			}
 			os.Remove(dest)
 			os.Remove(legacy)
 		}
 	}()
 
-	tmp, size, fromCache := i.fromCache(cache, a, binDir)
-	if tmp == "" {
-		i.Out.Detail("Downloading from %s", config.Redact(t.URL))
-		start := i.Now()
-		r, err := i.Fetcher.Fetch(ctx, t.URL, binDir, a.Checksum.Hex())
-		if err != nil {
-			return Result{}, downloadError(a, config.Redact(t.URL), t.Source, err)
-		}
-		tmp, size = r.Path, r.Size
-		i.Out.Detail("Downloaded %s in %s", output.Size(size), output.Duration(i.Now().Sub(start)))
+	got, err = i.obtain(ctx, rel, binDir, store, prev, problem)
+	if err != nil {
+		return Installed{}, err
 	}
-	// From here on tmp holds verified bytes; only now may it become
+	signer := ""
+	switch {
+	case got.kept != nil:
+		signer = got.kept.Signer
+	case !rel.Pinned():
+		if signer, err = i.verifySignature(ctx, rel, got.path); err != nil {
+			return Installed{}, err
+		}
+	}
+	// From here on the bytes are verified; only now may they become
 	// executable and take the name on PATH.
-	if err := placeExecutable(tmp, dest); err != nil {
-		return Result{}, err
+	if err := place(got, dest); err != nil {
+		return Installed{}, err
 	}
-	if err := replaceSymlink(BinaryName, legacy); err != nil {
-		return Result{}, err
+	if err := replaceSymlink(source.MeshBinary, legacy); err != nil {
+		return Installed{}, err
 	}
-	i.Out.Detail("Verified %s (pinned checksum)", a.Checksum)
-	if cache != nil && !fromCache {
-		if err := cache.Store(dest, a.Checksum); err != nil {
-			i.Out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
+	rec := rel.record(got.sum, signer)
+	// An unpinned release keeps the validators that let a later build ask
+	// its source whether it changed; a pinned one needs none.
+	switch {
+	case rel.Pinned():
+	case got.kept != nil:
+		rec.ETag, rec.LastModified = got.kept.ETag, got.kept.LastModified
+	default:
+		rec.ETag, rec.LastModified = got.etag, got.lastModified
+	}
+	i.reportVerified(rel, rec, got.kept != nil)
+	return Installed{Record: rec, Path: dest, Size: got.size, Reused: got.kept != nil}, nil
+}
+
+// obtain gets the bytes: the store's copy when it may be kept, after the
+// one conditional request an unpinned release needs; else a download.
+func (i *Installer) obtain(ctx context.Context, rel Release, binDir string, store Store, c *Copy, problem *Discard) (obtained, error) {
+	var prev *obtained
+	if store != nil {
+		if c != nil && problem == nil {
+			problem = rel.check(c.Record)
+		}
+		if c != nil && problem == nil {
+			o, p := rehash(c, binDir)
+			prev, problem = o, p
+		}
+		if problem != nil {
+			i.Out.Detail("Discarding the %s: %s", store.Name(), problem)
+			if err := store.Drop(rel); err != nil {
+				return obtained{}, err
+			}
 		}
 	}
-	return Result{Path: dest, FromCache: fromCache, Size: size}, nil
-}
-
-func (i *Installer) fromCache(cache *Cache, a inventory.Artifact, dir string) (string, int64, bool) {
-	if cache == nil {
-		return "", 0, false
-	}
-	tmp, size, err := cache.CopyVerified(a.Checksum, dir)
+	req := fetch.Request{URL: rel.URL, Dir: binDir, Want: rel.Pin}
 	switch {
-	case err == nil:
-		i.Out.Detail("Using cached copy (%s)", output.Size(size))
-		return tmp, size, true
-	case errors.Is(err, fs.ErrNotExist):
-		return "", 0, false
-	default:
-		i.Out.Detail("Discarding cached copy: %v", err)
-		return "", 0, false
+	case prev != nil && rel.Pinned():
+		i.Out.Detail("Using the %s (%s)", store.Name(), output.Size(prev.size))
+		return *prev, nil
+	case prev != nil:
+		req.ETag, req.LastModified = prev.kept.ETag, prev.kept.LastModified
 	}
+	i.Out.Detail("Downloading from %s", source.Redact(rel.URL))
+	start := i.Now()
+	r, err := i.Fetcher.Get(ctx, req)
+	if err != nil {
+		if prev != nil && !prev.inPlace {
+			os.Remove(prev.path)
+		}
+		return obtained{}, &DownloadError{Label: rel.Version, Arch: rel.Arch, URL: source.Redact(rel.URL), Source: rel.Source.String(), Err: err}
+	}
+	if r.NotModified {
+		i.Out.Detail("Unchanged at its source (304 Not Modified): using the %s (%s)", store.Name(), output.Size(prev.size))
+		if r.ETag != "" {
+			prev.kept.ETag = r.ETag
+		}
+		return *prev, nil
+	}
+	if prev != nil {
+		i.Out.Detail("Discarding the %s: %s", store.Name(), &Discard{Problem: ChangedAtSource})
+		if !prev.inPlace {
+			os.Remove(prev.path)
+		}
+		if err := store.Drop(rel); err != nil {
+			os.Remove(r.Path)
+			return obtained{}, err
+		}
+	}
+	i.Out.Detail("Downloaded %s in %s", output.Size(r.Size), output.Duration(i.Now().Sub(start)))
+	return obtained{path: r.Path, size: r.Size, sum: r.Digest, etag: r.ETag, lastModified: r.LastModified}, nil
 }
 
-func describeRequest(r inventory.Request) string {
+// rehash hashes a kept copy's bytes again: a copy in place where it lies,
+// any other into a temporary file beside the destination. Bytes that no
+// longer match their record are a Discard.
+func rehash(c *Copy, binDir string) (*obtained, *Discard) {
+	rec := c.Record
+	src, err := os.Open(c.Path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &Discard{Problem: BadCopy, Was: "the cached binary is missing"}
+		}
+		return nil, &Discard{Problem: BadCopy, Was: "the cached binary cannot be read: " + files.Cause(err).Error()}
+	}
+	defer src.Close()
+	o := &obtained{path: c.Path, inPlace: c.InPlace, kept: &rec}
+	var (
+		sum digest.Digest
+		n   int64
+	)
+	if c.InPlace {
+		sum, n, err = digest.Copy(discard{}, src)
+	} else {
+		tmp, terr := os.CreateTemp(binDir, ".cached-*")
+		if terr != nil {
+			return nil, &Discard{Problem: BadCopy, Was: "it cannot be copied: " + files.Cause(terr).Error()}
+		}
+		sum, n, err = digest.Copy(tmp, src)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		o.path = tmp.Name()
+	}
+	if err == nil && sum != rec.Checksum {
+		err = fmt.Errorf("it no longer matches %s (got %s)", rec.Checksum, sum)
+	}
+	if err != nil {
+		if !c.InPlace {
+			os.Remove(o.path)
+		}
+		return nil, &Discard{Problem: BadCopy, Was: err.Error()}
+	}
+	o.size, o.sum = n, sum
+	return o, nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// verifySignature checks an unpinned release's detached signature against
+// the key the trust rules allow, and returns the key's fingerprint.
+func (i *Installer) verifySignature(ctx context.Context, rel Release, path string) (string, error) {
+	key, err := LoadKey(ctx, i.Fetcher, rel.Trust)
+	if err != nil {
+		return "", err
+	}
+	sigURL := rel.URL + ".asc"
+	sig, err := i.Fetcher.GetBytes(ctx, sigURL, signature.MaxArmoredSize)
+	if err != nil {
+		return "", &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
+	}
+	if err := key.Verify(path, sig); err != nil {
+		return "", err
+	}
+	return key.Fingerprint, nil
+}
+
+// announce says what was asked for, and warns when the release is not
+// pinned.
+func (i *Installer) announce(rel Release) {
+	if rel.Pinned() {
+		why := "requested " + rel.Request.String()
+		if rel.Request.IsDefault() {
+			why = "newest pinned release"
+		}
+		i.Out.Detail("Version %s (%s)", rel.Version, why)
+		return
+	}
+	why := "You asked for version " + rel.Version + ", which this buildpack does not pin"
 	switch {
-	case r.IsDefault():
-		return "newest pinned release"
-	default:
-		return "requested " + r.String()
+	case rel.Fallback:
+		why = "This buildpack pins no release for " + rel.Arch + ", so it installs latest"
+	case rel.Version == "latest":
+		why = "You asked for latest, which this buildpack does not pin"
+	}
+	i.Out.Warning(why + ".\nIt is verified by its OpenPGP signature instead of a pinned checksum.\n" +
+		"For builds that install exactly the same bytes every time, set\n" +
+		"HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION to a pinned version.")
+}
+
+func (i *Installer) reportVerified(rel Release, rec Record, kept bool) {
+	if rel.Pinned() {
+		i.Out.Detail("Verified %s (pinned checksum)", rec.Checksum)
+		return
+	}
+	when := ""
+	if kept {
+		when = ", checked when it was cached"
+	}
+	i.Out.Detail("Verified %s (signature by key %s from %s%s)", rec.Checksum, rec.Signer, rel.Trust.from(), when)
+	if rel.Trust.Fingerprint == "" {
+		i.Out.Warning(fmt.Sprintf("The signing key %s is not pinned in this buildpack:\n"+
+			"the release was verified against an unpinned key.", rec.Signer))
 	}
 }
 
-// placeExecutable makes a verified temporary file executable and renames it
-// over dest in one step, so dest is never a partial or unverified file.
-func placeExecutable(tmp, dest string) error {
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		os.Remove(tmp)
+// place makes verified bytes executable and gives them the name on PATH in
+// one step, so that name never holds a partial or unverified file.
+func place(got obtained, dest string) error {
+	if err := os.Chmod(got.path, 0o755); err != nil {
 		return fmt.Errorf("failed to make the service mesh executable: %w", err)
 	}
-	if err := os.Rename(tmp, dest); err != nil {
-		os.Remove(tmp)
+	if got.inPlace {
+		return nil
+	}
+	if err := os.Rename(got.path, dest); err != nil {
 		return fmt.Errorf("failed to install the service mesh: %w", err)
 	}
 	return nil
@@ -223,67 +338,9 @@ func replaceSymlink(target, link string) error {
 	return nil
 }
 
-// SafeMkdirAll creates root/rel and returns its path, refusing any existing
-// component that is a symlink or not a directory.
-func SafeMkdirAll(root, rel string) (string, error) {
-	dir := root
-	for _, part := range strings.Split(filepath.Clean(rel), string(filepath.Separator)) {
-		if part == "" || part == "." {
-			continue
-		}
-		if part == ".." {
-			return "", fmt.Errorf("refusing to write outside %s", root)
-		}
-		dir = filepath.Join(dir, part)
-		info, err := os.Lstat(dir)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			if err := os.Mkdir(dir, 0o755); err != nil {
-				return "", &PathError{Path: dir, Err: err}
-			}
-		case err != nil:
-			return "", &PathError{Path: dir, Err: err}
-		case info.Mode()&fs.ModeSymlink != 0:
-			return "", &PathError{Path: dir, Err: errors.New("it is a symlink; the buildpack does not write through links")}
-		case !info.IsDir():
-			return "", &PathError{Path: dir, Err: errors.New("it is not a directory")}
-		}
-	}
-	return dir, nil
-}
-
 // Remove deletes what Install put in binDir, for a build that fails after
 // installing: a failed build must not leave a binary behind.
 func Remove(binDir, arch string) {
-	os.Remove(filepath.Join(binDir, BinaryName))
+	os.Remove(filepath.Join(binDir, source.MeshBinary))
 	os.Remove(filepath.Join(binDir, LegacyName(arch)))
-}
-
-// WriteFile writes root/rel/name atomically through a temporary file, with
-// the same refusal of symlinked directories as Install.
-func WriteFile(root, rel, name string, data []byte, perm fs.FileMode) (string, error) {
-	dir, err := SafeMkdirAll(root, rel)
-	if err != nil {
-		return "", err
-	}
-	dest := filepath.Join(dir, name)
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return "", &PathError{Path: dest, Err: err}
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), perm)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dest)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return "", &PathError{Path: dest, Err: err}
-	}
-	return dest, nil
 }

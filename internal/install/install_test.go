@@ -3,256 +3,531 @@ package install_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
-var mesh = []byte("#!/bin/sh\necho 'heroku-applink-service-mesh version v0.2.2'\n")
+const binRel = "vendor/heroku-applink/bin"
 
-func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+var (
+	mesh    = testhelpers.FakeMesh("0.2.2", "amd64")
+	latest  = source.Object("latest", "amd64")
+	meshLen = output.Size(int64(len(mesh.Data)))
+)
 
-type fixture struct {
-	srv      *httptest.Server
-	requests *atomic.Int32
-	body     atomic.Pointer[[]byte]
-	code     atomic.Int32
-	target   install.Target
+// world is a mirror, an inventory and an installer writing a plain
+// transcript.
+type world struct {
+	mirror   *testhelpers.Mirror
+	inv      inventory.Inventory
 	out, err bytes.Buffer
 	inst     *install.Installer
+	cache    *install.Cache
 }
 
-func newFixture(t *testing.T) *fixture {
+func newWorld(t *testing.T, arts ...testhelpers.Artifact) *world {
 	t.Helper()
-	f := &fixture{requests: new(atomic.Int32)}
-	f.body.Store(&mesh)
-	f.code.Store(200)
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.requests.Add(1)
-		if c := int(f.code.Load()); c != 200 {
-			w.WriteHeader(c)
-			return
-		}
-		w.Write(*f.body.Load())
-	}))
-	t.Cleanup(f.srv.Close)
-	inv, err := inventory.Parse(strings.NewReader(`
-[[metadata.artifacts]]
-version = "0.2.2"
-os = "linux"
-arch = "amd64"
-url = "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v0.2.2-amd64"
-checksum = "sha256:` + sum(mesh) + `"
-`))
-	require.NoError(t, err)
-	cfg, err := config.Parse(map[string]string{config.VarMirror: f.srv.URL})
-	require.NoError(t, err)
-	f.target, err = install.Plan(cfg, inv, "amd64")
-	require.NoError(t, err)
-	client := fetch.New("test")
-	client.Backoff = func(int) time.Duration { return 0 }
-	clock := time.Unix(0, 0)
-	f.inst = &install.Installer{
-		Fetcher: client,
-		Out:     output.New(&f.out, &f.err, output.Classic, false),
-		Now:     func() time.Time { clock = clock.Add(time.Second); return clock },
+	w := &world{mirror: testhelpers.StartMirror(t), inv: testhelpers.Inventory("", arts...)}
+	for _, a := range arts {
+		w.mirror.Put(a.Object(), a.Data)
 	}
-	return f
+	w.inst = testhelpers.Installer(&w.out, &w.err, output.Classic)
+	w.cache = &install.Cache{Dir: filepath.Join(t.TempDir(), "cache")}
+	return w
 }
 
-func (f *fixture) install(t *testing.T, root string, cache *install.Cache) (install.Result, error) {
+// release resolves the request against the inventory, downloading from the
+// mirror; keyFile is a key shipped in the buildpack, or empty.
+func (w *world) release(t *testing.T, request, keyFile string) install.Release {
 	t.Helper()
-	f.out.Reset()
-	f.err.Reset()
-	return f.inst.Install(context.Background(), f.target, root, "vendor/heroku-applink/bin", cache)
+	cfg, err := config.Parse(map[string]string{config.VarVersion: request, config.VarMirror: w.mirror.URL()})
+	require.NoError(t, err)
+	rel, err := install.Select(cfg, w.inv, keyFile, "amd64")
+	require.NoError(t, err)
+	return rel
 }
 
-func TestInstallFresh(t *testing.T) {
-	f := newFixture(t)
+// install runs the pipeline into a fresh root and, on success, saves what
+// it installed to the cache, as the classic adapter does.
+func (w *world) install(t *testing.T, rel install.Release, store install.Store) (install.Installed, string, error) {
+	t.Helper()
+	w.out.Reset()
+	w.err.Reset()
 	root := t.TempDir()
-	res, err := f.install(t, root, nil)
-	require.NoError(t, err)
-	bin := filepath.Join(root, "vendor/heroku-applink/bin")
-	require.Equal(t, filepath.Join(bin, "heroku-applink-service-mesh"), res.Path)
-	require.False(t, res.FromCache)
+	inst, err := w.inst.Install(context.Background(), rel, root, binRel, store)
+	if err == nil && store != nil {
+		require.NoError(t, w.cache.Save(inst))
+	}
+	return inst, root, err
+}
 
-	got, err := os.ReadFile(res.Path)
+func (w *world) log() string {
+	return strings.ReplaceAll(w.out.String(), w.mirror.URL(), "http://MIRROR")
+}
+
+func assertInstalled(t *testing.T, root string, want []byte) {
+	t.Helper()
+	bin := filepath.Join(root, binRel)
+	got, err := os.ReadFile(filepath.Join(bin, source.MeshBinary))
 	require.NoError(t, err)
-	require.Equal(t, mesh, got)
-	info, err := os.Stat(res.Path)
+	require.Equal(t, want, got)
+	info, err := os.Stat(filepath.Join(bin, source.MeshBinary))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o755), info.Mode().Perm())
-
 	link, err := os.Readlink(filepath.Join(bin, "heroku-applink-service-mesh-latest-amd64"))
 	require.NoError(t, err)
-	require.Equal(t, "heroku-applink-service-mesh", link, "the legacy link is relative so it survives the slug's move to /app")
-
+	require.Equal(t, source.MeshBinary, link, "the legacy link is relative so it survives the slug's move to /app")
 	entries, err := os.ReadDir(bin)
 	require.NoError(t, err)
-	require.Len(t, entries, 2, "no temporary files are left")
-
-	want := "-----> Installing Heroku AppLink Service Mesh 0.2.2 (linux-amd64)\n" +
-		"       Version 0.2.2 (newest pinned release)\n" +
-		"       Downloading from " + f.srv.URL + "/heroku-applink-service-mesh-v0.2.2-amd64\n" +
-		"       Downloaded " + output.Size(int64(len(mesh))) + " in 1.0s\n" +
-		"       Verified sha256:" + sum(mesh) + " (pinned checksum)\n"
-	if diff := cmp.Diff(want, f.out.String()); diff != "" {
-		t.Errorf("transcript (-want +got):\n%s", diff)
-	}
-	require.Empty(t, f.err.String())
+	require.Len(t, entries, 2, "no temporary file is left")
 }
 
-func TestInstallCache(t *testing.T) {
-	f := newFixture(t)
-	cache := &install.Cache{Dir: filepath.Join(t.TempDir(), "cache")}
-
-	_, err := f.install(t, t.TempDir(), cache)
+func assertNothingInstalled(t *testing.T, root string) {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(root, binRel))
 	require.NoError(t, err)
-	require.EqualValues(t, 1, f.requests.Load())
-	cached, err := os.ReadFile(filepath.Join(cache.Dir, "sha256", sum(mesh)))
-	require.NoError(t, err)
-	require.Equal(t, mesh, cached)
+	require.Empty(t, entries, "no binary, link or temporary file")
+}
 
-	t.Run("hit makes no request", func(t *testing.T) {
-		before := f.requests.Load()
-		res, err := f.install(t, t.TempDir(), cache)
+func TestPinnedRelease(t *testing.T) {
+	w := newWorld(t, mesh)
+	rel := w.release(t, "", "")
+	inst, root, err := w.install(t, rel, w.cache)
+	require.NoError(t, err)
+	assertInstalled(t, root, mesh.Data)
+	testhelpers.Equal(t, `-----> Installing Heroku AppLink Service Mesh 0.2.2 (linux-amd64)
+       Version 0.2.2 (newest pinned release)
+       Downloading from http://MIRROR/heroku-applink-service-mesh-v0.2.2-amd64
+       Downloaded `+meshLen+` in 1.0s
+       Verified `+mesh.Checksum()+` (pinned checksum)
+`, w.log())
+	require.Empty(t, w.err.String())
+	testhelpers.Equal(t, install.Record{Version: "0.2.2", OS: "linux", Arch: "amd64", URL: source.OfficialURL(mesh.Object()),
+		Checksum: mesh.Digest(), Verified: install.ByPin}, inst.Record)
+	require.False(t, inst.Reused)
+
+	t.Run("a cached copy is used with zero requests", func(t *testing.T) {
+		before := w.mirror.Requests()
+		inst, root, err := w.install(t, rel, w.cache)
 		require.NoError(t, err)
-		require.True(t, res.FromCache)
-		require.Equal(t, before, f.requests.Load())
-		require.Contains(t, f.out.String(), "Using cached copy ("+output.Size(int64(len(mesh)))+")")
-		require.NotContains(t, f.out.String(), "Downloading")
+		require.True(t, inst.Reused)
+		require.Equal(t, before, w.mirror.Requests())
+		assertInstalled(t, root, mesh.Data)
+		testhelpers.Equal(t, `-----> Installing Heroku AppLink Service Mesh 0.2.2 (linux-amd64)
+       Version 0.2.2 (newest pinned release)
+       Using the cached copy (`+meshLen+`)
+       Verified `+mesh.Checksum()+` (pinned checksum)
+`, w.log())
 	})
 
-	t.Run("corrupt entry is discarded and downloaded again", func(t *testing.T) {
-		require.NoError(t, os.WriteFile(filepath.Join(cache.Dir, "sha256", sum(mesh)), []byte("tampered"), 0o644))
-		before := f.requests.Load()
-		res, err := f.install(t, t.TempDir(), cache)
+	t.Run("a cached copy that no longer hashes to the pin is discarded", func(t *testing.T) {
+		entry := filepath.Join(w.cache.Dir, "sha256", mesh.Digest().Hex())
+		require.NoError(t, os.WriteFile(entry, []byte("tampered"), 0o600))
+		before := w.mirror.Requests()
+		inst, root, err := w.install(t, rel, w.cache)
 		require.NoError(t, err)
-		require.False(t, res.FromCache)
-		require.Equal(t, before+1, f.requests.Load())
-		require.Contains(t, f.out.String(), "Discarding cached copy: it no longer matches sha256:"+sum(mesh))
-		cached, err := os.ReadFile(filepath.Join(cache.Dir, "sha256", sum(mesh)))
+		require.False(t, inst.Reused)
+		require.Equal(t, before+1, w.mirror.Requests())
+		assertInstalled(t, root, mesh.Data)
+		require.Contains(t, w.log(), "       Discarding the cached copy: it no longer matches "+mesh.Checksum()+" (got sha256:")
+		cached, err := os.ReadFile(entry)
 		require.NoError(t, err)
-		require.Equal(t, mesh, cached, "the cache is repaired")
+		require.Equal(t, mesh.Data, cached, "the cache is repaired")
 	})
 
-	t.Run("unwritable cache only warns", func(t *testing.T) {
-		// A file where the cache directory should be fails even for root,
-		// who can write anywhere else.
-		blocked := filepath.Join(t.TempDir(), "cache")
-		require.NoError(t, os.WriteFile(blocked, nil, 0o644))
-		res, err := f.install(t, t.TempDir(), &install.Cache{Dir: blocked})
+	t.Run("a mirror that changes does not invalidate a pinned copy", func(t *testing.T) {
+		other := newWorld(t, mesh)
+		other.cache = w.cache
+		before := w.mirror.Requests()
+		inst, _, err := other.install(t, other.release(t, "", ""), other.cache)
 		require.NoError(t, err)
-		require.False(t, res.FromCache)
-		require.Contains(t, f.err.String(), "The build cache could not be updated")
+		require.True(t, inst.Reused, "the pin names the bytes, wherever they come from")
+		require.Equal(t, before, w.mirror.Requests())
+		require.Zero(t, other.mirror.Requests())
 	})
 }
 
-func TestInstallFailureLeavesNothing(t *testing.T) {
+func TestPinnedFailuresLeaveNothing(t *testing.T) {
 	tests := []struct {
 		name     string
-		code     int32
-		body     []byte
+		fault    http.HandlerFunc
 		wantErr  string
 		wantHelp string
 	}{
-		{"404", 404, mesh, "server answered 404 Not Found", "Version 0.2.2 for amd64 was not found at mirror"},
-		{"403", 403, mesh, "server answered 403 Forbidden", "was not found"},
-		{"tampered", 200, []byte("#!/bin/sh\necho 'heroku-applink-service-mesh version v6.6.6'\n"), "checksum mismatch: expected sha256:" + sum(mesh), "does not match the checksum pinned"},
+		{"404", testhelpers.Status(404), "server answered 404 Not Found", "Version 0.2.2 for amd64 was not found at mirror"},
+		{"403", testhelpers.Status(403), "server answered 403 Forbidden", "was not found"},
+		{"tampered", testhelpers.Body([]byte("#!/bin/sh\necho evil\n")), "checksum mismatch: expected " + mesh.Checksum(), "does not match the checksum pinned"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			f.code.Store(tt.code)
-			f.body.Store(&tt.body)
+			w := newWorld(t, mesh)
+			w.mirror.Fault(mesh.Object(), tt.fault)
 			root := t.TempDir()
-			bin := filepath.Join(root, "vendor/heroku-applink/bin")
-			// A previous binary in the app's source must not survive a failed
-			// install either: it would be unverified bytes on PATH.
+			bin := filepath.Join(root, binRel)
+			// A binary committed in the app's source must not survive a
+			// failed install either: it would be unverified bytes on PATH.
 			require.NoError(t, os.MkdirAll(bin, 0o755))
-			require.NoError(t, os.WriteFile(filepath.Join(bin, "heroku-applink-service-mesh"), []byte("old"), 0o755))
-			cache := &install.Cache{Dir: filepath.Join(t.TempDir(), "cache")}
+			require.NoError(t, os.WriteFile(filepath.Join(bin, source.MeshBinary), []byte("old"), 0o755))
 
-			_, err := f.install(t, root, cache)
+			_, err := w.inst.Install(context.Background(), w.release(t, "", ""), root, binRel, w.cache)
 			require.ErrorContains(t, err, tt.wantErr)
 			var derr *install.DownloadError
 			require.ErrorAs(t, err, &derr)
 			require.Contains(t, derr.Help(), tt.wantHelp)
-			entries, rerr := os.ReadDir(bin)
-			require.NoError(t, rerr)
-			require.Empty(t, entries)
-			_, serr := os.Stat(filepath.Join(cache.Dir, "sha256"))
+			assertNothingInstalled(t, root)
+			_, serr := os.Stat(w.cache.Dir)
 			require.True(t, os.IsNotExist(serr), "the cache holds no unverified bytes")
 		})
 	}
 }
 
-func TestSafeMkdirAllRefusesSymlinks(t *testing.T) {
-	root := t.TempDir()
-	outside := t.TempDir()
+func TestPathsAreCheckedBeforeDownloading(t *testing.T) {
+	w := newWorld(t, mesh)
+	root, outside := t.TempDir(), t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "vendor"), 0o755))
 	require.NoError(t, os.Symlink(outside, filepath.Join(root, "vendor/heroku-applink")))
-
-	f := newFixture(t)
-	_, err := f.install(t, root, nil)
-	var perr *install.PathError
+	_, err := w.inst.Install(context.Background(), w.release(t, "", ""), root, binRel, nil)
+	var perr *files.PathError
 	require.ErrorAs(t, err, &perr)
 	require.ErrorContains(t, err, "it is a symlink")
 	entries, err := os.ReadDir(outside)
 	require.NoError(t, err)
 	require.Empty(t, entries, "nothing is written through the link")
-	require.EqualValues(t, 0, f.requests.Load(), "paths are checked before downloading")
+	require.Zero(t, w.mirror.Requests())
+}
 
-	_, err = install.SafeMkdirAll(root, "../escape")
-	require.ErrorContains(t, err, "refusing to write outside")
+// signedWorld publishes latest, signed by key, on the mirror, and the key
+// itself on a second mirror that stands in for the official bucket.
+type signedWorld struct {
+	*world
+	key      *testhelpers.SigningKey
+	official *testhelpers.Mirror
+}
+
+func newSignedWorld(t *testing.T) *signedWorld {
+	t.Helper()
+	w := &signedWorld{world: newWorld(t), key: testhelpers.Key(t, "Release"), official: testhelpers.StartMirror(t)}
+	w.mirror.PublishSigned(latest, mesh.Data, w.key, true)
+	w.official.Put(source.KeyObject, w.key.PublicKey())
+	return w
+}
+
+// latest is the release with the key from the stand-in official bucket,
+// pinned to fingerprint (empty: not pinned).
+func (w *signedWorld) latest(t *testing.T, fingerprint string) install.Release {
+	t.Helper()
+	w.inv.SigningKey = fingerprint
+	rel := w.release(t, "latest", "")
+	rel.Trust.KeyURL = w.official.URL() + "/" + source.KeyObject
+	return rel
+}
+
+func (w *signedWorld) log() string {
+	return strings.ReplaceAll(w.world.log(), w.official.URL(), "http://OFFICIAL")
+}
+
+func TestSignedRelease(t *testing.T) {
+	w := newSignedWorld(t)
+	rel := w.latest(t, w.key.Fingerprint)
+	inst, root, err := w.install(t, rel, w.cache)
+	require.NoError(t, err)
+	assertInstalled(t, root, mesh.Data)
+	testhelpers.Equal(t, `-----> Installing Heroku AppLink Service Mesh latest (linux-amd64)
+       Downloading from http://MIRROR/heroku-applink-service-mesh-latest-amd64
+       Downloaded `+meshLen+` in 1.0s
+       Verified `+mesh.Checksum()+` (signature by key `+w.key.Fingerprint+` from http://OFFICIAL/public-key.asc)
+`, w.log())
+	testhelpers.Equal(t, `
+ !     Warning: You asked for latest, which this buildpack does not pin.
+ !     It is verified by its OpenPGP signature instead of a pinned checksum.
+ !     For builds that install exactly the same bytes every time, set
+ !     HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION to a pinned version.
+
+`, w.err.String())
+	testhelpers.Equal(t, install.Record{Version: "latest", OS: "linux", Arch: "amd64", URL: w.mirror.URL() + "/" + latest,
+		Checksum: mesh.Digest(), Verified: install.BySignature, Signer: w.key.Fingerprint,
+		KeySource: w.official.URL() + "/public-key.asc", ETag: inst.Record.ETag}, inst.Record)
+	require.NotEmpty(t, inst.Record.ETag)
+	require.Zero(t, w.mirror.Hits(source.KeyObject), "the key never comes from the mirror")
+
+	t.Run("an unchanged release is reused after one conditional request", func(t *testing.T) {
+		before := w.mirror.Requests() + w.official.Requests()
+		inst, root, err := w.install(t, rel, w.cache)
+		require.NoError(t, err)
+		require.True(t, inst.Reused)
+		require.Equal(t, before+1, w.mirror.Requests()+w.official.Requests(), "no key, no signature")
+		assertInstalled(t, root, mesh.Data)
+		testhelpers.Equal(t, `-----> Installing Heroku AppLink Service Mesh latest (linux-amd64)
+       Downloading from http://MIRROR/heroku-applink-service-mesh-latest-amd64
+       Unchanged at its source (304 Not Modified): using the cached copy (`+meshLen+`)
+       Verified `+mesh.Checksum()+` (signature by key `+w.key.Fingerprint+` from http://OFFICIAL/public-key.asc, checked when it was cached)
+`, w.log())
+	})
+
+	t.Run("a changed release is verified again, from the one response", func(t *testing.T) {
+		newer := testhelpers.FakeMesh("0.4.0", "amd64")
+		w.mirror.PublishSigned(latest, newer.Data, w.key, false)
+		before := w.mirror.Hits(latest)
+		inst, root, err := w.install(t, rel, w.cache)
+		require.NoError(t, err)
+		require.False(t, inst.Reused)
+		require.Equal(t, before+1, w.mirror.Hits(latest), "the conditional request's body is the download")
+		assertInstalled(t, root, newer.Data)
+		require.Contains(t, w.log(), "       Discarding the cached copy: the release changed at its source\n")
+		require.Equal(t, newer.Digest(), inst.Record.Checksum)
+	})
+}
+
+func TestSignedReleaseRefusals(t *testing.T) {
+	mallory := testhelpers.Key(t, "Mallory")
+	tests := []struct {
+		name    string
+		setup   func(w *signedWorld)
+		wantErr string
+		as      any
+	}{
+		{"signature by another key", func(w *signedWorld) {
+			w.mirror.Put(latest+".asc", mallory.Sign(mesh.Data))
+		}, "signed by another key", new(*signature.BadSignatureError)},
+		{"tampered binary", func(w *signedWorld) {
+			w.mirror.Put(latest, append([]byte("x"), mesh.Data...))
+		}, "signature verification failed", new(*signature.BadSignatureError)},
+		{"the key source serves another key", func(w *signedWorld) {
+			w.official.Put(source.KeyObject, mallory.PublicKey())
+		}, "differs from the pinned", new(*signature.FingerprintError)},
+		{"missing signature", func(w *signedWorld) {
+			w.mirror.Fault(latest+".asc", testhelpers.Status(404))
+		}, "failed to download the signature", new(*install.SignatureFetchError)},
+		{"garbage signature", func(w *signedWorld) {
+			w.mirror.Put(latest+".asc", []byte("garbage"))
+		}, "not ASCII-armoured", new(*signature.BadSignatureError)},
+		{"truncated signature", func(w *signedWorld) {
+			sig := w.key.Sign(mesh.Data)
+			w.mirror.Put(latest+".asc", sig[:len(sig)-60])
+		}, "signature verification failed", new(*signature.BadSignatureError)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newSignedWorld(t)
+			tt.setup(w)
+			root := t.TempDir()
+			_, err := w.inst.Install(context.Background(), w.latest(t, w.key.Fingerprint), root, binRel, w.cache)
+			require.ErrorContains(t, err, tt.wantErr)
+			require.ErrorAs(t, err, tt.as)
+			assertNothingInstalled(t, root)
+			_, serr := os.Stat(w.cache.Dir)
+			require.True(t, os.IsNotExist(serr), "nothing unverified is cached")
+		})
+	}
+}
+
+// TestReuseOnlyWhatThisBuildTrusts: a copy cached under earlier trust rules
+// is kept only when this build's rules accept its evidence; anything else
+// is verified afresh, and the log says why.
+func TestReuseOnlyWhatThisBuildTrusts(t *testing.T) {
+	t.Run("a newly pinned fingerprint refuses a copy signed by another key", func(t *testing.T) {
+		w := newSignedWorld(t)
+		_, _, err := w.install(t, w.latest(t, ""), w.cache)
+		require.NoError(t, err, "first build: verified against a key that is not pinned")
+		require.Contains(t, w.err.String(), "the release was verified against an unpinned key")
+
+		pinned := testhelpers.Key(t, "Heroku").Fingerprint
+		_, root, err := w.install(t, w.latest(t, pinned), w.cache)
+		require.ErrorContains(t, err, "signing key fingerprint "+w.key.Fingerprint+" differs from the pinned "+pinned)
+		require.Contains(t, w.log(), "       Discarding the cached copy: it was signed by key "+w.key.Fingerprint+"; this build accepts only key "+pinned+"\n")
+		require.NotContains(t, w.log(), "304")
+		assertNothingInstalled(t, root)
+
+		// And with an empty cache the same build is refused the same way.
+		_, _, err = w.install(t, w.latest(t, pinned), nil)
+		require.ErrorContains(t, err, "differs from the pinned "+pinned)
+	})
+
+	t.Run("a copy whose key came from another source is verified again", func(t *testing.T) {
+		w := newSignedWorld(t)
+		keyFile := testhelpers.WriteKeyFile(t, t.TempDir(), w.key)
+		_, _, err := w.install(t, w.release(t, "latest", keyFile), w.cache)
+		require.NoError(t, err)
+		require.Contains(t, w.log(), "(signature by key "+w.key.Fingerprint+" from the key file "+keyFile+")")
+
+		inst, _, err := w.install(t, w.latest(t, ""), w.cache)
+		require.NoError(t, err)
+		require.False(t, inst.Reused)
+		require.Contains(t, w.log(), "       Discarding the cached copy: its signing key came from buildpack keys/public-key.asc; this build takes the key from "+
+			"http://OFFICIAL/public-key.asc\n")
+		require.Equal(t, w.official.URL()+"/public-key.asc", inst.Record.KeySource)
+	})
+
+	t.Run("a key file replaced by another key refuses the old signature", func(t *testing.T) {
+		w := newSignedWorld(t)
+		bp := t.TempDir()
+		keyFile := testhelpers.WriteKeyFile(t, bp, w.key)
+		_, _, err := w.install(t, w.release(t, "latest", keyFile), w.cache)
+		require.NoError(t, err)
+
+		rotated := testhelpers.Key(t, "Rotated")
+		testhelpers.WriteKeyFile(t, bp, rotated)
+		_, _, err = w.install(t, w.release(t, "latest", keyFile), w.cache)
+		require.ErrorContains(t, err, "signed by another key")
+		require.Contains(t, w.log(), "Discarding the cached copy: it was signed by key "+w.key.Fingerprint+"; this build accepts only key "+rotated.Fingerprint)
+	})
+
+	t.Run("a mirror that changes invalidates an unpinned copy", func(t *testing.T) {
+		w := newSignedWorld(t)
+		_, _, err := w.install(t, w.latest(t, w.key.Fingerprint), w.cache)
+		require.NoError(t, err)
+		other := newSignedWorld(t)
+		other.cache = w.cache
+		other.mirror.PublishSigned(latest, mesh.Data, w.key, false)
+		other.official.Put(source.KeyObject, w.key.PublicKey())
+		_, _, err = other.install(t, other.latest(t, w.key.Fingerprint), other.cache)
+		require.NoError(t, err)
+		require.Contains(t, other.world.log(), "Discarding the cached copy: the download URL changed ("+w.mirror.URL()+"/"+latest+" to http://MIRROR/"+latest+")")
+	})
+}
+
+// TestCredentialsAreNeverKept: a mirror's credentials are used for the
+// requests and appear in no line of the log, no record and no cache file.
+func TestCredentialsAreNeverKept(t *testing.T) {
+	w := newSignedWorld(t)
+	withUser := strings.Replace(w.mirror.URL(), "http://", "http://deploy:S3CRET@", 1)
+	withToken := strings.Replace(w.mirror.URL(), "http://", "http://T0KEN@", 1)
+	for _, mirror := range []string{withUser, withToken} {
+		cfg, err := config.Parse(map[string]string{config.VarVersion: "latest", config.VarMirror: mirror})
+		require.NoError(t, err)
+		inv := inventory.Inventory{SigningKey: w.key.Fingerprint}
+		rel, err := install.Select(cfg, inv, "", "amd64")
+		require.NoError(t, err)
+		w.out.Reset()
+		inst, err := w.inst.Install(context.Background(), rel, t.TempDir(), binRel, w.cache)
+		require.NoError(t, err)
+		require.NoError(t, w.cache.Save(inst))
+		require.Equal(t, w.mirror.URL()+"/"+latest, inst.Record.URL)
+		require.Equal(t, w.mirror.URL()+"/"+source.KeyObject, inst.Record.KeySource)
+		require.Contains(t, w.out.String(), "Downloading from http://xxxxx@127.0.0.1")
+		for _, secret := range []string{"S3CRET", "T0KEN", "deploy"} {
+			require.NotContains(t, w.out.String()+w.err.String(), secret)
+			require.NoError(t, filepath.Walk(w.cache.Dir, func(p string, info os.FileInfo, err error) error {
+				require.NoError(t, err)
+				if info.Mode().IsRegular() {
+					data, err := os.ReadFile(p)
+					require.NoError(t, err)
+					require.NotContains(t, string(data), secret, p)
+				}
+				return nil
+			}))
+		}
+	}
+}
+
+func TestTrustRules(t *testing.T) {
+	const pinned = "ABCDEF0123456789ABCDEF0123456789ABCDEF01"
+	mirror, err := source.Mirror("https://user:pw@mirror.example.com/m")
+	require.NoError(t, err)
+	bucket, err := source.Bucket("other-bucket")
+	require.NoError(t, err)
+	official := source.OfficialURL(source.KeyObject)
+
+	tests := []struct {
+		name      string
+		trust     install.Trust
+		want      install.Trust
+		keySource string
+	}{
+		{"official", install.TrustFor(source.Official(), "", ""), install.Trust{KeyURL: official}, official},
+		{"without a pinned fingerprint the key never comes from a mirror", install.TrustFor(mirror, "", ""), install.Trust{KeyURL: official}, official},
+		{"nor from an overridden bucket", install.TrustFor(bucket, "", ""), install.Trust{KeyURL: official}, official},
+		{"a pinned fingerprint makes the mirror's key safe to use", install.TrustFor(mirror, pinned, ""),
+			install.Trust{Fingerprint: pinned, KeyURL: "https://user:pw@mirror.example.com/m/public-key.asc"}, "https://mirror.example.com/m/public-key.asc"},
+		{"a key file shipped in the buildpack", install.TrustFor(mirror, "", "/bp/keys/public-key.asc"),
+			install.Trust{KeyFile: "/bp/keys/public-key.asc", KeyURL: official}, "buildpack keys/public-key.asc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testhelpers.Equal(t, tt.want, tt.trust)
+			require.Equal(t, tt.keySource, tt.trust.KeySource())
+		})
+	}
+}
+
+func TestResolve(t *testing.T) {
+	bp, env := t.TempDir(), t.TempDir()
+	testhelpers.WriteInventory(t, bp, testhelpers.Inventory("", mesh))
+	require.NoError(t, os.WriteFile(filepath.Join(env, config.VarVersion), []byte("latest"), 0o644))
+	rel, inv, err := install.Resolve(env, bp, "amd64")
+	require.NoError(t, err)
+	require.Len(t, inv.Artifacts, 1)
+	require.False(t, rel.Pinned())
+	require.Equal(t, "latest (linux-amd64)", rel.String())
+	require.Empty(t, rel.Trust.KeyFile)
+
+	k := testhelpers.WriteKeyFile(t, bp, testhelpers.Key(t, "Release"))
+	require.NoError(t, os.Remove(filepath.Join(env, config.VarVersion)))
+	rel, _, err = install.Resolve(env, bp, "arm64")
+	require.NoError(t, err)
+	require.True(t, rel.Fallback, "nothing is pinned for arm64: latest, by signature")
+	require.Equal(t, k, rel.Trust.KeyFile)
+
+	require.NoError(t, os.WriteFile(filepath.Join(env, config.VarVersion), []byte("~9"), 0o644))
+	_, _, err = install.Resolve(env, bp, "amd64")
+	var unknown *inventory.UnknownVersionError
+	require.ErrorAs(t, err, &unknown, "a constraint cannot go to the signature path")
 }
 
 func TestCachePrune(t *testing.T) {
-	dir := t.TempDir()
-	keep := strings.Repeat("a", 64)
-	drop := strings.Repeat("b", 64)
-	for _, p := range []string{"sha256/" + keep, "sha256/" + drop, "sha256/.tmp-123", "old-layout/heroku-applink-service-mesh", "stray",
-		"signed/heroku-applink-service-mesh-latest-amd64/artifact", "signed/heroku-applink-service-mesh-v0.1.0-amd64/artifact"} {
-		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, p), []byte("x"), 0o644))
+	w := newSignedWorld(t)
+	inst, _, err := w.install(t, w.latest(t, w.key.Fingerprint), w.cache)
+	require.NoError(t, err)
+	pinned := testhelpers.FakeMesh("0.3.0", "amd64")
+	for _, p := range []string{"sha256/" + pinned.Digest().Hex(), "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-123",
+		"signed/heroku-applink-service-mesh-latest-amd64/artifact", "stray"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(w.cache.Dir, p)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(w.cache.Dir, p), []byte("x"), 0o600))
 	}
-	removed, err := (&install.Cache{Dir: dir}).Prune(map[string]bool{keep: true}, map[string]bool{"heroku-applink-service-mesh-latest-amd64": true})
+	removed, err := w.cache.Prune(testhelpers.Inventory("", pinned).Checksums())
 	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"old-layout", "stray", "sha256/" + drop, "sha256/.tmp-123", "signed/heroku-applink-service-mesh-v0.1.0-amd64"}, removed)
-	entries, err := os.ReadDir(filepath.Join(dir, "sha256"))
+	require.ElementsMatch(t, []string{"signed", "stray", "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-123"}, removed)
+	var left []string
+	require.NoError(t, filepath.Walk(w.cache.Dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			rel, _ := filepath.Rel(w.cache.Dir, p)
+			left = append(left, rel)
+		}
+		return err
+	}))
+	require.ElementsMatch(t, []string{"index.toml", "sha256/" + pinned.Digest().Hex(), "sha256/" + inst.Record.Checksum.Hex()}, left,
+		"the pinned releases and the unpinned one in the index are kept")
+
+	// A pinned build's save empties the index, and the next prune drops the
+	// unpinned file.
+	require.NoError(t, w.cache.Save(install.Installed{Record: install.Record{Checksum: pinned.Digest(), Verified: install.ByPin}, Reused: true}))
+	removed, err = w.cache.Prune(testhelpers.Inventory("", pinned).Checksums())
 	require.NoError(t, err)
-	require.Len(t, entries, 1)
-	require.Equal(t, keep, entries[0].Name())
+	require.Equal(t, []string{"sha256/" + inst.Record.Checksum.Hex()}, removed)
 }
 
-func TestWriteFileAtomic(t *testing.T) {
-	root := t.TempDir()
-	p, err := install.WriteFile(root, ".profile.d", "x.sh", []byte("echo hi\n"), 0o644)
+func TestUnreadableIndexIsDiscarded(t *testing.T) {
+	w := newSignedWorld(t)
+	rel := w.latest(t, w.key.Fingerprint)
+	_, _, err := w.install(t, rel, w.cache)
 	require.NoError(t, err)
-	b, err := os.ReadFile(p)
+	require.NoError(t, os.WriteFile(filepath.Join(w.cache.Dir, "index.toml"), []byte("[[releases]\n"), 0o600))
+	inst, _, err := w.install(t, rel, w.cache)
 	require.NoError(t, err)
-	require.Equal(t, "echo hi\n", string(b))
-	info, err := os.Stat(p)
-	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o644), info.Mode().Perm())
-
-	require.NoError(t, os.Symlink(t.TempDir(), filepath.Join(root, ".evil")))
-	_, err = install.WriteFile(root, ".evil", "x.sh", nil, 0o644)
-	require.ErrorContains(t, err, "symlink")
+	require.False(t, inst.Reused)
+	require.Contains(t, w.log(), "       Discarding the cached copy: its metadata is unreadable (")
 }

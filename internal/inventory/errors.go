@@ -3,11 +3,14 @@ package inventory
 import (
 	"fmt"
 	"strings"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/version"
 )
 
 // UnknownVersionError means no pinned artifact satisfies the request.
 type UnknownVersionError struct {
-	Request   Request
+	Request   version.Request
 	OS, Arch  string
 	Available []string
 }
@@ -22,7 +25,7 @@ func (e *UnknownVersionError) Error() string {
 // Help lists what can be installed.
 func (e *UnknownVersionError) Help() string {
 	if len(e.Available) == 0 {
-		return "This buildpack's inventory (buildpack.toml) pins no release for this\n" +
+		return "This buildpack's inventory (inventory.toml) pins no release for this\n" +
 			"architecture. Use a buildpack release that pins one, or pin a release as\n" +
 			"described in the buildpack's README."
 	}
@@ -52,32 +55,5 @@ func (e *UnsupportedArchError) Error() string {
 
 // Help names the supported architectures.
 func (e *UnsupportedArchError) Help() string {
-	return "The service mesh is released for linux on " + strings.Join(Architectures, " and ") + " only."
-}
-
-// InvalidRequestError means the release version config var cannot be parsed.
-type InvalidRequestError struct {
-	Value  string
-	Reason string
-}
-
-func (e *InvalidRequestError) Error() string {
-	return fmt.Sprintf("invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION %s: %s", quoteShort(e.Value), e.Reason)
-}
-
-// Help shows the accepted forms.
-func (e *InvalidRequestError) Help() string {
-	return "Use an exact version (0.2.2 or v0.2.2), a semver constraint (~0.2, ^1,\n" +
-		"\">=1.0, <2\") or latest, or unset it to use the newest pinned release."
-}
-
-// quoteShort quotes a user value for an error without echoing megabytes or
-// control characters back into the build log.
-func quoteShort(s string) string {
-	const limit = 40
-	r := []rune(s)
-	if len(r) > limit {
-		return fmt.Sprintf("%q… (%d bytes)", string(r[:limit]), len(s))
-	}
-	return fmt.Sprintf("%q", s)
+	return "The service mesh is released for linux on " + strings.Join(source.Architectures, " and ") + " only."
 }

@@ -1,11 +1,13 @@
 package inventory_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/version"
 )
 
 // FuzzParseRequest: any config var value parses or fails cleanly, and what
@@ -19,7 +21,7 @@ func FuzzParseRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		req, err := inventory.ParseRequest(s)
+		req, err := version.ParseRequest(s)
 		if err != nil {
 			if len(err.Error()) > 400 {
 				t.Fatalf("error echoes too much: %d bytes", len(err.Error()))
@@ -36,13 +38,13 @@ func FuzzParseRequest(f *testing.F) {
 	})
 }
 
-// FuzzParse: any buildpack.toml either yields only valid artifacts or an
-// error.
+// FuzzParse: any inventory.toml either yields only valid artifacts, which
+// encode and parse back to the same inventory, or an error.
 func FuzzParse(f *testing.F) {
 	f.Add(artifact("0.2.2", "amd64"))
 	f.Add(artifact("0.2.2", "amd64") + artifact("0.2.2", "amd64"))
-	f.Add("[metadata.signing]\nfingerprint = \"" + strings.Repeat("A", 40) + "\"\n")
-	f.Add("[metadata]\nartifacts = 1\n")
+	f.Add("[signing]\nfingerprint = \"" + strings.Repeat("A", 40) + "\"\n")
+	f.Add("artifacts = 1\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		inv, err := inventory.Parse(strings.NewReader(s))
 		if err != nil {
@@ -58,6 +60,14 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("duplicate accepted: %s", a)
 			}
 			seen[key] = true
+		}
+		var buf bytes.Buffer
+		if err := inv.Encode(&buf); err != nil {
+			t.Fatalf("a valid inventory does not encode: %v", err)
+		}
+		back, err := inventory.Parse(&buf)
+		if err != nil || len(back.Artifacts) != len(inv.Artifacts) || back.SigningKey != inv.SigningKey {
+			t.Fatalf("round trip: %v\n%+v\n%+v", err, inv, back)
 		}
 	})
 }

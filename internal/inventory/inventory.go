@@ -1,23 +1,28 @@
 package inventory
 
 import (
-	"encoding/hex"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/version"
 )
 
-// Architectures the mesh is released for, in the names Go and the CNB spec use.
-var Architectures = []string{"amd64", "arm64"}
+// FileName is the inventory's name at the buildpack's root.
+const FileName = "inventory.toml"
 
 // Artifact is one pinned release file.
 type Artifact struct {
@@ -25,54 +30,16 @@ type Artifact struct {
 	OS       string
 	Arch     string
 	URL      string
-	Checksum Checksum
+	Checksum digest.Digest
 }
-
-// Tag is the version as the release bucket spells it in object names.
-func (a Artifact) Tag() string { return "v" + a.Version.String() }
 
 // String identifies the artifact for logs: "0.2.2 (linux-amd64)".
 func (a Artifact) String() string {
 	return fmt.Sprintf("%s (%s-%s)", a.Version, a.OS, a.Arch)
 }
 
-// Checksum is a sha256 digest, the only algorithm the inventory accepts.
-type Checksum struct {
-	hex string
-}
-
-// ParseChecksum parses "sha256:<64 lowercase hex digits>".
-func ParseChecksum(s string) (Checksum, error) {
-	algo, digest, ok := strings.Cut(s, ":")
-	if !ok {
-		return Checksum{}, fmt.Errorf("checksum %q has no algorithm prefix: want sha256:<64 hex digits>", s)
-	}
-	if algo != "sha256" {
-		return Checksum{}, fmt.Errorf("checksum %q uses %q: only sha256 is supported", s, algo)
-	}
-	if len(digest) != 64 || strings.ToLower(digest) != digest {
-		return Checksum{}, fmt.Errorf("checksum %q: want sha256 and 64 lowercase hex digits", s)
-	}
-	if _, err := hex.DecodeString(digest); err != nil {
-		return Checksum{}, fmt.Errorf("checksum %q is not hex: %w", s, err)
-	}
-	return Checksum{hex: digest}, nil
-}
-
-// ChecksumFromHex wraps a lowercase hex sha256 digest.
-func ChecksumFromHex(h string) (Checksum, error) { return ParseChecksum("sha256:" + h) }
-
-// Hex is the bare digest.
-func (c Checksum) Hex() string { return c.hex }
-
-// String is the inventory form, "sha256:<hex>".
-func (c Checksum) String() string { return "sha256:" + c.hex }
-
-// IsZero reports whether the checksum is unset.
-func (c Checksum) IsZero() bool { return c.hex == "" }
-
-// Inventory is the set of pinned artifacts, in file order, and the pinned
-// fingerprint of the key that signs releases, if any.
+// Inventory is the set of pinned artifacts and the pinned fingerprint of
+// the key that signs releases, if any.
 type Inventory struct {
 	Artifacts []Artifact
 	// SigningKey is the uppercase hex fingerprint of the release signing
@@ -80,71 +47,69 @@ type Inventory struct {
 	SigningKey string
 }
 
-// file mirrors the parts of buildpack.toml this package reads.
-type file struct {
-	Metadata struct {
-		Artifacts []rawArtifact `toml:"artifacts"`
-		Signing   struct {
-			Fingerprint string `toml:"fingerprint"`
-		} `toml:"signing"`
-	} `toml:"metadata"`
+// document is inventory.toml as it is stored.
+type document struct {
+	Signing   *signing      `toml:"signing,omitempty"`
+	Artifacts []rawArtifact `toml:"artifacts,omitempty"`
+}
+
+type signing struct {
+	Fingerprint string `toml:"fingerprint"`
 }
 
 type rawArtifact struct {
-	Version  string `toml:"version"`
-	OS       string `toml:"os"`
-	Arch     string `toml:"arch"`
-	URL      string `toml:"url"`
-	Checksum string `toml:"checksum"`
+	Version  string        `toml:"version"`
+	OS       string        `toml:"os"`
+	Arch     string        `toml:"arch"`
+	URL      string        `toml:"url"`
+	Checksum digest.Digest `toml:"checksum"`
 }
 
-// Load reads the inventory from a buildpack.toml.
+// Load reads a buildpack's inventory.
 func Load(path string) (Inventory, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Inventory{}, fmt.Errorf("failed to read inventory: %w", err)
+		if errors.Is(err, os.ErrNotExist) {
+			return Inventory{}, fmt.Errorf("the buildpack has no %s: reinstall the buildpack", filepath.Base(path))
+		}
+		return Inventory{}, fmt.Errorf("failed to read the inventory: %w", err)
 	}
 	defer f.Close()
 	inv, err := Parse(f)
 	if err != nil {
-		return Inventory{}, fmt.Errorf("invalid inventory in %s: %w", path, err)
+		return Inventory{}, fmt.Errorf("invalid inventory %s: %w", path, err)
 	}
 	return inv, nil
 }
 
-// Parse reads and validates the [[metadata.artifacts]] tables of a
-// buildpack.toml. Any problem is an error: a buildpack with a broken pin must
-// fail its own tests, not a user's build later.
+// Parse reads and validates an inventory. Any problem is an error: a
+// buildpack with a broken pin must fail its own tests, not a user's build
+// later.
 func Parse(r io.Reader) (Inventory, error) {
-	var f file
-	md, err := toml.NewDecoder(r).Decode(&f)
+	var doc document
+	md, err := toml.NewDecoder(r).Decode(&doc)
 	if err != nil {
 		return Inventory{}, fmt.Errorf("failed to parse TOML: %w", err)
 	}
-	for _, key := range md.Undecoded() {
-		if len(key) >= 3 && key[0] == "metadata" && key[1] == "artifacts" {
-			return Inventory{}, fmt.Errorf("unknown key %q in [[metadata.artifacts]]", key.String())
-		}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		return Inventory{}, fmt.Errorf("unknown key %q", undecoded[0].String())
 	}
 	var inv Inventory
-	if fp := f.Metadata.Signing.Fingerprint; fp != "" {
-		norm, err := signature.NormalizeFingerprint(fp)
+	if doc.Signing != nil {
+		fp, err := signature.NormalizeFingerprint(doc.Signing.Fingerprint)
 		if err != nil {
-			return Inventory{}, fmt.Errorf("[metadata.signing]: %w", err)
+			return Inventory{}, fmt.Errorf("[signing]: %w", err)
 		}
-		inv.SigningKey = norm
+		inv.SigningKey = fp
 	}
-	seen := map[string]int{}
-	for i, raw := range f.Metadata.Artifacts {
+	for i, raw := range doc.Artifacts {
 		a, err := raw.validate()
 		if err != nil {
 			return Inventory{}, fmt.Errorf("artifact %d: %w", i+1, err)
 		}
-		key := a.Version.String() + "/" + a.OS + "/" + a.Arch
-		if prev, dup := seen[key]; dup {
-			return Inventory{}, fmt.Errorf("artifact %d: duplicate of artifact %d (%s)", i+1, prev, a)
+		if j := inv.index(a.Version, a.OS, a.Arch); j >= 0 {
+			return Inventory{}, fmt.Errorf("artifact %d: duplicate of artifact %d (%s)", i+1, j+1, a)
 		}
-		seen[key] = i + 1
 		inv.Artifacts = append(inv.Artifacts, a)
 	}
 	return inv, nil
@@ -161,8 +126,8 @@ func (raw rawArtifact) validate() (Artifact, error) {
 	if raw.OS != "linux" {
 		return Artifact{}, fmt.Errorf("os %q is not supported: want \"linux\"", raw.OS)
 	}
-	if !slices.Contains(Architectures, raw.Arch) {
-		return Artifact{}, fmt.Errorf("arch %q is not supported: want one of %s", raw.Arch, strings.Join(Architectures, ", "))
+	if !slices.Contains(source.Architectures, raw.Arch) {
+		return Artifact{}, fmt.Errorf("arch %q is not supported: want one of %s", raw.Arch, strings.Join(source.Architectures, ", "))
 	}
 	u, err := url.Parse(raw.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
@@ -174,11 +139,87 @@ func (raw rawArtifact) validate() (Artifact, error) {
 	if strings.HasSuffix(u.Path, "/") || u.Path == "" {
 		return Artifact{}, fmt.Errorf("url %q does not name a file", raw.URL)
 	}
-	sum, err := ParseChecksum(raw.Checksum)
-	if err != nil {
-		return Artifact{}, err
+	if raw.Checksum.IsZero() {
+		return Artifact{}, errors.New("checksum is missing: want sha256:<64 hex digits>")
 	}
-	return Artifact{Version: v, OS: raw.OS, Arch: raw.Arch, URL: raw.URL, Checksum: sum}, nil
+	return Artifact{Version: v, OS: raw.OS, Arch: raw.Arch, URL: raw.URL, Checksum: raw.Checksum}, nil
+}
+
+func (inv Inventory) index(v *semver.Version, goos, arch string) int {
+	return slices.IndexFunc(inv.Artifacts, func(a Artifact) bool {
+		return a.Version.Equal(v) && a.OS == goos && a.Arch == arch
+	})
+}
+
+// header opens every inventory the buildpack writes.
+const header = `# The Heroku AppLink Service Mesh releases this buildpack pins: one
+# [[artifacts]] table per version and architecture, with the sha256 of the
+# release file. Written by make pin (cmd/heroku-applink-pin); see README.md.
+`
+
+// Encode writes the whole inventory: the header, the signing key, then the
+// artifacts, newest version first.
+func (inv Inventory) Encode(w io.Writer) error {
+	doc := document{}
+	if inv.SigningKey != "" {
+		doc.Signing = &signing{Fingerprint: inv.SigningKey}
+	}
+	arts := slices.Clone(inv.Artifacts)
+	slices.SortStableFunc(arts, func(a, b Artifact) int {
+		if c := b.Version.Compare(a.Version); c != 0 {
+			return c
+		}
+		return strings.Compare(a.OS+a.Arch, b.OS+b.Arch)
+	})
+	for _, a := range arts {
+		doc.Artifacts = append(doc.Artifacts, rawArtifact{Version: a.Version.String(), OS: a.OS, Arch: a.Arch, URL: a.URL, Checksum: a.Checksum})
+	}
+	var buf bytes.Buffer
+	buf.WriteString(header)
+	if doc.Signing != nil || len(doc.Artifacts) > 0 {
+		buf.WriteString("\n")
+		if err := toml.NewEncoder(&buf).Encode(doc); err != nil {
+			return fmt.Errorf("failed to encode the inventory: %w", err)
+		}
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// Save writes the inventory to path atomically, after checking that what
+// it writes parses back to the same inventory.
+func (inv Inventory) Save(path string) error {
+	var buf bytes.Buffer
+	if err := inv.Encode(&buf); err != nil {
+		return err
+	}
+	if _, err := Parse(bytes.NewReader(buf.Bytes())); err != nil {
+		return fmt.Errorf("the inventory would be invalid (nothing written): %w", err)
+	}
+	return files.Write(filepath.Dir(path), filepath.Base(path), buf.Bytes(), 0o644)
+}
+
+// With returns the inventory with a replacing every artifact of the same
+// version, os and arch, or added.
+func (inv Inventory) With(a Artifact) Inventory {
+	out := Inventory{SigningKey: inv.SigningKey, Artifacts: slices.Clone(inv.Artifacts)}
+	if i := out.index(a.Version, a.OS, a.Arch); i >= 0 {
+		out.Artifacts[i] = a
+		return out
+	}
+	out.Artifacts = append(out.Artifacts, a)
+	return out
+}
+
+// ForArch is the inventory of one architecture's CNB package.
+func (inv Inventory) ForArch(arch string) Inventory {
+	out := Inventory{SigningKey: inv.SigningKey}
+	for _, a := range inv.Artifacts {
+		if a.Arch == arch {
+			out.Artifacts = append(out.Artifacts, a)
+		}
+	}
+	return out
 }
 
 // Versions lists the pinned versions for one platform, newest first.
@@ -198,23 +239,23 @@ func (inv Inventory) Versions(goos, arch string) []string {
 }
 
 // Checksums is the set of every pinned digest, for pruning caches.
-func (inv Inventory) Checksums() map[string]bool {
-	set := map[string]bool{}
+func (inv Inventory) Checksums() map[digest.Digest]bool {
+	set := map[digest.Digest]bool{}
 	for _, a := range inv.Artifacts {
-		set[a.Checksum.Hex()] = true
+		set[a.Checksum] = true
 	}
 	return set
 }
 
 // Resolve picks the newest artifact for the platform that satisfies req.
-func (inv Inventory) Resolve(req Request, goos, arch string) (Artifact, error) {
-	if !slices.Contains(Architectures, arch) {
+func (inv Inventory) Resolve(req version.Request, goos, arch string) (Artifact, error) {
+	if !slices.Contains(source.Architectures, arch) {
 		return Artifact{}, &UnsupportedArchError{Arch: arch}
 	}
 	var best *Artifact
 	for i := range inv.Artifacts {
 		a := &inv.Artifacts[i]
-		if a.OS != goos || a.Arch != arch || !req.matches(a.Version) {
+		if a.OS != goos || a.Arch != arch || !req.Matches(a.Version) {
 			continue
 		}
 		if best == nil || a.Version.GreaterThan(best.Version) {

@@ -3,26 +3,24 @@ package pin_test
 import (
 	"bytes"
 	"context"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/Masterminds/semver/v3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/pin"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
-const descriptor = `# A comment that must survive.
-api = "0.10"
+const descriptor = `api = "0.10"
 
 [buildpack]
 id = "heroku/heroku-applink"
@@ -35,126 +33,112 @@ arch = "amd64"
 [[targets]]
 os = "linux"
 arch = "arm64"
-
-[metadata]
-
-[metadata.release.image]
-repository = "docker.io/heroku/buildpack-heroku-applink"
-
-# The release inventory.
 `
 
 type env struct {
-	mirror   *harness.Mirror
-	key      *harness.SigningKey
-	toml     string
+	dir      string
+	mirror   *testhelpers.Mirror
+	key      *testhelpers.SigningKey
 	out, err bytes.Buffer
 	stdout   bytes.Buffer
 	tool     *pin.Tool
-	data     map[string][]byte
+	arts     map[string]testhelpers.Artifact
 }
 
-func newEnv(t *testing.T, extra string) *env {
+// newEnv lays out a buildpack with inv as its inventory (the key's
+// fingerprint pinned), and a mirror holding release 1.2.3 for both arches,
+// signed, with the key.
+func newEnv(t *testing.T, inv inventory.Inventory) *env {
 	t.Helper()
-	e := &env{mirror: harness.NewMirror(), data: map[string][]byte{}}
-	t.Cleanup(e.mirror.Close)
-	var err error
-	e.key, err = harness.NewSigningKey("Release")
-	require.NoError(t, err)
-	for _, arch := range []string{"amd64", "arm64"} {
-		e.data[arch] = []byte("mesh 1.2.3 for " + arch)
-		e.mirror.PublishSigned("heroku-applink-service-mesh-v1.2.3-"+arch, e.data[arch], e.key, true)
+	e := &env{dir: t.TempDir(), mirror: testhelpers.StartMirror(t), key: testhelpers.Key(t, "Release"), arts: map[string]testhelpers.Artifact{}}
+	for _, arch := range source.Architectures {
+		a := testhelpers.Artifact{Version: "1.2.3", Arch: arch, Data: []byte("mesh 1.2.3 for " + arch)}
+		e.arts[arch] = a
+		e.mirror.PublishSigned(a.Object(), a.Data, e.key, true)
 	}
-	e.toml = filepath.Join(t.TempDir(), "buildpack.toml")
-	require.NoError(t, os.WriteFile(e.toml, []byte(descriptor+extra+"\n[metadata.signing]\nfingerprint = \""+e.key.Fingerprint+"\"\n"), 0o644))
-	client := fetch.New("test")
-	client.Backoff = func(int) time.Duration { return 0 }
-	e.tool = &pin.Tool{Fetcher: client, Out: output.New(&e.out, &e.err, output.Classic, false), Stdout: &e.stdout}
+	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "buildpack.toml"), []byte(descriptor), 0o644))
+	inv.SigningKey = e.key.Fingerprint
+	testhelpers.WriteInventory(t, e.dir, inv)
+	inst := testhelpers.Installer(&e.out, &e.err, output.Classic)
+	e.tool = &pin.Tool{Fetcher: inst.Fetcher, Out: inst.Out, Stdout: &e.stdout}
 	return e
 }
 
 func (e *env) run(t *testing.T, opts pin.Options) error {
 	t.Helper()
-	opts.BuildpackTOML = e.toml
+	opts.Buildpack = e.dir
 	if opts.Mirror == "" {
 		opts.Mirror = e.mirror.URL()
 	}
 	return e.tool.Run(context.Background(), opts)
 }
 
-func sha(b []byte) string { return harness.Artifact{Data: b}.Checksum() }
+func (e *env) inventory(t *testing.T) inventory.Inventory {
+	t.Helper()
+	inv, err := inventory.Load(filepath.Join(e.dir, inventory.FileName))
+	require.NoError(t, err)
+	return inv
+}
+
+func (e *env) file(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(e.dir, inventory.FileName))
+	require.NoError(t, err)
+	return string(data)
+}
+
+// want is the inventory pin writes: the pinned key and the release for
+// every target, at its official bucket URL whatever it was fetched from.
+func (e *env) want(others ...inventory.Artifact) inventory.Inventory {
+	inv := inventory.Inventory{SigningKey: e.key.Fingerprint, Artifacts: others}
+	for _, arch := range source.Architectures {
+		inv = inv.With(e.arts[arch].Pin())
+	}
+	return inv
+}
+
+func encode(t *testing.T, inv inventory.Inventory) string {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, inv.Encode(&b))
+	return b.String()
+}
 
 func TestPinAddsEntries(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnv(t, inventory.Inventory{})
 	require.NoError(t, e.run(t, pin.Options{Version: "v1.2.3"}))
-	data, err := os.ReadFile(e.toml)
-	require.NoError(t, err)
-	text := string(data)
-	require.True(t, strings.HasPrefix(text, descriptor), "everything before the inventory is kept byte for byte")
-	inv, err := inventory.Parse(strings.NewReader(text))
-	require.NoError(t, err)
-	require.Len(t, inv.Artifacts, 2)
-	for _, a := range inv.Artifacts {
-		require.Equal(t, "1.2.3", a.Version.String())
-		require.Equal(t, sha(e.data[a.Arch]), a.Checksum.String())
-		require.Equal(t, "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v1.2.3-"+a.Arch, a.URL,
-			"pins name the official bucket even when fetched from a mirror")
-	}
-	require.Contains(t, text, "\"\n\n[[metadata.artifacts]]\nversion = \"1.2.3\"\nos = \"linux\"\narch = \"amd64\"\n")
-	require.NotContains(t, text, "{", "no inline tables")
-	require.Contains(t, e.out.String(), "amd64: signature by key "+e.key.Fingerprint+" verified; "+sha(e.data["amd64"]))
+	testhelpers.Equal(t, encode(t, e.want()), e.file(t))
+	require.Contains(t, e.out.String(), "amd64: signature by key "+e.key.Fingerprint+" verified; "+e.arts["amd64"].Checksum())
+	require.Contains(t, e.out.String(), "-----> Updated "+filepath.Join(e.dir, inventory.FileName))
 }
 
 func TestPinReplacesAndKeepsOthers(t *testing.T) {
-	old := `
-[[metadata.artifacts]]
-version = "1.2.3"
-os = "linux"
-arch = "amd64"
-url = "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v1.2.3-amd64"
-checksum = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
-
-# 1.0.0 stays pinned.
-[[metadata.artifacts]]
-version = "1.0.0"
-os = "linux"
-arch = "amd64"
-url = "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/heroku-applink-service-mesh-v1.0.0-amd64"
-checksum = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
-`
-	e := newEnv(t, old)
+	stale := e0(t, "1.2.3", "amd64", "0")
+	kept := e0(t, "1.0.0", "amd64", "1")
+	e := newEnv(t, inventory.Inventory{Artifacts: []inventory.Artifact{stale, kept}})
 	require.NoError(t, e.run(t, pin.Options{Version: "1.2.3"}))
-	data, err := os.ReadFile(e.toml)
+	got := e.inventory(t)
+	require.ElementsMatch(t, e.want(kept).Artifacts, got.Artifacts)
+	require.Equal(t, e.key.Fingerprint, got.SigningKey)
+}
+
+func e0(t *testing.T, v, arch, hex string) inventory.Artifact {
+	t.Helper()
+	d, err := digest.FromHex(string(bytes.Repeat([]byte(hex), 64)))
 	require.NoError(t, err)
-	inv, err := inventory.Parse(bytes.NewReader(data))
-	require.NoError(t, err)
-	var got []string
-	for _, a := range inv.Artifacts {
-		got = append(got, a.Version.String()+"/"+a.Arch+"="+a.Checksum.String()[:12])
-	}
-	want := []string{"1.2.3/amd64=" + sha(e.data["amd64"])[:12], "1.0.0/amd64=sha256:11111", "1.2.3/arm64=" + sha(e.data["arm64"])[:12]}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("inventory (-want +got):\n%s", diff)
-	}
-	require.Contains(t, string(data), "# 1.0.0 stays pinned.\n[[metadata.artifacts]]\nversion = \"1.0.0\"")
-	require.Equal(t, inv.SigningKey, e.key.Fingerprint)
+	return inventory.Artifact{Version: semver.MustParse(v), OS: "linux", Arch: arch, URL: source.OfficialURL(source.Object(v, arch)), Checksum: d}
 }
 
 func TestPinDryRun(t *testing.T) {
-	e := newEnv(t, "")
-	before, err := os.ReadFile(e.toml)
-	require.NoError(t, err)
+	e := newEnv(t, inventory.Inventory{})
+	before := e.file(t)
 	require.NoError(t, e.run(t, pin.Options{Version: "1.2.3", DryRun: true}))
-	after, err := os.ReadFile(e.toml)
-	require.NoError(t, err)
-	require.Equal(t, string(before), string(after))
-	require.Contains(t, e.stdout.String(), "[[metadata.artifacts]]\nversion = \"1.2.3\"\nos = \"linux\"\narch = \"arm64\"\n")
-	require.Contains(t, e.stdout.String(), "checksum = \""+sha(e.data["arm64"])+"\"\n")
+	require.Equal(t, before, e.file(t), "a dry run writes nothing")
+	testhelpers.Equal(t, encode(t, e.want()), e.stdout.String())
 }
 
 func TestPinRefusesToWriteOnAnyFailure(t *testing.T) {
-	mallory, err := harness.NewSigningKey("Mallory")
-	require.NoError(t, err)
+	mallory := testhelpers.Key(t, "Mallory")
 	tests := []struct {
 		name    string
 		break_  func(e *env)
@@ -162,44 +146,28 @@ func TestPinRefusesToWriteOnAnyFailure(t *testing.T) {
 		as      any
 	}{
 		{"arm64 signed by another key", func(e *env) {
-			e.mirror.Put("heroku-applink-service-mesh-v1.2.3-arm64.asc", mallory.Sign(e.data["arm64"]))
+			e.mirror.Put("heroku-applink-service-mesh-v1.2.3-arm64.asc", mallory.Sign(e.arts["arm64"].Data))
 		}, "heroku-applink-service-mesh-v1.2.3-arm64: signature verification failed", new(*signature.BadSignatureError)},
-		{"arm64 missing", func(e *env) {
-			e.mirror.Put("heroku-applink-service-mesh-v1.2.3-arm64", nil)
-			e.mirror.Fault("heroku-applink-service-mesh-v1.2.3-arm64", http404)
-		},
+		{"arm64 missing", func(e *env) { e.mirror.Fault("heroku-applink-service-mesh-v1.2.3-arm64", testhelpers.Status(404)) },
 			"failed to download heroku-applink-service-mesh-v1.2.3-arm64", new(*fetch.StatusError)},
-		{"signature missing", func(e *env) { e.mirror.Fault("heroku-applink-service-mesh-v1.2.3-amd64.asc", http404) },
+		{"signature missing", func(e *env) { e.mirror.Fault("heroku-applink-service-mesh-v1.2.3-amd64.asc", testhelpers.Status(404)) },
 			"failed to download the signature", new(*fetch.StatusError)},
-		{"mirror key is not the pinned one", func(e *env) { e.mirror.Put("public-key.asc", mallory.PublicKey()) },
+		{"mirror key is not the pinned one", func(e *env) { e.mirror.Put(source.KeyObject, mallory.PublicKey()) },
 			"differs from the pinned", new(*signature.FingerprintError)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, "")
+			e := newEnv(t, inventory.Inventory{})
 			tt.break_(e)
-			before, err := os.ReadFile(e.toml)
-			require.NoError(t, err)
-			err = e.run(t, pin.Options{Version: "1.2.3"})
+			before := e.file(t)
+			err := e.run(t, pin.Options{Version: "1.2.3"})
 			require.ErrorContains(t, err, tt.wantErr)
 			require.ErrorAs(t, err, tt.as)
-			after, rerr := os.ReadFile(e.toml)
-			require.NoError(t, rerr)
-			require.Equal(t, string(before), string(after), "nothing is written")
+			require.Equal(t, before, e.file(t), "nothing is written")
 		})
 	}
 	t.Run("bad version", func(t *testing.T) {
-		e := newEnv(t, "")
+		e := newEnv(t, inventory.Inventory{})
 		require.ErrorContains(t, e.run(t, pin.Options{Version: "1.2"}), "want X.Y.Z")
 	})
 }
-
-func TestApplyAppendsAtEndWithoutArtifacts(t *testing.T) {
-	got, err := pin.Apply("[metadata]\n# tail comment", []pin.Entry{{Version: "1.0.0", Arch: "amd64",
-		URL: "https://example.com/x", Checksum: "sha256:" + strings.Repeat("a", 64)}})
-	require.NoError(t, err)
-	require.Equal(t, "[metadata]\n# tail comment\n\n[[metadata.artifacts]]\nversion = \"1.0.0\"\nos = \"linux\"\narch = \"amd64\"\n"+
-		"url = \"https://example.com/x\"\nchecksum = \"sha256:"+strings.Repeat("a", 64)+"\"\n", got)
-}
-
-func http404(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) }

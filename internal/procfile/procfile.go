@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -25,7 +26,7 @@ type Procfile struct {
 }
 
 // entry is Heroku's Procfile line form: a process type, a colon, a command.
-var entry = regexp.MustCompile(`^([A-Za-z0-9_-]+)[ \t]*:[ \t]*(.*?)[ \t]*$`)
+var entry = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Za-z0-9_-]+)[ \t]*:[ \t]*(.*?)[ \t]*$`) })
 
 // Parse reads a Procfile the way Heroku does: blank lines and "#" comments
 // are ignored, spacing around the colon is free, the last definition of a
@@ -52,7 +53,7 @@ func Parse(r io.Reader) (Procfile, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		m := entry.FindStringSubmatch(line)
+		m := entry().FindStringSubmatch(line)
 		if m == nil || m[2] == "" {
 			continue
 		}
@@ -145,7 +146,7 @@ func Advise(p Procfile, binary string) Advice {
 }
 
 // portRef matches $PORT and ${PORT}, not $APP_PORT.
-var portRef = regexp.MustCompile(`\$(\{PORT\}|PORT\b)`)
+var portRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$(\{PORT\}|PORT\b)`) })
 
 // appProblems looks at what follows the mesh: its own flags, then the app
 // command it will exec.
@@ -166,7 +167,7 @@ func appProblems(rest string) []Problem {
 	}
 	app := strings.Join(fields, " ")
 	var problems []Problem
-	if portRef.MatchString(app) {
+	if portRef().MatchString(app) {
 		problems = append(problems, AppUsesPORT)
 	}
 	if len(app) > 1 && (app[0] == '"' || app[0] == '\'') && strings.ContainsAny(app, " \t") {
@@ -177,7 +178,9 @@ func appProblems(rest string) []Problem {
 
 // legacyName matches the arch- or version-specific names the release bucket
 // uses for its objects, which older samples put in Procfiles.
-var legacyName = regexp.MustCompile(`^heroku-applink-service-mesh-(latest|v?\d+\.\d+\.\d+)-(amd64|arm64)$`)
+var legacyName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^heroku-applink-service-mesh-(latest|v?\d+\.\d+\.\d+)-(amd64|arm64)$`)
+})
 
 // findCommand looks for the mesh at a command position of a shell command:
 // past VAR=value prefixes, "export", "exec" and "env", and after "&&" or ";".
@@ -201,7 +204,7 @@ func findCommand(cmd, binary string) (string, string, bool) {
 			continue
 		}
 		base := filepath.Base(f)
-		if base == binary || legacyName.MatchString(base) {
+		if base == binary || legacyName().MatchString(base) {
 			return base, strings.Join(fields[i+1:], " "), true
 		}
 		atCommand = false
@@ -223,9 +226,9 @@ func rename(cmd, old, binary string) string {
 	return strings.Join(fields, " ")
 }
 
-var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+var assignment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`) })
 
-func isAssignment(s string) bool { return assignment.MatchString(s) }
+func isAssignment(s string) bool { return assignment().MatchString(s) }
 
 // wrap puts the mesh in front of a command, keeping its VAR=value prefixes
 // and adding APP_PORT when the user did not set one.

@@ -15,20 +15,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/semver/v3"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
-// Arches are the targets every release carries a binary for.
-var Arches = []string{"amd64", "arm64"}
-
-// BinaryName is the buildpack binary under lib/linux-<arch>/.
-const BinaryName = "heroku-applink-buildpack"
+// BuildpackBinary is the buildpack's own binary under lib/linux-<arch>/.
+const BuildpackBinary = "heroku-applink-buildpack"
 
 // BinaryPath is where a release tree keeps the binary for arch.
-func BinaryPath(arch string) string { return filepath.Join("lib", "linux-"+arch, BinaryName) }
+func BinaryPath(arch string) string { return filepath.Join("lib", "linux-"+arch, BuildpackBinary) }
 
 // runtimeFiles are what a platform runs, besides the binaries.
-var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/build", "lib/shim.sh", "buildpack.toml"}
+var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/build", "lib/shim.sh", "buildpack.toml", inventory.FileName}
 
 // docFiles ship with the classic tarball.
 var docFiles = []string{"README.md", "LICENSE", "CHANGELOG.md"}
@@ -44,27 +45,24 @@ type file struct {
 	data []byte
 }
 
-// Version reads [buildpack] version from buildpack.toml's text: the first
-// top-level version key, which precedes the inventory.
+// Version reads [buildpack] version from buildpack.toml.
 func Version(descriptor []byte) (string, error) {
-	inBuildpack := false
-	for _, line := range strings.Split(string(descriptor), "\n") {
-		t := strings.TrimSpace(line)
-		if strings.HasPrefix(t, "[") {
-			inBuildpack = t == "[buildpack]"
-			continue
-		}
-		if m := versionLine.FindStringSubmatch(t); m != nil && inBuildpack {
-			if _, err := semver.StrictNewVersion(m[1]); err != nil {
-				return "", fmt.Errorf("[buildpack] version %q is not a semantic version X.Y.Z", m[1])
-			}
-			return m[1], nil
-		}
+	var d struct {
+		Buildpack struct {
+			Version string `toml:"version"`
+		} `toml:"buildpack"`
 	}
-	return "", errors.New("buildpack.toml has no [buildpack] version")
+	if _, err := toml.Decode(string(descriptor), &d); err != nil {
+		return "", fmt.Errorf("buildpack.toml: %w", err)
+	}
+	if d.Buildpack.Version == "" {
+		return "", errors.New("buildpack.toml has no [buildpack] version")
+	}
+	if _, err := semver.StrictNewVersion(d.Buildpack.Version); err != nil {
+		return "", fmt.Errorf("[buildpack] version %q is not a semantic version X.Y.Z", d.Buildpack.Version)
+	}
+	return d.Buildpack.Version, nil
 }
-
-var versionLine = regexp.MustCompile(`^version\s*=\s*"([^"]*)"`)
 
 // Package writes the classic tarball and the CNB directories and tarballs
 // into dist, taking the binaries from binDir/linux-<arch>/.
@@ -81,9 +79,13 @@ func Package(root, binDir, dist string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	inv, err := inventory.Load(filepath.Join(root, inventory.FileName))
+	if err != nil {
+		return nil, err
+	}
 	binaries := map[string]file{}
-	for _, arch := range Arches {
-		data, err := os.ReadFile(filepath.Join(binDir, "linux-"+arch, BinaryName))
+	for _, arch := range source.Architectures {
+		data, err := os.ReadFile(filepath.Join(binDir, "linux-"+arch, BuildpackBinary))
 		if err != nil {
 			return nil, fmt.Errorf("missing the linux/%s binary: %w (run make binaries)", arch, err)
 		}
@@ -95,7 +97,7 @@ func Package(root, binDir, dist string) ([]string, error) {
 	var written []string
 
 	classic := append([]file{}, common...)
-	for _, arch := range Arches {
+	for _, arch := range source.Architectures {
 		classic = append(classic, binaries[arch])
 	}
 	name := filepath.Join(dist, "heroku-applink-service-mesh-buildpack-v"+version+".tgz")
@@ -104,10 +106,16 @@ func Package(root, binDir, dist string) ([]string, error) {
 	}
 	written = append(written, name)
 
-	for _, arch := range Arches {
+	for _, arch := range source.Architectures {
 		files := []file{binaries[arch], {name: "package.toml", mode: 0o644, data: []byte(packageTOML)}}
+		var only bytes.Buffer
+		if err := inv.ForArch(arch).Encode(&only); err != nil {
+			return nil, err
+		}
 		for _, f := range common {
 			switch {
+			case f.name == inventory.FileName:
+				f.data = only.Bytes()
 			case f.name == "buildpack.toml":
 				f.data = []byte(OnlyTarget(string(f.data), arch))
 			case strings.HasSuffix(f.name, ".md") || f.name == "LICENSE":

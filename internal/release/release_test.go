@@ -13,7 +13,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
 const descriptor = `api = "0.10"
@@ -31,7 +34,6 @@ os = "linux"
 arch = "arm64"
 
 [metadata]
-# A comment with a { brace and a.dotted = "thing".
 `
 
 // tree lays out a minimal release source tree.
@@ -48,10 +50,11 @@ func tree(t *testing.T) (root, bins string) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(root, name), []byte(data), 0o644))
 	}
+	testhelpers.WriteInventory(t, root, testhelpers.Inventory("", testhelpers.FakeMesh("0.2.2", "amd64"), testhelpers.FakeMesh("0.2.2", "arm64")))
 	bins = t.TempDir()
-	for _, arch := range release.Arches {
+	for _, arch := range source.Architectures {
 		require.NoError(t, os.MkdirAll(filepath.Join(bins, "linux-"+arch), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(bins, "linux-"+arch, release.BinaryName), []byte("ELF "+arch), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(bins, "linux-"+arch, release.BuildpackBinary), []byte("ELF "+arch), 0o755))
 	}
 	return root, bins
 }
@@ -89,7 +92,7 @@ func TestPackage(t *testing.T) {
 	}
 	sort.Strings(names)
 	want := []string{"CHANGELOG.md", "LICENSE", "README.md", "bin/", "bin/build", "bin/compile", "bin/detect", "bin/release",
-		"buildpack.toml", "lib/", "lib/linux-amd64/", "lib/linux-amd64/heroku-applink-buildpack",
+		"buildpack.toml", "inventory.toml", "lib/", "lib/linux-amd64/", "lib/linux-amd64/heroku-applink-buildpack",
 		"lib/linux-arm64/", "lib/linux-arm64/heroku-applink-buildpack", "lib/shim.sh"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("classic tarball (-want +got):\n%s", diff)
@@ -106,6 +109,10 @@ func TestPackage(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(toml), "[[targets]]\nos = \"linux\"\narch = \"arm64\"\n")
 	require.NotContains(t, string(toml), `arch = "amd64"`)
+	inv, err := inventory.Load(filepath.Join(dist, "cnb", "linux-arm64", inventory.FileName))
+	require.NoError(t, err)
+	require.Len(t, inv.Artifacts, 1, "a target's package pins only its own architecture")
+	require.Equal(t, "arm64", inv.Artifacts[0].Arch)
 	info, err := os.Stat(filepath.Join(dist, "cnb", "linux-arm64", "bin", "build"))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o755), info.Mode().Perm())
@@ -123,7 +130,7 @@ func TestPackage(t *testing.T) {
 
 func TestPackageNeedsBothBinaries(t *testing.T) {
 	root, bins := tree(t)
-	require.NoError(t, os.Remove(filepath.Join(bins, "linux-arm64", release.BinaryName)))
+	require.NoError(t, os.Remove(filepath.Join(bins, "linux-arm64", release.BuildpackBinary)))
 	_, err := release.Package(root, bins, t.TempDir())
 	require.ErrorContains(t, err, "missing the linux/arm64 binary")
 }
@@ -131,10 +138,10 @@ func TestPackageNeedsBothBinaries(t *testing.T) {
 func TestCheck(t *testing.T) {
 	ready := func(t *testing.T) (string, string) {
 		root, bins := tree(t)
-		for _, arch := range release.Arches {
+		for _, arch := range source.Architectures {
 			dest := filepath.Join(root, release.BinaryPath(arch))
 			require.NoError(t, os.MkdirAll(filepath.Dir(dest), 0o755))
-			data, err := os.ReadFile(filepath.Join(bins, "linux-"+arch, release.BinaryName))
+			data, err := os.ReadFile(filepath.Join(bins, "linux-"+arch, release.BuildpackBinary))
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(dest, data, 0o755))
 		}
@@ -165,12 +172,12 @@ func TestCheck(t *testing.T) {
 		{"binary without exec bit", func(root string) {
 			require.NoError(t, os.Chmod(filepath.Join(root, release.BinaryPath("amd64")), 0o644))
 		}, "lib/linux-amd64/heroku-applink-buildpack is not executable"},
-		{"inline table", func(root string) {
-			edit(t, filepath.Join(root, "buildpack.toml"), "[metadata]\n", "[metadata]\nimage = { repository = \"x\" }\n")
-		}, "buildpack.toml: line 16: inline table"},
-		{"dotted key", func(root string) {
-			edit(t, filepath.Join(root, "buildpack.toml"), "[metadata]\n", "[metadata]\nrelease.image = \"x\"\n")
-		}, "buildpack.toml: line 16: dotted key release.image"},
+		{"broken inventory", func(root string) {
+			require.NoError(t, os.WriteFile(filepath.Join(root, inventory.FileName), []byte("[[artifacts]]\nversion = \"1\"\n"), 0o644))
+		}, "invalid inventory "},
+		{"missing inventory", func(root string) {
+			require.NoError(t, os.Remove(filepath.Join(root, inventory.FileName)))
+		}, "the buildpack has no inventory.toml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,11 +200,4 @@ func edit(t *testing.T, path, old, new string) {
 	require.NoError(t, err)
 	require.Contains(t, string(data), old)
 	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
-}
-
-func TestLintTOMLAcceptsTheRepositoryDescriptor(t *testing.T) {
-	data, err := os.ReadFile("../../buildpack.toml")
-	require.NoError(t, err)
-	require.Empty(t, release.LintTOML(string(data)))
-	require.Empty(t, release.LintTOML("files = [\n  \"a\",\n  \"b.c\",\n]\nkey = \"{not a table}\"\n\"quoted.key\" = 1\n"))
 }

@@ -9,12 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
-func newKey(t *testing.T, name string) *harness.SigningKey {
+func newKey(t *testing.T, name string) *testhelpers.SigningKey {
 	t.Helper()
-	k, err := harness.NewSigningKey(name)
+	k, err := testhelpers.NewSigningKey(name)
 	require.NoError(t, err)
 	return k
 }

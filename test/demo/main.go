@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
 
@@ -47,7 +48,7 @@ func indent(s string) string {
 type world struct {
 	root, work string
 	bp         *harness.Buildpack
-	mirror     *harness.Mirror
+	mirror     *testhelpers.Mirror
 	api        *harness.AppLink
 	app        string
 }
@@ -81,7 +82,7 @@ func run(cnb bool) error {
 		return err
 	}
 
-	w.mirror = harness.NewMirror()
+	w.mirror = testhelpers.NewMirror()
 	defer w.mirror.Close()
 	w.mirror.Put(art.Object(), art.Data)
 	w.api = harness.NewAppLink("demo-token", org)
@@ -90,7 +91,7 @@ func run(cnb bool) error {
 	fmt.Printf("    pinned          %s\n", art.Checksum())
 	fmt.Printf("    AppLink API     %s  (org %s connected)\n", w.api.URL(), org)
 
-	if w.bp, err = harness.NewBuildpack(root, filepath.Join(work, "buildpack"), map[string]string{runtime.GOARCH: bin}, harness.Inventory(art)); err != nil {
+	if w.bp, err = harness.NewBuildpack(root, filepath.Join(work, "buildpack"), map[string]string{runtime.GOARCH: bin}, testhelpers.Inventory("", art)); err != nil {
 		return err
 	}
 	w.app = filepath.Join(work, "source")

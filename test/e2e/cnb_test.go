@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
 
@@ -32,9 +33,9 @@ func lifecycle(t *testing.T) *harness.Lifecycle {
 }
 
 type cnbEnv struct {
-	mirror   *harness.Mirror
+	mirror   *testhelpers.Mirror
 	platform *harness.Platform
-	arts     map[string]harness.Artifact
+	arts     map[string]testhelpers.Artifact
 	bpDir    string
 }
 
@@ -47,10 +48,10 @@ func bpVersion(t *testing.T) string {
 
 // newCNBEnv lays out a platform with this buildpack and a stand-in for
 // heroku/procfile, and a mirror serving the artifacts.
-func newCNBEnv(t *testing.T, fixtureName, api string, arts ...harness.Artifact) *cnbEnv {
+func newCNBEnv(t *testing.T, fixtureName, api string, arts ...testhelpers.Artifact) *cnbEnv {
 	t.Helper()
 	lc := lifecycle(t)
-	e := &cnbEnv{mirror: harness.NewMirror(), arts: map[string]harness.Artifact{}}
+	e := &cnbEnv{mirror: testhelpers.NewMirror(), arts: map[string]testhelpers.Artifact{}}
 	t.Cleanup(e.mirror.Close)
 	for _, a := range arts {
 		e.mirror.Put(a.Object(), a.Data)
@@ -59,7 +60,7 @@ func newCNBEnv(t *testing.T, fixtureName, api string, arts ...harness.Artifact) 
 	root, err := harness.ReachableTempDir("cnb-")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(root) })
-	bp, err := harness.NewBuildpack(repoRoot, filepath.Join(root, "src", "applink"), binaries, harness.Inventory(arts...))
+	bp, err := harness.NewBuildpack(repoRoot, filepath.Join(root, "src", "applink"), binaries, testhelpers.Inventory("", arts...))
 	require.NoError(t, err)
 	e.bpDir = bp.Dir
 	e.platform, err = harness.NewPlatform(lc, root, source(t, fixtureName),
@@ -106,7 +107,7 @@ func (e *cnbEnv) setTargetArch(t *testing.T, arch string) {
 	require.NoError(t, os.WriteFile(filepath.Join(e.platform.Layers, "analyzed.toml"), []byte(analyzed), 0o644))
 }
 
-func stand(version, arch string) harness.Artifact { return meshes[version+"/"+arch] }
+func stand(version, arch string) testhelpers.Artifact { return meshes[version+"/"+arch] }
 
 // platformAPIs are the Platform APIs the conformance flow runs under: the
 // oldest lifecycle 0.20 supports, the one Heroku's builders use, the newest.
@@ -148,7 +149,7 @@ func TestCNBConformance(t *testing.T) {
 
 			want := map[string]any{
 				"types": map[string]any{"launch": true, "build": false, "cache": true},
-				"metadata": map[string]any{"version": "0.3.0", "os": "linux", "arch": "amd64", "checksum": art.Checksum(),
+				"metadata": map[string]any{"version": "0.3.0", "os": "linux", "arch": "amd64", "checksum": art.Checksum(), "verified": "pinned checksum",
 					"url": "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/" + art.Object()},
 			}
 			if diff := cmp.Diff(want, e.layerTOML(t)); diff != "" {
@@ -201,7 +202,7 @@ func TestCNBConformance(t *testing.T) {
 			require.NoError(t, e.platform.Restore())
 			res = e.build(t)
 			require.Equal(t, 0, res.Code, res.Output)
-			require.Contains(t, res.Output, "- Reusing Heroku AppLink Service Mesh 0.3.0 (linux-amd64) from the layer cache")
+			require.Contains(t, res.Output, "  - Using the cached layer ("+size(art.Data)+")\n")
 			require.Equal(t, 1, e.mirror.Requests(), "a kept layer costs no request")
 			require.Equal(t, map[string]any{"launch": true, "build": false, "cache": true}, e.layerTOML(t)["types"])
 
@@ -210,7 +211,7 @@ func TestCNBConformance(t *testing.T) {
 			require.NoError(t, e.platform.SetEnv("HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION", "0.2.2"))
 			res = e.build(t)
 			require.Equal(t, 0, res.Code, res.Output)
-			require.Contains(t, res.Output, "- Discarding the cached service mesh layer: the version changed (0.3.0 to 0.2.2)")
+			require.Contains(t, res.Output, "  - Discarding the cached layer: the version changed (0.3.0 to 0.2.2)")
 			require.Equal(t, 2, e.mirror.Requests())
 			require.Equal(t, e.arts["0.2.2/amd64"].Checksum(), sha256Of(t, filepath.Join(e.layers(), "service-mesh/bin/heroku-applink-service-mesh")))
 
@@ -219,7 +220,7 @@ func TestCNBConformance(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(e.layers(), "service-mesh/bin/heroku-applink-service-mesh"), []byte("#!/bin/sh\necho evil\n"), 0o755))
 			res = e.build(t)
 			require.Equal(t, 0, res.Code, res.Output)
-			require.Contains(t, res.Output, "- Discarding the cached service mesh layer: the cached binary does not match its checksum")
+			require.Contains(t, res.Output, "  - Discarding the cached layer: it no longer matches "+e.arts["0.2.2/amd64"].Checksum()+" (got sha256:")
 			require.Equal(t, 3, e.mirror.Requests())
 			require.Equal(t, e.arts["0.2.2/amd64"].Checksum(), sha256Of(t, filepath.Join(e.layers(), "service-mesh/bin/heroku-applink-service-mesh")))
 		})
@@ -235,7 +236,7 @@ func TestCNBArchChange(t *testing.T) {
 	e.setTargetArch(t, "arm64")
 	res = e.build(t)
 	require.Equal(t, 0, res.Code, res.Output)
-	require.Contains(t, res.Output, "- Discarding the cached service mesh layer: the architecture changed (linux-amd64 to linux-arm64)")
+	require.Contains(t, res.Output, "  - Discarding the cached layer: the architecture changed (linux-amd64 to linux-arm64)")
 	require.Contains(t, res.Output, "- Installing Heroku AppLink Service Mesh 0.3.0 (linux-arm64)")
 	require.Equal(t, e.arts["0.3.0/arm64"].Checksum(), sha256Of(t, filepath.Join(e.layers(), "service-mesh/bin/heroku-applink-service-mesh")))
 	_, err := os.Lstat(filepath.Join(e.layers(), "service-mesh/bin/heroku-applink-service-mesh-latest-arm64"))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
 
@@ -49,7 +50,7 @@ func reachableClassicEnv(t *testing.T) (*classicEnv, string) {
 	root, err := harness.ReachableTempDir("hostile-")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(root) })
-	bp, err := harness.NewBuildpack(repoRoot, filepath.Join(root, "buildpack"), binaries, harness.Inventory(mesh("0.3.0")))
+	bp, err := harness.NewBuildpack(repoRoot, filepath.Join(root, "buildpack"), binaries, testhelpers.Inventory("", mesh("0.3.0")))
 	require.NoError(t, err)
 	e.bp = bp
 	return e, root
@@ -82,7 +83,7 @@ func TestCacheFaults(t *testing.T) {
 			damage(entry(app))
 			before := e.mirror.Requests()
 			require.NoError(t, app.Push(ctx))
-			require.Contains(t, app.Output(), "       Discarding cached copy: it no longer matches "+mesh("0.3.0").Checksum())
+			require.Contains(t, app.Output(), "       Discarding the cached copy: it no longer matches "+mesh("0.3.0").Checksum())
 			require.Equal(t, before+1, e.mirror.Requests())
 			require.Equal(t, mesh("0.3.0").Checksum(), sha256Of(t, entry(app)), "the cache is repaired")
 			require.Equal(t, mesh("0.3.0").Checksum(), sha256Of(t, filepath.Join(app.Slug, "vendor/heroku-applink/bin/heroku-applink-service-mesh")))
@@ -128,7 +129,7 @@ func TestCacheFaults(t *testing.T) {
 		out, err := exec.Command("unshare", "-m", "sh", "-c", script, "sh", e.bp.Dir, cache, build, env).CombinedOutput()
 		require.NoError(t, err, string(out))
 		require.Contains(t, string(out), "Downloaded")
-		require.Contains(t, string(out), "Using cached copy")
+		require.Contains(t, string(out), "Using the cached copy")
 		require.True(t, strings.HasSuffix(strings.TrimSpace(string(out)), "tmpfs"), string(out))
 	})
 
@@ -272,8 +273,9 @@ func TestHostileConfig(t *testing.T) {
 		require.NoError(t, harness.PrepareSource(build, fixture("no-procfile"), nil))
 		// Without the mirror config var the build would go to the release
 		// bucket: the inventory's URL points at the mirror instead.
-		require.NoError(t, e.bp.SetInventory(repoRoot, strings.ReplaceAll(harness.Inventory(mesh("0.3.0")),
-			"https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com", e.mirror.URL())))
+		inv := testhelpers.Inventory("", mesh("0.3.0"))
+		inv.Artifacts[0].URL = e.mirror.URL() + "/" + mesh("0.3.0").Object()
+		require.NoError(t, e.bp.SetInventory(inv))
 		out, err := compileAs(t, e.bp, 0, build, cache, filepath.Join(t.TempDir(), "missing"))
 		require.NoError(t, err, out)
 		require.Contains(t, out, "Version 0.3.0 (newest pinned release)")

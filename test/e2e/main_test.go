@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
 
@@ -24,7 +25,7 @@ var (
 	// webapp is the fixture apps' web process, built for this machine.
 	webapp string
 	// meshes are stand-in mesh releases by "version/arch".
-	meshes = map[string]harness.Artifact{}
+	meshes = map[string]testhelpers.Artifact{}
 )
 
 // meshVersions are the stand-in releases the tests publish.
@@ -77,7 +78,7 @@ func setup(m *testing.M) int {
 func fixture(name string) string { return filepath.Join(repoRoot, "test", "fixtures", name) }
 
 // mesh is a stand-in release for this machine's architecture.
-func mesh(version string) harness.Artifact { return meshes[version+"/"+runtime.GOARCH] }
+func mesh(version string) testhelpers.Artifact { return meshes[version+"/"+runtime.GOARCH] }
 
 // source lays out a fixture app with the built web app in it.
 func source(t interface {

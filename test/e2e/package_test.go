@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
 
@@ -40,15 +41,6 @@ func unpack(t *testing.T, dist string) string {
 	return dir
 }
 
-func appendInventory(t *testing.T, bpDir string, inv string) {
-	t.Helper()
-	f, err := os.OpenFile(filepath.Join(bpDir, "buildpack.toml"), os.O_APPEND|os.O_WRONLY, 0)
-	require.NoError(t, err)
-	_, err = f.WriteString(inv)
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
-}
-
 func TestClassicTarballRunsWithoutGo(t *testing.T) {
 	t.Parallel()
 	dir := unpack(t, packaged(t))
@@ -57,7 +49,7 @@ func TestClassicTarballRunsWithoutGo(t *testing.T) {
 		require.False(t, strings.HasSuffix(p, ".go") || info.Name() == "go.mod", "no Go sources ship: %s", p)
 		return nil
 	}))
-	appendInventory(t, dir, harness.Inventory(mesh("0.3.0")))
+	testhelpers.WriteInventory(t, dir, testhelpers.Inventory("", mesh("0.3.0")))
 	e := newClassicEnv(t, "0.3.0")
 	api := newAppLink(t)
 	app, err := harness.NewApp(&harness.Buildpack{Dir: dir}, source(t, "sample-app"), t.TempDir())
@@ -76,7 +68,7 @@ func TestClassicTarballRunsWithoutGo(t *testing.T) {
 	assertServes(t, startWeb(t, app, nil), api, "0.3.0")
 
 	require.NoError(t, app.Push(context.Background()))
-	require.Contains(t, app.Output(), "Using cached copy")
+	require.Contains(t, app.Output(), "Using the cached copy")
 }
 
 func TestShimRestoresALostExecBit(t *testing.T) {
@@ -131,7 +123,7 @@ func TestCNBPackageUnderTheLifecycle(t *testing.T) {
 	bpDir := filepath.Join(e.platform.Buildpacks, "heroku_heroku-applink", bpVersion(t))
 	require.NoError(t, os.RemoveAll(bpDir))
 	require.NoError(t, harness.CopyTree(filepath.Join(dist, "cnb", "linux-"+runtime.GOARCH), bpDir))
-	appendInventory(t, bpDir, harness.Inventory(mesh("0.3.0")))
+	testhelpers.WriteInventory(t, bpDir, testhelpers.Inventory("", mesh("0.3.0")))
 	require.NoError(t, exec.Command("chmod", "-R", "go+rX", bpDir).Run())
 	_, err := os.Stat(filepath.Join(bpDir, "package.toml"))
 	require.NoError(t, err)
@@ -172,7 +164,7 @@ func TestArm64Binary(t *testing.T) {
 	require.Equal(t, "Heroku AppLink Service Mesh\n", string(out))
 
 	// A whole compile by the arm64 binary installs the arm64 mesh.
-	appendInventory(t, dir, harness.Inventory(meshes["0.3.0/arm64"]))
+	testhelpers.WriteInventory(t, dir, testhelpers.Inventory("", meshes["0.3.0/arm64"]))
 	e := newClassicEnv(t)
 	e.mirror.Put(meshes["0.3.0/arm64"].Object(), meshes["0.3.0/arm64"].Data)
 	build, cache, envDir := t.TempDir(), t.TempDir(), t.TempDir()
@@ -223,9 +215,9 @@ func TestReleaseCheck(t *testing.T) {
 		{"version bumped without a CHANGELOG entry", func() {
 			editFile(t, filepath.Join(tree, "buildpack.toml"), `version = "`+bpVersion(t)+`"`, `version = "99.0.0"`)
 		}, `CHANGELOG.md has no "## [99.0.0] - YYYY-MM-DD" entry`},
-		{"inline table", func() {
-			editFile(t, filepath.Join(tree, "buildpack.toml"), "[metadata]\n", "[metadata]\nimage = { repository = \"x\" }\n")
-		}, "inline table"},
+		{"broken inventory", func() {
+			require.NoError(t, os.WriteFile(filepath.Join(tree, "inventory.toml"), []byte("[[artifacts]]\nos = \"linux\"\n"), 0o644))
+		}, "invalid inventory"},
 		{"missing arm64 binary", func() {
 			require.NoError(t, os.Remove(filepath.Join(tree, release.BinaryPath("arm64"))))
 		}, "lib/linux-arm64/heroku-applink-buildpack is missing"},

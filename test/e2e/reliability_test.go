@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
 // faultCase is one row of README's Reliability table: a fault the release
@@ -27,7 +27,7 @@ type faultCase struct {
 	outcome string
 	// setup arranges the fault for the artifact on the mirror and returns
 	// the mirror URL to configure ("" keeps the mirror's).
-	setup func(t *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string
+	setup func(t *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string
 	ok    bool
 	// want are lines or fragments the build log must show.
 	want []string
@@ -45,76 +45,76 @@ func closedPort(t *testing.T) string {
 
 var faultCases = []faultCase{
 	{fault: "404", outcome: "fails at once: not found, with the version, architecture and URL",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Fault(a.Object(), harness.Status(404))
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), testhelpers.Status(404))
 			return ""
 		},
 		want: []string{"server answered 404 Not Found", "Version 0.3.0 for amd64 was not found at mirror"}, cnb: true},
 	{fault: "403 (S3's missing key)", outcome: "fails at once: not found, with the version, architecture and URL",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Fault(a.Object(), harness.Status(403))
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), testhelpers.Status(403))
 			return ""
 		},
 		want: []string{"server answered 403 Forbidden", "was not found at mirror"}},
 	{fault: "500 × 3, then success", outcome: "recovers on the 4th attempt (the retry budget is 4)",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Script(a.Object(), harness.Status(500), harness.Status(500), harness.Status(500))
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Script(a.Object(), testhelpers.Status(500), testhelpers.Status(500), testhelpers.Status(500))
 			return ""
 		},
 		ok: true, want: []string{"Attempt 3 failed (server answered 500 Internal Server Error); retrying in"}, cnb: true},
 	{fault: "429 with Retry-After", outcome: "waits as told (at most 20s), then recovers",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Script(a.Object(), harness.TooManyRequests(1))
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Script(a.Object(), testhelpers.TooManyRequests(1))
 			return ""
 		},
 		ok: true, want: []string{"Attempt 1 failed (server answered 429 Too Many Requests); retrying in 1.0s"}},
 	{fault: "connection refused", outcome: "fails after 4 attempts: connection refused",
-		setup: func(t *testing.T, _ *harness.Mirror, _ harness.Artifact, _ map[string]string) string {
+		setup: func(t *testing.T, _ *testhelpers.Mirror, _ testhelpers.Artifact, _ map[string]string) string {
 			return closedPort(t)
 		},
 		want: []string{"gave up after 4 attempts", "connection refused", "This is usually a temporary network problem"}},
 	{fault: "reset mid-body", outcome: "recovers: the download is retried",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Script(a.Object(), harness.ResetMidBody(a.Data))
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Script(a.Object(), testhelpers.ResetMidBody(a.Data))
 			return ""
 		},
 		ok: true, want: []string{"Attempt 1 failed"}, cnb: true},
 	{fault: "body shorter than Content-Length", outcome: "recovers: the download is retried",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Script(a.Object(), harness.ShortBody(a.Data))
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Script(a.Object(), testhelpers.ShortBody(a.Data))
 			return ""
 		},
 		ok: true, want: []string{"Attempt 1 failed"}, cnb: true},
 	{fault: "trailing bytes after the artifact", outcome: "fails at once: checksum mismatch, expected and actual digests",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Fault(a.Object(), harness.Body(append(append([]byte{}, a.Data...), "trailer"...)))
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), testhelpers.Body(append(append([]byte{}, a.Data...), "trailer"...)))
 			return ""
 		},
 		want: []string{"checksum mismatch: expected " + "sha256:"}},
 	{fault: "same-length tampered bytes", outcome: "fails at once: checksum mismatch, expected and actual digests",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
 			bad := append([]byte{}, a.Data...)
 			bad[len(bad)/2] ^= 0xff
-			m.Fault(a.Object(), harness.Body(bad))
+			m.Fault(a.Object(), testhelpers.Body(bad))
 			return ""
 		},
 		want: []string{"checksum mismatch: expected " + "sha256:", "does not match the checksum pinned"}, cnb: true},
 	{fault: "headers that never come", outcome: "fails after 4 attempts: timeout awaiting response headers",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Fault(a.Object(), harness.NoHeaders(30*time.Second))
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), testhelpers.NoHeaders(30*time.Second))
 			return ""
 		},
 		want: []string{"gave up after 4 attempts", "timeout awaiting response headers"}},
 	{fault: "a body that stalls", outcome: "fails after 4 attempts: no data received for the idle timeout",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Fault(a.Object(), harness.Stall(a.Data, 30*time.Second))
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), testhelpers.Stall(a.Data, 30*time.Second))
 			return ""
 		},
 		want: []string{"gave up after 4 attempts", "no data received for 2s after 16 bytes"}},
 	{fault: "redirect to a good copy", outcome: "follows it and verifies the copy",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
 			m.Put("copy/"+a.Object(), a.Data)
-			m.Fault(a.Object(), harness.Redirect(m.URL()+"/copy/"+a.Object()))
+			m.Fault(a.Object(), testhelpers.Redirect(m.URL()+"/copy/"+a.Object()))
 			return ""
 		},
 		ok: true},
@@ -122,20 +122,20 @@ var faultCases = []faultCase{
 		setup: httpsDowngrade,
 		want:  []string{"refused redirect from https to http"}},
 	{fault: "redirect loop", outcome: "fails at once after 5 redirects",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Fault(a.Object(), harness.RedirectLoop())
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), testhelpers.RedirectLoop())
 			return ""
 		},
 		want: []string{"refused more than 5 redirects"}},
 	{fault: "a body over the size cap", outcome: "fails at once: over the 512 MiB limit",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Fault(a.Object(), harness.Huge())
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), testhelpers.Huge())
 			return ""
 		},
 		want: []string{"response of 4294967296 bytes is over the 536870912-byte limit"}},
 	{fault: "zero-length body", outcome: "fails at once: empty body",
-		setup: func(_ *testing.T, m *harness.Mirror, a harness.Artifact, _ map[string]string) string {
-			m.Fault(a.Object(), harness.Body(nil))
+		setup: func(_ *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, _ map[string]string) string {
+			m.Fault(a.Object(), testhelpers.Body(nil))
 			return ""
 		},
 		want: []string{"server answered 200 OK with an empty body"}, cnb: true},
@@ -144,9 +144,9 @@ var faultCases = []faultCase{
 // httpsDowngrade serves the artifact's URL over TLS, redirecting to plain
 // http. The build trusts the test server's certificate through SSL_CERT_FILE,
 // which Go honours, so only the redirect itself can be refused.
-func httpsDowngrade(t *testing.T, m *harness.Mirror, a harness.Artifact, env map[string]string) string {
+func httpsDowngrade(t *testing.T, m *testhelpers.Mirror, a testhelpers.Artifact, env map[string]string) string {
 	t.Helper()
-	srv := httptest.NewTLSServer(harness.Redirect(m.URL() + "/" + a.Object()))
+	srv := httptest.NewTLSServer(testhelpers.Redirect(m.URL() + "/" + a.Object()))
 	t.Cleanup(srv.Close)
 	cert := filepath.Join(t.TempDir(), "cert.pem")
 	require.NoError(t, os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644))
@@ -157,7 +157,7 @@ func httpsDowngrade(t *testing.T, m *harness.Mirror, a harness.Artifact, env map
 // assertNothingUnverified checks that no downloaded byte is anywhere but in
 // a verified, named place: no temporary file, no cache entry that does not
 // hash to its name, and a binary only if the build succeeded.
-func assertNothingUnverified(t *testing.T, dirs []string, binDir string, ok bool, want harness.Artifact) {
+func assertNothingUnverified(t *testing.T, dirs []string, binDir string, ok bool, want testhelpers.Artifact) {
 	t.Helper()
 	for _, dir := range dirs {
 		_ = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {

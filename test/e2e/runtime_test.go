@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
 
@@ -216,7 +217,7 @@ func TestClassicCompileAsUnprivilegedUser(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(work) })
 	// On Heroku the build user owns the buildpack directory (it writes
 	// export there).
-	bp, err := harness.NewBuildpack(repoRoot, filepath.Join(work, "buildpack"), binaries, harness.Inventory(mesh("0.2.2")))
+	bp, err := harness.NewBuildpack(repoRoot, filepath.Join(work, "buildpack"), binaries, testhelpers.Inventory("", mesh("0.2.2")))
 	require.NoError(t, err)
 	app, err := harness.NewApp(bp, source(t, "sample-app"), filepath.Join(work, "app"))
 	require.NoError(t, err)

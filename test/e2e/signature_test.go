@@ -6,10 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
 
@@ -18,21 +20,17 @@ import (
 
 func latestObject() string { return "heroku-applink-service-mesh-latest-" + runtime.GOARCH }
 
-func releaseKey(t *testing.T) *harness.SigningKey {
+func releaseKey(t *testing.T) *testhelpers.SigningKey {
 	t.Helper()
-	k, err := harness.NewSigningKey("Heroku AppLink Release")
+	k, err := testhelpers.NewSigningKey("Heroku AppLink Release")
 	require.NoError(t, err)
 	return k
 }
 
-func shipKey(t *testing.T, bpDir string, k *harness.SigningKey) {
+func shipKey(t *testing.T, bpDir string, k *testhelpers.SigningKey) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(filepath.Join(bpDir, "keys"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(bpDir, "keys/public-key.asc"), k.PublicKey(), 0o644))
-}
-
-func pinKey(fingerprint string) string {
-	return "\n[metadata.signing]\nfingerprint = \"" + fingerprint + "\"\n"
 }
 
 func TestClassicLatestBySignature(t *testing.T) {
@@ -49,7 +47,7 @@ func TestClassicLatestBySignature(t *testing.T) {
 	log := app.Output()
 	require.Contains(t, log, "-----> Installing Heroku AppLink Service Mesh latest (linux-amd64)\n")
 	require.Contains(t, log, " !     Warning: You asked for latest, which this buildpack does not pin.\n")
-	require.Contains(t, log, "       Verified signature by key "+key.Fingerprint+" (from the key file "+e.bp.Dir+"/keys/public-key.asc)\n")
+	require.Contains(t, log, "       Verified "+mesh("0.3.0").Checksum()+" (signature by key "+key.Fingerprint+" from the key file "+e.bp.Dir+"/keys/public-key.asc)\n")
 	require.Contains(t, log, " !     Warning: The signing key "+key.Fingerprint+" is not pinned in this buildpack:\n")
 	require.NotContains(t, log, "(pinned checksum)")
 	out, err := app.Run(ctx, "heroku-applink-service-mesh -v", nil)
@@ -60,13 +58,13 @@ func TestClassicLatestBySignature(t *testing.T) {
 		before := e.mirror.Requests()
 		require.NoError(t, app.Push(ctx))
 		require.Equal(t, before+1, e.mirror.Requests())
-		require.Contains(t, app.Output(), "Unchanged since it was cached (304 Not Modified)")
+		require.Contains(t, app.Output(), "Unchanged at its source (304 Not Modified)")
 	})
 
 	t.Run("a changed latest is downloaded and verified again", func(t *testing.T) {
 		e.mirror.PublishSigned(latestObject(), mesh("0.2.2").Data, key, false)
 		require.NoError(t, app.Push(ctx))
-		require.Contains(t, app.Output(), "Verified signature by key "+key.Fingerprint)
+		require.Contains(t, app.Output(), "(signature by key "+key.Fingerprint+" from the key file")
 		out, err := app.Run(ctx, "heroku-applink-service-mesh -v", nil)
 		require.NoError(t, err)
 		require.Contains(t, out, "version v0.2.2")
@@ -98,13 +96,13 @@ func TestClassicDefaultFallsBackToLatestWithoutAPin(t *testing.T) {
 	e := newClassicEnv(t)
 	// Only an arm64 release is pinned, and the key's fingerprint: the key may
 	// then come from the mirror.
-	require.NoError(t, e.bp.SetInventory(repoRoot, harness.Inventory(meshes["0.2.2/arm64"])+pinKey(key.Fingerprint)))
+	require.NoError(t, e.bp.SetInventory(testhelpers.Inventory(key.Fingerprint, meshes["0.2.2/arm64"])))
 	e.mirror.PublishSigned(latestObject(), mesh("0.3.0").Data, key, true)
 	app := e.app(t, "sample-app")
 	require.NoError(t, app.Deploy(context.Background()))
 	log := app.Output()
 	require.Contains(t, log, " !     Warning: This buildpack pins no release for amd64, so it installs latest.\n")
-	require.Contains(t, log, "       Verified signature by key "+key.Fingerprint+" (from "+e.mirror.URL()+"/public-key.asc)\n")
+	require.Contains(t, log, "       Verified "+mesh("0.3.0").Checksum()+" (signature by key "+key.Fingerprint+" from "+e.mirror.URL()+"/public-key.asc)\n")
 	require.NotContains(t, log, "unpinned key")
 	require.Equal(t, 1, e.mirror.Hits("public-key.asc"))
 }
@@ -113,22 +111,19 @@ func TestCNBLatestBySignature(t *testing.T) {
 	t.Parallel()
 	key := releaseKey(t)
 	e := newCNBEnv(t, "sample-app", "0.12", stand("0.2.2", "amd64"))
-	bpToml := filepath.Join(e.platform.Buildpacks, "heroku_heroku-applink", bpVersion(t), "buildpack.toml")
-	f, err := os.OpenFile(bpToml, os.O_APPEND|os.O_WRONLY, 0)
-	require.NoError(t, err)
-	_, err = f.WriteString(pinKey(key.Fingerprint))
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
+	testhelpers.WriteInventory(t, filepath.Join(e.platform.Buildpacks, "heroku_heroku-applink", bpVersion(t)),
+		testhelpers.Inventory(key.Fingerprint, stand("0.2.2", "amd64")))
 	e.mirror.PublishSigned(latestObject(), mesh("0.3.0").Data, key, true)
 	require.NoError(t, e.platform.SetEnv("HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION", "latest"))
 
 	res := e.build(t)
 	require.Equal(t, 0, res.Code, res.Output)
-	require.Contains(t, res.Output, "  - Verified signature by key "+key.Fingerprint)
+	require.Contains(t, res.Output, "  - Verified "+mesh("0.3.0").Checksum()+" (signature by key "+key.Fingerprint+" from "+e.mirror.URL()+"/public-key.asc)\n")
 	md := e.layerTOML(t)["metadata"].(map[string]any)
 	require.Equal(t, "latest", md["version"])
 	require.Equal(t, mesh("0.3.0").Checksum(), md["checksum"])
-	require.Equal(t, key.Fingerprint, md["fingerprint"])
+	require.Equal(t, key.Fingerprint, md["signer"])
+	require.Equal(t, e.mirror.URL()+"/public-key.asc", md["key-source"])
 	require.NotEmpty(t, md["etag"])
 	out, err := e.platform.LaunchCommand(context.Background(), "heroku-applink-service-mesh", "-v")
 	require.NoError(t, err, out)
@@ -138,14 +133,14 @@ func TestCNBLatestBySignature(t *testing.T) {
 	before := e.mirror.Requests()
 	res = e.build(t)
 	require.Equal(t, 0, res.Code, res.Output)
-	require.Contains(t, res.Output, "- Reusing Heroku AppLink Service Mesh latest (linux-amd64) from the layer cache")
+	require.Contains(t, res.Output, "  - Unchanged at its source (304 Not Modified): using the cached layer (")
 	require.Equal(t, before+1, e.mirror.Requests(), "one conditional request")
 
 	e.mirror.PublishSigned(latestObject(), mesh("0.2.2").Data, key, true)
 	require.NoError(t, e.platform.Restore())
 	res = e.build(t)
 	require.Equal(t, 0, res.Code, res.Output)
-	require.Contains(t, res.Output, "- Discarding the cached service mesh layer: the release changed at its source")
+	require.Contains(t, res.Output, "  - Discarding the cached layer: the release changed at its source")
 	require.Equal(t, mesh("0.2.2").Checksum(), e.layerTOML(t)["metadata"].(map[string]any)["checksum"])
 }
 
@@ -155,7 +150,7 @@ func TestPinRoundTrip(t *testing.T) {
 	t.Parallel()
 	key := releaseKey(t)
 	e := newClassicEnv(t)
-	require.NoError(t, e.bp.SetInventory(repoRoot, pinKey(key.Fingerprint)))
+	require.NoError(t, e.bp.SetInventory(testhelpers.Inventory(key.Fingerprint)))
 	for _, arch := range []string{"amd64", "arm64"} {
 		a := meshes["0.3.0/"+arch]
 		e.mirror.PublishSigned(a.Object(), a.Data, key, true)
@@ -163,19 +158,135 @@ func TestPinRoundTrip(t *testing.T) {
 	tool := filepath.Join(t.TempDir(), "heroku-applink-pin")
 	require.NoError(t, harness.BuildGo(repoRoot, "./cmd/heroku-applink-pin", runtime.GOARCH, tool))
 
-	toml := filepath.Join(e.bp.Dir, "buildpack.toml")
-	out, err := exec.Command(tool, "--buildpack-toml", toml, "--mirror", e.mirror.URL(), "--dry-run", "v0.3.0").CombinedOutput()
+	inv := filepath.Join(e.bp.Dir, "inventory.toml")
+	before := must(os.ReadFile(inv))
+	out, err := exec.Command(tool, "--buildpack", e.bp.Dir, "--mirror", e.mirror.URL(), "--dry-run", "v0.3.0").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "checksum = \""+meshes["0.3.0/arm64"].Checksum()+"\"")
-	require.NotContains(t, string(must(os.ReadFile(toml))), "[[metadata.artifacts]]\nversion", "a dry run writes nothing")
+	require.Equal(t, string(before), string(must(os.ReadFile(inv))), "a dry run writes nothing")
 
-	out, err = exec.Command(tool, "--buildpack-toml", toml, "--mirror", e.mirror.URL(), "v0.3.0").CombinedOutput()
+	out, err = exec.Command(tool, "--buildpack", e.bp.Dir, "--mirror", e.mirror.URL(), "v0.3.0").CombinedOutput()
 	require.NoError(t, err, string(out))
-	require.Contains(t, string(out), "-----> Updated "+toml)
+	require.Contains(t, string(out), "-----> Updated "+inv)
 
 	app := e.app(t, "sample-app")
 	sigs := e.mirror.Hits(mesh("0.3.0").Object() + ".asc")
 	require.NoError(t, app.Deploy(context.Background()))
 	require.Contains(t, app.Output(), "       Verified "+mesh("0.3.0").Checksum()+" (pinned checksum)\n")
 	require.Equal(t, sigs, e.mirror.Hits(mesh("0.3.0").Object()+".asc"), "a pinned release needs no signature")
+}
+
+// TestPinnedKeyRefusesWhatAnotherKeySigned is the attack on the cache: a
+// release cached (classic) or restored (CNB) after a signature by key A,
+// verified against a key that was not pinned, must be refused once the
+// buildpack pins key B, exactly as it is with an empty cache.
+func TestPinnedKeyRefusesWhatAnotherKeySigned(t *testing.T) {
+	t.Parallel()
+	t.Run("classic cache", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		keyA, keyB := releaseKey(t), releaseKey(t)
+		e := newClassicEnv(t)
+		shipKey(t, e.bp.Dir, keyA)
+		e.mirror.PublishSigned(latestObject(), mesh("0.3.0").Data, keyA, false)
+		app := e.app(t, "sample-app")
+		require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION", "latest"))
+		require.NoError(t, app.Deploy(ctx))
+		require.Contains(t, app.Output(), "verified against an unpinned key")
+
+		require.NoError(t, e.bp.SetInventory(testhelpers.Inventory(keyB.Fingerprint)))
+		err := app.Push(ctx)
+		var deployErr *harness.DeployError
+		require.ErrorAs(t, err, &deployErr)
+		require.Contains(t, app.Output(), "       Discarding the cached copy: it was signed by key "+keyA.Fingerprint+"; this build accepts only key "+keyB.Fingerprint+"\n")
+		require.Contains(t, app.Output(), " !     Error: signing key fingerprint "+keyA.Fingerprint+" differs from the pinned "+keyB.Fingerprint)
+		require.NotContains(t, app.Output(), "304")
+		bin, _ := os.ReadDir(filepath.Join(app.BuildDir, "vendor/heroku-applink/bin"))
+		require.Empty(t, bin)
+	})
+	t.Run("CNB restored layer", func(t *testing.T) {
+		t.Parallel()
+		keyA, keyB := releaseKey(t), releaseKey(t)
+		e := newCNBEnv(t, "sample-app", "0.12")
+		bpDir := filepath.Join(e.platform.Buildpacks, "heroku_heroku-applink", bpVersion(t))
+		shipKey(t, bpDir, keyA)
+		require.NoError(t, exec.Command("chmod", "-R", "go+rX", bpDir).Run())
+		e.mirror.PublishSigned(latestObject(), mesh("0.3.0").Data, keyA, false)
+		require.NoError(t, e.platform.SetEnv("HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION", "latest"))
+		res := e.build(t)
+		require.Equal(t, 0, res.Code, res.Output)
+
+		testhelpers.WriteInventory(t, bpDir, testhelpers.Inventory(keyB.Fingerprint))
+		require.NoError(t, e.platform.Restore())
+		res = e.build(t)
+		require.Equal(t, 51, res.Code, res.Output)
+		require.Contains(t, res.Output, "  - Discarding the cached layer: it was signed by key "+keyA.Fingerprint+"; this build accepts only key "+keyB.Fingerprint+"\n")
+		require.Contains(t, res.Output, "! Error: signing key fingerprint "+keyA.Fingerprint+" differs from the pinned "+keyB.Fingerprint)
+		matches, _ := filepath.Glob(filepath.Join(e.layers(), "service-mesh*"))
+		require.Empty(t, matches, "no layer is left to export")
+	})
+}
+
+// TestNoCredentialIsKept: a mirror URL's user name or password is used for
+// the requests and found in no file the build writes (build dir, cache,
+// layers, SBOM, export) and in none of its output, on either platform.
+func TestNoCredentialIsKept(t *testing.T) {
+	t.Parallel()
+	secrets := []string{"deploy", "S3CRET", "T0KEN"}
+	withCredentials := func(mirror string) []string {
+		return []string{strings.Replace(mirror, "http://", "http://deploy:S3CRET@", 1), strings.Replace(mirror, "http://", "http://T0KEN@", 1)}
+	}
+	assertClean := func(t *testing.T, output string, trees ...string) {
+		t.Helper()
+		for _, secret := range secrets {
+			require.NotContains(t, output, secret)
+		}
+		for _, tree := range trees {
+			require.NoError(t, filepath.Walk(tree, func(p string, info os.FileInfo, err error) error {
+				if err != nil || !info.Mode().IsRegular() {
+					return err
+				}
+				data, err := os.ReadFile(p)
+				require.NoError(t, err)
+				for _, secret := range secrets {
+					require.NotContains(t, string(data), secret, p)
+				}
+				return nil
+			}))
+		}
+	}
+	t.Run("classic", func(t *testing.T) {
+		t.Parallel()
+		key := releaseKey(t)
+		e := newClassicEnv(t)
+		require.NoError(t, e.bp.SetInventory(testhelpers.Inventory(key.Fingerprint)))
+		e.mirror.PublishSigned(latestObject(), mesh("0.3.0").Data, key, true)
+		for _, mirror := range withCredentials(e.mirror.URL()) {
+			app := e.app(t, "sample-app")
+			require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION", "latest"))
+			require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", mirror))
+			require.NoError(t, app.Deploy(context.Background()))
+			require.NoError(t, app.Push(context.Background()))
+			require.Contains(t, app.Output(), "Unchanged at its source (304 Not Modified)")
+			require.Contains(t, app.Output(), "Downloading from http://xxxxx@127.0.0.1")
+			assertClean(t, app.RawOutput, app.Slug, app.CacheDir(), filepath.Join(e.bp.Dir, "export"))
+		}
+	})
+	t.Run("CNB", func(t *testing.T) {
+		t.Parallel()
+		key := releaseKey(t)
+		e := newCNBEnv(t, "sample-app", "0.12")
+		testhelpers.WriteInventory(t, filepath.Join(e.platform.Buildpacks, "heroku_heroku-applink", bpVersion(t)), testhelpers.Inventory(key.Fingerprint))
+		e.mirror.PublishSigned(latestObject(), mesh("0.3.0").Data, key, true)
+		require.NoError(t, e.platform.SetEnv("HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION", "latest"))
+		for _, mirror := range withCredentials(e.mirror.URL()) {
+			require.NoError(t, e.platform.SetEnv("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", mirror))
+			res := e.build(t)
+			require.Equal(t, 0, res.Code, res.Output)
+			_, err := os.Stat(filepath.Join(e.platform.Layers, "sbom/launch/heroku_heroku-applink/service-mesh/sbom.cdx.json"))
+			require.NoError(t, err, "the SBOM the image ships is among the files checked")
+			assertClean(t, res.Output, e.platform.Layers)
+			require.NoError(t, e.platform.Restore())
+		}
+	})
 }

@@ -1,8 +1,6 @@
 package harness
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -10,11 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
-
-// BinaryName is the buildpack binary's name under lib/linux-<arch>/.
-const BinaryName = "heroku-applink-buildpack"
 
 // RepoRoot finds the repository root above the working directory.
 func RepoRoot() (string, error) {
@@ -53,16 +50,16 @@ func BuildGo(root, pkg, goarch, out string, xflags ...string) error {
 }
 
 // StandInMesh builds the stand-in mesh as release version for arch.
-func StandInMesh(root, dir, version, arch string) (Artifact, error) {
+func StandInMesh(root, dir, version, arch string) (testhelpers.Artifact, error) {
 	out := filepath.Join(dir, "mesh-"+version+"-"+arch)
 	if err := BuildGo(root, "./test/fixtures/mesh", arch, out, "main.version=v"+strings.TrimPrefix(version, "v")); err != nil {
-		return Artifact{}, err
+		return testhelpers.Artifact{}, err
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
-		return Artifact{}, err
+		return testhelpers.Artifact{}, err
 	}
-	return Artifact{Version: strings.TrimPrefix(version, "v"), Arch: arch, Data: data}, nil
+	return testhelpers.Artifact{Version: strings.TrimPrefix(version, "v"), Arch: arch, Data: data}, nil
 }
 
 // BuildBinary builds the buildpack binary for linux/goarch into dir, with the
@@ -72,8 +69,8 @@ func BuildBinary(root, goarch, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out := filepath.Join(dir, "linux-"+goarch, BinaryName)
-	return out, BuildGo(root, "./cmd/"+BinaryName, goarch, out, "main.version="+version)
+	out := filepath.Join(dir, "linux-"+goarch, release.BuildpackBinary)
+	return out, BuildGo(root, "./cmd/"+release.BuildpackBinary, goarch, out, "main.version="+version)
 }
 
 // BuildpackVersion reads [buildpack] version from buildpack.toml.
@@ -85,37 +82,6 @@ func BuildpackVersion(root string) (string, error) {
 	return release.Version(b)
 }
 
-// Artifact is a file published to the mirror and pinned in an inventory.
-type Artifact struct {
-	Version string
-	Arch    string
-	Data    []byte
-}
-
-// Object is the release bucket's name for the artifact.
-func (a Artifact) Object() string {
-	return "heroku-applink-service-mesh-v" + strings.TrimPrefix(a.Version, "v") + "-" + a.Arch
-}
-
-// Checksum is the inventory form of the artifact's digest.
-func (a Artifact) Checksum() string {
-	s := sha256.Sum256(a.Data)
-	return "sha256:" + hex.EncodeToString(s[:])
-}
-
-// Inventory renders [[metadata.artifacts]] tables pinning the artifacts at
-// their official bucket URLs; a mirror config var makes builds fetch them
-// from a Mirror instead.
-func Inventory(arts ...Artifact) string {
-	var b strings.Builder
-	for _, a := range arts {
-		fmt.Fprintf(&b, "\n[[metadata.artifacts]]\nversion = %q\nos = \"linux\"\narch = %q\n"+
-			"url = \"https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/%s\"\nchecksum = %q\n",
-			strings.TrimPrefix(a.Version, "v"), a.Arch, a.Object(), a.Checksum())
-	}
-	return b.String()
-}
-
 // Buildpack is a copy of the buildpack as the platform sees it: the bin/
 // shims, lib/ and buildpack.toml, with a prebuilt binary and a test
 // inventory, and without Go sources.
@@ -123,28 +89,26 @@ type Buildpack struct {
 	Dir string
 }
 
-// NewBuildpack lays the buildpack out in dir. binaries maps an arch to a
-// built binary; inventory is appended to the repository's buildpack.toml.
-func NewBuildpack(root, dir string, binaries map[string]string, inventory string) (*Buildpack, error) {
+// NewBuildpack lays the buildpack out in dir, with the test's inventory in
+// place of the repository's: tests never touch the checkout's inventory.
+// binaries maps an arch to a built binary.
+func NewBuildpack(root, dir string, binaries map[string]string, inv inventory.Inventory) (*Buildpack, error) {
 	for _, sub := range []string{"bin", "lib"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, err
 		}
 	}
-	for _, name := range []string{"bin/detect", "bin/compile", "bin/release", "bin/build", "lib/shim.sh"} {
+	for _, name := range []string{"bin/detect", "bin/compile", "bin/release", "bin/build", "lib/shim.sh", "buildpack.toml"} {
 		if err := copyFile(filepath.Join(root, name), filepath.Join(dir, name)); err != nil {
 			return nil, err
 		}
 	}
-	toml, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "buildpack.toml"), append(toml, inventory...), 0o644); err != nil {
+	bp := &Buildpack{Dir: dir}
+	if err := bp.SetInventory(inv); err != nil {
 		return nil, err
 	}
 	for arch, bin := range binaries {
-		dest := filepath.Join(dir, "lib", "linux-"+arch, BinaryName)
+		dest := filepath.Join(dir, "lib", "linux-"+arch, release.BuildpackBinary)
 		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 			return nil, err
 		}
@@ -152,16 +116,12 @@ func NewBuildpack(root, dir string, binaries map[string]string, inventory string
 			return nil, err
 		}
 	}
-	return &Buildpack{Dir: dir}, nil
+	return bp, nil
 }
 
-// SetInventory replaces the test inventory.
-func (bp *Buildpack) SetInventory(root, inventory string) error {
-	toml, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(bp.Dir, "buildpack.toml"), append(toml, inventory...), 0o644)
+// SetInventory replaces the buildpack's inventory.
+func (bp *Buildpack) SetInventory(inv inventory.Inventory) error {
+	return inv.Save(filepath.Join(bp.Dir, inventory.FileName))
 }
 
 func copyFile(src, dst string) error {

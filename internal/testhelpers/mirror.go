@@ -1,4 +1,4 @@
-package harness
+package testhelpers
 
 import (
 	"crypto/sha256"
@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"testing"
 )
 
 // Mirror is a loopback release bucket. It serves files by object name, counts
@@ -109,3 +110,10 @@ func (m *Mirror) Requests() int {
 
 // Close stops the mirror.
 func (m *Mirror) Close() { m.srv.Close() }
+
+// StartMirror starts a mirror that closes when the test ends.
+func StartMirror(t testing.TB) *Mirror {
+	m := NewMirror()
+	t.Cleanup(m.Close)
+	return m
+}

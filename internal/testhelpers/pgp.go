@@ -1,9 +1,12 @@
-package harness
+package testhelpers
 
 import (
 	"bytes"
 	"encoding/hex"
+	"os"
+	"path/filepath"
 	"strings"
+	"testing"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
@@ -65,4 +68,28 @@ func armorEncode(buf *bytes.Buffer, blockType string) (interface {
 	Close() error
 }, error) {
 	return armor.Encode(buf, blockType, nil)
+}
+
+// Key makes a signing key or fails the test.
+func Key(t testing.TB, name string) *SigningKey {
+	t.Helper()
+	k, err := NewSigningKey(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// WriteKeyFile ships k's public key in a buildpack directory, as a release
+// may, and returns its path.
+func WriteKeyFile(t testing.TB, buildpackDir string, k *SigningKey) string {
+	t.Helper()
+	p := filepath.Join(buildpackDir, "keys", "public-key.asc")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, k.PublicKey(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

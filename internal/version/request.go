@@ -1,8 +1,7 @@
-package inventory
+package version
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -32,12 +31,8 @@ const (
 // config var can hold anything.
 const maxRequestLen = 128
 
-// exactVersion matches a full version with an optional "v": the form the
-// release bucket's object names use.
-var exactVersion = regexp.MustCompile(`^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
-
-// DefaultRequest asks for the newest pinned release.
-func DefaultRequest() Request { return Request{} }
+// Default asks for the newest pinned release.
+func Default() Request { return Request{} }
 
 // ParseRequest parses a release version request. Surrounding white space is
 // ignored; an empty value is the default request.
@@ -48,18 +43,17 @@ func ParseRequest(s string) (Request, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		return DefaultRequest(), nil
+		return Default(), nil
 	case len(s) > maxRequestLen:
 		return Request{}, &InvalidRequestError{Value: s, Reason: fmt.Sprintf("it is longer than %d characters", maxRequestLen)}
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return Request{}, &InvalidRequestError{Value: s, Reason: "it contains control characters"}
 	case strings.EqualFold(s, "latest"):
 		return Request{raw: s, kind: requestLatest}, nil
-	case exactVersion.MatchString(s):
-		v, err := semver.StrictNewVersion(strings.TrimPrefix(s, "v"))
-		if err != nil {
-			return Request{}, &InvalidRequestError{Value: s, Reason: err.Error()}
-		}
+	}
+	// A full version, with an optional "v" as the bucket's object names
+	// spell it, is exact; anything else must be a constraint.
+	if v, err := semver.StrictNewVersion(strings.TrimPrefix(s, "v")); err == nil {
 		return Request{raw: s, kind: requestExact, exact: v}, nil
 	}
 	c, err := semver.NewConstraint(s)
@@ -89,7 +83,9 @@ func (r Request) String() string {
 	return r.raw
 }
 
-func (r Request) matches(v *semver.Version) bool {
+// Matches reports whether a pinned release of version v satisfies the
+// request.
+func (r Request) Matches(v *semver.Version) bool {
 	switch r.kind {
 	case requestLatest:
 		// "latest" is whatever Heroku released last, which no inventory can
@@ -104,4 +100,31 @@ func (r Request) matches(v *semver.Version) bool {
 		// must be asked for by name.
 		return v.Prerelease() == ""
 	}
+}
+
+// InvalidRequestError means the release version config var cannot be parsed.
+type InvalidRequestError struct {
+	Value  string
+	Reason string
+}
+
+func (e *InvalidRequestError) Error() string {
+	return fmt.Sprintf("invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION %s: %s", quoteShort(e.Value), e.Reason)
+}
+
+// Help shows the accepted forms.
+func (e *InvalidRequestError) Help() string {
+	return "Use an exact version (0.2.2 or v0.2.2), a semver constraint (~0.2, ^1,\n" +
+		"\">=1.0, <2\") or latest, or unset it to use the newest pinned release."
+}
+
+// quoteShort quotes a user value for an error without echoing megabytes or
+// control characters back into the build log.
+func quoteShort(s string) string {
+	const limit = 40
+	r := []rune(s)
+	if len(r) > limit {
+		return fmt.Sprintf("%q… (%d bytes)", string(r[:limit]), len(s))
+	}
+	return fmt.Sprintf("%q", s)
 }

@@ -1,0 +1,195 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// MeshBinary is the program the release bucket publishes, and the command
+// users put in their Procfile.
+const MeshBinary = "heroku-applink-service-mesh"
+
+// KeyObject is the release signing key's name in the bucket.
+const KeyObject = "public-key.asc"
+
+// OfficialBucket is the bucket Heroku publishes the mesh to.
+const OfficialBucket = "heroku-applink-service-mesh-binaries"
+
+// s3Host is the dual-stack endpoint the release bucket is served from.
+const s3Host = "s3.dualstack.us-east-1.amazonaws.com"
+
+// Architectures the mesh is released for, in the names Go and the CNB spec
+// use. The buildpack's own binaries are built for the same list.
+var Architectures = []string{"amd64", "arm64"}
+
+// Object is the bucket's name for a release file: label is "latest" or a
+// version, with or without its "v".
+func Object(label, arch string) string {
+	if label != "latest" {
+		label = "v" + strings.TrimPrefix(label, "v")
+	}
+	return MeshBinary + "-" + label + "-" + arch
+}
+
+// OfficialURL is an object's URL in the official bucket.
+func OfficialURL(object string) string {
+	return "https://" + OfficialBucket + "." + s3Host + "/" + object
+}
+
+// Source is where this build downloads release files from. The zero value
+// is the official bucket.
+type Source struct {
+	bucket string
+	mirror *url.URL
+}
+
+// Official is the official release bucket.
+func Official() Source { return Source{} }
+
+// validBucketName applies S3's naming rules: 3 to 63 lowercase letters,
+// digits, dots and hyphens, starting and ending with a letter or digit, no
+// "..", not an IP address. (A loop, not a regexp: package-level regexps
+// are compiled at every start of the binary, bin/detect's included.)
+func validBucketName(s string) bool {
+	if len(s) < 3 || len(s) > 63 || strings.Contains(s, "..") || net.ParseIP(s) != nil {
+		return false
+	}
+	for i, r := range s {
+		alnum := (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9')
+		if !alnum && ((r != '.' && r != '-') || i == 0 || i == len(s)-1) {
+			return false
+		}
+	}
+	return true
+}
+
+// Bucket replaces the official bucket with another S3 bucket. Naming the
+// official bucket is the same as naming none.
+func Bucket(name string) (Source, error) {
+	if !validBucketName(name) {
+		return Source{}, fmt.Errorf("%s is not a valid S3 bucket name", quote(name))
+	}
+	if name == OfficialBucket {
+		return Official(), nil
+	}
+	return Source{bucket: name}, nil
+}
+
+// Mirror replaces scheme, host and path of every download with a base URL:
+// https, or http to a loopback host. The URL may carry credentials; they
+// are used for requests and never shown.
+func Mirror(raw string) (Source, error) {
+	if !utf8.ValidString(raw) || strings.ContainsAny(raw, " \t\r\n\x00") {
+		return Source{}, errors.New("it contains white space or control characters")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
+		return Source{}, fmt.Errorf("%s is not an absolute URL", redactRaw(raw))
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !IsLoopback(u.Hostname()) {
+			return Source{}, fmt.Errorf("%s uses http to a host that is not loopback", redactRaw(raw))
+		}
+	default:
+		return Source{}, fmt.Errorf("%s uses the scheme %q", redactRaw(raw), u.Scheme)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return Source{}, fmt.Errorf("%s has a query or fragment", redactRaw(raw))
+	}
+	return Source{mirror: u}, nil
+}
+
+// URL is where to request an object from. It may carry credentials: hand
+// it to the HTTP client, never to a log or a file.
+func (s Source) URL(object string) string {
+	switch {
+	case s.mirror != nil:
+		u := *s.mirror
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/" + object
+		u.RawPath = ""
+		return u.String()
+	case s.bucket != "":
+		return "https://" + s.bucket + "." + s3Host + "/" + object
+	default:
+		return OfficialURL(object)
+	}
+}
+
+// Overridden reports whether downloads come from somewhere other than the
+// official bucket.
+func (s Source) Overridden() bool { return s.mirror != nil || s.bucket != "" }
+
+// String describes the source for the build log, without credentials.
+func (s Source) String() string {
+	switch {
+	case s.mirror != nil:
+		return "mirror " + Redact(s.mirror.String())
+	case s.bucket != "":
+		return "bucket " + s.bucket
+	default:
+		return "official release bucket"
+	}
+}
+
+// IsLoopback reports whether host is localhost or a loopback address: the
+// only hosts plain http is allowed to.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Redact is a URL as the build log may show it: any user info, user name
+// included (a token is often passed as one), reads "xxxxx", so the log
+// still says that credentials were used.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redactRaw(raw)
+	}
+	if u.User == nil {
+		return u.String()
+	}
+	u.User = url.User("xxxxx")
+	return u.String()
+}
+
+// Public is a URL as the buildpack may store it: without any user info.
+func Public(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redactRaw(raw)
+	}
+	u.User = nil
+	return u.String()
+}
+
+// redactRaw hides everything before the last "@" of a value, parsed or
+// not: errors echo a user's mirror value through it, because a malformed
+// URL can carry a password where url.Parse finds no user info (in a
+// fragment, say).
+func redactRaw(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return raw
+	}
+	if scheme := strings.Index(raw, "://"); scheme >= 0 && scheme < at {
+		return raw[:scheme+3] + "xxxxx@" + raw[at+1:]
+	}
+	return "xxxxx@" + raw[at+1:]
+}
+
+func quote(s string) string {
+	if len(s) > 70 {
+		return fmt.Sprintf("%q… (%d bytes)", s[:70], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}

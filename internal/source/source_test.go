@@ -1,0 +1,97 @@
+package source_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+)
+
+func TestObject(t *testing.T) {
+	require.Equal(t, "heroku-applink-service-mesh-v0.2.2-amd64", source.Object("0.2.2", "amd64"))
+	require.Equal(t, "heroku-applink-service-mesh-v0.2.2-arm64", source.Object("v0.2.2", "arm64"))
+	require.Equal(t, "heroku-applink-service-mesh-latest-amd64", source.Object("latest", "amd64"))
+}
+
+func TestURLAndString(t *testing.T) {
+	const object = "heroku-applink-service-mesh-v0.2.2-amd64"
+	mirror := func(raw string) source.Source {
+		s, err := source.Mirror(raw)
+		require.NoError(t, err)
+		return s
+	}
+	bucket := func(name string) source.Source {
+		s, err := source.Bucket(name)
+		require.NoError(t, err)
+		return s
+	}
+	tests := []struct {
+		name     string
+		src      source.Source
+		wantURL  string
+		wantText string
+	}{
+		{"official", source.Official(), "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/" + object, "official release bucket"},
+		{"official bucket named", bucket(source.OfficialBucket), source.OfficialURL(object), "official release bucket"},
+		{"bucket", bucket("my-bucket.example"), "https://my-bucket.example.s3.dualstack.us-east-1.amazonaws.com/" + object, "bucket my-bucket.example"},
+		{"mirror with a path", mirror("https://mirror.example.com/applink/"), "https://mirror.example.com/applink/" + object, "mirror https://mirror.example.com/applink/"},
+		{"loopback http", mirror("http://127.0.0.1:8080"), "http://127.0.0.1:8080/" + object, "mirror http://127.0.0.1:8080"},
+		{"localhost", mirror("http://localhost:1/m"), "http://localhost:1/m/" + object, "mirror http://localhost:1/m"},
+		{"ipv6 loopback", mirror("http://[::1]:9/"), "http://[::1]:9/" + object, "mirror http://[::1]:9/"},
+		{"password", mirror("https://user:s3cret@mirror.example.com"), "https://user:s3cret@mirror.example.com/" + object, "mirror https://xxxxx@mirror.example.com"},
+		{"token as user name", mirror("https://TOKEN@mirror.example.com"), "https://TOKEN@mirror.example.com/" + object, "mirror https://xxxxx@mirror.example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.wantURL, tt.src.URL(object))
+			require.Equal(t, tt.wantText, tt.src.String())
+			require.Equal(t, tt.name != "official" && tt.name != "official bucket named", tt.src.Overridden())
+		})
+	}
+}
+
+func TestInvalidSources(t *testing.T) {
+	for raw, want := range map[string]string{
+		"ftp://mirror.example.com":         `uses the scheme "ftp"`,
+		"http://mirror.example.com":        "uses http to a host that is not loopback",
+		"http://10.0.0.1":                  "uses http to a host that is not loopback",
+		"/just/a/path":                     "is not an absolute URL",
+		"https://user:pw@[::1":             "https://xxxxx@[::1 is not an absolute URL",
+		"https://m.example.com/?a=b":       "has a query or fragment",
+		"https://m.example.com/a b":        "white space",
+		"https://m.example.com/#pw@x":      "https://xxxxx@x has a query or fragment",
+		"http://TOKEN@mirror.example.com/": "http://xxxxx@mirror.example.com/ uses http",
+	} {
+		t.Run(raw, func(t *testing.T) {
+			_, err := source.Mirror(raw)
+			require.ErrorContains(t, err, want)
+			require.NotContains(t, err.Error(), "pw@")
+			require.NotContains(t, err.Error(), "TOKEN")
+		})
+	}
+	for _, name := range []string{"My_Bucket", "192.168.1.1", "ab", "a/b/c", "a..b"} {
+		_, err := source.Bucket(name)
+		require.ErrorContains(t, err, "is not a valid S3 bucket name", name)
+	}
+}
+
+func TestRedactAndPublic(t *testing.T) {
+	tests := []struct{ raw, redacted, public string }{
+		{"https://mirror.example.com/x", "https://mirror.example.com/x", "https://mirror.example.com/x"},
+		{"https://user:pw@mirror.example.com/x", "https://xxxxx@mirror.example.com/x", "https://mirror.example.com/x"},
+		{"http://TOKEN@127.0.0.1:9/x", "http://xxxxx@127.0.0.1:9/x", "http://127.0.0.1:9/x"},
+		{"https://user:pw@[::1", "https://xxxxx@[::1", "https://xxxxx@[::1"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.redacted, source.Redact(tt.raw))
+		require.Equal(t, tt.public, source.Public(tt.raw))
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{"localhost": true, "LOCALHOST": true, "127.0.0.1": true, "127.8.9.1": true, "::1": true,
+		"10.0.0.1": false, "example.com": false, "": false} {
+		require.Equal(t, want, source.IsLoopback(host), host)
+	}
+}

@@ -1,0 +1,88 @@
+package testhelpers
+
+import (
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+)
+
+// Artifact is a release file a test publishes and pins.
+type Artifact struct {
+	Version string
+	Arch    string
+	Data    []byte
+}
+
+// FakeMesh is a small stand-in release file for unit tests: a script that
+// prints its version, as the mesh's -v does.
+func FakeMesh(version, arch string) Artifact {
+	data := "#!/bin/sh\necho 'heroku-applink-service-mesh version v" + version + " [os: linux, arch: " + arch + "]'\n"
+	return Artifact{Version: version, Arch: arch, Data: []byte(data)}
+}
+
+// Object is the release bucket's name for the artifact.
+func (a Artifact) Object() string { return source.Object(a.Version, a.Arch) }
+
+// Digest is the artifact's sha256.
+func (a Artifact) Digest() digest.Digest { return digest.Of(a.Data) }
+
+// Checksum is the stored form of the digest, as logs and files show it.
+func (a Artifact) Checksum() string { return a.Digest().String() }
+
+// Pin is the inventory entry pinning the artifact at its official URL; a
+// mirror config var makes builds fetch it from a Mirror instead.
+func (a Artifact) Pin() inventory.Artifact {
+	return inventory.Artifact{Version: semver.MustParse(a.Version), OS: "linux", Arch: a.Arch,
+		URL: source.OfficialURL(a.Object()), Checksum: a.Digest()}
+}
+
+// Inventory pins the artifacts, and the signing key when fingerprint is
+// not empty.
+func Inventory(fingerprint string, arts ...Artifact) inventory.Inventory {
+	inv := inventory.Inventory{SigningKey: fingerprint}
+	for _, a := range arts {
+		inv = inv.With(a.Pin())
+	}
+	return inv
+}
+
+// WriteInventory writes inv as dir's inventory.toml.
+func WriteInventory(t testing.TB, dir string, inv inventory.Inventory) {
+	t.Helper()
+	if err := inv.Save(filepath.Join(dir, inventory.FileName)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Installer is an installer with no backoff between retries and a clock
+// that advances one second per reading, printing plain text to out and
+// errOut in style.
+func Installer(out, errOut io.Writer, style output.Style) *install.Installer {
+	client := fetch.New("test")
+	client.Backoff = func(int) time.Duration { return 0 }
+	clock := time.Unix(0, 0)
+	return &install.Installer{
+		Fetcher: client,
+		Out:     output.New(out, errOut, style, false),
+		Now:     func() time.Time { clock = clock.Add(time.Second); return clock },
+	}
+}
+
+// Equal fails t with a go-cmp diff when got is not want.
+func Equal(t testing.TB, want, got any, opts ...cmp.Option) {
+	t.Helper()
+	if diff := cmp.Diff(want, got, opts...); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
