@@ -3,18 +3,17 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-# The buildpack's version, stamped into the binary; release builds must be
-# reproducible, so nothing else about the build machine or time goes in.
-BP_VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' buildpack.toml | head -n 1)
 ARCHES := amd64 arm64
-LDFLAGS := -s -w -buildid= -X main.version=$(BP_VERSION)
+# Every package's tests but the end-to-end suite.
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v /test/e2e)
 
 FUZZTIME ?= 10s
 FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse internal/procfile:FuzzProcfile internal/config:FuzzEnvDir
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run
 
-.PHONY: lint bench fuzz help build binaries release-binaries package release-check test demo demo-cnb pin verify-reproducible vet fmt clean
+.PHONY: lint bench fuzz help build binaries release-binaries package release-check test unit e2e demo demo-cnb pin verify-reproducible vet fmt clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -23,10 +22,7 @@ build: binaries ## Build the binary the bin/ shims use (.build/) and the release
 	@sh lib/shim.sh prepare
 
 binaries: ## Cross-compile the release binaries for linux/amd64 and linux/arm64 into dist/bin/
-	@for arch in $(ARCHES); do \
-		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch GOFLAGS=-mod=readonly $(GO) build -trimpath -buildvcs=false \
-			-ldflags "$(LDFLAGS)" -o dist/bin/linux-$$arch/heroku-applink-buildpack ./cmd/heroku-applink-buildpack || exit 1; \
-	done
+	@for arch in $(ARCHES); do sh lib/build.sh $$arch dist/bin/linux-$$arch/heroku-applink-buildpack || exit 1; done
 
 release-binaries: binaries ## Put the release binaries where a release commit carries them (lib/linux-<arch>/)
 	@for arch in $(ARCHES); do \
@@ -36,18 +32,23 @@ release-binaries: binaries ## Put the release binaries where a release commit ca
 package: binaries ## Write the classic tarball and the per-target CNB packages into dist/
 	@$(GO) run ./cmd/heroku-applink-release package . dist/bin dist
 
-release-check: binaries ## Check a release commit: version, CHANGELOG, TOML form, committed binaries = this source's build
+release-check: binaries ## Check a release commit: version, CHANGELOG, inventory, committed binaries = this source's build
 	@$(GO) run ./cmd/heroku-applink-release check . dist/bin
 
 verify-reproducible: ## Build twice from two clean clones of HEAD and check the binaries are byte-identical
 	@sh test/reproducible.sh
 
-pin: ## Pin a release in buildpack.toml: make pin VERSION=v1.2.3 [MIRROR=https://...] [DRY_RUN=1]
+pin: ## Pin a release in inventory.toml: make pin VERSION=v1.2.3 [MIRROR=https://...] [DRY_RUN=1]
 	@test -n "$(VERSION)" || { echo "usage: make pin VERSION=v1.2.3 [MIRROR=https://...] [DRY_RUN=1]"; exit 2; }
 	@$(GO) run ./cmd/heroku-applink-pin $(if $(MIRROR),--mirror $(MIRROR)) $(if $(DRY_RUN),--dry-run) $(VERSION)
 
-test: vet ## Run every test: unit, end-to-end
-	$(GO) test -count=1 -timeout 15m ./...
+test: vet unit e2e ## Run every test: go vet, the unit tests, the end-to-end suite
+
+unit: ## Run every package's tests but the end-to-end suite (under a minute)
+	$(GO) test -count=1 -timeout 5m $(UNIT_PKGS)
+
+e2e: ## Run the end-to-end suite: the real bin/* against fixture apps, the CNB lifecycle, packaging
+	$(GO) test -count=1 -timeout 20m ./test/e2e
 
 fuzz: ## Run each fuzz target for FUZZTIME (10s) on top of its committed seed corpus
 	@for target in $(FUZZ_TARGETS); do \
@@ -70,11 +71,15 @@ vet: ## Check formatting and run go vet
 	@test -z "$$(gofmt -l cmd internal test)" || { gofmt -l cmd internal test; echo "run make fmt"; exit 1; }
 	$(GO) vet ./...
 
-lint: vet ## go vet and staticcheck (pinned, run through the module proxy)
+lint: vet ## go vet, staticcheck (pinned), and shellcheck and shfmt over the shims and scripts
 	$(GO) run $(STATICCHECK) ./...
+	@command -v shellcheck >/dev/null && command -v shfmt >/dev/null || { echo "make lint needs shellcheck and shfmt (apt-get install shellcheck shfmt)"; exit 1; }
+	shellcheck -x $(SHELL_SCRIPTS)
+	shfmt -d $(SHELL_SCRIPTS)
 
-fmt: ## Format the Go sources
+fmt: ## Format the Go sources and the shell scripts
 	gofmt -w cmd internal test
+	@command -v shfmt >/dev/null && shfmt -w $(SHELL_SCRIPTS) || true
 
 clean: ## Remove build output
 	rm -rf .build dist

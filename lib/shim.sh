@@ -4,8 +4,9 @@
 #
 # It execs the one buildpack binary for this machine: the prebuilt one of a
 # packaged release (lib/linux-<arch>/), or else one built from this source
-# tree into the ignored .build/ folder, rebuilt only when the sources change.
-# It must work under `env -i PATH=/usr/bin:/bin` with HOME unset.
+# tree into the ignored .build/ folder, rebuilt only when a source is newer
+# than the last build. It must work under `env -i PATH=/usr/bin:/bin` with
+# HOME unset.
 
 case $0 in
 *shim.sh)
@@ -39,6 +40,7 @@ esac
 
 name=heroku-applink-buildpack
 prebuilt=$bp_dir/lib/linux-$arch/$name
+export HEROKU_APPLINK_BUILDPACK_DIR="$bp_dir"
 
 if [ -f "$prebuilt" ] && [ "$phase" != prepare ]; then
 	# Some installers keep the exec bit only on bin/detect, bin/compile and
@@ -47,53 +49,47 @@ if [ -f "$prebuilt" ] && [ "$phase" != prepare ]; then
 		chmod +x "$prebuilt" 2>/dev/null ||
 			shim_fail "$prebuilt has lost its exec bit, and user $(id -u) cannot restore it (the file belongs to someone else or is on a read-only filesystem). Install the buildpack with its file modes kept, or run chmod +x on that file where it is installed."
 	fi
-	HEROKU_APPLINK_BUILDPACK_DIR=$bp_dir exec "$prebuilt" "$phase" "$@"
+	exec "$prebuilt" "$phase" "$@"
 fi
 
 if [ ! -f "$bp_dir/go.mod" ]; then
-	shim_fail "no prebuilt buildpack binary for linux/$arch at $prebuilt. Use a packaged release of this buildpack, which carries binaries for amd64 and arm64."
+	shim_fail "no prebuilt buildpack binary for linux/$arch at $prebuilt. Install the buildpack from the buildpack registry (heroku/heroku-applink-service-mesh) or a release tag (https://github.com/heroku/heroku-buildpack-heroku-applink-service-mesh#vX.Y.Z), which carry binaries for amd64 and arm64."
 fi
 
-# The binary embeds the buildpack version, so it is part of the fingerprint;
-# the inventory pins are read at run time and are not.
-version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$bp_dir/buildpack.toml" | head -n 1)
-fingerprint=$(
-	cd "$bp_dir" &&
-		files=$(find cmd internal -type f -name '*.go' ! -name '*_test.go' | LC_ALL=C sort) &&
-		{ echo "$version $files"; cat go.mod go.sum $files; } | cksum
-) || shim_fail "cannot read the buildpack sources in $bp_dir"
-
-out_dir=$bp_dir/.build/linux-$arch
-dev=$out_dir/$name
-if [ ! -x "$dev" ] || [ "$(cat "$dev.stamp" 2>/dev/null)" != "$fingerprint" ]; then
-	go_cmd=$(command -v go 2>/dev/null)
-	for candidate in /usr/local/go/bin/go /usr/lib/go/bin/go; do
-		[ -n "$go_cmd" ] && break
-		[ -x "$candidate" ] && go_cmd=$candidate
-	done
-	[ -n "$go_cmd" ] ||
-		shim_fail "no prebuilt buildpack binary for linux/$arch and no Go toolchain to build one from source. Use a packaged release of this buildpack, or install Go and run 'make build'."
-	mkdir -p "$out_dir" 2>/dev/null && [ -w "$out_dir" ] ||
+# A source checkout: rebuild when any source is newer than the last build.
+# File times, not contents: reading every source on each call would cost
+# more than the binary it starts.
+dev=$bp_dir/.build/linux-$arch/$name
+stamp=$dev.stamp
+if [ ! -x "$dev" ] || [ ! -f "$stamp" ] ||
+	[ -n "$(find "$bp_dir/cmd" "$bp_dir/internal" "$bp_dir/go.mod" "$bp_dir/go.sum" "$bp_dir/buildpack.toml" "$bp_dir/lib/build.sh" \
+		-newer "$stamp" -print 2>/dev/null | head -n 1)" ]; then
+	if ! mkdir -p "${dev%/*}" 2>/dev/null || [ ! -w "${dev%/*}" ]; then
 		shim_fail "cannot build the buildpack binary: $bp_dir is read-only. Run 'make build' before using this checkout, or use a packaged release."
-	if [ -z "${HOME-}" ]; then
-		# go needs a cache and a module directory; keep them in the build
-		# folder rather than fail in a scrubbed environment.
-		export GOCACHE="${GOCACHE:-$bp_dir/.build/go-cache}" GOMODCACHE="${GOMODCACHE:-$bp_dir/.build/go-mod}" GOPATH="${GOPATH:-$bp_dir/.build/go-path}"
-		# A module cache is read-only by default; keep this one removable.
-		go_flags=-modcacherw
 	fi
-	echo "-----> Building the buildpack binary for linux/$arch from source" >&2
-	(
-		cd "$bp_dir" &&
-			CGO_ENABLED=0 GOOS=linux GOARCH=$arch GOFLAGS="-mod=readonly ${go_flags-}" "$go_cmd" build -trimpath -buildvcs=false \
-				-ldflags "-s -w -buildid= -X main.version=$version" -o "$dev.$$" ./cmd/$name
-	) >&2 || {
-		rm -f "$dev.$$"
-		shim_fail "building the buildpack binary failed (see above)"
+	if [ -z "${HOME-}" ]; then
+		# A scrubbed environment: go needs a cache and a module directory,
+		# kept in the build folder (the module cache writable, so it can be
+		# removed), and everything is compiled from scratch.
+		export GOCACHE="${GOCACHE:-$bp_dir/.build/go-cache}" GOMODCACHE="${GOMODCACHE:-$bp_dir/.build/go-mod}" GOPATH="${GOPATH:-$bp_dir/.build/go-path}"
+		export GOFLAGS="${GOFLAGS:+$GOFLAGS }-modcacherw" BUILD_VERBOSE=1
+		echo "-----> Building the buildpack binary for linux/$arch from source: a one-time build that takes a few minutes" >&2
+	else
+		echo "-----> Building the buildpack binary for linux/$arch from source" >&2
+	fi
+	# The stamp is taken before the build, so a source edited during it is
+	# newer than the stamp and triggers the next rebuild.
+	: >"$stamp.new" 2>/dev/null || shim_fail "cannot write $stamp.new"
+	sh "$bp_dir/lib/build.sh" "$arch" "$dev" >&2 || {
+		status=$?
+		rm -f "$stamp.new"
+		case $status in
+		127) shim_fail "no prebuilt buildpack binary for linux/$arch and no Go toolchain to build one from source. Install the buildpack from the buildpack registry (heroku/heroku-applink-service-mesh) or a release tag (https://github.com/heroku/heroku-buildpack-heroku-applink-service-mesh#vX.Y.Z): Heroku's stacks have no Go." ;;
+		*) shim_fail "building the buildpack binary failed (see above)" ;;
+		esac
 	}
-	mv -f "$dev.$$" "$dev" && echo "$fingerprint" >"$dev.stamp" ||
-		shim_fail "cannot write $dev"
+	mv -f "$stamp.new" "$stamp" || shim_fail "cannot write $stamp"
 fi
 
 [ "$phase" = prepare ] && exit 0
-HEROKU_APPLINK_BUILDPACK_DIR=$bp_dir exec "$dev" "$phase" "$@"
+exec "$dev" "$phase" "$@"

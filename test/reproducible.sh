@@ -29,7 +29,10 @@ for bin in "$work"/clone-1/dist/bin/*/heroku-applink-buildpack; do
 		status=1
 	fi
 done
-[ -n "${a-}" ] || { echo " !     no binaries were built" >&2; exit 1; }
+[ -n "${a-}" ] || {
+	echo " !     no binaries were built" >&2
+	exit 1
+}
 
 # The binary the shims build from source is the release binary, too.
 for dev in "$work"/clone-1/.build/*/heroku-applink-buildpack; do
