@@ -54,7 +54,7 @@ func newClassicEnv(t *testing.T, versions ...string) *classicEnv {
 
 func (e *classicEnv) app(t *testing.T, fixtureName string) *harness.App {
 	t.Helper()
-	app, err := harness.NewApp(e.bp, source(t, fixtureName), t.TempDir())
+	app, err := harness.NewApp(e.bp, appSource(t, fixtureName), t.TempDir())
 	require.NoError(t, err)
 	require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", e.mirror.URL()))
 	return app

@@ -63,7 +63,7 @@ func newCNBEnv(t *testing.T, fixtureName, api string, arts ...testhelpers.Artifa
 	bp, err := harness.NewBuildpack(repoRoot, filepath.Join(root, "src", "applink"), binaries, testhelpers.Inventory("", arts...))
 	require.NoError(t, err)
 	e.bpDir = bp.Dir
-	e.platform, err = harness.NewPlatform(lc, root, source(t, fixtureName),
+	e.platform, err = harness.NewPlatform(lc, root, appSource(t, fixtureName),
 		harness.CNBBuildpack{Dir: bp.Dir, ID: "heroku/heroku-applink", Version: bpVersion(t)},
 		harness.CNBBuildpack{Dir: fixture("buildpacks/procfile"), ID: "test/procfile", Version: "0.0.1", Optional: true})
 	require.NoError(t, err)

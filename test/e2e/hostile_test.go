@@ -175,7 +175,7 @@ func TestBuildDirFaults(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newClassicEnv(t, "0.3.0")
 			outside := t.TempDir()
-			src := source(t, "sample-app")
+			src := appSource(t, "sample-app")
 			require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(src, planted)), 0o755))
 			require.NoError(t, os.Symlink(outside, filepath.Join(src, planted)))
 			app, err := harness.NewApp(e.bp, src, t.TempDir())
@@ -323,7 +323,7 @@ func TestHostileProcfiles(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newClassicEnv(t, "0.3.0")
-			src := source(t, "sample-app")
+			src := appSource(t, "sample-app")
 			require.NoError(t, os.WriteFile(filepath.Join(src, "Procfile"), content, 0o644))
 			app, err := harness.NewApp(e.bp, src, t.TempDir())
 			require.NoError(t, err)

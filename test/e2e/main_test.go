@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
@@ -50,7 +51,7 @@ func setup(m *testing.M) int {
 		return fail(err)
 	}
 	defer os.RemoveAll(dir)
-	for _, arch := range []string{"amd64", "arm64"} {
+	for _, arch := range source.Architectures {
 		bin, err := harness.BuildBinary(root, arch, dir)
 		if err != nil {
 			return fail(err)
@@ -64,7 +65,7 @@ func setup(m *testing.M) int {
 		return fail(err)
 	}
 	for _, v := range meshVersions {
-		for _, arch := range []string{"amd64", "arm64"} {
+		for _, arch := range source.Architectures {
 			a, err := harness.StandInMesh(root, dir, v, arch)
 			if err != nil {
 				return fail(err)
@@ -80,8 +81,8 @@ func fixture(name string) string { return filepath.Join(repoRoot, "test", "fixtu
 // mesh is a stand-in release for this machine's architecture.
 func mesh(version string) testhelpers.Artifact { return meshes[version+"/"+runtime.GOARCH] }
 
-// source lays out a fixture app with the built web app in it.
-func source(t interface {
+// appSource lays out a fixture app with the built web app in it.
+func appSource(t interface {
 	TempDir() string
 	Fatalf(string, ...any)
 }, name string) string {

@@ -52,7 +52,7 @@ func TestClassicTarballRunsWithoutGo(t *testing.T) {
 	testhelpers.WriteInventory(t, dir, testhelpers.Inventory("", mesh("0.3.0")))
 	e := newClassicEnv(t, "0.3.0")
 	api := newAppLink(t)
-	app, err := harness.NewApp(&harness.Buildpack{Dir: dir}, source(t, "sample-app"), t.TempDir())
+	app, err := harness.NewApp(&harness.Buildpack{Dir: dir}, appSource(t, "sample-app"), t.TempDir())
 	require.NoError(t, err)
 	require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", e.mirror.URL()))
 	for k, v := range api.Config() {

@@ -219,7 +219,7 @@ func TestClassicCompileAsUnprivilegedUser(t *testing.T) {
 	// export there).
 	bp, err := harness.NewBuildpack(repoRoot, filepath.Join(work, "buildpack"), binaries, testhelpers.Inventory("", mesh("0.2.2")))
 	require.NoError(t, err)
-	app, err := harness.NewApp(bp, source(t, "sample-app"), filepath.Join(work, "app"))
+	app, err := harness.NewApp(bp, appSource(t, "sample-app"), filepath.Join(work, "app"))
 	require.NoError(t, err)
 	require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", e.mirror.URL()))
 	app.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
@@ -151,7 +152,7 @@ func TestPinRoundTrip(t *testing.T) {
 	key := releaseKey(t)
 	e := newClassicEnv(t)
 	require.NoError(t, e.bp.SetInventory(testhelpers.Inventory(key.Fingerprint)))
-	for _, arch := range []string{"amd64", "arm64"} {
+	for _, arch := range source.Architectures {
 		a := meshes["0.3.0/"+arch]
 		e.mirror.PublishSigned(a.Object(), a.Data, key, true)
 	}
