@@ -102,6 +102,12 @@ func Mirror(raw string) (Source, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return Source{}, fmt.Errorf("%s has a query or fragment", redactRaw(raw))
 	}
+	// An "@" past the host is a credential that holds a "/" (a base64
+	// token, say), which url.Parse reads as host and path: refuse it
+	// rather than send or show it.
+	if strings.Contains(u.Path, "@") || strings.Contains(u.Host, "@") {
+		return Source{}, fmt.Errorf("%s has an \"@\" after its host: percent-encode a \"/\" or \"@\" in a user name or password (%%2F, %%40)", redactRaw(raw))
+	}
 	return Source{mirror: u}, nil
 }
 
@@ -149,27 +155,33 @@ func IsLoopback(host string) bool {
 
 // Redact is a URL as the build log may show it: any user info, user name
 // included (a token is often passed as one), reads "xxxxx", so the log
-// still says that credentials were used.
+// still says that credentials were used. Whatever precedes an "@", parsed
+// as user info or not, is hidden.
 func Redact(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || u.User == nil {
 		return redactRaw(raw)
 	}
-	if u.User == nil {
-		return u.String()
-	}
 	u.User = url.User("xxxxx")
-	return u.String()
+	return redactRaw(u.String())
 }
 
-// Public is a URL as the buildpack may store it: without any user info.
+// Public is a URL as the buildpack may store it: without any user info,
+// and without whatever precedes an "@" that url.Parse did not read as
+// user info.
 func Public(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return redactRaw(raw)
 	}
 	u.User = nil
-	return u.String()
+	s := u.String()
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		if scheme := strings.Index(s, "://"); scheme >= 0 && scheme < at {
+			return s[:scheme+3] + s[at+1:]
+		}
+	}
+	return s
 }
 
 // redactRaw hides everything before the last "@" of a value, parsed or

@@ -53,15 +53,17 @@ func TestURLAndString(t *testing.T) {
 
 func TestInvalidSources(t *testing.T) {
 	for raw, want := range map[string]string{
-		"ftp://mirror.example.com":         `uses the scheme "ftp"`,
-		"http://mirror.example.com":        "uses http to a host that is not loopback",
-		"http://10.0.0.1":                  "uses http to a host that is not loopback",
-		"/just/a/path":                     "is not an absolute URL",
-		"https://user:pw@[::1":             "https://xxxxx@[::1 is not an absolute URL",
-		"https://m.example.com/?a=b":       "has a query or fragment",
-		"https://m.example.com/a b":        "white space",
-		"https://m.example.com/#pw@x":      "https://xxxxx@x has a query or fragment",
-		"http://TOKEN@mirror.example.com/": "http://xxxxx@mirror.example.com/ uses http",
+		"ftp://mirror.example.com":                        `uses the scheme "ftp"`,
+		"http://mirror.example.com":                       "uses http to a host that is not loopback",
+		"http://10.0.0.1":                                 "uses http to a host that is not loopback",
+		"/just/a/path":                                    "is not an absolute URL",
+		"https://user:pw@[::1":                            "https://xxxxx@[::1 is not an absolute URL",
+		"https://m.example.com/?a=b":                      "has a query or fragment",
+		"https://m.example.com/a b":                       "white space",
+		"https://m.example.com/#pw@x":                     "https://xxxxx@x has a query or fragment",
+		"http://TOKEN@mirror.example.com/":                "http://xxxxx@mirror.example.com/ uses http",
+		"https://Zm9v/YmFyTOKEN@mirror.example.com":       `https://xxxxx@mirror.example.com has an "@" after its host`,
+		"https://deploy:2024/S3CRETpw@mirror.example.com": `https://xxxxx@mirror.example.com has an "@" after its host`,
 	} {
 		t.Run(raw, func(t *testing.T) {
 			_, err := source.Mirror(raw)
@@ -82,6 +84,7 @@ func TestRedactAndPublic(t *testing.T) {
 		{"https://user:pw@mirror.example.com/x", "https://xxxxx@mirror.example.com/x", "https://mirror.example.com/x"},
 		{"http://TOKEN@127.0.0.1:9/x", "http://xxxxx@127.0.0.1:9/x", "http://127.0.0.1:9/x"},
 		{"https://user:pw@[::1", "https://xxxxx@[::1", "https://xxxxx@[::1"},
+		{"https://Zm9v/YmFyS3CRET@mirror.example.com/x", "https://xxxxx@mirror.example.com/x", "https://mirror.example.com/x"},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.redacted, source.Redact(tt.raw))
