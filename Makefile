@@ -8,7 +8,7 @@ ARCHES := amd64 arm64
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /test/e2e)
 
 FUZZTIME ?= 10s
-FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse internal/procfile:FuzzProcfile internal/config:FuzzEnvDir
+FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse internal/procfile:FuzzProcfile internal/config:FuzzEnvDir internal/config:FuzzKnobs internal/install:FuzzIndex internal/cnb:FuzzLayerMetadata
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run

@@ -3,11 +3,12 @@
 // name it is called by (or, from the shims, on its first argument).
 //
 // main is the only place that reads the process's arguments, environment,
-// standard streams and clock, and the only place that exits.
+// standard streams, signals and clock, and the only place that exits.
 package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,11 +21,30 @@ import (
 // buildpack.toml.
 var version = "0.0.0-dev"
 
+// cancelGrace is how long a cancelled build has to remove its temporary
+// files and say so before it is stopped regardless.
+const cancelGrace = 2 * time.Second
+
 func main() {
 	noColor := os.Getenv("NO_COLOR") != ""
 	color.Disable(noColor)
 	wd, _ := os.Getwd()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+
+	// SIGTERM or SIGINT cancels the build: downloads stop, temporary files
+	// are removed, and the log says the build was cancelled. If that has not
+	// happened within the grace period, the process stops anyway.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		s := <-signals
+		cancel(&cancelledError{signal: s})
+		time.AfterFunc(cancelGrace, func() {
+			fmt.Fprintf(os.Stderr, "\n !     Error: the build was cancelled (%s) and did not stop in time\n\n", s)
+			os.Exit(exitCode(s))
+		})
+	}()
+
 	code := run(ctx, env{
 		args:    os.Args,
 		getenv:  os.Getenv,
@@ -35,6 +55,6 @@ func main() {
 		version: version,
 		wd:      wd,
 	})
-	stop()
+	signal.Stop(signals)
 	os.Exit(code)
 }

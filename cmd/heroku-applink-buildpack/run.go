@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/classic"
@@ -114,10 +116,37 @@ func run(ctx context.Context, e env) int {
 			fmt.Fprintf(e.stderr, "usage: %s\n", usage.Usage())
 			return exitUsage
 		}
+		// Whatever failed after a cancellation failed because of it: say
+		// so, rather than blame the network.
+		var cancelled *cancelledError
+		if errors.As(context.Cause(ctx), &cancelled) {
+			err = cancelled
+		}
 		out.Error(err)
+		if cancelled != nil {
+			return exitCode(cancelled.signal)
+		}
 		return exitError
 	}
 	return exitOK
+}
+
+// cancelledError is a build stopped by a signal.
+type cancelledError struct{ signal os.Signal }
+
+func (e *cancelledError) Error() string { return fmt.Sprintf("the build was cancelled (%s)", e.signal) }
+
+// Help says what happened to the build's files.
+func (e *cancelledError) Help() string {
+	return "Nothing was installed, and the temporary files were removed."
+}
+
+// exitCode is the shell's convention for a process a signal stopped.
+func exitCode(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return exitError
 }
 
 func newInstaller(e env, out *output.Printer) (*install.Installer, error) {
@@ -129,17 +158,28 @@ func newInstaller(e env, out *output.Printer) (*install.Installer, error) {
 	client.OnRetry = func(attempt int, err error, wait time.Duration) {
 		out.Detail("Attempt %d failed (%v); retrying in %s", attempt, err, output.Duration(wait))
 	}
+	client.OnProgress = func(received, total int64, elapsed time.Duration) {
+		if total > 0 {
+			out.Detail("Received %s of %s (%d%%) after %s", output.Size(received), output.Size(total), received*100/total, output.Duration(elapsed))
+			return
+		}
+		out.Detail("Received %s after %s", output.Size(received), output.Duration(elapsed))
+	}
+	client.Now = e.now
 	if knobs.Timeout > 0 {
 		client.SetTimeout(knobs.Timeout)
 	}
 	if knobs.RetryDelay > 0 {
 		client.Backoff = fetch.ExponentialBackoff(knobs.RetryDelay)
 	}
+	if knobs.Deadline > 0 {
+		client.Deadline = knobs.Deadline
+	}
 	return &install.Installer{Fetcher: client, Out: out, Now: e.now}, nil
 }
 
 func runCompile(ctx context.Context, e env, out *output.Printer, args []string) error {
-	dirs, err := classic.DirsFrom(args, e.getenv(buildpackDirVar))
+	dirs, err := classic.DirsFrom(args, e.getenv(buildpackDirVar), e.wd)
 	if err != nil {
 		return err
 	}

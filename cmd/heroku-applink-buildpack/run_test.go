@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,4 +53,21 @@ func TestRunUsage(t *testing.T) {
 	})
 	require.Equal(t, exitUsage, code)
 	require.Equal(t, "usage: bin/compile BUILD_DIR CACHE_DIR ENV_DIR\n", errOut.String())
+}
+
+// TestCancelledBuildSaysSo: whatever fails after a signal failed because of
+// it; the log says the build was cancelled, and the exit status is the
+// shell's for that signal.
+func TestCancelledBuildSaysSo(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(&cancelledError{signal: syscall.SIGTERM})
+	var out, errOut bytes.Buffer
+	dir := t.TempDir()
+	code := run(ctx, env{
+		args:   []string{"compile", dir, t.TempDir(), t.TempDir()},
+		getenv: func(k string) string { return map[string]string{buildpackDirVar: dir}[k] },
+		stdout: &out, stderr: &errOut, now: time.Now, wd: dir,
+	})
+	require.Equal(t, 143, code)
+	require.Equal(t, "\n !     Error: the build was cancelled (terminated)\n !\n !     Nothing was installed, and the temporary files were removed.\n\n", errOut.String())
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,16 +57,24 @@ func (e *UsageError) Error() string { return "usage: " + e.Usage() }
 // Usage is the correct invocation.
 func (e *UsageError) Usage() string { return "bin/compile BUILD_DIR CACHE_DIR ENV_DIR" }
 
-// DirsFrom reads bin/compile's arguments. buildpackDir is where the shims
-// found the buildpack: the platform does not say.
-func DirsFrom(args []string, buildpackDir string) (Dirs, error) {
+// DirsFrom reads bin/compile's arguments, made absolute against wd before
+// anything is written: the export file puts the build path on later
+// buildpacks' PATH. buildpackDir is where the shims found the buildpack:
+// the platform does not say.
+func DirsFrom(args []string, buildpackDir, wd string) (Dirs, error) {
 	if len(args) != 3 {
 		return Dirs{}, &UsageError{}
 	}
 	if buildpackDir == "" {
 		return Dirs{}, errors.New("the buildpack directory is unknown: run the buildpack through bin/compile")
 	}
-	return Dirs{Build: args[0], Cache: args[1], Env: args[2], Buildpack: buildpackDir}, nil
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return filepath.Clean(p)
+		}
+		return filepath.Join(wd, p)
+	}
+	return Dirs{Build: abs(args[0]), Cache: abs(args[1]), Env: abs(args[2]), Buildpack: abs(buildpackDir)}, nil
 }
 
 // Compiler runs bin/compile.
@@ -129,17 +138,28 @@ func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 }
 
 // openCache returns the cache, or nil when CACHE_DIR cannot be used: a
-// build without a cache is slower, not broken.
+// build without a cache is slower, not broken. The buildpack's folder in
+// it must be a folder of its own, not a link to somewhere else.
 func (c *Compiler) openCache(dir string) *install.Cache {
 	if dir == "" {
 		return nil
 	}
 	cacheDir := filepath.Join(dir, cacheSubdir)
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+	if info, err := os.Lstat(cacheDir); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+		c.Out.Warning(fmt.Sprintf("The build cache folder %s is a symbolic link. The buildpack\n"+
+			"does not follow links, so this build caches nothing. Clear the build cache to\n"+
+			"cache again.", cacheDir))
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		c.Out.Warning(fmt.Sprintf("The build cache is not usable, so this build downloads the service\nmesh and caches nothing: %v", err))
 		return nil
 	}
-	probe, err := os.CreateTemp(cacheDir, ".probe-*")
+	if _, err := files.MkdirUnder(dir, cacheSubdir); err != nil {
+		c.Out.Warning(fmt.Sprintf("The build cache is not usable, so this build downloads the service\nmesh and caches nothing: %v", err))
+		return nil
+	}
+	probe, err := files.CreateTemp(cacheDir, files.TempPrefix)
 	if err != nil {
 		c.Out.Warning(fmt.Sprintf("The build cache is not writable, so this build downloads the service\nmesh and caches nothing: %v", files.Cause(err)))
 		return nil

@@ -122,14 +122,18 @@ func TestCompile(t *testing.T) {
 }
 
 func TestDirsFrom(t *testing.T) {
-	d, err := classic.DirsFrom([]string{"/b", "/c", "/e"}, "/bp")
+	d, err := classic.DirsFrom([]string{"/b", "/c", "/e"}, "/bp", "/wd")
 	require.NoError(t, err)
 	testhelpers.Equal(t, classic.Dirs{Build: "/b", Cache: "/c", Env: "/e", Buildpack: "/bp"}, d)
-	_, err = classic.DirsFrom([]string{"/b"}, "/bp")
+	d, err = classic.DirsFrom([]string{"build", "./cache", "../env"}, "bp/", "/tmp/wd")
+	require.NoError(t, err)
+	// Relative paths are made absolute before anything is written.
+	testhelpers.Equal(t, classic.Dirs{Build: "/tmp/wd/build", Cache: "/tmp/wd/cache", Env: "/tmp/env", Buildpack: "/tmp/wd/bp"}, d)
+	_, err = classic.DirsFrom([]string{"/b"}, "/bp", "/wd")
 	var usage *classic.UsageError
 	require.ErrorAs(t, err, &usage)
 	require.Equal(t, "bin/compile BUILD_DIR CACHE_DIR ENV_DIR", usage.Usage())
-	_, err = classic.DirsFrom([]string{"/b", "/c", "/e"}, "")
+	_, err = classic.DirsFrom([]string{"/b", "/c", "/e"}, "", "/wd")
 	require.ErrorContains(t, err, "run the buildpack through bin/compile")
 }
 

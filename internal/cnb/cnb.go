@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -122,11 +122,16 @@ func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 			l.remove()
 		}
 	}()
-	if err := os.MkdirAll(l.dir, 0o755); err != nil {
-		return &files.PathError{Path: l.dir, Err: err}
+	if _, err := files.MkdirUnder(d.Layers, LayerName); err != nil {
+		return err
 	}
 	inst, err := b.Installer.Install(ctx, rel, l.dir, "bin", l)
 	if err != nil {
+		return err
+	}
+	// The launch image gets the verified binary and its link, nothing else
+	// a restored layer may have carried.
+	if err := l.clear(source.MeshBinary, install.LegacyName(rel.Arch)); err != nil {
 		return err
 	}
 	// Restored layer tomls carry no [types]: write the whole file every
@@ -153,8 +158,11 @@ func (l *layer) toml() string { return l.dir + ".toml" }
 
 func (l *layer) Name() string { return "cached layer" }
 
+// maxLayerTOML bounds the layer's metadata: it holds one record.
+const maxLayerTOML = 64 << 10
+
 func (l *layer) Lookup(install.Release) (*install.Copy, *install.Discard) {
-	data, err := os.ReadFile(l.toml())
+	data, err := files.ReadRegular(l.toml(), maxLayerTOML)
 	if errors.Is(err, fs.ErrNotExist) {
 		if entries, _ := os.ReadDir(l.dir); len(entries) > 0 {
 			return nil, &install.Discard{Problem: install.NoMetadata}
@@ -174,16 +182,26 @@ func (l *layer) Lookup(install.Release) (*install.Copy, *install.Discard) {
 			return nil, &install.Discard{Problem: install.OtherMetadata}
 		}
 	}
-	return &install.Copy{Record: got.Metadata, Path: filepath.Join(l.dir, "bin", source.MeshBinary), InPlace: true, Name: l.Name()}, nil
+	if info, err := os.Lstat(filepath.Join(l.dir, "bin")); err == nil && !info.IsDir() {
+		return nil, &install.Discard{Problem: install.BadCopy, Was: "its bin is not a directory"}
+	}
+	return &install.Copy{Record: got.Metadata, Path: filepath.Join(l.dir, "bin", source.MeshBinary), InPlace: true}, nil
 }
 
-// Drop empties the layer of what an earlier build put there: its metadata,
-// and every name the mesh was installed under. The pipeline's own
-// temporary files in bin/ stay: they may hold this build's download.
+// Drop empties the layer of everything an earlier build put there, its
+// metadata included. This build's own temporary files stay: they may hold
+// its download.
 func (l *layer) Drop(install.Release) error {
 	if err := os.Remove(l.toml()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return &files.PathError{Path: l.toml(), Err: err}
 	}
+	return l.clear()
+}
+
+// clear removes from the layer every name but bin/ and, in bin/, the names
+// kept and this build's own temporary files. Removing a name never follows
+// a link.
+func (l *layer) clear(keep ...string) error {
 	entries, err := os.ReadDir(l.dir)
 	if err != nil {
 		return &files.PathError{Path: l.dir, Err: err}
@@ -199,10 +217,11 @@ func (l *layer) Drop(install.Release) error {
 	bin := filepath.Join(l.dir, "bin")
 	names, _ := os.ReadDir(bin)
 	for _, e := range names {
-		if strings.HasPrefix(e.Name(), source.MeshBinary) {
-			if err := os.RemoveAll(filepath.Join(bin, e.Name())); err != nil {
-				return &files.PathError{Path: bin, Err: err}
-			}
+		if slices.Contains(keep, e.Name()) || files.Mine(e.Name()) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(bin, e.Name())); err != nil {
+			return &files.PathError{Path: bin, Err: err}
 		}
 	}
 	return nil

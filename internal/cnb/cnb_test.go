@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/BurntSushi/toml"
@@ -290,4 +291,85 @@ func TestDirsFrom(t *testing.T) {
 	var usage *cnb.UsageError
 	require.ErrorAs(t, err, &usage)
 	require.Equal(t, "bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)", usage.Usage())
+}
+
+// TestRestoredLayerHoldsOnlyTheVerifiedBinary: whatever else a restored
+// layer carries (another program in bin/, launch environment files) never
+// reaches the image, whether the layer is kept or discarded.
+func TestRestoredLayerHoldsOnlyTheVerifiedBinary(t *testing.T) {
+	for _, discard := range []bool{false, true} {
+		t.Run(map[bool]string{false: "kept", true: "discarded"}[discard], func(t *testing.T) {
+			e := newEnv(t)
+			require.NoError(t, e.build(t))
+			e.restore(t)
+			layer := filepath.Join(e.dirs.Layers, "service-mesh")
+			require.NoError(t, os.WriteFile(filepath.Join(layer, "bin", "node"), []byte("#!/bin/sh\necho planted\n"), 0o755))
+			require.NoError(t, os.MkdirAll(filepath.Join(layer, "env.launch"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(layer, "env.launch", "LD_PRELOAD"), []byte("/evil.so"), 0o644))
+			if discard {
+				e.setVar(t, config.VarVersion, "0.2.2")
+			}
+			require.NoError(t, e.build(t))
+			var names []string
+			require.NoError(t, filepath.Walk(layer, func(p string, info os.FileInfo, err error) error {
+				if err == nil && p != layer {
+					rel, _ := filepath.Rel(layer, p)
+					names = append(names, rel)
+				}
+				return err
+			}))
+			require.ElementsMatch(t, []string{"bin", "bin/heroku-applink-service-mesh", "bin/heroku-applink-service-mesh-latest-amd64"}, names)
+		})
+	}
+}
+
+// TestRestoredLayerThatIsNotWhatTheBuildpackWrote: links and pipes where
+// the layer's bin and binary belong are discarded and the layer rebuilt,
+// without following them and without blocking.
+func TestRestoredLayerThatIsNotWhatTheBuildpackWrote(t *testing.T) {
+	tests := []struct {
+		name  string
+		plant func(t *testing.T, layer, outside string)
+		want  string
+	}{
+		{"bin is a link", func(t *testing.T, layer, outside string) {
+			require.NoError(t, os.RemoveAll(filepath.Join(layer, "bin")))
+			require.NoError(t, os.Symlink(outside, filepath.Join(layer, "bin")))
+		}, "its bin is not a directory"},
+		{"the binary is a link to the right bytes elsewhere", func(t *testing.T, layer, outside string) {
+			bin := filepath.Join(layer, "bin", source.MeshBinary)
+			data, err := os.ReadFile(bin)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(outside, "copy"), data, 0o600))
+			require.NoError(t, os.Remove(bin))
+			require.NoError(t, os.Symlink(filepath.Join(outside, "copy"), bin))
+		}, "the cached binary is not a regular file (it is a symbolic link)"},
+		{"the binary is a named pipe", func(t *testing.T, layer, outside string) {
+			bin := filepath.Join(layer, "bin", source.MeshBinary)
+			require.NoError(t, os.Remove(bin))
+			require.NoError(t, syscall.Mkfifo(bin, 0o755))
+		}, "the cached binary is not a regular file (it is a named pipe)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			require.NoError(t, e.build(t))
+			e.restore(t)
+			outside := t.TempDir()
+			tt.plant(t, filepath.Join(e.dirs.Layers, "service-mesh"), outside)
+			before, _ := os.ReadDir(outside)
+			require.NoError(t, e.build(t))
+			require.Contains(t, e.log(), "  - Discarding the cached layer: "+tt.want+"\n")
+			info, err := os.Lstat(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary))
+			require.NoError(t, err)
+			require.True(t, info.Mode().IsRegular())
+			after, _ := os.ReadDir(outside)
+			require.Equal(t, len(before), len(after), "nothing outside the layer changed")
+			for _, f := range after {
+				fi, err := f.Info()
+				require.NoError(t, err)
+				require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "a file outside is never made executable")
+			}
+		})
+	}
 }

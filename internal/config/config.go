@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/version"
 )
@@ -83,30 +83,24 @@ func ReadEnvDir(dir string, names []string) (map[string]string, error) {
 	return vars, nil
 }
 
+// readVar reads one variable's file: never through a link, never blocking
+// on a pipe, and bounded before it is read.
 func readVar(p string) (string, bool, error) {
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	b, err := files.ReadRegular(p, maxValueLen)
+	var notRegular *files.NotRegularError
+	var tooLarge *files.TooLargeError
+	switch {
+	case err == nil:
+		return string(b), true, nil
+	case errors.Is(err, fs.ErrNotExist):
 		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("cannot be read: %w", errors.Unwrap(err))
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return "", false, fmt.Errorf("cannot be read: %w", err)
-	}
-	if !info.Mode().IsRegular() {
-		return "", false, errors.New("is not a regular file")
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxValueLen+1))
-	if err != nil {
-		return "", false, fmt.Errorf("cannot be read: %w", err)
-	}
-	if len(b) > maxValueLen {
+	case errors.As(err, &notRegular):
+		return "", false, fmt.Errorf("is not a regular file (it is %s)", notRegular.Kind)
+	case errors.As(err, &tooLarge):
 		return "", false, fmt.Errorf("is longer than %d bytes", maxValueLen)
+	default:
+		return "", false, fmt.Errorf("cannot be read: %w", files.Cause(err))
 	}
-	return string(b), true, nil
 }
 
 // Parse validates the variables. Every error names the variable and says
@@ -168,12 +162,17 @@ func (e *Error) Help() string {
 const (
 	KnobTimeout    = "HEROKU_APPLINK_BUILDPACK_TIMEOUT"
 	KnobRetryDelay = "HEROKU_APPLINK_BUILDPACK_RETRY_DELAY"
+	KnobDeadline   = "HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE"
 )
 
 // Knobs are the operator's settings; a zero duration means the default.
 type Knobs struct {
-	Timeout    time.Duration
+	// Timeout is the connect, response-header and idle-body timeout.
+	Timeout time.Duration
+	// RetryDelay is the first retry's backoff.
 	RetryDelay time.Duration
+	// Deadline bounds each download as a whole.
+	Deadline time.Duration
 }
 
 // ReadKnobs validates the knobs in the build's environment.
@@ -182,7 +181,7 @@ func ReadKnobs(getenv func(string) string) (Knobs, error) {
 	for _, knob := range []struct {
 		name string
 		into *time.Duration
-	}{{KnobTimeout, &k.Timeout}, {KnobRetryDelay, &k.RetryDelay}} {
+	}{{KnobTimeout, &k.Timeout}, {KnobRetryDelay, &k.RetryDelay}, {KnobDeadline, &k.Deadline}} {
 		d, err := seconds(knob.name, getenv(knob.name))
 		if err != nil {
 			return Knobs{}, err

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,12 +53,21 @@ func TestReadEnvDirErrors(t *testing.T) {
 		_, err := config.ReadEnvDir(f, config.Names)
 		require.ErrorContains(t, err, "is not a directory")
 	})
-	t.Run("var is a directory", func(t *testing.T) {
-		dir := t.TempDir()
-		require.NoError(t, os.Mkdir(filepath.Join(dir, config.VarVersion), 0o755))
-		_, err := config.ReadEnvDir(dir, config.Names)
-		require.EqualError(t, err, "invalid "+config.VarVersion+": is not a regular file")
-	})
+	victim := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("0.2.2"), 0o644))
+	for kind, create := range map[string]func(p string) error{
+		"a directory":     func(p string) error { return os.Mkdir(p, 0o755) },
+		"a named pipe":    func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"a symbolic link": func(p string) error { return os.Symlink(victim, p) },
+	} {
+		t.Run("var is "+kind, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, create(filepath.Join(dir, config.VarVersion)))
+			_, err := config.ReadEnvDir(dir, config.Names)
+			require.EqualError(t, err, "invalid "+config.VarVersion+": is not a regular file (it is "+kind+")",
+				"never followed, never opened for a read that could block")
+		})
+	}
 	t.Run("huge value", func(t *testing.T) {
 		dir := writeVars(t, map[string]string{config.VarVersion: strings.Repeat("1", 100_000)})
 		_, err := config.ReadEnvDir(dir, config.Names)
@@ -128,12 +138,13 @@ func TestErrorHelp(t *testing.T) {
 
 func TestReadKnobs(t *testing.T) {
 	tests := []struct {
-		name, timeout, delay string
-		want                 config.Knobs
-		wantErr              string
+		name, timeout, delay, deadline string
+		want                           config.Knobs
+		wantErr                        string
 	}{
 		{name: "unset is the default"},
-		{name: "seconds", timeout: "2", delay: "0.05", want: config.Knobs{Timeout: 2 * time.Second, RetryDelay: 50 * time.Millisecond}},
+		{name: "seconds", timeout: "2", delay: "0.05", deadline: "600", want: config.Knobs{Timeout: 2 * time.Second, RetryDelay: 50 * time.Millisecond, Deadline: 10 * time.Minute}},
+		{name: "deadline NaN", deadline: "nan", wantErr: `HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE="nan"`},
 		{name: "NaN", timeout: "NaN", wantErr: `HEROKU_APPLINK_BUILDPACK_TIMEOUT="NaN": want a number of seconds greater than 0`},
 		{name: "zero would switch timeouts off", timeout: "0", wantErr: `HEROKU_APPLINK_BUILDPACK_TIMEOUT="0"`},
 		{name: "infinite", delay: "+Inf", wantErr: `HEROKU_APPLINK_BUILDPACK_RETRY_DELAY="+Inf"`},
@@ -143,7 +154,7 @@ func TestReadKnobs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{config.KnobTimeout: tt.timeout, config.KnobRetryDelay: tt.delay}
+			env := map[string]string{config.KnobTimeout: tt.timeout, config.KnobRetryDelay: tt.delay, config.KnobDeadline: tt.deadline}
 			got, err := config.ReadKnobs(func(k string) string { return env[k] })
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)

@@ -100,7 +100,9 @@ func (e *NetworkError) Unwrap() error { return e.Err }
 
 // LocalError is a failure on this machine (a full or read-only disk).
 type LocalError struct {
-	Op  string
+	Op string
+	// Dir is the directory the download was written to, if any.
+	Dir string
 	Err error
 }
 
@@ -119,3 +121,56 @@ func (e *GiveUpError) Error() string {
 }
 
 func (e *GiveUpError) Unwrap() error { return e.Err }
+
+// TooSlowError is a download that did not finish within its deadline,
+// however steadily bytes arrived.
+type TooSlowError struct {
+	Received, Declared int64
+	After              time.Duration
+}
+
+func (e *TooSlowError) Error() string {
+	switch {
+	case e.Declared > 0:
+		return fmt.Sprintf("too slow: %d of %d bytes in %s", e.Received, e.Declared, seconds(e.After))
+	case e.Received > 0:
+		return fmt.Sprintf("too slow: %d bytes in %s", e.Received, seconds(e.After))
+	default:
+		return fmt.Sprintf("too slow: no answer in %s", seconds(e.After))
+	}
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
+
+// TLSError is a server whose certificate could not be verified. It is
+// not retried: the next attempt would meet the same certificate.
+type TLSError struct {
+	Reason string
+	Err    error
+}
+
+func (e *TLSError) Error() string { return "TLS certificate problem: " + e.Reason }
+
+func (e *TLSError) Unwrap() error { return e.Err }
+
+// WebPageError is a 200 answer that is not a release file: an HTML page
+// (a proxy's or a portal's) or a compressed body, whose bytes could never
+// hash to a release.
+type WebPageError struct {
+	Status, ContentType, Encoding string
+}
+
+func (e *WebPageError) Error() string {
+	what := "content type " + orUnset(e.ContentType)
+	if e.Encoding != "" {
+		what += ", content encoding " + e.Encoding
+	}
+	return fmt.Sprintf("the server sent a web page (or a compressed body), not the release file (%s, %s)", e.Status, what)
+}
+
+func orUnset(s string) string {
+	if s == "" {
+		return "unset"
+	}
+	return s
+}

@@ -1,20 +1,27 @@
 package fetch
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
@@ -25,6 +32,8 @@ const (
 	DefaultConnectTimeout = 10 * time.Second
 	DefaultHeaderTimeout  = 30 * time.Second
 	DefaultIdleTimeout    = 30 * time.Second
+	DefaultDeadline       = 10 * time.Minute
+	DefaultProgressEvery  = 5 * time.Second
 	maxRetryAfter         = 20 * time.Second
 	maxRedirects          = 5
 )
@@ -42,10 +51,19 @@ type Client struct {
 	MaxSize int64
 	// IdleTimeout fails a body that delivers no byte for this long.
 	IdleTimeout time.Duration
+	// Deadline bounds a whole download, retries included, however steadily
+	// bytes arrive.
+	Deadline time.Duration
 	// UserAgent names the buildpack to the server.
 	UserAgent string
 	// OnRetry, when set, hears about each failed attempt that will be retried.
 	OnRetry func(attempt int, err error, wait time.Duration)
+	// OnProgress, when set, hears every ProgressEvery how far a body that is
+	// still arriving has come (total is -1 when the server did not say).
+	OnProgress    func(received, total int64, elapsed time.Duration)
+	ProgressEvery time.Duration
+	// Now is the clock progress is timed with.
+	Now func() time.Time
 }
 
 // New returns a Client with production timeouts and retries.
@@ -62,12 +80,15 @@ func New(userAgent string) *Client {
 		DisableCompression: true,
 	}
 	return &Client{
-		HTTP:        &http.Client{Transport: transport, CheckRedirect: checkRedirect},
-		Attempts:    DefaultAttempts,
-		Backoff:     ExponentialBackoff(500 * time.Millisecond),
-		MaxSize:     DefaultMaxSize,
-		IdleTimeout: DefaultIdleTimeout,
-		UserAgent:   userAgent,
+		HTTP:          &http.Client{Transport: transport, CheckRedirect: checkRedirect},
+		Attempts:      DefaultAttempts,
+		Backoff:       ExponentialBackoff(500 * time.Millisecond),
+		MaxSize:       DefaultMaxSize,
+		IdleTimeout:   DefaultIdleTimeout,
+		Deadline:      DefaultDeadline,
+		ProgressEvery: DefaultProgressEvery,
+		UserAgent:     userAgent,
+		Now:           time.Now,
 	}
 }
 
@@ -138,32 +159,48 @@ type Request struct {
 	ETag, LastModified string
 }
 
-// Get performs a download with the client's retries.
+var errTooSlow = errors.New("download deadline")
+
+// Get performs a download with the client's retries, within its deadline.
 func (c *Client) Get(ctx context.Context, req Request) (Result, error) {
-	var res Result
-	attempts, err := c.retry(ctx, func() error {
-		var err error
-		res, err = c.once(ctx, req)
-		return err
-	})
-	res.Attempts = attempts
-	return res, err
+	return c.get(ctx, req, func() (sink, error) { return newFileSink(req.Dir) })
 }
 
 // GetBytes downloads a small file (a key or a signature) into memory.
 func (c *Client) GetBytes(ctx context.Context, rawURL string, limit int64) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "fetch-")
-	if err != nil {
-		return nil, &LocalError{Op: "create a temporary directory", Err: err}
-	}
-	defer os.RemoveAll(dir)
 	small := *c
 	small.MaxSize = limit
-	res, err := small.Get(ctx, Request{URL: rawURL, Dir: dir})
+	var buf *memSink
+	_, err := small.get(ctx, Request{URL: rawURL}, func() (sink, error) {
+		buf = &memSink{}
+		return buf, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(res.Path)
+	return buf.Bytes(), nil
+}
+
+func (c *Client) get(ctx context.Context, req Request, newSink func() (sink, error)) (Result, error) {
+	if c.Deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, c.Deadline, errTooSlow)
+		defer cancel()
+	}
+	var res Result
+	attempts, err := c.retry(ctx, func() error {
+		var err error
+		res, err = c.once(ctx, req, newSink)
+		return err
+	})
+	res.Attempts = attempts
+	if err != nil && errors.Is(context.Cause(ctx), errTooSlow) {
+		var slow *TooSlowError
+		if !errors.As(err, &slow) {
+			err = &TooSlowError{After: c.Deadline}
+		}
+	}
+	return res, err
 }
 
 func (c *Client) retry(ctx context.Context, try func() error) (int, error) {
@@ -223,10 +260,13 @@ func (c *Client) retryable(err error, attempt int) (time.Duration, bool) {
 		redirect *RedirectError
 		empty    *EmptyBodyError
 		local    *LocalError
+		slow     *TooSlowError
+		cert     *TLSError
+		page     *WebPageError
 	)
 	switch {
-	case errors.As(err, &sum), errors.As(err, &large), errors.As(err, &redirect),
-		errors.As(err, &empty), errors.As(err, &local):
+	case errors.As(err, &sum), errors.As(err, &large), errors.As(err, &redirect), errors.As(err, &empty),
+		errors.As(err, &local), errors.As(err, &slow), errors.As(err, &cert), errors.As(err, &page):
 		return 0, false
 	case errors.Is(err, context.Canceled):
 		return 0, false
@@ -238,7 +278,7 @@ func (c *Client) retryable(err error, attempt int) (time.Duration, bool) {
 
 var errStalled = errors.New("no data received")
 
-func (c *Client) once(ctx context.Context, r Request) (_ Result, err error) {
+func (c *Client) once(ctx context.Context, r Request, newSink func() (sink, error)) (_ Result, err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -261,7 +301,7 @@ func (c *Client) once(ctx context.Context, r Request) (_ Result, err error) {
 		if errors.As(err, &redirect) {
 			return Result{}, redirect
 		}
-		return Result{}, cleanNetError(err)
+		return Result{}, c.classify(ctx, err, 0, -1)
 	}
 	defer resp.Body.Close()
 
@@ -276,17 +316,10 @@ func (c *Client) once(ctx context.Context, r Request) (_ Result, err error) {
 	if c.MaxSize > 0 && resp.ContentLength > c.MaxSize {
 		return Result{}, &TooLargeError{Limit: c.MaxSize, Declared: resp.ContentLength}
 	}
-
-	f, err := os.CreateTemp(r.Dir, ".download-*")
-	if err != nil {
-		return Result{}, &LocalError{Op: "create a temporary file", Err: err}
+	page := &WebPageError{Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Encoding: resp.Header.Get("Content-Encoding")}
+	if isWebPage(page.ContentType) || (page.Encoding != "" && !strings.EqualFold(page.Encoding, "identity")) {
+		return Result{}, page
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
 
 	body := io.Reader(resp.Body)
 	if c.IdleTimeout > 0 {
@@ -297,25 +330,49 @@ func (c *Client) once(ctx context.Context, r Request) (_ Result, err error) {
 	if c.MaxSize > 0 {
 		body = io.LimitReader(body, c.MaxSize+1)
 	}
-	got, n, copyErr := digest.Copy(f, body)
+	counted := &countingReader{r: body}
+	body = counted
+	if c.OnProgress != nil && c.ProgressEvery > 0 && c.Now != nil {
+		body = &progressReader{r: body, n: &counted.n, total: resp.ContentLength, every: c.ProgressEvery, now: c.Now, report: c.OnProgress, start: c.Now()}
+	}
+	// What a misconfigured mirror or a captive proxy answers with 200 is
+	// most often an HTML page: say so, rather than call it tampering.
+	sniff := bufio.NewReaderSize(body, 512)
+	if head, _ := sniff.Peek(512); looksLikeHTML(head) {
+		return Result{}, page
+	}
+
+	dest, err := newSink()
+	if err != nil {
+		return Result{}, &LocalError{Op: "create a temporary file", Dir: r.Dir, Err: err}
+	}
+	defer func() {
+		if err != nil {
+			dest.discard()
+		}
+	}()
+	got, n, copyErr := digest.Copy(dest, sniff)
 	if copyErr != nil {
+		var werr *digest.WriteError
+		if errors.As(copyErr, &werr) {
+			return Result{}, &LocalError{Op: "write the download", Dir: r.Dir, Err: werr.Err}
+		}
 		if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
 			return Result{}, &StalledError{After: c.IdleTimeout, Received: n}
 		}
-		var werr *digest.WriteError
-		if errors.As(copyErr, &werr) {
-			return Result{}, &LocalError{Op: "write the download", Err: werr.Err}
+		if ctx.Err() != nil {
+			return Result{}, c.classify(ctx, copyErr, n, resp.ContentLength)
 		}
 		if resp.ContentLength > 0 && n < resp.ContentLength {
 			return Result{}, &ShortBodyError{Received: n, Declared: resp.ContentLength, Err: cleanNetError(copyErr)}
 		}
-		return Result{}, cleanNetError(copyErr)
+		return Result{}, c.classify(ctx, copyErr, n, resp.ContentLength)
 	}
 	if c.MaxSize > 0 && n > c.MaxSize {
 		return Result{}, &TooLargeError{Limit: c.MaxSize}
 	}
-	if err := f.Close(); err != nil {
-		return Result{}, &LocalError{Op: "write the download", Err: err}
+	if err := dest.finish(); err != nil {
+		return Result{}, &LocalError{Op: "write the download", Dir: r.Dir, Err: err}
 	}
 	if n == 0 {
 		return Result{}, &EmptyBodyError{}
@@ -323,9 +380,94 @@ func (c *Client) once(ctx context.Context, r Request) (_ Result, err error) {
 	if !r.Want.IsZero() && got != r.Want {
 		return Result{}, &ChecksumMismatchError{Want: r.Want, Got: got, Size: n}
 	}
-	meta.Path, meta.Size, meta.Digest = f.Name(), n, got
+	meta.Path, meta.Size, meta.Digest = dest.path(), n, got
 	return meta, nil
 }
+
+// classify names the true cause of a failed request or body: the
+// download's deadline, a certificate the client could not verify, or the
+// network.
+func (c *Client) classify(ctx context.Context, err error, received, declared int64) error {
+	if errors.Is(context.Cause(ctx), errTooSlow) {
+		return &TooSlowError{Received: received, Declared: declared, After: c.Deadline}
+	}
+	if reason, ok := certificateProblem(err); ok {
+		return &TLSError{Reason: reason, Err: err}
+	}
+	return cleanNetError(err)
+}
+
+func certificateProblem(err error) (string, bool) {
+	var (
+		unknown  x509.UnknownAuthorityError
+		host     x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		verify   *tls.CertificateVerificationError
+		insecure x509.InsecureAlgorithmError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return "the certificate is signed by an unknown authority", true
+	case errors.As(err, &host):
+		return "the certificate is not valid for " + host.Host, true
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return "the certificate has expired or is not yet valid", true
+	case errors.As(err, &invalid):
+		return "the certificate is not valid (" + invalid.Error() + ")", true
+	case errors.As(err, &insecure):
+		return "the certificate uses an insecure algorithm", true
+	case errors.As(err, &verify):
+		return "the certificate could not be verified (" + verify.Err.Error() + ")", true
+	}
+	return "", false
+}
+
+func isWebPage(contentType string) bool {
+	t, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (t == "text/html" || t == "application/xhtml+xml")
+}
+
+func looksLikeHTML(head []byte) bool {
+	h := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n"))
+	for _, prefix := range []string{"<!doctype html", "<html", "<head", "<body"} {
+		if bytes.HasPrefix(h, []byte(prefix)) {
+			return true
+		}
+	}
+	return false
+}
+
+// A sink receives a body: a private temporary file, or memory.
+type sink interface {
+	io.Writer
+	finish() error
+	discard()
+	path() string
+}
+
+type fileSink struct{ f *os.File }
+
+func newFileSink(dir string) (sink, error) {
+	f, err := files.CreateTemp(dir, files.DownloadPrefix)
+	if err != nil {
+		return nil, err
+	}
+	return &fileSink{f: f}, nil
+}
+
+func (s *fileSink) Write(p []byte) (int, error) { return s.f.Write(p) }
+func (s *fileSink) finish() error               { return s.f.Close() }
+func (s *fileSink) path() string                { return s.f.Name() }
+func (s *fileSink) discard() {
+	s.f.Close()
+	os.Remove(s.f.Name())
+}
+
+type memSink struct{ bytes.Buffer }
+
+func (s *memSink) finish() error { return nil }
+func (s *memSink) discard()      { s.Reset() }
+func (s *memSink) path() string  { return "" }
 
 type idleReader struct {
 	r     io.Reader
@@ -337,6 +479,39 @@ func (r *idleReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	if n > 0 {
 		r.timer.Reset(r.idle)
+	}
+	return n, err
+}
+
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.n.Add(int64(n))
+	return n, err
+}
+
+// progressReader reports progress from the reading goroutine itself, so
+// the report never races with the rest of the build's output.
+type progressReader struct {
+	r      io.Reader
+	n      *atomic.Int64
+	total  int64
+	every  time.Duration
+	now    func() time.Time
+	report func(received, total int64, elapsed time.Duration)
+	start  time.Time
+	last   time.Duration
+}
+
+func (r *progressReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if elapsed := r.now().Sub(r.start); elapsed-r.last >= r.every && err == nil {
+		r.last = elapsed
+		r.report(r.n.Load(), r.total, elapsed)
 	}
 	return n, err
 }

@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 )
 
 // MkdirUnder creates root/rel and returns its path. It refuses any existing
@@ -26,8 +28,8 @@ func MkdirUnder(root, rel string) (string, error) {
 		info, err := os.Lstat(dir)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			if err := os.Mkdir(dir, 0o755); err != nil {
-				return "", &PathError{Path: dir, Err: err}
+			if err := Mkdir(dir); err != nil {
+				return "", err
 			}
 		case err != nil:
 			return "", &PathError{Path: dir, Err: err}
@@ -40,6 +42,18 @@ func MkdirUnder(root, rel string) (string, error) {
 	return dir, nil
 }
 
+// Mkdir creates one directory, mode 0755 whatever the umask: the slug and
+// the image must let the app's user in, as they do the binary.
+func Mkdir(dir string) error {
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return &PathError{Path: dir, Err: err}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return &PathError{Path: dir, Err: err}
+	}
+	return nil
+}
+
 // Write replaces dir/name with data, mode perm, through a temporary file in
 // the same directory.
 func Write(dir, name string, data []byte, perm fs.FileMode) error {
@@ -49,7 +63,10 @@ func Write(dir, name string, data []byte, perm fs.FileMode) error {
 // WriteFrom is Write with the contents read from r.
 func WriteFrom(dir, name string, r io.Reader, perm fs.FileMode) error {
 	dest := filepath.Join(dir, name)
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if _, err := RemoveLeftovers(dir); err != nil {
+		return &PathError{Path: dir, Err: err}
+	}
+	tmp, err := CreateTemp(dir, TempPrefix)
 	if err != nil {
 		return &PathError{Path: dest, Err: err}
 	}
@@ -101,6 +118,189 @@ func (e *PathError) Unwrap() error { return e.Err }
 
 // Help says what to change.
 func (e *PathError) Help() string {
+	if advice, ok := DiskAdvice(e.Err, filepath.Dir(e.Path)); ok {
+		return advice
+	}
 	return "The buildpack installs into this path. Remove whatever is there from\n" +
 		"your app's source (or make the directory writable) and deploy again."
+}
+
+// DiskAdvice explains a failed write that the build machine's filesystem
+// caused, naming the directory: it is full, over its quota, read-only or
+// not writable for the build's user. ok is false for any other error.
+func DiskAdvice(err error, dir string) (advice string, ok bool) {
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Sprintf("The filesystem that holds %s is full: it has no space or no\n"+
+			"inodes left. Free some on the build machine (or clear the build cache) and\n"+
+			"build again. Nothing was installed.", dir), true
+	case errors.Is(err, syscall.EDQUOT):
+		return fmt.Sprintf("The disk quota on the filesystem that holds %s is used up.\n"+
+			"Free some of it, or raise the quota, and build again. Nothing was installed.", dir), true
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Sprintf("%s is on a read-only filesystem: the build cannot write there.\n"+
+			"Nothing was installed.", dir), true
+	}
+	return "", false
+}
+
+// NotRegularError is a path the buildpack will not read because it is not
+// a regular file: a link it does not follow, or a pipe, socket, device or
+// directory that reading could block on or misread.
+type NotRegularError struct {
+	Path string
+	Kind string
+}
+
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("%s is not a regular file (it is %s)", e.Path, e.Kind)
+}
+
+// TooLargeError is a file over the size a read allows, found before reading.
+type TooLargeError struct {
+	Path      string
+	Size, Max int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is %d bytes, over the %d-byte limit", e.Path, e.Size, e.Max)
+}
+
+// OpenRegular opens a regular file for reading without following a
+// symlink, without blocking (a named pipe would otherwise wait for a
+// writer for ever) and without becoming the controlling terminal of a
+// device; anything but a regular file is a *NotRegularError.
+func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, nil, &NotRegularError{Path: path, Kind: "a symbolic link"}
+		}
+		return nil, nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !info.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, &NotRegularError{Path: path, Kind: kind(info.Mode())}
+	}
+	return f, info, nil
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	default:
+		return "not a regular file"
+	}
+}
+
+// ReadRegular reads a whole regular file of at most max bytes, opened as
+// OpenRegular does. A larger file is a *TooLargeError and is not read.
+func ReadRegular(path string, max int64) ([]byte, error) {
+	f, info, err := OpenRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info.Size() > max {
+		return nil, &TooLargeError{Path: path, Size: info.Size(), Max: max}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, &TooLargeError{Path: path, Size: int64(len(data)), Max: max}
+	}
+	return data, nil
+}
+
+// Temporary files carry the id of the process that made them
+// (<prefix><pid>-<random>), so a later build can tell what a build that is
+// gone left behind from what a build still running is writing.
+const (
+	DownloadPrefix = ".download-"
+	CopyPrefix     = ".cached-"
+	TempPrefix     = ".tmp-"
+)
+
+var tempPrefixes = []string{DownloadPrefix, CopyPrefix, TempPrefix}
+
+// CreateTemp creates a private temporary file in dir, named with prefix
+// and this process's id.
+func CreateTemp(dir, prefix string) (*os.File, error) {
+	return os.CreateTemp(dir, prefix+strconv.Itoa(os.Getpid())+"-*")
+}
+
+// RemoveLeftovers removes from dir the temporary files of builds that are
+// no longer running, and returns their names. It removes only names of the
+// buildpack's own temporary form whose process is gone, never follows a
+// link, and never descends into a directory.
+func RemoveLeftovers(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var removed []string
+	for _, e := range entries {
+		if e.IsDir() || !leftover(e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, err
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, nil
+}
+
+// leftover reports whether name is a temporary file of a process that no
+// longer runs.
+func leftover(name string) bool {
+	for _, p := range tempPrefixes {
+		rest, ok := strings.CutPrefix(name, p)
+		if !ok {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 {
+			// The form of an older version of the buildpack, with no id:
+			// no build of this version writes it.
+			return true
+		}
+		return pid != os.Getpid() && !running(pid)
+	}
+	return false
+}
+
+// running reports whether a process with this id exists (one that belongs
+// to another user counts).
+func running(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// Mine reports whether name is a temporary file of this process.
+func Mine(name string) bool {
+	for _, p := range tempPrefixes {
+		if strings.HasPrefix(name, p+strconv.Itoa(os.Getpid())+"-") {
+			return true
+		}
+	}
+	return false
 }

@@ -46,7 +46,7 @@ func (c *Cache) Lookup(rel Release) (*Copy, *Discard) {
 		if _, err := os.Lstat(p); err != nil {
 			return nil, nil
 		}
-		return &Copy{Record: rel.record(rel.Pin, ""), Path: p, Name: c.Name()}, nil
+		return &Copy{Record: rel.record(rel.Pin, ""), Path: p}, nil
 	}
 	idx, err := c.readIndex()
 	if err != nil {
@@ -57,13 +57,15 @@ func (c *Cache) Lookup(rel Release) (*Copy, *Discard) {
 		return nil, nil
 	}
 	r := idx.Releases[i]
-	return &Copy{Record: r, Path: c.entry(r.Checksum), Name: c.Name()}, nil
+	return &Copy{Record: r, Path: c.entry(r.Checksum)}, nil
 }
 
 // Drop forgets rel's cached file.
 func (c *Cache) Drop(rel Release) error {
 	if rel.Pinned() {
-		os.Remove(c.entry(rel.Pin))
+		// The entry's own name, in the cache's own folder: whatever it is
+		// (a file, a planted link or folder), nothing outside goes with it.
+		os.RemoveAll(c.entry(rel.Pin))
 		return nil
 	}
 	idx, err := c.readIndex()
@@ -80,12 +82,13 @@ func (c *Cache) Drop(rel Release) error {
 // index. The index then holds only that record: the cache keeps the pinned
 // releases and the one unpinned release in use.
 func (c *Cache) Save(inst Installed) error {
-	dir := filepath.Join(c.Dir, entriesDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := files.MkdirUnder(c.Dir, entriesDir)
+	if err != nil {
 		return err
 	}
-	if _, err := os.Lstat(c.entry(inst.Record.Checksum)); err != nil || !inst.Reused {
-		in, err := os.Open(inst.Path)
+	if info, err := os.Lstat(c.entry(inst.Record.Checksum)); err != nil || !info.Mode().IsRegular() || !inst.Reused {
+		os.RemoveAll(c.entry(inst.Record.Checksum))
+		in, _, err := files.OpenRegular(inst.Path)
 		if err != nil {
 			return err
 		}
@@ -102,9 +105,12 @@ func (c *Cache) Save(inst Installed) error {
 	return c.writeIndex(idx)
 }
 
+// maxIndexSize bounds the index: it holds one record.
+const maxIndexSize = 64 << 10
+
 func (c *Cache) readIndex() (index, error) {
 	var idx index
-	data, err := os.ReadFile(filepath.Join(c.Dir, indexName))
+	data, err := files.ReadRegular(filepath.Join(c.Dir, indexName), maxIndexSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return idx, nil
 	}
@@ -123,7 +129,7 @@ func (c *Cache) readIndex() (index, error) {
 
 func (c *Cache) writeIndex(idx index) error {
 	if len(idx.Releases) == 0 {
-		err := os.Remove(filepath.Join(c.Dir, indexName))
+		err := os.RemoveAll(filepath.Join(c.Dir, indexName))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
@@ -136,10 +142,16 @@ func (c *Cache) writeIndex(idx index) error {
 	return files.Write(c.Dir, indexName, buf.Bytes(), 0o600)
 }
 
-// Prune removes every cached file whose digest is neither pinned nor named
-// by the index, and everything else that is not part of this layout (an
-// older layout's folders), so the cache holds at most the pinned releases
-// and the unpinned one in use.
+// oldLayout is what version 0.1.0 of the buildpack kept beside sha256/:
+// the unpinned release it last installed, under signed/<object>/.
+const oldLayout = "signed"
+
+// Prune removes the cached files whose digest is neither pinned nor named
+// by the index, the older layout's folder, and temporary files that builds
+// no longer running left, so the cache holds at most the pinned releases
+// and the unpinned one in use. It removes only names it recognises, only
+// inside the cache's own folder, and never follows a link: a name that is
+// a link is removed as a link.
 func (c *Cache) Prune(pinned map[digest.Digest]bool) ([]string, error) {
 	keep := map[string]bool{}
 	for d := range pinned {
@@ -150,35 +162,47 @@ func (c *Cache) Prune(pinned map[digest.Digest]bool) ([]string, error) {
 			keep[r.Checksum.Hex()] = true
 		}
 	}
-	top, err := os.ReadDir(c.Dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	removed, err := files.RemoveLeftovers(c.Dir)
 	if err != nil {
-		return nil, err
+		return removed, err
 	}
-	var removed []string
-	for _, e := range top {
-		if (e.Name() == entriesDir && e.IsDir()) || (e.Name() == indexName && e.Type().IsRegular()) {
-			continue
-		}
-		if err := os.RemoveAll(filepath.Join(c.Dir, e.Name())); err != nil {
+	if _, err := os.Lstat(filepath.Join(c.Dir, oldLayout)); err == nil {
+		if err := os.RemoveAll(filepath.Join(c.Dir, oldLayout)); err != nil {
 			return removed, err
 		}
-		removed = append(removed, e.Name())
+		removed = append(removed, oldLayout)
 	}
-	entries, err := os.ReadDir(filepath.Join(c.Dir, entriesDir))
-	if errors.Is(err, fs.ErrNotExist) {
+	dir := filepath.Join(c.Dir, entriesDir)
+	info, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return removed, nil
+	case err != nil:
+		return removed, err
+	case !info.IsDir():
+		// Not a folder this buildpack made: the name goes, whatever it
+		// points to stays.
+		if err := os.Remove(dir); err != nil {
+			return removed, err
+		}
+		return append(removed, entriesDir), nil
+	}
+	leftovers, err := files.RemoveLeftovers(dir)
+	for _, l := range leftovers {
+		removed = append(removed, filepath.Join(entriesDir, l))
 	}
 	if err != nil {
 		return removed, err
 	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return removed, err
+	}
 	for _, e := range entries {
-		if keep[e.Name()] && e.Type().IsRegular() {
+		if _, err := digest.FromHex(e.Name()); err != nil || (keep[e.Name()] && e.Type().IsRegular()) {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(c.Dir, entriesDir, e.Name())); err != nil {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			return removed, err
 		}
 		removed = append(removed, filepath.Join(entriesDir, e.Name()))

@@ -6,6 +6,7 @@ import (
 	"path"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 )
 
 // DownloadError is a failed download of a resolved release.
@@ -30,12 +31,21 @@ func (e *DownloadError) Help() string {
 		status *fetch.StatusError
 		sum    *fetch.ChecksumMismatchError
 		large  *fetch.TooLargeError
-		local  *fetch.LocalError
 	)
 	switch {
 	case errors.As(e.Err, &status) && status.NotFound():
 		return fmt.Sprintf("Version %s for %s was not found at %s\n(%s). If you use a mirror or bucket override, check that it holds\n%s. Nothing was installed.",
 			e.Label, e.Arch, e.Source, e.URL, path.Base(e.URL))
+	case errors.As(e.Err, &status) && status.Code == 401:
+		return "The server asked for credentials, or refused the ones in\n" +
+			"HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL (user:password@, or a token as the\n" +
+			"user name). Check them. Nothing was installed."
+	case errors.As(e.Err, &status) && status.Code == 407:
+		return "A proxy between the build and the server requires authentication: check\n" +
+			"the proxy settings (HTTPS_PROXY). Nothing was installed."
+	case errors.As(e.Err, &status) && status.Code < 500 && status.Code != 429 && status.Code != 408:
+		return fmt.Sprintf("The server refused the request (%s); retrying will not change that.\n"+
+			"Check the mirror or bucket, and its URL. Nothing was installed.", status.Status)
 	case errors.As(e.Err, &sum):
 		return "The downloaded file does not match the checksum pinned in this buildpack.\n" +
 			"The file may have been tampered with, or the source serves other bytes\n" +
@@ -43,12 +53,47 @@ func (e *DownloadError) Help() string {
 			"source until you know why."
 	case errors.As(e.Err, &large):
 		return "The server sent far more data than a service mesh release. Check the\nsource; nothing was installed."
-	case errors.As(e.Err, &local):
-		return "This is a problem on the build machine (disk full or not writable).\nNothing was installed."
-	default:
-		return "This is usually a temporary network problem: retry the build.\n" +
-			"Nothing was installed."
 	}
+	if advice, ok := fetchAdvice(e.Err); ok {
+		return advice
+	}
+	return "This is usually a temporary network problem: retry the build.\n" +
+		"Nothing was installed."
+}
+
+// fetchAdvice explains the failures of any download whose cause is not the
+// network: they need a fix, not a retry.
+func fetchAdvice(err error) (string, bool) {
+	var (
+		cert  *fetch.TLSError
+		page  *fetch.WebPageError
+		slow  *fetch.TooSlowError
+		local *fetch.LocalError
+	)
+	switch {
+	case errors.As(err, &cert):
+		return "The server's TLS certificate could not be verified, so nothing was\n" +
+			"downloaded from it; retrying will not help. If the mirror's certificate\n" +
+			"comes from a private authority, add that authority to the build's\n" +
+			"environment with SSL_CERT_FILE (a PEM file) or SSL_CERT_DIR. Nothing was\n" +
+			"installed.", true
+	case errors.As(err, &page):
+		return "The address answered with a page instead of the file: a wrong mirror\n" +
+			"URL, a login or error page, or a proxy that rewrites downloads. Check\n" +
+			"the mirror URL and the proxy settings (HTTPS_PROXY, NO_PROXY).\n" +
+			"Nothing was installed.", true
+	case errors.As(err, &slow):
+		return "The download did not finish in time. The build platform can allow\n" +
+			"longer with HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE (seconds) in the\n" +
+			"build's environment. Nothing was installed.", true
+	case errors.As(err, &local):
+		if advice, ok := files.DiskAdvice(local.Err, local.Dir); ok {
+			return advice, true
+		}
+		return "This is a problem on the build machine (a directory that is not\n" +
+			"writable). Nothing was installed.", true
+	}
+	return "", false
 }
 
 // KeyFetchError is a signing key that could not be read or downloaded.
@@ -65,6 +110,9 @@ func (e *KeyFetchError) Unwrap() error { return e.Err }
 
 // Help says what to do.
 func (e *KeyFetchError) Help() string {
+	if advice, ok := fetchAdvice(e.Err); ok {
+		return advice
+	}
 	return "An unpinned release is verified by its signature, which needs the release\n" +
 		"signing key. Retry the build, or set HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION\n" +
 		"to a version this buildpack pins. Nothing was installed."
@@ -88,6 +136,9 @@ func (e *SignatureFetchError) Help() string {
 	if errors.As(e.Err, &status) && status.NotFound() {
 		return "The release has no signature at that address, so it cannot be verified\n" +
 			"and was not installed. Check the mirror or bucket, or use a pinned version."
+	}
+	if advice, ok := fetchAdvice(e.Err); ok {
+		return advice
 	}
 	return "Retry the build. Nothing was installed."
 }

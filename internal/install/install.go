@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +17,10 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
+
+// maxReleaseSize is the largest release file the buildpack handles, cached
+// or downloaded.
+const maxReleaseSize = fetch.DefaultMaxSize
 
 // Fetcher downloads: Get for a release file (conditional or not), GetBytes
 // for small files (a key, a signature).
@@ -33,8 +38,6 @@ type Copy struct {
 	// InPlace means Path is the installed binary itself (a restored layer):
 	// keeping it needs no copy.
 	InPlace bool
-	// Name is what the log calls it: "cached copy", "cached layer".
-	Name string
 }
 
 // Store holds copies of releases between builds.
@@ -66,8 +69,8 @@ type Installed struct {
 	Reused bool
 }
 
-// obtained is verified-to-be bytes on their way to PATH: a temporary file
-// in the bin directory (or the binary itself, for a copy kept in place).
+// obtained is bytes on their way to PATH: a temporary file in the bin
+// directory, or the binary itself for a copy kept in place.
 type obtained struct {
 	path    string
 	size    int64
@@ -79,41 +82,74 @@ type obtained struct {
 	etag, lastModified string
 }
 
+// trust is what this build accepts for an unpinned release, established
+// once: the signer's fingerprint, and the key itself once it was loaded.
+type trust struct {
+	signer string
+	key    *signature.Key
+}
+
 // Install puts rel's verified binary at root/binRel/heroku-applink-service-mesh,
 // mode 0755, with the legacy arch-specific symlink beside it, keeping the
 // store's copy when this build's trust rules accept it. binRel is created
-// under root without following a link. On error, neither name exists and
-// no unverified byte is left.
+// under root without following a link. On error, no unverified byte is left
+// and nothing this build did not make is removed.
 func (i *Installer) Install(ctx context.Context, rel Release, root, binRel string, store Store) (res Installed, err error) {
 	i.Out.Step("Installing Heroku AppLink Service Mesh %s", i.Out.Value(rel.String()))
 	i.announce(rel)
-	// Ask the store before the bin directory exists: creating it must not
-	// look like a copy an earlier build left.
-	var (
-		prev    *Copy
-		problem *Discard
-	)
+	var tr trust
+	if !rel.Pinned() {
+		if tr, err = i.allowed(ctx, rel, store); err != nil {
+			return Installed{}, err
+		}
+	}
+	// The earlier copy is judged before the bin directory is made: making it
+	// must not look like a copy, and a copy's broken directory must go first.
+	var prev *Copy
 	if store != nil {
+		var problem *Discard
 		prev, problem = store.Lookup(rel)
+		if prev != nil && problem == nil {
+			problem = rel.check(prev.Record, tr.signer)
+		}
+		if problem != nil {
+			if err := i.discard(store, rel, problem); err != nil {
+				return Installed{}, err
+			}
+			prev = nil
+		}
 	}
 	binDir, err := files.MkdirUnder(root, binRel)
 	if err != nil {
 		return Installed{}, err
 	}
+	// What a build that was killed left behind; a build still running
+	// beside this one keeps its files.
+	if _, err := files.RemoveLeftovers(binDir); err != nil {
+		return Installed{}, &files.PathError{Path: binDir, Err: err}
+	}
 	dest := filepath.Join(binDir, source.MeshBinary)
 	legacy := filepath.Join(binDir, LegacyName(rel.Arch))
-	var got obtained
+	var (
+		got    obtained
+		placed bool
+	)
+	// A failed install removes only what it made: its temporary files, and
+	// the names it gave the binary in this run. A binary another build put
+	// there stays.
 	defer func() {
 		if err != nil {
 			if got.path != "" && !got.inPlace {
 				os.Remove(got.path)
 			}
-			os.Remove(dest)
-			os.Remove(legacy)
+			if placed {
+				os.Remove(dest)
+				os.Remove(legacy)
+			}
 		}
 	}()
 
-	got, err = i.obtain(ctx, rel, binDir, store, prev, problem)
+	got, err = i.obtain(ctx, rel, binDir, store, prev)
 	if err != nil {
 		return Installed{}, err
 	}
@@ -122,7 +158,7 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 	case got.kept != nil:
 		signer = got.kept.Signer
 	case !rel.Pinned():
-		if signer, err = i.verifySignature(ctx, rel, got.path); err != nil {
+		if signer, err = i.verifySignature(ctx, rel, &tr, got.path); err != nil {
 			return Installed{}, err
 		}
 	}
@@ -131,6 +167,7 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 	if err := place(got, dest); err != nil {
 		return Installed{}, err
 	}
+	placed = true
 	if err := replaceSymlink(source.MeshBinary, legacy); err != nil {
 		return Installed{}, err
 	}
@@ -148,23 +185,44 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 	return Installed{Record: rec, Path: dest, Size: got.size, Reused: got.kept != nil}, nil
 }
 
+// allowed establishes whose signature this build accepts for an unpinned
+// release: the pinned fingerprint, else the key file's, else (with an
+// earlier copy to judge) that of the key the official bucket serves now.
+func (i *Installer) allowed(ctx context.Context, rel Release, store Store) (trust, error) {
+	switch {
+	case rel.Trust.Fingerprint != "":
+		return trust{signer: rel.Trust.Fingerprint}, nil
+	case rel.Trust.KeyFile != "" || store != nil:
+		key, err := LoadKey(ctx, i.Fetcher, rel.Trust)
+		if err != nil {
+			return trust{}, err
+		}
+		return trust{signer: key.Fingerprint, key: key}, nil
+	}
+	return trust{}, nil
+}
+
+func (i *Installer) discard(store Store, rel Release, why *Discard) error {
+	i.Out.Detail("Discarding the %s: %s", store.Name(), why)
+	return store.Drop(rel)
+}
+
 // obtain gets the bytes: the store's copy when it may be kept, after the
 // one conditional request an unpinned release needs; else a download.
-func (i *Installer) obtain(ctx context.Context, rel Release, binDir string, store Store, c *Copy, problem *Discard) (obtained, error) {
+func (i *Installer) obtain(ctx context.Context, rel Release, binDir string, store Store, c *Copy) (obtained, error) {
 	var prev *obtained
-	if store != nil {
-		if c != nil && problem == nil {
-			problem = rel.check(c.Record)
-		}
-		if c != nil && problem == nil {
-			o, p := rehash(c, binDir)
-			prev, problem = o, p
-		}
+	if c != nil {
+		o, problem := rehash(ctx, c, binDir)
 		if problem != nil {
-			i.Out.Detail("Discarding the %s: %s", store.Name(), problem)
-			if err := store.Drop(rel); err != nil {
+			if err := i.discard(store, rel, problem); err != nil {
 				return obtained{}, err
 			}
+		}
+		prev = o
+	}
+	release := func() {
+		if prev != nil && !prev.inPlace {
+			os.Remove(prev.path)
 		}
 	}
 	req := fetch.Request{URL: rel.URL, Dir: binDir, Want: rel.Pin}
@@ -179,24 +237,29 @@ func (i *Installer) obtain(ctx context.Context, rel Release, binDir string, stor
 	start := i.Now()
 	r, err := i.Fetcher.Get(ctx, req)
 	if err != nil {
-		if prev != nil && !prev.inPlace {
-			os.Remove(prev.path)
-		}
+		release()
 		return obtained{}, &DownloadError{Label: rel.Version, Arch: rel.Arch, URL: source.Redact(rel.URL), Source: rel.Source.String(), Err: err}
 	}
-	if r.NotModified {
+	switch {
+	case r.NotModified && prev == nil:
+		// Only a request this build made conditional can be answered 304.
+		return obtained{}, &DownloadError{Label: rel.Version, Arch: rel.Arch, URL: source.Redact(rel.URL), Source: rel.Source.String(),
+			Err: &fetch.StatusError{Code: 304, Status: "304 Not Modified"}}
+	case r.NotModified:
 		i.Out.Detail("Unchanged at its source (304 Not Modified): using the %s (%s)", store.Name(), output.Size(prev.size))
 		if r.ETag != "" {
 			prev.kept.ETag = r.ETag
 		}
 		return *prev, nil
-	}
-	if prev != nil {
-		i.Out.Detail("Discarding the %s: %s", store.Name(), &Discard{Problem: ChangedAtSource})
-		if !prev.inPlace {
-			os.Remove(prev.path)
-		}
-		if err := store.Drop(rel); err != nil {
+	case prev != nil && r.Digest == prev.sum:
+		// A source that ignores conditional requests sent the same bytes.
+		os.Remove(r.Path)
+		i.Out.Detail("Unchanged at its source (the same sha256): using the %s (%s)", store.Name(), output.Size(prev.size))
+		prev.kept.ETag, prev.kept.LastModified = r.ETag, r.LastModified
+		return *prev, nil
+	case prev != nil:
+		release()
+		if err := i.discard(store, rel, &Discard{Problem: ChangedAtSource}); err != nil {
 			os.Remove(r.Path)
 			return obtained{}, err
 		}
@@ -206,31 +269,39 @@ func (i *Installer) obtain(ctx context.Context, rel Release, binDir string, stor
 }
 
 // rehash hashes a kept copy's bytes again: a copy in place where it lies,
-// any other into a temporary file beside the destination. Bytes that no
-// longer match their record are a Discard.
-func rehash(c *Copy, binDir string) (*obtained, *Discard) {
+// any other into a temporary file beside the destination. Only a regular
+// file within the size cap is read, and the read stops when the build is
+// cancelled. Bytes that no longer match their record are a Discard.
+func rehash(ctx context.Context, c *Copy, binDir string) (*obtained, *Discard) {
 	rec := c.Record
-	src, err := os.Open(c.Path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &Discard{Problem: BadCopy, Was: "the cached binary is missing"}
-		}
+	src, info, err := files.OpenRegular(c.Path)
+	var notRegular *files.NotRegularError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, &Discard{Problem: BadCopy, Was: "the cached binary is missing"}
+	case errors.As(err, &notRegular):
+		return nil, &Discard{Problem: BadCopy, Was: "the cached binary is not a regular file (it is " + notRegular.Kind + ")"}
+	case err != nil:
 		return nil, &Discard{Problem: BadCopy, Was: "the cached binary cannot be read: " + files.Cause(err).Error()}
 	}
 	defer src.Close()
+	if info.Size() > maxReleaseSize {
+		return nil, &Discard{Problem: BadCopy, Was: fmt.Sprintf("the cached binary is %d bytes, over the %d-byte limit (not read)", info.Size(), maxReleaseSize)}
+	}
 	o := &obtained{path: c.Path, inPlace: c.InPlace, kept: &rec}
+	in := &ctxReader{ctx: ctx, r: io.LimitReader(src, maxReleaseSize+1)}
 	var (
 		sum digest.Digest
 		n   int64
 	)
 	if c.InPlace {
-		sum, n, err = digest.Copy(discard{}, src)
+		sum, n, err = digest.Copy(io.Discard, in)
 	} else {
-		tmp, terr := os.CreateTemp(binDir, ".cached-*")
+		tmp, terr := files.CreateTemp(binDir, files.CopyPrefix)
 		if terr != nil {
 			return nil, &Discard{Problem: BadCopy, Was: "it cannot be copied: " + files.Cause(terr).Error()}
 		}
-		sum, n, err = digest.Copy(tmp, src)
+		sum, n, err = digest.Copy(tmp, in)
 		if cerr := tmp.Close(); err == nil {
 			err = cerr
 		}
@@ -249,26 +320,38 @@ func rehash(c *Copy, binDir string) (*obtained, *Discard) {
 	return o, nil
 }
 
-type discard struct{}
+// ctxReader stops a local copy when the build is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
 
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
 
 // verifySignature checks an unpinned release's detached signature against
 // the key the trust rules allow, and returns the key's fingerprint.
-func (i *Installer) verifySignature(ctx context.Context, rel Release, path string) (string, error) {
-	key, err := LoadKey(ctx, i.Fetcher, rel.Trust)
-	if err != nil {
-		return "", err
+func (i *Installer) verifySignature(ctx context.Context, rel Release, tr *trust, path string) (string, error) {
+	if tr.key == nil {
+		key, err := LoadKey(ctx, i.Fetcher, rel.Trust)
+		if err != nil {
+			return "", err
+		}
+		tr.key = key
 	}
 	sigURL := rel.URL + ".asc"
 	sig, err := i.Fetcher.GetBytes(ctx, sigURL, signature.MaxArmoredSize)
 	if err != nil {
 		return "", &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
 	}
-	if err := key.Verify(path, sig); err != nil {
+	if err := tr.key.Verify(path, sig); err != nil {
 		return "", err
 	}
-	return key.Fingerprint, nil
+	return tr.key.Fingerprint, nil
 }
 
 // announce says what was asked for, and warns when the release is not
@@ -326,7 +409,7 @@ func place(got obtained, dest string) error {
 }
 
 func replaceSymlink(target, link string) error {
-	tmp := link + ".tmp"
+	tmp := filepath.Join(filepath.Dir(link), fmt.Sprintf("%s%d-%s", files.TempPrefix, os.Getpid(), filepath.Base(link)))
 	os.Remove(tmp)
 	if err := os.Symlink(target, tmp); err != nil {
 		return fmt.Errorf("failed to link %s: %w", filepath.Base(link), err)

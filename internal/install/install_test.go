@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -46,7 +48,7 @@ func newWorld(t *testing.T, arts ...testhelpers.Artifact) *world {
 		w.mirror.Put(a.Object(), a.Data)
 	}
 	w.inst = testhelpers.Installer(&w.out, &w.err, output.Classic)
-	w.cache = &install.Cache{Dir: filepath.Join(t.TempDir(), "cache")}
+	w.cache = &install.Cache{Dir: t.TempDir()}
 	return w
 }
 
@@ -178,19 +180,25 @@ func TestPinnedFailuresLeaveNothing(t *testing.T) {
 			w.mirror.Fault(mesh.Object(), tt.fault)
 			root := t.TempDir()
 			bin := filepath.Join(root, binRel)
-			// A binary committed in the app's source must not survive a
-			// failed install either: it would be unverified bytes on PATH.
+			// A binary this build did not install (another build's, beside
+			// this one in the same directory) is not this build's to remove.
 			require.NoError(t, os.MkdirAll(bin, 0o755))
-			require.NoError(t, os.WriteFile(filepath.Join(bin, source.MeshBinary), []byte("old"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(bin, source.MeshBinary), []byte("another build's"), 0o755))
 
 			_, err := w.inst.Install(context.Background(), w.release(t, "", ""), root, binRel, w.cache)
 			require.ErrorContains(t, err, tt.wantErr)
 			var derr *install.DownloadError
 			require.ErrorAs(t, err, &derr)
 			require.Contains(t, derr.Help(), tt.wantHelp)
-			assertNothingInstalled(t, root)
-			_, serr := os.Stat(w.cache.Dir)
-			require.True(t, os.IsNotExist(serr), "the cache holds no unverified bytes")
+			entries, err := os.ReadDir(bin)
+			require.NoError(t, err)
+			require.Len(t, entries, 1, "no temporary file and no link is left")
+			kept, err := os.ReadFile(filepath.Join(bin, source.MeshBinary))
+			require.NoError(t, err)
+			require.Equal(t, "another build's", string(kept))
+			cached, err := os.ReadDir(w.cache.Dir)
+			require.NoError(t, err)
+			require.Empty(t, cached, "the cache holds no unverified bytes")
 		})
 	}
 }
@@ -329,8 +337,9 @@ func TestSignedReleaseRefusals(t *testing.T) {
 			require.ErrorContains(t, err, tt.wantErr)
 			require.ErrorAs(t, err, tt.as)
 			assertNothingInstalled(t, root)
-			_, serr := os.Stat(w.cache.Dir)
-			require.True(t, os.IsNotExist(serr), "nothing unverified is cached")
+			cached, err := os.ReadDir(w.cache.Dir)
+			require.NoError(t, err)
+			require.Empty(t, cached, "nothing unverified is cached")
 		})
 	}
 }
@@ -500,7 +509,8 @@ func TestCachePrune(t *testing.T) {
 	}
 	removed, err := w.cache.Prune(testhelpers.Inventory("", pinned).Checksums())
 	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"signed", "stray", "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-123"}, removed)
+	require.ElementsMatch(t, []string{"signed", "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-123"}, removed,
+		"only names the cache recognises: its own entries, its older layout, temporary files of builds that are gone")
 	var left []string
 	require.NoError(t, filepath.Walk(w.cache.Dir, func(p string, info os.FileInfo, err error) error {
 		if err == nil && info.Mode().IsRegular() {
@@ -509,7 +519,7 @@ func TestCachePrune(t *testing.T) {
 		}
 		return err
 	}))
-	require.ElementsMatch(t, []string{"index.toml", "sha256/" + pinned.Digest().Hex(), "sha256/" + inst.Record.Checksum.Hex()}, left,
+	require.ElementsMatch(t, []string{"index.toml", "stray", "sha256/" + pinned.Digest().Hex(), "sha256/" + inst.Record.Checksum.Hex()}, left,
 		"the pinned releases and the unpinned one in the index are kept")
 
 	// A pinned build's save empties the index, and the next prune drops the
@@ -530,4 +540,166 @@ func TestUnreadableIndexIsDiscarded(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, inst.Reused)
 	require.Contains(t, w.log(), "       Discarding the cached copy: its metadata is unreadable (")
+}
+
+// TestPruneNeverReachesThroughALink: whatever the cache folder holds, the
+// prune removes names in it, never files a link points to.
+func TestPruneNeverReachesThroughALink(t *testing.T) {
+	victim := t.TempDir()
+	for _, name := range []string{strings.Repeat("c", 64), "keep-me"} {
+		require.NoError(t, os.WriteFile(filepath.Join(victim, name), []byte("not the cache's"), 0o644))
+	}
+	t.Run("sha256 is a link", func(t *testing.T) {
+		cache := &install.Cache{Dir: t.TempDir()}
+		require.NoError(t, os.Symlink(victim, filepath.Join(cache.Dir, "sha256")))
+		removed, err := cache.Prune(nil)
+		require.NoError(t, err)
+		require.Equal(t, []string{"sha256"}, removed)
+		assertVictim(t, victim)
+	})
+	t.Run("an entry is a link to a file outside", func(t *testing.T) {
+		cache := &install.Cache{Dir: t.TempDir()}
+		require.NoError(t, os.Mkdir(filepath.Join(cache.Dir, "sha256"), 0o755))
+		require.NoError(t, os.Symlink(filepath.Join(victim, strings.Repeat("c", 64)), filepath.Join(cache.Dir, "sha256", strings.Repeat("d", 64))))
+		require.NoError(t, os.Symlink(victim, filepath.Join(cache.Dir, "sha256", strings.Repeat("e", 64))))
+		removed, err := cache.Prune(nil)
+		require.NoError(t, err)
+		require.Len(t, removed, 2)
+		assertVictim(t, victim)
+	})
+	t.Run("the old layout is a link", func(t *testing.T) {
+		cache := &install.Cache{Dir: t.TempDir()}
+		require.NoError(t, os.Symlink(victim, filepath.Join(cache.Dir, "signed")))
+		_, err := cache.Prune(nil)
+		require.NoError(t, err)
+		assertVictim(t, victim)
+	})
+}
+
+func assertVictim(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 2, "nothing outside the cache folder is removed")
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		require.Equal(t, "not the cache's", string(data))
+	}
+}
+
+// TestCachedCopiesThatAreNotFiles: an entry the cache did not write as a
+// regular file is discarded without being followed, read or blocked on, and
+// the release is downloaded; nothing outside the cache changes.
+func TestCachedCopiesThatAreNotFiles(t *testing.T) {
+	outside := t.TempDir()
+	right := filepath.Join(outside, "right-bytes")
+	require.NoError(t, os.WriteFile(right, mesh.Data, 0o600))
+	tests := []struct {
+		name  string
+		plant func(t *testing.T, entry string)
+		want  string
+	}{
+		{"a link to a file with the right bytes", func(t *testing.T, p string) { require.NoError(t, os.Symlink(right, p)) },
+			"the cached binary is not a regular file (it is a symbolic link)"},
+		{"a link to an endless device", func(t *testing.T, p string) { require.NoError(t, os.Symlink("/dev/zero", p)) },
+			"the cached binary is not a regular file (it is a symbolic link)"},
+		{"a named pipe", func(t *testing.T, p string) { require.NoError(t, syscall.Mkfifo(p, 0o600)) },
+			"the cached binary is not a regular file (it is a named pipe)"},
+		{"a directory", func(t *testing.T, p string) { require.NoError(t, os.Mkdir(p, 0o755)) },
+			"the cached binary is not a regular file (it is a directory)"},
+		{"a file over the size cap", func(t *testing.T, p string) {
+			f, err := os.Create(p)
+			require.NoError(t, err)
+			require.NoError(t, f.Truncate(600<<20)) // sparse: no disk used
+			require.NoError(t, f.Close())
+		}, "the cached binary is 629145600 bytes, over the 536870912-byte limit (not read)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, mesh)
+			require.NoError(t, os.MkdirAll(filepath.Join(w.cache.Dir, "sha256"), 0o755))
+			tt.plant(t, filepath.Join(w.cache.Dir, "sha256", mesh.Digest().Hex()))
+			inst, root, err := w.install(t, w.release(t, "", ""), w.cache)
+			require.NoError(t, err)
+			require.False(t, inst.Reused)
+			require.Contains(t, w.log(), "       Discarding the cached copy: "+tt.want+"\n")
+			assertInstalled(t, root, mesh.Data)
+			data, err := os.ReadFile(right)
+			require.NoError(t, err)
+			require.Equal(t, mesh.Data, data)
+			info, err := os.Stat(right)
+			require.NoError(t, err)
+			require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "a file outside is never made executable")
+			entry, err := os.Lstat(filepath.Join(w.cache.Dir, "sha256", mesh.Digest().Hex()))
+			require.NoError(t, err)
+			require.True(t, entry.Mode().IsRegular(), "the cache entry is a verified file again")
+		})
+	}
+}
+
+// TestOfficialKeyRotation: with no fingerprint pinned and no key file, the
+// key the official bucket serves now decides, for a cached copy as for a
+// download.
+func TestOfficialKeyRotation(t *testing.T) {
+	w := newSignedWorld(t)
+	_, _, err := w.install(t, w.latest(t, ""), w.cache)
+	require.NoError(t, err)
+	before := w.mirror.Requests() + w.official.Requests()
+	inst, _, err := w.install(t, w.latest(t, ""), w.cache)
+	require.NoError(t, err)
+	require.True(t, inst.Reused)
+	require.Equal(t, before+2, w.mirror.Requests()+w.official.Requests(), "the key, and one conditional request")
+
+	rotated := testhelpers.Key(t, "Rotated")
+	w.official.Put(source.KeyObject, rotated.PublicKey())
+	_, _, err = w.install(t, w.latest(t, ""), w.cache)
+	require.ErrorContains(t, err, "signature verification failed: the file was signed by another key")
+	require.Contains(t, w.log(), "       Discarding the cached copy: it was signed by key "+w.key.Fingerprint+"; this build accepts only key "+rotated.Fingerprint+"\n")
+}
+
+// TestSourcesThatIgnoreConditionalRequests: the same bytes again are the
+// same release, however the source answered.
+func TestSourcesThatIgnoreConditionalRequests(t *testing.T) {
+	w := newSignedWorld(t)
+	rel := w.latest(t, w.key.Fingerprint)
+	_, _, err := w.install(t, rel, w.cache)
+	require.NoError(t, err)
+	w.mirror.Fault(latest, testhelpers.Body(mesh.Data))
+	inst, _, err := w.install(t, rel, w.cache)
+	require.NoError(t, err)
+	require.True(t, inst.Reused)
+	require.Contains(t, w.log(), "       Unchanged at its source (the same sha256): using the cached copy")
+	require.NotContains(t, w.log(), "Discarding")
+
+	t.Run("a 304 to a request that was not conditional", func(t *testing.T) {
+		w := newWorld(t, mesh)
+		w.mirror.Fault(mesh.Object(), testhelpers.Status(304))
+		_, root, err := w.install(t, w.release(t, "", ""), w.cache)
+		var derr *install.DownloadError
+		require.ErrorAs(t, err, &derr)
+		require.ErrorContains(t, err, "server answered 304 Not Modified")
+		require.Contains(t, derr.Help(), "The server refused the request (304 Not Modified)")
+		assertNothingInstalled(t, root)
+	})
+}
+
+func TestStatusesThatAreNotTemporary(t *testing.T) {
+	for code, want := range map[int]string{
+		401: "asked for credentials, or refused the ones in\nHEROKU_APPLINK_SERVICE_MESH_MIRROR_URL",
+		407: "A proxy between the build and the server requires authentication",
+		410: "The server refused the request (410 Gone); retrying will not change that.",
+		400: "The server refused the request (400 Bad Request)",
+	} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			w := newWorld(t, mesh)
+			w.mirror.Fault(mesh.Object(), testhelpers.Status(code))
+			_, _, err := w.install(t, w.release(t, "", ""), w.cache)
+			var derr *install.DownloadError
+			require.ErrorAs(t, err, &derr)
+			require.Contains(t, derr.Help(), want)
+			require.NotContains(t, derr.Help(), "temporary")
+			require.Equal(t, 1, w.mirror.Hits(mesh.Object()), "not retried")
+		})
+	}
 }

@@ -112,16 +112,19 @@ func orNone(s string) string {
 }
 
 // check is the one comparison: it says why a copy recorded as got cannot
-// stand for rel under this build's trust rules, or nil. The copy's bytes
+// stand for rel under this build's trust rules, or nil. signer is the
+// fingerprint this build accepts for an unpinned release. The copy's bytes
 // are checked against got.Checksum separately, after this.
-func (rel Release) check(got Record) *Discard {
+func (rel Release) check(got Record, signer string) *Discard {
 	switch {
-	case got.Version == "":
+	case got.Version == "" || (got.Verified != ByPin && got.Verified != BySignature):
 		return &Discard{Problem: OtherMetadata}
 	case got.Version != rel.Version:
 		return &Discard{Problem: VersionChanged, Was: got.Version, Now: rel.Version}
 	case got.OS != rel.OS || got.Arch != rel.Arch:
 		return &Discard{Problem: PlatformChanged, Was: orNone(got.OS) + "-" + orNone(got.Arch), Now: rel.OS + "-" + rel.Arch}
+	case !rel.Pinned() && got.Verified != BySignature:
+		return &Discard{Problem: NotSigned}
 	case got.URL != rel.recordURL():
 		return &Discard{Problem: URLChanged, Was: got.URL, Now: rel.recordURL()}
 	}
@@ -133,17 +136,10 @@ func (rel Release) check(got Record) *Discard {
 		}
 		return nil
 	}
-	if got.Verified != BySignature {
-		return &Discard{Problem: NotSigned}
-	}
-	if want := rel.Trust.KeySource(); got.KeySource != want {
+	switch want := rel.Trust.KeySource(); {
+	case got.KeySource != want:
 		return &Discard{Problem: KeySourceChanged, Was: got.KeySource, Now: want}
-	}
-	signer, err := rel.Trust.allowedSigner()
-	switch {
-	case err != nil:
-		return &Discard{Problem: SignerNotAllowed, Was: got.Signer, Now: "one from a readable key file (" + err.Error() + ")"}
-	case signer != "" && got.Signer != signer:
+	case got.Signer != signer:
 		return &Discard{Problem: SignerNotAllowed, Was: got.Signer, Now: signer}
 	case got.ETag == "" && got.LastModified == "":
 		return &Discard{Problem: NoValidator}

@@ -16,8 +16,6 @@ func TestCheck(t *testing.T) {
 	const fpA, fpB = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
 	pinned := Release{Version: "0.2.2", OS: "linux", Arch: "amd64", URL: "https://mirror/x", Pin: sumA, pinnedURL: "https://bucket/x"}
 	signed := Release{Version: "latest", OS: "linux", Arch: "amd64", URL: "https://u:p@mirror/latest", Trust: Trust{KeyURL: "https://bucket/key"}}
-	pinnedKey := signed
-	pinnedKey.Trust.Fingerprint = fpB
 	good := func(r Release, signer string) Record {
 		rec := r.record(sumA, signer)
 		rec.ETag = `"e"`
@@ -25,30 +23,33 @@ func TestCheck(t *testing.T) {
 	}
 	with := func(r Record, f func(*Record)) Record { f(&r); return r }
 	tests := []struct {
-		name string
-		rel  Release
-		got  Record
-		want string
+		name   string
+		rel    Release
+		got    Record
+		signer string
+		want   string
 	}{
-		{"the same pinned release", pinned, good(pinned, ""), ""},
-		{"pinned bytes first trusted by a signature", pinned, with(good(pinned, ""), func(r *Record) { r.Verified, r.Signer = BySignature, fpA }), ""},
-		{"another version", pinned, with(good(pinned, ""), func(r *Record) { r.Version = "0.3.0" }), "the version changed (0.3.0 to 0.2.2)"},
-		{"another architecture", pinned, with(good(pinned, ""), func(r *Record) { r.Arch = "arm64" }), "the architecture changed (linux-arm64 to linux-amd64)"},
-		{"another pinned URL", pinned, with(good(pinned, ""), func(r *Record) { r.URL = "https://old/x" }), "the download URL changed (https://old/x to https://bucket/x)"},
-		{"another pin", pinned, with(good(pinned, ""), func(r *Record) { r.Checksum = sumB }), "its checksum " + sumB.String() + " is not the pinned " + sumA.String()},
-		{"a record from another buildpack", pinned, Record{}, "its metadata is from another version of this buildpack"},
-		{"the same signed release", signed, good(signed, fpA), ""},
-		{"recorded without credentials", signed, with(good(signed, fpA), func(r *Record) { r.URL = "https://u:p@mirror/latest" }), "the download URL changed (https://u:p@mirror/latest to https://mirror/latest)"},
-		{"once pinned, now not", signed, with(good(signed, fpA), func(r *Record) { r.Verified, r.Signer, r.KeySource = ByPin, "", "" }), "it was trusted by a pinned checksum this buildpack no longer has"},
-		{"a key from elsewhere", signed, with(good(signed, fpA), func(r *Record) { r.KeySource = "https://mirror/key" }), "its signing key came from https://mirror/key; this build takes the key from https://bucket/key"},
-		{"the pinned key", pinnedKey, good(pinnedKey, fpB), ""},
-		{"a key other than the pinned one", pinnedKey, good(pinnedKey, fpA), "it was signed by key " + fpA + "; this build accepts only key " + fpB},
-		{"no validator", signed, with(good(signed, fpA), func(r *Record) { r.ETag = "" }), "its metadata does not say how to ask the source whether it changed"},
-		{"a last-modified validator will do", signed, with(good(signed, fpA), func(r *Record) { r.ETag, r.LastModified = "", "Mon, 02 Jan 2006 15:04:05 GMT" }), ""},
+		{"the same pinned release", pinned, good(pinned, ""), "", ""},
+		{"pinned bytes first trusted by a signature", pinned, with(good(pinned, ""), func(r *Record) { r.Verified, r.Signer = BySignature, fpA }), "", ""},
+		{"another version", pinned, with(good(pinned, ""), func(r *Record) { r.Version = "0.3.0" }), "", "the version changed (0.3.0 to 0.2.2)"},
+		{"another architecture", pinned, with(good(pinned, ""), func(r *Record) { r.Arch = "arm64" }), "", "the architecture changed (linux-arm64 to linux-amd64)"},
+		{"another pinned URL", pinned, with(good(pinned, ""), func(r *Record) { r.URL = "https://old/x" }), "", "the download URL changed (https://old/x to https://bucket/x)"},
+		{"another pin", pinned, with(good(pinned, ""), func(r *Record) { r.Checksum = sumB }), "", "its checksum " + sumB.String() + " is not the pinned " + sumA.String()},
+		{"a record from another buildpack", pinned, Record{}, "", "its metadata is from another version of this buildpack"},
+		{"the same signed release", signed, good(signed, fpA), fpA, ""},
+		{"recorded without credentials", signed, with(good(signed, fpA), func(r *Record) { r.URL = "https://u:p@mirror/latest" }), fpA, "the download URL changed (https://u:p@mirror/latest to https://mirror/latest)"},
+		{"once pinned, now not", signed, with(good(signed, fpA), func(r *Record) { r.Verified, r.Signer, r.KeySource, r.URL = ByPin, "", "", "https://bucket/x" }), fpA,
+			"it was trusted by a pinned checksum this buildpack no longer has"},
+		{"a key from elsewhere", signed, with(good(signed, fpA), func(r *Record) { r.KeySource = "https://mirror/key" }), fpA, "its signing key came from https://mirror/key; this build takes the key from https://bucket/key"},
+		{"a key other than the one this build accepts", signed, good(signed, fpA), fpB, "it was signed by key " + fpA + "; this build accepts only key " + fpB},
+		{"a signer that is no fingerprint at all", signed, with(good(signed, fpA), func(r *Record) { r.Signer = "NOT-A-FINGERPRINT" }), fpA, "it was signed by key NOT-A-FINGERPRINT; this build accepts only key " + fpA},
+		{"an unknown way of trusting", signed, with(good(signed, fpA), func(r *Record) { r.Verified = "trust me" }), fpA, "its metadata is from another version of this buildpack"},
+		{"no validator", signed, with(good(signed, fpA), func(r *Record) { r.ETag = "" }), fpA, "its metadata does not say how to ask the source whether it changed"},
+		{"a last-modified validator will do", signed, with(good(signed, fpA), func(r *Record) { r.ETag, r.LastModified = "", "Mon, 02 Jan 2006 15:04:05 GMT" }), fpA, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := tt.rel.check(tt.got)
+			d := tt.rel.check(tt.got, tt.signer)
 			if tt.want == "" {
 				require.Nil(t, d, "%v", d)
 				return

@@ -2,9 +2,9 @@ package install
 
 import (
 	"context"
-	"fmt"
-	"os"
+	"errors"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
@@ -60,30 +60,17 @@ func LoadKey(ctx context.Context, f Fetcher, t Trust) (*signature.Key, error) {
 		err  error
 	)
 	if t.KeyFile != "" {
-		data, err = os.ReadFile(t.KeyFile)
+		data, err = files.ReadRegular(t.KeyFile, signature.MaxArmoredSize)
 	} else {
 		data, err = f.GetBytes(ctx, t.KeyURL, signature.MaxArmoredSize)
 	}
 	if err != nil {
 		return nil, &KeyFetchError{From: t.from(), Err: err}
 	}
-	return signature.ParseKey(data, t.Fingerprint)
-}
-
-// allowedSigner is the fingerprint a signature must carry under t without
-// asking the network: the pinned one, else that of the key file shipped in
-// the buildpack. Empty means any key the official bucket serves.
-func (t Trust) allowedSigner() (string, error) {
-	if t.Fingerprint != "" || t.KeyFile == "" {
-		return t.Fingerprint, nil
+	key, err := signature.ParseKey(data, t.Fingerprint)
+	var unusable *signature.KeyError
+	if errors.As(err, &unusable) {
+		return nil, &KeyFetchError{From: t.from(), Err: err}
 	}
-	data, err := os.ReadFile(t.KeyFile)
-	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w", t.KeyFile, err)
-	}
-	k, err := signature.ParseKey(data, "")
-	if err != nil {
-		return "", err
-	}
-	return k.Fingerprint, nil
+	return key, err
 }

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 )
 
 // MaxSize is the largest Procfile the buildpack reads. Real ones are a few
@@ -108,18 +109,22 @@ const (
 
 // Inspect reads the Procfile in appDir and advises on it.
 func Inspect(appDir, binary string) Advice {
-	f, err := os.Open(filepath.Join(appDir, "Procfile"))
-	if errors.Is(err, fs.ErrNotExist) {
+	// Read as the buildpack reads every file of the app's: never through a
+	// link, never blocking on a pipe, bounded before reading.
+	data, err := files.ReadRegular(filepath.Join(appDir, "Procfile"), MaxSize)
+	var notRegular *files.NotRegularError
+	var tooLarge *files.TooLargeError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return Advice{Kind: Missing, Suggested: "web: APP_PORT=3000 " + binary + " <your app's start command>"}
+	case errors.As(err, &notRegular):
+		return Advice{Kind: Unreadable, Reason: "it is " + notRegular.Kind}
+	case errors.As(err, &tooLarge):
+		return Advice{Kind: Unreadable, Reason: fmt.Sprintf("it is larger than %d KiB", MaxSize>>10)}
+	case err != nil:
+		return Advice{Kind: Unreadable, Reason: files.Cause(err).Error()}
 	}
-	if err != nil {
-		return Advice{Kind: Unreadable, Reason: err.Error()}
-	}
-	defer f.Close()
-	if info, err := f.Stat(); err == nil && !info.Mode().IsRegular() {
-		return Advice{Kind: Unreadable, Reason: "it is not a regular file"}
-	}
-	p, err := Parse(f)
+	p, err := Parse(bytes.NewReader(data))
 	if err != nil {
 		return Advice{Kind: Unreadable, Reason: err.Error()}
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -108,10 +109,22 @@ func TestInspectFiles(t *testing.T) {
 	dir := t.TempDir()
 	require.Equal(t, procfile.Missing, procfile.Inspect(dir, mesh).Kind)
 
-	require.NoError(t, os.Mkdir(filepath.Join(dir, "Procfile"), 0o755))
-	a := procfile.Inspect(dir, mesh)
-	require.Equal(t, procfile.Unreadable, a.Kind)
-	require.Equal(t, "it is not a regular file", a.Reason)
+	victim := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("web: heroku-applink-service-mesh x\n"), 0o644))
+	for name, create := range map[string]func(p string) error{
+		"a directory":        func(p string) error { return os.Mkdir(p, 0o755) },
+		"a named pipe":       func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"a symbolic link":    func(p string) error { return os.Symlink(victim, p) },
+		"larger than 64 KiB": func(p string) error { return os.WriteFile(p, make([]byte, 65<<10), 0o644) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, create(filepath.Join(dir, "Procfile")))
+			a := procfile.Inspect(dir, mesh)
+			require.Equal(t, procfile.Unreadable, a.Kind)
+			require.Equal(t, "it is "+name, a.Reason, "a pipe is never opened for a blocking read, a link never followed")
+		})
+	}
 }
 
 func TestReportTranscripts(t *testing.T) {

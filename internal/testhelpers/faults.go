@@ -95,3 +95,33 @@ func Huge() http.HandlerFunc {
 		w.WriteHeader(http.StatusOK)
 	}
 }
+
+// Trickle declares the whole body, then sends it chunk bytes at a time,
+// every gap: never idle long enough for an idle timeout.
+func Trickle(data []byte, chunk int, gap time.Duration) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		for i := 0; i < len(data); i += chunk {
+			if _, err := w.Write(data[i:min(i+chunk, len(data))]); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(gap):
+			}
+		}
+	}
+}
+
+// Page answers 200 with body and the given content type and encoding.
+func Page(contentType, encoding string, body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		if encoding != "" {
+			w.Header().Set("Content-Encoding", encoding)
+		}
+		w.Write(body)
+	}
+}

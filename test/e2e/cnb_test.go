@@ -83,9 +83,14 @@ func (e *cnbEnv) detect(t *testing.T) harness.Result {
 
 func (e *cnbEnv) build(t *testing.T) harness.Result {
 	t.Helper()
+	return e.buildCtx(t, context.Background())
+}
+
+func (e *cnbEnv) buildCtx(t *testing.T, ctx context.Context) harness.Result {
+	t.Helper()
 	res := e.detect(t)
 	require.Equal(t, 0, res.Code, res.Output)
-	res, err := e.platform.Build(context.Background())
+	res, err := e.platform.Build(ctx)
 	require.NoError(t, err)
 	return res
 }

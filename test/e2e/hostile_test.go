@@ -133,10 +133,12 @@ func TestCacheFaults(t *testing.T) {
 		require.True(t, strings.HasSuffix(strings.TrimSpace(string(out)), "tmpfs"), string(out))
 	})
 
-	t.Run("an old or foreign layout is pruned, other buildpacks' caches are not touched", func(t *testing.T) {
+	t.Run("the older layout and unpinned entries are pruned; unknown names and other buildpacks' caches are kept", func(t *testing.T) {
 		e := newClassicEnv(t, "0.3.0")
 		app := e.app(t, "sample-app")
-		for _, p := range []string{"heroku-applink-service-mesh/v0/old-binary", "heroku-applink-service-mesh/junk", "heroku-applink-service-mesh/sha256/not-a-digest", "nodejs/node-v24.tar.gz"} {
+		for _, p := range []string{"heroku-applink-service-mesh/signed/heroku-applink-service-mesh-latest-amd64/artifact",
+			"heroku-applink-service-mesh/sha256/" + strings.Repeat("b", 64), "heroku-applink-service-mesh/sha256/.tmp-2147483647-2",
+			"heroku-applink-service-mesh/notes", "heroku-applink-service-mesh/sha256/not-a-digest", "nodejs/node-v24.tar.gz"} {
 			require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(app.CacheDir(), p)), 0o755))
 			require.NoError(t, os.WriteFile(filepath.Join(app.CacheDir(), p), []byte("x"), 0o644))
 		}
@@ -149,7 +151,8 @@ func TestCacheFaults(t *testing.T) {
 			}
 			return err
 		}))
-		require.ElementsMatch(t, []string{"nodejs/node-v24.tar.gz", "heroku-applink-service-mesh/sha256/" + strings.TrimPrefix(mesh("0.3.0").Checksum(), "sha256:")}, left)
+		require.ElementsMatch(t, []string{"nodejs/node-v24.tar.gz", "heroku-applink-service-mesh/notes", "heroku-applink-service-mesh/sha256/not-a-digest",
+			"heroku-applink-service-mesh/sha256/" + mesh("0.3.0").Digest().Hex()}, left)
 	})
 }
 
@@ -364,4 +367,30 @@ func TestFileSafetyAndSecrets(t *testing.T) {
 	info, err := os.Stat(cached[0])
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "cache entries are private")
+}
+
+// TestOperatorKnobs: the platform's knobs accept only a finite positive
+// number of seconds; anything else fails before the build touches anything,
+// instead of switching a bound off.
+func TestOperatorKnobs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, knob, value string }{
+		{"a timeout of NaN", "HEROKU_APPLINK_BUILDPACK_TIMEOUT", "NaN"},
+		{"a timeout of 0", "HEROKU_APPLINK_BUILDPACK_TIMEOUT", "0"},
+		{"a negative download deadline", "HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE", "-5"},
+		{"an infinite retry delay", "HEROKU_APPLINK_BUILDPACK_RETRY_DELAY", "Inf"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newClassicEnv(t, "0.3.0")
+			app := e.app(t, "sample-app")
+			app.Env = map[string]string{tc.knob: tc.value}
+			require.Error(t, deploy(t, app))
+			require.Contains(t, app.Output(), " !     Error: "+tc.knob+"=\""+tc.value+"\": want a number of seconds greater than 0 and at most 3600\n")
+			require.Contains(t, app.Output(), "This is a setting of the build platform, not a config var")
+			require.Zero(t, e.mirror.Requests())
+			_, err := os.Stat(filepath.Join(app.BuildDir, "vendor"))
+			require.True(t, os.IsNotExist(err))
+		})
+	}
 }

@@ -48,7 +48,7 @@ type appReply struct {
 func assertServes(t *testing.T, d *harness.Dyno, api *harness.AppLink, version string) {
 	t.Helper()
 	ctx := context.Background()
-	require.NoError(t, d.WaitHealthy(ctx, "/healthcheck", 10*time.Second))
+	require.NoError(t, d.WaitHealthy(ctx, "/healthcheck", time.Minute))
 
 	res, err := d.Get(ctx, "/accounts", nil)
 	require.NoError(t, err)
@@ -259,7 +259,7 @@ func TestCNBDyno(t *testing.T) {
 		env["PORT"] = itoa(port)
 		cmd, err := e.platform.Launch(ctx, "web", env)
 		require.NoError(t, err)
-		d, err := harness.StartDyno(cmd, port, 20*time.Second)
+		d, err := harness.StartDyno(cmd, port, time.Minute)
 		require.NoError(t, err)
 		t.Cleanup(d.Stop)
 		return d

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
@@ -156,6 +157,11 @@ func CopyTree(src, dst string) error {
 			return os.Symlink(link, target)
 		case info.IsDir():
 			return os.MkdirAll(target, info.Mode().Perm()|0o700)
+		case info.Mode()&os.ModeNamedPipe != 0:
+			// A hostile fixture's pipe is made again, never read.
+			return syscall.Mkfifo(target, uint32(info.Mode().Perm()))
+		case !info.Mode().IsRegular():
+			return fmt.Errorf("harness: cannot copy %s: %s", p, info.Mode().Type())
 		default:
 			return copyFile(p, target)
 		}

@@ -84,6 +84,9 @@ func (a *App) SetConfig(name, value string) error {
 // CacheDir is the app's build cache, kept across builds.
 func (a *App) CacheDir() string { return a.cache }
 
+// EnvDir is the app's config var directory, one file per variable.
+func (a *App) EnvDir() string { return a.envDir }
+
 // Output is the last build log without colour codes.
 func (a *App) Output() string { return StripANSI(a.RawOutput) }
 

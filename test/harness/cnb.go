@@ -125,6 +125,18 @@ func NewPlatform(lc *Lifecycle, root, app string, bps ...CNBBuildpack) (*Platfor
 	return p, nil
 }
 
+// SetOperatorEnv writes a variable of the platform operator's build
+// configuration (<build-config>/env/NAME), which the lifecycle gives every
+// buildpack whatever its clear-env: how an operator sets the buildpack's
+// knobs on CNB.
+func (p *Platform) SetOperatorEnv(name, value string) error {
+	dir := filepath.Join(p.Root, "build-config", "env")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, name), []byte(value), 0o644)
+}
+
 // SetEnv writes a user env var for the build (<platform>/env/NAME).
 func (p *Platform) SetEnv(name, value string) error {
 	path := filepath.Join(p.Env, name)
@@ -146,7 +158,8 @@ type Result struct {
 
 func (p *Platform) phase(ctx context.Context, name string, args ...string) (Result, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(p.lc.Dir, "lifecycle"), append([]string{name}, args...)...)
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + p.Root, "CNB_PLATFORM_API=" + p.API, "CNB_EXPERIMENTAL_MODE=quiet", "NO_COLOR=1"}
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + p.Root, "CNB_PLATFORM_API=" + p.API, "CNB_EXPERIMENTAL_MODE=quiet", "NO_COLOR=1",
+		"CNB_BUILD_CONFIG_DIR=" + filepath.Join(p.Root, "build-config")}
 	if p.Credential != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.Credential}
 	}

@@ -198,5 +198,5 @@ func (a *App) Start(ctx context.Context, process string, env map[string]string) 
 	for k, v := range env {
 		vars[k] = v
 	}
-	return StartDyno(a.DynoCommand(ctx, command, vars), port, 20*time.Second)
+	return StartDyno(a.DynoCommand(ctx, command, vars), port, time.Minute)
 }
