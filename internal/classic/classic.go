@@ -113,10 +113,21 @@ func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 			install.Remove(filepath.Join(d.Build, BinDir), c.Arch)
 		}
 	}()
+	// A build cancelled from here on stops at the next step, and the
+	// deferred removal takes back the binary it installed.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if cache != nil {
-		if err := cache.Save(inst); err != nil {
+		if err := cache.Save(ctx, inst); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			c.Out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 
 	if _, err := files.WriteUnder(d.Build, ProfileDir, ProfileName, []byte(ProfileScript()), 0o644); err != nil {

@@ -173,3 +173,36 @@ func TestCompileBadConfigTouchesNothing(t *testing.T) {
 		}
 	}
 }
+
+// cancelOn cancels a build as soon as its log shows a line: a signal
+// arriving at exactly that point.
+type cancelOn struct {
+	bytes.Buffer
+	line   string
+	cancel context.CancelFunc
+}
+
+func (w *cancelOn) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.line) {
+		w.cancel()
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestCancelledAfterTheInstall: a build cancelled once the binary is in
+// place stops there, takes the binary back and says why, instead of
+// finishing as if nothing happened.
+func TestCancelledAfterTheInstall(t *testing.T) {
+	x := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := &cancelOn{line: "(pinned checksum)", cancel: cancel}
+	inst := testhelpers.Installer(log, &x.err, output.Classic)
+	c := &classic.Compiler{Installer: inst, Out: inst.Out, Arch: "amd64", Now: inst.Now, Version: "1.2.3"}
+	err := c.Compile(ctx, x.dirs)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotContains(t, log.String(), "Done")
+	entries, rerr := os.ReadDir(filepath.Join(x.dirs.Build, "vendor/heroku-applink/bin"))
+	require.NoError(t, rerr)
+	require.Empty(t, entries, "the binary this build installed is taken back")
+}

@@ -129,6 +129,9 @@ func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	// The launch image gets the verified binary and its link, nothing else
 	// a restored layer may have carried.
 	if err := l.clear(source.MeshBinary, install.LegacyName(rel.Arch)); err != nil {

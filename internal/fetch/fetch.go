@@ -51,6 +51,9 @@ type Client struct {
 	MaxSize int64
 	// IdleTimeout fails a body that delivers no byte for this long.
 	IdleTimeout time.Duration
+	// AnswerTimeout bounds everything before the response headers: the
+	// connection, a proxy's CONNECT, the TLS handshake, the server's answer.
+	AnswerTimeout time.Duration
 	// Deadline bounds a whole download, retries included, however steadily
 	// bytes arrive.
 	Deadline time.Duration
@@ -85,6 +88,7 @@ func New(userAgent string) *Client {
 		Backoff:       ExponentialBackoff(500 * time.Millisecond),
 		MaxSize:       DefaultMaxSize,
 		IdleTimeout:   DefaultIdleTimeout,
+		AnswerTimeout: DefaultConnectTimeout + DefaultHeaderTimeout,
 		Deadline:      DefaultDeadline,
 		ProgressEvery: DefaultProgressEvery,
 		UserAgent:     userAgent,
@@ -96,6 +100,7 @@ func New(userAgent string) *Client {
 // once.
 func (c *Client) SetTimeout(d time.Duration) {
 	c.IdleTimeout = d
+	c.AnswerTimeout = 2 * d
 	if t, ok := c.HTTP.Transport.(*http.Transport); ok {
 		t.DialContext = (&net.Dialer{Timeout: d, KeepAlive: 30 * time.Second}).DialContext
 		t.TLSHandshakeTimeout = d
@@ -276,7 +281,10 @@ func (c *Client) retryable(err error, attempt int) (time.Duration, bool) {
 	return wait, true
 }
 
-var errStalled = errors.New("no data received")
+var (
+	errStalled  = errors.New("no data received")
+	errNoAnswer = errors.New("no answer")
+)
 
 func (c *Client) once(ctx context.Context, r Request, newSink func() (sink, error)) (_ Result, err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -295,11 +303,23 @@ func (c *Client) once(ctx context.Context, r Request, newSink func() (sink, erro
 	if r.LastModified != "" {
 		req.Header.Set("If-Modified-Since", r.LastModified)
 	}
+	var noAnswer *time.Timer
+	if c.AnswerTimeout > 0 {
+		// The transport's own timeouts do not cover a proxy that accepts the
+		// connection and never answers its CONNECT.
+		noAnswer = time.AfterFunc(c.AnswerTimeout, func() { cancel(errNoAnswer) })
+	}
 	resp, err := c.HTTP.Do(req)
+	if noAnswer != nil {
+		noAnswer.Stop()
+	}
 	if err != nil {
 		var redirect *RedirectError
 		if errors.As(err, &redirect) {
 			return Result{}, redirect
+		}
+		if errors.Is(context.Cause(ctx), errNoAnswer) {
+			return Result{}, &NetworkError{Err: fmt.Errorf("no answer in %s (from the server, or a proxy on the way)", seconds(c.AnswerTimeout))}
 		}
 		return Result{}, c.classify(ctx, err, 0, -1)
 	}
@@ -404,6 +424,8 @@ func certificateProblem(err error) (string, bool) {
 		invalid  x509.CertificateInvalidError
 		verify   *tls.CertificateVerificationError
 		insecure x509.InsecureAlgorithmError
+		record   tls.RecordHeaderError
+		alert    tls.AlertError
 	)
 	switch {
 	case errors.As(err, &unknown):
@@ -418,6 +440,11 @@ func certificateProblem(err error) (string, bool) {
 		return "the certificate uses an insecure algorithm", true
 	case errors.As(err, &verify):
 		return "the certificate could not be verified (" + verify.Err.Error() + ")", true
+	case errors.As(err, &record), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		// net/http turns the TLS record error into that sentence.
+		return "the server does not answer in TLS (a plain http server behind an https URL?)", true
+	case errors.As(err, &alert):
+		return "the TLS handshake was refused (" + alert.Error() + ")", true
 	}
 	return "", false
 }

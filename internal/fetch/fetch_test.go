@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -403,5 +405,41 @@ func TestTemporaryFilesNameTheirProcess(t *testing.T) {
 	srv, _ := serve(t, ok)
 	res, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: t.TempDir(), Want: wantSum})
 	require.NoError(t, err)
-	require.Regexp(t, `/\.download-`+strconv.Itoa(os.Getpid())+`-\d+$`, res.Path)
+	require.Regexp(t, `/\.download-`+strconv.Itoa(os.Getpid())+`-\d+-\d+$`, res.Path, "the process id, its start time, random digits")
+}
+
+// TestAProxyThatNeverAnswers: a proxy that accepts the connection and
+// never answers its CONNECT is bounded by the answer timeout, and retried.
+func TestAProxyThatNeverAnswers(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { conn.Close() })
+		}
+	}()
+	c := client()
+	c.AnswerTimeout = 200 * time.Millisecond
+	c.Attempts = 2
+	proxy, err := url.Parse("http://" + l.Addr().String())
+	require.NoError(t, err)
+	c.HTTP.Transport.(*http.Transport).Proxy = http.ProxyURL(proxy)
+	_, err = c.Get(context.Background(), fetch.Request{URL: "https://mirror.applink.test/x", Dir: t.TempDir(), Want: wantSum})
+	var giveUp *fetch.GiveUpError
+	require.ErrorAs(t, err, &giveUp)
+	require.ErrorContains(t, err, "no answer in 0.2s (from the server, or a proxy on the way)")
+}
+
+func TestTLSOnAPlainServer(t *testing.T) {
+	srv, n := serve(t, ok)
+	_, err := client().Get(context.Background(), fetch.Request{URL: strings.Replace(srv.URL, "http://", "https://", 1), Dir: t.TempDir(), Want: wantSum})
+	var cert *fetch.TLSError
+	require.ErrorAs(t, err, &cert)
+	require.EqualError(t, err, "TLS certificate problem: the server does not answer in TLS (a plain http server behind an https URL?)")
+	require.Zero(t, n.Load())
 }

@@ -1,6 +1,7 @@
 package files
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -63,9 +65,8 @@ func Write(dir, name string, data []byte, perm fs.FileMode) error {
 // WriteFrom is Write with the contents read from r.
 func WriteFrom(dir, name string, r io.Reader, perm fs.FileMode) error {
 	dest := filepath.Join(dir, name)
-	if _, err := RemoveLeftovers(dir); err != nil {
-		return &PathError{Path: dir, Err: err}
-	}
+	// Best effort: a leftover that cannot be removed is no reason to fail.
+	RemoveLeftovers(dir)
 	tmp, err := CreateTemp(dir, TempPrefix)
 	if err != nil {
 		return &PathError{Path: dest, Err: err}
@@ -132,8 +133,7 @@ func DiskAdvice(err error, dir string) (advice string, ok bool) {
 	switch {
 	case errors.Is(err, syscall.ENOSPC):
 		return fmt.Sprintf("The filesystem that holds %s is full: it has no space or no\n"+
-			"inodes left. Free some on the build machine (or clear the build cache) and\n"+
-			"build again. Nothing was installed.", dir), true
+			"inodes left. Free some there and build again. Nothing was installed.", dir), true
 	case errors.Is(err, syscall.EDQUOT):
 		return fmt.Sprintf("The disk quota on the filesystem that holds %s is used up.\n"+
 			"Free some of it, or raise the quota, and build again. Nothing was installed.", dir), true
@@ -226,9 +226,10 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 	return data, nil
 }
 
-// Temporary files carry the id of the process that made them
-// (<prefix><pid>-<random>), so a later build can tell what a build that is
-// gone left behind from what a build still running is writing.
+// Temporary files name the process that made them, by its id and the time
+// it started (<prefix><pid>-<start>-<random>), so a later build can tell what
+// a build that is gone left behind from what a build still running is
+// writing, even when builds run in containers whose process ids repeat.
 const (
 	DownloadPrefix = ".download-"
 	CopyPrefix     = ".cached-"
@@ -238,9 +239,39 @@ const (
 var tempPrefixes = []string{DownloadPrefix, CopyPrefix, TempPrefix}
 
 // CreateTemp creates a private temporary file in dir, named with prefix
-// and this process's id.
+// and this process's identity.
 func CreateTemp(dir, prefix string) (*os.File, error) {
-	return os.CreateTemp(dir, prefix+strconv.Itoa(os.Getpid())+"-*")
+	return os.CreateTemp(dir, TempName(prefix)+"*")
+}
+
+// TempName is the start of this process's temporary names with prefix;
+// CreateTemp appends random digits to it.
+func TempName(prefix string) string {
+	return prefix + self() + "-"
+}
+
+// self is this process's identity: its id and start time.
+var self = sync.OnceValue(func() string {
+	return strconv.Itoa(os.Getpid()) + "-" + startTime(os.Getpid())
+})
+
+// startTime is when process pid started, in clock ticks since boot (the
+// 22nd field of /proc/<pid>/stat), or "" when it cannot be read.
+func startTime(pid int) string {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	end := bytes.LastIndexByte(data, ')')
+	if end < 0 {
+		return ""
+	}
+	fields := strings.Fields(string(data[end+1:]))
+	if len(fields) < 20 {
+		return ""
+	}
+	return fields[19]
 }
 
 // RemoveLeftovers removes from dir the temporary files of builds that are
@@ -268,29 +299,48 @@ func RemoveLeftovers(dir string) ([]string, error) {
 	return removed, nil
 }
 
-// leftover reports whether name is a temporary file of a process that no
-// longer runs.
+// leftover reports whether name is a temporary file, of exactly the form
+// this buildpack makes, of a process that no longer runs: its id is gone,
+// or it now belongs to a process that started at another time.
 func leftover(name string) bool {
 	for _, p := range tempPrefixes {
 		rest, ok := strings.CutPrefix(name, p)
 		if !ok {
 			continue
 		}
-		pidText, _, ok := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid <= 0 {
-			// The form of an older version of the buildpack, with no id:
-			// no build of this version writes it.
-			return true
+		parts := strings.SplitN(rest, "-", 3)
+		if len(parts) != 3 || !digits(parts[0]) || !digits(parts[1]) || !digits(parts[2]) {
+			// Not ours: another tool's, or the app's, file.
+			return false
 		}
-		return pid != os.Getpid() && !running(pid)
+		if parts[0]+"-"+parts[1] == self() {
+			return false
+		}
+		pid, err := strconv.Atoi(parts[0])
+		if err != nil || pid <= 0 {
+			return false
+		}
+		started := startTime(pid)
+		return started == "" && !alive(pid) || started != "" && started != parts[1]
 	}
 	return false
 }
 
-// running reports whether a process with this id exists (one that belongs
-// to another user counts).
-func running(pid int) bool {
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// alive reports whether a process with this id exists (one that belongs to
+// another user counts).
+func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
@@ -298,7 +348,7 @@ func running(pid int) bool {
 // Mine reports whether name is a temporary file of this process.
 func Mine(name string) bool {
 	for _, p := range tempPrefixes {
-		if strings.HasPrefix(name, p+strconv.Itoa(os.Getpid())+"-") {
+		if strings.HasPrefix(name, TempName(p)) {
 			return true
 		}
 	}

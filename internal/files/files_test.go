@@ -3,6 +3,9 @@ package files_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -57,4 +60,80 @@ func TestWriteIsAtomic(t *testing.T) {
 	err = files.Write(filepath.Join(root, "missing"), "x", nil, 0o644)
 	var perr *files.PathError
 	require.ErrorAs(t, err, &perr)
+}
+
+// TestLeftovers: only names of exactly the buildpack's temporary form go,
+// and only when the process that made them is gone; the app's look-alikes,
+// this process's own files and a live process's stay.
+func TestLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	mine, err := files.CreateTemp(dir, files.DownloadPrefix)
+	require.NoError(t, err)
+	mine.Close()
+	initStarted := procStart(t, 1)
+	names := map[string]bool{
+		".download-2147483647-1-123":       true,  // a process id no process has
+		".tmp-1-" + initStarted + "-9":     false, // pid 1, the process that runs now
+		".tmp-1-999999999999-9":            true,  // pid 1 reused since: another start time
+		".cached-2147483647-1-5":           true,
+		filepath.Base(mine.Name()):         false, // this process's
+		".tmp-app-secret":                  false, // not the buildpack's form
+		".download-helper.sh":              false,
+		".tmp-99999-mine":                  false,
+		".tmp-123456":                      false,
+		"heroku-applink-service-mesh":      false,
+		".download-2147483647-1-2-extra.x": false,
+	}
+	for name := range names {
+		if name != filepath.Base(mine.Name()) {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o600))
+		}
+	}
+	require.NoError(t, os.Mkdir(filepath.Join(dir, ".tmp-2147483647-1-7"), 0o755))
+	removed, err := files.RemoveLeftovers(dir)
+	require.NoError(t, err)
+	var want []string
+	for name, gone := range names {
+		if gone {
+			want = append(want, name)
+		}
+		_, err := os.Lstat(filepath.Join(dir, name))
+		require.Equal(t, gone, os.IsNotExist(err), name)
+	}
+	require.ElementsMatch(t, want, removed)
+	_, err = os.Stat(filepath.Join(dir, ".tmp-2147483647-1-7"))
+	require.NoError(t, err, "a directory is never removed")
+	require.True(t, files.Mine(filepath.Base(mine.Name())))
+	require.False(t, files.Mine(".tmp-1-"+initStarted+"-9"))
+}
+
+func procStart(t *testing.T, pid int) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	require.NoError(t, err)
+	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	return fields[19]
+}
+
+func TestReadRegular(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), []byte("12345"), 0o600))
+	b, err := files.ReadRegular(filepath.Join(dir, "f"), 5)
+	require.NoError(t, err)
+	require.Equal(t, "12345", string(b))
+	_, err = files.ReadRegular(filepath.Join(dir, "f"), 4)
+	var large *files.TooLargeError
+	require.ErrorAs(t, err, &large)
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o600))
+	require.NoError(t, os.Symlink(filepath.Join(dir, "f"), filepath.Join(dir, "link")))
+	for name, kind := range map[string]string{"pipe": "a named pipe", "link": "a symbolic link", ".": "a directory", "/dev/null": "a device"} {
+		p := name
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, name)
+		}
+		_, err := files.ReadRegular(p, 10)
+		var nr *files.NotRegularError
+		require.ErrorAs(t, err, &nr, name)
+		require.Equal(t, kind, nr.Kind)
+	}
 }

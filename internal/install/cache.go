@@ -2,6 +2,7 @@ package install
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -81,7 +82,7 @@ func (c *Cache) Drop(rel Release) error {
 // another filesystem), and for an unpinned release its record in the
 // index. The index then holds only that record: the cache keeps the pinned
 // releases and the one unpinned release in use.
-func (c *Cache) Save(inst Installed) error {
+func (c *Cache) Save(ctx context.Context, inst Installed) error {
 	dir, err := files.MkdirUnder(c.Dir, entriesDir)
 	if err != nil {
 		return err
@@ -92,7 +93,7 @@ func (c *Cache) Save(inst Installed) error {
 		if err != nil {
 			return err
 		}
-		err = files.WriteFrom(dir, inst.Record.Checksum.Hex(), in, 0o600)
+		err = files.WriteFrom(dir, inst.Record.Checksum.Hex(), &ctxReader{ctx: ctx, r: in}, 0o600)
 		in.Close()
 		if err != nil {
 			return err

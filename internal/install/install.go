@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
@@ -123,11 +125,9 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 	if err != nil {
 		return Installed{}, err
 	}
-	// What a build that was killed left behind; a build still running
-	// beside this one keeps its files.
-	if _, err := files.RemoveLeftovers(binDir); err != nil {
-		return Installed{}, &files.PathError{Path: binDir, Err: err}
-	}
+	// What a build that was killed left behind (best effort); a build still
+	// running beside this one keeps its files.
+	files.RemoveLeftovers(binDir)
 	dest := filepath.Join(binDir, source.MeshBinary)
 	legacy := filepath.Join(binDir, LegacyName(rel.Arch))
 	var (
@@ -212,7 +212,12 @@ func (i *Installer) discard(store Store, rel Release, why *Discard) error {
 func (i *Installer) obtain(ctx context.Context, rel Release, binDir string, store Store, c *Copy) (obtained, error) {
 	var prev *obtained
 	if c != nil {
-		o, problem := rehash(ctx, c, binDir)
+		o, problem, err := rehash(ctx, c, binDir)
+		if err != nil {
+			// A cancelled build, or a build directory that cannot take the
+			// copy: no evidence against the cached file, which stays.
+			return obtained{}, err
+		}
 		if problem != nil {
 			if err := i.discard(store, rel, problem); err != nil {
 				return obtained{}, err
@@ -271,22 +276,24 @@ func (i *Installer) obtain(ctx context.Context, rel Release, binDir string, stor
 // rehash hashes a kept copy's bytes again: a copy in place where it lies,
 // any other into a temporary file beside the destination. Only a regular
 // file within the size cap is read, and the read stops when the build is
-// cancelled. Bytes that no longer match their record are a Discard.
-func rehash(ctx context.Context, c *Copy, binDir string) (*obtained, *Discard) {
+// cancelled. Bytes that no longer match their record are a Discard; a
+// cancellation, or a bin directory that cannot take the copy, is an error
+// that says nothing against the copy.
+func rehash(ctx context.Context, c *Copy, binDir string) (*obtained, *Discard, error) {
 	rec := c.Record
 	src, info, err := files.OpenRegular(c.Path)
 	var notRegular *files.NotRegularError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, &Discard{Problem: BadCopy, Was: "the cached binary is missing"}
+		return nil, &Discard{Problem: BadCopy, Was: "the cached binary is missing"}, nil
 	case errors.As(err, &notRegular):
-		return nil, &Discard{Problem: BadCopy, Was: "the cached binary is not a regular file (it is " + notRegular.Kind + ")"}
+		return nil, &Discard{Problem: BadCopy, Was: "the cached binary is not a regular file (it is " + notRegular.Kind + ")"}, nil
 	case err != nil:
-		return nil, &Discard{Problem: BadCopy, Was: "the cached binary cannot be read: " + files.Cause(err).Error()}
+		return nil, &Discard{Problem: BadCopy, Was: "the cached binary cannot be read: " + files.Cause(err).Error()}, nil
 	}
 	defer src.Close()
 	if info.Size() > maxReleaseSize {
-		return nil, &Discard{Problem: BadCopy, Was: fmt.Sprintf("the cached binary is %d bytes, over the %d-byte limit (not read)", info.Size(), maxReleaseSize)}
+		return nil, &Discard{Problem: BadCopy, Was: fmt.Sprintf("the cached binary is %d bytes, over the %d-byte limit (not read)", info.Size(), maxReleaseSize)}, nil
 	}
 	o := &obtained{path: c.Path, inPlace: c.InPlace, kept: &rec}
 	in := &ctxReader{ctx: ctx, r: io.LimitReader(src, maxReleaseSize+1)}
@@ -299,25 +306,36 @@ func rehash(ctx context.Context, c *Copy, binDir string) (*obtained, *Discard) {
 	} else {
 		tmp, terr := files.CreateTemp(binDir, files.CopyPrefix)
 		if terr != nil {
-			return nil, &Discard{Problem: BadCopy, Was: "it cannot be copied: " + files.Cause(terr).Error()}
+			return nil, nil, &files.PathError{Path: filepath.Join(binDir, source.MeshBinary), Err: files.Cause(terr)}
 		}
 		sum, n, err = digest.Copy(tmp, in)
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
+		if cerr := tmp.Close(); err == nil && cerr != nil {
+			err = &digest.WriteError{Err: cerr}
 		}
 		o.path = tmp.Name()
 	}
-	if err == nil && sum != rec.Checksum {
+	var werr *digest.WriteError
+	switch {
+	case ctx.Err() != nil:
+		err = ctx.Err()
+	case errors.As(err, &werr):
+		err = &files.PathError{Path: filepath.Join(binDir, source.MeshBinary), Err: files.Cause(werr.Err)}
+	case err != nil:
+		err = fmt.Errorf("it cannot be read: %w", err)
+	case sum != rec.Checksum:
 		err = fmt.Errorf("it no longer matches %s (got %s)", rec.Checksum, sum)
 	}
 	if err != nil {
 		if !c.InPlace {
 			os.Remove(o.path)
 		}
-		return nil, &Discard{Problem: BadCopy, Was: err.Error()}
+		if ctx.Err() != nil || werr != nil {
+			return nil, nil, err
+		}
+		return nil, &Discard{Problem: BadCopy, Was: err.Error()}, nil
 	}
 	o.size, o.sum = n, sum
-	return o, nil
+	return o, nil, nil
 }
 
 // ctxReader stops a local copy when the build is cancelled.
@@ -409,8 +427,7 @@ func place(got obtained, dest string) error {
 }
 
 func replaceSymlink(target, link string) error {
-	tmp := filepath.Join(filepath.Dir(link), fmt.Sprintf("%s%d-%s", files.TempPrefix, os.Getpid(), filepath.Base(link)))
-	os.Remove(tmp)
+	tmp := filepath.Join(filepath.Dir(link), files.TempName(files.TempPrefix)+strconv.FormatUint(rand.Uint64(), 10))
 	if err := os.Symlink(target, tmp); err != nil {
 		return fmt.Errorf("failed to link %s: %w", filepath.Base(link), err)
 	}

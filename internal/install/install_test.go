@@ -72,7 +72,7 @@ func (w *world) install(t *testing.T, rel install.Release, store install.Store) 
 	root := t.TempDir()
 	inst, err := w.inst.Install(context.Background(), rel, root, binRel, store)
 	if err == nil && store != nil {
-		require.NoError(t, w.cache.Save(inst))
+		require.NoError(t, w.cache.Save(context.Background(), inst))
 	}
 	return inst, root, err
 }
@@ -424,7 +424,7 @@ func TestCredentialsAreNeverKept(t *testing.T) {
 		w.out.Reset()
 		inst, err := w.inst.Install(context.Background(), rel, t.TempDir(), binRel, w.cache)
 		require.NoError(t, err)
-		require.NoError(t, w.cache.Save(inst))
+		require.NoError(t, w.cache.Save(context.Background(), inst))
 		require.Equal(t, w.mirror.URL()+"/"+latest, inst.Record.URL)
 		require.Equal(t, w.mirror.URL()+"/"+source.KeyObject, inst.Record.KeySource)
 		require.Contains(t, w.out.String(), "Downloading from http://xxxxx@127.0.0.1")
@@ -502,14 +502,14 @@ func TestCachePrune(t *testing.T) {
 	inst, _, err := w.install(t, w.latest(t, w.key.Fingerprint), w.cache)
 	require.NoError(t, err)
 	pinned := testhelpers.FakeMesh("0.3.0", "amd64")
-	for _, p := range []string{"sha256/" + pinned.Digest().Hex(), "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-123",
+	for _, p := range []string{"sha256/" + pinned.Digest().Hex(), "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-2147483647-1-2",
 		"signed/heroku-applink-service-mesh-latest-amd64/artifact", "stray"} {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(w.cache.Dir, p)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(w.cache.Dir, p), []byte("x"), 0o600))
 	}
 	removed, err := w.cache.Prune(testhelpers.Inventory("", pinned).Checksums())
 	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"signed", "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-123"}, removed,
+	require.ElementsMatch(t, []string{"signed", "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-2147483647-1-2"}, removed,
 		"only names the cache recognises: its own entries, its older layout, temporary files of builds that are gone")
 	var left []string
 	require.NoError(t, filepath.Walk(w.cache.Dir, func(p string, info os.FileInfo, err error) error {
@@ -524,7 +524,7 @@ func TestCachePrune(t *testing.T) {
 
 	// A pinned build's save empties the index, and the next prune drops the
 	// unpinned file.
-	require.NoError(t, w.cache.Save(install.Installed{Record: install.Record{Checksum: pinned.Digest(), Verified: install.ByPin}, Reused: true}))
+	require.NoError(t, w.cache.Save(context.Background(), install.Installed{Record: install.Record{Checksum: pinned.Digest(), Verified: install.ByPin}, Reused: true}))
 	removed, err = w.cache.Prune(testhelpers.Inventory("", pinned).Checksums())
 	require.NoError(t, err)
 	require.Equal(t, []string{"sha256/" + inst.Record.Checksum.Hex()}, removed)
@@ -702,4 +702,23 @@ func TestStatusesThatAreNotTemporary(t *testing.T) {
 			require.Equal(t, 1, w.mirror.Hits(mesh.Object()), "not retried")
 		})
 	}
+}
+
+// TestACancelledCheckKeepsTheCache: a build cancelled while it hashes the
+// cached copy leaves the copy alone: cancellation is no evidence against it.
+func TestACancelledCheckKeepsTheCache(t *testing.T) {
+	w := newWorld(t, mesh)
+	rel := w.release(t, "", "")
+	_, _, err := w.install(t, rel, w.cache)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	root := t.TempDir()
+	_, err = w.inst.Install(ctx, rel, root, binRel, w.cache)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotContains(t, w.log(), "Discarding")
+	assertNothingInstalled(t, root)
+	cached, err := os.ReadFile(filepath.Join(w.cache.Dir, "sha256", mesh.Digest().Hex()))
+	require.NoError(t, err)
+	require.Equal(t, mesh.Data, cached)
 }

@@ -145,11 +145,17 @@ func TestHostileFilesystem(t *testing.T) {
 			require.NoError(t, os.Remove(filepath.Join(src, "Procfile")))
 			require.NoError(t, os.Symlink(filepath.Join(victim, "keep-me"), filepath.Join(src, "Procfile")))
 		}, true, " !     Warning: The Procfile was not checked: it is a symbolic link", ""},
-		{"a leftover of an older build in the slug's bin: removed", func(t *testing.T, _ *harness.App, src, _ string) {
+		{"a leftover of a killed build in the slug's bin: removed", func(t *testing.T, _ *harness.App, src, _ string) {
 			bin := filepath.Join(src, "vendor/heroku-applink/bin")
 			require.NoError(t, os.MkdirAll(bin, 0o755))
-			require.NoError(t, os.WriteFile(filepath.Join(bin, ".download-123456789"), []byte("half a download"), 0o600))
+			require.NoError(t, os.WriteFile(filepath.Join(bin, ".download-2147483647-1-2"), []byte("half a download"), 0o600))
 		}, true, "", ".download-"},
+		{"the app's own files that look temporary are kept", func(t *testing.T, _ *harness.App, src, _ string) {
+			for _, name := range []string{".profile.d/.tmp-app-secret", ".profile.d/.download-helper.sh", ".profile.d/.tmp-99999-mine", "vendor/heroku-applink/bin/.cached-notes"} {
+				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(src, name), []byte("the app's"), 0o644))
+			}
+		}, true, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -179,6 +185,14 @@ func TestHostileFilesystem(t *testing.T) {
 				for _, n := range names {
 					require.NotContains(t, n.Name(), tc.absent)
 				}
+			}
+			if tc.name == "the app's own files that look temporary are kept" {
+				for _, name := range []string{".profile.d/.tmp-app-secret", ".profile.d/.download-helper.sh", ".profile.d/.tmp-99999-mine", "vendor/heroku-applink/bin/.cached-notes"} {
+					data, err := os.ReadFile(filepath.Join(tree, name))
+					require.NoError(t, err, name)
+					require.Equal(t, "the app's", string(data))
+				}
+				return
 			}
 			assertNothingUnverified(t, []string{tree, app.CacheDir()}, filepath.Join(tree, "vendor/heroku-applink/bin"), tc.ok, mesh("0.3.0"))
 		})
@@ -284,6 +298,38 @@ func TestFullDisk(t *testing.T) {
 // then nothing: a download in progress, its temporary file open.
 func stallAfterHeaders() http.HandlerFunc {
 	return testhelpers.Trickle(mesh("0.3.0").Data, 1024, hangGuard)
+}
+
+// TestAFullBuildDiskKeepsTheCache: a build dir that cannot take the copy
+// of a cached release fails naming the directory, and the cache entry,
+// which nothing is wrong with, stays for the next build.
+func TestAFullBuildDiskKeepsTheCache(t *testing.T) {
+	t.Parallel()
+	needRoot(t)
+	t.Run("a full build disk keeps the cached copy", func(t *testing.T) { fullBuildDisk(t) })
+}
+
+func fullBuildDisk(t *testing.T) {
+	e := newClassicEnv(t, "0.3.0")
+	src := appSource(t, "sample-app")
+	cache, env := t.TempDir(), t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(env, "HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL"), []byte(e.mirror.URL()), 0o644))
+	first := t.TempDir()
+	require.NoError(t, harness.CopyTree(src, first))
+	out, err := compileCmd(e.bp, "", first, cache, env).CombinedOutput()
+	require.NoError(t, err, string(out))
+	size := int64(0)
+	require.NoError(t, filepath.Walk(src, func(_ string, info os.FileInfo, err error) error { size += info.Size(); return err }))
+
+	build := t.TempDir()
+	script := fmt.Sprintf(`mount -t tmpfs -o size=%dk tmpfs "$1" && cp -a "$2"/. "$1"/ && shift 2 &&`, size/1024+256)
+	cmd := exec.Command("unshare", "-m", "sh", "-c", script+` exec "$0" "$@"`, filepath.Join(e.bp.Dir, "bin/compile"), build, src, build, cache, env)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "STACK=heroku-24", "NO_COLOR=1"}
+	out, err = cmd.CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), " !     The filesystem that holds "+filepath.Join(build, "vendor/heroku-applink/bin")+" is full")
+	require.NotContains(t, string(out), "Discarding")
+	require.Equal(t, mesh("0.3.0").Checksum(), sha256Of(t, filepath.Join(cache, "heroku-applink-service-mesh/sha256", mesh("0.3.0").Digest().Hex())))
 }
 
 // startCompile starts bin/compile and returns once its download is under

@@ -137,7 +137,7 @@ func TestCacheFaults(t *testing.T) {
 		e := newClassicEnv(t, "0.3.0")
 		app := e.app(t, "sample-app")
 		for _, p := range []string{"heroku-applink-service-mesh/signed/heroku-applink-service-mesh-latest-amd64/artifact",
-			"heroku-applink-service-mesh/sha256/" + strings.Repeat("b", 64), "heroku-applink-service-mesh/sha256/.tmp-2147483647-2",
+			"heroku-applink-service-mesh/sha256/" + strings.Repeat("b", 64), "heroku-applink-service-mesh/sha256/.tmp-2147483647-1-2",
 			"heroku-applink-service-mesh/notes", "heroku-applink-service-mesh/sha256/not-a-digest", "nodejs/node-v24.tar.gz"} {
 			require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(app.CacheDir(), p)), 0o755))
 			require.NoError(t, os.WriteFile(filepath.Join(app.CacheDir(), p), []byte("x"), 0o644))
