@@ -26,10 +26,10 @@ type Lifecycle struct {
 }
 
 // EnsureLifecycle builds the lifecycle from the tools module in
-// test/lifecycle once, into .build/lifecycle/<hash of its go.sum>, and reuses
+// test/tools once, into .build/lifecycle/<hash of its go.sum>, and reuses
 // it while the pin is unchanged.
 func EnsureLifecycle(root string) (*Lifecycle, error) {
-	tools := filepath.Join(root, "test", "lifecycle")
+	tools := filepath.Join(root, "test", "tools")
 	sum, err := os.ReadFile(filepath.Join(tools, "go.sum"))
 	if err != nil {
 		return nil, err
