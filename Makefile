@@ -4,8 +4,12 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
 ARCHES := amd64 arm64
-# Every package's tests but the end-to-end suite.
-UNIT_PKGS = $(shell $(GO) list ./... | grep -v /test/e2e)
+# Every package's tests but the end-to-end and pack suites.
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /test/e2e -e /test/pack)
+
+# pack, built from the tools module (test/tools) once per pin of it.
+PACK_VERSION := 0.38.2
+PACK = .build/tools/pack-$(shell sha256sum test/tools/go.sum | cut -c1-12)/pack
 
 FUZZTIME ?= 10s
 FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse internal/procfile:FuzzProcfile internal/config:FuzzEnvDir internal/config:FuzzKnobs internal/install:FuzzIndex internal/cnb:FuzzLayerMetadata
@@ -13,7 +17,7 @@ FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run
 
-.PHONY: lint bench fuzz help build binaries release-binaries package release-check test unit e2e demo demo-cnb pin verify-reproducible vet fmt clean
+.PHONY: lint bench fuzz help build binaries release-binaries package release-check test unit e2e test-pack demo demo-cnb demo-pack pin verify-reproducible vet fmt clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -29,8 +33,13 @@ release-binaries: binaries ## Put the release binaries where a release commit ca
 		mkdir -p lib/linux-$$arch && cp dist/bin/linux-$$arch/heroku-applink-buildpack lib/linux-$$arch/ || exit 1; \
 	done
 
-package: binaries ## Write the classic tarball and the per-target CNB packages into dist/
-	@$(GO) run ./cmd/heroku-applink-release package . dist/bin dist
+$(PACK):
+	@echo "-----> Building pack $(PACK_VERSION) from test/tools (first time only: a few minutes)"
+	@cd test/tools && CGO_ENABLED=0 GOFLAGS=-mod=readonly $(GO) build -trimpath -o $(CURDIR)/$(PACK) \
+		-ldflags "-X github.com/buildpacks/pack/pkg/client.Version=$(PACK_VERSION)" github.com/buildpacks/pack
+
+package: binaries $(PACK) ## Write the classic tarball, the per-target CNB directories and pack's .cnb buildpackages into dist/
+	@$(GO) run ./cmd/heroku-applink-release package . dist/bin dist $(PACK)
 
 release-check: binaries ## Check a release commit: version, CHANGELOG, inventory, committed binaries = this source's build
 	@$(GO) run ./cmd/heroku-applink-release check . dist/bin
@@ -50,6 +59,9 @@ unit: ## Run every package's tests but the end-to-end suite (under a minute)
 e2e: ## Run the end-to-end suite: the real bin/* against fixture apps, the CNB lifecycle, packaging
 	$(GO) test -count=1 -timeout 20m ./test/e2e
 
+test-pack: $(PACK) ## Build and boot the sample app with the real pack CLI and podman (needs podman, runc, mmdebstrap)
+	HEROKU_APPLINK_TEST_PACK=$(CURDIR)/$(PACK) $(GO) test -count=1 -timeout 20m -v ./test/pack
+
 fuzz: ## Run each fuzz target for FUZZTIME (10s) on top of its committed seed corpus
 	@for target in $(FUZZ_TARGETS); do \
 		pkg=$${target%%:*}; name=$${target##*:}; \
@@ -66,6 +78,9 @@ demo: ## Deploy a sample app offline, boot it, send requests through the mesh, r
 
 demo-cnb: ## The same with the real CNB lifecycle (builds it once, about a minute)
 	@$(GO) run ./test/demo -cnb
+
+demo-pack: $(PACK) ## The same with pack and podman: a .cnb, a builder, pack build, podman run
+	@HEROKU_APPLINK_TEST_PACK=$(CURDIR)/$(PACK) $(GO) run ./test/demo -pack
 
 vet: ## Check formatting and run go vet
 	@test -z "$$(gofmt -l cmd internal test)" || { gofmt -l cmd internal test; echo "run make fmt"; exit 1; }

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/heroku/color"
 
@@ -14,7 +15,9 @@ import (
 )
 
 const usage = `usage:
-  heroku-applink-release package ROOT BINDIR DIST   write the classic tarball and CNB packages
+  heroku-applink-release package ROOT BINDIR DIST [PACK]
+                                                    write the classic tarball and CNB packages
+                                                    (and with the pack binary PACK, each target's .cnb)
   heroku-applink-release check ROOT REBUILT         check ROOT is ready to tag, against binaries rebuilt into REBUILT`
 
 func main() {
@@ -27,12 +30,38 @@ func main() {
 	}
 }
 
+// packCNB runs pack with a throwaway home, so packaging never writes to
+// the user's ~/.pack.
+func packCNB(packBin, root, dist string) ([]string, error) {
+	descriptor, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
+	if err != nil {
+		return nil, err
+	}
+	version, err := release.Version(descriptor)
+	if err != nil {
+		return nil, err
+	}
+	home, err := os.MkdirTemp("", "pack-home-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(home)
+	return release.PackCNB(packBin, dist, version, append(os.Environ(), "PACK_HOME="+home))
+}
+
 func run(args []string, out *output.Printer) error {
 	switch {
-	case len(args) == 4 && args[0] == "package":
+	case (len(args) == 4 || len(args) == 5) && args[0] == "package":
 		written, err := release.Package(args[1], args[2], args[3])
 		if err != nil {
 			return err
+		}
+		if len(args) == 5 {
+			cnbs, err := packCNB(args[4], args[1], args[3])
+			if err != nil {
+				return err
+			}
+			written = append(written, cnbs...)
 		}
 		out.Step("Packaged the buildpack")
 		for _, w := range written {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -117,7 +118,7 @@ func Package(root, binDir, dist string) ([]string, error) {
 			case f.name == inventory.FileName:
 				f.data = only.Bytes()
 			case f.name == "buildpack.toml":
-				f.data = []byte(OnlyTarget(string(f.data), arch))
+				f.data = []byte(ForTarget(string(f.data), arch))
 			case strings.HasSuffix(f.name, ".md") || f.name == "LICENSE":
 				if f.name != "LICENSE" {
 					continue
@@ -169,13 +170,17 @@ func readFiles(root string, names []string) ([]file, error) {
 	return files, nil
 }
 
-// OnlyTarget keeps the [[targets]] table for one architecture: a CNB package
-// for one target must not claim another it has no binary for.
-func OnlyTarget(descriptor, arch string) string {
+// ForTarget is buildpack.toml for one target's CNB package: only that
+// architecture's [[targets]] table (a package must not claim a target it
+// has no binary for), and none of the classic registry's [publish]
+// tables, which pack does not know and warns about.
+func ForTarget(descriptor, arch string) string {
 	lines := strings.SplitAfter(descriptor, "\n")
+	archLine := regexp.MustCompile(`(?m)^\s*arch\s*=\s*"` + regexp.QuoteMeta(arch) + `"`)
 	var out strings.Builder
 	for i := 0; i < len(lines); i++ {
-		if strings.TrimSpace(lines[i]) != "[[targets]]" {
+		header := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(header, "[") {
 			out.WriteString(lines[i])
 			continue
 		}
@@ -184,12 +189,42 @@ func OnlyTarget(descriptor, arch string) string {
 			j++
 		}
 		block := strings.Join(lines[i:j], "")
-		if regexp.MustCompile(`(?m)^\s*arch\s*=\s*"` + regexp.QuoteMeta(arch) + `"`).MatchString(block) {
+		switch {
+		case header == "[[targets]]" && !archLine.MatchString(block):
+		case header == "[publish]" || strings.HasPrefix(header, "[publish."):
+		default:
 			out.WriteString(block)
 		}
 		i = j - 1
 	}
 	return out.String()
+}
+
+// CNBFile is where `make package` writes one target's buildpackage.
+func CNBFile(dist, version, arch string) string {
+	return filepath.Join(dist, "cnb", fmt.Sprintf("heroku-applink-service-mesh-buildpack-v%s-linux-%s.cnb", version, arch))
+}
+
+// PackCNB makes each target's CNB directory in dist into the buildpackage
+// users get (`pack buildpack package --format file`), with the pack
+// binary at packBin, and returns the files it wrote.
+func PackCNB(packBin, dist, version string, env []string) ([]string, error) {
+	var written []string
+	for _, arch := range source.Architectures {
+		out := CNBFile(dist, version, arch)
+		cmd := exec.Command(packBin, "buildpack", "package", out, "--path", filepath.Join(dist, "cnb", "linux-"+arch),
+			"--format", "file", "--target", "linux/"+arch)
+		cmd.Env = env
+		log, err := cmd.CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("pack buildpack package for linux/%s: %w\n%s", arch, err, log)
+		}
+		if strings.Contains(string(log), "Warning") {
+			return nil, fmt.Errorf("pack buildpack package for linux/%s warned:\n%s", arch, log)
+		}
+		written = append(written, out)
+	}
+	return written, nil
 }
 
 func writeDir(dir string, files []file) error {

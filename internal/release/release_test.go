@@ -33,6 +33,12 @@ arch = "amd64"
 os = "linux"
 arch = "arm64"
 
+[publish.Ignore]
+files = [
+  "cmd/",
+  "go.mod",
+]
+
 [metadata]
 `
 
@@ -109,6 +115,8 @@ func TestPackage(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(toml), "[[targets]]\nos = \"linux\"\narch = \"arm64\"\n")
 	require.NotContains(t, string(toml), `arch = "amd64"`)
+	require.NotContains(t, string(toml), "[publish", "the classic registry's tables stay out of a CNB package: pack warns about them")
+	require.Contains(t, string(toml), "[buildpack]\nid = \"heroku/heroku-applink\"")
 	inv, err := inventory.Load(filepath.Join(dist, "cnb", "linux-arm64", inventory.FileName))
 	require.NoError(t, err)
 	require.Len(t, inv.Artifacts, 1, "a target's package pins only its own architecture")
