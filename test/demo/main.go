@@ -7,6 +7,7 @@
 //
 //	go run ./test/demo        # classic Heroku (make demo)
 //	go run ./test/demo -cnb   # Cloud Native Buildpacks, real lifecycle (make demo-cnb)
+//	go run ./test/demo -pack  # pack build and podman run (make demo-pack)
 package main
 
 import (
@@ -30,8 +31,16 @@ const org = "00DDEMO000000001"
 
 func main() {
 	cnb := flag.Bool("cnb", false, "build with the CNB lifecycle instead of the classic contract")
+	pack := flag.Bool("pack", false, "build with pack and podman, as users of the CNB do")
 	flag.Parse()
-	if err := run(*cnb); err != nil {
+	mode := "classic"
+	switch {
+	case *pack:
+		mode = "pack"
+	case *cnb:
+		mode = "cnb"
+	}
+	if err := run(mode); err != nil {
 		fmt.Fprintln(os.Stderr, "\ndemo failed:", err)
 		os.Exit(1)
 	}
@@ -51,11 +60,12 @@ type world struct {
 	mirror     *testhelpers.Mirror
 	api        *harness.AppLink
 	app        string
+	art        testhelpers.Artifact
 }
 
-func run(cnb bool) error {
+func run(mode string) error {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	root, err := harness.RepoRoot()
 	if err != nil {
@@ -77,6 +87,7 @@ func run(cnb bool) error {
 	if err != nil {
 		return err
 	}
+	w.art = art
 	webapp := filepath.Join(work, "bin", "webapp")
 	if err := harness.BuildGo(root, "./test/fixtures/webapp", runtime.GOARCH, webapp); err != nil {
 		return err
@@ -105,9 +116,12 @@ func run(cnb bool) error {
 	say("The sample app's Procfile")
 	fmt.Print(indent(string(procfile)))
 
-	if cnb {
+	switch mode {
+	case "pack":
+		err = w.pack(ctx)
+	case "cnb":
 		err = w.cnb(ctx)
-	} else {
+	default:
 		err = w.classic(ctx)
 	}
 	if err != nil {
@@ -268,5 +282,97 @@ func (w *world) requests(ctx context.Context, d *harness.Dyno) error {
 	}
 	say("Dyno log")
 	fmt.Print(indent(d.Logs()))
+	return nil
+}
+
+// pack tells the story the way a user of pack lives it: the buildpack as a
+// .cnb, a builder, pack build, podman run, and a rebuild.
+func (w *world) pack(ctx context.Context) error {
+	packBin := os.Getenv(harness.PackEnv)
+	if packBin == "" {
+		return fmt.Errorf("%s is not set: run make demo-pack", harness.PackEnv)
+	}
+	if runtime.GOARCH != "amd64" {
+		return fmt.Errorf("the pack demo builds linux/amd64 images; this machine is %s", runtime.GOARCH)
+	}
+	say("Packaging the buildpack as users get it: make package, then pack buildpack package --format file")
+	binDir := filepath.Join(w.work, "release-bin")
+	for _, arch := range []string{"amd64", "arm64"} {
+		if _, err := harness.BuildBinary(w.root, arch, binDir); err != nil {
+			return err
+		}
+	}
+	tree := filepath.Join(w.work, "tree")
+	if err := harness.CopyCheckout(w.root, tree); err != nil {
+		return err
+	}
+	if err := testhelpers.Inventory("", w.art).Save(filepath.Join(tree, "inventory.toml")); err != nil {
+		return err
+	}
+	lc, err := harness.EnsureLifecycle(w.root)
+	if err != nil {
+		return err
+	}
+	say("Starting podman's Docker API (no daemon), making the stack from a Debian root filesystem (first time only)")
+	p, err := harness.StartPodman(w.root)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	cnbFile, err := harness.PackageCNB(tree, binDir, filepath.Join(w.work, "dist"), packBin, p.Env(), "amd64")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("    %s\n", cnbFile)
+	stack, err := harness.EnsureStack(ctx, p, w.root, os.Stdout)
+	if err != nil {
+		return err
+	}
+	tarball := filepath.Join(w.work, "lifecycle.tgz")
+	if err := harness.LifecycleTarball(lc, tarball); err != nil {
+		return err
+	}
+	say("pack builder create applinkdemo/builder   (the .cnb, a stand-in for heroku/procfile, lifecycle %s)", harness.LifecycleVersion)
+	if _, err := harness.CreateBuilder(ctx, p, packBin, "applinkdemo/builder", stack, tarball,
+		harness.BuilderBuildpack{URI: cnbFile, ID: "heroku/heroku-applink"},
+		harness.BuilderBuildpack{URI: filepath.Join(w.root, "test/fixtures/buildpacks/procfile"), ID: "test/procfile"}); err != nil {
+		return err
+	}
+	b := harness.PackBuild{Image: "applinkdemo/app", Builder: "applinkdemo/builder", App: w.app,
+		Env: map[string]string{"HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL": w.mirror.URL()}}
+	build := func(title string) error {
+		say("%s", title)
+		res, err := p.Build(ctx, packBin, b)
+		if err != nil {
+			return err
+		}
+		fmt.Print(indent(res.Output))
+		if res.Code != 0 {
+			return fmt.Errorf("pack build exited %d", res.Code)
+		}
+		return nil
+	}
+	if err := build("pack build applinkdemo/app --builder applinkdemo/builder --env HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL=" + w.mirror.URL()); err != nil {
+		return err
+	}
+	port, err := harness.FreePort()
+	if err != nil {
+		return err
+	}
+	say("podman run --network host -e PORT=%d -e HEROKU_APPLINK_API_URL=... -e HEROKU_APPLINK_TOKEN=... applinkdemo/app", port)
+	d, err := p.Run("docker.io/applinkdemo/app", port, w.api.Config())
+	if err != nil {
+		return err
+	}
+	defer d.Stop()
+	if err := w.requests(ctx, d); err != nil {
+		return err
+	}
+	d.Stop()
+	before := w.mirror.Requests()
+	if err := build("pack build again"); err != nil {
+		return err
+	}
+	say("The mirror served %d request(s) for that build: the layer came back from the image and pack's cache.", w.mirror.Requests()-before)
 	return nil
 }

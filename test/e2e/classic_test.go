@@ -362,11 +362,7 @@ func TestShimBuildsFromSourceInAScrubbedEnvironment(t *testing.T) {
 func gitCopy(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "checkout")
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	cmd := exec.Command("sh", "-c", `git ls-files -z | xargs -0 tar -cf - | tar -xf - -C "$1"`, "sh", dir)
-	cmd.Dir = repoRoot
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
+	require.NoError(t, harness.CopyCheckout(repoRoot, dir))
 	return dir
 }
 
