@@ -15,7 +15,7 @@ FUZZTIME ?= 10s
 FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse internal/procfile:FuzzProcfile internal/config:FuzzEnvDir internal/config:FuzzKnobs internal/install:FuzzIndex internal/cnb:FuzzLayerMetadata
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run
+SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/report bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run
 
 .PHONY: lint bench fuzz help build binaries release-binaries package release-check test unit e2e test-pack demo demo-cnb demo-pack pin verify-reproducible vet fmt clean
 

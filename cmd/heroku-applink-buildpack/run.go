@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/builddata"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/classic"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/cnb"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
@@ -68,7 +69,7 @@ func contractFor(phase string, getenv func(string) string) contract {
 	return classicAPI
 }
 
-var phases = map[string]bool{"detect": true, "compile": true, "release": true, "build": true}
+var phases = map[string]bool{"detect": true, "compile": true, "release": true, "build": true, "report": true}
 
 // phaseOf reads the phase from the program name, as the lifecycle and packit
 // do, or from the first argument, which is how the POSIX shims call it
@@ -83,7 +84,7 @@ func phaseOf(args []string) (string, []string, error) {
 	if len(args) > 1 && phases[args[1]] {
 		return args[1], args[2:], nil
 	}
-	return "", nil, fmt.Errorf("unknown phase: run as detect, compile, release or build")
+	return "", nil, fmt.Errorf("unknown phase: run as detect, compile, release, report or build")
 }
 
 func run(ctx context.Context, e env) int {
@@ -105,6 +106,8 @@ func run(ctx context.Context, e env) int {
 		err = cnb.Detect()
 	case phase == "release":
 		err = classic.Release(e.stdout)
+	case phase == "report":
+		runReport(e, args)
 	case phase == "compile":
 		err = runCompile(ctx, e, out, args)
 	case phase == "build":
@@ -183,12 +186,29 @@ func runCompile(ctx context.Context, e env, out *output.Printer, args []string) 
 	if err != nil {
 		return err
 	}
+	data := builddata.Start(dirs.Cache, e.version, e.now)
+	data.Stack(e.getenv("STACK"))
 	inst, err := newInstaller(e, out)
 	if err != nil {
-		return err
+		return data.Finish(err)
 	}
-	c := &classic.Compiler{Installer: inst, Out: out, Arch: runtime.GOARCH, Now: e.now, Version: e.version}
-	return c.Compile(ctx, dirs)
+	c := &classic.Compiler{Installer: inst, Out: out, Arch: runtime.GOARCH, Now: e.now, Version: e.version, Data: data}
+	return data.Finish(c.Compile(ctx, dirs))
+}
+
+// runReport is bin/report: the platform runs it after compile, with
+// compile's arguments, whether compile succeeded or not. It never fails.
+func runReport(e env, args []string) {
+	cacheDir := ""
+	if len(args) >= 2 {
+		cacheDir = args[1]
+		if !filepath.IsAbs(cacheDir) {
+			cacheDir = filepath.Join(e.wd, cacheDir)
+		}
+	}
+	if err := builddata.Print(e.stdout, cacheDir); err != nil {
+		fmt.Fprintln(e.stderr, "heroku-applink-buildpack: report:", err)
+	}
 }
 
 func runBuild(ctx context.Context, e env, out *output.Printer, args []string) error {

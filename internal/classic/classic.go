@@ -11,11 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/advice"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/builddata"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/procfile"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 // Name is what bin/detect prints; the platform shows it as
@@ -85,6 +86,8 @@ type Compiler struct {
 	Now       func() time.Time
 	// Version is the buildpack's own version, shown in the log.
 	Version string
+	// Data records the build for bin/report; nil records nothing.
+	Data *builddata.Recorder
 }
 
 // Compile installs the mesh into the slug and sets up its PATH.
@@ -95,6 +98,7 @@ func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 	if err != nil {
 		return err
 	}
+	c.Data.Release(rel)
 	if info, err := os.Stat(d.Build); err != nil || !info.IsDir() {
 		return &files.PathError{Path: d.Build, Err: errors.New("the build directory does not exist")}
 	}
@@ -108,9 +112,10 @@ func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 	if err != nil {
 		return err
 	}
+	c.Data.Installed(inst, cache != nil)
 	defer func() {
 		if err != nil {
-			install.Remove(filepath.Join(d.Build, BinDir), c.Arch)
+			install.Remove(filepath.Join(d.Build, BinDir), rel)
 		}
 	}()
 	// A build cancelled from here on stops at the next step, and the
@@ -143,7 +148,13 @@ func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 			c.Out.Warning(fmt.Sprintf("Old entries could not be removed from the build cache: %v", err))
 		}
 	}
-	procfile.Report(c.Out, procfile.Inspect(d.Build, source.MeshBinary), source.MeshBinary)
+	// ENV_DIR holds the app's config vars whenever the platform runs a
+	// build: a missing one hides nothing but this build's view of them.
+	names, ok := config.VarNames(d.Env)
+	if !ok {
+		names = nil
+	}
+	c.Data.Advice(advice.Check(c.Out, advice.Input{AppDir: d.Build, Release: rel, ConfigVars: names}))
 	c.Out.Done(c.Now().Sub(start))
 	return nil
 }

@@ -69,6 +69,7 @@ func setup(t *testing.T) *compile {
 	x.mirror.Put(mesh.Object(), mesh.Data)
 	testhelpers.WriteInventory(t, x.dirs.Buildpack, testhelpers.Inventory("", mesh))
 	require.NoError(t, os.WriteFile(filepath.Join(x.dirs.Env, config.VarMirror), []byte(x.mirror.URL()), 0o644))
+	testhelpers.AttachAddon(t, x.dirs.Env)
 	require.NoError(t, os.WriteFile(filepath.Join(x.dirs.Build, "Procfile"), []byte("web: APP_PORT=3000 heroku-applink-service-mesh npm start\n"), 0o644))
 	inst := testhelpers.Installer(&x.out, &x.err, output.Classic)
 	x.c = &classic.Compiler{Installer: inst, Out: inst.Out, Arch: "amd64", Now: inst.Now, Version: "1.2.3"}

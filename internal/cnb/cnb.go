@@ -13,10 +13,11 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/advice"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/procfile"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
@@ -132,9 +133,9 @@ func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// The launch image gets the verified binary and its link, nothing else
+	// The launch image gets the verified binary and its links, nothing else
 	// a restored layer may have carried.
-	if err := l.clear(source.MeshBinary, install.LegacyName(rel.Arch)); err != nil {
+	if err := l.clear(install.Names(rel)...); err != nil {
 		return err
 	}
 	// Restored layer tomls carry no [types]: write the whole file every
@@ -146,7 +147,13 @@ func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 		return err
 	}
 	b.Out.Detail("Added %s to PATH at launch", filepath.Join(LayerName, "bin"))
-	procfile.Report(b.Out, procfile.Inspect(d.App, source.MeshBinary), source.MeshBinary)
+	// The platform passes the app's config as <platform>/env only when it
+	// has some: an empty folder says nothing about the add-on.
+	names, _ := config.VarNames(filepath.Join(d.Platform, "env"))
+	if len(names) == 0 {
+		names = nil
+	}
+	advice.Check(b.Out, advice.Input{AppDir: d.App, Release: rel, ConfigVars: names, Image: true})
 	b.Out.Done(b.Now().Sub(start))
 	return nil
 }

@@ -44,6 +44,7 @@ func newEnv(t *testing.T) *env {
 	}
 	testhelpers.WriteInventory(t, e.dirs.Buildpack, testhelpers.Inventory("", arts...))
 	e.setVar(t, config.VarMirror, e.mirror.URL())
+	testhelpers.AttachAddon(t, filepath.Join(e.dirs.Platform, "env"))
 	require.NoError(t, os.WriteFile(filepath.Join(e.dirs.App, "Procfile"), []byte("web: heroku-applink-service-mesh npm start\n"), 0o644))
 	inst := testhelpers.Installer(&e.out, &e.err, output.CNB)
 	e.builder = &cnb.Builder{Installer: inst, Out: inst.Out, Arch: "amd64", Now: inst.Now, Version: "1.2.3"}
@@ -257,7 +258,8 @@ func TestReinstallReasons(t *testing.T) {
 				}
 				return err
 			}))
-			require.ElementsMatch(t, []string{source.MeshBinary, "heroku-applink-service-mesh-latest-" + e.builder.Arch}, names, "nothing stale is left in the layer")
+			want := append([]string{source.MeshBinary}, source.LinkNames(doc.Metadata.Version, e.builder.Arch)...)
+			require.ElementsMatch(t, want, names, "nothing stale is left in the layer")
 		})
 	}
 }
@@ -306,8 +308,10 @@ func TestRestoredLayerHoldsOnlyTheVerifiedBinary(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(layer, "bin", "node"), []byte("#!/bin/sh\necho planted\n"), 0o755))
 			require.NoError(t, os.MkdirAll(filepath.Join(layer, "env.launch"), 0o755))
 			require.NoError(t, os.WriteFile(filepath.Join(layer, "env.launch", "LD_PRELOAD"), []byte("/evil.so"), 0o644))
+			version := "0.3.0"
 			if discard {
-				e.setVar(t, config.VarVersion, "0.2.2")
+				version = "0.2.2"
+				e.setVar(t, config.VarVersion, version)
 			}
 			require.NoError(t, e.build(t))
 			var names []string
@@ -318,7 +322,8 @@ func TestRestoredLayerHoldsOnlyTheVerifiedBinary(t *testing.T) {
 				}
 				return err
 			}))
-			require.ElementsMatch(t, []string{"bin", "bin/heroku-applink-service-mesh", "bin/heroku-applink-service-mesh-latest-amd64"}, names)
+			require.ElementsMatch(t, []string{"bin", "bin/heroku-applink-service-mesh", "bin/heroku-applink-service-mesh-latest-amd64",
+				"bin/heroku-applink-service-mesh-v" + version + "-amd64"}, names)
 		})
 	}
 }

@@ -3,10 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -203,4 +205,47 @@ func seconds(name, v string) (time.Duration, error) {
 			Advice: "This is a setting of the build platform, not a config var: fix it where\nthe build's environment is set."}
 	}
 	return time.Duration(f * float64(time.Second)), nil
+}
+
+// maxVars bounds how many names VarNames lists: an app has dozens.
+const maxVars = 10000
+
+// VarNames lists the names of the config vars in dir, opening no file:
+// only names, never values. ok is false when the build cannot see the
+// app's config (dir is missing or unreadable).
+func VarNames(dir string) (names []string, ok bool) {
+	if dir == "" {
+		return nil, false
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, false
+	}
+	defer d.Close()
+	entries, err := d.ReadDir(maxVars)
+	if err != nil && len(entries) == 0 && !errors.Is(err, io.EOF) {
+		return nil, false
+	}
+	names = []string{}
+	for _, e := range entries {
+		// Mounted secrets are often links: a name is a name.
+		if !e.IsDir() && validName(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, true
+}
+
+// validName is an environment variable name a platform would export.
+func validName(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == '_', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
 }

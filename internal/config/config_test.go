@@ -165,3 +165,22 @@ func TestReadKnobs(t *testing.T) {
 		})
 	}
 }
+
+func TestVarNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"HEROKU_APPLINK_TOKEN", "DATABASE_URL", "not-a-name", "9LIVES"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("secret"), 0o000))
+	}
+	require.NoError(t, os.Symlink("/nonexistent", filepath.Join(dir, "APP_PORT")))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "A_DIRECTORY"), 0o755))
+	names, ok := config.VarNames(dir)
+	require.True(t, ok)
+	require.Equal(t, []string{"APP_PORT", "DATABASE_URL", "HEROKU_APPLINK_TOKEN"}, names, "names only: no file is opened, so mode 000 and dangling links are fine")
+
+	names, ok = config.VarNames(filepath.Join(dir, "missing"))
+	require.False(t, ok)
+	require.Nil(t, names)
+	names, ok = config.VarNames(t.TempDir())
+	require.True(t, ok)
+	require.Empty(t, names)
+}

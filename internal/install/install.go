@@ -69,6 +69,11 @@ type Installed struct {
 	Size int64
 	// Reused means an earlier build's copy was kept.
 	Reused bool
+	// Discarded is why an earlier build's copy was not kept, if there was
+	// one and it was not.
+	Discarded *Discard
+	// Download is how long the download took; zero when none was made.
+	Download time.Duration
 }
 
 // obtained is bytes on their way to PATH: a temporary file in the bin
@@ -82,6 +87,10 @@ type obtained struct {
 	kept *Record
 	// etag and lastModified are the source's validators for fresh bytes.
 	etag, lastModified string
+	// discarded is why the earlier copy was not kept; took is how long the
+	// download took.
+	discarded *Discard
+	took      time.Duration
 }
 
 // trust is what this build accepts for an unpinned release, established
@@ -92,7 +101,8 @@ type trust struct {
 }
 
 // Install puts rel's verified binary at root/binRel/heroku-applink-service-mesh,
-// mode 0755, with the legacy arch-specific symlink beside it, keeping the
+// mode 0755, with the upstream's other names for it (source.LinkNames) as
+// relative symlinks beside it, keeping the
 // store's copy when this build's trust rules accept it. binRel is created
 // under root without following a link. On error, no unverified byte is left
 // and nothing this build did not make is removed.
@@ -107,15 +117,17 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 	}
 	// The earlier copy is judged before the bin directory is made: making it
 	// must not look like a copy, and a copy's broken directory must go first.
-	var prev *Copy
+	var (
+		prev      *Copy
+		discarded *Discard
+	)
 	if store != nil {
-		var problem *Discard
-		prev, problem = store.Lookup(rel)
-		if prev != nil && problem == nil {
-			problem = rel.check(prev.Record, tr.signer)
+		prev, discarded = store.Lookup(rel)
+		if prev != nil && discarded == nil {
+			discarded = rel.check(prev.Record, tr.signer)
 		}
-		if problem != nil {
-			if err := i.discard(store, rel, problem); err != nil {
+		if discarded != nil {
+			if err := i.discard(store, rel, discarded); err != nil {
 				return Installed{}, err
 			}
 			prev = nil
@@ -129,7 +141,6 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 	// running beside this one keeps its files.
 	files.RemoveLeftovers(binDir)
 	dest := filepath.Join(binDir, source.MeshBinary)
-	legacy := filepath.Join(binDir, LegacyName(rel.Arch))
 	var (
 		got    obtained
 		placed bool
@@ -143,8 +154,7 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 				os.Remove(got.path)
 			}
 			if placed {
-				os.Remove(dest)
-				os.Remove(legacy)
+				Remove(binDir, rel)
 			}
 		}
 	}()
@@ -168,8 +178,10 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 		return Installed{}, err
 	}
 	placed = true
-	if err := replaceSymlink(source.MeshBinary, legacy); err != nil {
-		return Installed{}, err
+	for _, name := range source.LinkNames(rel.Version, rel.Arch) {
+		if err := replaceSymlink(source.MeshBinary, filepath.Join(binDir, name)); err != nil {
+			return Installed{}, err
+		}
 	}
 	rec := rel.record(got.sum, signer)
 	// An unpinned release keeps the validators that let a later build ask
@@ -182,7 +194,10 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 		rec.ETag, rec.LastModified = got.etag, got.lastModified
 	}
 	i.reportVerified(rel, rec, got.kept != nil)
-	return Installed{Record: rec, Path: dest, Size: got.size, Reused: got.kept != nil}, nil
+	if got.discarded != nil {
+		discarded = got.discarded
+	}
+	return Installed{Record: rec, Path: dest, Size: got.size, Reused: got.kept != nil, Discarded: discarded, Download: got.took}, nil
 }
 
 // allowed establishes whose signature this build accepts for an unpinned
@@ -210,7 +225,10 @@ func (i *Installer) discard(store Store, rel Release, why *Discard) error {
 // obtain gets the bytes: the store's copy when it may be kept, after the
 // one conditional request an unpinned release needs; else a download.
 func (i *Installer) obtain(ctx context.Context, rel Release, binDir string, store Store, c *Copy) (obtained, error) {
-	var prev *obtained
+	var (
+		prev      *obtained
+		discarded *Discard
+	)
 	if c != nil {
 		o, problem, err := rehash(ctx, c, binDir)
 		if err != nil {
@@ -219,6 +237,7 @@ func (i *Installer) obtain(ctx context.Context, rel Release, binDir string, stor
 			return obtained{}, err
 		}
 		if problem != nil {
+			discarded = problem
 			if err := i.discard(store, rel, problem); err != nil {
 				return obtained{}, err
 			}
@@ -264,13 +283,16 @@ func (i *Installer) obtain(ctx context.Context, rel Release, binDir string, stor
 		return *prev, nil
 	case prev != nil:
 		release()
-		if err := i.discard(store, rel, &Discard{Problem: ChangedAtSource}); err != nil {
+		discarded = &Discard{Problem: ChangedAtSource}
+		if err := i.discard(store, rel, discarded); err != nil {
 			os.Remove(r.Path)
 			return obtained{}, err
 		}
 	}
-	i.Out.Detail("Downloaded %s in %s", output.Size(r.Size), output.Duration(i.Now().Sub(start)))
-	return obtained{path: r.Path, size: r.Size, sum: r.Digest, etag: r.ETag, lastModified: r.LastModified}, nil
+	took := i.Now().Sub(start)
+	i.Out.Detail("Downloaded %s in %s", output.Size(r.Size), output.Duration(took))
+	return obtained{path: r.Path, size: r.Size, sum: r.Digest, etag: r.ETag, lastModified: r.LastModified,
+		discarded: discarded, took: took}, nil
 }
 
 // rehash hashes a kept copy's bytes again: a copy in place where it lies,
@@ -438,9 +460,16 @@ func replaceSymlink(target, link string) error {
 	return nil
 }
 
-// Remove deletes what Install put in binDir, for a build that fails after
-// installing: a failed build must not leave a binary behind.
-func Remove(binDir, arch string) {
-	os.Remove(filepath.Join(binDir, source.MeshBinary))
-	os.Remove(filepath.Join(binDir, LegacyName(arch)))
+// Remove deletes what Install put in binDir for rel, for a build that fails
+// after installing: a failed build must not leave a binary behind.
+func Remove(binDir string, rel Release) {
+	for _, name := range Names(rel) {
+		os.Remove(filepath.Join(binDir, name))
+	}
+}
+
+// Names are every name Install gives rel's binary: the plain one first,
+// then its links.
+func Names(rel Release) []string {
+	return append([]string{source.MeshBinary}, source.LinkNames(rel.Version, rel.Arch)...)
 }

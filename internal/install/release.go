@@ -13,11 +13,6 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/version"
 )
 
-// LegacyName is the arch-specific name that published sample Procfiles use:
-// the bucket's name for the latest release, which the upstream buildpack
-// installed the binary as.
-func LegacyName(arch string) string { return source.Object("latest", arch) }
-
 // Release is one resolved release of the mesh, whatever verifies it: what
 // to install, where to download it from and how its bytes are trusted. A
 // pinned release carries the inventory's checksum; any other is verified by

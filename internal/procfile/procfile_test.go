@@ -15,7 +15,21 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/procfile"
 )
 
-const mesh = "heroku-applink-service-mesh"
+const meshName = "heroku-applink-service-mesh"
+
+// mesh is what a build of 0.3.0 on amd64 installs.
+var mesh = procfile.Mesh{
+	Name:    meshName,
+	Links:   []string{meshName + "-latest-amd64", meshName + "-v0.3.0-amd64"},
+	Version: "0.3.0",
+	Arch:    "amd64",
+}
+
+func withVars(names ...string) procfile.Mesh {
+	m := mesh
+	m.ConfigVars = append([]string{}, names...)
+	return m
+}
 
 func TestParse(t *testing.T) {
 	in := "# $PORT is used by the mesh\n\nweb: APP_PORT=3000 heroku-applink-service-mesh npm start\r\n" +
@@ -26,6 +40,34 @@ func TestParse(t *testing.T) {
 	want := map[string]string{"web": "overridden", "worker": "pnpm worker", "release": "rake db:migrate"}
 	if diff := cmp.Diff(want, p.Commands); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+	require.Equal(t, []int{3, 7}, p.Lines["web"])
+	require.False(t, p.BOM)
+}
+
+func TestParseLineEndsAndBOM(t *testing.T) {
+	tests := []struct {
+		name, in string
+		web      string
+		lines    []int
+		bom      bool
+	}{
+		{"CRLF", "# c\r\nweb: a b\r\nworker: c\r\n", "a b", []int{2}, false},
+		{"lone CR, as Heroku splits lines", "# c\rweb: a b\rworker: c", "a b", []int{2}, false},
+		{"a byte-order mark before the first line", "\uFEFFweb: APP_PORT=3000 heroku-applink-service-mesh npm start\n",
+			"APP_PORT=3000 heroku-applink-service-mesh npm start", []int{1}, true},
+		{"a byte-order mark and CRLF", "\uFEFF\r\nweb: x\r\n", "x", []int{2}, true},
+		{"a byte-order mark later is not one", "# c\n\uFEFFweb: x\n", "", nil, false},
+		{"three definitions", "web: a\nweb: b\n\nweb: c\n", "c", []int{1, 2, 4}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := procfile.Parse(strings.NewReader(tt.in))
+			require.NoError(t, err)
+			require.Equal(t, tt.web, p.Commands["web"])
+			require.Equal(t, tt.lines, p.Lines["web"])
+			require.Equal(t, tt.bom, p.BOM)
+		})
 	}
 }
 
@@ -40,67 +82,116 @@ func TestParseRejects(t *testing.T) {
 	}
 }
 
+// TestAdvise covers every form of web process the buildpack advises on:
+// the kind found, the problems, and the line suggested instead.
 func TestAdvise(t *testing.T) {
 	tests := []struct {
 		name      string
 		procfile  string
+		mesh      procfile.Mesh
 		want      procfile.Kind
+		problems  []procfile.Problem
 		suggested string
 	}{
-		{"APP_PORT prefix", "web: APP_PORT=3000 heroku-applink-service-mesh npm start", procfile.OK, ""},
-		{"port flag", "web: heroku-applink-service-mesh --port $PORT -- uvicorn app:app --port 3000", procfile.OK, ""},
-		{"export chain", "web: export APP_PORT=3000 && heroku-applink-service-mesh npm start", procfile.OK, ""},
-		{"absolute path", "web: /app/vendor/heroku-applink/bin/heroku-applink-service-mesh npm start", procfile.OK, ""},
-		{"comment first", "# comment\nweb: heroku-applink-service-mesh npm start\nworker: pnpm worker", procfile.OK, ""},
-		{"legacy name", "web: APP_PORT=3000 heroku-applink-service-mesh-latest-amd64 npm start", procfile.Legacy,
-			"web: APP_PORT=3000 heroku-applink-service-mesh npm start"},
-		{"versioned name", "web: heroku-applink-service-mesh-v0.2.2-arm64 npm start", procfile.Legacy,
-			"web: heroku-applink-service-mesh npm start"},
-		{"legacy name after a carriage return", "web:\rheroku-applink-service-mesh-latest-amd64", procfile.Legacy,
-			"web: heroku-applink-service-mesh"},
-		{"legacy name with a path", "web: /app/vendor/heroku-applink/bin/heroku-applink-service-mesh-latest-amd64  npm start", procfile.Legacy,
-			"web: /app/vendor/heroku-applink/bin/heroku-applink-service-mesh npm start"},
-		{"no command", "web: APP_PORT=3000 heroku-applink-service-mesh", procfile.NoCommand, ""},
-		{"not wrapped", "web: npm start", procfile.NotWrapped, "web: APP_PORT=3000 heroku-applink-service-mesh npm start"},
-		{"not wrapped keeps env", "web: NODE_ENV=production APP_PORT=8080 node app.js", procfile.NotWrapped,
-			"web: NODE_ENV=production APP_PORT=8080 heroku-applink-service-mesh node app.js"},
-		{"mesh as an argument only", "web: echo heroku-applink-service-mesh", procfile.NotWrapped,
-			"web: APP_PORT=3000 heroku-applink-service-mesh echo heroku-applink-service-mesh"},
-		{"no web", "worker: pnpm worker", procfile.NoWeb, "web: APP_PORT=3000 heroku-applink-service-mesh <your app's start command>"},
+		{name: "APP_PORT prefix", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh npm start", want: procfile.OK},
+		{name: "port flag", procfile: "web: heroku-applink-service-mesh --port $PORT -- uvicorn app:app --port 3000", want: procfile.OK},
+		{name: "export chain", procfile: "web: export APP_PORT=3000 && heroku-applink-service-mesh npm start --port $APP_PORT", want: procfile.OK},
+		{name: "assignment chain", procfile: "web: APP_PORT=3000; heroku-applink-service-mesh npm start --port $APP_PORT", want: procfile.OK},
+		{name: "absolute path", procfile: "web: /app/vendor/heroku-applink/bin/heroku-applink-service-mesh npm start", want: procfile.OK},
+		{name: "comment first", procfile: "# comment\nweb: heroku-applink-service-mesh npm start\nworker: pnpm worker", want: procfile.OK},
+		{name: "app port from a config var", procfile: "web: heroku-applink-service-mesh -- rails s -p $APP_PORT", mesh: withVars("APP_PORT"), want: procfile.OK},
+		{name: "app port with a default", procfile: "web: heroku-applink-service-mesh -- rails s -p ${APP_PORT:-3000}", mesh: withVars(), want: procfile.OK},
+		{name: "app port inside single quotes is the inner shell's", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'rails s -p $APP_PORT'", want: procfile.OK},
+
+		{name: "the latest link name", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh-latest-amd64 npm start", want: procfile.Legacy,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh npm start"},
+		{name: "the installed version's link name", procfile: "web: heroku-applink-service-mesh-v0.3.0-amd64 npm start", want: procfile.Legacy,
+			suggested: "web: heroku-applink-service-mesh npm start"},
+		{name: "a link name with a path", procfile: "web: /app/vendor/heroku-applink/bin/heroku-applink-service-mesh-latest-amd64  npm start", want: procfile.Legacy,
+			suggested: "web: /app/vendor/heroku-applink/bin/heroku-applink-service-mesh npm start"},
+		{name: "another version's name", procfile: "web: heroku-applink-service-mesh-v0.2.2-amd64 npm start", want: procfile.OtherName,
+			suggested: "web: heroku-applink-service-mesh npm start"},
+		{name: "another architecture's name", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh-latest-arm64 npm start", want: procfile.OtherName,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh npm start"},
+		{name: "a link name and $PORT", procfile: "web: APP_PORT=8080 heroku-applink-service-mesh-latest-amd64 node app.js --port $PORT", want: procfile.Legacy,
+			problems: []procfile.Problem{procfile.AppUsesPORT}, suggested: "web: APP_PORT=8080 heroku-applink-service-mesh node app.js --port 8080"},
+
+		{name: "no command", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh", want: procfile.NoCommand},
+		{name: "no command after flags", procfile: "web: heroku-applink-service-mesh --port $PORT --", want: procfile.NoCommand},
+
+		{name: "$PORT", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh gunicorn app:app --bind 0.0.0.0:$PORT", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppUsesPORT}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh gunicorn app:app --bind 0.0.0.0:3000"},
+		{name: "${PORT}", procfile: "web: heroku-applink-service-mesh -- uvicorn app:app --port ${PORT}", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppUsesPORT}, suggested: "web: heroku-applink-service-mesh -- uvicorn app:app --port 3000"},
+		{name: "${PORT:-5000}", procfile: "web: APP_PORT=4000 heroku-applink-service-mesh rails s -p ${PORT:-5000}", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppUsesPORT}, suggested: "web: APP_PORT=4000 heroku-applink-service-mesh rails s -p 4000"},
+		{name: "${PORT-5000} and :$PORT", procfile: "web: APP_PORT=4000 heroku-applink-service-mesh app --a ${PORT-5000} --b host:$PORT", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppUsesPORT}, suggested: "web: APP_PORT=4000 heroku-applink-service-mesh app --a 4000 --b host:4000"},
+		{name: "$PORT with APP_PORT from a config var", procfile: "web: heroku-applink-service-mesh node app.js --port $PORT", mesh: withVars("APP_PORT"), want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppUsesPORT}, suggested: "web: heroku-applink-service-mesh node app.js --port $APP_PORT"},
+		{name: "$PORTS is another variable", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh app $PORTS $PORT_X", want: procfile.OK},
+		{name: "the mesh's own --port $PORT is right", procfile: "web: heroku-applink-service-mesh --port=$PORT -- app", want: procfile.OK},
+
+		{name: "the APP_PORT expansion trap", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh app --port $APP_PORT", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortTrap}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh app --port 3000"},
+		{name: "the trap with braces and a default", procfile: "web: APP_PORT=8080 heroku-applink-service-mesh app --port ${APP_PORT:-3000}", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortTrap}, suggested: "web: APP_PORT=8080 heroku-applink-service-mesh app --port 8080"},
+		{name: "the trap even with a config var", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh app --port $APP_PORT", mesh: withVars("APP_PORT"), want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortTrap}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh app --port 3000"},
+		{name: "APP_PORT set by nothing", procfile: "web: heroku-applink-service-mesh --port $PORT -- app --port $APP_PORT", mesh: withVars("HEROKU_APPLINK_TOKEN"), want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortUnset}, suggested: "web: heroku-applink-service-mesh --port $PORT -- app --port 3000"},
+		{name: "APP_PORT unknown without the config", procfile: "web: heroku-applink-service-mesh --port $PORT -- app --port $APP_PORT", want: procfile.OK},
+
+		{name: "a quoted command", procfile: `web: APP_PORT=3000 heroku-applink-service-mesh "java $JAVA_OPTS -jar target/app.jar"`, want: procfile.OK,
+			problems: []procfile.Problem{procfile.QuotedCommand}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh java $JAVA_OPTS -jar target/app.jar"},
+		{name: "a quoted command with $PORT", procfile: `web: heroku-applink-service-mesh 'node server.js --port $PORT'`, want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppUsesPORT, procfile.QuotedCommand}, suggested: "web: heroku-applink-service-mesh node server.js --port 3000"},
+		{name: "a quoted command that cannot be unquoted", procfile: `web: heroku-applink-service-mesh "java -jar" app.jar`, want: procfile.OK,
+			problems: []procfile.Problem{procfile.QuotedCommand}, suggested: "web: heroku-applink-service-mesh ./start.sh"},
+		{name: "a quoted script name", procfile: `web: heroku-applink-service-mesh "./start.sh"`, want: procfile.OK},
+
+		{name: "not wrapped", procfile: "web: npm start", want: procfile.NotWrapped, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh npm start"},
+		{name: "not wrapped keeps env", procfile: "web: NODE_ENV=production APP_PORT=8080 node app.js", want: procfile.NotWrapped,
+			suggested: "web: NODE_ENV=production APP_PORT=8080 heroku-applink-service-mesh node app.js"},
+		{name: "not wrapped, binding $PORT", procfile: "web: gunicorn app:app --bind 0.0.0.0:$PORT", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh gunicorn app:app --bind 0.0.0.0:3000"},
+		{name: "not wrapped, ${PORT:-5000}", procfile: "web: bundle exec rails s -p ${PORT:-5000}", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh bundle exec rails s -p 3000"},
+		{name: "not wrapped, exec dropped", procfile: "web: exec node server.js", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh node server.js"},
+		{name: "not wrapped, several commands", procfile: "web: bin/migrate && node server.js --port $PORT", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'bin/migrate && node server.js --port 3000'"},
+		{name: "not wrapped, several commands with quotes", procfile: "web: echo 'hi' && node server.js", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh ./start.sh"},
+		{name: "the mesh as an argument only", procfile: "web: echo heroku-applink-service-mesh", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh echo heroku-applink-service-mesh"},
+		{name: "no web", procfile: "worker: pnpm worker", want: procfile.NoWeb,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh <your app's start command>"},
+		{name: "a byte-order mark hides nothing", procfile: "\uFEFFweb: APP_PORT=3000 heroku-applink-service-mesh npm start", want: procfile.OK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			m := tt.mesh
+			if m.Name == "" {
+				m = mesh
+			}
 			p, err := procfile.Parse(strings.NewReader(tt.procfile))
 			require.NoError(t, err)
-			a := procfile.Advise(p, mesh)
+			a := procfile.Advise(p, m)
 			require.Equal(t, tt.want, a.Kind)
+			require.Equal(t, tt.problems, a.Problems)
 			require.Equal(t, tt.suggested, a.Suggested)
-		})
-	}
-}
 
-func TestAppProblems(t *testing.T) {
-	tests := []struct {
-		web  string
-		want []procfile.Problem
-	}{
-		{"APP_PORT=3000 heroku-applink-service-mesh npm start", nil},
-		{"heroku-applink-service-mesh --port $PORT -- uvicorn app:app --port 3000", nil},
-		{"heroku-applink-service-mesh -p $PORT uvicorn app:app --port $APP_PORT", nil},
-		{"heroku-applink-service-mesh --port=$PORT -- gunicorn --bind 0.0.0.0:${APP_PORT}", nil},
-		{"APP_PORT=3000 heroku-applink-service-mesh gunicorn --bind 0.0.0.0:$PORT app:app", []procfile.Problem{procfile.AppUsesPORT}},
-		{"heroku-applink-service-mesh -- uvicorn app:app --port ${PORT}", []procfile.Problem{procfile.AppUsesPORT}},
-		{`APP_PORT=3000 heroku-applink-service-mesh "java $JAVA_OPTS -jar target/app.jar"`, []procfile.Problem{procfile.QuotedCommand}},
-		{`heroku-applink-service-mesh 'node server.js --port $PORT'`, []procfile.Problem{procfile.AppUsesPORT, procfile.QuotedCommand}},
-		{`heroku-applink-service-mesh "./start.sh"`, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.web, func(t *testing.T) {
-			p, err := procfile.Parse(strings.NewReader("web: " + tt.web))
-			require.NoError(t, err)
-			a := procfile.Advise(p, mesh)
-			require.Equal(t, procfile.OK, a.Kind)
-			require.Equal(t, tt.want, a.Problems)
+			// A suggested line, written back as the Procfile, draws no
+			// advice on the next build.
+			if tt.suggested != "" && !strings.Contains(tt.suggested, "<") {
+				p, err := procfile.Parse(strings.NewReader(tt.suggested))
+				require.NoError(t, err)
+				again := procfile.Advise(p, m)
+				require.Equal(t, procfile.OK, again.Kind, "the suggestion %q", tt.suggested)
+				require.Empty(t, again.Problems, "the suggestion %q", tt.suggested)
+				require.Empty(t, again.Suggested)
+			}
 		})
 	}
 }
@@ -127,6 +218,16 @@ func TestInspectFiles(t *testing.T) {
 	}
 }
 
+func TestKinds(t *testing.T) {
+	p, err := procfile.Parse(strings.NewReader("\uFEFFweb: x\nweb: APP_PORT=3000 heroku-applink-service-mesh-latest-amd64 app --port $PORT\n"))
+	require.NoError(t, err)
+	require.Equal(t, []string{"procfile-bom", "procfile-duplicate-web", "procfile-link-name", "procfile-app-uses-port"},
+		procfile.Advise(p, mesh).Kinds())
+	p, err = procfile.Parse(strings.NewReader("web: APP_PORT=3000 heroku-applink-service-mesh npm start\n"))
+	require.NoError(t, err)
+	require.Empty(t, procfile.Advise(p, mesh).Kinds())
+}
+
 func TestReportTranscripts(t *testing.T) {
 	tests := []struct {
 		name, procfile string
@@ -141,44 +242,107 @@ func TestReportTranscripts(t *testing.T) {
 				"         web: APP_PORT=3000 heroku-applink-service-mesh npm start\n",
 		},
 		{
-			name:     "not wrapped",
-			procfile: "web: npm start\n",
+			name:     "not wrapped, binding $PORT",
+			procfile: "web: gunicorn app:app --bind 0.0.0.0:$PORT\n",
 			wantOut:  "-----> Checking Procfile\n",
 			wantErr: "\n" +
 				" !     Warning: Your Procfile's web process does not start the service mesh, so\n" +
 				" !     requests from Salesforce will not reach your app:\n" +
 				" !\n" +
-				" !       web: npm start\n" +
+				" !       web: gunicorn app:app --bind 0.0.0.0:$PORT\n" +
 				" !\n" +
 				" !     Start it through the mesh instead:\n" +
 				" !\n" +
-				" !       web: APP_PORT=3000 heroku-applink-service-mesh npm start\n" +
+				" !       web: APP_PORT=3000 heroku-applink-service-mesh gunicorn app:app --bind 0.0.0.0:3000\n" +
 				" !\n" +
-				" !     The mesh listens on $PORT; your app must listen on $APP_PORT.\n" +
+				" !     The mesh listens on $PORT and forwards to your app on APP_PORT: the app must\n" +
+				" !     listen on 3000.\n" +
 				"\n",
 		},
 		{
 			name:     "app binds $PORT",
-			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh gunicorn --bind 0.0.0.0:$PORT app:app\n",
+			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh rails s -p ${PORT:-5000}\n",
 			wantOut: "-----> Checking Procfile\n" +
 				"       The web process starts the service mesh:\n" +
-				"         web: APP_PORT=3000 heroku-applink-service-mesh gunicorn --bind 0.0.0.0:$PORT app:app\n",
+				"         web: APP_PORT=3000 heroku-applink-service-mesh rails s -p ${PORT:-5000}\n",
 			wantErr: "\n" +
-				" !     Warning: Your app's command refers to $PORT, but the mesh listens on $PORT.\n" +
-				" !     The app must listen on $APP_PORT (3000 unless you set it), or the two\n" +
-				" !     collide and requests fail. Use $APP_PORT in the app's command.\n" +
+				" !     Warning: Your app's command refers to $PORT, but the mesh listens on $PORT. The app\n" +
+				" !     must listen on the port the mesh forwards to, APP_PORT (3000 here), or\n" +
+				" !     the two collide and requests fail.\n" +
+				" !\n" +
+				" !     Use this line instead:\n" +
+				" !\n" +
+				" !       web: APP_PORT=3000 heroku-applink-service-mesh rails s -p 3000\n" +
 				"\n",
 		},
 		{
-			name:     "legacy",
-			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh-latest-amd64 npm start\n",
+			name:     "the APP_PORT trap",
+			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh app --port $APP_PORT\n",
+			wantOut: "-----> Checking Procfile\n" +
+				"       The web process starts the service mesh:\n" +
+				"         web: APP_PORT=3000 heroku-applink-service-mesh app --port $APP_PORT\n",
+			wantErr: "\n" +
+				" !     Warning: Your app's command refers to $APP_PORT, but APP_PORT is set only for the\n" +
+				" !     mesh's command: the shell expands $APP_PORT before that assignment takes\n" +
+				" !     effect, so the app gets no port (or the config var's). Give the app the\n" +
+				" !     port itself.\n" +
+				" !\n" +
+				" !     Use this line instead:\n" +
+				" !\n" +
+				" !       web: APP_PORT=3000 heroku-applink-service-mesh app --port 3000\n" +
+				"\n",
+		},
+		{
+			name:     "a link name, a BOM, CRLF and two web lines",
+			procfile: "\uFEFFweb: npm start\r\nweb: APP_PORT=3000 heroku-applink-service-mesh-latest-amd64 npm start\r\n",
 			wantOut:  "-----> Checking Procfile\n",
 			wantErr: "\n" +
-				" !     Warning: Your Procfile's web process uses heroku-applink-service-mesh-latest-amd64,\n" +
-				" !     an architecture-specific name kept only so old Procfiles keep working.\n" +
-				" !     Use the well-known name, which works on every architecture:\n" +
+				" !     Warning: Your Procfile starts with a byte-order mark (U+FEFF). Heroku reads Procfiles\n" +
+				" !     without one: the first line may be dropped, or the file refused. Save the\n" +
+				" !     Procfile as UTF-8 without a byte-order mark.\n" +
+				"\n" +
+				"\n" +
+				" !     Warning: Your Procfile defines the web process 2 times (lines 1 and 2).\n" +
+				" !     Heroku runs the last one, which is the one checked here:\n" +
+				" !\n" +
+				" !       web: APP_PORT=3000 heroku-applink-service-mesh-latest-amd64 npm start\n" +
+				" !\n" +
+				" !     Remove the others.\n" +
+				"\n" +
+				"\n" +
+				" !     Warning: Your Procfile's web process starts the mesh as\n" +
+				" !\n" +
+				" !       heroku-applink-service-mesh-latest-amd64\n" +
+				" !\n" +
+				" !     a name this buildpack links only so that old Procfiles keep working. It\n" +
+				" !     breaks when the architecture or the version changes: use the plain name,\n" +
+				" !     heroku-applink-service-mesh.\n" +
+				" !\n" +
+				" !     Use this line instead:\n" +
 				" !\n" +
 				" !       web: APP_PORT=3000 heroku-applink-service-mesh npm start\n" +
+				"\n",
+		},
+		{
+			name:     "another version's name",
+			procfile: "web: heroku-applink-service-mesh-v0.2.2-amd64 npm start\n",
+			wantOut:  "-----> Checking Procfile\n",
+			wantErr: "\n" +
+				" !     Warning: Your Procfile's web process starts\n" +
+				" !\n" +
+				" !       heroku-applink-service-mesh-v0.2.2-amd64\n" +
+				" !\n" +
+				" !     which this build did not install, so the web process will not start. This\n" +
+				" !     build installed heroku-applink-service-mesh 0.3.0 for amd64, also linked as:\n" +
+				" !\n" +
+				" !       heroku-applink-service-mesh-latest-amd64\n" +
+				" !       heroku-applink-service-mesh-v0.3.0-amd64\n" +
+				" !\n" +
+				" !     Use the plain name.\n" +
+				" !\n" +
+				" !     Use this line instead:\n" +
+				" !\n" +
+				" !       web: heroku-applink-service-mesh npm start\n" +
 				"\n",
 		},
 	}
@@ -187,7 +351,7 @@ func TestReportTranscripts(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "Procfile"), []byte(tt.procfile), 0o644))
 			var out, errOut bytes.Buffer
-			procfile.Report(output.New(&out, &errOut, output.Classic, false), procfile.Inspect(dir, mesh), mesh)
+			procfile.Report(output.New(&out, &errOut, output.Classic, false), procfile.Inspect(dir, mesh))
 			if diff := cmp.Diff(tt.wantOut, out.String()); diff != "" {
 				t.Errorf("stdout (-want +got):\n%s", diff)
 			}

@@ -2,6 +2,7 @@ package procfile
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 )
@@ -9,44 +10,103 @@ import (
 // Report prints the advice. Only a correct Procfile is a plain detail; every
 // other outcome is a warning, because each one means Salesforce requests
 // will not reach the app through the mesh.
-func Report(p *output.Printer, a Advice, binary string) {
+func Report(p *output.Printer, a Advice) {
 	p.Step("Checking Procfile")
+	if a.BOM {
+		p.Warning("Your Procfile starts with a byte-order mark (U+FEFF). Heroku reads Procfiles\n" +
+			"without one: the first line may be dropped, or the file refused. Save the\n" +
+			"Procfile as UTF-8 without a byte-order mark.")
+	}
+	if len(a.WebLines) > 1 {
+		p.Warning(fmt.Sprintf("Your Procfile defines the web process %d times (lines %s).\n"+
+			"Heroku runs the last one, which is the one checked here:\n\n  web: %s\n\n"+
+			"Remove the others.", len(a.WebLines), lineList(a.WebLines), a.Web))
+	}
+	m := a.Mesh
+	var text []string
 	switch a.Kind {
 	case OK:
 		p.Detail("The web process starts the service mesh:\n  web: %s", a.Web)
-		for _, problem := range a.Problems {
-			switch problem {
-			case AppUsesPORT:
-				p.Warning("Your app's command refers to $PORT, but the mesh listens on $PORT.\n" +
-					"The app must listen on $APP_PORT (3000 unless you set it), or the two\n" +
-					"collide and requests fail. Use $APP_PORT in the app's command.")
-			case QuotedCommand:
-				p.Warning("The command after the mesh is one quoted string. The mesh runs it\n" +
-					"without a shell, as a single program name, so it will not start.\n" +
-					"Drop the quotes, or put the command in a script and run that:\n\n" +
-					"  web: APP_PORT=3000 " + binary + " ./start.sh")
-			}
-		}
 	case Legacy:
-		p.Warning(fmt.Sprintf("Your Procfile's web process uses %s,\n"+
-			"an architecture-specific name kept only so old Procfiles keep working.\n"+
-			"Use the well-known name, which works on every architecture:\n\n  %s", a.Name, a.Suggested))
+		text = append(text, fmt.Sprintf("Your Procfile's web process starts the mesh as\n\n  %s\n\n"+
+			"a name this buildpack links only so that old Procfiles keep working. It\n"+
+			"breaks when the architecture or the version changes: use the plain name,\n%s.", a.Name, m.Name))
+	case OtherName:
+		text = append(text, fmt.Sprintf("Your Procfile's web process starts\n\n  %s\n\n"+
+			"which this build did not install, so the web process will not start. This\n"+
+			"build installed %s %s for %s, also linked as:\n\n  %s\n\n"+
+			"Use the plain name.", a.Name, m.Name, m.Version, m.Arch, strings.Join(m.Links, "\n  ")))
 	case NoCommand:
 		p.Warning(fmt.Sprintf("Your Procfile's web process runs %s with no app command:\n\n  web: %s\n\n"+
 			"The mesh starts your app: put the app's start command after it, e.g.\n\n"+
-			"  web: APP_PORT=3000 %s npm start", binary, a.Web, binary))
+			"  web: APP_PORT=3000 %s npm start", a.Name, a.Web, m.Name))
+		return
 	case NotWrapped:
+		start := "Start it through the mesh instead:"
+		if a.Script {
+			start = "Put the commands in a script, start.sh, and start it through the mesh:"
+		}
 		p.Warning(fmt.Sprintf("Your Procfile's web process does not start the service mesh, so\n"+
-			"requests from Salesforce will not reach your app:\n\n  web: %s\n\n"+
-			"Start it through the mesh instead:\n\n  %s\n\n"+
-			"The mesh listens on $PORT; your app must listen on $APP_PORT.", a.Web, a.Suggested))
+			"requests from Salesforce will not reach your app:\n\n  web: %s\n\n%s\n\n  %s\n\n"+
+			"The mesh listens on $PORT and forwards to your app on APP_PORT: the app must\n"+
+			"listen on %s.", a.Web, start, a.Suggested, a.AppPort))
+		return
 	case NoWeb:
 		p.Warning(fmt.Sprintf("Your Procfile has no web process. AppLink needs the web process\n"+
 			"started through the service mesh, for example:\n\n  %s", a.Suggested))
+		return
 	case Missing:
 		p.Warning(fmt.Sprintf("Your app has no Procfile. AppLink needs a web process started through\n"+
 			"the service mesh. Add a Procfile with a line such as:\n\n  %s", a.Suggested))
+		return
 	case Unreadable:
 		p.Warning(fmt.Sprintf("The Procfile was not checked: %s.", a.Reason))
+		return
 	}
+	for _, problem := range a.Problems {
+		text = append(text, problemText(problem, a))
+	}
+	if len(text) == 0 {
+		return
+	}
+	switch {
+	case a.Script:
+		text = append(text, "Put the app's command in a script, start.sh, and start that:\n\n  "+a.Suggested)
+	case a.Suggested != "":
+		text = append(text, "Use this line instead:\n\n  "+a.Suggested)
+	}
+	p.Warning(strings.Join(text, "\n\n"))
+}
+
+func problemText(problem Problem, a Advice) string {
+	switch problem {
+	case AppUsesPORT:
+		return "Your app's command refers to $PORT, but the mesh listens on $PORT. The app\n" +
+			"must listen on the port the mesh forwards to, APP_PORT (" + a.AppPort + " here), or\n" +
+			"the two collide and requests fail."
+	case AppPortTrap:
+		return "Your app's command refers to $APP_PORT, but APP_PORT is set only for the\n" +
+			"mesh's command: the shell expands $APP_PORT before that assignment takes\n" +
+			"effect, so the app gets no port (or the config var's). Give the app the\n" +
+			"port itself."
+	case AppPortUnset:
+		return "Your app's command refers to $APP_PORT, but no config var or assignment\n" +
+			"sets APP_PORT, so it expands to nothing. The mesh forwards to " + defaultAppPort + " unless\n" +
+			"APP_PORT is set."
+	case QuotedCommand:
+		return "The command after the mesh is one quoted string. The mesh runs it\n" +
+			"without a shell, as a single program name, so it will not start."
+	}
+	return ""
+}
+
+func lineList(lines []int) string {
+	s := make([]string, len(lines))
+	for i, l := range lines {
+		s[i] = fmt.Sprint(l)
+	}
+	if len(s) == 2 {
+		return s[0] + " and " + s[1]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }

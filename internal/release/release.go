@@ -30,7 +30,7 @@ const BuildpackBinary = "heroku-applink-buildpack"
 func BinaryPath(arch string) string { return filepath.Join("lib", "linux-"+arch, BuildpackBinary) }
 
 // runtimeFiles are what a platform runs, besides the binaries.
-var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/build", "lib/shim.sh", "buildpack.toml", inventory.FileName}
+var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/report", "bin/build", "lib/shim.sh", "buildpack.toml", inventory.FileName}
 
 // docFiles ship with the classic tarball.
 var docFiles = []string{"README.md", "LICENSE", "CHANGELOG.md"}

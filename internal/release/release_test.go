@@ -49,7 +49,7 @@ func tree(t *testing.T) (root, bins string) {
 	files := map[string]string{
 		"buildpack.toml": descriptor, "README.md": "readme", "LICENSE": "license",
 		"CHANGELOG.md": "# Changelog\n\n## [Unreleased]\n\n## [1.2.3] - 2026-11-26\n\n- Things.\n",
-		"bin/detect":   "#!/bin/sh\n", "bin/compile": "#!/bin/sh\n", "bin/release": "#!/bin/sh\n", "bin/build": "#!/bin/sh\n",
+		"bin/detect":   "#!/bin/sh\n", "bin/compile": "#!/bin/sh\n", "bin/release": "#!/bin/sh\n", "bin/report": "#!/bin/sh\n", "bin/build": "#!/bin/sh\n",
 		"lib/shim.sh": "# shim\n", "go.mod": "module x\n", "internal/x/x.go": "package x\n",
 	}
 	for name, data := range files {
@@ -97,7 +97,7 @@ func TestPackage(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	want := []string{"CHANGELOG.md", "LICENSE", "README.md", "bin/", "bin/build", "bin/compile", "bin/detect", "bin/release",
+	want := []string{"CHANGELOG.md", "LICENSE", "README.md", "bin/", "bin/build", "bin/compile", "bin/detect", "bin/release", "bin/report",
 		"buildpack.toml", "inventory.toml", "lib/", "lib/linux-amd64/", "lib/linux-amd64/heroku-applink-buildpack",
 		"lib/linux-arm64/", "lib/linux-arm64/heroku-applink-buildpack", "lib/shim.sh"}
 	if diff := cmp.Diff(want, names); diff != "" {

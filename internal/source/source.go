@@ -35,6 +35,18 @@ func Object(label, arch string) string {
 	return MeshBinary + "-" + label + "-" + arch
 }
 
+// LinkNames are the other names a build gives the installed binary, as
+// the upstream buildpack does: the object name of "latest" for the
+// architecture, which published sample Procfiles use, and the versioned
+// object name when a version was installed (not for "latest").
+func LinkNames(version, arch string) []string {
+	names := []string{Object("latest", arch)}
+	if version != "latest" && version != "" {
+		names = append(names, Object(version, arch))
+	}
+	return names
+}
+
 // OfficialURL is an object's URL in the official bucket.
 func OfficialURL(object string) string {
 	return "https://" + OfficialBucket + "." + s3Host + "/" + object
@@ -130,6 +142,18 @@ func (s Source) URL(object string) string {
 // Overridden reports whether downloads come from somewhere other than the
 // official bucket.
 func (s Source) Overridden() bool { return s.mirror != nil || s.bucket != "" }
+
+// Kind names the source's form, for the build report: official, bucket or
+// mirror.
+func (s Source) Kind() string {
+	switch {
+	case s.mirror != nil:
+		return "mirror"
+	case s.bucket != "":
+		return "bucket"
+	}
+	return "official"
+}
 
 // String describes the source for the build log, without credentials.
 func (s Source) String() string {

@@ -2,12 +2,14 @@ package testhelpers
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
@@ -84,5 +86,19 @@ func Equal(t testing.TB, want, got any, opts ...cmp.Option) {
 	t.Helper()
 	if diff := cmp.Diff(want, got, opts...); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// AttachAddon writes the AppLink add-on's config vars into a config var
+// directory (ENV_DIR, or a CNB platform's env), as attaching the add-on
+// does, with values that reach nothing.
+func AttachAddon(t testing.TB, dir string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for name, value := range map[string]string{
+		"HEROKU_APPLINK_API_URL": "https://applink.invalid/addons/00000000-0000-0000-0000-000000000000",
+		"HEROKU_APPLINK_TOKEN":   "not-a-token",
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(value), 0o600))
 	}
 }

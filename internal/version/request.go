@@ -128,3 +128,9 @@ func quoteShort(s string) string {
 	}
 	return fmt.Sprintf("%q", s)
 }
+
+// Kind names the request's form for the build report: default, latest,
+// exact or constraint.
+func (r Request) Kind() string {
+	return [...]string{requestDefault: "default", requestLatest: "latest", requestExact: "exact", requestConstraint: "constraint"}[r.kind]
+}

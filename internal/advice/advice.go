@@ -1,0 +1,52 @@
+package advice
+
+import (
+	"slices"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/addon"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/meshconfig"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/procfile"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+)
+
+// Input is what the checks look at.
+type Input struct {
+	// AppDir is the app's source: the build dir, or the CNB app dir.
+	AppDir string
+	// Release is what the build installed.
+	Release install.Release
+	// ConfigVars are the app's config var names, nil when the build cannot
+	// see them. Only names: no value is ever read.
+	ConfigVars []string
+	// Image is set for a CNB build, whose image may run outside Heroku.
+	Image bool
+}
+
+// Check runs every check, prints its advice and returns the kinds of
+// advice given, for the build report.
+func Check(p *output.Printer, in Input) []string {
+	mesh := procfile.Mesh{
+		Name:       source.MeshBinary,
+		Links:      source.LinkNames(in.Release.Version, in.Release.Arch),
+		Version:    in.Release.Version,
+		Arch:       in.Release.Arch,
+		ConfigVars: in.ConfigVars,
+	}
+	a := procfile.Inspect(in.AppDir, mesh)
+	procfile.Report(p, a)
+	kinds := a.Kinds()
+
+	port := meshconfig.AppPort{Procfile: a.AppPortSet, ConfigVar: slices.Contains(in.ConfigVars, "APP_PORT")}
+	kinds = append(kinds, meshconfig.Report(p, meshconfig.Check(in.AppDir, port))...)
+
+	if in.ConfigVars != nil {
+		r := addon.Check(in.ConfigVars)
+		addon.Report(p, r, in.Image)
+		if k := r.Kind(); k != "" {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
+}

@@ -1,0 +1,191 @@
+package builddata_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/builddata"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/version"
+)
+
+// clock advances by step at each reading.
+func clock(step time.Duration) func() time.Time {
+	t := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	return func() time.Time {
+		t = t.Add(step)
+		return t
+	}
+}
+
+func report(t *testing.T, cache string) string {
+	t.Helper()
+	var out bytes.Buffer
+	require.NoError(t, builddata.Print(&out, cache))
+	return out.String()
+}
+
+func TestARecordedBuild(t *testing.T) {
+	cache := t.TempDir()
+	r := builddata.Start(cache, "0.2.0", clock(1500*time.Millisecond))
+	req, err := version.ParseRequest("~0.3")
+	require.NoError(t, err)
+	sum := digest.Of([]byte("mesh"))
+	r.Release(install.Release{Version: "0.3.0", Arch: "amd64", Request: req, Pin: sum, Source: source.Official()})
+	r.Installed(install.Installed{Record: install.Record{Checksum: sum}, Discarded: &install.Discard{Problem: install.ChangedAtSource},
+		Download: 250 * time.Millisecond}, true)
+	r.Advice([]string{"procfile-app-uses-port", "addon-missing", "procfile-app-uses-port"})
+	require.NoError(t, r.Finish(nil))
+
+	want := `{
+  "advice": "addon-missing,procfile-app-uses-port",
+  "buildpack_version": "0.2.0",
+  "cache_discard_reason": "` + (&install.Discard{Problem: install.ChangedAtSource}).String() + `",
+  "cache_status": "discarded",
+  "mesh_arch": "amd64",
+  "mesh_checksum": "` + sum.String() + `",
+  "mesh_download_duration": 0.25,
+  "mesh_source": "official",
+  "mesh_verification": "pinned-checksum",
+  "mesh_version": "0.3.0",
+  "mesh_version_pinned": true,
+  "mesh_version_request_type": "constraint",
+  "mesh_version_requested": "~0.3",
+  "total_duration": 1.5
+}
+`
+	if diff := cmp.Diff(want, report(t, cache)); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+}
+
+func TestAFailedBuild(t *testing.T) {
+	cache := t.TempDir()
+	r := builddata.Start(cache, "0.2.0", clock(time.Second))
+	err := fmt.Errorf("installing: %w", &fetch.ChecksumMismatchError{Want: digest.Of([]byte("a")), Got: digest.Of([]byte("b"))})
+	require.Same(t, err, r.Finish(err), "Finish returns the build's error unchanged")
+	got := report(t, cache)
+	require.Contains(t, got, `"failure_reason": "verify::checksum-mismatch"`)
+	require.Contains(t, got, `"failure_detail": "installing: `)
+	require.NotContains(t, got, "mesh_version")
+}
+
+func TestAKilledBuildReportsNoOldData(t *testing.T) {
+	cache := t.TempDir()
+	old := builddata.Start(cache, "0.2.0", clock(time.Second))
+	old.Advice([]string{"procfile-missing"})
+	require.NoError(t, old.Finish(nil))
+	require.Contains(t, report(t, cache), "procfile-missing")
+
+	builddata.Start(cache, "0.2.0", clock(time.Second)) // and never finished
+	require.Equal(t, "{}\n", report(t, cache))
+}
+
+func TestReportNeverFails(t *testing.T) {
+	victim := filepath.Join(t.TempDir(), "secret.json")
+	require.NoError(t, os.WriteFile(victim, []byte(`{"password": "hunter2"}`), 0o600))
+	for name, setup := range map[string]func(dir string) error{
+		"no cache dir":       func(string) error { return nil },
+		"no data":            func(dir string) error { return os.MkdirAll(filepath.Join(dir, builddata.Dir), 0o755) },
+		"not JSON":           func(dir string) error { return write(dir, "not json") },
+		"nested values":      func(dir string) error { return write(dir, `{"a": {"b": 1}}`) },
+		"an array":           func(dir string) error { return write(dir, `[1, 2]`) },
+		"too large":          func(dir string) error { return write(dir, `{"a": "`+strings.Repeat("x", 70<<10)+`"}`) },
+		"a link to a secret": func(dir string) error { return link(dir, victim) },
+		"a named pipe": func(dir string) error {
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, builddata.Dir), 0o755))
+			return syscall.Mkfifo(filepath.Join(dir, builddata.Dir, builddata.FileName), 0o644)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "cache")
+			if name != "no cache dir" {
+				require.NoError(t, os.MkdirAll(dir, 0o755))
+			}
+			require.NoError(t, setup(dir))
+			require.Equal(t, "{}\n", report(t, dir))
+		})
+	}
+}
+
+func write(dir, content string) error {
+	if err := os.MkdirAll(filepath.Join(dir, builddata.Dir), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, builddata.Dir, builddata.FileName), []byte(content), 0o644)
+}
+
+func link(dir, target string) error {
+	if err := os.MkdirAll(filepath.Join(dir, builddata.Dir), 0o755); err != nil {
+		return err
+	}
+	return os.Symlink(target, filepath.Join(dir, builddata.Dir, builddata.FileName))
+}
+
+func TestRecordingNeverWritesThroughALink(t *testing.T) {
+	cache := t.TempDir()
+	outside := t.TempDir()
+	require.NoError(t, os.Symlink(outside, filepath.Join(cache, builddata.Dir)))
+	r := builddata.Start(cache, "0.2.0", clock(time.Second))
+	require.NoError(t, r.Finish(nil))
+	entries, err := os.ReadDir(outside)
+	require.NoError(t, err)
+	require.Empty(t, entries, "nothing is written through a linked build-data folder")
+
+	cache = t.TempDir()
+	victim := filepath.Join(outside, "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("keep"), 0o644))
+	require.NoError(t, link(cache, victim))
+	require.NoError(t, builddata.Start(cache, "0.2.0", clock(time.Second)).Finish(nil))
+	kept, err := os.ReadFile(victim)
+	require.NoError(t, err)
+	require.Equal(t, "keep", string(kept), "a linked data file is replaced, never written through")
+	require.Contains(t, report(t, cache), "total_duration")
+}
+
+func TestLongValuesAreCut(t *testing.T) {
+	cache := t.TempDir()
+	r := builddata.Start(cache, "0.2.0", clock(time.Second))
+	require.Error(t, r.Finish(errors.New(strings.Repeat("é", 300))))
+	got := report(t, cache)
+	require.Contains(t, got, `"failure_detail": "`+strings.Repeat("é", 100)+`"`)
+}
+
+func TestReason(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{context.Canceled, "build::cancelled"},
+		{&version.InvalidRequestError{Value: "x"}, "config::invalid-version"},
+		{&config.Error{Var: "X"}, "config::invalid"},
+		{&inventory.UnknownVersionError{}, "version::no-match"},
+		{&inventory.UnsupportedArchError{}, "platform::unsupported-arch"},
+		{&install.DownloadError{Err: &fetch.StatusError{Code: 404}}, "download::http-status"},
+		{&install.DownloadError{Err: &fetch.TLSError{Reason: "x"}}, "download::tls"},
+		{&install.DownloadError{Err: &fetch.NetworkError{Err: errors.New("x")}}, "download::network"},
+		{&install.DownloadError{Err: &fetch.LocalError{Op: "write", Err: syscall.ENOSPC}}, "filesystem::no-space"},
+		{errors.New("something else"), "internal-error::unhandled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			require.Equal(t, tt.want, builddata.Reason(tt.err))
+		})
+	}
+}

@@ -1,0 +1,479 @@
+package meshconfig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
+)
+
+// FileName is the only file the mesh reads, from its working directory:
+// the app's root on a dyno and in an image.
+const FileName = "heroku-applink-service-mesh.yaml"
+
+// oldFileName is what the mesh read before it was renamed for AppLink.
+const oldFileName = "heroku-integration-service-mesh.yaml"
+
+// MaxSize bounds the read: real files are a few lines.
+const MaxSize = 64 << 10
+
+// Defaults the mesh applies to what the file leaves out.
+const (
+	DefaultHealthRoute = "/healthcheck"
+	defaultHost        = "http://127.0.0.1"
+)
+
+// meshFile is the mesh's own schema: every value a string (a YAML number
+// or boolean is read as its text), decoded strictly, as the mesh does.
+type meshFile struct {
+	App struct {
+		Port string `yaml:"port"`
+		Host string `yaml:"host"`
+	} `yaml:"app"`
+	Mesh struct {
+		Authentication struct {
+			BypassRoutes []string `yaml:"bypassRoutes"`
+		} `yaml:"authentication"`
+		HealthCheck struct {
+			Enable string `yaml:"enable"`
+			Route  string `yaml:"route"`
+		} `yaml:"healthcheck"`
+	} `yaml:"mesh"`
+}
+
+// shape is what a key holds.
+type shape int
+
+const (
+	mapping shape = iota
+	scalar
+	routes // a list of scalars
+)
+
+// key is one key of the schema, with its children for a mapping.
+type key struct {
+	name  string
+	shape shape
+	keys  []key
+}
+
+var schema = key{shape: mapping, keys: []key{
+	{name: "app", shape: mapping, keys: []key{{name: "port", shape: scalar}, {name: "host", shape: scalar}}},
+	{name: "mesh", shape: mapping, keys: []key{
+		{name: "authentication", shape: mapping, keys: []key{{name: "bypassRoutes", shape: routes}}},
+		{name: "healthcheck", shape: mapping, keys: []key{{name: "enable", shape: scalar}, {name: "route", shape: scalar}}},
+	}},
+}}
+
+// Kind names a finding, for the build report.
+type Kind string
+
+// What a check finds.
+const (
+	Invalid      Kind = "mesh-config-invalid"
+	UnknownKey   Kind = "mesh-config-unknown-key"
+	WrongShape   Kind = "mesh-config-wrong-shape"
+	Duplicate    Kind = "mesh-config-duplicate-key"
+	BadRoute     Kind = "mesh-config-route"
+	OpenRoute    Kind = "mesh-config-bypasses-everything"
+	BadEnable    Kind = "mesh-config-healthcheck-enable"
+	BadHost      Kind = "mesh-config-app-host"
+	BadPort      Kind = "mesh-config-app-port"
+	PortOverride Kind = "mesh-config-app-port-overridden"
+	ManyDocs     Kind = "mesh-config-documents"
+	Misplaced    Kind = "mesh-config-misplaced"
+	Unreadable   Kind = "mesh-config-unreadable"
+)
+
+// Finding is one thing wrong with the file, or with where it is.
+type Finding struct {
+	Kind Kind
+	// Line is where in the file, or 0.
+	Line int
+	Text string
+}
+
+// Route is a path that skips authentication.
+type Route struct {
+	Path string
+	// Health is set for the health check's route.
+	Health bool
+}
+
+// Result is what the check found.
+type Result struct {
+	// Found: the app has the file, at its root.
+	Found bool
+	// Fatal is set when the mesh cannot read the file: it exits at boot.
+	Fatal bool
+	// Structure are the findings that make the file unreadable to the mesh.
+	Structure []Finding
+	// Warnings are findings the mesh survives but the user should hear.
+	Warnings []Finding
+	// Bypass are the routes that skip authentication, when not Fatal.
+	Bypass []Route
+}
+
+// AppPort is what else sets the port the mesh forwards to, which wins
+// over app.port.
+type AppPort struct {
+	// Procfile is APP_PORT's value where the web process assigns it.
+	Procfile string
+	// ConfigVar is set when the app has an APP_PORT config var.
+	ConfigVar bool
+}
+
+// Check reads the mesh's config file in appDir, if any, and looks for
+// copies the mesh will never read. It never fails: what it cannot read it
+// reports.
+func Check(appDir string, port AppPort) Result {
+	var r Result
+	r.Warnings = append(r.Warnings, misplaced(appDir)...)
+	data, err := files.ReadRegular(filepath.Join(appDir, FileName), MaxSize)
+	var notRegular *files.NotRegularError
+	var tooLarge *files.TooLargeError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return r
+	case errors.As(err, &notRegular):
+		r.Found = true
+		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: FileName + " was not checked: it is " + notRegular.Kind + "."})
+		return r
+	case errors.As(err, &tooLarge):
+		r.Found = true
+		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: fmt.Sprintf("%s was not checked: it is larger than %d KiB.", FileName, MaxSize>>10)})
+		return r
+	case err != nil:
+		r.Found = true
+		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: FileName + " was not checked: " + files.Cause(err).Error() + "."})
+		return r
+	}
+	r.Found = true
+	r.check(data, port)
+	return r
+}
+
+func (r *Result) check(data []byte, port AppPort) {
+	// What the mesh does decides whether it boots; the walk below says why.
+	var got meshFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	decodeErr := dec.Decode(&got)
+	r.Fatal = decodeErr != nil
+
+	var doc yaml.Node
+	docs := yaml.NewDecoder(bytes.NewReader(data))
+	switch err := docs.Decode(&doc); {
+	case errors.Is(err, io.EOF):
+		r.Structure = append(r.Structure, Finding{Kind: Invalid, Text: "the file has no content (the mesh reads an empty file as an error)"})
+		return
+	case err != nil:
+		r.Structure = append(r.Structure, Finding{Kind: Invalid, Text: strings.TrimPrefix(firstLine(err.Error()), "yaml: ")})
+		return
+	}
+	if n := countDocuments(docs); n > 0 {
+		r.Warnings = append(r.Warnings, Finding{Kind: ManyDocs, Text: fmt.Sprintf(
+			"%s holds %d YAML documents; the mesh reads only the first.", FileName, n+1)})
+	}
+	if len(doc.Content) > 0 {
+		r.walk(doc.Content[0], schema, "")
+	}
+	if r.Fatal {
+		if len(r.Structure) == 0 {
+			r.Structure = append(r.Structure, Finding{Kind: Invalid, Text: strings.TrimPrefix(firstLine(decodeErr.Error()), "yaml: ")})
+		}
+		return
+	}
+	// A file the mesh reads: check its values, and say what bypasses
+	// authentication.
+	r.Structure = nil
+	r.values(got, &doc, port)
+}
+
+func countDocuments(dec *yaml.Decoder) int {
+	n := 0
+	for n < 100 {
+		var more yaml.Node
+		if err := dec.Decode(&more); err != nil {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// walk compares a node with the schema, collecting structural findings.
+func (r *Result) walk(n *yaml.Node, k key, path string) {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return
+	}
+	name := path
+	if name == "" {
+		name = "the file"
+	}
+	switch k.shape {
+	case mapping:
+		if n.Kind != yaml.MappingNode {
+			r.Structure = append(r.Structure, Finding{Kind: WrongShape, Line: n.Line, Text: fmt.Sprintf(
+				"%s must be a mapping of %s, not %s", name, keyList(k.keys), describe(n))})
+			return
+		}
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			kn, vn := n.Content[i], n.Content[i+1]
+			if kn.Value == "<<" {
+				continue
+			}
+			full := join(path, kn.Value)
+			if line, dup := seen[kn.Value]; dup {
+				r.Structure = append(r.Structure, Finding{Kind: Duplicate, Line: kn.Line, Text: fmt.Sprintf(
+					"%s is defined again (first on line %d)", full, line)})
+				continue
+			}
+			seen[kn.Value] = kn.Line
+			child := slices.IndexFunc(k.keys, func(c key) bool { return c.name == kn.Value })
+			if child < 0 {
+				where := "the top-level keys are"
+				if path != "" {
+					where = "the keys under " + path + " are"
+				}
+				r.Structure = append(r.Structure, Finding{Kind: UnknownKey, Line: kn.Line, Text: fmt.Sprintf(
+					"%s is not a key the mesh knows; %s %s", full, where, keyList(k.keys))})
+				continue
+			}
+			r.walk(vn, k.keys[child], full)
+		}
+	case scalar:
+		if n.Kind != yaml.ScalarNode {
+			r.Structure = append(r.Structure, Finding{Kind: WrongShape, Line: n.Line, Text: fmt.Sprintf(
+				"%s must be a single value, not %s", name, describe(n))})
+		}
+	case routes:
+		if n.Kind != yaml.SequenceNode {
+			r.Structure = append(r.Structure, Finding{Kind: WrongShape, Line: n.Line, Text: fmt.Sprintf(
+				"%s must be a list of routes (- /health), not %s", name, describe(n))})
+			return
+		}
+		for _, item := range n.Content {
+			if item.Kind == yaml.AliasNode && item.Alias != nil {
+				item = item.Alias
+			}
+			if item.Kind != yaml.ScalarNode {
+				r.Structure = append(r.Structure, Finding{Kind: WrongShape, Line: item.Line, Text: fmt.Sprintf(
+					"each of %s must be a route, not %s", name, describe(item))})
+			}
+		}
+	}
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func keyList(keys []key) string {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.name
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return fmt.Sprintf("the value %q", n.Value)
+}
+
+// values checks what a readable file says.
+func (r *Result) values(got meshFile, doc *yaml.Node, port AppPort) {
+	line := func(path ...string) int { return lineOf(doc, path) }
+	health := got.Mesh.HealthCheck
+	switch health.Enable {
+	case "", "true":
+		route := health.Route
+		if route == "" {
+			route = DefaultHealthRoute
+		}
+		r.Bypass = append(r.Bypass, Route{Path: route, Health: true})
+		if !strings.HasPrefix(route, "/") {
+			r.Warnings = append(r.Warnings, Finding{Kind: BadRoute, Line: line("mesh", "healthcheck", "route"), Text: fmt.Sprintf(
+				"mesh.healthcheck.route is %q, which does not start with /: it never matches a\nrequest path, so no health check answers.", route)})
+		}
+	case "false":
+	default:
+		r.Warnings = append(r.Warnings, Finding{Kind: BadEnable, Line: line("mesh", "healthcheck", "enable"), Text: fmt.Sprintf(
+			"mesh.healthcheck.enable is %q: the mesh turns the health check on only for\nexactly true, so with this value it is off and %s needs\nauthentication like any other route. Write true or false.",
+			health.Enable, orDefault(health.Route, DefaultHealthRoute))})
+	}
+	for i, route := range got.Mesh.Authentication.BypassRoutes {
+		at := lineOfItem(doc, []string{"mesh", "authentication", "bypassRoutes"}, i)
+		switch {
+		case !strings.HasPrefix(route, "/") && route != "*":
+			r.Warnings = append(r.Warnings, Finding{Kind: BadRoute, Line: at, Text: fmt.Sprintf(
+				"mesh.authentication.bypassRoutes has %q, which does not start with /: it\nnever matches a request path, so that route still needs authentication.", route)})
+		default:
+			r.Bypass = append(r.Bypass, Route{Path: route})
+			if route == "*" || route == "/*" || route == "/**" {
+				r.Warnings = append(r.Warnings, Finding{Kind: OpenRoute, Line: at, Text: fmt.Sprintf(
+					"mesh.authentication.bypassRoutes has %q, which matches every path: no\nrequest to the app is authenticated, and anyone can reach every route.", route)})
+			}
+		}
+	}
+	if host := got.App.Host; host != "" && !strings.HasPrefix(host, "http://") && !strings.HasPrefix(host, "https://") {
+		r.Warnings = append(r.Warnings, Finding{Kind: BadHost, Line: line("app", "host"), Text: fmt.Sprintf(
+			"app.host is %q: the mesh forwards to app.host, \":\", the port and the path,\nso it must include the scheme, as in %s.", host, defaultHost)})
+	}
+	if p := got.App.Port; p != "" {
+		switch {
+		case !isPort(p):
+			r.Warnings = append(r.Warnings, Finding{Kind: BadPort, Line: line("app", "port"), Text: fmt.Sprintf(
+				"app.port is %q, which is not a port number.", p)})
+		case port.Procfile != "" && port.Procfile != p:
+			r.Warnings = append(r.Warnings, Finding{Kind: PortOverride, Line: line("app", "port"), Text: fmt.Sprintf(
+				"app.port is %s, but the Procfile sets APP_PORT=%s for the mesh, which wins:\nthe mesh forwards to port %s.", p, port.Procfile, port.Procfile)})
+		case port.Procfile == "" && port.ConfigVar:
+			r.Warnings = append(r.Warnings, Finding{Kind: PortOverride, Line: line("app", "port"), Text: fmt.Sprintf(
+				"app.port is %s, but the app has an APP_PORT config var, which wins: the\nmesh forwards to that port instead.", p)})
+		}
+	}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func isPort(s string) bool {
+	if s == "" || len(s) > 5 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup finds the value node at path in a document.
+func lookup(doc *yaml.Node, path []string) *yaml.Node {
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	n := doc.Content[0]
+	for _, name := range path {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == name {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
+}
+
+func lineOf(doc *yaml.Node, path []string) int {
+	if n := lookup(doc, path); n != nil {
+		return n.Line
+	}
+	return 0
+}
+
+func lineOfItem(doc *yaml.Node, path []string, i int) int {
+	if n := lookup(doc, path); n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
+		return n.Content[i].Line
+	}
+	return 0
+}
+
+// maxWalk bounds the search for misplaced copies: the app's own tree, a
+// few levels deep, never into dependencies or through links.
+const (
+	maxDepth   = 3
+	maxEntries = 20000
+)
+
+var skipDirs = map[string]bool{"node_modules": true, "vendor": true, "target": true, "build": true, "dist": true}
+
+// misplaced finds files the mesh will never read: the config under another
+// name at the root, or under its name in a subdirectory.
+func misplaced(appDir string) []Finding {
+	var found []Finding
+	entries, err := os.ReadDir(appDir)
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		name := e.Name()
+		lower := strings.ToLower(name)
+		switch {
+		case name == FileName:
+		case lower == strings.ToLower(FileName) || lower == "heroku-applink-service-mesh.yml":
+			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
+				"%s is not read by the mesh, which reads only %s, with\nthat exact name. Rename it.", name, FileName)})
+		case lower == oldFileName || lower == "heroku-integration-service-mesh.yml":
+			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
+				"%s is the name from before AppLink: the AppLink mesh reads\n%s. Rename it.", name, FileName)})
+		}
+	}
+	seen := 0
+	filepath.WalkDir(appDir, func(path string, d fs.DirEntry, err error) error {
+		seen++
+		if err != nil || seen > maxEntries {
+			return fs.SkipAll
+		}
+		rel, _ := filepath.Rel(appDir, path)
+		depth := strings.Count(rel, string(filepath.Separator))
+		if d.IsDir() {
+			if rel != "." && (strings.HasPrefix(d.Name(), ".") || skipDirs[d.Name()] || depth >= maxDepth) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if depth == 0 {
+			return nil
+		}
+		if lower := strings.ToLower(d.Name()); lower == strings.ToLower(FileName) || lower == "heroku-applink-service-mesh.yml" {
+			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
+				"%s is not read by the mesh, which reads %s only\nfrom the app's root directory. Move it there.", rel, FileName)})
+		}
+		return nil
+	})
+	return found
+}

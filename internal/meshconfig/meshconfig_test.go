@@ -1,0 +1,229 @@
+package meshconfig_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/meshconfig"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+)
+
+func app(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	return dir
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name      string
+		yaml      string
+		port      meshconfig.AppPort
+		fatal     bool
+		structure []meshconfig.Finding
+		warnings  []meshconfig.Kind
+		bypass    []meshconfig.Route
+	}{
+		{name: "the defaults", yaml: "app:\n  port: 3000\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "everything", yaml: "app:\n  port: \"8080\"\n  host: http://127.0.0.1\nmesh:\n  authentication:\n    bypassRoutes:\n      - /health\n      - /public/*\n  healthcheck:\n    enable: true\n    route: /ping\n",
+			bypass: []meshconfig.Route{{Path: "/ping", Health: true}, {Path: "/health"}, {Path: "/public/*"}}},
+		{name: "the health check off", yaml: "mesh:\n  healthcheck:\n    enable: false\n"},
+		{name: "null sections", yaml: "app:\nmesh: ~\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "a comment only", yaml: "# nothing yet\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "the file has no content (the mesh reads an empty file as an error)"}}},
+		{name: "not YAML", yaml: "app: [\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "line 1: did not find expected node content"}}},
+		{name: "a tab", yaml: "app:\n\tport: 1\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "line 2: found character that cannot start any token"}}},
+		{name: "an unknown top-level key", yaml: "authentication:\n  bypassRoutes: [/health]\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 1, Text: "authentication is not a key the mesh knows; the top-level keys are app and mesh"}}},
+		{name: "an unknown nested key", yaml: "mesh:\n  healthchecks:\n    enable: true\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 2, Text: "mesh.healthchecks is not a key the mesh knows; the keys under mesh are authentication and healthcheck"}}},
+		{name: "the wrong case", yaml: "mesh:\n  authentication:\n    bypassroutes: [/health]\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 3, Text: "mesh.authentication.bypassroutes is not a key the mesh knows; the keys under mesh.authentication are bypassRoutes"}}},
+		{name: "a route where a list belongs", yaml: "mesh:\n  authentication:\n    bypassRoutes: /health\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 3, Text: "mesh.authentication.bypassRoutes must be a list of routes (- /health), not the value \"/health\""}}},
+		{name: "a list where a value belongs", yaml: "app:\n  port: [3000]\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 2, Text: "app.port must be a single value, not a list"}}},
+		{name: "a value where a mapping belongs", yaml: "app: 3000\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 1, Text: "app must be a mapping of port and host, not the value \"3000\""}}},
+		{name: "a mapping in the routes", yaml: "mesh:\n  authentication:\n    bypassRoutes:\n      - path: /health\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 4, Text: "each of mesh.authentication.bypassRoutes must be a route, not a mapping"}}},
+		{name: "a key twice", yaml: "app:\n  port: 1\napp:\n  port: 2\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.Duplicate, Line: 3, Text: "app is defined again (first on line 1)"}}},
+		{name: "a list at the top", yaml: "- app\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 1, Text: "the file must be a mapping of app and mesh, not a list"}}},
+
+		{name: "a route without a slash", yaml: "mesh:\n  authentication:\n    bypassRoutes: [health, /ok]\n",
+			warnings: []meshconfig.Kind{meshconfig.BadRoute}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/ok"}}},
+		{name: "a route that opens everything", yaml: "mesh:\n  authentication:\n    bypassRoutes: [\"/*\"]\n",
+			warnings: []meshconfig.Kind{meshconfig.OpenRoute}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/*"}}},
+		{name: "enable: yes is off", yaml: "mesh:\n  healthcheck:\n    enable: yes\n", warnings: []meshconfig.Kind{meshconfig.BadEnable}},
+		{name: "enable: True is off", yaml: "mesh:\n  healthcheck:\n    enable: True\n", warnings: []meshconfig.Kind{meshconfig.BadEnable}},
+		{name: "a health route without a slash", yaml: "mesh:\n  healthcheck:\n    route: health\n",
+			warnings: []meshconfig.Kind{meshconfig.BadRoute}, bypass: []meshconfig.Route{{Path: "health", Health: true}}},
+		{name: "a host without its scheme", yaml: "app:\n  host: 127.0.0.1\n",
+			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "a port that is not one", yaml: "app:\n  port: eighty\n",
+			warnings: []meshconfig.Kind{meshconfig.BadPort}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "app.port under the Procfile's APP_PORT", yaml: "app:\n  port: 8080\n", port: meshconfig.AppPort{Procfile: "3000"},
+			warnings: []meshconfig.Kind{meshconfig.PortOverride}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "app.port equal to the Procfile's", yaml: "app:\n  port: 3000\n", port: meshconfig.AppPort{Procfile: "3000"},
+			bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "app.port under an APP_PORT config var", yaml: "app:\n  port: 8080\n", port: meshconfig.AppPort{ConfigVar: true},
+			warnings: []meshconfig.Kind{meshconfig.PortOverride}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "two documents", yaml: "app:\n  port: 3000\n---\nmesh: {}\n",
+			warnings: []meshconfig.Kind{meshconfig.ManyDocs}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := meshconfig.Check(app(t, map[string]string{meshconfig.FileName: tt.yaml}), tt.port)
+			require.True(t, r.Found)
+			require.Equal(t, tt.fatal, r.Fatal)
+			if diff := cmp.Diff(tt.structure, r.Structure); diff != "" {
+				t.Errorf("structure (-want +got):\n%s", diff)
+			}
+			var kinds []meshconfig.Kind
+			for _, w := range r.Warnings {
+				kinds = append(kinds, w.Kind)
+			}
+			require.Equal(t, tt.warnings, kinds)
+			require.Equal(t, tt.bypass, r.Bypass)
+		})
+	}
+}
+
+func TestMisplaced(t *testing.T) {
+	r := meshconfig.Check(app(t, map[string]string{
+		"heroku-applink-service-mesh.yml":                 "app: {}\n",
+		"Heroku-AppLink-Service-Mesh.yaml":                "app: {}\n",
+		"heroku-integration-service-mesh.yaml":            "app: {}\n",
+		"config/heroku-applink-service-mesh.yaml":         "app: {}\n",
+		"a/b/c/heroku-applink-service-mesh.yaml":          "app: {}\n",
+		"a/b/c/d/heroku-applink-service-mesh.yaml":        "too deep to look",
+		"node_modules/x/heroku-applink-service-mesh.yaml": "a dependency's",
+		".git/heroku-applink-service-mesh.yaml":           "hidden",
+	}), meshconfig.AppPort{})
+	require.False(t, r.Found)
+	var texts []string
+	for _, w := range r.Warnings {
+		require.Equal(t, meshconfig.Misplaced, w.Kind)
+		texts = append(texts, w.Text)
+	}
+	want := []string{
+		"Heroku-AppLink-Service-Mesh.yaml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\nthat exact name. Rename it.",
+		"heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\nthat exact name. Rename it.",
+		"heroku-integration-service-mesh.yaml is the name from before AppLink: the AppLink mesh reads\nheroku-applink-service-mesh.yaml. Rename it.",
+		"a/b/c/heroku-applink-service-mesh.yaml is not read by the mesh, which reads heroku-applink-service-mesh.yaml only\nfrom the app's root directory. Move it there.",
+		"config/heroku-applink-service-mesh.yaml is not read by the mesh, which reads heroku-applink-service-mesh.yaml only\nfrom the app's root directory. Move it there.",
+	}
+	if diff := cmp.Diff(want, texts); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestUnreadable(t *testing.T) {
+	victim := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("app: {}\n"), 0o644))
+	for name, create := range map[string]func(p string) error{
+		"a symbolic link":    func(p string) error { return os.Symlink(victim, p) },
+		"a named pipe":       func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"a directory":        func(p string) error { return os.Mkdir(p, 0o755) },
+		"larger than 64 KiB": func(p string) error { return os.WriteFile(p, make([]byte, 65<<10), 0o644) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, create(filepath.Join(dir, meshconfig.FileName)))
+			r := meshconfig.Check(dir, meshconfig.AppPort{})
+			require.True(t, r.Found)
+			require.Len(t, r.Warnings, 1)
+			require.Equal(t, meshconfig.Unreadable, r.Warnings[0].Kind)
+			require.Contains(t, r.Warnings[0].Text, "it is "+name)
+		})
+	}
+}
+
+func TestReportTranscripts(t *testing.T) {
+	tests := []struct {
+		name             string
+		files            map[string]string
+		wantOut, wantErr string
+		kinds            []string
+	}{
+		{name: "no file: nothing said", files: map[string]string{"Procfile": "web: x\n"}},
+		{
+			name:  "bypass routes",
+			files: map[string]string{meshconfig.FileName: "mesh:\n  authentication:\n    bypassRoutes:\n      - /health\n      - /public/*\n"},
+			wantOut: "-----> Checking heroku-applink-service-mesh.yaml\n" +
+				"       Routes that skip AppLink authentication:\n" +
+				"         /healthcheck (the health check)\n" +
+				"         /health\n" +
+				"         /public/*\n" +
+				"       Every other route answers 401 unless the request comes from Salesforce\n" +
+				"       through AppLink.\n",
+		},
+		{
+			name:  "nothing bypasses",
+			files: map[string]string{meshconfig.FileName: "mesh:\n  healthcheck:\n    enable: \"false\"\n"},
+			wantOut: "-----> Checking heroku-applink-service-mesh.yaml\n" +
+				"       No route skips AppLink authentication: every request must come from\n" +
+				"       Salesforce through AppLink.\n",
+		},
+		{
+			name:    "an unknown key",
+			files:   map[string]string{meshconfig.FileName: "app:\n  port: 3000\nmesh:\n  healthchecks:\n    route: /health\n"},
+			wantOut: "-----> Checking heroku-applink-service-mesh.yaml\n",
+			wantErr: "\n" +
+				" !     Warning: The service mesh will not start with heroku-applink-service-mesh.yaml: it reads the\n" +
+				" !     file strictly, and exits at boot with \"Invalid YAML config\":\n" +
+				" !\n" +
+				" !       line 4: mesh.healthchecks is not a key the mesh knows; the keys under mesh are authentication and healthcheck\n" +
+				" !\n" +
+				" !     Fix the file, or remove it to use the mesh's defaults.\n" +
+				"\n",
+			kinds: []string{"mesh-config-unknown-key"},
+		},
+		{
+			name:  "a route without a slash, and a misplaced copy",
+			files: map[string]string{meshconfig.FileName: "mesh:\n  authentication:\n    bypassRoutes: [health]\n", "config/heroku-applink-service-mesh.yml": "x"},
+			wantOut: "-----> Checking heroku-applink-service-mesh.yaml\n" +
+				"       Routes that skip AppLink authentication:\n" +
+				"         /healthcheck (the health check)\n" +
+				"       Every other route answers 401 unless the request comes from Salesforce\n" +
+				"       through AppLink.\n",
+			wantErr: "\n" +
+				" !     Warning: config/heroku-applink-service-mesh.yml is not read by the mesh, which reads heroku-applink-service-mesh.yaml only\n" +
+				" !     from the app's root directory. Move it there.\n" +
+				"\n" +
+				"\n" +
+				" !     Warning: mesh.authentication.bypassRoutes has \"health\", which does not start with /: it\n" +
+				" !     never matches a request path, so that route still needs authentication.\n" +
+				"\n",
+			kinds: []string{"mesh-config-misplaced", "mesh-config-route"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			kinds := meshconfig.Report(output.New(&out, &errOut, output.Classic, false), meshconfig.Check(app(t, tt.files), meshconfig.AppPort{}))
+			if diff := cmp.Diff(tt.wantOut, out.String()); diff != "" {
+				t.Errorf("stdout (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantErr, errOut.String()); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+			require.Equal(t, tt.kinds, kinds)
+		})
+	}
+}
