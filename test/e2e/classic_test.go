@@ -57,7 +57,18 @@ func (e *classicEnv) app(t *testing.T, fixtureName string) *harness.App {
 	app, err := harness.NewApp(e.bp, appSource(t, fixtureName), t.TempDir())
 	require.NoError(t, err)
 	require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", e.mirror.URL()))
+	// An AppLink app has the add-on attached; tests that boot it point
+	// these at the fake AppLink API.
+	for k, v := range addonPlaceholder {
+		require.NoError(t, app.SetConfig(k, v))
+	}
 	return app
+}
+
+// addonPlaceholder is the add-on's config vars pointing nowhere.
+var addonPlaceholder = map[string]string{
+	"HEROKU_APPLINK_API_URL": "https://applink.invalid/addons/00000000-0000-0000-0000-000000000000",
+	"HEROKU_APPLINK_TOKEN":   "not-a-token",
 }
 
 var timings = regexp.MustCompile(`in (< )?\d+(\.\d+)?s`)
@@ -256,7 +267,7 @@ func TestClassicProcfileAdvice(t *testing.T) {
 		want    string
 	}{
 		{"port-flag", "       The web process starts the service mesh:\n         web: heroku-applink-service-mesh --port $PORT -- bin/webapp\n"},
-		{"legacy-name", " !     Warning: Your Procfile's web process uses heroku-applink-service-mesh-latest-amd64,\n"},
+		{"legacy-name", " !     Warning: Your Procfile's web process starts the mesh as\n !\n !       heroku-applink-service-mesh-latest-amd64\n"},
 		{"not-wrapped", " !       web: APP_PORT=3000 heroku-applink-service-mesh npm start\n"},
 		{"no-web", " !     Warning: Your Procfile has no web process."},
 		{"no-procfile", " !     Warning: Your app has no Procfile."},

@@ -69,6 +69,9 @@ func newCNBEnv(t *testing.T, fixtureName, api string, arts ...testhelpers.Artifa
 	require.NoError(t, err)
 	e.platform.API = api
 	require.NoError(t, e.platform.SetEnv("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", e.mirror.URL()))
+	for k, v := range addonPlaceholder {
+		require.NoError(t, e.platform.SetEnv(k, v))
+	}
 	return e
 }
 

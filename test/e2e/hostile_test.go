@@ -138,7 +138,8 @@ func TestCacheFaults(t *testing.T) {
 		app := e.app(t, "sample-app")
 		for _, p := range []string{"heroku-applink-service-mesh/signed/heroku-applink-service-mesh-latest-amd64/artifact",
 			"heroku-applink-service-mesh/sha256/" + strings.Repeat("b", 64), "heroku-applink-service-mesh/sha256/.tmp-2147483647-1-2",
-			"heroku-applink-service-mesh/notes", "heroku-applink-service-mesh/sha256/not-a-digest", "nodejs/node-v24.tar.gz"} {
+			"heroku-applink-service-mesh/notes", "heroku-applink-service-mesh/sha256/not-a-digest", "nodejs/node-v24.tar.gz",
+			"build-data/python.json"} {
 			require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(app.CacheDir(), p)), 0o755))
 			require.NoError(t, os.WriteFile(filepath.Join(app.CacheDir(), p), []byte("x"), 0o644))
 		}
@@ -152,7 +153,8 @@ func TestCacheFaults(t *testing.T) {
 			return err
 		}))
 		require.ElementsMatch(t, []string{"nodejs/node-v24.tar.gz", "heroku-applink-service-mesh/notes", "heroku-applink-service-mesh/sha256/not-a-digest",
-			"heroku-applink-service-mesh/sha256/" + mesh("0.3.0").Digest().Hex()}, left)
+			"heroku-applink-service-mesh/sha256/" + mesh("0.3.0").Digest().Hex(),
+			"build-data/python.json", "build-data/heroku-applink-service-mesh.json"}, left, "the build report's data sits beside other buildpacks'")
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -89,8 +90,10 @@ func assertServes(t *testing.T, d *harness.Dyno, api *harness.AppLink, version s
 	logs := d.Logs()
 	require.Contains(t, logs, `msg="Heroku AppLink Service Mesh is up!"`)
 	require.Contains(t, logs, "version=v"+version)
-	require.Contains(t, logs, "app_port=3000")
-	require.Contains(t, logs, "webapp listening on 3000")
+	// The app listens where the mesh forwards.
+	m := regexp.MustCompile(`app_port=(\d+)`).FindStringSubmatch(logs)
+	require.NotNil(t, m, logs)
+	require.Contains(t, logs, "webapp listening on 127.0.0.1:"+m[1])
 }
 
 func startWeb(t *testing.T, app *harness.App, env map[string]string) *harness.Dyno {
@@ -280,7 +283,7 @@ func TestCNBProcfileAdvice(t *testing.T) {
 	for fixtureName, want := range map[string]string{
 		"no-procfile": "! Warning: Your app has no Procfile.",
 		"no-web":      "! Warning: Your Procfile has no web process.",
-		"legacy-name": "! Warning: Your Procfile's web process uses heroku-applink-service-mesh-latest-amd64,",
+		"legacy-name": "! Warning: Your Procfile's web process starts the mesh as\n!\n!   heroku-applink-service-mesh-latest-amd64\n",
 	} {
 		t.Run(fixtureName, func(t *testing.T) {
 			t.Parallel()

@@ -99,7 +99,7 @@ func NewBuildpack(root, dir string, binaries map[string]string, inv inventory.In
 			return nil, err
 		}
 	}
-	for _, name := range []string{"bin/detect", "bin/compile", "bin/release", "bin/build", "lib/shim.sh", "buildpack.toml"} {
+	for _, name := range []string{"bin/detect", "bin/compile", "bin/release", "bin/report", "bin/build", "lib/shim.sh", "buildpack.toml"} {
 		if err := copyFile(filepath.Join(root, name), filepath.Join(dir, name)); err != nil {
 			return nil, err
 		}

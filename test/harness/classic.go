@@ -50,12 +50,17 @@ type App struct {
 	RawOutput string
 	// BuildDir is the path the last build ran at.
 	BuildDir string
+	// Report is bin/report's output after the last build's compile, which
+	// ran whether compile succeeded or not; ReportStderr and ReportErr are
+	// its stderr and how it exited.
+	Report, ReportStderr string
+	ReportErr            error
 }
 
 // NewApp prepares an app from a fixture directory under work, which holds
 // its build paths, cache and env dir.
 func NewApp(bp *Buildpack, fixture, work string) (*App, error) {
-	a := &App{bp: bp, fixture: fixture, work: work, Stack: "heroku-24", config: map[string]string{},
+	a := &App{bp: bp, fixture: fixture, work: work, Stack: "heroku-26", config: map[string]string{},
 		cache: filepath.Join(work, "cache"), envDir: filepath.Join(work, "env")}
 	for _, d := range []string{a.cache, a.envDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -131,7 +136,11 @@ func (a *App) Deploy(ctx context.Context) error {
 	}
 	log.Reset()
 	fmt.Fprintf(&log, "-----> %s app detected\n", strings.TrimSpace(detect))
-	if _, err := a.run(ctx, &log, filepath.Join(a.bp.Dir, "bin/compile"), build, a.cache, a.envDir); err != nil {
+	_, err = a.run(ctx, &log, filepath.Join(a.bp.Dir, "bin/compile"), build, a.cache, a.envDir)
+	// The platform runs bin/report after compile, failed or not; its
+	// output goes to Heroku's build metrics, not the build log.
+	a.report(ctx, build)
+	if err != nil {
 		a.RawOutput = log.String()
 		return &DeployError{Phase: "compile", Err: err, Output: a.Output()}
 	}
@@ -162,6 +171,20 @@ func (a *App) Deploy(ctx context.Context) error {
 	}
 	a.Slug = slug
 	return nil
+}
+
+// report runs bin/report as the platform does, keeping its stdout, its
+// stderr and how it exited apart from the build log.
+func (a *App) report(ctx context.Context, build string) {
+	cmd := exec.CommandContext(ctx, filepath.Join(a.bp.Dir, "bin/report"), build, a.cache, a.envDir)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "STACK=" + a.Stack}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if a.Credential != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: a.Credential}
+	}
+	a.ReportErr = cmd.Run()
+	a.Report, a.ReportStderr = stdout.String(), stderr.String()
 }
 
 // Push deploys again with the same cache and config.

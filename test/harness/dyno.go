@@ -171,7 +171,9 @@ func ProcessCommand(appDir, process string) (string, error) {
 		return "", err
 	}
 	command := ""
-	for _, line := range strings.Split(string(data), "\n") {
+	// Lines end at LF, CRLF or a lone CR; the last definition wins.
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\r", "\n"), "\n") {
 		if m := procfileLine.FindStringSubmatch(strings.TrimSpace(line)); m != nil && m[1] == process {
 			command = m[2]
 		}

@@ -1,0 +1,367 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
+)
+
+// appWith is the sample app with files added or replaced.
+func (e *classicEnv) appWith(t *testing.T, files map[string]string) *harness.App {
+	t.Helper()
+	src := appSource(t, "sample-app")
+	for name, content := range files {
+		p := filepath.Join(src, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	app, err := harness.NewApp(e.bp, src, t.TempDir())
+	require.NoError(t, err)
+	require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", e.mirror.URL()))
+	for k, v := range addonPlaceholder {
+		require.NoError(t, app.SetConfig(k, v))
+	}
+	return app
+}
+
+// installLog is a first build's log up to its advice.
+func (e *classicEnv) installLog(t *testing.T, version string) string {
+	art := e.arts[version]
+	return `-----> Heroku AppLink Service Mesh app detected
+-----> Heroku AppLink Service Mesh buildpack v` + bpVersion(t) + `
+-----> Installing Heroku AppLink Service Mesh ` + version + ` (linux-amd64)
+       Version ` + version + ` (newest pinned release)
+       Downloading from http://MIRROR/heroku-applink-service-mesh-v` + version + `-amd64
+       Downloaded ` + size(art.Data) + ` in T
+       Verified ` + art.Checksum() + ` (pinned checksum)
+       Added vendor/heroku-applink/bin to PATH at runtime (.profile.d/heroku-applink-service-mesh.sh)
+`
+}
+
+// okProcfile is the advice for a web process that is right.
+func okProcfile(web string) string {
+	return "-----> Checking Procfile\n       The web process starts the service mesh:\n         web: " + web + "\n"
+}
+
+func warning(text string) string {
+	var b strings.Builder
+	b.WriteString("\n")
+	for i, line := range strings.Split(text, "\n") {
+		switch {
+		case i == 0:
+			b.WriteString(" !     Warning: " + line + "\n")
+		case line == "":
+			b.WriteString(" !\n")
+		default:
+			b.WriteString(" !     " + line + "\n")
+		}
+	}
+	return b.String() + "\n"
+}
+
+const done = "-----> Done (finished in T)\n"
+
+// TestClassicProcfileForms runs every Procfile form the build advises on
+// through the real bin/compile, asserting the whole build log; then writes
+// the line it suggests back as the Procfile, which builds with no advice
+// and boots through the stand-in mesh, serving AppLink requests.
+func TestClassicProcfileForms(t *testing.T) {
+	t.Parallel()
+	api := newAppLink(t)
+	e := newClassicEnv(t, "0.2.2")
+	arch := runtime.GOARCH
+	tests := []struct {
+		name     string
+		procfile string
+		advice   string
+		// fixed is the Procfile the advice leads to.
+		fixed string
+	}{
+		{
+			name:     "not wrapped, binding $PORT",
+			procfile: "web: bin/webapp --bind 127.0.0.1:$PORT\n",
+			advice: "-----> Checking Procfile\n" + warning("Your Procfile's web process does not start the service mesh, so\n"+
+				"requests from Salesforce will not reach your app:\n\n  web: bin/webapp --bind 127.0.0.1:$PORT\n\n"+
+				"Start it through the mesh instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp --bind 127.0.0.1:3000\n\n"+
+				"The mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on 3000."),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp --bind 127.0.0.1:3000\n",
+		},
+		{
+			name:     "wrapped, the app on ${PORT:-5000}",
+			procfile: "web: APP_PORT=4000 heroku-applink-service-mesh bin/webapp --port ${PORT:-5000}\n",
+			advice: okProcfile("APP_PORT=4000 heroku-applink-service-mesh bin/webapp --port ${PORT:-5000}") +
+				warning("Your app's command refers to $PORT, but the mesh listens on $PORT. The app\n"+
+					"must listen on the port the mesh forwards to, APP_PORT (4000 here), or\nthe two collide and requests fail.\n\n"+
+					"Use this line instead:\n\n  web: APP_PORT=4000 heroku-applink-service-mesh bin/webapp --port 4000"),
+			fixed: "web: APP_PORT=4000 heroku-applink-service-mesh bin/webapp --port 4000\n",
+		},
+		{
+			name:     "the $APP_PORT expansion trap",
+			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port $APP_PORT\n",
+			advice: okProcfile("APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port $APP_PORT") +
+				warning("Your app's command refers to $APP_PORT, but APP_PORT is set only for the\n"+
+					"mesh's command: the shell expands $APP_PORT before that assignment takes\n"+
+					"effect, so the app gets no port (or the config var's). Give the app the\nport itself.\n\n"+
+					"Use this line instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port 3000"),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port 3000\n",
+		},
+		{
+			name:     "$APP_PORT that nothing sets",
+			procfile: "web: heroku-applink-service-mesh --port $PORT -- bin/webapp --port $APP_PORT\n",
+			advice: okProcfile("heroku-applink-service-mesh --port $PORT -- bin/webapp --port $APP_PORT") +
+				warning("Your app's command refers to $APP_PORT, but no config var or assignment\n"+
+					"sets APP_PORT, so it expands to nothing. The mesh forwards to 3000 unless\nAPP_PORT is set.\n\n"+
+					"Use this line instead:\n\n  web: heroku-applink-service-mesh --port $PORT -- bin/webapp --port 3000"),
+			fixed: "web: heroku-applink-service-mesh --port $PORT -- bin/webapp --port 3000\n",
+		},
+		{
+			name:     "a quoted command",
+			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh \"bin/webapp --port 3000\"\n",
+			advice: okProcfile(`APP_PORT=3000 heroku-applink-service-mesh "bin/webapp --port 3000"`) +
+				warning("The command after the mesh is one quoted string. The mesh runs it\n"+
+					"without a shell, as a single program name, so it will not start.\n\n"+
+					"Use this line instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port 3000"),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port 3000\n",
+		},
+		{
+			name:     "several commands, not wrapped",
+			procfile: "web: true && bin/webapp --port $PORT\n",
+			advice: "-----> Checking Procfile\n" + warning("Your Procfile's web process does not start the service mesh, so\n"+
+				"requests from Salesforce will not reach your app:\n\n  web: true && bin/webapp --port $PORT\n\n"+
+				"Start it through the mesh instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'true && bin/webapp --port 3000'\n\n"+
+				"The mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on 3000."),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'true && bin/webapp --port 3000'\n",
+		},
+		{
+			name:     "a byte-order mark and CRLF line ends",
+			procfile: "\uFEFF# the mesh holds $PORT\r\nweb: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\r\nworker: bin/webapp --worker\r\n",
+			advice: "-----> Checking Procfile\n" + warning("Your Procfile starts with a byte-order mark (U+FEFF). Heroku reads Procfiles\n"+
+				"without one: the first line may be dropped, or the file refused. Save the\nProcfile as UTF-8 without a byte-order mark.") +
+				"       The web process starts the service mesh:\n         web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n",
+			fixed: "# the mesh holds $PORT\r\nweb: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\r\nworker: bin/webapp --worker\r\n",
+		},
+		{
+			name:     "web defined twice",
+			procfile: "web: bin/webapp\nworker: bin/webapp --worker\nweb: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n",
+			advice: "-----> Checking Procfile\n" + warning("Your Procfile defines the web process 2 times (lines 1 and 3).\n"+
+				"Heroku runs the last one, which is the one checked here:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n\nRemove the others.") +
+				"       The web process starts the service mesh:\n         web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n",
+			fixed: "worker: bin/webapp --worker\nweb: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n",
+		},
+		{
+			name:     "the installed version's name",
+			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh-v0.2.2-" + arch + " bin/webapp\n",
+			advice: "-----> Checking Procfile\n" + warning("Your Procfile's web process starts the mesh as\n\n  heroku-applink-service-mesh-v0.2.2-"+arch+"\n\n"+
+				"a name this buildpack links only so that old Procfiles keep working. It\n"+
+				"breaks when the architecture or the version changes: use the plain name,\nheroku-applink-service-mesh.\n\n"+
+				"Use this line instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp"),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n",
+		},
+		{
+			name:     "another version's name",
+			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh-v0.1.0-" + arch + " bin/webapp\n",
+			advice: "-----> Checking Procfile\n" + warning("Your Procfile's web process starts\n\n  heroku-applink-service-mesh-v0.1.0-"+arch+"\n\n"+
+				"which this build did not install, so the web process will not start. This\n"+
+				"build installed heroku-applink-service-mesh 0.2.2 for "+arch+", also linked as:\n\n"+
+				"  heroku-applink-service-mesh-latest-"+arch+"\n  heroku-applink-service-mesh-v0.2.2-"+arch+"\n\n"+
+				"Use the plain name.\n\nUse this line instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp"),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			app := e.appWith(t, map[string]string{"Procfile": tt.procfile})
+			require.NoError(t, app.Deploy(ctx), "advice never fails a build")
+			want := e.installLog(t, "0.2.2") + tt.advice + done
+			if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+				t.Errorf("build log (-want +got):\n%s", diff)
+			}
+
+			// The advice taken: no advice, and the app serves through the mesh.
+			fixed := e.appWith(t, map[string]string{"Procfile": tt.fixed})
+			for k, v := range api.Config() {
+				require.NoError(t, fixed.SetConfig(k, v))
+			}
+			require.NoError(t, fixed.Deploy(ctx))
+			web, err := harness.ProcessCommand(fixed.Slug, "web")
+			require.NoError(t, err)
+			want = e.installLog(t, "0.2.2") + okProcfile(web) + done
+			if diff := cmp.Diff(want, normalize(fixed.Output(), e.mirror.URL(), fixed.BuildDir)); diff != "" {
+				t.Errorf("build log of the fixed Procfile (-want +got):\n%s", diff)
+			}
+			assertServes(t, startWeb(t, fixed, nil), api, "0.2.2")
+		})
+	}
+}
+
+// TestClassicUpstreamNamesBoot: a Procfile that names the mesh by the
+// upstream's link names starts it.
+func TestClassicUpstreamNamesBoot(t *testing.T) {
+	t.Parallel()
+	api := newAppLink(t)
+	e := newClassicEnv(t, "0.2.2")
+	for _, name := range []string{"heroku-applink-service-mesh-latest-" + runtime.GOARCH, "heroku-applink-service-mesh-v0.2.2-" + runtime.GOARCH} {
+		t.Run(name, func(t *testing.T) {
+			app := e.appWith(t, map[string]string{"Procfile": "web: APP_PORT=3000 " + name + " bin/webapp\n"})
+			for k, v := range api.Config() {
+				require.NoError(t, app.SetConfig(k, v))
+			}
+			require.NoError(t, app.Deploy(context.Background()))
+			require.Contains(t, app.Output(), "Use this line instead:")
+			assertServes(t, startWeb(t, app, nil), api, "0.2.2")
+		})
+	}
+}
+
+// TestClassicMeshConfig: the mesh's config file is read at build time as
+// the mesh reads it at boot, and the build says what the mesh will do.
+func TestClassicMeshConfig(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	api := newAppLink(t)
+	e := newClassicEnv(t, "0.2.2")
+	web := "APP_PORT=3000 heroku-applink-service-mesh bin/webapp"
+
+	t.Run("bypass routes are listed, and are what the mesh lets through", func(t *testing.T) {
+		app := e.appWith(t, map[string]string{"heroku-applink-service-mesh.yaml": "mesh:\n  authentication:\n    bypassRoutes:\n      - /public/*\n"})
+		for k, v := range api.Config() {
+			require.NoError(t, app.SetConfig(k, v))
+		}
+		require.NoError(t, app.Deploy(ctx))
+		want := e.installLog(t, "0.2.2") + okProcfile(web) +
+			"-----> Checking heroku-applink-service-mesh.yaml\n" +
+			"       Routes that skip AppLink authentication:\n" +
+			"         /healthcheck (the health check)\n" +
+			"         /public/*\n" +
+			"       Every other route answers 401 unless the request comes from Salesforce\n" +
+			"       through AppLink.\n" + done
+		if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+			t.Errorf("build log (-want +got):\n%s", diff)
+		}
+		d := startWeb(t, app, nil)
+		assertServes(t, d, api, "0.2.2")
+		res, err := d.Get(ctx, "/public/status", nil)
+		require.NoError(t, err)
+		require.Equal(t, 200, res.Code, "a listed route skips authentication: %s", res.Body)
+		res, err = d.Get(ctx, "/health", nil)
+		require.NoError(t, err)
+		require.Equal(t, 401, res.Code, "an unlisted one does not")
+	})
+
+	t.Run("an unknown key: the build warns, and the mesh does refuse to start", func(t *testing.T) {
+		app := e.appWith(t, map[string]string{"heroku-applink-service-mesh.yaml": "mesh:\n  healthchecks:\n    route: /health\n"})
+		for k, v := range api.Config() {
+			require.NoError(t, app.SetConfig(k, v))
+		}
+		require.NoError(t, app.Deploy(ctx))
+		want := e.installLog(t, "0.2.2") + okProcfile(web) +
+			"-----> Checking heroku-applink-service-mesh.yaml\n" +
+			warning("The service mesh will not start with heroku-applink-service-mesh.yaml: it reads the\n"+
+				"file strictly, and exits at boot with \"Invalid YAML config\":\n\n"+
+				"  line 2: mesh.healthchecks is not a key the mesh knows; the keys under mesh are authentication and healthcheck\n\n"+
+				"Fix the file, or remove it to use the mesh's defaults.") + done
+		if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+			t.Errorf("build log (-want +got):\n%s", diff)
+		}
+		out, err := app.Run(ctx, web, map[string]string{"PORT": "0"})
+		require.Error(t, err)
+		require.Regexp(t, regexp.MustCompile(`Invalid YAML config: yaml: unmarshal errors:\n\s+line 2: field healthchecks not found`), out)
+	})
+
+	t.Run("copies the mesh never reads", func(t *testing.T) {
+		app := e.appWith(t, map[string]string{
+			"heroku-applink-service-mesh.yml":         "app:\n  port: 3000\n",
+			"config/heroku-applink-service-mesh.yaml": "app:\n  port: 3000\n",
+		})
+		require.NoError(t, app.Deploy(ctx))
+		want := e.installLog(t, "0.2.2") + okProcfile(web) +
+			"-----> Checking heroku-applink-service-mesh.yaml\n" +
+			warning("heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\n"+
+				"that exact name. Rename it.") +
+			warning("config/heroku-applink-service-mesh.yaml is not read by the mesh, which reads heroku-applink-service-mesh.yaml only\n"+
+				"from the app's root directory. Move it there.") + done
+		if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+			t.Errorf("build log (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("app.port that the Procfile's APP_PORT overrides", func(t *testing.T) {
+		app := e.appWith(t, map[string]string{"heroku-applink-service-mesh.yaml": "app:\n  port: 8080\n"})
+		require.NoError(t, app.Deploy(ctx))
+		want := e.installLog(t, "0.2.2") + okProcfile(web) +
+			"-----> Checking heroku-applink-service-mesh.yaml\n" +
+			warning("app.port is 8080, but the Procfile sets APP_PORT=3000 for the mesh, which wins:\nthe mesh forwards to port 3000.") +
+			"       Routes that skip AppLink authentication:\n" +
+			"         /healthcheck (the health check)\n" +
+			"       Every other route answers 401 unless the request comes from Salesforce\n" +
+			"       through AppLink.\n" + done
+		if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+			t.Errorf("build log (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestClassicAddonConfigVars: the build sees the add-on's config vars by
+// name, from ENV_DIR, and never reads their values.
+func TestClassicAddonConfigVars(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newClassicEnv(t, "0.2.2")
+	web := okProcfile("APP_PORT=3000 heroku-applink-service-mesh bin/webapp")
+	tests := []struct {
+		name   string
+		config map[string]string
+		advice string
+	}{
+		{name: "attached: nothing to say", config: addonPlaceholder},
+		{
+			name: "not attached", config: map[string]string{"DATABASE_URL": "postgres://x"},
+			advice: "-----> Checking the AppLink add-on\n" + warning("The AppLink add-on is not attached: the app has neither\n"+
+				"HEROKU_APPLINK_API_URL nor HEROKU_APPLINK_TOKEN, and the service mesh exits at boot\n"+
+				"without them (\"Heroku AppLink add-on config vars not set\"). Attach it:\n\n  heroku addons:create heroku-applink"),
+		},
+		{
+			name: "attached under another name", config: map[string]string{"APPLINK_PROD_API_URL": "https://x", "APPLINK_PROD_TOKEN": "t"},
+			advice: "-----> Checking the AppLink add-on\n" + warning("The app has neither HEROKU_APPLINK_API_URL nor HEROKU_APPLINK_TOKEN, which the\n"+
+				"service mesh reads: it exits at boot without them (\"Heroku AppLink add-on config vars not set\").\n"+
+				"These may be the AppLink add-on attached under another name:\n\n  APPLINK_PROD_API_URL and APPLINK_PROD_TOKEN\n\n"+
+				"Attach it as HEROKU_APPLINK too:\n\n  heroku addons:attach <add-on name> --as HEROKU_APPLINK"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := e.appWith(t, nil)
+			for k := range addonPlaceholder {
+				require.NoError(t, app.SetConfig(k, ""))
+			}
+			for k, v := range tt.config {
+				require.NoError(t, app.SetConfig(k, v))
+			}
+			require.NoError(t, app.Deploy(ctx))
+			want := e.installLog(t, "0.2.2") + web + tt.advice + done
+			if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+				t.Errorf("build log (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	t.Run("names only: a token file that is a named pipe is never opened", func(t *testing.T) {
+		app := e.appWith(t, nil)
+		require.NoError(t, app.SetConfig("HEROKU_APPLINK_TOKEN", ""))
+		require.NoError(t, syscall.Mkfifo(filepath.Join(app.EnvDir(), "HEROKU_APPLINK_TOKEN"), 0o600))
+		require.NoError(t, deploy(t, app))
+		require.NotContains(t, app.Output(), "AppLink add-on")
+	})
+}
