@@ -249,3 +249,17 @@ func validName(s string) bool {
 	}
 	return s != ""
 }
+
+// IsPort reports whether s is a TCP port number as a Procfile or a config
+// file spells one: 1 to 5 digits, nothing else.
+func IsPort(s string) bool {
+	if s == "" || len(s) > 5 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -13,6 +13,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 )
 
@@ -352,7 +353,7 @@ func (r *Result) values(got meshFile, doc *yaml.Node, port AppPort) {
 	}
 	if p := got.App.Port; p != "" {
 		switch {
-		case !isPort(p):
+		case !config.IsPort(p):
 			r.Warnings = append(r.Warnings, Finding{Kind: BadPort, Line: line("app", "port"), Text: fmt.Sprintf(
 				"app.port is %q, which is not a port number.", p)})
 		case port.Procfile != "" && port.Procfile != p:
@@ -370,18 +371,6 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
-}
-
-func isPort(s string) bool {
-	if s == "" || len(s) > 5 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // lookup finds the value node at path in a document.

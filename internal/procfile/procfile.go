@@ -13,6 +13,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 )
 
@@ -251,7 +252,7 @@ func Advise(p Procfile, m Mesh) Advice {
 	}
 	a.Problems, a.AppPort = c.problems(fields[app:], m)
 	if len(a.Problems) > 0 {
-		if c.prefix >= 0 && !isPort(c.appPort) {
+		if c.prefix >= 0 && !config.IsPort(c.appPort) {
 			fixed[c.prefix] = "APP_PORT=" + a.AppPort
 		}
 		var cmd []string
@@ -405,24 +406,12 @@ func bareAppPort(s string) bool {
 // else the mesh's default.
 func (c meshCall) literalPort(configured bool) string {
 	switch {
-	case c.prefix >= 0 && isPort(c.appPort):
+	case c.prefix >= 0 && config.IsPort(c.appPort):
 		return c.appPort
 	case c.prefix < 0 && (configured || c.earlier):
 		return "$APP_PORT"
 	}
 	return defaultAppPort
-}
-
-func isPort(s string) bool {
-	if s == "" || len(s) > 5 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // fixApp rewrites the app command to listen on port: every $PORT and
@@ -469,7 +458,7 @@ func wrap(fields []string, m Mesh) (line, port string, script bool) {
 	}
 	for i, p := range prefix {
 		if v, ok := strings.CutPrefix(p, "APP_PORT="); ok {
-			if !isPort(v) {
+			if !config.IsPort(v) {
 				prefix[i] = "APP_PORT=" + defaultAppPort
 				v = defaultAppPort
 			}
