@@ -251,7 +251,7 @@ func validName(s string) bool {
 }
 
 // IsPort reports whether s is a TCP port number as a Procfile or a config
-// file spells one: 1 to 5 digits, nothing else.
+// file spells one: digits only, 1 to 65535.
 func IsPort(s string) bool {
 	if s == "" || len(s) > 5 {
 		return false
@@ -261,5 +261,6 @@ func IsPort(s string) bool {
 			return false
 		}
 	}
-	return true
+	n, _ := strconv.Atoi(s)
+	return n >= 1 && n <= 65535
 }

@@ -2,6 +2,7 @@ package procfile
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
@@ -36,6 +37,10 @@ func Report(p *output.Printer, a Advice) {
 			"which this build did not install, so the web process will not start. This\n"+
 			"build installed %s %s for %s, also linked as:\n\n  %s\n\n"+
 			"Use the plain name.", a.Name, m.Name, m.Version, m.Arch, strings.Join(m.Links, "\n  ")))
+	case Indirect:
+		p.Detail("The web process mentions the service mesh, but the build cannot tell how it\n"+
+			"starts it:\n  web: %s\nMake sure the mesh starts your app, with the app on APP_PORT.", a.Web)
+		return
 	case NoCommand:
 		p.Warning(fmt.Sprintf("Your Procfile's web process runs %s with no app command:\n\n  web: %s\n\n"+
 			"The mesh starts your app: put the app's start command after it, e.g.\n\n"+
@@ -82,7 +87,7 @@ func problemText(problem Problem, a Advice) string {
 	switch problem {
 	case AppUsesPORT:
 		return "Your app's command refers to $PORT, but the mesh listens on $PORT. The app\n" +
-			"must listen on the port the mesh forwards to, APP_PORT (" + a.AppPort + " here), or\n" +
+			"must listen on the port the mesh forwards to, APP_PORT (" + portDesc(a.AppPort) + "), or\n" +
 			"the two collide and requests fail."
 	case AppPortTrap:
 		return "Your app's command refers to $APP_PORT, but APP_PORT is set only for the\n" +
@@ -91,13 +96,41 @@ func problemText(problem Problem, a Advice) string {
 			"port itself."
 	case AppPortUnset:
 		return "Your app's command refers to $APP_PORT, but no config var or assignment\n" +
-			"sets APP_PORT, so it expands to nothing. The mesh forwards to " + defaultAppPort + " unless\n" +
-			"APP_PORT is set."
+			"sets APP_PORT, so it expands to nothing. The mesh forwards to " + forwardDesc(a) + "."
 	case QuotedCommand:
 		return "The command after the mesh is one quoted string. The mesh runs it\n" +
 			"without a shell, as a single program name, so it will not start."
+	case AppPortNotExported:
+		return "An earlier command assigns APP_PORT without exporting it: your app's\n" +
+			"$APP_PORT has that value, but the mesh does not see it, and forwards to " + forwardDesc(a) + "."
+	case Chained:
+		return "More commands follow your app's on this line (after &&, || or ;). The mesh\n" +
+			"starts only the first; the others run after it exits. Run them under one shell."
+	case MeshPort:
+		return "The mesh is given a port of its own (PORT=… or --port …), but it must listen\n" +
+			"on $PORT, where Heroku's router sends requests. Leave $PORT to the mesh and\n" +
+			"give your app another port."
 	}
 	return ""
+}
+
+// portDesc names the app's port in a message.
+func portDesc(port string) string {
+	if port == "$APP_PORT" {
+		return "the config var's value here"
+	}
+	return port + " here"
+}
+
+// forwardDesc says where the mesh forwards without APP_PORT.
+func forwardDesc(a Advice) string {
+	if slices.Contains(a.Mesh.ConfigVars, "APP_PORT") {
+		return "the APP_PORT config var's port"
+	}
+	if a.Mesh.AppPort != "" {
+		return a.Mesh.AppPort + " (app.port in heroku-applink-service-mesh.yaml)"
+	}
+	return defaultAppPort
 }
 
 func lineList(lines []int) string {
