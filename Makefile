@@ -12,7 +12,7 @@ PACK_VERSION := 0.38.2
 PACK = .build/tools/pack-$(shell sha256sum test/tools/go.sum | cut -c1-12)/pack
 
 FUZZTIME ?= 10s
-FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse internal/procfile:FuzzProcfile internal/config:FuzzEnvDir internal/config:FuzzKnobs internal/install:FuzzIndex internal/cnb:FuzzLayerMetadata
+FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse internal/procfile:FuzzProcfile internal/config:FuzzEnvDir internal/config:FuzzKnobs internal/install:FuzzIndex internal/cnb:FuzzLayerMetadata internal/meshconfig:FuzzMeshConfig
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/report bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run

@@ -27,19 +27,23 @@ type Input struct {
 // Check runs every check, prints its advice and returns the kinds of
 // advice given, for the build report.
 func Check(p *output.Printer, in Input) []string {
+	// The config file is read first: its app.port is where the mesh
+	// forwards without APP_PORT, which the Procfile advice gives the app.
+	conf := meshconfig.Check(in.AppDir)
 	mesh := procfile.Mesh{
 		Name:       source.MeshBinary,
 		Links:      source.LinkNames(in.Release.Version, in.Release.Arch),
 		Version:    in.Release.Version,
 		Arch:       in.Release.Arch,
 		ConfigVars: in.ConfigVars,
+		AppPort:    conf.AppPort,
 	}
 	a := procfile.Inspect(in.AppDir, mesh)
 	procfile.Report(p, a)
 	kinds := a.Kinds()
 
-	port := meshconfig.AppPort{Procfile: a.AppPortSet, ConfigVar: slices.Contains(in.ConfigVars, "APP_PORT")}
-	kinds = append(kinds, meshconfig.Report(p, meshconfig.Check(in.AppDir, port))...)
+	conf.Against(meshconfig.AppPort{Procfile: a.AppPortSet, ConfigVar: slices.Contains(in.ConfigVars, "APP_PORT")})
+	kinds = append(kinds, meshconfig.Report(p, conf)...)
 
 	if in.ConfigVars != nil {
 		r := addon.Check(in.ConfigVars)

@@ -114,14 +114,22 @@ type Route struct {
 type Result struct {
 	// Found: the app has the file, at its root.
 	Found bool
-	// Fatal is set when the mesh cannot read the file: it exits at boot.
-	Fatal bool
+	// Fatal is set when the mesh cannot read the file: it exits at boot,
+	// or, for a Null first document, crashes.
+	Fatal, Null bool
 	// Structure are the findings that make the file unreadable to the mesh.
 	Structure []Finding
 	// Warnings are findings the mesh survives but the user should hear.
 	Warnings []Finding
 	// Bypass are the routes that skip authentication, when not Fatal.
 	Bypass []Route
+	// AppPort is app.port when it is a port number and the file is read:
+	// where the mesh forwards when APP_PORT is unset.
+	AppPort string
+	// appPortLine is where app.port is.
+	appPortLine int
+	// merging are the mappings being merged into the one walked.
+	merging map[*yaml.Node]bool
 }
 
 // AppPort is what else sets the port the mesh forwards to, which wins
@@ -136,7 +144,7 @@ type AppPort struct {
 // Check reads the mesh's config file in appDir, if any, and looks for
 // copies the mesh will never read. It never fails: what it cannot read it
 // reports.
-func Check(appDir string, port AppPort) Result {
+func Check(appDir string) Result {
 	var r Result
 	r.Warnings = append(r.Warnings, misplaced(appDir)...)
 	data, err := files.ReadRegular(filepath.Join(appDir, FileName), MaxSize)
@@ -159,17 +167,39 @@ func Check(appDir string, port AppPort) Result {
 		return r
 	}
 	r.Found = true
-	r.check(data, port)
+	r.check(data)
 	return r
 }
 
-func (r *Result) check(data []byte, port AppPort) {
+// Against adds what else sets the mesh's port: APP_PORT wins over
+// app.port, so an app.port it overrides is a mistake to hear about.
+func (r *Result) Against(port AppPort) {
+	p := r.AppPort
+	switch {
+	case p == "":
+	case port.Procfile != "" && port.Procfile != p:
+		r.Warnings = append(r.Warnings, Finding{Kind: PortOverride, Line: r.appPortLine, Text: fmt.Sprintf(
+			"app.port is %s, but the Procfile sets APP_PORT=%s for the mesh, which wins:\nthe mesh forwards to port %s.", p, port.Procfile, port.Procfile)})
+	case port.Procfile == "" && port.ConfigVar:
+		r.Warnings = append(r.Warnings, Finding{Kind: PortOverride, Line: r.appPortLine, Text: fmt.Sprintf(
+			"app.port is %s, but the app has an APP_PORT config var, which wins: the\nmesh forwards to that port instead.", p)})
+	}
+}
+
+// maxStructure bounds the structural findings printed: a file that is
+// wrong everywhere needs fixing, not a flood.
+const maxStructure = 10
+
+func (r *Result) check(data []byte) {
 	// What the mesh does decides whether it boots; the walk below says why.
-	var got meshFile
+	// The mesh decodes into a pointer, which a null document sets to nil,
+	// and it crashes on that at boot.
+	got := &meshFile{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	decodeErr := dec.Decode(&got)
-	r.Fatal = decodeErr != nil
+	r.Fatal = decodeErr != nil || got == nil
+	r.Null = decodeErr == nil && got == nil
 
 	var doc yaml.Node
 	docs := yaml.NewDecoder(bytes.NewReader(data))
@@ -178,7 +208,7 @@ func (r *Result) check(data []byte, port AppPort) {
 		r.Structure = append(r.Structure, Finding{Kind: Invalid, Text: "the file has no content (the mesh reads an empty file as an error)"})
 		return
 	case err != nil:
-		r.Structure = append(r.Structure, Finding{Kind: Invalid, Text: strings.TrimPrefix(firstLine(err.Error()), "yaml: ")})
+		r.Structure = append(r.Structure, Finding{Kind: Invalid, Text: errorText(err)})
 		return
 	}
 	if n := countDocuments(docs); n > 0 {
@@ -189,15 +219,39 @@ func (r *Result) check(data []byte, port AppPort) {
 		r.walk(doc.Content[0], schema, "")
 	}
 	if r.Fatal {
-		if len(r.Structure) == 0 {
-			r.Structure = append(r.Structure, Finding{Kind: Invalid, Text: strings.TrimPrefix(firstLine(decodeErr.Error()), "yaml: ")})
+		switch {
+		case len(r.Structure) > 0:
+		case decodeErr != nil:
+			r.Structure = append(r.Structure, Finding{Kind: Invalid, Text: errorText(decodeErr)})
+		default:
+			r.Structure = append(r.Structure, Finding{Kind: Invalid, Text: "the file's first YAML document is empty (null)"})
+		}
+		if n := len(r.Structure); n > maxStructure {
+			r.Structure = append(r.Structure[:maxStructure], Finding{Kind: r.Structure[maxStructure].Kind, Text: fmt.Sprintf("and %d more", n-maxStructure)})
 		}
 		return
 	}
 	// A file the mesh reads: check its values, and say what bypasses
 	// authentication.
 	r.Structure = nil
-	r.values(got, &doc, port)
+	r.values(*got, &doc)
+}
+
+// errorText is a YAML error on one line: its own lines joined, without
+// the library's prefix.
+func errorText(err error) string {
+	var parts []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSpace(line)
+		if before, _, found := strings.Cut(line, " in type "); found {
+			// The type is the buildpack's Go struct, not the user's file.
+			line = before
+		}
+		if line != "" && line != "yaml: unmarshal errors:" {
+			parts = append(parts, strings.TrimPrefix(line, "yaml: "))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func countDocuments(dec *yaml.Decoder) int {
@@ -210,11 +264,6 @@ func countDocuments(dec *yaml.Decoder) int {
 		n++
 	}
 	return n
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // walk compares a node with the schema, collecting structural findings.
@@ -240,6 +289,18 @@ func (r *Result) walk(n *yaml.Node, k key, path string) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			kn, vn := n.Content[i], n.Content[i+1]
 			if kn.Value == "<<" {
+				// A merge brings another mapping's keys into this one; a
+				// mapping that merges itself is walked once.
+				for _, m := range merged(vn) {
+					if m != n && !r.merging[m] {
+						if r.merging == nil {
+							r.merging = map[*yaml.Node]bool{}
+						}
+						r.merging[m] = true
+						r.walk(m, k, path)
+						delete(r.merging, m)
+					}
+				}
 				continue
 			}
 			full := join(path, kn.Value)
@@ -284,6 +345,24 @@ func (r *Result) walk(n *yaml.Node, k key, path string) {
 	}
 }
 
+// merged are the mappings a merge key's value names: one, or a list.
+func merged(n *yaml.Node) []*yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind != yaml.SequenceNode {
+		return []*yaml.Node{n}
+	}
+	var out []*yaml.Node
+	for _, item := range n.Content {
+		if item.Kind == yaml.AliasNode && item.Alias != nil {
+			item = item.Alias
+		}
+		out = append(out, item)
+	}
+	return out
+}
+
 func join(path, name string) string {
 	if path == "" {
 		return name
@@ -313,7 +392,7 @@ func describe(n *yaml.Node) string {
 }
 
 // values checks what a readable file says.
-func (r *Result) values(got meshFile, doc *yaml.Node, port AppPort) {
+func (r *Result) values(got meshFile, doc *yaml.Node) {
 	line := func(path ...string) int { return lineOf(doc, path) }
 	health := got.Mesh.HealthCheck
 	switch health.Enable {
@@ -352,16 +431,11 @@ func (r *Result) values(got meshFile, doc *yaml.Node, port AppPort) {
 			"app.host is %q: the mesh forwards to app.host, \":\", the port and the path,\nso it must include the scheme, as in %s.", host, defaultHost)})
 	}
 	if p := got.App.Port; p != "" {
-		switch {
-		case !config.IsPort(p):
+		if config.IsPort(p) {
+			r.AppPort, r.appPortLine = p, line("app", "port")
+		} else {
 			r.Warnings = append(r.Warnings, Finding{Kind: BadPort, Line: line("app", "port"), Text: fmt.Sprintf(
 				"app.port is %q, which is not a port number.", p)})
-		case port.Procfile != "" && port.Procfile != p:
-			r.Warnings = append(r.Warnings, Finding{Kind: PortOverride, Line: line("app", "port"), Text: fmt.Sprintf(
-				"app.port is %s, but the Procfile sets APP_PORT=%s for the mesh, which wins:\nthe mesh forwards to port %s.", p, port.Procfile, port.Procfile)})
-		case port.Procfile == "" && port.ConfigVar:
-			r.Warnings = append(r.Warnings, Finding{Kind: PortOverride, Line: line("app", "port"), Text: fmt.Sprintf(
-				"app.port is %s, but the app has an APP_PORT config var, which wins: the\nmesh forwards to that port instead.", p)})
 		}
 	}
 }
@@ -444,8 +518,14 @@ func misplaced(appDir string) []Finding {
 	seen := 0
 	filepath.WalkDir(appDir, func(path string, d fs.DirEntry, err error) error {
 		seen++
-		if err != nil || seen > maxEntries {
+		switch {
+		case seen > maxEntries:
 			return fs.SkipAll
+		case err != nil && d != nil && d.IsDir():
+			// A folder the build cannot read hides only itself.
+			return fs.SkipDir
+		case err != nil:
+			return nil
 		}
 		rel, _ := filepath.Rel(appDir, path)
 		depth := strings.Count(rel, string(filepath.Separator))
@@ -458,9 +538,10 @@ func misplaced(appDir string) []Finding {
 		if depth == 0 {
 			return nil
 		}
-		if lower := strings.ToLower(d.Name()); lower == strings.ToLower(FileName) || lower == "heroku-applink-service-mesh.yml" {
+		if lower := strings.ToLower(d.Name()); lower == strings.ToLower(FileName) || lower == "heroku-applink-service-mesh.yml" ||
+			lower == oldFileName || lower == "heroku-integration-service-mesh.yml" {
 			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
-				"%s is not read by the mesh, which reads %s only\nfrom the app's root directory. Move it there.", rel, FileName)})
+				"%s is not read by the mesh, which reads only %s,\nunder that exact name, from the app's root directory. Move it there.", rel, FileName)})
 		}
 		return nil
 	})

@@ -62,6 +62,20 @@ func TestCheck(t *testing.T) {
 			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 4, Text: "each of mesh.authentication.bypassRoutes must be a route, not a mapping"}}},
 		{name: "a key twice", yaml: "app:\n  port: 1\napp:\n  port: 2\n", fatal: true,
 			structure: []meshconfig.Finding{{Kind: meshconfig.Duplicate, Line: 3, Text: "app is defined again (first on line 1)"}}},
+		{name: "a null document", yaml: "---\n# mesh:\n#   authentication: {}\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "the file's first YAML document is empty (null)"}}},
+		{name: "a tilde", yaml: "~\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "the file's first YAML document is empty (null)"}}},
+		{name: "an unknown key through a merge", yaml: "app: {<<: {bogus: 1}}\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 1, Text: "app.bogus is not a key the mesh knows; the keys under app are port and host"}}},
+		{name: "a merge of known keys", yaml: "base: &b {port: \"8080\"}\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 1, Text: "base is not a key the mesh knows; the top-level keys are app and mesh"}}},
+		{name: "a mapping that merges itself", yaml: "app: &x {<<: *x}\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "anchor 'x' value contains itself"}}},
+		{name: "mappings that merge each other", yaml: "app: &a {<<: &b {<<: *a}}\n", fatal: true,
+			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "anchor 'a' value contains itself"}}},
+		{name: "a port out of range", yaml: "app:\n  port: 99999\n",
+			warnings: []meshconfig.Kind{meshconfig.BadPort}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
 		{name: "a list at the top", yaml: "- app\n", fatal: true,
 			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 1, Text: "the file must be a mapping of app and mesh, not a list"}}},
 
@@ -88,7 +102,8 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := meshconfig.Check(app(t, map[string]string{meshconfig.FileName: tt.yaml}), tt.port)
+			r := meshconfig.Check(app(t, map[string]string{meshconfig.FileName: tt.yaml}))
+			r.Against(tt.port)
 			require.True(t, r.Found)
 			require.Equal(t, tt.fatal, r.Fatal)
 			if diff := cmp.Diff(tt.structure, r.Structure); diff != "" {
@@ -114,7 +129,8 @@ func TestMisplaced(t *testing.T) {
 		"a/b/c/d/heroku-applink-service-mesh.yaml":        "too deep to look",
 		"node_modules/x/heroku-applink-service-mesh.yaml": "a dependency's",
 		".git/heroku-applink-service-mesh.yaml":           "hidden",
-	}), meshconfig.AppPort{})
+		"old/heroku-integration-service-mesh.yml":         "the old name, elsewhere",
+	}))
 	require.False(t, r.Found)
 	var texts []string
 	for _, w := range r.Warnings {
@@ -125,8 +141,9 @@ func TestMisplaced(t *testing.T) {
 		"Heroku-AppLink-Service-Mesh.yaml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\nthat exact name. Rename it.",
 		"heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\nthat exact name. Rename it.",
 		"heroku-integration-service-mesh.yaml is the name from before AppLink: the AppLink mesh reads\nheroku-applink-service-mesh.yaml. Rename it.",
-		"a/b/c/heroku-applink-service-mesh.yaml is not read by the mesh, which reads heroku-applink-service-mesh.yaml only\nfrom the app's root directory. Move it there.",
-		"config/heroku-applink-service-mesh.yaml is not read by the mesh, which reads heroku-applink-service-mesh.yaml only\nfrom the app's root directory. Move it there.",
+		"a/b/c/heroku-applink-service-mesh.yaml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml,\nunder that exact name, from the app's root directory. Move it there.",
+		"config/heroku-applink-service-mesh.yaml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml,\nunder that exact name, from the app's root directory. Move it there.",
+		"old/heroku-integration-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml,\nunder that exact name, from the app's root directory. Move it there.",
 	}
 	if diff := cmp.Diff(want, texts); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -145,7 +162,7 @@ func TestUnreadable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, create(filepath.Join(dir, meshconfig.FileName)))
-			r := meshconfig.Check(dir, meshconfig.AppPort{})
+			r := meshconfig.Check(dir)
 			require.True(t, r.Found)
 			require.Len(t, r.Warnings, 1)
 			require.Equal(t, meshconfig.Unreadable, r.Warnings[0].Kind)
@@ -203,8 +220,8 @@ func TestReportTranscripts(t *testing.T) {
 				"       Every other route answers 401 unless the request comes from Salesforce\n" +
 				"       through AppLink.\n",
 			wantErr: "\n" +
-				" !     Warning: config/heroku-applink-service-mesh.yml is not read by the mesh, which reads heroku-applink-service-mesh.yaml only\n" +
-				" !     from the app's root directory. Move it there.\n" +
+				" !     Warning: config/heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml,\n" +
+				" !     under that exact name, from the app's root directory. Move it there.\n" +
 				"\n" +
 				"\n" +
 				" !     Warning: mesh.authentication.bypassRoutes has \"health\", which does not start with /: it\n" +
@@ -216,7 +233,7 @@ func TestReportTranscripts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			kinds := meshconfig.Report(output.New(&out, &errOut, output.Classic, false), meshconfig.Check(app(t, tt.files), meshconfig.AppPort{}))
+			kinds := meshconfig.Report(output.New(&out, &errOut, output.Classic, false), meshconfig.Check(app(t, tt.files)))
 			if diff := cmp.Diff(tt.wantOut, out.String()); diff != "" {
 				t.Errorf("stdout (-want +got):\n%s", diff)
 			}
@@ -226,4 +243,19 @@ func TestReportTranscripts(t *testing.T) {
 			require.Equal(t, tt.kinds, kinds)
 		})
 	}
+}
+
+func TestAFileWrongEverywhereIsCut(t *testing.T) {
+	var b bytes.Buffer
+	for i := range 25 {
+		b.WriteString("key" + string(rune('a'+i)) + ": 1\n")
+	}
+	r := meshconfig.Check(app(t, map[string]string{meshconfig.FileName: b.String()}))
+	require.True(t, r.Fatal)
+	require.Len(t, r.Structure, 11)
+	require.Equal(t, "and 15 more", r.Structure[10].Text)
+}
+
+func writeFile(dir, name string, data []byte) error {
+	return os.WriteFile(filepath.Join(dir, name), data, 0o644)
 }

@@ -25,9 +25,12 @@ func Report(p *output.Printer, r Result) []string {
 				lines = append(lines, "  "+f.Text)
 			}
 		}
-		p.Warning(fmt.Sprintf("The service mesh will not start with %s: it reads the\n"+
-			"file strictly, and exits at boot with \"Invalid YAML config\":\n\n%s\n\n"+
-			"Fix the file, or remove it to use the mesh's defaults.", FileName, strings.Join(lines, "\n")))
+		how := "it reads the\nfile strictly, and exits at boot with \"Invalid YAML config\":"
+		if r.Null {
+			how = "it reads the\nfile as no config at all, and crashes at boot (a nil pointer dereference):"
+		}
+		p.Warning(fmt.Sprintf("The service mesh will not start with %s: %s\n\n%s\n\n"+
+			"Fix the file, or remove it to use the mesh's defaults.", FileName, how, strings.Join(lines, "\n")))
 	}
 	for _, f := range r.Warnings {
 		kinds = append(kinds, string(f.Kind))
