@@ -241,7 +241,7 @@ func Print(w io.Writer, cacheDir string) error {
 		var got map[string]any
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
-		if dec.Decode(&got) == nil && flat(got) {
+		if dec.Decode(&got) == nil && got != nil && flat(got) {
 			data = got
 		}
 	}

@@ -106,6 +106,7 @@ func TestReportNeverFails(t *testing.T) {
 		"not JSON":           func(dir string) error { return write(dir, "not json") },
 		"nested values":      func(dir string) error { return write(dir, `{"a": {"b": 1}}`) },
 		"an array":           func(dir string) error { return write(dir, `[1, 2]`) },
+		"null":               func(dir string) error { return write(dir, `null`) },
 		"too large":          func(dir string) error { return write(dir, `{"a": "`+strings.Repeat("x", 70<<10)+`"}`) },
 		"a link to a secret": func(dir string) error { return link(dir, victim) },
 		"a named pipe": func(dir string) error {
