@@ -120,7 +120,7 @@ func TestClassicProcfileForms(t *testing.T) {
 			procfile: "web: heroku-applink-service-mesh --port $PORT -- bin/webapp --port $APP_PORT\n",
 			advice: okProcfile("heroku-applink-service-mesh --port $PORT -- bin/webapp --port $APP_PORT") +
 				warning("Your app's command refers to $APP_PORT, but no config var or assignment\n"+
-					"sets APP_PORT, so it expands to nothing. The mesh forwards to 3000 unless\nAPP_PORT is set.\n\n"+
+					"sets APP_PORT, so it expands to nothing. The mesh forwards to 3000.\n\n"+
 					"Use this line instead:\n\n  web: heroku-applink-service-mesh --port $PORT -- bin/webapp --port 3000"),
 			fixed: "web: heroku-applink-service-mesh --port $PORT -- bin/webapp --port 3000\n",
 		},
@@ -141,6 +141,34 @@ func TestClassicProcfileForms(t *testing.T) {
 				"Start it through the mesh instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'true && bin/webapp --port 3000'\n\n"+
 				"The mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on 3000."),
 			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'true && bin/webapp --port 3000'\n",
+		},
+		{
+			name:     "commands after the app's",
+			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh true && bin/webapp\n",
+			advice: okProcfile("APP_PORT=3000 heroku-applink-service-mesh true && bin/webapp") +
+				warning("More commands follow your app's on this line (after &&, || or ;). The mesh\n"+
+					"starts only the first; the others run after it exits. Run them under one shell.\n\n"+
+					"Use this line instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'true && bin/webapp'"),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'true && bin/webapp'\n",
+		},
+		{
+			name:     "PORT given to the mesh",
+			procfile: "web: PORT=3000 heroku-applink-service-mesh bin/webapp\n",
+			advice: okProcfile("PORT=3000 heroku-applink-service-mesh bin/webapp") +
+				warning("The mesh is given a port of its own (PORT=… or --port …), but it must listen\n"+
+					"on $PORT, where Heroku's router sends requests. Leave $PORT to the mesh and\n"+
+					"give your app another port.\n\n"+
+					"Use this line instead:\n\n  web: heroku-applink-service-mesh bin/webapp"),
+			fixed: "web: heroku-applink-service-mesh bin/webapp\n",
+		},
+		{
+			name:     "a quoted variable before the command",
+			procfile: "web: WEBAPP_NOTE=\"two words\" bin/webapp --port $PORT\n",
+			advice: "-----> Checking Procfile\n" + warning("Your Procfile's web process does not start the service mesh, so\n"+
+				"requests from Salesforce will not reach your app:\n\n  web: WEBAPP_NOTE=\"two words\" bin/webapp --port $PORT\n\n"+
+				"Start it through the mesh instead:\n\n  web: APP_PORT=3000 WEBAPP_NOTE=\"two words\" heroku-applink-service-mesh bin/webapp --port 3000\n\n"+
+				"The mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on 3000."),
+			fixed: "web: APP_PORT=3000 WEBAPP_NOTE=\"two words\" heroku-applink-service-mesh bin/webapp --port 3000\n",
 		},
 		{
 			name:     "a byte-order mark and CRLF line ends",
@@ -280,6 +308,26 @@ func TestClassicMeshConfig(t *testing.T) {
 		require.Regexp(t, regexp.MustCompile(`Invalid YAML config: yaml: unmarshal errors:\n\s+line 2: field healthchecks not found`), out)
 	})
 
+	t.Run("a null document: the build warns, and the mesh does crash", func(t *testing.T) {
+		app := e.appWith(t, map[string]string{"heroku-applink-service-mesh.yaml": "---\n# mesh:\n#   authentication:\n"})
+		for k, v := range api.Config() {
+			require.NoError(t, app.SetConfig(k, v))
+		}
+		require.NoError(t, app.Deploy(ctx))
+		want := e.installLog(t, "0.2.2") + okProcfile(web) +
+			"-----> Checking heroku-applink-service-mesh.yaml\n" +
+			warning("The service mesh will not start with heroku-applink-service-mesh.yaml: it reads the\n"+
+				"file as no config at all, and crashes at boot (a nil pointer dereference):\n\n"+
+				"  the file's first YAML document is empty (null)\n\n"+
+				"Fix the file, or remove it to use the mesh's defaults.") + done
+		if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+			t.Errorf("build log (-want +got):\n%s", diff)
+		}
+		out, err := app.Run(ctx, web, map[string]string{"PORT": "0"})
+		require.Error(t, err)
+		require.Contains(t, out, "nil pointer dereference")
+	})
+
 	t.Run("copies the mesh never reads", func(t *testing.T) {
 		app := e.appWith(t, map[string]string{
 			"heroku-applink-service-mesh.yml":         "app:\n  port: 3000\n",
@@ -290,8 +338,8 @@ func TestClassicMeshConfig(t *testing.T) {
 			"-----> Checking heroku-applink-service-mesh.yaml\n" +
 			warning("heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\n"+
 				"that exact name. Rename it.") +
-			warning("config/heroku-applink-service-mesh.yaml is not read by the mesh, which reads heroku-applink-service-mesh.yaml only\n"+
-				"from the app's root directory. Move it there.") + done
+			warning("config/heroku-applink-service-mesh.yaml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml,\n"+
+				"under that exact name, from the app's root directory. Move it there.") + done
 		if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
 			t.Errorf("build log (-want +got):\n%s", diff)
 		}
