@@ -18,6 +18,7 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
@@ -168,8 +169,8 @@ func (l *layer) toml() string { return l.dir + ".toml" }
 
 func (l *layer) Name() string { return "cached layer" }
 
-// maxLayerTOML bounds the layer's metadata: it holds one record.
-const maxLayerTOML = 64 << 10
+// maxLayerTOML bounds the layer's metadata: it holds one record, with its signature.
+const maxLayerTOML = 4 * signature.MaxArmoredSize
 
 func (l *layer) Lookup(install.Release) (*install.Copy, *install.Discard) {
 	data, err := files.ReadRegular(l.toml(), maxLayerTOML)

@@ -378,3 +378,69 @@ func TestRestoredLayerThatIsNotWhatTheBuildpackWrote(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoredSignedLayerIsCheckedAgain: a restored layer's metadata comes
+// with the layer, so bytes swapped in together with a checksum to match are
+// caught only by the kept signature, checked again with this build's key.
+func TestRestoredSignedLayerIsCheckedAgain(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(t *testing.T, e *env, rec *install.Record)
+		want string
+	}{
+		{"kept", func(t *testing.T, e *env, rec *install.Record) {}, ""},
+		{"other bytes, checksum to match", func(t *testing.T, e *env, rec *install.Record) {
+			evil := []byte("#!/bin/sh\necho unsigned\n")
+			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary), evil, 0o755))
+			rec.Checksum = testhelpers.Artifact{Data: evil}.Digest()
+		}, "its recorded signature does not verify over it: "},
+		{"a record without its signature", func(t *testing.T, e *env, rec *install.Record) { rec.Signature = "" },
+			"its metadata does not hold the signature to check it against again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			key := testhelpers.Key(t, "Release")
+			mesh := testhelpers.FakeMesh("0.4.0", "amd64")
+			e.mirror.PublishSigned(source.Object("latest", "amd64"), mesh.Data, key, true)
+			testhelpers.WriteInventory(t, e.dirs.Buildpack, testhelpers.Inventory(key.Fingerprint, e.arts["0.3.0/amd64"]))
+			e.setVar(t, config.VarVersion, "latest")
+			require.NoError(t, e.build(t))
+			e.restore(t)
+
+			tomlPath := filepath.Join(e.dirs.Layers, "service-mesh.toml")
+			var doc struct {
+				Metadata install.Record `toml:"metadata"`
+			}
+			_, err := toml.DecodeFile(tomlPath, &doc)
+			require.NoError(t, err)
+			require.Contains(t, doc.Metadata.Signature, "-----BEGIN PGP SIGNATURE-----")
+			tt.edit(t, e, &doc.Metadata)
+			var buf bytes.Buffer
+			require.NoError(t, toml.NewEncoder(&buf).Encode(doc))
+			require.NoError(t, os.WriteFile(tomlPath, buf.Bytes(), 0o644))
+
+			require.NoError(t, e.build(t))
+			if tt.want == "" {
+				require.Contains(t, e.log(), "  - Unchanged at its source (304 Not Modified): using the cached layer")
+			} else {
+				require.Contains(t, e.log(), "  - Discarding the cached layer: "+tt.want)
+				require.NotContains(t, e.log(), "304 Not Modified")
+			}
+			bin, err := os.ReadFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary))
+			require.NoError(t, err)
+			require.Equal(t, mesh.Data, bin, "only the signed release is on PATH")
+			require.Equal(t, mesh.Digest().String(), e.layerRecord(t).Checksum.String())
+		})
+	}
+}
+
+func (e *env) layerRecord(t *testing.T) install.Record {
+	t.Helper()
+	var doc struct {
+		Metadata install.Record `toml:"metadata"`
+	}
+	_, err := toml.Decode(e.layerTOML(t), &doc)
+	require.NoError(t, err)
+	return doc.Metadata
+}

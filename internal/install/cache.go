@@ -14,6 +14,7 @@ import (
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
 )
 
 // Cache is the classic build cache's folder for this buildpack: verified
@@ -47,7 +48,7 @@ func (c *Cache) Lookup(rel Release) (*Copy, *Discard) {
 		if _, err := os.Lstat(p); err != nil {
 			return nil, nil
 		}
-		return &Copy{Record: rel.record(rel.Pin, ""), Path: p}, nil
+		return &Copy{Record: rel.record(rel.Pin, "", ""), Path: p}, nil
 	}
 	idx, err := c.readIndex()
 	if err != nil {
@@ -106,8 +107,8 @@ func (c *Cache) Save(ctx context.Context, inst Installed) error {
 	return c.writeIndex(idx)
 }
 
-// maxIndexSize bounds the index: it holds one record.
-const maxIndexSize = 64 << 10
+// maxIndexSize bounds the index: it holds one record, with its signature.
+const maxIndexSize = 4 * signature.MaxArmoredSize
 
 func (c *Cache) readIndex() (index, error) {
 	var idx index

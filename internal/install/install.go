@@ -159,16 +159,16 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 		}
 	}()
 
-	got, err = i.obtain(ctx, rel, binDir, store, prev)
+	got, err = i.obtain(ctx, rel, &tr, binDir, store, prev)
 	if err != nil {
 		return Installed{}, err
 	}
-	signer := ""
+	var signer, sig string
 	switch {
 	case got.kept != nil:
-		signer = got.kept.Signer
+		signer, sig = got.kept.Signer, got.kept.Signature
 	case !rel.Pinned():
-		if signer, err = i.verifySignature(ctx, rel, &tr, got.path); err != nil {
+		if signer, sig, err = i.verifySignature(ctx, rel, &tr, got.path); err != nil {
 			return Installed{}, err
 		}
 	}
@@ -183,7 +183,7 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 			return Installed{}, err
 		}
 	}
-	rec := rel.record(got.sum, signer)
+	rec := rel.record(got.sum, signer, sig)
 	// An unpinned release keeps the validators that let a later build ask
 	// its source whether it changed; a pinned one needs none.
 	switch {
@@ -193,7 +193,7 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 	default:
 		rec.ETag, rec.LastModified = got.etag, got.lastModified
 	}
-	i.reportVerified(rel, rec, got.kept != nil)
+	i.reportVerified(rel, rec)
 	if got.discarded != nil {
 		discarded = got.discarded
 	}
@@ -224,13 +224,21 @@ func (i *Installer) discard(store Store, rel Release, why *Discard) error {
 
 // obtain gets the bytes: the store's copy when it may be kept, after the
 // one conditional request an unpinned release needs; else a download.
-func (i *Installer) obtain(ctx context.Context, rel Release, binDir string, store Store, c *Copy) (obtained, error) {
+func (i *Installer) obtain(ctx context.Context, rel Release, tr *trust, binDir string, store Store, c *Copy) (obtained, error) {
 	var (
 		prev      *obtained
 		discarded *Discard
 	)
 	if c != nil {
 		o, problem, err := rehash(ctx, c, binDir)
+		if err == nil && problem == nil && !rel.Pinned() {
+			if problem, err = i.recheck(ctx, rel, tr, o); problem != nil || err != nil {
+				if !o.inPlace {
+					os.Remove(o.path)
+				}
+				o = nil
+			}
+		}
 		if err != nil {
 			// A cancelled build, or a build directory that cannot take the
 			// copy: no evidence against the cached file, which stays.
@@ -373,25 +381,61 @@ func (r *ctxReader) Read(p []byte) (int, error) {
 	return r.r.Read(p)
 }
 
-// verifySignature checks an unpinned release's detached signature against
-// the key the trust rules allow, and returns the key's fingerprint.
-func (i *Installer) verifySignature(ctx context.Context, rel Release, tr *trust, path string) (string, error) {
+// key is the signing key this build accepts, loaded once.
+func (i *Installer) key(ctx context.Context, rel Release, tr *trust) (*signature.Key, error) {
 	if tr.key == nil {
 		key, err := LoadKey(ctx, i.Fetcher, rel.Trust)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		tr.key = key
+	}
+	return tr.key, nil
+}
+
+// verifySignature checks an unpinned release's detached signature against
+// the key the trust rules allow, and returns the key's fingerprint and the
+// signature, which the record keeps.
+func (i *Installer) verifySignature(ctx context.Context, rel Release, tr *trust, path string) (string, string, error) {
+	key, err := i.key(ctx, rel, tr)
+	if err != nil {
+		return "", "", err
 	}
 	sigURL := rel.URL + ".asc"
 	sig, err := i.Fetcher.GetBytes(ctx, sigURL, signature.MaxArmoredSize)
 	if err != nil {
-		return "", &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
+		return "", "", &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
 	}
-	if err := tr.key.Verify(path, sig); err != nil {
-		return "", err
+	if err := key.VerifyFile(ctx, path, sig); err != nil {
+		if ctx.Err() != nil {
+			return "", "", ctx.Err()
+		}
+		return "", "", err
 	}
-	return tr.key.Fingerprint, nil
+	return key.Fingerprint, string(sig), nil
+}
+
+// recheck verifies the signature an earlier build recorded over the kept
+// bytes, the ones that will be placed, with the key this build accepts:
+// the record lies beside the bytes, so whoever could change the one could
+// change the other, and only the signature ties them to the release key.
+// The check needs no request.
+func (i *Installer) recheck(ctx context.Context, rel Release, tr *trust, o *obtained) (*Discard, error) {
+	key, err := i.key(ctx, rel, tr)
+	if err != nil {
+		return nil, err
+	}
+	err = key.VerifyFile(ctx, o.path, []byte(o.kept.Signature))
+	var bad *signature.BadSignatureError
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.As(err, &bad):
+		return &Discard{Problem: BadSignature, Was: bad.Reason}, nil
+	case err != nil:
+		return &Discard{Problem: BadCopy, Was: "the cached binary cannot be read: " + files.Cause(err).Error()}, nil
+	}
+	return nil, nil
 }
 
 // announce says what was asked for, and warns when the release is not
@@ -417,16 +461,12 @@ func (i *Installer) announce(rel Release) {
 		"HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION to a pinned version.")
 }
 
-func (i *Installer) reportVerified(rel Release, rec Record, kept bool) {
+func (i *Installer) reportVerified(rel Release, rec Record) {
 	if rel.Pinned() {
 		i.Out.Detail("Verified %s (pinned checksum)", rec.Checksum)
 		return
 	}
-	when := ""
-	if kept {
-		when = ", checked when it was cached"
-	}
-	i.Out.Detail("Verified %s (signature by key %s from %s%s)", rec.Checksum, rec.Signer, rel.Trust.from(), when)
+	i.Out.Detail("Verified %s (signature by key %s from %s)", rec.Checksum, rec.Signer, rel.Trust.from())
 	if rel.Trust.Fingerprint == "" {
 		i.Out.Warning(fmt.Sprintf("The signing key %s is not pinned in this buildpack:\n"+
 			"the release was verified against an unpinned key.", rec.Signer))

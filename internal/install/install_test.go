@@ -11,9 +11,11 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/BurntSushi/toml"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
@@ -253,6 +255,14 @@ func (w *signedWorld) latest(t *testing.T, fingerprint string) install.Release {
 	return rel
 }
 
+// keyFor parses the world's release key as the buildpack would.
+func (w *signedWorld) keyFor(t *testing.T) *signature.Key {
+	t.Helper()
+	key, err := signature.ParseKey(w.key.PublicKey(), "")
+	require.NoError(t, err)
+	return key
+}
+
 func (w *signedWorld) log() string {
 	return strings.ReplaceAll(w.world.log(), w.official.URL(), "http://OFFICIAL")
 }
@@ -277,8 +287,9 @@ func TestSignedRelease(t *testing.T) {
 `, w.err.String())
 	testhelpers.Equal(t, install.Record{Version: "latest", OS: "linux", Arch: "amd64", URL: w.mirror.URL() + "/" + latest,
 		Checksum: mesh.Digest(), Verified: install.BySignature, Signer: w.key.Fingerprint,
-		KeySource: w.official.URL() + "/public-key.asc", ETag: inst.Record.ETag}, inst.Record)
+		KeySource: w.official.URL() + "/public-key.asc", Signature: inst.Record.Signature, ETag: inst.Record.ETag}, inst.Record)
 	require.NotEmpty(t, inst.Record.ETag)
+	require.NoError(t, w.keyFor(t).Verify(bytes.NewReader(mesh.Data), []byte(inst.Record.Signature)), "the record keeps the release's signature")
 	require.Zero(t, w.mirror.Hits(source.KeyObject), "the key never comes from the mirror")
 
 	t.Run("an unchanged release is reused after one conditional request", func(t *testing.T) {
@@ -286,12 +297,13 @@ func TestSignedRelease(t *testing.T) {
 		inst, root, err := w.install(t, rel, w.cache)
 		require.NoError(t, err)
 		require.True(t, inst.Reused)
-		require.Equal(t, before+1, w.mirror.Requests()+w.official.Requests(), "no key, no signature")
+		require.Equal(t, before+2, w.mirror.Requests()+w.official.Requests(), "the key, to check the kept signature again, and the conditional request")
+		require.Equal(t, 1, w.mirror.Hits(latest+".asc"), "the signature is not downloaded again")
 		assertInstalled(t, root, mesh.Data)
 		testhelpers.Equal(t, `-----> Installing Heroku AppLink Service Mesh latest (linux-amd64)
        Downloading from http://MIRROR/heroku-applink-service-mesh-latest-amd64
        Unchanged at its source (304 Not Modified): using the cached copy (`+meshLen+`)
-       Verified `+mesh.Checksum()+` (signature by key `+w.key.Fingerprint+` from http://OFFICIAL/public-key.asc, checked when it was cached)
+       Verified `+mesh.Checksum()+` (signature by key `+w.key.Fingerprint+` from http://OFFICIAL/public-key.asc)
 `, w.log())
 	})
 
@@ -403,6 +415,50 @@ func TestReuseOnlyWhatThisBuildTrusts(t *testing.T) {
 		require.ErrorContains(t, err, "signed by another key")
 		require.Contains(t, w.log(), "Discarding the cached copy: it was signed by key "+w.key.Fingerprint+"; this build accepts only key "+rotated.Fingerprint)
 	})
+
+	// Whoever can write the cache can write the record beside the bytes: only
+	// the kept signature, checked again with this build's key, ties them to
+	// the release.
+	for _, tt := range []struct {
+		name string
+		edit func(w *signedWorld, rec *install.Record, evil []byte)
+		want string
+	}{
+		{"other bytes under their own checksum", func(w *signedWorld, rec *install.Record, evil []byte) {},
+			"its recorded signature does not verify over it: "},
+		{"other bytes with a signature by another key", func(w *signedWorld, rec *install.Record, evil []byte) {
+			rec.Signature = string(testhelpers.Key(t, "Mallory").Sign(evil))
+		}, "its recorded signature does not verify over it: the file was signed by another key"},
+		{"other bytes without a signature", func(w *signedWorld, rec *install.Record, evil []byte) { rec.Signature = "" },
+			"its metadata does not hold the signature to check it against again"},
+		{"other bytes with garbage for a signature", func(w *signedWorld, rec *install.Record, evil []byte) { rec.Signature = "trust me" },
+			"its recorded signature does not verify over it: the signature is not ASCII-armoured OpenPGP"},
+	} {
+		t.Run("a cache holding "+tt.name+" is not trusted", func(t *testing.T) {
+			for _, fingerprint := range []string{"pinned", ""} {
+				w := newSignedWorld(t)
+				rel := w.latest(t, map[string]string{"pinned": w.key.Fingerprint}[fingerprint])
+				_, _, err := w.install(t, rel, w.cache)
+				require.NoError(t, err)
+
+				evil := []byte("#!/bin/sh\necho unsigned\n")
+				sum := digest.Of(evil)
+				require.NoError(t, os.WriteFile(filepath.Join(w.cache.Dir, "sha256", sum.Hex()), evil, 0o600))
+				idx := readIndex(t, w.cache.Dir)
+				idx.Releases[0].Checksum = sum
+				tt.edit(w, &idx.Releases[0], evil)
+				writeIndex(t, w.cache.Dir, idx)
+
+				inst, root, err := w.install(t, rel, w.cache)
+				require.NoError(t, err)
+				require.False(t, inst.Reused)
+				assertInstalled(t, root, mesh.Data)
+				require.Contains(t, w.log(), "       Discarding the cached copy: "+tt.want)
+				require.NotContains(t, w.log(), "304 Not Modified")
+				require.Equal(t, mesh.Digest(), inst.Record.Checksum)
+			}
+		})
+	}
 
 	t.Run("a mirror that changes invalidates an unpinned copy", func(t *testing.T) {
 		w := newSignedWorld(t)
@@ -730,4 +786,25 @@ func TestACancelledCheckKeepsTheCache(t *testing.T) {
 	cached, err := os.ReadFile(filepath.Join(w.cache.Dir, "sha256", mesh.Digest().Hex()))
 	require.NoError(t, err)
 	require.Equal(t, mesh.Data, cached)
+}
+
+// cacheIndex is the classic cache's index as a test edits it.
+type cacheIndex struct {
+	Releases []install.Record `toml:"releases"`
+}
+
+func readIndex(t *testing.T, dir string) cacheIndex {
+	t.Helper()
+	var idx cacheIndex
+	_, err := toml.DecodeFile(filepath.Join(dir, "index.toml"), &idx)
+	require.NoError(t, err)
+	require.Len(t, idx.Releases, 1)
+	return idx
+}
+
+func writeIndex(t *testing.T, dir string, idx cacheIndex) {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, toml.NewEncoder(&buf).Encode(idx))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.toml"), buf.Bytes(), 0o600))
 }

@@ -30,6 +30,10 @@ type Record struct {
 	// verified, and where that key came from.
 	Signer    string `toml:"signer,omitempty"`
 	KeySource string `toml:"key-source,omitempty"`
+	// Signature is the detached signature itself, ASCII-armoured: the
+	// evidence a later build checks the kept bytes against again, since a
+	// checksum written beside the bytes proves nothing about them.
+	Signature string `toml:"signature,omitempty"`
 	// ETag and LastModified are the source's validators.
 	ETag         string `toml:"etag,omitempty"`
 	LastModified string `toml:"last-modified,omitempty"`
@@ -58,6 +62,10 @@ const (
 	// rules would not accept.
 	KeySourceChanged
 	SignerNotAllowed
+	// NoSignature, BadSignature: a signed release whose signature is not
+	// kept, or no longer verifies over the kept bytes.
+	NoSignature
+	BadSignature
 	// NoValidator: nothing to ask the source whether it changed.
 	NoValidator
 	// ChangedAtSource: the source answered with another file.
@@ -94,6 +102,10 @@ func (d *Discard) String() string {
 		return fmt.Sprintf("its signing key came from %s; this build takes the key from %s", orNone(d.Was), d.Now)
 	case SignerNotAllowed:
 		return fmt.Sprintf("it was signed by key %s; this build accepts only key %s", orNone(d.Was), d.Now)
+	case NoSignature:
+		return "its metadata does not hold the signature to check it against again"
+	case BadSignature:
+		return "its recorded signature does not verify over it: " + d.Was
 	case NoValidator:
 		return "its metadata does not say how to ask the source whether it changed"
 	case ChangedAtSource:
@@ -141,6 +153,8 @@ func (rel Release) check(got Record, signer string) *Discard {
 		return &Discard{Problem: KeySourceChanged, Was: got.KeySource, Now: want}
 	case got.Signer != signer:
 		return &Discard{Problem: SignerNotAllowed, Was: got.Signer, Now: signer}
+	case got.Signature == "":
+		return &Discard{Problem: NoSignature}
 	case got.ETag == "" && got.LastModified == "":
 		return &Discard{Problem: NoValidator}
 	}
@@ -148,11 +162,11 @@ func (rel Release) check(got Record, signer string) *Discard {
 }
 
 // record is what this build writes down for bytes with digest sum, trusted
-// by the pin or by a signature from signer.
-func (rel Release) record(sum digest.Digest, signer string) Record {
+// by the pin or by sig, a signature from signer.
+func (rel Release) record(sum digest.Digest, signer, sig string) Record {
 	r := Record{Version: rel.Version, OS: rel.OS, Arch: rel.Arch, URL: rel.recordURL(), Checksum: sum, Verified: ByPin}
 	if !rel.Pinned() {
-		r.Verified, r.Signer, r.KeySource = BySignature, signer, rel.Trust.KeySource()
+		r.Verified, r.Signer, r.KeySource, r.Signature = BySignature, signer, rel.Trust.KeySource(), sig
 	}
 	return r
 }

@@ -17,7 +17,7 @@ func TestCheck(t *testing.T) {
 	pinned := Release{Version: "0.2.2", OS: "linux", Arch: "amd64", URL: "https://mirror/x", Pin: sumA, pinnedURL: "https://bucket/x"}
 	signed := Release{Version: "latest", OS: "linux", Arch: "amd64", URL: "https://u:p@mirror/latest", Trust: Trust{KeyURL: "https://bucket/key"}}
 	good := func(r Release, signer string) Record {
-		rec := r.record(sumA, signer)
+		rec := r.record(sumA, signer, "SIG")
 		rec.ETag = `"e"`
 		return rec
 	}
@@ -45,6 +45,7 @@ func TestCheck(t *testing.T) {
 		{"a signer that is no fingerprint at all", signed, with(good(signed, fpA), func(r *Record) { r.Signer = "NOT-A-FINGERPRINT" }), fpA, "it was signed by key NOT-A-FINGERPRINT; this build accepts only key " + fpA},
 		{"an unknown way of trusting", signed, with(good(signed, fpA), func(r *Record) { r.Verified = "trust me" }), fpA, "its metadata is from another version of this buildpack"},
 		{"no validator", signed, with(good(signed, fpA), func(r *Record) { r.ETag = "" }), fpA, "its metadata does not say how to ask the source whether it changed"},
+		{"a record from before signatures were kept", signed, with(good(signed, fpA), func(r *Record) { r.Signature = "" }), fpA, "its metadata does not hold the signature to check it against again"},
 		{"a last-modified validator will do", signed, with(good(signed, fpA), func(r *Record) { r.ETag, r.LastModified = "", "Mon, 02 Jan 2006 15:04:05 GMT" }), fpA, ""},
 	}
 	for _, tt := range tests {

@@ -2,15 +2,17 @@ package signature
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 )
 
 // MaxArmoredSize caps a key or a signature: both are a few kilobytes.
@@ -87,25 +89,63 @@ func fingerprint(e *openpgp.Entity) string {
 	return strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))
 }
 
-// Verify checks an armoured detached signature over the file at path. Only
-// this key (or one of its signing subkeys) is accepted.
-func (k *Key) Verify(path string, armoredSig []byte) error {
+// Verify checks an armoured detached signature over the bytes r yields.
+// Only this key (or one of its signing subkeys) is accepted. An error r
+// returns is returned as it is, not as a bad signature.
+func (k *Key) Verify(r io.Reader, armoredSig []byte) error {
 	if len(armoredSig) > MaxArmoredSize {
 		return &BadSignatureError{Reason: "the signature file is too large"}
 	}
 	if _, err := armor.Decode(bytes.NewReader(armoredSig)); err != nil {
 		return &BadSignatureError{Reason: "the signature is not ASCII-armoured OpenPGP (" + err.Error() + ")"}
 	}
-	f, err := os.Open(path)
+	src := &readErr{r: r}
+	_, err := openpgp.CheckArmoredDetachedSignature(openpgp.EntityList{k.entity}, src, bytes.NewReader(armoredSig), nil)
+	switch {
+	case src.err != nil:
+		return src.err
+	case err != nil:
+		return &BadSignatureError{Reason: describe(err)}
+	}
+	return nil
+}
+
+// VerifyFile is Verify over the regular file at path, read without
+// following a link, stopping when ctx is done.
+func (k *Key) VerifyFile(ctx context.Context, path string, armoredSig []byte) error {
+	f, _, err := files.OpenRegular(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	_, err = openpgp.CheckArmoredDetachedSignature(openpgp.EntityList{k.entity}, f, bytes.NewReader(armoredSig), nil)
-	if err != nil {
-		return &BadSignatureError{Reason: describe(err)}
+	return k.Verify(&ctxReader{ctx: ctx, r: f}, armoredSig)
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
 	}
-	return nil
+	return r.r.Read(p)
+}
+
+// readErr keeps the error of the signed bytes' reader, which the OpenPGP
+// library would otherwise report as a signature that does not verify.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErr) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }
 
 func describe(err error) string {

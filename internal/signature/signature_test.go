@@ -1,6 +1,8 @@
 package signature_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,7 +47,7 @@ func TestVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := key.Verify(file, tt.sig)
+			err := key.VerifyFile(context.Background(), file, tt.sig)
 			if tt.wantErr == "" {
 				require.NoError(t, err)
 				return
@@ -102,4 +104,42 @@ func TestNormalizeFingerprint(t *testing.T) {
 		_, err := signature.NormalizeFingerprint(bad)
 		require.Error(t, err, bad)
 	}
+}
+
+func TestVerifyKeepsReadErrorsAndCancellation(t *testing.T) {
+	release := newKey(t, "release")
+	key, err := signature.ParseKey(release.PublicKey(), "")
+	require.NoError(t, err)
+	data := []byte("the bytes")
+	sig := release.Sign(data)
+
+	broken := errors.New("disk gone")
+	err = key.Verify(&failingReader{data: data, err: broken}, sig)
+	require.ErrorIs(t, err, broken, "a read error is not a bad signature")
+	var bad *signature.BadSignatureError
+	require.False(t, errors.As(err, &bad))
+
+	file := filepath.Join(t.TempDir(), "mesh")
+	require.NoError(t, os.WriteFile(file, data, 0o600))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.ErrorIs(t, key.VerifyFile(ctx, file, sig), context.Canceled)
+
+	link := filepath.Join(t.TempDir(), "link")
+	require.NoError(t, os.Symlink(file, link))
+	require.Error(t, key.VerifyFile(context.Background(), link, sig), "a link is not followed")
+}
+
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
 }

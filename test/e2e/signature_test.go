@@ -62,6 +62,25 @@ func TestClassicLatestBySignature(t *testing.T) {
 		require.Contains(t, app.Output(), "Unchanged at its source (304 Not Modified)")
 	})
 
+	t.Run("unsigned bytes planted in the cache with a checksum to match are not installed", func(t *testing.T) {
+		cache := filepath.Join(app.CacheDir(), "heroku-applink-service-mesh")
+		evil := meshScript("6.6.6")
+		evilSum := testhelpers.Artifact{Data: evil}.Digest()
+		require.NoError(t, os.WriteFile(filepath.Join(cache, "sha256", evilSum.Hex()), evil, 0o600))
+		index, err := os.ReadFile(filepath.Join(cache, "index.toml"))
+		require.NoError(t, err)
+		poisoned := strings.ReplaceAll(string(index), mesh("0.3.0").Digest().Hex(), evilSum.Hex())
+		require.NotEqual(t, string(index), poisoned)
+		require.NoError(t, os.WriteFile(filepath.Join(cache, "index.toml"), []byte(poisoned), 0o600))
+
+		require.NoError(t, app.Push(ctx))
+		require.Contains(t, app.Output(), "       Discarding the cached copy: its recorded signature does not verify over it: ")
+		require.NotContains(t, app.Output(), "304 Not Modified")
+		out, err := app.Run(ctx, "heroku-applink-service-mesh -v", nil)
+		require.NoError(t, err)
+		require.Contains(t, out, "version v0.3.0")
+	})
+
 	t.Run("a changed latest is downloaded and verified again", func(t *testing.T) {
 		e.mirror.PublishSigned(latestObject(), mesh("0.2.2").Data, key, false)
 		require.NoError(t, app.Push(ctx))
@@ -130,12 +149,15 @@ func TestCNBLatestBySignature(t *testing.T) {
 	require.NoError(t, err, out)
 	require.Contains(t, out, "version v0.3.0")
 
+	require.Contains(t, md["signature"], "-----BEGIN PGP SIGNATURE-----", "the layer keeps its evidence")
+
 	require.NoError(t, e.platform.Restore())
-	before := e.mirror.Requests()
+	before, sigs := e.mirror.Requests(), e.mirror.Hits(latestObject()+".asc")
 	res = e.build(t)
 	require.Equal(t, 0, res.Code, res.Output)
 	require.Contains(t, res.Output, "  - Unchanged at its source (304 Not Modified): using the cached layer (")
-	require.Equal(t, before+1, e.mirror.Requests(), "one conditional request")
+	require.Equal(t, before+2, e.mirror.Requests(), "the key, to check the kept signature again, and one conditional request")
+	require.Equal(t, sigs, e.mirror.Hits(latestObject()+".asc"), "the kept signature is not downloaded again")
 
 	e.mirror.PublishSigned(latestObject(), mesh("0.2.2").Data, key, true)
 	require.NoError(t, e.platform.Restore())
