@@ -405,7 +405,7 @@ func TestTemporaryFilesNameTheirProcess(t *testing.T) {
 	srv, _ := serve(t, ok)
 	res, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: t.TempDir(), Want: wantSum})
 	require.NoError(t, err)
-	require.Regexp(t, `/\.download-`+strconv.Itoa(os.Getpid())+`-\d+-\d+$`, res.Path, "the process id, its start time, random digits")
+	require.Regexp(t, `/\.heroku-applink-download-`+strconv.Itoa(os.Getpid())+`-\d+-\d+$`, res.Path, "the process id, its start time, random digits")
 }
 
 // TestAProxyThatNeverAnswers: a proxy that accepts the connection and

@@ -230,10 +230,13 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 // it started (<prefix><pid>-<start>-<random>), so a later build can tell what
 // a build that is gone left behind from what a build still running is
 // writing, even when builds run in containers whose process ids repeat.
+// The prefixes carry the buildpack's name: some folders it writes in, such
+// as .profile.d, are the app's too, and a file of the app's that happens to
+// look like .tmp-1-1-1 is not the buildpack's to remove.
 const (
-	DownloadPrefix = ".download-"
-	CopyPrefix     = ".cached-"
-	TempPrefix     = ".tmp-"
+	DownloadPrefix = ".heroku-applink-download-"
+	CopyPrefix     = ".heroku-applink-cached-"
+	TempPrefix     = ".heroku-applink-tmp-"
 )
 
 var tempPrefixes = []string{DownloadPrefix, CopyPrefix, TempPrefix}

@@ -72,24 +72,26 @@ func TestLeftovers(t *testing.T) {
 	mine.Close()
 	initStarted := procStart(t, 1)
 	names := map[string]bool{
-		".download-2147483647-1-123":       true,  // a process id no process has
-		".tmp-1-" + initStarted + "-9":     false, // pid 1, the process that runs now
-		".tmp-1-999999999999-9":            true,  // pid 1 reused since: another start time
-		".cached-2147483647-1-5":           true,
-		filepath.Base(mine.Name()):         false, // this process's
-		".tmp-app-secret":                  false, // not the buildpack's form
-		".download-helper.sh":              false,
-		".tmp-99999-mine":                  false,
-		".tmp-123456":                      false,
-		"heroku-applink-service-mesh":      false,
-		".download-2147483647-1-2-extra.x": false,
+		".heroku-applink-download-2147483647-1-123":       true,  // a process id no process has
+		".heroku-applink-tmp-1-" + initStarted + "-9":     false, // pid 1, the process that runs now
+		".heroku-applink-tmp-1-999999999999-9":            true,  // pid 1 reused since: another start time
+		".heroku-applink-cached-2147483647-1-5":           true,
+		filepath.Base(mine.Name()):                        false, // this process's
+		".heroku-applink-tmp-app-secret":                  false, // not the buildpack's form
+		".heroku-applink-download-helper.sh":              false,
+		".heroku-applink-tmp-99999-mine":                  false,
+		".heroku-applink-tmp-123456":                      false,
+		"heroku-applink-service-mesh":                     false,
+		".heroku-applink-download-2147483647-1-2-extra.x": false,
+		".tmp-1-999999999999-9":                           false, // the form without the buildpack's name: another tool's
+		".download-2147483647-1-123":                      false,
 	}
 	for name := range names {
 		if name != filepath.Base(mine.Name()) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o600))
 		}
 	}
-	require.NoError(t, os.Mkdir(filepath.Join(dir, ".tmp-2147483647-1-7"), 0o755))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, ".heroku-applink-tmp-2147483647-1-7"), 0o755))
 	removed, err := files.RemoveLeftovers(dir)
 	require.NoError(t, err)
 	var want []string
@@ -101,10 +103,10 @@ func TestLeftovers(t *testing.T) {
 		require.Equal(t, gone, os.IsNotExist(err), name)
 	}
 	require.ElementsMatch(t, want, removed)
-	_, err = os.Stat(filepath.Join(dir, ".tmp-2147483647-1-7"))
+	_, err = os.Stat(filepath.Join(dir, ".heroku-applink-tmp-2147483647-1-7"))
 	require.NoError(t, err, "a directory is never removed")
 	require.True(t, files.Mine(filepath.Base(mine.Name())))
-	require.False(t, files.Mine(".tmp-1-"+initStarted+"-9"))
+	require.False(t, files.Mine(".heroku-applink-tmp-1-"+initStarted+"-9"))
 }
 
 func procStart(t *testing.T, pid int) string {

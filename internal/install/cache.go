@@ -37,12 +37,31 @@ type index struct {
 
 func (c *Cache) entry(sum digest.Digest) string { return filepath.Join(c.Dir, entriesDir, sum.Hex()) }
 
+// entriesProblem says why sha256/ is not the cache's own folder, or "" when
+// it is one or is missing: a path through a link there would reach, and
+// let Drop delete, whatever the link points to.
+func (c *Cache) entriesProblem() string {
+	info, err := os.Lstat(filepath.Join(c.Dir, entriesDir))
+	switch {
+	case err != nil:
+		return ""
+	case info.Mode()&fs.ModeSymlink != 0:
+		return "the cache's " + entriesDir + " folder is a symbolic link"
+	case !info.IsDir():
+		return "the cache's " + entriesDir + " folder is not a folder"
+	}
+	return ""
+}
+
 // Name is what the log calls a cached file.
 func (c *Cache) Name() string { return "cached copy" }
 
 // Lookup finds rel's cached file: by its pinned checksum, or through the
 // index for an unpinned release.
 func (c *Cache) Lookup(rel Release) (*Copy, *Discard) {
+	if why := c.entriesProblem(); why != "" {
+		return nil, &Discard{Problem: BadCopy, Was: why}
+	}
 	if rel.Pinned() {
 		p := c.entry(rel.Pin)
 		if _, err := os.Lstat(p); err != nil {
@@ -64,6 +83,14 @@ func (c *Cache) Lookup(rel Release) (*Copy, *Discard) {
 
 // Drop forgets rel's cached file.
 func (c *Cache) Drop(rel Release) error {
+	if c.entriesProblem() != "" {
+		// The name goes, whatever it points to stays; the index then names
+		// nothing, so it goes too.
+		if err := os.Remove(filepath.Join(c.Dir, entriesDir)); err != nil {
+			return err
+		}
+		return c.writeIndex(index{})
+	}
 	if rel.Pinned() {
 		// The entry's own name, in the cache's own folder: whatever it is
 		// (a file, a planted link or folder), nothing outside goes with it.

@@ -162,6 +162,31 @@ func TestPinnedRelease(t *testing.T) {
 		require.Equal(t, mesh.Data, cached, "the cache is repaired")
 	})
 
+	t.Run("a cache folder that is a link is not followed, nor emptied", func(t *testing.T) {
+		victim := t.TempDir()
+		precious := filepath.Join(victim, mesh.Digest().Hex(), "precious")
+		require.NoError(t, os.MkdirAll(filepath.Dir(precious), 0o755))
+		require.NoError(t, os.WriteFile(precious, []byte("not the buildpack's"), 0o600))
+		entries := filepath.Join(w.cache.Dir, "sha256")
+		require.NoError(t, os.RemoveAll(entries))
+		require.NoError(t, os.Symlink(victim, entries))
+
+		inst, root, err := w.install(t, rel, w.cache)
+		require.NoError(t, err)
+		require.False(t, inst.Reused)
+		assertInstalled(t, root, mesh.Data)
+		require.Contains(t, w.log(), "       Discarding the cached copy: the cache's sha256 folder is a symbolic link\n")
+		kept, err := os.ReadFile(precious)
+		require.NoError(t, err)
+		require.Equal(t, "not the buildpack's", string(kept))
+		info, err := os.Lstat(entries)
+		require.NoError(t, err)
+		require.True(t, info.IsDir(), "the link is gone, and the cache has a folder of its own again")
+		cached, err := os.ReadFile(filepath.Join(entries, mesh.Digest().Hex()))
+		require.NoError(t, err)
+		require.Equal(t, mesh.Data, cached, "the cache works again")
+	})
+
 	t.Run("a mirror that changes does not invalidate a pinned copy", func(t *testing.T) {
 		other := newWorld(t, mesh)
 		other.cache = w.cache
@@ -567,14 +592,14 @@ func TestCachePrune(t *testing.T) {
 	inst, _, err := w.install(t, w.latest(t, w.key.Fingerprint), w.cache)
 	require.NoError(t, err)
 	pinned := testhelpers.FakeMesh("0.3.0", "amd64")
-	for _, p := range []string{"sha256/" + pinned.Digest().Hex(), "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-2147483647-1-2",
+	for _, p := range []string{"sha256/" + pinned.Digest().Hex(), "sha256/" + strings.Repeat("b", 64), "sha256/.heroku-applink-tmp-2147483647-1-2",
 		"signed/heroku-applink-service-mesh-latest-amd64/artifact", "stray"} {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(w.cache.Dir, p)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(w.cache.Dir, p), []byte("x"), 0o600))
 	}
 	removed, err := w.cache.Prune(testhelpers.Inventory("", pinned).Checksums())
 	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"signed", "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-2147483647-1-2"}, removed,
+	require.ElementsMatch(t, []string{"signed", "sha256/" + strings.Repeat("b", 64), "sha256/.heroku-applink-tmp-2147483647-1-2"}, removed,
 		"only names the cache recognises: its own entries, its older layout, temporary files of builds that are gone")
 	var left []string
 	require.NoError(t, filepath.Walk(w.cache.Dir, func(p string, info os.FileInfo, err error) error {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
@@ -74,6 +75,11 @@ func deploy(t *testing.T, app *harness.App) error {
 func cacheFolder(app *harness.App) string {
 	return filepath.Join(app.CacheDir(), "heroku-applink-service-mesh")
 }
+
+// appLookAlikes are the app's own files with names like the buildpack's
+// temporary ones, some of the very form it gives them, without its name.
+var appLookAlikes = []string{".profile.d/.tmp-app-secret", ".profile.d/.download-helper.sh", ".profile.d/.tmp-99999-mine",
+	".profile.d/.tmp-1-1-1", ".profile.d/.download-1-0-0", "vendor/heroku-applink/bin/.cached-notes", "vendor/heroku-applink/bin/.tmp-999999-5-5"}
 
 func TestHostileFilesystem(t *testing.T) {
 	t.Parallel()
@@ -148,10 +154,10 @@ func TestHostileFilesystem(t *testing.T) {
 		{"a leftover of a killed build in the slug's bin: removed", func(t *testing.T, _ *harness.App, src, _ string) {
 			bin := filepath.Join(src, "vendor/heroku-applink/bin")
 			require.NoError(t, os.MkdirAll(bin, 0o755))
-			require.NoError(t, os.WriteFile(filepath.Join(bin, ".download-2147483647-1-2"), []byte("half a download"), 0o600))
-		}, true, "", ".download-"},
+			require.NoError(t, os.WriteFile(filepath.Join(bin, files.DownloadPrefix+"2147483647-1-2"), []byte("half a download"), 0o600))
+		}, true, "", files.DownloadPrefix},
 		{"the app's own files that look temporary are kept", func(t *testing.T, _ *harness.App, src, _ string) {
-			for _, name := range []string{".profile.d/.tmp-app-secret", ".profile.d/.download-helper.sh", ".profile.d/.tmp-99999-mine", "vendor/heroku-applink/bin/.cached-notes"} {
+			for _, name := range appLookAlikes {
 				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755))
 				require.NoError(t, os.WriteFile(filepath.Join(src, name), []byte("the app's"), 0o644))
 			}
@@ -187,7 +193,7 @@ func TestHostileFilesystem(t *testing.T) {
 				}
 			}
 			if tc.name == "the app's own files that look temporary are kept" {
-				for _, name := range []string{".profile.d/.tmp-app-secret", ".profile.d/.download-helper.sh", ".profile.d/.tmp-99999-mine", "vendor/heroku-applink/bin/.cached-notes"} {
+				for _, name := range appLookAlikes {
 					data, err := os.ReadFile(filepath.Join(tree, name))
 					require.NoError(t, err, name)
 					require.Equal(t, "the app's", string(data))
@@ -404,7 +410,7 @@ func TestLeftoversAndNeighbours(t *testing.T) {
 		bin := filepath.Join(build, "vendor/heroku-applink/bin")
 		left := tempFiles(t, bin)
 		require.Len(t, left, 1)
-		require.True(t, strings.HasPrefix(left[0], fmt.Sprintf(".download-%d-", cmd.Process.Pid)), left[0])
+		require.True(t, strings.HasPrefix(left[0], fmt.Sprintf(files.DownloadPrefix+"%d-", cmd.Process.Pid)), left[0])
 
 		out, err := compileCmd(e.bp, "", build, cache, env).CombinedOutput()
 		require.NoError(t, err, string(out))

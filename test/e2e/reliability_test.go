@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
@@ -226,7 +227,7 @@ func assertNothingUnverified(t *testing.T, dirs []string, binDir string, ok bool
 				return nil
 			}
 			name := info.Name()
-			require.False(t, strings.HasPrefix(name, ".download-") || strings.HasPrefix(name, ".tmp-") || strings.HasPrefix(name, ".cached-"),
+			require.False(t, strings.HasPrefix(name, files.DownloadPrefix) || strings.HasPrefix(name, files.TempPrefix) || strings.HasPrefix(name, files.CopyPrefix),
 				"temporary file left behind: %s", p)
 			if info.Mode()&os.ModeSymlink == 0 {
 				require.Zero(t, info.Mode().Perm()&0o002, "%s is world-writable", p)
