@@ -128,8 +128,19 @@ type Result struct {
 	AppPort string
 	// appPortLine is where app.port is.
 	appPortLine int
-	// merging are the mappings being merged into the one walked.
-	merging map[*yaml.Node]bool
+	// walked are the nodes already compared with the schema, by the path
+	// they were compared at.
+	walked map[walkedAt]bool
+}
+
+// walkedAt is a node compared with the schema at a path. Merge keys and
+// aliases can name one node any number of times (each level of a file may
+// merge the one before twice, doubling the work per level), and a mapping
+// can merge itself: each node is walked once per path, which also bounds
+// the walk by the file's size times the schema's.
+type walkedAt struct {
+	node *yaml.Node
+	path string
 }
 
 // AppPort is what else sets the port the mesh forwards to, which wins
@@ -274,6 +285,14 @@ func (r *Result) walk(n *yaml.Node, k key, path string) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return
 	}
+	at := walkedAt{n, path}
+	if r.walked[at] {
+		return
+	}
+	if r.walked == nil {
+		r.walked = map[walkedAt]bool{}
+	}
+	r.walked[at] = true
 	name := path
 	if name == "" {
 		name = "the file"
@@ -289,17 +308,9 @@ func (r *Result) walk(n *yaml.Node, k key, path string) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			kn, vn := n.Content[i], n.Content[i+1]
 			if kn.Value == "<<" {
-				// A merge brings another mapping's keys into this one; a
-				// mapping that merges itself is walked once.
+				// A merge brings another mapping's keys into this one.
 				for _, m := range merged(vn) {
-					if m != n && !r.merging[m] {
-						if r.merging == nil {
-							r.merging = map[*yaml.Node]bool{}
-						}
-						r.merging[m] = true
-						r.walk(m, k, path)
-						delete(r.merging, m)
-					}
+					r.walk(m, k, path)
 				}
 				continue
 			}

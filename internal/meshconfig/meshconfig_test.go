@@ -2,8 +2,10 @@ package meshconfig_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -258,4 +260,21 @@ func TestAFileWrongEverywhereIsCut(t *testing.T) {
 
 func writeFile(dir, name string, data []byte) error {
 	return os.WriteFile(filepath.Join(dir, name), data, 0o644)
+}
+
+// TestMergeBomb: each level merges the one before twice, which doubles the
+// work per level for a walk that follows every merge; each node is walked
+// once per path, so 64 levels finish at once.
+func TestMergeBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("app: &a0 {port: \"3000\"}\n")
+	for i := 1; i < 64; i++ {
+		fmt.Fprintf(&b, "l%d: &a%d {<<: [*a%d, *a%d]}\n", i, i, i-1, i-1)
+	}
+	b.WriteString("mesh: {<<: [*a63, *a63]}\n")
+	r := meshconfig.Check(app(t, map[string]string{meshconfig.FileName: b.String()}))
+	require.True(t, r.Fatal)
+	require.Len(t, r.Structure, 11)
+	require.Equal(t, meshconfig.Finding{Kind: meshconfig.UnknownKey, Line: 2, Text: "l1 is not a key the mesh knows; the top-level keys are app and mesh"}, r.Structure[0])
+	require.Equal(t, "and 54 more", r.Structure[10].Text, "63 levels, and mesh.port once")
 }
