@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -112,8 +113,9 @@ type Route struct {
 
 // Result is what the check found.
 type Result struct {
-	// Found: the app has the file, at its root.
-	Found bool
+	// Found: the app has the file, at its root. Read: it could be read, so
+	// the findings below say what the mesh will make of it.
+	Found, Read bool
 	// Fatal is set when the mesh cannot read the file: it exits at boot,
 	// or, for a Null first document, crashes.
 	Fatal, Null bool
@@ -177,7 +179,7 @@ func Check(appDir string) Result {
 		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: FileName + " was not checked: " + files.Cause(err).Error() + "."})
 		return r
 	}
-	r.Found = true
+	r.Found, r.Read = true, true
 	r.check(data)
 	return r
 }
@@ -413,7 +415,12 @@ func (r *Result) values(got meshFile, doc *yaml.Node) {
 			route = DefaultHealthRoute
 		}
 		r.Bypass = append(r.Bypass, Route{Path: route, Health: true})
-		if !strings.HasPrefix(route, "/") {
+		switch {
+		case opensAll(route):
+			// The health route bypasses authentication as bypassRoutes do.
+			r.Warnings = append(r.Warnings, Finding{Kind: OpenRoute, Line: line("mesh", "healthcheck", "route"), Text: fmt.Sprintf(
+				"mesh.healthcheck.route is %q, which matches every path: the health check's\nroute skips authentication, so no request to the app is authenticated.", route)})
+		case !strings.HasPrefix(route, "/"):
 			r.Warnings = append(r.Warnings, Finding{Kind: BadRoute, Line: line("mesh", "healthcheck", "route"), Text: fmt.Sprintf(
 				"mesh.healthcheck.route is %q, which does not start with /: it never matches a\nrequest path, so no health check answers.", route)})
 		}
@@ -431,15 +438,17 @@ func (r *Result) values(got meshFile, doc *yaml.Node) {
 				"mesh.authentication.bypassRoutes has %q, which does not start with /: it\nnever matches a request path, so that route still needs authentication.", route)})
 		default:
 			r.Bypass = append(r.Bypass, Route{Path: route})
-			if route == "*" || route == "/*" || route == "/**" {
+			if opensAll(route) {
 				r.Warnings = append(r.Warnings, Finding{Kind: OpenRoute, Line: at, Text: fmt.Sprintf(
 					"mesh.authentication.bypassRoutes has %q, which matches every path: no\nrequest to the app is authenticated, and anyone can reach every route.", route)})
 			}
 		}
 	}
-	if host := got.App.Host; host != "" && !strings.HasPrefix(host, "http://") && !strings.HasPrefix(host, "https://") {
-		r.Warnings = append(r.Warnings, Finding{Kind: BadHost, Line: line("app", "host"), Text: fmt.Sprintf(
-			"app.host is %q: the mesh forwards to app.host, \":\", the port and the path,\nso it must include the scheme, as in %s.", host, defaultHost)})
+	if host := got.App.Host; host != "" {
+		if shown, why := hostProblem(host); why != "" {
+			r.Warnings = append(r.Warnings, Finding{Kind: BadHost, Line: line("app", "host"), Text: fmt.Sprintf(
+				"app.host is %q: the mesh forwards to app.host, \":\", the port and the path,\nso it must be a scheme and a host only, as in %s; %s.", shown, defaultHost, why)})
+		}
 	}
 	if p := got.App.Port; p != "" {
 		if config.IsPort(p) {
@@ -449,6 +458,37 @@ func (r *Result) values(got meshFile, doc *yaml.Node) {
 				"app.port is %q, which is not a port number.", p)})
 		}
 	}
+}
+
+// opensAll reports whether a bypass route matches every path: the mesh
+// matches a route ending in * as a prefix.
+func opensAll(route string) bool { return route == "*" || route == "/*" || route == "/**" }
+
+// hostProblem says what is wrong with app.host, or "", and how to show it:
+// user info in it may be a secret, and is not printed.
+func hostProblem(host string) (shown, why string) {
+	if at := strings.LastIndex(host, "@"); at >= 0 {
+		scheme, _, found := strings.Cut(host[:at], "://")
+		if !found {
+			scheme = ""
+		} else {
+			scheme += "://"
+		}
+		return scheme + "xxxxx" + host[at:], "user info here is sent nowhere, and breaks the address"
+	}
+	if !strings.HasPrefix(host, "http://") && !strings.HasPrefix(host, "https://") {
+		return host, "this one has no scheme"
+	}
+	u, err := url.Parse(host)
+	switch {
+	case err != nil || u.Host == "":
+		return host, "this one has no host"
+	case u.Port() != "":
+		return host, "the port goes in app.port or APP_PORT, not here"
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(host, "?") || strings.HasSuffix(host, "#"):
+		return host, "a path here ends up before the port"
+	}
+	return "", ""
 }
 
 func orDefault(v, def string) string {

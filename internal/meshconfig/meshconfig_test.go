@@ -91,6 +91,17 @@ func TestCheck(t *testing.T) {
 			warnings: []meshconfig.Kind{meshconfig.BadRoute}, bypass: []meshconfig.Route{{Path: "health", Health: true}}},
 		{name: "a host without its scheme", yaml: "app:\n  host: 127.0.0.1\n",
 			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "a host with a port", yaml: "app:\n  host: http://127.0.0.1:3000\n",
+			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "a host with a path", yaml: "app:\n  host: http://localhost/api\n",
+			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "a host with a slash", yaml: "app:\n  host: http://localhost/\n",
+			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "a host with user info", yaml: "app:\n  host: http://user:s3cret@localhost\n",
+			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "an https host", yaml: "app:\n  host: https://app.internal\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "a health route that opens everything", yaml: "mesh:\n  healthcheck:\n    route: /*\n",
+			warnings: []meshconfig.Kind{meshconfig.OpenRoute}, bypass: []meshconfig.Route{{Path: "/*", Health: true}}},
 		{name: "a port that is not one", yaml: "app:\n  port: eighty\n",
 			warnings: []meshconfig.Kind{meshconfig.BadPort}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
 		{name: "app.port under the Procfile's APP_PORT", yaml: "app:\n  port: 8080\n", port: meshconfig.AppPort{Procfile: "3000"},
@@ -117,6 +128,7 @@ func TestCheck(t *testing.T) {
 			}
 			require.Equal(t, tt.warnings, kinds)
 			require.Equal(t, tt.bypass, r.Bypass)
+			require.NotContains(t, fmt.Sprint(r.Warnings), "s3cret")
 		})
 	}
 }
@@ -166,9 +178,13 @@ func TestUnreadable(t *testing.T) {
 			require.NoError(t, create(filepath.Join(dir, meshconfig.FileName)))
 			r := meshconfig.Check(dir)
 			require.True(t, r.Found)
+			require.False(t, r.Read)
 			require.Len(t, r.Warnings, 1)
 			require.Equal(t, meshconfig.Unreadable, r.Warnings[0].Kind)
 			require.Contains(t, r.Warnings[0].Text, "it is "+name)
+			var out, errOut bytes.Buffer
+			meshconfig.Report(output.New(&out, &errOut, output.Classic, false), r)
+			require.Equal(t, "-----> Checking heroku-applink-service-mesh.yaml\n", out.String(), "nothing said of routes in a file not read")
 		})
 	}
 }

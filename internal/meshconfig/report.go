@@ -36,7 +36,8 @@ func Report(p *output.Printer, r Result) []string {
 		kinds = append(kinds, string(f.Kind))
 		p.Warning(f.Text)
 	}
-	if !r.Found || r.Fatal {
+	if !r.Read || r.Fatal {
+		// Nothing is known of the routes of a file that was not read.
 		return kinds
 	}
 	if len(r.Bypass) == 0 {
