@@ -27,17 +27,19 @@ type Input struct {
 // Check runs every check, prints its advice and returns the kinds of
 // advice given, for the build report.
 func Check(p *output.Printer, in Input) []string {
-	// The config file is read first: its app.port is where the mesh
-	// forwards without APP_PORT, which the Procfile advice gives the app.
-	conf := meshconfig.Check(in.AppDir)
 	mesh := procfile.Mesh{
 		Name:       source.MeshBinary,
 		Links:      source.LinkNames(in.Release.Version, in.Release.Arch),
 		Version:    in.Release.Version,
 		Arch:       in.Release.Arch,
 		ConfigVars: in.ConfigVars,
-		AppPort:    conf.AppPort,
 	}
+	// The mesh reads its config file where the web process starts it (a
+	// "cd" may move it), and the file's app.port is where the mesh
+	// forwards without APP_PORT, which the Procfile advice gives the app:
+	// the Procfile is read for the one, then advised on with the other.
+	conf := meshconfig.CheckIn(in.AppDir, procfile.Inspect(in.AppDir, mesh).Dir)
+	mesh.AppPort = conf.AppPort
 	a := procfile.Inspect(in.AppDir, mesh)
 	procfile.Report(p, a)
 	kinds := a.Kinds()

@@ -55,3 +55,22 @@ func TestUnknownConfig(t *testing.T) {
 	require.Empty(t, errOut.String())
 	require.NotContains(t, out.String(), "add-on")
 }
+
+// TestConfigWhereTheMeshStarts: "cd server && … mesh …" makes the mesh read
+// server/heroku-applink-service-mesh.yaml: that is the file checked, and its
+// app.port the one the Procfile advice gives the app.
+func TestConfigWhereTheMeshStarts(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "server"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Procfile"), []byte("web: cd server && heroku-applink-service-mesh node app.js --port $PORT\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "server/heroku-applink-service-mesh.yaml"), []byte("app:\n  port: 8080\n"), 0o644))
+	var out, errOut bytes.Buffer
+	kinds := advice.Check(output.New(&out, &errOut, output.Classic, false), advice.Input{
+		AppDir:  dir,
+		Release: install.Release{Version: "0.3.0", Arch: "amd64"},
+	})
+	require.Contains(t, out.String(), "-----> Checking server/heroku-applink-service-mesh.yaml\n")
+	require.Contains(t, errOut.String(), "  web: cd server && heroku-applink-service-mesh node app.js --port 8080\n")
+	require.NotContains(t, errOut.String(), "Move it there")
+	require.Equal(t, []string{"procfile-app-uses-port"}, kinds)
+}

@@ -113,8 +113,10 @@ type Route struct {
 
 // Result is what the check found.
 type Result struct {
-	// Found: the app has the file, at its root. Read: it could be read, so
-	// the findings below say what the mesh will make of it.
+	// Path is where the mesh reads the file, relative to the app's root.
+	Path string
+	// Found: the app has the file where the mesh reads it. Read: it could
+	// be read, so the findings below say what the mesh will make of it.
 	Found, Read bool
 	// Fatal is set when the mesh cannot read the file: it exits at boot,
 	// or, for a Null first document, crashes.
@@ -157,10 +159,19 @@ type AppPort struct {
 // Check reads the mesh's config file in appDir, if any, and looks for
 // copies the mesh will never read. It never fails: what it cannot read it
 // reports.
-func Check(appDir string) Result {
-	var r Result
-	r.Warnings = append(r.Warnings, misplaced(appDir)...)
-	data, err := files.ReadRegular(filepath.Join(appDir, FileName), MaxSize)
+func Check(appDir string) Result { return CheckIn(appDir, "") }
+
+// CheckIn is Check for a mesh the web process starts in dir, a folder of
+// the app's given relative to its root ("" for the root): the mesh reads
+// its config file from its working directory. A dir that leaves the app,
+// or passes through a link, is taken for the root.
+func CheckIn(appDir, dir string) Result {
+	if !inside(appDir, dir) {
+		dir = ""
+	}
+	r := Result{Path: filepath.Join(dir, FileName)}
+	r.Warnings = append(r.Warnings, misplaced(appDir, dir)...)
+	data, err := files.ReadRegular(filepath.Join(appDir, r.Path), MaxSize)
 	var notRegular *files.NotRegularError
 	var tooLarge *files.TooLargeError
 	switch {
@@ -168,15 +179,15 @@ func Check(appDir string) Result {
 		return r
 	case errors.As(err, &notRegular):
 		r.Found = true
-		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: FileName + " was not checked: it is " + notRegular.Kind + "."})
+		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: r.Path + " was not checked: it is " + notRegular.Kind + "."})
 		return r
 	case errors.As(err, &tooLarge):
 		r.Found = true
-		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: fmt.Sprintf("%s was not checked: it is larger than %d KiB.", FileName, MaxSize>>10)})
+		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: fmt.Sprintf("%s was not checked: it is larger than %d KiB.", r.Path, MaxSize>>10)})
 		return r
 	case err != nil:
 		r.Found = true
-		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: FileName + " was not checked: " + files.Cause(err).Error() + "."})
+		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: r.Path + " was not checked: " + files.Cause(err).Error() + "."})
 		return r
 	}
 	r.Found, r.Read = true, true
@@ -226,7 +237,7 @@ func (r *Result) check(data []byte) {
 	}
 	if n := countDocuments(docs); n > 0 {
 		r.Warnings = append(r.Warnings, Finding{Kind: ManyDocs, Text: fmt.Sprintf(
-			"%s holds %d YAML documents; the mesh reads only the first.", FileName, n+1)})
+			"%s holds %d YAML documents; the mesh reads only the first.", r.Path, n+1)})
 	}
 	if len(doc.Content) > 0 {
 		r.walk(doc.Content[0], schema, "")
@@ -545,19 +556,39 @@ const (
 
 var skipDirs = map[string]bool{"node_modules": true, "vendor": true, "target": true, "build": true, "dist": true}
 
+// inside reports whether dir is a folder of the app's reached without
+// leaving it or passing through a link.
+func inside(appDir, dir string) bool {
+	if dir == "" {
+		return true
+	}
+	if filepath.IsAbs(dir) || !filepath.IsLocal(dir) {
+		return false
+	}
+	p := appDir
+	for _, part := range strings.Split(filepath.Clean(dir), string(filepath.Separator)) {
+		p = filepath.Join(p, part)
+		info, err := os.Lstat(p)
+		if err != nil || !info.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
 // misplaced finds files the mesh will never read: the config under another
-// name at the root, or under its name in a subdirectory.
-func misplaced(appDir string) []Finding {
+// name where the mesh reads it (in dir), or under its name elsewhere.
+func misplaced(appDir, dir string) []Finding {
 	var found []Finding
-	entries, err := os.ReadDir(appDir)
+	entries, err := os.ReadDir(filepath.Join(appDir, dir))
 	if err != nil {
 		return nil
 	}
 	for _, e := range entries {
-		name := e.Name()
-		lower := strings.ToLower(name)
+		name := filepath.Join(dir, e.Name())
+		lower := strings.ToLower(e.Name())
 		switch {
-		case name == FileName:
+		case e.Name() == FileName:
 		case lower == strings.ToLower(FileName) || lower == "heroku-applink-service-mesh.yml":
 			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
 				"%s is not read by the mesh, which reads only %s, with\nthat exact name. Rename it.", name, FileName)})
@@ -565,6 +596,10 @@ func misplaced(appDir string) []Finding {
 			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
 				"%s is the name from before AppLink: the AppLink mesh reads\n%s. Rename it.", name, FileName)})
 		}
+	}
+	where := "the app's root directory"
+	if dir != "" {
+		where = dir + "/, where the Procfile's web process starts it"
 	}
 	seen := 0
 	filepath.WalkDir(appDir, func(path string, d fs.DirEntry, err error) error {
@@ -586,13 +621,14 @@ func misplaced(appDir string) []Finding {
 			}
 			return nil
 		}
-		if depth == 0 {
+		if filepath.Dir(rel) == filepath.Clean(dir) {
+			// Where the mesh reads it: the name was checked above.
 			return nil
 		}
 		if lower := strings.ToLower(d.Name()); lower == strings.ToLower(FileName) || lower == "heroku-applink-service-mesh.yml" ||
 			lower == oldFileName || lower == "heroku-integration-service-mesh.yml" {
 			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
-				"%s is not read by the mesh, which reads only %s,\nunder that exact name, from the app's root directory. Move it there.", rel, FileName)})
+				"%s is not read by the mesh, which reads only %s,\nunder that exact name, from %s. Move it there.", rel, FileName, where)})
 		}
 		return nil
 	})

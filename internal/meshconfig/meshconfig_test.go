@@ -133,6 +133,43 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestStartedInAFolder: a web process that starts the mesh in server/
+// (cd server && …) makes it read server/heroku-applink-service-mesh.yaml;
+// the one at the root is the misplaced copy.
+func TestStartedInAFolder(t *testing.T) {
+	dir := app(t, map[string]string{
+		"server/heroku-applink-service-mesh.yaml": "mesh:\n  authentication:\n    bypassRoutes: [/public/*]\n",
+		"server/heroku-applink-service-mesh.yml":  "app: {}\n",
+		"heroku-applink-service-mesh.yaml":        "app: {}\n",
+	})
+	r := meshconfig.CheckIn(dir, "server")
+	require.True(t, r.Read)
+	require.Equal(t, "server/heroku-applink-service-mesh.yaml", r.Path)
+	require.Equal(t, []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/public/*"}}, r.Bypass)
+	var texts []string
+	for _, w := range r.Warnings {
+		texts = append(texts, w.Text)
+	}
+	require.Equal(t, []string{
+		"server/heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\nthat exact name. Rename it.",
+		"heroku-applink-service-mesh.yaml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml,\n" +
+			"under that exact name, from server/, where the Procfile's web process starts it. Move it there.",
+	}, texts)
+
+	var out, errOut bytes.Buffer
+	meshconfig.Report(output.New(&out, &errOut, output.Classic, false), r)
+	require.Contains(t, out.String(), "-----> Checking server/heroku-applink-service-mesh.yaml\n")
+
+	// A folder that leaves the app, or is a link, is not followed.
+	outside := app(t, map[string]string{"heroku-applink-service-mesh.yaml": "bogus: 1\n"})
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "linked")))
+	for _, d := range []string{"linked", "../" + filepath.Base(outside), outside, "missing"} {
+		r := meshconfig.CheckIn(dir, d)
+		require.Equal(t, "heroku-applink-service-mesh.yaml", r.Path, d)
+		require.False(t, r.Fatal, d)
+	}
+}
+
 func TestMisplaced(t *testing.T) {
 	r := meshconfig.Check(app(t, map[string]string{
 		"heroku-applink-service-mesh.yml":                 "app: {}\n",

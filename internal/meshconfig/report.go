@@ -14,7 +14,7 @@ func Report(p *output.Printer, r Result) []string {
 		return nil
 	}
 	var kinds []string
-	p.Step("Checking %s", FileName)
+	p.Step("Checking %s", r.Path)
 	if r.Fatal {
 		var lines []string
 		for _, f := range r.Structure {
@@ -30,7 +30,7 @@ func Report(p *output.Printer, r Result) []string {
 			how = "it reads the\nfile as no config at all, and crashes at boot (a nil pointer dereference):"
 		}
 		p.Warning(fmt.Sprintf("The service mesh will not start with %s: %s\n\n%s\n\n"+
-			"Fix the file, or remove it to use the mesh's defaults.", FileName, how, strings.Join(lines, "\n")))
+			"Fix the file, or remove it to use the mesh's defaults.", r.Path, how, strings.Join(lines, "\n")))
 	}
 	for _, f := range r.Warnings {
 		kinds = append(kinds, string(f.Kind))

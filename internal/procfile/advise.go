@@ -1,6 +1,7 @@
 package procfile
 
 import (
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -38,6 +39,7 @@ func Advise(p Procfile, m Mesh) Advice {
 		a.Suggested = "web: " + a.Suggested
 		return a
 	}
+	a.Dir, a.DirUnknown = c.dir, c.dirUnknown
 	a.Name = filepath.Base(ws[c.at])
 	if c.prefix >= 0 {
 		a.AppPortSet = c.appPort
@@ -55,7 +57,10 @@ func Advise(p Procfile, m Mesh) Advice {
 		fixed[c.at] = strings.TrimSuffix(ws[c.at], a.Name) + m.Name
 	}
 	app, portFlag := skipMeshFlags(ws, c.at+1)
-	if app == len(ws) {
+	afterSeparator := app-1 > c.at && ws[app-1] == "--"
+	if app == len(ws) || isOperator(ws[app]) || strings.HasPrefix(ws[app], "-") && !afterSeparator {
+		// Nothing to start, or a flag of the mesh's own (-v, --help): the
+		// mesh runs no app.
 		a.Kind = NoCommand
 		return a
 	}
@@ -63,29 +68,77 @@ func Advise(p Procfile, m Mesh) Advice {
 	if len(a.Problems) > 0 {
 		cmd, script := fixApp(ws[app:], a.AppPort)
 		a.Script = script
+		if c.port >= 0 || c.setPort >= 0 {
+			// The PORT given to the mesh was meant for the app, or is
+			// harmless to it: the app keeps it, as the port it listens on.
+			cmd = append([]string{"env", "PORT=" + a.AppPort}, cmd...)
+		}
 		fixed = append(fixed[:app], cmd...)
-		for _, p := range a.Problems {
-			switch p {
-			case AppPortNotExported:
-				fixed[c.plain] = "export " + fixed[c.plain]
-			case MeshPort:
-				if portFlag >= 0 {
-					fixed[portFlag] = meshPortFlag(ws[portFlag])
-				}
-				if c.port >= 0 {
-					fixed[c.port] = ""
-				}
+		if portFlag >= 0 && !onPORT(ws[portFlag]) {
+			fixed[portFlag] = meshPortFlag(ws[portFlag])
+		}
+		for _, i := range []int{c.port, c.setPort} {
+			if i >= 0 {
+				fixed[i] = ""
 			}
 		}
+		// An APP_PORT that is no port, or is the mesh's own, becomes the
+		// app's port.
 		if c.prefix >= 0 && !config.IsPort(c.appPort) {
 			fixed[c.prefix] = "APP_PORT=" + a.AppPort
 		}
-		fixed = slices.DeleteFunc(fixed, func(w string) bool { return w == "" })
+		if c.exportAt >= 0 && badAppPort(c.exported) {
+			fixed[c.exportAt] = "APP_PORT=" + a.AppPort
+		}
+		if c.plain >= 0 && badAppPort(c.plainPort) {
+			fixed[c.plain] = "APP_PORT=" + a.AppPort
+		}
+		if slices.Contains(a.Problems, AppPortNotExported) {
+			fixed[c.plain] = "export " + fixed[c.plain]
+		}
+		fixed = tidy(moveBefore(fixed, c.misplaced, c.wrapAt))
 	}
-	if line := strings.Join(fixed, " "); line != strings.Join(ws, " ") {
+	if line := join(fixed); line != join(ws) {
 		a.Suggested = "web: " + line
 	}
 	return a
+}
+
+// moveBefore moves the words at indexes from to just before the word at
+// index to.
+func moveBefore(ws []string, from []int, to int) []string {
+	if len(from) == 0 {
+		return ws
+	}
+	out := make([]string, 0, len(ws))
+	for i, w := range ws {
+		if i == to {
+			for _, j := range from {
+				out = append(out, ws[j])
+			}
+		}
+		if !slices.Contains(from, i) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// tidy drops the words a fix emptied, an export left with nothing to
+// export, and operators left with no command before them.
+func tidy(ws []string) []string {
+	ws = slices.DeleteFunc(ws, func(w string) bool { return w == "" })
+	var out []string
+	for i, w := range ws {
+		switch {
+		case w == "export" && (i+1 == len(ws) || isOperator(ws[i+1])):
+			continue
+		case isOperator(w) && (len(out) == 0 || isOperator(out[len(out)-1])):
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // meshCall is where the mesh is started in a web command. Indexes are of
@@ -98,12 +151,25 @@ type meshCall struct {
 	prefix, port int
 	appPort      string
 	// exported is the value an earlier command exports as APP_PORT
-	// ("export APP_PORT=…"); plain is the word of an earlier plain
-	// assignment ("APP_PORT=…;"), which the mesh does not see, and
-	// plainPort its value.
+	// ("export APP_PORT=…"), at exportAt; plain is the word of an earlier
+	// plain assignment ("APP_PORT=…;"), which the mesh does not see unless
+	// APP_PORT is a config var, and plainPort its value.
 	exported  string
+	exportAt  int
 	plain     int
 	plainPort string
+	// setPort is an earlier command's PORT=…, exported or not: Heroku
+	// exports PORT, so either reaches the mesh.
+	setPort int
+	// wrapAt is the first wrapper of the mesh's command (exec, nice, …);
+	// misplaced are assignments after a wrapper other than env, which
+	// runs them as a program's name.
+	wrapAt    int
+	misplaced []int
+	// dir is where an earlier "cd" leaves the mesh, relative to the app's
+	// root; dirUnknown is set when the build cannot tell.
+	dir        string
+	dirUnknown bool
 }
 
 // wrappers run the command after them; their options are skipped.
@@ -118,49 +184,70 @@ var wrapperOptionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true,
 // and the pre-AppLink name, so a name this build did not install is found
 // and named.
 func findMesh(ws []string, m Mesh) (meshCall, bool) {
-	c := meshCall{prefix: -1, port: -1, plain: -1}
-	atCommand, wrapped, exporting := true, false, false
+	c := meshCall{prefix: -1, port: -1, plain: -1, exportAt: -1, setPort: -1, wrapAt: -1}
+	atCommand, wrapper, exporting := true, "", false
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
-		if isOperator(w) || endsCommand(w) {
-			if v, ok := strings.CutPrefix(strings.TrimSuffix(w, ";"), "APP_PORT="); ok && atCommand {
-				c.notePlain(i, v, exporting)
-			}
-			atCommand, wrapped, exporting = true, false, false
-			c.prefix, c.port = -1, -1
+		if isOperator(w) {
+			atCommand, wrapper, exporting = true, "", false
+			c.prefix, c.port, c.wrapAt, c.misplaced = -1, -1, -1, nil
 			continue
 		}
 		if !atCommand {
 			continue
 		}
-		if wrapped && strings.HasPrefix(w, "-") {
+		if wrapper != "" && strings.HasPrefix(w, "-") {
 			if wrapperOptionArgs[w] {
 				i++
 			}
 			continue
 		}
 		if wrappers[w] {
-			wrapped = true
+			if wrapper == "" {
+				c.wrapAt = i
+			}
+			wrapper = w
 			continue
 		}
-		if w == "export" {
+		if w == "export" && wrapper == "" {
 			exporting = true
+			continue
+		}
+		if exporting && w == "APP_PORT" && c.plain >= 0 {
+			// "APP_PORT=4000; export APP_PORT"
+			c.exported, c.exportAt, c.plain = c.plainPort, c.plain, -1
 			continue
 		}
 		if isAssignment(w) {
 			name, value, _ := strings.Cut(w, "=")
-			last := i+1 == len(ws) || isOperator(ws[i+1])
+			earlier := wrapper == "" && (exporting || i+1 == len(ws) || isOperator(ws[i+1]))
+			if wrapper != "" && wrapper != "env" {
+				c.misplaced = append(c.misplaced, i)
+			}
 			switch {
-			case name == "APP_PORT" && (exporting || last):
+			case name == "APP_PORT" && earlier:
 				c.notePlain(i, value, exporting)
 			case name == "APP_PORT":
 				c.prefix, c.appPort = i, value
-			case name == "PORT" && !exporting && !last:
+			case name == "PORT" && onPORT(value):
+			case name == "PORT" && earlier:
+				c.setPort = i
+			case name == "PORT":
 				c.port = i
 			}
 			continue
 		}
 		if exporting {
+			continue
+		}
+		if w == "cd" && wrapper == "" {
+			target := ""
+			if i+1 < len(ws) && !isOperator(ws[i+1]) {
+				i++
+				target = ws[i]
+			}
+			c.cd(target)
+			atCommand = false
 			continue
 		}
 		base := filepath.Base(w)
@@ -173,10 +260,32 @@ func findMesh(ws []string, m Mesh) (meshCall, bool) {
 	return meshCall{}, false
 }
 
+// cd follows a "cd" before the mesh: a plain path inside the app (the app
+// is at /app on a dyno) moves where the mesh starts; anything else leaves
+// it unknown.
+func (c *meshCall) cd(target string) {
+	if strings.HasPrefix(target, "/app/") || target == "/app" {
+		c.dir, target = "", strings.TrimPrefix(strings.TrimPrefix(target, "/app"), "/")
+	}
+	if target == "" || strings.ContainsAny(target, "$`~'\"\\*?[") || strings.HasPrefix(target, "/") || strings.HasPrefix(target, "-") {
+		c.dirUnknown = true
+		return
+	}
+	d := path.Join(c.dir, target)
+	if d == ".." || strings.HasPrefix(d, "../") {
+		c.dirUnknown = true
+		return
+	}
+	if d == "." {
+		d = ""
+	}
+	c.dir = d
+}
+
 // notePlain records an APP_PORT assignment of an earlier command.
 func (c *meshCall) notePlain(i int, value string, exported bool) {
 	if exported {
-		c.exported, c.plain = value, -1
+		c.exported, c.exportAt, c.plain = value, i, -1
 		return
 	}
 	c.plain, c.plainPort = i, value
@@ -218,14 +327,26 @@ func skipMeshFlags(ws []string, i int) (app, portFlag int) {
 	return i, portFlag
 }
 
-// onPORT: a mesh port that is Heroku's.
+// onPORT: a port that is Heroku's, in any form of $PORT, quoted or not.
 func onPORT(v string) bool {
 	v = strings.TrimPrefix(strings.TrimPrefix(v, "--port="), "-p=")
-	switch v {
-	case "$PORT", "${PORT}", `"$PORT"`, `"${PORT}"`:
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	loc := portRef().FindStringIndex(v)
+	return loc != nil && loc[0] == 0 && loc[1] == len(v)
+}
+
+// badAppPort: an APP_PORT value that is the mesh's own port, or a literal
+// that is no port number. Another variable's value cannot be judged.
+func badAppPort(v string) bool {
+	if portRef().MatchString(v) {
 		return true
 	}
-	return false
+	if u, ok := unquote(v); ok {
+		v = u
+	}
+	return !strings.ContainsAny(v, "$`") && !config.IsPort(v)
 }
 
 func meshPortFlag(w string) string {
@@ -251,12 +372,13 @@ var appPortRef = sync.OnceValue(func() *regexp.Regexp {
 // problems looks at the app command the mesh will exec (app), the mesh's
 // port flag and the whole line, and returns the port a fix gives the app.
 func (c meshCall) problems(app []string, portFlag int, ws []string, m Mesh) ([]Problem, string) {
-	text := strings.Join(app, " ")
+	text := join(app)
 	var shellSees strings.Builder
 	for _, w := range app {
 		shellSees.WriteString(expanded(w) + " ")
 	}
 	configured := slices.Contains(m.ConfigVars, "APP_PORT")
+	port := c.literalPort(configured, m)
 	var problems []Problem
 	if portRef().MatchString(text) {
 		problems = append(problems, AppUsesPORT)
@@ -265,10 +387,12 @@ func (c meshCall) problems(app []string, portFlag int, ws []string, m Mesh) ([]P
 	switch {
 	case usesAppPort && c.prefix >= 0 && c.exported == "" && (c.plain < 0 || c.plainPort != c.appPort):
 		problems = append(problems, AppPortTrap)
-	case usesAppPort && c.prefix < 0 && c.exported == "" && c.plain < 0 && m.ConfigVars != nil && !configured && bareAppPort(shellSees.String()):
+	case usesAppPort && c.prefix < 0 && c.exportAt < 0 && c.plain < 0 && m.ConfigVars != nil && !configured && bareAppPort(shellSees.String()):
 		problems = append(problems, AppPortUnset)
 	}
-	if c.prefix < 0 && c.plain >= 0 && (configured || c.plainPort != m.forwardPort()) {
+	// A plain assignment reaches the mesh only when APP_PORT is already in
+	// its environment, as a config var.
+	if c.prefix < 0 && c.exportAt < 0 && c.plain >= 0 && !configured && c.plainPort != m.forwardPort() {
 		problems = append(problems, AppPortNotExported)
 	}
 	if inner, ok := unquote(app[0]); ok && strings.ContainsAny(inner, " \t") {
@@ -277,10 +401,39 @@ func (c meshCall) problems(app []string, portFlag int, ws []string, m Mesh) ([]P
 	if chains(app) {
 		problems = append(problems, Chained)
 	}
-	if c.port >= 0 || (portFlag >= 0 && !onPORT(ws[portFlag])) {
+	if c.port >= 0 || c.setPort >= 0 || (portFlag >= 0 && !onPORT(ws[portFlag])) {
 		problems = append(problems, MeshPort)
 	}
-	return problems, c.literalPort(configured, m)
+	switch v, ok := c.meshAppPort(); {
+	case ok && portRef().MatchString(v):
+		problems = append(problems, AppPortIsPORT)
+	case ok && badAppPort(v):
+		problems = append(problems, AppPortInvalid)
+	}
+	if len(c.misplaced) > 0 {
+		problems = append(problems, AssignmentAfterWrapper)
+	}
+	if background(app) {
+		problems = append(problems, Background)
+	}
+	if config.IsPort(port) && slices.ContainsFunc(listenPorts(app), func(p string) bool { return p != port }) {
+		problems = append(problems, AppPortMismatch)
+	}
+	return problems, port
+}
+
+// meshAppPort is the APP_PORT the mesh is given, if the line gives one: for
+// its own command, exported before it, or assigned before it.
+func (c meshCall) meshAppPort() (string, bool) {
+	switch {
+	case c.prefix >= 0:
+		return c.appPort, true
+	case c.exportAt >= 0:
+		return c.exported, true
+	case c.plain >= 0:
+		return c.plainPort, true
+	}
+	return "", false
 }
 
 // bareAppPort: a reference with no default, which an unset APP_PORT
@@ -296,31 +449,81 @@ func bareAppPort(s string) bool {
 
 // literalPort is the port the app must listen on: the APP_PORT assigned for
 // the mesh or exported before it, else the config var's (as $APP_PORT,
-// which then expands right), else where the mesh forwards by default.
+// which then expands right), else where the mesh forwards by default. An
+// APP_PORT that is no port, or is $PORT, is replaced by the fix, with the
+// default.
 func (c meshCall) literalPort(configured bool, m Mesh) string {
 	switch {
 	case c.prefix >= 0 && config.IsPort(c.appPort):
 		return c.appPort
 	case c.prefix >= 0:
 		return m.forwardPort()
-	case c.exported != "" && config.IsPort(c.exported):
+	case c.exportAt >= 0 && config.IsPort(c.exported):
 		return c.exported
+	case c.exportAt >= 0 && badAppPort(c.exported):
+		return m.forwardPort()
+	case c.exportAt >= 0:
+		return "$APP_PORT"
 	case c.plain >= 0 && config.IsPort(c.plainPort):
 		// Exported by the fix.
 		return c.plainPort
-	case configured || c.exported != "":
+	case c.plain >= 0 && badAppPort(c.plainPort):
+		return m.forwardPort()
+	case configured:
 		return "$APP_PORT"
 	}
 	return m.forwardPort()
 }
 
+// listenAt matches a word giving a local address with a port, alone or as
+// an option's value: 0.0.0.0:8000, --bind=:8000, tcp://127.0.0.1:8000.
+var listenAt = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(.*[=/])?(0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:(\d{1,5})$`)
+})
+
+// listenPort finds the literal port in ws[i] when it is the port the app is
+// told to listen on (--port N, -p N, --port=N, HOST:N): the word's index and
+// where the digits are in it, or ok false.
+func listenPort(ws []string, i int) (word, from, to int, ok bool) {
+	w := ws[i]
+	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
+	switch {
+	case (w == "--port" || w == "-p") && i+1 < len(ws) && digits(ws[i+1]):
+		return i + 1, 0, len(ws[i+1]), true
+	case strings.HasPrefix(w, "--port=") && digits(w[len("--port="):]):
+		return i, len("--port="), len(w), true
+	}
+	if m := listenAt().FindStringSubmatchIndex(w); m != nil {
+		return i, m[6], m[7], true
+	}
+	return 0, 0, 0, false
+}
+
+// listenPorts are the literal ports the app's command gives it.
+func listenPorts(ws []string) []string {
+	var ports []string
+	for i := range ws {
+		if word, from, to, ok := listenPort(ws, i); ok {
+			ports = append(ports, ws[word][from:to])
+		}
+	}
+	return ports
+}
+
 // fixApp rewrites the app command to listen on port: every $PORT and
-// $APP_PORT becomes the port. A command quoted whole loses its quotes, so
-// the shell splits it; several commands run under one "bash -c", so the
-// mesh starts them all. What cannot be rewritten so becomes ./start.sh,
-// and script is set.
+// $APP_PORT becomes the port, and so does a literal port other than it. A
+// command quoted whole loses its quotes, so the shell splits it; several
+// commands run under one "bash -c", so the mesh starts them all; a final
+// "&" goes, since the mesh must wait for the app. What cannot be rewritten
+// so becomes ./start.sh, and script is set.
 func fixApp(app []string, port string) (cmd []string, script bool) {
-	text := strings.Join(app, " ")
+	if background(app) {
+		app = app[:len(app)-1]
+	}
+	if len(app) == 0 {
+		return []string{"<your app's start command>"}, false
+	}
+	text := join(app)
 	if inner, ok := unquote(app[0]); ok && strings.ContainsAny(inner, " \t") {
 		if len(app) > 1 || strings.ContainsAny(inner, `'"\`) {
 			return []string{"./start.sh"}, true
@@ -332,6 +535,17 @@ func fixApp(app []string, port string) (cmd []string, script bool) {
 		text = appPortRef().ReplaceAllLiteralString(text, port)
 	}
 	cmd = words(text)
+	if background(cmd) {
+		cmd = cmd[:len(cmd)-1]
+	}
+	if config.IsPort(port) {
+		for i := range cmd {
+			if word, from, to, ok := listenPort(cmd, i); ok {
+				cmd[word] = cmd[word][:from] + port + cmd[word][to:]
+			}
+		}
+	}
+	text = join(cmd)
 	switch {
 	case len(cmd) == 0:
 		return []string{"<your app's start command>"}, false
@@ -347,14 +561,18 @@ var assignment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompil
 
 func isAssignment(s string) bool { return assignment().MatchString(s) }
 
-// wrap puts the mesh in front of a command, keeping its VAR=value prefixes
-// (but PORT=…: the mesh must keep Heroku's), setting APP_PORT when the user
-// did not, and giving the app that port where it had $PORT. "exec" is
-// dropped, as the mesh is what the shell runs.
+// wrap puts the mesh in front of a command, keeping its VAR=value prefixes,
+// setting APP_PORT when the user did not, and giving the app that port
+// where it had $PORT or another port. A PORT=… prefix cannot stay where the
+// mesh would take it: the app gets it, with the app's port, through env.
+// "exec" is dropped, as the mesh is what the shell runs.
 func wrap(ws []string, m Mesh) (line, port string, script bool) {
 	var prefix []string
+	appReadsPORT := false
 	for len(ws) > 0 && isAssignment(ws[0]) {
-		if !strings.HasPrefix(ws[0], "PORT=") {
+		if v, ok := strings.CutPrefix(ws[0], "PORT="); ok {
+			appReadsPORT = appReadsPORT || !onPORT(v)
+		} else {
 			prefix = append(prefix, ws[0])
 		}
 		ws = ws[1:]
@@ -376,12 +594,15 @@ func wrap(ws []string, m Mesh) (line, port string, script bool) {
 		prefix = append([]string{"APP_PORT=" + port}, prefix...)
 	}
 	if len(ws) == 0 {
-		return strings.Join(append(prefix, m.Name, "<your app's start command>"), " "), port, false
+		return join(append(prefix, m.Name, "<your app's start command>")), port, false
 	}
 	app, script := fixApp(ws, port)
+	if appReadsPORT {
+		app = append([]string{"env", "PORT=" + port}, app...)
+	}
 	if strings.HasPrefix(app[0], "-") {
 		// Not to be read as the mesh's own flags.
 		app = append([]string{"--"}, app...)
 	}
-	return strings.Join(append(append(prefix, m.Name), app...), " "), port, script
+	return join(append(append(prefix, m.Name), app...)), port, script
 }

@@ -149,6 +149,18 @@ const (
 	// MeshPort: the mesh is given a port of its own (PORT=N, --port N)
 	// instead of $PORT, where Heroku's router sends requests.
 	MeshPort
+	// AppPortIsPORT: APP_PORT is $PORT, so the mesh forwards to itself.
+	AppPortIsPORT
+	// AppPortInvalid: APP_PORT is not a port number.
+	AppPortInvalid
+	// AssignmentAfterWrapper: "exec APP_PORT=3000 …": only env takes
+	// assignments; exec, nice and the like run them as a program's name.
+	AssignmentAfterWrapper
+	// Background: the line ends in "&": the shell exits at once.
+	Background
+	// AppPortMismatch: the app is told to listen on a port other than the
+	// one the mesh forwards to.
+	AppPortMismatch
 )
 
 // Advice is what to tell the user about their Procfile.
@@ -178,6 +190,11 @@ type Advice struct {
 	// Script is set when the suggestion runs ./start.sh, a script the user
 	// must write, because the command cannot be rewritten on one line.
 	Script bool
+	// Dir is where the web process starts the mesh, relative to the app's
+	// root ("" for the root), after any "cd" before it; DirUnknown is set
+	// when the build cannot tell.
+	Dir        string
+	DirUnknown bool
 }
 
 // Kinds names the advice given, for the build report.
@@ -196,7 +213,9 @@ func (a Advice) Kinds() []string {
 	}
 	problem := map[Problem]string{AppUsesPORT: "procfile-app-uses-port", AppPortTrap: "procfile-app-port-trap",
 		AppPortUnset: "procfile-app-port-unset", QuotedCommand: "procfile-quoted-command", AppPortNotExported: "procfile-app-port-not-exported",
-		Chained: "procfile-chained", MeshPort: "procfile-mesh-port"}
+		Chained: "procfile-chained", MeshPort: "procfile-mesh-port", AppPortIsPORT: "procfile-app-port-is-port",
+		AppPortInvalid: "procfile-app-port-invalid", AssignmentAfterWrapper: "procfile-assignment-after-wrapper",
+		Background: "procfile-background", AppPortMismatch: "procfile-app-port-mismatch"}
 	for _, p := range a.Problems {
 		kinds = append(kinds, problem[p])
 	}

@@ -200,13 +200,70 @@ func TestAdvise(t *testing.T) {
 		{name: "APP_PORT assigned as the mesh's default", procfile: "web: APP_PORT=3000; heroku-applink-service-mesh node app --port $APP_PORT", mesh: withVars(), want: procfile.OK},
 
 		{name: "PORT set for the mesh", procfile: "web: PORT=3000 heroku-applink-service-mesh npm start", want: procfile.OK,
-			problems: []procfile.Problem{procfile.MeshPort}, suggested: "web: heroku-applink-service-mesh npm start"},
+			problems: []procfile.Problem{procfile.MeshPort}, suggested: "web: heroku-applink-service-mesh env PORT=3000 npm start"},
 		{name: "the mesh's --port not $PORT", procfile: "web: heroku-applink-service-mesh --port 3000 -- npm start", want: procfile.OK,
 			problems: []procfile.Problem{procfile.MeshPort}, suggested: "web: heroku-applink-service-mesh --port $PORT -- npm start"},
 		{name: "the mesh's --port= not $PORT", procfile: "web: heroku-applink-service-mesh --port=5000 npm start", want: procfile.OK,
 			problems: []procfile.Problem{procfile.MeshPort}, suggested: "web: heroku-applink-service-mesh --port=$PORT npm start"},
-		{name: "not wrapped, PORT set: dropped", procfile: "web: PORT=5000 node app.js", want: procfile.NotWrapped,
-			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh node app.js"},
+		{name: "not wrapped, PORT set: given to the app", procfile: "web: PORT=5000 node app.js", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh env PORT=3000 node app.js"},
+		{name: "APP_PORT is $PORT", procfile: "web: APP_PORT=$PORT heroku-applink-service-mesh npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortIsPORT}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh npm start"},
+		{name: "APP_PORT is ${PORT}, exported", procfile: "web: export APP_PORT=${PORT} && heroku-applink-service-mesh npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortIsPORT}, suggested: "web: export APP_PORT=3000 && heroku-applink-service-mesh npm start"},
+		{name: "APP_PORT is no port", procfile: "web: APP_PORT=abc heroku-applink-service-mesh npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortInvalid}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh npm start"},
+		{name: "APP_PORT is 0", procfile: "web: APP_PORT=0 heroku-applink-service-mesh npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortInvalid}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh npm start"},
+		{name: "APP_PORT is 99999, exported", procfile: "web: export APP_PORT=99999; heroku-applink-service-mesh npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortInvalid}, suggested: "web: export APP_PORT=3000; heroku-applink-service-mesh npm start"},
+		{name: "APP_PORT from another variable is not judged", procfile: "web: APP_PORT=$MY_PORT heroku-applink-service-mesh npm start", want: procfile.OK},
+
+		{name: "operators without spaces, not wrapped", procfile: "web: cd server&&npm start", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'cd server && npm start'"},
+		{name: "operators without spaces, not wrapped, $PORT", procfile: "web: bin/setup&&npm start --port $PORT", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'bin/setup && npm start --port 3000'"},
+		{name: "a semicolon without spaces, not wrapped", procfile: "web: npm run build;npm start -- --port $PORT", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'npm run build; npm start -- --port 3000'"},
+		{name: "operators without spaces after the app", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh npm run build&&npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.Chained}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'npm run build && npm start'"},
+		{name: "redirections are no operators", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh npm start 2>&1 &>/dev/null", want: procfile.OK},
+		{name: "a pipe of both streams", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh npm start |& tee log", want: procfile.OK},
+		{name: "a trailing &", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh npm start &", want: procfile.OK,
+			problems: []procfile.Problem{procfile.Background}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh npm start"},
+		{name: "a trailing &, not wrapped", procfile: "web: npm start &", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh npm start"},
+
+		{name: "an assignment after exec", procfile: "web: exec APP_PORT=3000 heroku-applink-service-mesh npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AssignmentAfterWrapper}, suggested: "web: APP_PORT=3000 exec heroku-applink-service-mesh npm start"},
+		{name: "assignments after nice", procfile: "web: nice -n 5 NODE_ENV=production APP_PORT=3000 heroku-applink-service-mesh npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AssignmentAfterWrapper}, suggested: "web: NODE_ENV=production APP_PORT=3000 nice -n 5 heroku-applink-service-mesh npm start"},
+		{name: "an assignment after env is fine", procfile: "web: exec env APP_PORT=3000 heroku-applink-service-mesh npm start", want: procfile.OK},
+
+		{name: "PORT exported for the mesh", procfile: "web: export PORT=5000; heroku-applink-service-mesh npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.MeshPort}, suggested: "web: heroku-applink-service-mesh env PORT=3000 npm start"},
+		{name: "PORT exported beside APP_PORT", procfile: "web: export APP_PORT=4000 PORT=5; heroku-applink-service-mesh npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.MeshPort}, suggested: "web: export APP_PORT=4000; heroku-applink-service-mesh env PORT=4000 npm start"},
+		{name: "PORT assigned, which Heroku exports", procfile: "web: PORT=5000 && APP_PORT=3000 heroku-applink-service-mesh npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.MeshPort}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh env PORT=3000 npm start"},
+		{name: "PORT=$PORT changes nothing", procfile: "web: PORT=$PORT APP_PORT=3000 heroku-applink-service-mesh npm start", want: procfile.OK},
+		{name: "the mesh's --port ${PORT:-5000} is $PORT", procfile: "web: heroku-applink-service-mesh --port ${PORT:-5000} -- npm start", want: procfile.OK},
+
+		{name: "the app on another port than APP_PORT", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh uvicorn app:app --port 4000", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortMismatch}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh uvicorn app:app --port 3000"},
+		{name: "the app on another port than the default", procfile: "web: heroku-applink-service-mesh -- gunicorn app:app -b 0.0.0.0:8000", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortMismatch}, suggested: "web: heroku-applink-service-mesh -- gunicorn app:app -b 0.0.0.0:3000"},
+		{name: "the app on APP_PORT's port", procfile: "web: APP_PORT=8000 heroku-applink-service-mesh rails s -p 8000 --binding=0.0.0.0", want: procfile.OK},
+		{name: "not wrapped, on a port of its own", procfile: "web: uvicorn app:app --host 0.0.0.0 --port=8000", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh uvicorn app:app --host 0.0.0.0 --port=3000"},
+
+		{name: "APP_PORT exported by name", procfile: "web: APP_PORT=4000; export APP_PORT; heroku-applink-service-mesh node app --port $APP_PORT", mesh: withVars(), want: procfile.OK},
+		{name: "APP_PORT assigned over a config var reaches the mesh", procfile: "web: APP_PORT=4000; heroku-applink-service-mesh node app --port $APP_PORT", mesh: withVars("APP_PORT"), want: procfile.OK},
+		{name: "a comment after the command", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh npm start # uses $PORT", want: procfile.OK},
+		{name: "the app command commented out", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh #npm start", want: procfile.NoCommand},
+		{name: "a flag of the mesh's own", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh -v", want: procfile.NoCommand},
+		{name: "a program named like a flag after --", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh -- -app", want: procfile.OK},
+
 		{name: "no web", procfile: "worker: pnpm worker", want: procfile.NoWeb,
 			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh <your app's start command>"},
 		{name: "a byte-order mark hides nothing", procfile: "\uFEFFweb: APP_PORT=3000 heroku-applink-service-mesh npm start", want: procfile.OK},
@@ -234,6 +291,36 @@ func TestAdvise(t *testing.T) {
 				require.Empty(t, again.Problems, "the suggestion %q", tt.suggested)
 				require.Empty(t, again.Suggested)
 			}
+		})
+	}
+}
+
+// TestWhereTheMeshStarts: a cd before the mesh moves where it reads its
+// config file from.
+func TestWhereTheMeshStarts(t *testing.T) {
+	tests := []struct {
+		procfile string
+		dir      string
+		unknown  bool
+	}{
+		{"web: APP_PORT=3000 heroku-applink-service-mesh npm start", "", false},
+		{"web: cd server && APP_PORT=3000 heroku-applink-service-mesh npm start", "server", false},
+		{"web: cd server/api; cd .. && heroku-applink-service-mesh npm start", "server", false},
+		{"web: cd /app/web && heroku-applink-service-mesh npm start", "web", false},
+		{"web: cd ./ && heroku-applink-service-mesh npm start", "", false},
+		{"web: cd $APP_DIR && heroku-applink-service-mesh npm start", "", true},
+		{"web: cd .. && heroku-applink-service-mesh npm start", "", true},
+		{"web: cd /tmp && heroku-applink-service-mesh npm start", "", true},
+		{"web: cd && heroku-applink-service-mesh npm start", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.procfile, func(t *testing.T) {
+			p, err := procfile.Parse(strings.NewReader(tt.procfile))
+			require.NoError(t, err)
+			a := procfile.Advise(p, mesh)
+			require.Equal(t, procfile.OK, a.Kind)
+			require.Equal(t, tt.dir, a.Dir)
+			require.Equal(t, tt.unknown, a.DirUnknown)
 		})
 	}
 }

@@ -44,7 +44,7 @@ func Report(p *output.Printer, a Advice) {
 	case NoCommand:
 		p.Warning(fmt.Sprintf("Your Procfile's web process runs %s with no app command:\n\n  web: %s\n\n"+
 			"The mesh starts your app: put the app's start command after it, e.g.\n\n"+
-			"  web: APP_PORT=3000 %s npm start", a.Name, a.Web, m.Name))
+			"  web: APP_PORT=%s %s npm start", a.Name, a.Web, m.forwardPort(), m.Name))
 		return
 	case NotWrapped:
 		start := "Start it through the mesh instead:"
@@ -110,6 +110,23 @@ func problemText(problem Problem, a Advice) string {
 		return "The mesh is given a port of its own (PORT=… or --port …), but it must listen\n" +
 			"on $PORT, where Heroku's router sends requests. Leave $PORT to the mesh and\n" +
 			"give your app another port."
+	case AppPortIsPORT:
+		return "APP_PORT is set to $PORT, the port the mesh itself listens on: the mesh\n" +
+			"forwards every request to itself, and an app on APP_PORT collides with it.\n" +
+			"Give APP_PORT a port of its own."
+	case AppPortInvalid:
+		return "APP_PORT is set to something that is not a port number (1 to 65535), so\n" +
+			"the mesh cannot forward requests to your app."
+	case AssignmentAfterWrapper:
+		return "An assignment comes after exec, nice or a similar command, which runs it\n" +
+			"as a program's name: the web process fails with \"not found\". Only env takes\n" +
+			"assignments there; put them first."
+	case Background:
+		return "The line ends in &, which runs it in the background: the web process's\n" +
+			"shell exits at once, and Heroku restarts the dyno."
+	case AppPortMismatch:
+		return "Your app's command gives it a port other than the one the mesh forwards\n" +
+			"to, APP_PORT (" + portDesc(a.AppPort) + "): every request would fail with a 502."
 	}
 	return ""
 }

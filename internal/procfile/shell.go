@@ -1,27 +1,50 @@
 package procfile
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // The Procfile's command runs under a shell; these read it as that shell
 // splits it, closely enough to advise on it: quotes, escapes and ${...}
 // keep their white space, and each word keeps its quotes, so a suggested
 // line rebuilt from words means what the user wrote.
 
-// words splits a command line into words as written. An unterminated quote
-// runs to the end of the line.
+// words splits a command line into words as written: the control
+// operators (&&, ||, ;, &, |) are words of their own, written apart or not,
+// and an unquoted # at the start of a word ends the line. An unterminated
+// quote runs to the end of the line.
 func words(s string) []string {
 	var out []string
 	var cur strings.Builder
 	inWord := false
+	flush := func() {
+		if inWord {
+			out = append(out, cur.String())
+			cur.Reset()
+			inWord = false
+		}
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
-			if inWord {
-				out = append(out, cur.String())
-				cur.Reset()
-				inWord = false
+			flush()
+			continue
+		case c == '#' && !inWord:
+			// A comment: the shell ignores the rest of the line.
+			return out
+		case c == '&' && (i+1 < len(s) && s[i+1] == '>' || inWord && strings.HasSuffix(cur.String(), ">") || inWord && strings.HasSuffix(cur.String(), "<")):
+			// A redirection (2>&1, &>file), not an operator.
+			cur.WriteByte(c)
+		case c == ';' || c == '&' || c == '|':
+			flush()
+			end := i + 1
+			if end < len(s) && (s[end] == c && c != ';' || c == '|' && s[end] == '&') {
+				end++
 			}
+			out = append(out, s[i:end])
+			i = end - 1
 			continue
 		case c == '\\':
 			end := min(i+2, len(s))
@@ -112,31 +135,41 @@ func unquote(w string) (string, bool) {
 }
 
 // isOperator is a word that ends one command and starts another.
-func isOperator(w string) bool { return w == "&&" || w == "||" || w == ";" || w == "|" || w == "&" }
-
-// endsCommand is a word with a command's end attached: "VAR=1;".
-func endsCommand(w string) bool {
-	return len(w) > 1 && strings.HasSuffix(w, ";") && !strings.HasSuffix(w, `\;`)
+func isOperator(w string) bool {
+	return w == "&&" || w == "||" || w == ";" || w == "|" || w == "&" || w == "|&"
 }
+
+// isPipe is an operator that joins two commands into one pipeline.
+func isPipe(w string) bool { return w == "|" || w == "|&" }
 
 // hasOperator reports whether ws hold more than one command.
-func hasOperator(ws []string) bool {
-	for _, w := range ws {
-		if isOperator(w) || endsCommand(w) {
+func hasOperator(ws []string) bool { return slices.ContainsFunc(ws, isOperator) }
+
+// chains reports whether more commands follow the first in ws: after
+// "&&", "||", ";" or "&" with more after it. A pipe does not count: the
+// mesh still starts the command, with its output piped.
+func chains(ws []string) bool {
+	for i, w := range ws {
+		if isOperator(w) && !isPipe(w) && !(w == "&" && i == len(ws)-1) {
 			return true
 		}
 	}
 	return false
 }
 
-// chains reports whether more commands follow the first in ws: after
-// "&&", "||", ";" or "&". A pipe does not count: the mesh still starts
-// the command, with its output piped.
-func chains(ws []string) bool {
-	for _, w := range ws {
-		if (isOperator(w) && w != "|") || endsCommand(w) {
-			return true
+// background reports whether ws end in "&", which runs the line in the
+// background: the shell exits at once.
+func background(ws []string) bool { return len(ws) > 0 && ws[len(ws)-1] == "&" }
+
+// join writes words back as a command line, with the usual spacing: none
+// before ";".
+func join(ws []string) string {
+	var b strings.Builder
+	for i, w := range ws {
+		if i > 0 && w != ";" {
+			b.WriteByte(' ')
 		}
+		b.WriteString(w)
 	}
-	return false
+	return b.String()
 }

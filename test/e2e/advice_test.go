@@ -158,8 +158,41 @@ func TestClassicProcfileForms(t *testing.T) {
 				warning("The mesh is given a port of its own (PORT=… or --port …), but it must listen\n"+
 					"on $PORT, where Heroku's router sends requests. Leave $PORT to the mesh and\n"+
 					"give your app another port.\n\n"+
-					"Use this line instead:\n\n  web: heroku-applink-service-mesh bin/webapp"),
-			fixed: "web: heroku-applink-service-mesh bin/webapp\n",
+					"Use this line instead:\n\n  web: heroku-applink-service-mesh env PORT=3000 bin/webapp"),
+			fixed: "web: heroku-applink-service-mesh env PORT=3000 bin/webapp\n",
+		},
+		{
+			name:     "APP_PORT is $PORT",
+			procfile: "web: APP_PORT=$PORT heroku-applink-service-mesh bin/webapp\n",
+			advice: okProcfile("APP_PORT=$PORT heroku-applink-service-mesh bin/webapp") +
+				warning("APP_PORT is set to $PORT, the port the mesh itself listens on: the mesh\n"+
+					"forwards every request to itself, and an app on APP_PORT collides with it.\n"+
+					"Give APP_PORT a port of its own.\n\n"+
+					"Use this line instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp"),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n",
+		},
+		{
+			name:     "an assignment after exec, and the app on another port",
+			procfile: "web: exec APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port 4000 &\n",
+			advice: okProcfile("exec APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port 4000 &") +
+				warning("An assignment comes after exec, nice or a similar command, which runs it\n"+
+					"as a program's name: the web process fails with \"not found\". Only env takes\n"+
+					"assignments there; put them first.\n\n"+
+					"The line ends in &, which runs it in the background: the web process's\n"+
+					"shell exits at once, and Heroku restarts the dyno.\n\n"+
+					"Your app's command gives it a port other than the one the mesh forwards\n"+
+					"to, APP_PORT (3000 here): every request would fail with a 502.\n\n"+
+					"Use this line instead:\n\n  web: APP_PORT=3000 exec heroku-applink-service-mesh bin/webapp --port 3000"),
+			fixed: "web: APP_PORT=3000 exec heroku-applink-service-mesh bin/webapp --port 3000\n",
+		},
+		{
+			name:     "commands joined without spaces",
+			procfile: "web: cd bin&&./webapp --port $PORT\n",
+			advice: "-----> Checking Procfile\n" + warning("Your Procfile's web process does not start the service mesh, so\n"+
+				"requests from Salesforce will not reach your app:\n\n  web: cd bin&&./webapp --port $PORT\n\n"+
+				"Start it through the mesh instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'cd bin && ./webapp --port 3000'\n\n"+
+				"The mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on 3000."),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'cd bin && ./webapp --port 3000'\n",
 		},
 		{
 			name:     "a quoted variable before the command",
