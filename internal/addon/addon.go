@@ -100,8 +100,11 @@ func Report(p *output.Printer, r Result, image bool) {
 		}
 		p.Warning(fmt.Sprintf("The app has neither %s nor %s, which the\n"+
 			"service mesh reads: it exits at boot without them (%s).\n"+
-			"These may be the AppLink add-on attached under another name:\n\n%s\n\n"+
-			"Attach it as HEROKU_APPLINK too:\n\n  heroku addons:attach <add-on name> --as HEROKU_APPLINK%s",
+			"These may be the AppLink add-on attached under another name, or another\n"+
+			"add-on's or your own config vars (the build reads names only):\n\n%s\n\n"+
+			"If one is the AppLink add-on, attach it as HEROKU_APPLINK too:\n\n"+
+			"  heroku addons:attach <add-on name> --as HEROKU_APPLINK\n\n"+
+			"If none is, the add-on is not attached. Attach it:\n\n  heroku addons:create heroku-applink%s",
 			APIURL, Token, exitText, strings.Join(pairs, "\n"), elsewhere))
 	case Missing:
 		p.Warning(fmt.Sprintf("The AppLink add-on is not attached: the app has neither\n"+

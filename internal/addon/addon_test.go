@@ -73,13 +73,18 @@ func TestReport(t *testing.T) {
 			wantErr: "\n" +
 				" !     Warning: The app has neither HEROKU_APPLINK_API_URL nor HEROKU_APPLINK_TOKEN, which the\n" +
 				" !     service mesh reads: it exits at boot without them (\"Heroku AppLink add-on config vars not set\").\n" +
-				" !     These may be the AppLink add-on attached under another name:\n" +
+				" !     These may be the AppLink add-on attached under another name, or another\n" +
+				" !     add-on's or your own config vars (the build reads names only):\n" +
 				" !\n" +
 				" !       SFDC_API_URL and SFDC_TOKEN\n" +
 				" !\n" +
-				" !     Attach it as HEROKU_APPLINK too:\n" +
+				" !     If one is the AppLink add-on, attach it as HEROKU_APPLINK too:\n" +
 				" !\n" +
 				" !       heroku addons:attach <add-on name> --as HEROKU_APPLINK\n" +
+				" !\n" +
+				" !     If none is, the add-on is not attached. Attach it:\n" +
+				" !\n" +
+				" !       heroku addons:create heroku-applink\n" +
 				"\n",
 		},
 		{

@@ -125,11 +125,22 @@ func (r *Recorder) Installed(inst install.Installed, cached bool) {
 	}
 }
 
-// Advice records the kinds of advice the build gave.
+// Advice records the kinds of advice the build gave, each once, in the
+// order given (the Procfile's first), as whole names: when they do not all
+// fit in a value, the last ones go, and advice_count still counts them.
 func (r *Recorder) Advice(kinds []string) {
-	kinds = slices.Clone(kinds)
-	slices.Sort(kinds)
-	r.set("advice", strings.Join(slices.Compact(kinds), ","))
+	var given []string
+	for _, k := range kinds {
+		if !slices.Contains(given, k) {
+			given = append(given, k)
+		}
+	}
+	kept := given
+	for len(strings.Join(kept, ",")) > maxValue {
+		kept = kept[:len(kept)-1]
+	}
+	r.set("advice", strings.Join(kept, ","))
+	r.set("advice_count", len(given))
 }
 
 // Finish records the total duration and, for a failed build, why; saves

@@ -3,6 +3,7 @@ package builddata_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -54,7 +55,8 @@ func TestARecordedBuild(t *testing.T) {
 	require.NoError(t, r.Finish(nil))
 
 	want := `{
-  "advice": "addon-missing,procfile-app-uses-port",
+  "advice": "procfile-app-uses-port,addon-missing",
+  "advice_count": 2,
   "buildpack_version": "0.2.0",
   "cache_discard_reason": "` + (&install.Discard{Problem: install.ChangedAtSource}).String() + `",
   "cache_status": "discarded",
@@ -189,4 +191,27 @@ func TestReason(t *testing.T) {
 			require.Equal(t, tt.want, builddata.Reason(tt.err))
 		})
 	}
+}
+
+// TestMuchAdviceIsCutBetweenNames: a report value holds 200 bytes; the
+// advice keeps whole names, the first given first, and counts them all.
+func TestMuchAdviceIsCutBetweenNames(t *testing.T) {
+	cache := t.TempDir()
+	r := builddata.Start(cache, "0.2.0", clock(time.Second))
+	var kinds []string
+	for i := range 20 {
+		kinds = append(kinds, fmt.Sprintf("procfile-kind-number-%02d", i))
+	}
+	r.Advice(kinds)
+	require.NoError(t, r.Finish(nil))
+	var got struct {
+		Advice string `json:"advice"`
+		Count  int    `json:"advice_count"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(report(t, cache)), &got))
+	require.Equal(t, 20, got.Count)
+	require.LessOrEqual(t, len(got.Advice), 200)
+	names := strings.Split(got.Advice, ",")
+	require.Equal(t, kinds[:len(names)], names, "whole names, in the order given")
+	require.Len(t, names, 8)
 }

@@ -75,7 +75,15 @@ func ReadEnvDir(dir string, names []string) (map[string]string, error) {
 	}
 	for _, name := range names {
 		value, ok, err := readVar(filepath.Join(dir, name))
-		if err != nil {
+		var notRegular *files.NotRegularError
+		switch {
+		case errors.As(err, &notRegular):
+			// Not something a user can unset: the platform, or whoever made
+			// the directory, wrote it so.
+			return nil, &Error{Var: name, Reason: fmt.Sprintf("is not a regular file (it is %s)", notRegular.Kind),
+				Advice: "Config vars reach the build as regular files, one per variable, in\n" + dir + ".\n" +
+					"The buildpack does not follow links or read pipes there: write the value\ninto a regular file of that name."}
+		case err != nil:
 			return nil, &Error{Var: name, Reason: err.Error()}
 		}
 		if ok {
@@ -97,7 +105,7 @@ func readVar(p string) (string, bool, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return "", false, nil
 	case errors.As(err, &notRegular):
-		return "", false, fmt.Errorf("is not a regular file (it is %s)", notRegular.Kind)
+		return "", false, notRegular
 	case errors.As(err, &tooLarge):
 		return "", false, fmt.Errorf("is longer than %d bytes", maxValueLen)
 	default:

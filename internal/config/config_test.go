@@ -66,6 +66,9 @@ func TestReadEnvDirErrors(t *testing.T) {
 			_, err := config.ReadEnvDir(dir, config.Names)
 			require.EqualError(t, err, "invalid "+config.VarVersion+": is not a regular file (it is "+kind+")",
 				"never followed, never opened for a read that could block")
+			var cerr *config.Error
+			require.ErrorAs(t, err, &cerr)
+			require.Contains(t, cerr.Help(), "write the value\ninto a regular file of that name", "not config:unset, which cannot help")
 		})
 	}
 	t.Run("huge value", func(t *testing.T) {

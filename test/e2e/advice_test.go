@@ -417,8 +417,10 @@ func TestClassicAddonConfigVars(t *testing.T) {
 			name: "attached under another name", config: map[string]string{"APPLINK_PROD_API_URL": "https://x", "APPLINK_PROD_TOKEN": "t"},
 			advice: "-----> Checking the AppLink add-on\n" + warning("The app has neither HEROKU_APPLINK_API_URL nor HEROKU_APPLINK_TOKEN, which the\n"+
 				"service mesh reads: it exits at boot without them (\"Heroku AppLink add-on config vars not set\").\n"+
-				"These may be the AppLink add-on attached under another name:\n\n  APPLINK_PROD_API_URL and APPLINK_PROD_TOKEN\n\n"+
-				"Attach it as HEROKU_APPLINK too:\n\n  heroku addons:attach <add-on name> --as HEROKU_APPLINK"),
+				"These may be the AppLink add-on attached under another name, or another\n"+
+				"add-on's or your own config vars (the build reads names only):\n\n  APPLINK_PROD_API_URL and APPLINK_PROD_TOKEN\n\n"+
+				"If one is the AppLink add-on, attach it as HEROKU_APPLINK too:\n\n  heroku addons:attach <add-on name> --as HEROKU_APPLINK\n\n"+
+				"If none is, the add-on is not attached. Attach it:\n\n  heroku addons:create heroku-applink"),
 		},
 	}
 	for _, tt := range tests {

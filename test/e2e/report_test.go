@@ -37,6 +37,7 @@ func TestClassicReport(t *testing.T) {
 	require.NoError(t, app.Deploy(ctx))
 	want := `{
   "advice": "",
+  "advice_count": 0,
   "buildpack_version": "` + bpVersion(t) + `",
   "cache_status": "empty",
   "mesh_arch": "amd64",
@@ -61,6 +62,7 @@ func TestClassicReport(t *testing.T) {
 		require.NoError(t, app.Push(ctx))
 		want := `{
   "advice": "addon-partial",
+  "advice_count": 1,
   "buildpack_version": "` + bpVersion(t) + `",
   "cache_status": "reused",
   "mesh_arch": "amd64",
@@ -132,6 +134,7 @@ func TestClassicReportAfterASignedBuild(t *testing.T) {
 	require.NoError(t, app.Deploy(ctx))
 	want := `{
   "advice": "",
+  "advice_count": 0,
   "buildpack_version": "` + bpVersion(t) + `",
   "cache_status": "empty",
   "mesh_arch": "amd64",
