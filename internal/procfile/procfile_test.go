@@ -490,3 +490,16 @@ func TestReportTranscripts(t *testing.T) {
 		})
 	}
 }
+
+// TestNoCommandExampleUsesTheForwardPort: the example line for a mesh with
+// no app command gives the port the mesh forwards to, so taking it draws
+// no advice about app.port on the next build.
+func TestNoCommandExampleUsesTheForwardPort(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Procfile"), []byte("web: heroku-applink-service-mesh\n"), 0o644))
+	m := mesh
+	m.AppPort = "4000"
+	var out, errOut bytes.Buffer
+	procfile.Report(output.New(&out, &errOut, output.Classic, false), procfile.Inspect(dir, m))
+	require.Contains(t, errOut.String(), " !       web: APP_PORT=4000 heroku-applink-service-mesh npm start\n")
+}
