@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -241,6 +242,12 @@ const (
 
 var tempPrefixes = []string{DownloadPrefix, CopyPrefix, TempPrefix}
 
+// oldPrefixes are the names version 0.1.0 gave its temporary files, without
+// the buildpack's name: recognised only in folders that are the
+// buildpack's alone (its cache), where a killed build of that version may
+// have left them.
+var oldPrefixes = []string{".download-", ".cached-", ".tmp-"}
+
 // CreateTemp creates a private temporary file in dir, named with prefix
 // and this process's identity.
 func CreateTemp(dir, prefix string) (*os.File, error) {
@@ -281,7 +288,15 @@ func startTime(pid int) string {
 // no longer running, and returns their names. It removes only names of the
 // buildpack's own temporary form whose process is gone, never follows a
 // link, and never descends into a directory.
-func RemoveLeftovers(dir string) ([]string, error) {
+func RemoveLeftovers(dir string) ([]string, error) { return removeLeftovers(dir, tempPrefixes) }
+
+// RemoveOwnLeftovers is RemoveLeftovers for a folder that is the
+// buildpack's alone, where the older form of the names is recognised too.
+func RemoveOwnLeftovers(dir string) ([]string, error) {
+	return removeLeftovers(dir, append(slices.Clone(tempPrefixes), oldPrefixes...))
+}
+
+func removeLeftovers(dir string, prefixes []string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -291,7 +306,7 @@ func RemoveLeftovers(dir string) ([]string, error) {
 	}
 	var removed []string
 	for _, e := range entries {
-		if e.IsDir() || !leftover(e.Name()) {
+		if e.IsDir() || !leftover(e.Name(), prefixes) {
 			continue
 		}
 		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -305,8 +320,8 @@ func RemoveLeftovers(dir string) ([]string, error) {
 // leftover reports whether name is a temporary file, of exactly the form
 // this buildpack makes, of a process that no longer runs: its id is gone,
 // or it now belongs to a process that started at another time.
-func leftover(name string) bool {
-	for _, p := range tempPrefixes {
+func leftover(name string, prefixes []string) bool {
+	for _, p := range prefixes {
 		rest, ok := strings.CutPrefix(name, p)
 		if !ok {
 			continue

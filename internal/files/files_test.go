@@ -139,3 +139,17 @@ func TestReadRegular(t *testing.T) {
 		require.Equal(t, kind, nr.Kind)
 	}
 }
+
+// TestOwnLeftoversOfTheOlderForm: in a folder that is the buildpack's
+// alone, what version 0.1.0 named without the buildpack's name goes too.
+func TestOwnLeftoversOfTheOlderForm(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{".tmp-2147483647-1-2", ".heroku-applink-tmp-2147483647-1-3", ".tmp-app-notes"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o600))
+	}
+	removed, err := files.RemoveOwnLeftovers(dir)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{".tmp-2147483647-1-2", ".heroku-applink-tmp-2147483647-1-3"}, removed)
+	_, err = os.Stat(filepath.Join(dir, ".tmp-app-notes"))
+	require.NoError(t, err)
+}

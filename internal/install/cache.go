@@ -191,7 +191,7 @@ func (c *Cache) Prune(pinned map[digest.Digest]bool) ([]string, error) {
 			keep[r.Checksum.Hex()] = true
 		}
 	}
-	removed, err := files.RemoveLeftovers(c.Dir)
+	removed, err := files.RemoveOwnLeftovers(c.Dir)
 	if err != nil {
 		return removed, err
 	}
@@ -216,7 +216,7 @@ func (c *Cache) Prune(pinned map[digest.Digest]bool) ([]string, error) {
 		}
 		return append(removed, entriesDir), nil
 	}
-	leftovers, err := files.RemoveLeftovers(dir)
+	leftovers, err := files.RemoveOwnLeftovers(dir)
 	for _, l := range leftovers {
 		removed = append(removed, filepath.Join(entriesDir, l))
 	}

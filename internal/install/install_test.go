@@ -592,14 +592,14 @@ func TestCachePrune(t *testing.T) {
 	inst, _, err := w.install(t, w.latest(t, w.key.Fingerprint), w.cache)
 	require.NoError(t, err)
 	pinned := testhelpers.FakeMesh("0.3.0", "amd64")
-	for _, p := range []string{"sha256/" + pinned.Digest().Hex(), "sha256/" + strings.Repeat("b", 64), "sha256/.heroku-applink-tmp-2147483647-1-2",
+	for _, p := range []string{"sha256/" + pinned.Digest().Hex(), "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-2147483647-1-2",
 		"signed/heroku-applink-service-mesh-latest-amd64/artifact", "stray"} {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(w.cache.Dir, p)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(w.cache.Dir, p), []byte("x"), 0o600))
 	}
 	removed, err := w.cache.Prune(testhelpers.Inventory("", pinned).Checksums())
 	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"signed", "sha256/" + strings.Repeat("b", 64), "sha256/.heroku-applink-tmp-2147483647-1-2"}, removed,
+	require.ElementsMatch(t, []string{"signed", "sha256/" + strings.Repeat("b", 64), "sha256/.tmp-2147483647-1-2"}, removed,
 		"only names the cache recognises: its own entries, its older layout, temporary files of builds that are gone")
 	var left []string
 	require.NoError(t, filepath.Walk(w.cache.Dir, func(p string, info os.FileInfo, err error) error {
