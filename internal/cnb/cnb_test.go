@@ -385,16 +385,21 @@ func TestRestoredLayerThatIsNotWhatTheBuildpackWrote(t *testing.T) {
 func TestRestoredSignedLayerIsCheckedAgain(t *testing.T) {
 	tests := []struct {
 		name string
-		edit func(t *testing.T, e *env, rec *install.Record)
+		edit func(t *testing.T, e *env, rec *install.Record, key *testhelpers.SigningKey)
 		want string
 	}{
-		{"kept", func(t *testing.T, e *env, rec *install.Record) {}, ""},
-		{"other bytes, checksum to match", func(t *testing.T, e *env, rec *install.Record) {
+		{"kept", func(t *testing.T, e *env, rec *install.Record, _ *testhelpers.SigningKey) {}, ""},
+		{"other bytes, checksum to match", func(t *testing.T, e *env, rec *install.Record, _ *testhelpers.SigningKey) {
 			evil := []byte("#!/bin/sh\necho unsigned\n")
 			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary), evil, 0o755))
 			rec.Checksum = testhelpers.Artifact{Data: evil}.Digest()
 		}, "its recorded signature does not verify over it: "},
-		{"a record without its signature", func(t *testing.T, e *env, rec *install.Record) { rec.Signature = "" },
+		{"an older release the key signed", func(t *testing.T, e *env, rec *install.Record, key *testhelpers.SigningKey) {
+			older := testhelpers.FakeMesh("0.1.0", "amd64").Data
+			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary), older, 0o755))
+			rec.Checksum, rec.Signature = testhelpers.Artifact{Data: older}.Digest(), string(key.Sign(older))
+		}, "the release changed at its source (it publishes another signature)"},
+		{"a record without its signature", func(t *testing.T, e *env, rec *install.Record, _ *testhelpers.SigningKey) { rec.Signature = "" },
 			"its metadata does not hold the signature to check it against again"},
 	}
 	for _, tt := range tests {
@@ -415,17 +420,17 @@ func TestRestoredSignedLayerIsCheckedAgain(t *testing.T) {
 			_, err := toml.DecodeFile(tomlPath, &doc)
 			require.NoError(t, err)
 			require.Contains(t, doc.Metadata.Signature, "-----BEGIN PGP SIGNATURE-----")
-			tt.edit(t, e, &doc.Metadata)
+			tt.edit(t, e, &doc.Metadata, key)
 			var buf bytes.Buffer
 			require.NoError(t, toml.NewEncoder(&buf).Encode(doc))
 			require.NoError(t, os.WriteFile(tomlPath, buf.Bytes(), 0o644))
 
 			require.NoError(t, e.build(t))
 			if tt.want == "" {
-				require.Contains(t, e.log(), "  - Unchanged at its source (304 Not Modified): using the cached layer")
+				require.Contains(t, e.log(), "  - Unchanged at its source (the same signature): using the cached layer")
 			} else {
 				require.Contains(t, e.log(), "  - Discarding the cached layer: "+tt.want)
-				require.NotContains(t, e.log(), "304 Not Modified")
+				require.NotContains(t, e.log(), "Unchanged at its source")
 			}
 			bin, err := os.ReadFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary))
 			require.NoError(t, err)

@@ -139,16 +139,11 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // Result is a download.
 type Result struct {
 	// Path is a temporary file, mode 0600, in the requested directory. The
-	// caller owns it: rename it into place or remove it. Empty when the
-	// server answered 304 Not Modified.
+	// caller owns it: rename it into place or remove it.
 	Path     string
 	Size     int64
 	Digest   digest.Digest
 	Attempts int
-	// ETag and LastModified let a later build ask whether it changed.
-	ETag, LastModified string
-	// NotModified is a 304 answer to a conditional request: no body.
-	NotModified bool
 }
 
 // Request describes one download.
@@ -160,8 +155,6 @@ type Request struct {
 	// accepts any body, whose digest the caller must then check by other
 	// means (a signature).
 	Want digest.Digest
-	// ETag and LastModified, when set, make the request conditional.
-	ETag, LastModified string
 }
 
 var errTooSlow = errors.New("download deadline")
@@ -297,12 +290,6 @@ func (c *Client) once(ctx context.Context, r Request, newSink func() (sink, erro
 	if c.UserAgent != "" {
 		req.Header.Set("User-Agent", c.UserAgent)
 	}
-	if r.ETag != "" {
-		req.Header.Set("If-None-Match", r.ETag)
-	}
-	if r.LastModified != "" {
-		req.Header.Set("If-Modified-Since", r.LastModified)
-	}
 	var noAnswer *time.Timer
 	if c.AnswerTimeout > 0 {
 		// The transport's own timeouts do not cover a proxy that accepts the
@@ -325,11 +312,6 @@ func (c *Client) once(ctx context.Context, r Request, newSink func() (sink, erro
 	}
 	defer resp.Body.Close()
 
-	meta := Result{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
-	if resp.StatusCode == http.StatusNotModified && (r.ETag != "" || r.LastModified != "") {
-		meta.NotModified = true
-		return meta, nil
-	}
 	if resp.StatusCode != http.StatusOK {
 		return Result{}, &StatusError{Code: resp.StatusCode, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 	}
@@ -400,8 +382,7 @@ func (c *Client) once(ctx context.Context, r Request, newSink func() (sink, erro
 	if !r.Want.IsZero() && got != r.Want {
 		return Result{}, &ChecksumMismatchError{Want: r.Want, Got: got, Size: n}
 	}
-	meta.Path, meta.Size, meta.Digest = dest.path(), n, got
-	return meta, nil
+	return Result{Path: dest.path(), Size: n, Digest: got}, nil
 }
 
 // classify names the true cause of a failed request or body: the

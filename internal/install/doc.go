@@ -1,7 +1,6 @@
 // Package install owns the one pipeline both platform contracts share:
 // resolve the configured request to a release, obtain its bytes (a copy an
-// earlier build left, a conditional request, or a download), verify them,
-// and place them on PATH.
+// earlier build left, or a download), verify them, and place them on PATH.
 //
 // A release is verified either by the checksum the inventory pins or by a
 // detached signature from an allowed key; both end in a sha256 recorded with

@@ -24,7 +24,7 @@ import (
 // or downloaded.
 const maxReleaseSize = fetch.DefaultMaxSize
 
-// Fetcher downloads: Get for a release file (conditional or not), GetBytes
+// Fetcher downloads: Get for a release file, GetBytes
 // for small files (a key, a signature).
 type Fetcher interface {
 	Get(ctx context.Context, req fetch.Request) (fetch.Result, error)
@@ -85,8 +85,9 @@ type obtained struct {
 	inPlace bool
 	// kept is the earlier copy's record when the bytes are that copy's.
 	kept *Record
-	// etag and lastModified are the source's validators for fresh bytes.
-	etag, lastModified string
+	// sig is the signature the source publishes now, when it was fetched
+	// to judge the earlier copy: fresh bytes are verified against it.
+	sig []byte
 	// discarded is why the earlier copy was not kept; took is how long the
 	// download took.
 	discarded *Discard
@@ -168,7 +169,7 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 	case got.kept != nil:
 		signer, sig = got.kept.Signer, got.kept.Signature
 	case !rel.Pinned():
-		if signer, sig, err = i.verifySignature(ctx, rel, &tr, got.path); err != nil {
+		if signer, sig, err = i.verifySignature(ctx, rel, &tr, got.path, got.sig); err != nil {
 			return Installed{}, err
 		}
 	}
@@ -184,15 +185,6 @@ func (i *Installer) Install(ctx context.Context, rel Release, root, binRel strin
 		}
 	}
 	rec := rel.record(got.sum, signer, sig)
-	// An unpinned release keeps the validators that let a later build ask
-	// its source whether it changed; a pinned one needs none.
-	switch {
-	case rel.Pinned():
-	case got.kept != nil:
-		rec.ETag, rec.LastModified = got.kept.ETag, got.kept.LastModified
-	default:
-		rec.ETag, rec.LastModified = got.etag, got.lastModified
-	}
 	i.reportVerified(rel, rec)
 	if got.discarded != nil {
 		discarded = got.discarded
@@ -222,8 +214,9 @@ func (i *Installer) discard(store Store, rel Release, why *Discard) error {
 	return store.Drop(rel)
 }
 
-// obtain gets the bytes: the store's copy when it may be kept, after the
-// one conditional request an unpinned release needs; else a download.
+// obtain gets the bytes: the store's copy when it may be kept (for an
+// unpinned release, after one request for its signature); else a
+// download.
 func (i *Installer) obtain(ctx context.Context, rel Release, tr *trust, binDir string, store Store, c *Copy) (obtained, error) {
 	var (
 		prev      *obtained
@@ -257,50 +250,43 @@ func (i *Installer) obtain(ctx context.Context, rel Release, tr *trust, binDir s
 			os.Remove(prev.path)
 		}
 	}
-	req := fetch.Request{URL: rel.URL, Dir: binDir, Want: rel.Pin}
-	switch {
-	case prev != nil && rel.Pinned():
+	if prev != nil && rel.Pinned() {
 		i.Out.Detail("Using the %s (%s)", store.Name(), output.Size(prev.size))
 		return *prev, nil
-	case prev != nil:
-		req.ETag, req.LastModified = prev.kept.ETag, prev.kept.LastModified
 	}
-	i.Out.Detail("Downloading from %s", source.Redact(rel.URL))
-	start := i.Now()
-	r, err := i.Fetcher.Get(ctx, req)
-	if err != nil {
-		release()
-		return obtained{}, &DownloadError{Label: rel.Version, Arch: rel.Arch, URL: source.Redact(rel.URL), Source: rel.Source.String(), Err: err}
-	}
-	switch {
-	case r.NotModified && prev == nil:
-		// Only a request this build made conditional can be answered 304.
-		return obtained{}, &DownloadError{Label: rel.Version, Arch: rel.Arch, URL: source.Redact(rel.URL), Source: rel.Source.String(),
-			Err: &fetch.StatusError{Code: 304, Status: "304 Not Modified"}}
-	case r.NotModified:
-		i.Out.Detail("Unchanged at its source (304 Not Modified): using the %s (%s)", store.Name(), output.Size(prev.size))
-		if r.ETag != "" {
-			prev.kept.ETag = r.ETag
+	var sig []byte
+	if prev != nil {
+		// An unpinned release is whatever its source publishes under its
+		// name now. The kept copy's signature proves the key signed those
+		// bytes once, not that they are what the name stands for today (an
+		// older signed release would pass): the copy stands only while the
+		// source publishes the very signature kept with it.
+		sigURL := rel.URL + ".asc"
+		now, err := i.Fetcher.GetBytes(ctx, sigURL, signature.MaxArmoredSize)
+		if err != nil {
+			release()
+			return obtained{}, &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
 		}
-		return *prev, nil
-	case prev != nil && r.Digest == prev.sum:
-		// A source that ignores conditional requests sent the same bytes.
-		os.Remove(r.Path)
-		i.Out.Detail("Unchanged at its source (the same sha256): using the %s (%s)", store.Name(), output.Size(prev.size))
-		prev.kept.ETag, prev.kept.LastModified = r.ETag, r.LastModified
-		return *prev, nil
-	case prev != nil:
+		if string(now) == prev.kept.Signature {
+			i.Out.Detail("Unchanged at its source (the same signature): using the %s (%s)", store.Name(), output.Size(prev.size))
+			return *prev, nil
+		}
 		release()
 		discarded = &Discard{Problem: ChangedAtSource}
 		if err := i.discard(store, rel, discarded); err != nil {
-			os.Remove(r.Path)
 			return obtained{}, err
 		}
+		sig = now
+	}
+	i.Out.Detail("Downloading from %s", source.Redact(rel.URL))
+	start := i.Now()
+	r, err := i.Fetcher.Get(ctx, fetch.Request{URL: rel.URL, Dir: binDir, Want: rel.Pin})
+	if err != nil {
+		return obtained{}, &DownloadError{Label: rel.Version, Arch: rel.Arch, URL: source.Redact(rel.URL), Source: rel.Source.String(), Err: err}
 	}
 	took := i.Now().Sub(start)
 	i.Out.Detail("Downloaded %s in %s", output.Size(r.Size), output.Duration(took))
-	return obtained{path: r.Path, size: r.Size, sum: r.Digest, etag: r.ETag, lastModified: r.LastModified,
-		discarded: discarded, took: took}, nil
+	return obtained{path: r.Path, size: r.Size, sum: r.Digest, sig: sig, discarded: discarded, took: took}, nil
 }
 
 // rehash hashes a kept copy's bytes again: a copy in place where it lies,
@@ -393,18 +379,20 @@ func (i *Installer) key(ctx context.Context, rel Release, tr *trust) (*signature
 	return tr.key, nil
 }
 
-// verifySignature checks an unpinned release's detached signature against
-// the key the trust rules allow, and returns the key's fingerprint and the
-// signature, which the record keeps.
-func (i *Installer) verifySignature(ctx context.Context, rel Release, tr *trust, path string) (string, string, error) {
+// verifySignature checks an unpinned release's detached signature (sig,
+// or when nil the one its source publishes) against the key the trust
+// rules allow, and returns the key's fingerprint and the signature, which
+// the record keeps.
+func (i *Installer) verifySignature(ctx context.Context, rel Release, tr *trust, path string, sig []byte) (string, string, error) {
 	key, err := i.key(ctx, rel, tr)
 	if err != nil {
 		return "", "", err
 	}
-	sigURL := rel.URL + ".asc"
-	sig, err := i.Fetcher.GetBytes(ctx, sigURL, signature.MaxArmoredSize)
-	if err != nil {
-		return "", "", &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
+	if sig == nil {
+		sigURL := rel.URL + ".asc"
+		if sig, err = i.Fetcher.GetBytes(ctx, sigURL, signature.MaxArmoredSize); err != nil {
+			return "", "", &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
+		}
 	}
 	if err := key.VerifyFile(ctx, path, sig); err != nil {
 		if ctx.Err() != nil {

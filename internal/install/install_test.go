@@ -312,36 +312,35 @@ func TestSignedRelease(t *testing.T) {
 `, w.err.String())
 	testhelpers.Equal(t, install.Record{Version: "latest", OS: "linux", Arch: "amd64", URL: w.mirror.URL() + "/" + latest,
 		Checksum: mesh.Digest(), Verified: install.BySignature, Signer: w.key.Fingerprint,
-		KeySource: w.official.URL() + "/public-key.asc", Signature: inst.Record.Signature, ETag: inst.Record.ETag}, inst.Record)
-	require.NotEmpty(t, inst.Record.ETag)
+		KeySource: w.official.URL() + "/public-key.asc", Signature: inst.Record.Signature}, inst.Record)
 	require.NoError(t, w.keyFor(t).Verify(bytes.NewReader(mesh.Data), []byte(inst.Record.Signature)), "the record keeps the release's signature")
 	require.Zero(t, w.mirror.Hits(source.KeyObject), "the key never comes from the mirror")
 
-	t.Run("an unchanged release is reused after one conditional request", func(t *testing.T) {
+	t.Run("an unchanged release is reused after asking for its signature", func(t *testing.T) {
 		before := w.mirror.Requests() + w.official.Requests()
 		inst, root, err := w.install(t, rel, w.cache)
 		require.NoError(t, err)
 		require.True(t, inst.Reused)
-		require.Equal(t, before+2, w.mirror.Requests()+w.official.Requests(), "the key, to check the kept signature again, and the conditional request")
-		require.Equal(t, 1, w.mirror.Hits(latest+".asc"), "the signature is not downloaded again")
+		require.Equal(t, before+2, w.mirror.Requests()+w.official.Requests(), "the key and the signature, to check the kept copy against")
+		require.Equal(t, 1, w.mirror.Hits(latest), "the release is not downloaded again")
 		assertInstalled(t, root, mesh.Data)
 		testhelpers.Equal(t, `-----> Installing Heroku AppLink Service Mesh latest (linux-amd64)
-       Downloading from http://MIRROR/heroku-applink-service-mesh-latest-amd64
-       Unchanged at its source (304 Not Modified): using the cached copy (`+meshLen+`)
+       Unchanged at its source (the same signature): using the cached copy (`+meshLen+`)
        Verified `+mesh.Checksum()+` (signature by key `+w.key.Fingerprint+` from http://OFFICIAL/public-key.asc)
 `, w.log())
 	})
 
-	t.Run("a changed release is verified again, from the one response", func(t *testing.T) {
+	t.Run("a changed release is downloaded and verified with the signature fetched once", func(t *testing.T) {
 		newer := testhelpers.FakeMesh("0.4.0", "amd64")
 		w.mirror.PublishSigned(latest, newer.Data, w.key, false)
-		before := w.mirror.Hits(latest)
+		before, sigs := w.mirror.Hits(latest), w.mirror.Hits(latest+".asc")
 		inst, root, err := w.install(t, rel, w.cache)
 		require.NoError(t, err)
 		require.False(t, inst.Reused)
-		require.Equal(t, before+1, w.mirror.Hits(latest), "the conditional request's body is the download")
+		require.Equal(t, before+1, w.mirror.Hits(latest))
+		require.Equal(t, sigs+1, w.mirror.Hits(latest+".asc"), "the signature that judged the copy verifies the download")
 		assertInstalled(t, root, newer.Data)
-		require.Contains(t, w.log(), "       Discarding the cached copy: the release changed at its source\n")
+		require.Contains(t, w.log(), "       Discarding the cached copy: the release changed at its source (it publishes another signature)\n")
 		require.Equal(t, newer.Digest(), inst.Record.Checksum)
 	})
 }
@@ -458,6 +457,9 @@ func TestReuseOnlyWhatThisBuildTrusts(t *testing.T) {
 			"its metadata does not hold the signature to check it against again"},
 		{"other bytes with garbage for a signature", func(w *signedWorld, rec *install.Record, evil []byte) { rec.Signature = "trust me" },
 			"its recorded signature does not verify over it: the signature is not ASCII-armoured OpenPGP"},
+		{"an older release, signed by the release key", func(w *signedWorld, rec *install.Record, evil []byte) {
+			rec.Signature = string(w.key.Sign(evil))
+		}, "the release changed at its source (it publishes another signature)"},
 	} {
 		t.Run("a cache holding "+tt.name+" is not trusted", func(t *testing.T) {
 			for _, fingerprint := range []string{"pinned", ""} {
@@ -479,7 +481,7 @@ func TestReuseOnlyWhatThisBuildTrusts(t *testing.T) {
 				require.False(t, inst.Reused)
 				assertInstalled(t, root, mesh.Data)
 				require.Contains(t, w.log(), "       Discarding the cached copy: "+tt.want)
-				require.NotContains(t, w.log(), "304 Not Modified")
+				require.NotContains(t, w.log(), "Unchanged at its source")
 				require.Equal(t, mesh.Digest(), inst.Record.Checksum)
 			}
 		})
@@ -517,7 +519,7 @@ func TestCredentialsAreNeverKept(t *testing.T) {
 		require.NoError(t, w.cache.Save(context.Background(), inst))
 		require.Equal(t, w.mirror.URL()+"/"+latest, inst.Record.URL)
 		require.Equal(t, w.mirror.URL()+"/"+source.KeyObject, inst.Record.KeySource)
-		require.Contains(t, w.out.String(), "Downloading from http://xxxxx@127.0.0.1")
+		require.Contains(t, w.out.String(), "http://xxxxx@127.0.0.1", "the mirror's URL is shown redacted")
 		for _, secret := range []string{"S3CRET", "T0KEN", "deploy"} {
 			require.NotContains(t, w.out.String()+w.err.String(), secret)
 			require.NoError(t, filepath.Walk(w.cache.Dir, func(p string, info os.FileInfo, err error) error {
@@ -739,7 +741,7 @@ func TestOfficialKeyRotation(t *testing.T) {
 	inst, _, err := w.install(t, w.latest(t, ""), w.cache)
 	require.NoError(t, err)
 	require.True(t, inst.Reused)
-	require.Equal(t, before+2, w.mirror.Requests()+w.official.Requests(), "the key, and one conditional request")
+	require.Equal(t, before+2, w.mirror.Requests()+w.official.Requests(), "the key, and the signature to judge the copy by")
 
 	rotated := testhelpers.Key(t, "Rotated")
 	w.official.Put(source.KeyObject, rotated.PublicKey())
@@ -748,30 +750,33 @@ func TestOfficialKeyRotation(t *testing.T) {
 	require.Contains(t, w.log(), "       Discarding the cached copy: it was signed by key "+w.key.Fingerprint+"; this build accepts only key "+rotated.Fingerprint+"\n")
 }
 
-// TestSourcesThatIgnoreConditionalRequests: the same bytes again are the
-// same release, however the source answered.
-func TestSourcesThatIgnoreConditionalRequests(t *testing.T) {
+// TestA304IsNoDownload: the buildpack never asks conditionally, so a 304
+// is a source that misbehaves, not a release.
+func TestA304IsNoDownload(t *testing.T) {
+	w := newWorld(t, mesh)
+	w.mirror.Fault(mesh.Object(), testhelpers.Status(304))
+	_, root, err := w.install(t, w.release(t, "", ""), w.cache)
+	var derr *install.DownloadError
+	require.ErrorAs(t, err, &derr)
+	require.ErrorContains(t, err, "server answered 304 Not Modified")
+	require.Contains(t, derr.Help(), "The server refused the request (304 Not Modified)")
+	assertNothingInstalled(t, root)
+}
+
+// TestAKeptCopyNeedsItsSignatureAtTheSource: the signature is asked for on
+// every reuse; a source that cannot give it fails the build as a fresh
+// download would, and keeps the copy for a later build.
+func TestAKeptCopyNeedsItsSignatureAtTheSource(t *testing.T) {
 	w := newSignedWorld(t)
 	rel := w.latest(t, w.key.Fingerprint)
 	_, _, err := w.install(t, rel, w.cache)
 	require.NoError(t, err)
-	w.mirror.Fault(latest, testhelpers.Body(mesh.Data))
-	inst, _, err := w.install(t, rel, w.cache)
-	require.NoError(t, err)
-	require.True(t, inst.Reused)
-	require.Contains(t, w.log(), "       Unchanged at its source (the same sha256): using the cached copy")
-	require.NotContains(t, w.log(), "Discarding")
-
-	t.Run("a 304 to a request that was not conditional", func(t *testing.T) {
-		w := newWorld(t, mesh)
-		w.mirror.Fault(mesh.Object(), testhelpers.Status(304))
-		_, root, err := w.install(t, w.release(t, "", ""), w.cache)
-		var derr *install.DownloadError
-		require.ErrorAs(t, err, &derr)
-		require.ErrorContains(t, err, "server answered 304 Not Modified")
-		require.Contains(t, derr.Help(), "The server refused the request (304 Not Modified)")
-		assertNothingInstalled(t, root)
-	})
+	w.mirror.Fault(latest+".asc", testhelpers.Status(404))
+	_, root, err := w.install(t, rel, w.cache)
+	var serr *install.SignatureFetchError
+	require.ErrorAs(t, err, &serr)
+	assertNothingInstalled(t, root)
+	require.Len(t, readIndex(t, w.cache.Dir).Releases, 1, "the copy stays for a later build")
 }
 
 func TestStatusesThatAreNotTemporary(t *testing.T) {

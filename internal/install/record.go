@@ -14,10 +14,11 @@ const (
 
 // Record is what a build writes down about the release it installed, so a
 // later build can decide by equality whether a copy may be kept: the
-// release, the sha256 of its bytes, the evidence that trusted them, and for
-// an unpinned release the validators that let its source say whether it
-// changed. It is the CNB layer's metadata and an entry of the classic
-// cache's index, and it never holds credentials.
+// release, the sha256 of its bytes and the evidence that trusted them (for
+// an unpinned release, the signature itself, which is also how a later
+// build asks its source whether it changed). It is the CNB layer's metadata
+// and an entry of the classic cache's index, and it never holds
+// credentials.
 type Record struct {
 	Version  string        `toml:"version"`
 	OS       string        `toml:"os"`
@@ -34,9 +35,6 @@ type Record struct {
 	// evidence a later build checks the kept bytes against again, since a
 	// checksum written beside the bytes proves nothing about them.
 	Signature string `toml:"signature,omitempty"`
-	// ETag and LastModified are the source's validators.
-	ETag         string `toml:"etag,omitempty"`
-	LastModified string `toml:"last-modified,omitempty"`
 }
 
 // Problem is a kind of reason to discard a copy.
@@ -66,9 +64,7 @@ const (
 	// kept, or no longer verifies over the kept bytes.
 	NoSignature
 	BadSignature
-	// NoValidator: nothing to ask the source whether it changed.
-	NoValidator
-	// ChangedAtSource: the source answered with another file.
+	// ChangedAtSource: the source publishes another signature.
 	ChangedAtSource
 	// BadCopy: the bytes are missing or no longer hash to their record.
 	BadCopy
@@ -106,10 +102,8 @@ func (d *Discard) String() string {
 		return "its metadata does not hold the signature to check it against again"
 	case BadSignature:
 		return "its recorded signature does not verify over it: " + d.Was
-	case NoValidator:
-		return "its metadata does not say how to ask the source whether it changed"
 	case ChangedAtSource:
-		return "the release changed at its source"
+		return "the release changed at its source (it publishes another signature)"
 	case BadCopy:
 		return d.Was
 	}
@@ -155,8 +149,6 @@ func (rel Release) check(got Record, signer string) *Discard {
 		return &Discard{Problem: SignerNotAllowed, Was: got.Signer, Now: signer}
 	case got.Signature == "":
 		return &Discard{Problem: NoSignature}
-	case got.ETag == "" && got.LastModified == "":
-		return &Discard{Problem: NoValidator}
 	}
 	return nil
 }
