@@ -38,7 +38,12 @@ func Check(p *output.Printer, in Input) []string {
 	// "cd" may move it), and the file's app.port is where the mesh
 	// forwards without APP_PORT, which the Procfile advice gives the app:
 	// the Procfile is read for the one, then advised on with the other.
-	conf := meshconfig.CheckIn(in.AppDir, procfile.Inspect(in.AppDir, mesh).Dir)
+	var conf meshconfig.Result
+	if start := procfile.Inspect(in.AppDir, mesh); start.DirUnknown {
+		conf = meshconfig.Unknown(in.AppDir)
+	} else {
+		conf = meshconfig.CheckIn(in.AppDir, start.Dir)
+	}
 	mesh.AppPort = conf.AppPort
 	a := procfile.Inspect(in.AppDir, mesh)
 	procfile.Report(p, a)

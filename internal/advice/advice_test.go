@@ -74,3 +74,22 @@ func TestConfigWhereTheMeshStarts(t *testing.T) {
 	require.NotContains(t, errOut.String(), "Move it there")
 	require.Equal(t, []string{"procfile-app-uses-port"}, kinds)
 }
+
+// TestConfigWhereTheBuildCannotLook: a cd the build cannot follow, or into
+// a folder a later buildpack makes, leaves the config file unchecked, and
+// the root's app.port is not taken for the mesh's.
+func TestConfigWhereTheBuildCannotLook(t *testing.T) {
+	for _, web := range []string{"cd $APP_DIR && heroku-applink-service-mesh node app.js --port $PORT", "cd dist && heroku-applink-service-mesh node app.js --port $PORT"} {
+		t.Run(web, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "Procfile"), []byte("web: "+web+"\n"), 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "heroku-applink-service-mesh.yaml"), []byte("app:\n  port: 8080\n"), 0o644))
+			var out, errOut bytes.Buffer
+			advice.Check(output.New(&out, &errOut, output.Classic, false), advice.Input{AppDir: dir, Release: install.Release{Version: "0.3.0", Arch: "amd64"}})
+			require.Contains(t, errOut.String(), "--port 3000", "the mesh's default, not the root file's app.port")
+			require.NotContains(t, errOut.String(), "8080")
+			require.Regexp(t, "was not checked|none was checked", errOut.String())
+			require.NotContains(t, out.String(), "Routes that skip")
+		})
+	}
+}

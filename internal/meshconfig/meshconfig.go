@@ -163,11 +163,14 @@ func Check(appDir string) Result { return CheckIn(appDir, "") }
 
 // CheckIn is Check for a mesh the web process starts in dir, a folder of
 // the app's given relative to its root ("" for the root): the mesh reads
-// its config file from its working directory. A dir that leaves the app,
-// or passes through a link, is taken for the root.
+// its config file from its working directory. A link to another of the
+// app's folders is followed. A folder missing at this point of the build
+// (a later buildpack may make it), or one outside the app, cannot be
+// checked: the build says so when the app has a config file elsewhere.
 func CheckIn(appDir, dir string) Result {
-	if !inside(appDir, dir) {
-		dir = ""
+	dir, ok := resolve(appDir, dir)
+	if !ok {
+		return notChecked(appDir, dir, fmt.Sprintf("%s was not checked: the Procfile's web process starts the mesh in\n%s/, which this build cannot look into (it does not exist yet, or it is\noutside the app).", filepath.Join(dir, FileName), dir))
 	}
 	r := Result{Path: filepath.Join(dir, FileName)}
 	r.Warnings = append(r.Warnings, misplaced(appDir, dir)...)
@@ -487,7 +490,7 @@ func hostProblem(host string) (shown, why string) {
 		}
 		return scheme + "xxxxx" + host[at:], "user info here is sent nowhere, and breaks the address"
 	}
-	if !strings.HasPrefix(host, "http://") && !strings.HasPrefix(host, "https://") {
+	if lower := strings.ToLower(host); !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
 		return host, "this one has no scheme"
 	}
 	u, err := url.Parse(host)
@@ -556,50 +559,115 @@ const (
 
 var skipDirs = map[string]bool{"node_modules": true, "vendor": true, "target": true, "build": true, "dist": true}
 
-// inside reports whether dir is a folder of the app's reached without
-// leaving it or passing through a link.
-func inside(appDir, dir string) bool {
+// Unknown is the check for a web process that changes directory in a way
+// the build cannot follow before it starts the mesh: no file can be said to
+// be the one the mesh reads. It says so when the app has a config file.
+func Unknown(appDir string) Result {
+	return notChecked(appDir, "", "The Procfile's web process changes directory before it starts the mesh in a\n"+
+		"way the build cannot follow, so it cannot tell which "+FileName+"\n"+
+		"the mesh reads: none was checked.")
+}
+
+// notChecked is a result that says why no file was checked, when there is
+// one to check: at dir, or anywhere the mesh's names appear.
+func notChecked(appDir, dir, why string) Result {
+	r := Result{Path: filepath.Join(dir, FileName)}
+	if len(copies(appDir, "")) == 0 {
+		return r
+	}
+	r.Found = true
+	if dir != "" {
+		r.Warnings = misplaced(appDir, dir)
+	}
+	r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: why})
+	return r
+}
+
+// resolve turns the folder the web process starts the mesh in into one of
+// the app's, relative to its root, following links that stay inside it;
+// ok is false for one that does not exist or leaves the app.
+func resolve(appDir, dir string) (string, bool) {
 	if dir == "" {
-		return true
+		return "", true
 	}
 	if filepath.IsAbs(dir) || !filepath.IsLocal(dir) {
-		return false
+		return dir, false
 	}
-	p := appDir
-	for _, part := range strings.Split(filepath.Clean(dir), string(filepath.Separator)) {
-		p = filepath.Join(p, part)
-		info, err := os.Lstat(p)
-		if err != nil || !info.IsDir() {
-			return false
-		}
+	root, err := filepath.EvalSymlinks(appDir)
+	if err != nil {
+		return dir, false
 	}
-	return true
+	real, err := filepath.EvalSymlinks(filepath.Join(appDir, dir))
+	if err != nil {
+		return dir, false
+	}
+	rel, err := filepath.Rel(root, real)
+	if err != nil || !filepath.IsLocal(rel) {
+		return dir, false
+	}
+	if info, err := os.Stat(real); err != nil || !info.IsDir() {
+		return dir, false
+	}
+	if rel == "." {
+		rel = ""
+	}
+	return rel, true
 }
 
 // misplaced finds files the mesh will never read: the config under another
 // name where the mesh reads it (in dir), or under its name elsewhere.
 func misplaced(appDir, dir string) []Finding {
 	var found []Finding
-	entries, err := os.ReadDir(filepath.Join(appDir, dir))
-	if err != nil {
-		return nil
-	}
-	for _, e := range entries {
-		name := filepath.Join(dir, e.Name())
-		lower := strings.ToLower(e.Name())
-		switch {
-		case e.Name() == FileName:
-		case lower == strings.ToLower(FileName) || lower == "heroku-applink-service-mesh.yml":
-			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
-				"%s is not read by the mesh, which reads only %s, with\nthat exact name. Rename it.", name, FileName)})
-		case lower == oldFileName || lower == "heroku-integration-service-mesh.yml":
-			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
-				"%s is the name from before AppLink: the AppLink mesh reads\n%s. Rename it.", name, FileName)})
-		}
-	}
 	where := "the app's root directory"
 	if dir != "" {
 		where = dir + "/, where the Procfile's web process starts it"
+	}
+	for _, rel := range copies(appDir, dir) {
+		base := filepath.Base(rel)
+		lower := strings.ToLower(base)
+		switch {
+		case rel == filepath.Join(dir, FileName):
+			// The one the mesh reads.
+		case filepath.Dir(rel) != filepath.Clean(dir):
+			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
+				"%s is not read by the mesh, which reads only %s,\nunder that exact name, from %s. Move it there.", rel, FileName, where)})
+		case lower == oldFileName || lower == "heroku-integration-service-mesh.yml":
+			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
+				"%s is the name from before AppLink: the AppLink mesh reads\n%s. Rename it.", rel, FileName)})
+		default:
+			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
+				"%s is not read by the mesh, which reads only %s, with\nthat exact name. Rename it.", rel, FileName)})
+		}
+	}
+	return found
+}
+
+// meshName reports whether a file's name is one of the mesh's config
+// file's, in any case, with .yml, or from before AppLink.
+func meshName(name string) bool {
+	lower := strings.ToLower(name)
+	return lower == strings.ToLower(FileName) || lower == "heroku-applink-service-mesh.yml" ||
+		lower == oldFileName || lower == "heroku-integration-service-mesh.yml"
+}
+
+// copies lists the app's files under the mesh's names, relative to its
+// root: in dir, the root, and the app's own tree a few levels deep, never
+// into dependencies, hidden folders or through links. Those in dir come
+// first, then the root's, then the rest in the walk's order.
+func copies(appDir, dir string) []string {
+	var out []string
+	add := func(rel string) {
+		if !slices.Contains(out, rel) {
+			out = append(out, rel)
+		}
+	}
+	for _, d := range []string{dir, ""} {
+		entries, _ := os.ReadDir(filepath.Join(appDir, d))
+		for _, e := range entries {
+			if !e.IsDir() && meshName(e.Name()) {
+				add(filepath.Join(d, e.Name()))
+			}
+		}
 	}
 	seen := 0
 	filepath.WalkDir(appDir, func(path string, d fs.DirEntry, err error) error {
@@ -621,16 +689,10 @@ func misplaced(appDir, dir string) []Finding {
 			}
 			return nil
 		}
-		if filepath.Dir(rel) == filepath.Clean(dir) {
-			// Where the mesh reads it: the name was checked above.
-			return nil
-		}
-		if lower := strings.ToLower(d.Name()); lower == strings.ToLower(FileName) || lower == "heroku-applink-service-mesh.yml" ||
-			lower == oldFileName || lower == "heroku-integration-service-mesh.yml" {
-			found = append(found, Finding{Kind: Misplaced, Text: fmt.Sprintf(
-				"%s is not read by the mesh, which reads only %s,\nunder that exact name, from %s. Move it there.", rel, FileName, where)})
+		if meshName(d.Name()) {
+			add(rel)
 		}
 		return nil
 	})
-	return found
+	return out
 }

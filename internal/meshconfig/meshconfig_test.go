@@ -99,6 +99,7 @@ func TestCheck(t *testing.T) {
 			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
 		{name: "a host with user info", yaml: "app:\n  host: http://user:s3cret@localhost\n",
 			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "a scheme in capitals", yaml: "app:\n  host: HTTP://127.0.0.1\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
 		{name: "an https host", yaml: "app:\n  host: https://app.internal\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
 		{name: "a health route that opens everything", yaml: "mesh:\n  healthcheck:\n    route: /*\n",
 			warnings: []meshconfig.Kind{meshconfig.OpenRoute}, bypass: []meshconfig.Route{{Path: "/*", Health: true}}},
@@ -160,14 +161,33 @@ func TestStartedInAFolder(t *testing.T) {
 	meshconfig.Report(output.New(&out, &errOut, output.Classic, false), r)
 	require.Contains(t, out.String(), "-----> Checking server/heroku-applink-service-mesh.yaml\n")
 
-	// A folder that leaves the app, or is a link, is not followed.
+	// A link to another of the app's folders is followed to it.
+	require.NoError(t, os.Symlink("server", filepath.Join(dir, "web")))
+	r = meshconfig.CheckIn(dir, "web")
+	require.True(t, r.Read)
+	require.Equal(t, "server/heroku-applink-service-mesh.yaml", r.Path)
+
+	// A folder that leaves the app, or is not there yet, is not looked
+	// into, and nothing else is taken for the file the mesh reads.
 	outside := app(t, map[string]string{"heroku-applink-service-mesh.yaml": "bogus: 1\n"})
 	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "linked")))
-	for _, d := range []string{"linked", "../" + filepath.Base(outside), outside, "missing"} {
+	for _, d := range []string{"linked", "../" + filepath.Base(outside), outside, "dist"} {
 		r := meshconfig.CheckIn(dir, d)
-		require.Equal(t, "heroku-applink-service-mesh.yaml", r.Path, d)
+		require.False(t, r.Read, d)
 		require.False(t, r.Fatal, d)
+		require.Empty(t, r.Bypass, d)
+		require.Empty(t, r.AppPort, d)
+		last := r.Warnings[len(r.Warnings)-1]
+		require.Equal(t, meshconfig.Unreadable, last.Kind, d)
+		require.Contains(t, last.Text, "which this build cannot look into", d)
 	}
+	require.Empty(t, meshconfig.CheckIn(t.TempDir(), "dist").Warnings, "no config file anywhere: nothing to say")
+
+	r = meshconfig.Unknown(dir)
+	require.True(t, r.Found)
+	require.False(t, r.Read)
+	require.Contains(t, r.Warnings[0].Text, "none was checked")
+	require.False(t, meshconfig.Unknown(t.TempDir()).Found)
 }
 
 func TestMisplaced(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -58,7 +59,7 @@ func Advise(p Procfile, m Mesh) Advice {
 	}
 	app, portFlag := skipMeshFlags(ws, c.at+1)
 	afterSeparator := app-1 > c.at && ws[app-1] == "--"
-	if app == len(ws) || isOperator(ws[app]) || strings.HasPrefix(ws[app], "-") && !afterSeparator {
+	if cmd := skipRedirects(ws, app); cmd == len(ws) || isOperator(ws[cmd]) || strings.HasPrefix(ws[app], "-") && !afterSeparator {
 		// Nothing to start, or a flag of the mesh's own (-v, --help): the
 		// mesh runs no app.
 		a.Kind = NoCommand
@@ -95,6 +96,9 @@ func Advise(p Procfile, m Mesh) Advice {
 		}
 		if slices.Contains(a.Problems, AppPortNotExported) {
 			fixed[c.plain] = "export " + fixed[c.plain]
+		}
+		if slices.Contains(a.Problems, MeshOnFailure) {
+			fixed[c.opAt] = "&&"
 		}
 		fixed = tidy(moveBefore(fixed, c.misplaced, c.wrapAt))
 	}
@@ -167,9 +171,23 @@ type meshCall struct {
 	wrapAt    int
 	misplaced []int
 	// dir is where an earlier "cd" leaves the mesh, relative to the app's
-	// root; dirUnknown is set when the build cannot tell.
+	// root; dirUnknown is set when the build cannot tell. before is where
+	// the last command, a cd, started: a cd in a pipeline or in the
+	// background moves nothing.
 	dir        string
 	dirUnknown bool
+	before     *place
+	// exportsName: "export APP_PORT" came before any assignment to it,
+	// which the export then covers.
+	exportsName bool
+	// opAt is the operator before the mesh's command, -1 for none.
+	opAt int
+}
+
+// place is where a cd started.
+type place struct {
+	dir     string
+	unknown bool
 }
 
 // wrappers run the command after them; their options are skipped.
@@ -184,13 +202,16 @@ var wrapperOptionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true,
 // and the pre-AppLink name, so a name this build did not install is found
 // and named.
 func findMesh(ws []string, m Mesh) (meshCall, bool) {
-	c := meshCall{prefix: -1, port: -1, plain: -1, exportAt: -1, setPort: -1, wrapAt: -1}
+	c := meshCall{prefix: -1, port: -1, plain: -1, exportAt: -1, setPort: -1, wrapAt: -1, opAt: -1}
 	atCommand, wrapper, exporting := true, "", false
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
 		if isOperator(w) {
+			if c.before != nil && (isPipe(w) || w == "&") {
+				c.dir, c.dirUnknown = c.before.dir, c.before.unknown
+			}
 			atCommand, wrapper, exporting = true, "", false
-			c.prefix, c.port, c.wrapAt, c.misplaced = -1, -1, -1, nil
+			c.prefix, c.port, c.wrapAt, c.misplaced, c.before, c.opAt = -1, -1, -1, nil, nil, i
 			continue
 		}
 		if !atCommand {
@@ -213,9 +234,13 @@ func findMesh(ws []string, m Mesh) (meshCall, bool) {
 			exporting = true
 			continue
 		}
-		if exporting && w == "APP_PORT" && c.plain >= 0 {
-			// "APP_PORT=4000; export APP_PORT"
-			c.exported, c.exportAt, c.plain = c.plainPort, c.plain, -1
+		if exporting && w == "APP_PORT" {
+			if c.plain >= 0 {
+				// "APP_PORT=4000; export APP_PORT"
+				c.exported, c.exportAt, c.plain = c.plainPort, c.plain, -1
+			} else {
+				c.exportsName = true
+			}
 			continue
 		}
 		if isAssignment(w) {
@@ -226,7 +251,7 @@ func findMesh(ws []string, m Mesh) (meshCall, bool) {
 			}
 			switch {
 			case name == "APP_PORT" && earlier:
-				c.notePlain(i, value, exporting)
+				c.notePlain(i, value, exporting || c.exportsName)
 			case name == "APP_PORT":
 				c.prefix, c.appPort = i, value
 			case name == "PORT" && onPORT(value):
@@ -246,6 +271,7 @@ func findMesh(ws []string, m Mesh) (meshCall, bool) {
 				i++
 				target = ws[i]
 			}
+			c.before = &place{dir: c.dir, unknown: c.dirUnknown}
 			c.cd(target)
 			atCommand = false
 			continue
@@ -265,21 +291,50 @@ func findMesh(ws []string, m Mesh) (meshCall, bool) {
 // it unknown.
 func (c *meshCall) cd(target string) {
 	if strings.HasPrefix(target, "/app/") || target == "/app" {
-		c.dir, target = "", strings.TrimPrefix(strings.TrimPrefix(target, "/app"), "/")
+		c.dir, c.dirUnknown = "", false
+		target = strings.TrimPrefix(strings.TrimPrefix(target, "/app"), "/")
+		if target == "" {
+			return
+		}
+	}
+	if c.dirUnknown {
+		return
 	}
 	if target == "" || strings.ContainsAny(target, "$`~'\"\\*?[") || strings.HasPrefix(target, "/") || strings.HasPrefix(target, "-") {
-		c.dirUnknown = true
+		c.dir, c.dirUnknown = "", true
 		return
 	}
 	d := path.Join(c.dir, target)
-	if d == ".." || strings.HasPrefix(d, "../") {
-		c.dirUnknown = true
+	if d == ".." || strings.HasPrefix(d, "../") || len(d) > maxDir {
+		c.dir, c.dirUnknown = "", true
 		return
 	}
 	if d == "." {
 		d = ""
 	}
 	c.dir = d
+}
+
+// maxDir bounds the folder a chain of cd commands can build up.
+const maxDir = 1024
+
+// redirection is a word that redirects a stream: >log, 2>&1, <in, &>all.
+var redirection = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d*|&)(>>?|<)(&?)(.*)$`) })
+
+// skipRedirects returns the index of the first word from i on that is not
+// a redirection or a redirection's target.
+func skipRedirects(ws []string, i int) int {
+	for i < len(ws) {
+		m := redirection().FindStringSubmatch(ws[i])
+		if m == nil {
+			return i
+		}
+		i++
+		if m[4] == "" && i < len(ws) {
+			i++
+		}
+	}
+	return i
 }
 
 // notePlain records an APP_PORT assignment of an earlier command.
@@ -385,7 +440,8 @@ func (c meshCall) problems(app []string, portFlag int, ws []string, m Mesh) ([]P
 	}
 	usesAppPort := appPortRef().MatchString(shellSees.String())
 	switch {
-	case usesAppPort && c.prefix >= 0 && c.exported == "" && (c.plain < 0 || c.plainPort != c.appPort):
+	case usesAppPort && c.prefix >= 0 && !(c.exportAt >= 0 && c.exported == c.appPort) && !(c.plain >= 0 && c.plainPort == c.appPort):
+		// $APP_PORT is what the shell has, not the mesh's assignment.
 		problems = append(problems, AppPortTrap)
 	case usesAppPort && c.prefix < 0 && c.exportAt < 0 && c.plain < 0 && m.ConfigVars != nil && !configured && bareAppPort(shellSees.String()):
 		problems = append(problems, AppPortUnset)
@@ -413,13 +469,23 @@ func (c meshCall) problems(app []string, portFlag int, ws []string, m Mesh) ([]P
 	if len(c.misplaced) > 0 {
 		problems = append(problems, AssignmentAfterWrapper)
 	}
+	if c.opAt >= 0 && ws[c.opAt] == "||" {
+		problems = append(problems, MeshOnFailure)
+	}
 	if background(app) {
 		problems = append(problems, Background)
 	}
-	if config.IsPort(port) && slices.ContainsFunc(listenPorts(app), func(p string) bool { return p != port }) {
+	if config.IsPort(port) && slices.ContainsFunc(listenPorts(app), func(p string) bool { return !samePort(p, port) }) {
 		problems = append(problems, AppPortMismatch)
 	}
 	return problems, port
+}
+
+// samePort compares two ports as numbers: 03000 is 3000.
+func samePort(a, b string) bool {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	return errA == nil && errB == nil && x == y
 }
 
 // meshAppPort is the APP_PORT the mesh is given, if the line gives one: for
@@ -475,26 +541,42 @@ func (c meshCall) literalPort(configured bool, m Mesh) string {
 	return m.forwardPort()
 }
 
-// listenAt matches a word giving a local address with a port, alone or as
-// an option's value: 0.0.0.0:8000, --bind=:8000, tcp://127.0.0.1:8000.
+// listenAt matches a local address with a port, as a listening address
+// is written: 0.0.0.0:8000, :8000, tcp://127.0.0.1:8000.
 var listenAt = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^(.*[=/])?(0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:(\d{1,5})$`)
+	return regexp.MustCompile(`^(tcp://)?(0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:(\d{1,5})$`)
 })
 
+// bindOptions take a listening address as their value.
+var bindOptions = map[string]bool{"-b": true, "--bind": true, "--listen": true, "-l": true}
+
+// portAssignment is PORT=N: the app's port, for an app that reads PORT.
+var portAssignment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^PORT=(\d{1,5})$`) })
+
 // listenPort finds the literal port in ws[i] when it is the port the app is
-// told to listen on (--port N, -p N, --port=N, HOST:N): the word's index and
-// where the digits are in it, or ok false.
+// told to listen on: --port N, -p N, --port=N, a listening address alone
+// or as a bind option's value (-b 0.0.0.0:N, --bind=:N), or PORT=N. It
+// returns the word's index and where the digits are in it, or ok false.
 func listenPort(ws []string, i int) (word, from, to int, ok bool) {
 	w := ws[i]
-	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
+	digits := func(s string) bool { return s != "" && len(s) <= 5 && strings.Trim(s, "0123456789") == "" }
 	switch {
 	case (w == "--port" || w == "-p") && i+1 < len(ws) && digits(ws[i+1]):
 		return i + 1, 0, len(ws[i+1]), true
 	case strings.HasPrefix(w, "--port=") && digits(w[len("--port="):]):
 		return i, len("--port="), len(w), true
 	}
-	if m := listenAt().FindStringSubmatchIndex(w); m != nil {
-		return i, m[6], m[7], true
+	if m := portAssignment().FindStringSubmatchIndex(w); m != nil {
+		return i, m[2], m[3], true
+	}
+	value, at := w, 0
+	if name, v, found := strings.Cut(w, "="); found && bindOptions[name] {
+		value, at = v, len(name)+1
+	} else if found || strings.HasPrefix(w, "-") {
+		return 0, 0, 0, false
+	}
+	if m := listenAt().FindStringSubmatchIndex(value); m != nil {
+		return i, at + m[6], at + m[7], true
 	}
 	return 0, 0, 0, false
 }
@@ -540,14 +622,14 @@ func fixApp(app []string, port string) (cmd []string, script bool) {
 	}
 	if config.IsPort(port) {
 		for i := range cmd {
-			if word, from, to, ok := listenPort(cmd, i); ok {
+			if word, from, to, ok := listenPort(cmd, i); ok && !samePort(cmd[word][from:to], port) {
 				cmd[word] = cmd[word][:from] + port + cmd[word][to:]
 			}
 		}
 	}
 	text = join(cmd)
 	switch {
-	case len(cmd) == 0:
+	case skipRedirects(cmd, 0) == len(cmd):
 		return []string{"<your app's start command>"}, false
 	case hasOperator(cmd) && strings.Contains(text, "'"):
 		return []string{"./start.sh"}, true
@@ -569,16 +651,36 @@ func isAssignment(s string) bool { return assignment().MatchString(s) }
 func wrap(ws []string, m Mesh) (line, port string, script bool) {
 	var prefix []string
 	appReadsPORT := false
-	for len(ws) > 0 && isAssignment(ws[0]) {
-		if v, ok := strings.CutPrefix(ws[0], "PORT="); ok {
-			appReadsPORT = appReadsPORT || !onPORT(v)
-		} else {
-			prefix = append(prefix, ws[0])
+	n := 0
+	for n < len(ws) && isAssignment(ws[n]) {
+		n++
+	}
+	if n < len(ws) && !isOperator(ws[n]) {
+		// VAR=value words that prefix the first command: the mesh takes
+		// them over. Followed by an operator they are a command of their
+		// own, which stays in the app's command.
+		for _, w := range ws[:n] {
+			if v, ok := strings.CutPrefix(w, "PORT="); ok {
+				appReadsPORT = appReadsPORT || !onPORT(v)
+			} else {
+				prefix = append(prefix, w)
+			}
 		}
-		ws = ws[1:]
+		ws = ws[n:]
 	}
 	if len(ws) > 0 && ws[0] == "exec" {
+		// The shell's exec, with its options: the mesh is what runs now.
 		ws = ws[1:]
+		for len(ws) > 0 && strings.HasPrefix(ws[0], "-") && !isOperator(ws[0]) {
+			if ws[0] == "-a" && len(ws) > 1 {
+				ws = ws[1:]
+			}
+			stop := ws[0] == "--"
+			ws = ws[1:]
+			if stop {
+				break
+			}
+		}
 	}
 	for i, p := range prefix {
 		if v, ok := strings.CutPrefix(p, "APP_PORT="); ok {
@@ -593,7 +695,8 @@ func wrap(ws []string, m Mesh) (line, port string, script bool) {
 		port = m.forwardPort()
 		prefix = append([]string{"APP_PORT=" + port}, prefix...)
 	}
-	if len(ws) == 0 {
+	if skipRedirects(ws, 0) == len(ws) {
+		// Nothing but redirections: no command to start.
 		return join(append(prefix, m.Name, "<your app's start command>")), port, false
 	}
 	app, script := fixApp(ws, port)

@@ -161,6 +161,9 @@ const (
 	// AppPortMismatch: the app is told to listen on a port other than the
 	// one the mesh forwards to.
 	AppPortMismatch
+	// MeshOnFailure: "build || mesh …": the mesh starts only when the
+	// command before it fails.
+	MeshOnFailure
 )
 
 // Advice is what to tell the user about their Procfile.
@@ -215,7 +218,7 @@ func (a Advice) Kinds() []string {
 		AppPortUnset: "procfile-app-port-unset", QuotedCommand: "procfile-quoted-command", AppPortNotExported: "procfile-app-port-not-exported",
 		Chained: "procfile-chained", MeshPort: "procfile-mesh-port", AppPortIsPORT: "procfile-app-port-is-port",
 		AppPortInvalid: "procfile-app-port-invalid", AssignmentAfterWrapper: "procfile-assignment-after-wrapper",
-		Background: "procfile-background", AppPortMismatch: "procfile-app-port-mismatch"}
+		Background: "procfile-background", AppPortMismatch: "procfile-app-port-mismatch", MeshOnFailure: "procfile-mesh-on-failure"}
 	for _, p := range a.Problems {
 		kinds = append(kinds, problem[p])
 	}

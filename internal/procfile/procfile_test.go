@@ -264,6 +264,31 @@ func TestAdvise(t *testing.T) {
 		{name: "a flag of the mesh's own", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh -v", want: procfile.NoCommand},
 		{name: "a program named like a flag after --", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh -- -app", want: procfile.OK},
 
+		{name: "an assignment of its own before the command, not wrapped", procfile: "web: NODE_ENV=production && node server.js", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'NODE_ENV=production && node server.js'"},
+		{name: "PORT assigned as a command, not wrapped", procfile: "web: PORT=4000; node server.js", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'PORT=3000; node server.js'"},
+		{name: "exec with options, not wrapped", procfile: "web: exec -a web node server.js", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh node server.js"},
+		{name: "a URL with a port is no listening address", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh app --redis redis://localhost:6379 --metrics-addr=:9090", want: procfile.OK},
+		{name: "a bind option's address", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh puma --bind=tcp://0.0.0.0:9292", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortMismatch}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh puma --bind=tcp://0.0.0.0:3000"},
+		{name: "a bare listening address", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh python manage.py runserver 0.0.0.0:8000", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortMismatch}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh python manage.py runserver 0.0.0.0:3000"},
+		{name: "env PORT= for the app, on another port", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh env PORT=4000 node server.js", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortMismatch}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh env PORT=3000 node server.js"},
+		{name: "env PORT= on another port, not wrapped", procfile: "web: env PORT=4000 node server.js", want: procfile.NotWrapped,
+			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh env PORT=3000 node server.js"},
+		{name: "leading zeros are the same port", procfile: "web: APP_PORT=03000 heroku-applink-service-mesh app --port 3000", want: procfile.OK},
+		{name: "the trap with an exported APP_PORT of another value", procfile: "web: export APP_PORT=4000 && APP_PORT=3000 heroku-applink-service-mesh app --port $APP_PORT", want: procfile.OK,
+			problems: []procfile.Problem{procfile.AppPortTrap}, suggested: "web: export APP_PORT=4000 && APP_PORT=3000 heroku-applink-service-mesh app --port 3000"},
+		{name: "APP_PORT exported before it is assigned", procfile: "web: export APP_PORT; APP_PORT=4000; heroku-applink-service-mesh app --port $APP_PORT", mesh: withVars(), want: procfile.OK},
+		{name: "the mesh only when the build fails", procfile: "web: npm run build || APP_PORT=3000 heroku-applink-service-mesh npm start", want: procfile.OK,
+			problems: []procfile.Problem{procfile.MeshOnFailure}, suggested: "web: npm run build && APP_PORT=3000 heroku-applink-service-mesh npm start"},
+		{name: "a redirection is no app command", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh >log 2>&1", want: procfile.NoCommand},
+		{name: "a redirection with its target apart is no app command", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh > log", want: procfile.NoCommand},
+		{name: "a redirection before the app command", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh 2>&1 npm start", want: procfile.OK},
+
 		{name: "no web", procfile: "worker: pnpm worker", want: procfile.NoWeb,
 			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh <your app's start command>"},
 		{name: "a byte-order mark hides nothing", procfile: "\uFEFFweb: APP_PORT=3000 heroku-applink-service-mesh npm start", want: procfile.OK},
@@ -312,9 +337,13 @@ func TestWhereTheMeshStarts(t *testing.T) {
 		{"web: cd .. && heroku-applink-service-mesh npm start", "", true},
 		{"web: cd /tmp && heroku-applink-service-mesh npm start", "", true},
 		{"web: cd && heroku-applink-service-mesh npm start", "", true},
+		{"web: cd web | heroku-applink-service-mesh npm start", "", false},
+		{"web: cd web & heroku-applink-service-mesh npm start", "", false},
+		{"web: cd web; cd api & heroku-applink-service-mesh npm start", "web", false},
+		{"web: " + strings.Repeat("cd a/b/c/d/e/f; ", 400) + "heroku-applink-service-mesh npm start", "", true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.procfile, func(t *testing.T) {
+		t.Run(tt.procfile[:min(len(tt.procfile), 60)], func(t *testing.T) {
 			p, err := procfile.Parse(strings.NewReader(tt.procfile))
 			require.NoError(t, err)
 			a := procfile.Advise(p, mesh)

@@ -124,6 +124,9 @@ func problemText(problem Problem, a Advice) string {
 	case Background:
 		return "The line ends in &, which runs it in the background: the web process's\n" +
 			"shell exits at once, and Heroku restarts the dyno."
+	case MeshOnFailure:
+		return "The mesh comes after ||, so it starts only when the command before it\n" +
+			"fails: when that command succeeds, the web process exits without it."
 	case AppPortMismatch:
 		return "Your app's command gives it a port other than the one the mesh forwards\n" +
 			"to, APP_PORT (" + portDesc(a.AppPort) + "): every request would fail with a 502."
