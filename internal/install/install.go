@@ -354,6 +354,18 @@ func rehash(ctx context.Context, c *Copy, binDir string) (*obtained, *Discard, e
 	return o, nil, nil
 }
 
+// VerifyFile checks an armoured detached signature with key over the
+// regular file at path, read without following a link and stopping when
+// ctx is done. The buildpack and the pin tool verify files with it.
+func VerifyFile(ctx context.Context, key *signature.Key, path string, armoredSig []byte) error {
+	f, _, err := files.OpenRegular(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return key.Verify(&ctxReader{ctx: ctx, r: f}, armoredSig)
+}
+
 // ctxReader stops a local copy when the build is cancelled.
 type ctxReader struct {
 	ctx context.Context
@@ -394,7 +406,7 @@ func (i *Installer) verifySignature(ctx context.Context, rel Release, tr *trust,
 			return "", "", &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
 		}
 	}
-	if err := key.VerifyFile(ctx, path, sig); err != nil {
+	if err := VerifyFile(ctx, key, path, sig); err != nil {
 		if ctx.Err() != nil {
 			return "", "", ctx.Err()
 		}
@@ -413,7 +425,7 @@ func (i *Installer) recheck(ctx context.Context, rel Release, tr *trust, o *obta
 	if err != nil {
 		return nil, err
 	}
-	err = key.VerifyFile(ctx, o.path, []byte(o.kept.Signature))
+	err = VerifyFile(ctx, key, o.path, []byte(o.kept.Signature))
 	var bad *signature.BadSignatureError
 	switch {
 	case ctx.Err() != nil:

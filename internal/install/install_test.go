@@ -838,3 +838,24 @@ func writeIndex(t *testing.T, dir string, idx cacheIndex) {
 	require.NoError(t, toml.NewEncoder(&buf).Encode(idx))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.toml"), buf.Bytes(), 0o600))
 }
+
+// TestVerifyFile: a file is verified as it is, never through a link, and
+// the read stops when the build is cancelled.
+func TestVerifyFile(t *testing.T) {
+	release := testhelpers.Key(t, "Release")
+	key, err := signature.ParseKey(release.PublicKey(), "")
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "mesh")
+	require.NoError(t, os.WriteFile(file, mesh.Data, 0o600))
+	sig := release.Sign(mesh.Data)
+	require.NoError(t, install.VerifyFile(context.Background(), key, file, sig))
+
+	link := filepath.Join(t.TempDir(), "link")
+	require.NoError(t, os.Symlink(file, link))
+	var notRegular *files.NotRegularError
+	require.ErrorAs(t, install.VerifyFile(context.Background(), key, link, sig), &notRegular)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.ErrorIs(t, install.VerifyFile(ctx, key, file, sig), context.Canceled)
+}

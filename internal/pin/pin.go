@@ -137,7 +137,7 @@ func (t *Tool) verify(ctx context.Context, src source.Source, key *signature.Key
 	if err != nil {
 		return inventory.Artifact{}, fmt.Errorf("failed to download the signature of %s: %w", object, err)
 	}
-	if err := key.VerifyFile(ctx, r.Path, sig); err != nil {
+	if err := install.VerifyFile(ctx, key, r.Path, sig); err != nil {
 		return inventory.Artifact{}, fmt.Errorf("%s: %w", object, err)
 	}
 	// The digest was computed as the file streamed in: no second read.

@@ -2,7 +2,6 @@ package signature
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
-
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 )
 
 // MaxArmoredSize caps a key or a signature: both are a few kilobytes.
@@ -108,29 +105,6 @@ func (k *Key) Verify(r io.Reader, armoredSig []byte) error {
 		return &BadSignatureError{Reason: describe(err)}
 	}
 	return nil
-}
-
-// VerifyFile is Verify over the regular file at path, read without
-// following a link, stopping when ctx is done.
-func (k *Key) VerifyFile(ctx context.Context, path string, armoredSig []byte) error {
-	f, _, err := files.OpenRegular(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return k.Verify(&ctxReader{ctx: ctx, r: f}, armoredSig)
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r *ctxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
 }
 
 // readErr keeps the error of the signed bytes' reader, which the OpenPGP
