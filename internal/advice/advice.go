@@ -44,7 +44,7 @@ func Check(p *output.Printer, in Input) []string {
 	} else {
 		conf = meshconfig.CheckIn(in.AppDir, start.Dir)
 	}
-	mesh.AppPort = conf.AppPort
+	mesh.AppPort, mesh.PortUnknown = conf.AppPort, conf.Found && !conf.Read
 	a := procfile.Inspect(in.AppDir, mesh)
 	procfile.Report(p, a)
 	kinds := a.Kinds()

@@ -32,7 +32,9 @@ func Advise(p Procfile, m Mesh) Advice {
 	c, found := findMesh(ws, m)
 	if !found {
 		if mentionsMesh(web) {
-			a.Kind = Indirect
+			// Started where this reading does not go: nor can it tell
+			// where the mesh starts.
+			a.Kind, a.DirUnknown = Indirect, true
 			return a
 		}
 		a.Kind = NotWrapped
@@ -100,7 +102,17 @@ func Advise(p Procfile, m Mesh) Advice {
 		if slices.Contains(a.Problems, MeshOnFailure) {
 			fixed[c.opAt] = "&&"
 		}
-		fixed = tidy(moveBefore(fixed, c.misplaced, c.wrapAt))
+		start := c.at
+		if c.wrapAt >= 0 {
+			start = c.wrapAt
+		}
+		var extra []string
+		if m.PortUnknown && !c.setsAppPort() && config.IsPort(a.AppPort) {
+			// Where the mesh forwards without APP_PORT is not known here:
+			// the suggested line says it.
+			extra = []string{"APP_PORT=" + a.AppPort}
+		}
+		fixed = tidy(moveBefore(fixed, c.misplaced, start, extra...))
 	}
 	if line := join(fixed); line != join(ws) {
 		a.Suggested = "web: " + line
@@ -109,14 +121,15 @@ func Advise(p Procfile, m Mesh) Advice {
 }
 
 // moveBefore moves the words at indexes from to just before the word at
-// index to.
-func moveBefore(ws []string, from []int, to int) []string {
-	if len(from) == 0 {
+// index to, after the extra words.
+func moveBefore(ws []string, from []int, to int, extra ...string) []string {
+	if len(from) == 0 && len(extra) == 0 {
 		return ws
 	}
-	out := make([]string, 0, len(ws))
+	out := make([]string, 0, len(ws)+len(extra))
 	for i, w := range ws {
 		if i == to {
+			out = append(out, extra...)
 			for _, j := range from {
 				out = append(out, ws[j])
 			}
@@ -194,7 +207,7 @@ type place struct {
 var wrappers = map[string]bool{"exec": true, "env": true, "nice": true, "nohup": true, "tini": true, "dumb-init": true, "command": true}
 
 // wrapperOptionArgs are wrapper options that take the next word.
-var wrapperOptionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true, "--chdir": true, "-n": true, "--adjustment": true}
+var wrapperOptionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true, "--chdir": true, "-n": true, "--adjustment": true, "-a": true}
 
 // findMesh looks for the mesh at a command position: past VAR=value
 // prefixes, "export" and wrappers such as exec, env and nice, and after
@@ -218,6 +231,10 @@ func findMesh(ws []string, m Mesh) (meshCall, bool) {
 			continue
 		}
 		if wrapper != "" && strings.HasPrefix(w, "-") {
+			if w == "-C" || w == "--chdir" || strings.HasPrefix(w, "--chdir=") {
+				// env changing the directory the mesh starts in.
+				c.dir, c.dirUnknown = "", true
+			}
 			if wrapperOptionArgs[w] {
 				i++
 			}
@@ -230,8 +247,16 @@ func findMesh(ws []string, m Mesh) (meshCall, bool) {
 			wrapper = w
 			continue
 		}
-		if w == "export" && wrapper == "" {
-			exporting = true
+		if (w == "export" || w == "declare" || w == "typeset") && wrapper == "" {
+			// declare and typeset export only with -x, the option skipped
+			// below.
+			exporting = w == "export" || i+1 < len(ws) && ws[i+1] == "-x"
+			if w != "export" && i+1 < len(ws) && strings.HasPrefix(ws[i+1], "-") {
+				i++
+			}
+			if !exporting {
+				atCommand = false
+			}
 			continue
 		}
 		if exporting && w == "APP_PORT" {
@@ -245,13 +270,17 @@ func findMesh(ws []string, m Mesh) (meshCall, bool) {
 		}
 		if isAssignment(w) {
 			name, value, _ := strings.Cut(w, "=")
+			if u, ok := unquote(value); ok {
+				value = u
+			}
 			earlier := wrapper == "" && (exporting || i+1 == len(ws) || isOperator(ws[i+1]))
 			if wrapper != "" && wrapper != "env" {
 				c.misplaced = append(c.misplaced, i)
 			}
 			switch {
 			case name == "APP_PORT" && earlier:
-				c.notePlain(i, value, exporting || c.exportsName)
+				// Assigning an exported variable again keeps it exported.
+				c.notePlain(i, value, exporting || c.exportsName || c.exportAt >= 0)
 			case name == "APP_PORT":
 				c.prefix, c.appPort = i, value
 			case name == "PORT" && onPORT(value):
@@ -263,6 +292,14 @@ func findMesh(ws []string, m Mesh) (meshCall, bool) {
 			continue
 		}
 		if exporting {
+			continue
+		}
+		if startsCompound(w) || w == "pushd" || w == "popd" {
+			// A subshell, a group, a keyword or the directory stack: where
+			// the mesh starts is beyond this reading. A lone "(" starts a
+			// command after it.
+			c.dir, c.dirUnknown = "", true
+			atCommand = strings.Trim(w, "(") == ""
 			continue
 		}
 		if w == "cd" && wrapper == "" {
@@ -290,6 +327,16 @@ func findMesh(ws []string, m Mesh) (meshCall, bool) {
 // is at /app on a dyno) moves where the mesh starts; anything else leaves
 // it unknown.
 func (c *meshCall) cd(target string) {
+	// HOME is /app on a dyno, and a bare cd goes there.
+	for _, home := range []string{"~", "$HOME", "${HOME}", `"$HOME"`, `"${HOME}"`} {
+		if rest, ok := strings.CutPrefix(target, home); ok && (rest == "" || strings.HasPrefix(rest, "/")) {
+			target = "/app" + rest
+			break
+		}
+	}
+	if target == "" {
+		target = "/app"
+	}
 	if strings.HasPrefix(target, "/app/") || target == "/app" {
 		c.dir, c.dirUnknown = "", false
 		target = strings.TrimPrefix(strings.TrimPrefix(target, "/app"), "/")
@@ -475,10 +522,17 @@ func (c meshCall) problems(app []string, portFlag int, ws []string, m Mesh) ([]P
 	if background(app) {
 		problems = append(problems, Background)
 	}
-	if config.IsPort(port) && slices.ContainsFunc(listenPorts(app), func(p string) bool { return !samePort(p, port) }) {
+	if config.IsPort(port) && (!m.PortUnknown || c.setsAppPort()) && slices.ContainsFunc(listenPorts(app), func(p string) bool { return !samePort(p, port) }) {
 		problems = append(problems, AppPortMismatch)
 	}
 	return problems, port
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 // samePort compares two ports as numbers: 03000 is 3000.
@@ -487,6 +541,9 @@ func samePort(a, b string) bool {
 	y, errB := strconv.Atoi(b)
 	return errA == nil && errB == nil && x == y
 }
+
+// setsAppPort reports whether the line gives the mesh an APP_PORT.
+func (c meshCall) setsAppPort() bool { return c.prefix >= 0 || c.exportAt >= 0 || c.plain >= 0 }
 
 // meshAppPort is the APP_PORT the mesh is given, if the line gives one: for
 // its own command, exported before it, or assigned before it.
@@ -574,6 +631,10 @@ func listenPort(ws []string, i int) (word, from, to int, ok bool) {
 		value, at = v, len(name)+1
 	} else if found || strings.HasPrefix(w, "-") {
 		return 0, 0, 0, false
+	} else if i > 0 && strings.HasPrefix(ws[i-1], "-") && !bindOptions[ws[i-1]] {
+		// Another option's value (--statsd-host localhost:8125): another
+		// service's address, or another listener's.
+		return 0, 0, 0, false
 	}
 	if m := listenAt().FindStringSubmatchIndex(value); m != nil {
 		return i, at + m[6], at + m[7], true
@@ -599,7 +660,7 @@ func listenPorts(ws []string) []string {
 // "&" goes, since the mesh must wait for the app. What cannot be rewritten
 // so becomes ./start.sh, and script is set.
 func fixApp(app []string, port string) (cmd []string, script bool) {
-	if background(app) {
+	for len(app) > 0 && (background(app) || app[len(app)-1] == ";") {
 		app = app[:len(app)-1]
 	}
 	if len(app) == 0 {
@@ -617,7 +678,7 @@ func fixApp(app []string, port string) (cmd []string, script bool) {
 		text = appPortRef().ReplaceAllLiteralString(text, port)
 	}
 	cmd = words(text)
-	if background(cmd) {
+	for len(cmd) > 0 && (background(cmd) || cmd[len(cmd)-1] == ";") {
 		cmd = cmd[:len(cmd)-1]
 	}
 	if config.IsPort(port) {
@@ -631,9 +692,9 @@ func fixApp(app []string, port string) (cmd []string, script bool) {
 	switch {
 	case skipRedirects(cmd, 0) == len(cmd):
 		return []string{"<your app's start command>"}, false
-	case hasOperator(cmd) && strings.Contains(text, "'"):
+	case (hasOperator(cmd) || startsCompound(cmd[0])) && strings.Contains(text, "'"):
 		return []string{"./start.sh"}, true
-	case hasOperator(cmd):
+	case hasOperator(cmd) || startsCompound(cmd[0]):
 		return []string{"bash", "-c", "'" + text + "'"}, false
 	}
 	return cmd, false
@@ -691,8 +752,27 @@ func wrap(ws []string, m Mesh) (line, port string, script bool) {
 			port = v
 		}
 	}
+	// An APP_PORT the command itself assigns (export APP_PORT=4000 && …)
+	// is what the app sees: the mesh gets the same, or the command gets
+	// the mesh's.
+	ws = slices.Clone(ws)
+	for i, w := range ws {
+		v, ok := strings.CutPrefix(w, "APP_PORT=")
+		if u, quoted := unquote(v); ok && quoted {
+			v = u
+		}
+		switch {
+		case !ok:
+		case port == "" && config.IsPort(v):
+			port = v
+		default:
+			ws[i] = "APP_PORT=" + orDefault(port, m.forwardPort())
+		}
+	}
 	if port == "" {
 		port = m.forwardPort()
+		prefix = append([]string{"APP_PORT=" + port}, prefix...)
+	} else if !slices.ContainsFunc(prefix, func(w string) bool { return strings.HasPrefix(w, "APP_PORT=") }) {
 		prefix = append([]string{"APP_PORT=" + port}, prefix...)
 	}
 	if skipRedirects(ws, 0) == len(ws) {

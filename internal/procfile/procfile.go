@@ -90,8 +90,11 @@ type Mesh struct {
 	// build cannot see them. Only names: a value is never read.
 	ConfigVars []string
 	// AppPort is where the mesh forwards when APP_PORT is unset: app.port
-	// in its config file, or "" for its default, 3000.
-	AppPort string
+	// in its config file, or "" for its default, 3000. PortUnknown is set
+	// when the app has a config file the build could not read where the
+	// mesh reads it, so app.port may be anything.
+	AppPort     string
+	PortUnknown bool
 }
 
 // forwardPort is where the mesh forwards when APP_PORT is unset.

@@ -68,6 +68,12 @@ func words(s string) []string {
 			end := min(j+1, len(s))
 			cur.WriteString(s[i:end])
 			i = end - 1
+		case c == '$' && i+1 < len(s) && s[i+1] == '(' || c == '`':
+			// A command substitution is one piece of a word, whatever
+			// operators it holds.
+			end := substitutionEnd(s, i)
+			cur.WriteString(s[i:end])
+			i = end - 1
 		case c == '$' && i+1 < len(s) && s[i+1] == '{':
 			end := len(s)
 			if j := strings.IndexByte(s[i:], '}'); j >= 0 {
@@ -84,6 +90,38 @@ func words(s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
+}
+
+// substitutionEnd is the end of the $(…) or `…` starting at i, nesting
+// counted and quotes skipped, or the end of the line when it is not closed.
+func substitutionEnd(s string, i int) int {
+	if s[i] == '`' {
+		if j := strings.IndexByte(s[i+1:], '`'); j >= 0 {
+			return i + 2 + j
+		}
+		return len(s)
+	}
+	depth := 0
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '\'':
+			if k := strings.IndexByte(s[j+1:], '\''); k >= 0 {
+				j += k + 1
+			} else {
+				return len(s)
+			}
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		}
+	}
+	return len(s)
 }
 
 // expanded is a word with what the Procfile's shell does not expand masked:
@@ -150,9 +188,22 @@ func hasOperator(ws []string) bool { return slices.ContainsFunc(ws, isOperator) 
 // mesh still starts the command, with its output piped.
 func chains(ws []string) bool {
 	for i, w := range ws {
-		if isOperator(w) && !isPipe(w) && !(w == "&" && i == len(ws)-1) {
+		if isOperator(w) && !isPipe(w) && !((w == "&" || w == ";") && i == len(ws)-1) {
 			return true
 		}
+	}
+	return false
+}
+
+// startsCompound reports whether a command begins with shell syntax that
+// is no program a mesh could exec: a subshell, a group, a keyword.
+func startsCompound(w string) bool {
+	if strings.HasPrefix(w, "(") {
+		return true
+	}
+	switch w {
+	case "{", "!", "[[", "if", "for", "while", "until", "case", "select", "function":
+		return true
 	}
 	return false
 }
