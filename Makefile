@@ -11,8 +11,15 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /test/e2e -e /test/pack)
 PACK_VERSION := 0.38.2
 PACK = .build/tools/pack-$(shell sha256sum test/tools/go.sum | cut -c1-12)/pack
 
-FUZZTIME ?= 10s
-FUZZ_TARGETS := internal/inventory:FuzzParseRequest internal/inventory:FuzzParse internal/procfile:FuzzProcfile internal/config:FuzzEnvDir internal/config:FuzzKnobs internal/install:FuzzIndex internal/cnb:FuzzLayerMetadata internal/meshconfig:FuzzMeshConfig
+# Each fuzz target runs a number of new inputs (package:Target:count, about
+# 10 s of each here), not a wall-clock time: go1.26's fuzz coordinator can
+# fail a target with "context deadline exceeded" and no finding when a
+# -fuzztime or -fuzzminimizetime duration ends (golang/go#75804, fixed in
+# go1.27). FUZZTIME=30s (or 100000x) overrides every count.
+FUZZTIME ?=
+FUZZ_TARGETS := internal/inventory:FuzzParseRequest:60000 internal/inventory:FuzzParse:100000 \
+	internal/procfile:FuzzProcfile:50000 internal/config:FuzzEnvDir:3000 internal/config:FuzzKnobs:50000 \
+	internal/install:FuzzIndex:3000 internal/cnb:FuzzLayerMetadata:9000 internal/meshconfig:FuzzMeshConfig:4000
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/report bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run
@@ -62,11 +69,12 @@ e2e: ## Run the end-to-end suite: the real bin/* against fixture apps, the CNB l
 test-pack: $(PACK) ## Build and boot the sample app with the real pack CLI and podman (needs podman, runc, mmdebstrap)
 	HEROKU_APPLINK_TEST_PACK=$(CURDIR)/$(PACK) $(GO) test -count=1 -timeout 20m -v ./test/pack
 
-fuzz: ## Run each fuzz target for FUZZTIME (10s) on top of its committed seed corpus
+fuzz: ## Run each fuzz target for its count of new inputs (or FUZZTIME) on top of its committed seed corpus
 	@for target in $(FUZZ_TARGETS); do \
-		pkg=$${target%%:*}; name=$${target##*:}; \
-		echo "-----> $$name ($$pkg, $(FUZZTIME))"; \
-		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
+		pkg=$${target%%:*}; rest=$${target#*:}; name=$${rest%%:*}; count=$${rest#*:}; \
+		budget="$(if $(FUZZTIME),$(FUZZTIME),$${count}x)"; \
+		echo "-----> $$name ($$pkg, $$budget)"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime "$$budget" -fuzzminimizetime 200x || exit 1; \
 	done
 
 bench: ## Measure builds against raw downloads and cached rebuilds; writes docs/BENCHMARKS.md (not part of make test)
