@@ -28,9 +28,7 @@ func (e *classicEnv) appWith(t *testing.T, files map[string]string) *harness.App
 	app, err := harness.NewApp(e.bp, src, t.TempDir())
 	require.NoError(t, err)
 	require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", e.mirror.URL()))
-	for k, v := range addonPlaceholder {
-		require.NoError(t, app.SetConfig(k, v))
-	}
+	require.NoError(t, app.SetConfigs(addonPlaceholder))
 	return app
 }
 
@@ -252,9 +250,7 @@ func TestClassicProcfileForms(t *testing.T) {
 
 			// The advice taken: no advice, and the app serves through the mesh.
 			fixed := e.appWith(t, map[string]string{"Procfile": tt.fixed})
-			for k, v := range api.Config() {
-				require.NoError(t, fixed.SetConfig(k, v))
-			}
+			require.NoError(t, fixed.SetConfigs(api.Config()))
 			require.NoError(t, fixed.Deploy(ctx))
 			web, err := harness.ProcessCommand(fixed.Slug, "web")
 			require.NoError(t, err)
@@ -276,9 +272,7 @@ func TestClassicUpstreamNamesBoot(t *testing.T) {
 	for _, name := range []string{"heroku-applink-service-mesh-latest-" + runtime.GOARCH, "heroku-applink-service-mesh-v0.2.2-" + runtime.GOARCH} {
 		t.Run(name, func(t *testing.T) {
 			app := e.appWith(t, map[string]string{"Procfile": "web: APP_PORT=3000 " + name + " bin/webapp\n"})
-			for k, v := range api.Config() {
-				require.NoError(t, app.SetConfig(k, v))
-			}
+			require.NoError(t, app.SetConfigs(api.Config()))
 			require.NoError(t, app.Deploy(context.Background()))
 			require.Contains(t, app.Output(), "Use this line instead:")
 			assertServes(t, startWeb(t, app, nil), api, "0.2.2")
@@ -297,9 +291,7 @@ func TestClassicMeshConfig(t *testing.T) {
 
 	t.Run("bypass routes are listed, and are what the mesh lets through", func(t *testing.T) {
 		app := e.appWith(t, map[string]string{"heroku-applink-service-mesh.yaml": "mesh:\n  authentication:\n    bypassRoutes:\n      - /public/*\n"})
-		for k, v := range api.Config() {
-			require.NoError(t, app.SetConfig(k, v))
-		}
+		require.NoError(t, app.SetConfigs(api.Config()))
 		require.NoError(t, app.Deploy(ctx))
 		want := e.installLog(t, "0.2.2") + okProcfile(web) +
 			"-----> Checking heroku-applink-service-mesh.yaml\n" +
@@ -323,9 +315,7 @@ func TestClassicMeshConfig(t *testing.T) {
 
 	t.Run("an unknown key: the build warns, and the mesh does refuse to start", func(t *testing.T) {
 		app := e.appWith(t, map[string]string{"heroku-applink-service-mesh.yaml": "mesh:\n  healthchecks:\n    route: /health\n"})
-		for k, v := range api.Config() {
-			require.NoError(t, app.SetConfig(k, v))
-		}
+		require.NoError(t, app.SetConfigs(api.Config()))
 		require.NoError(t, app.Deploy(ctx))
 		want := e.installLog(t, "0.2.2") + okProcfile(web) +
 			"-----> Checking heroku-applink-service-mesh.yaml\n" +
@@ -343,9 +333,7 @@ func TestClassicMeshConfig(t *testing.T) {
 
 	t.Run("a null document: the build warns, and the mesh does crash", func(t *testing.T) {
 		app := e.appWith(t, map[string]string{"heroku-applink-service-mesh.yaml": "---\n# mesh:\n#   authentication:\n"})
-		for k, v := range api.Config() {
-			require.NoError(t, app.SetConfig(k, v))
-		}
+		require.NoError(t, app.SetConfigs(api.Config()))
 		require.NoError(t, app.Deploy(ctx))
 		want := e.installLog(t, "0.2.2") + okProcfile(web) +
 			"-----> Checking heroku-applink-service-mesh.yaml\n" +

@@ -59,9 +59,7 @@ func (e *classicEnv) app(t *testing.T, fixtureName string) *harness.App {
 	require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", e.mirror.URL()))
 	// An AppLink app has the add-on attached; tests that boot it point
 	// these at the fake AppLink API.
-	for k, v := range addonPlaceholder {
-		require.NoError(t, app.SetConfig(k, v))
-	}
+	require.NoError(t, app.SetConfigs(addonPlaceholder))
 	return app
 }
 

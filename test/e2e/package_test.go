@@ -55,9 +55,7 @@ func TestClassicTarballRunsWithoutGo(t *testing.T) {
 	app, err := harness.NewApp(&harness.Buildpack{Dir: dir}, appSource(t, "sample-app"), t.TempDir())
 	require.NoError(t, err)
 	require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", e.mirror.URL()))
-	for k, v := range api.Config() {
-		require.NoError(t, app.SetConfig(k, v))
-	}
+	require.NoError(t, app.SetConfigs(api.Config()))
 	// The harness runs every buildpack program under env -i PATH=/usr/bin:/bin,
 	// where there is no go.
 	_, err = exec.LookPath("/usr/bin/go")

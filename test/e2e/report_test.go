@@ -168,9 +168,7 @@ func TestClassicStacks(t *testing.T) {
 			e := newClassicEnv(t, "0.2.2")
 			app := e.app(t, "sample-app")
 			app.Stack = stack
-			for k, v := range api.Config() {
-				require.NoError(t, app.SetConfig(k, v))
-			}
+			require.NoError(t, app.SetConfigs(api.Config()))
 			require.NoError(t, app.Deploy(ctx))
 			want := e.installLog(t, "0.2.2") + okProcfile("APP_PORT=3000 heroku-applink-service-mesh bin/webapp") + done
 			if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {

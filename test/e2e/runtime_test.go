@@ -110,9 +110,7 @@ func TestClassicDyno(t *testing.T) {
 	api := newAppLink(t)
 	e := newClassicEnv(t, "0.2.2", "0.3.0")
 	app := e.app(t, "sample-app")
-	for k, v := range api.Config() {
-		require.NoError(t, app.SetConfig(k, v))
-	}
+	require.NoError(t, app.SetConfigs(api.Config()))
 	require.NoError(t, app.Deploy(ctx))
 
 	d := startWeb(t, app, nil)
@@ -188,9 +186,7 @@ func TestClassicProcfileShapesBoot(t *testing.T) {
 	for _, name := range []string{"legacy-name", "port-flag"} {
 		t.Run(name, func(t *testing.T) {
 			app := e.app(t, name)
-			for k, v := range api.Config() {
-				require.NoError(t, app.SetConfig(k, v))
-			}
+			require.NoError(t, app.SetConfigs(api.Config()))
 			require.NoError(t, app.Deploy(context.Background()))
 			d := startWeb(t, app, nil)
 			assertServes(t, d, api, "0.2.2")

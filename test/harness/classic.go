@@ -70,6 +70,16 @@ func NewApp(bp *Buildpack, fixture, work string) (*App, error) {
 	return a, nil
 }
 
+// SetConfigs sets each of vars as SetConfig does.
+func (a *App) SetConfigs(vars map[string]string) error {
+	for name, value := range vars {
+		if err := a.SetConfig(name, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SetConfig sets a config var (an empty value unsets it); it applies from
 // the next build on, as `heroku config:set` does.
 func (a *App) SetConfig(name, value string) error {

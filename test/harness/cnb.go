@@ -163,9 +163,14 @@ func (p *Platform) phase(ctx context.Context, name string, args ...string) (Resu
 	if p.Credential != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.Credential}
 	}
+	return runResult(cmd)
+}
+
+// runResult runs cmd with its output combined: an exit status is a
+// Result's Code, and only a command that could not run is an error.
+func runResult(cmd *exec.Cmd) (Result, error) {
 	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
+	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	res := Result{Output: out.String()}
 	var exit *exec.ExitError

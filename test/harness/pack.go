@@ -389,19 +389,7 @@ func (p *Podman) Build(ctx context.Context, pack string, b PackBuild) (Result, e
 	}
 	cmd := exec.CommandContext(ctx, pack, args...)
 	cmd.Env = p.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	res := Result{Output: out.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		res.Code = exit.ExitCode()
-		return res, nil
-	case err != nil:
-		return res, err
-	}
-	return res, nil
+	return runResult(cmd)
 }
 
 // LayerDiffID is the diff ID an app image records for one buildpack layer,
