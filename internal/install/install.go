@@ -215,13 +215,31 @@ func (i *Installer) discard(store Store, rel Release, why *Discard) error {
 }
 
 // obtain gets the bytes: the store's copy when it may be kept (for an
-// unpinned release, after one request for its signature); else a
-// download.
+// unpinned release, while its source publishes the signature kept with
+// it); else a download.
 func (i *Installer) obtain(ctx context.Context, rel Release, tr *trust, binDir string, store Store, c *Copy) (obtained, error) {
 	var (
-		prev      *obtained
 		discarded *Discard
+		sig       []byte
 	)
+	if c != nil && !rel.Pinned() {
+		// An unpinned release is whatever its source publishes under its
+		// name now. The kept copy's signature proves the key signed those
+		// bytes once, not that they are what the name stands for today (an
+		// older signed release would pass): the copy stands only while the
+		// source publishes the very signature kept with it. Asked first, so
+		// a release that moved on costs no read of the old bytes.
+		var err error
+		if sig, err = i.signatureAt(ctx, rel); err != nil {
+			return obtained{}, err
+		}
+		if string(sig) != c.Record.Signature {
+			discarded, c = &Discard{Problem: ChangedAtSource}, nil
+			if err := i.discard(store, rel, discarded); err != nil {
+				return obtained{}, err
+			}
+		}
+	}
 	if c != nil {
 		o, problem, err := rehash(ctx, c, binDir)
 		if err == nil && problem == nil && !rel.Pinned() {
@@ -229,7 +247,6 @@ func (i *Installer) obtain(ctx context.Context, rel Release, tr *trust, binDir s
 				if !o.inPlace {
 					os.Remove(o.path)
 				}
-				o = nil
 			}
 		}
 		if err != nil {
@@ -237,46 +254,18 @@ func (i *Installer) obtain(ctx context.Context, rel Release, tr *trust, binDir s
 			// copy: no evidence against the cached file, which stays.
 			return obtained{}, err
 		}
-		if problem != nil {
-			discarded = problem
-			if err := i.discard(store, rel, problem); err != nil {
-				return obtained{}, err
+		if problem == nil {
+			what := "Using the %s (%s)"
+			if !rel.Pinned() {
+				what = "Unchanged at its source (the same signature): using the %s (%s)"
 			}
+			i.Out.Detail(what, store.Name(), output.Size(o.size))
+			return *o, nil
 		}
-		prev = o
-	}
-	release := func() {
-		if prev != nil && !prev.inPlace {
-			os.Remove(prev.path)
-		}
-	}
-	if prev != nil && rel.Pinned() {
-		i.Out.Detail("Using the %s (%s)", store.Name(), output.Size(prev.size))
-		return *prev, nil
-	}
-	var sig []byte
-	if prev != nil {
-		// An unpinned release is whatever its source publishes under its
-		// name now. The kept copy's signature proves the key signed those
-		// bytes once, not that they are what the name stands for today (an
-		// older signed release would pass): the copy stands only while the
-		// source publishes the very signature kept with it.
-		sigURL := rel.URL + ".asc"
-		now, err := i.Fetcher.GetBytes(ctx, sigURL, signature.MaxArmoredSize)
-		if err != nil {
-			release()
-			return obtained{}, &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
-		}
-		if string(now) == prev.kept.Signature {
-			i.Out.Detail("Unchanged at its source (the same signature): using the %s (%s)", store.Name(), output.Size(prev.size))
-			return *prev, nil
-		}
-		release()
-		discarded = &Discard{Problem: ChangedAtSource}
-		if err := i.discard(store, rel, discarded); err != nil {
+		discarded = problem
+		if err := i.discard(store, rel, problem); err != nil {
 			return obtained{}, err
 		}
-		sig = now
 	}
 	i.Out.Detail("Downloading from %s", source.Redact(rel.URL))
 	start := i.Now()
@@ -287,6 +276,17 @@ func (i *Installer) obtain(ctx context.Context, rel Release, tr *trust, binDir s
 	took := i.Now().Sub(start)
 	i.Out.Detail("Downloaded %s in %s", output.Size(r.Size), output.Duration(took))
 	return obtained{path: r.Path, size: r.Size, sum: r.Digest, sig: sig, discarded: discarded, took: took}, nil
+}
+
+// signatureAt fetches the detached signature an unpinned release's source
+// publishes beside it.
+func (i *Installer) signatureAt(ctx context.Context, rel Release) ([]byte, error) {
+	sigURL := rel.URL + ".asc"
+	sig, err := i.Fetcher.GetBytes(ctx, sigURL, signature.MaxArmoredSize)
+	if err != nil {
+		return nil, &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
+	}
+	return sig, nil
 }
 
 // rehash hashes a kept copy's bytes again: a copy in place where it lies,
@@ -401,9 +401,8 @@ func (i *Installer) verifySignature(ctx context.Context, rel Release, tr *trust,
 		return "", "", err
 	}
 	if sig == nil {
-		sigURL := rel.URL + ".asc"
-		if sig, err = i.Fetcher.GetBytes(ctx, sigURL, signature.MaxArmoredSize); err != nil {
-			return "", "", &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
+		if sig, err = i.signatureAt(ctx, rel); err != nil {
+			return "", "", err
 		}
 	}
 	if err := VerifyFile(ctx, key, path, sig); err != nil {

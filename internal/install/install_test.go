@@ -452,11 +452,11 @@ func TestReuseOnlyWhatThisBuildTrusts(t *testing.T) {
 			"its recorded signature does not verify over it: "},
 		{"other bytes with a signature by another key", func(w *signedWorld, rec *install.Record, evil []byte) {
 			rec.Signature = string(testhelpers.Key(t, "Mallory").Sign(evil))
-		}, "its recorded signature does not verify over it: the file was signed by another key"},
+		}, "the release changed at its source (it publishes another signature)"},
 		{"other bytes without a signature", func(w *signedWorld, rec *install.Record, evil []byte) { rec.Signature = "" },
 			"its metadata does not hold the signature to check it against again"},
 		{"other bytes with garbage for a signature", func(w *signedWorld, rec *install.Record, evil []byte) { rec.Signature = "trust me" },
-			"its recorded signature does not verify over it: the signature is not ASCII-armoured OpenPGP"},
+			"the release changed at its source (it publishes another signature)"},
 		{"an older release, signed by the release key", func(w *signedWorld, rec *install.Record, evil []byte) {
 			rec.Signature = string(w.key.Sign(evil))
 		}, "the release changed at its source (it publishes another signature)"},
@@ -486,6 +486,26 @@ func TestReuseOnlyWhatThisBuildTrusts(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("a cache and a source that agree on another key's signature are refused", func(t *testing.T) {
+		w := newSignedWorld(t)
+		rel := w.latest(t, w.key.Fingerprint)
+		_, _, err := w.install(t, rel, w.cache)
+		require.NoError(t, err)
+		evil := []byte("#!/bin/sh\necho unsigned\n")
+		mallory := testhelpers.Key(t, "Mallory").Sign(evil)
+		require.NoError(t, os.WriteFile(filepath.Join(w.cache.Dir, "sha256", digest.Of(evil).Hex()), evil, 0o600))
+		idx := readIndex(t, w.cache.Dir)
+		idx.Releases[0].Checksum, idx.Releases[0].Signature = digest.Of(evil), string(mallory)
+		writeIndex(t, w.cache.Dir, idx)
+		w.mirror.Put(latest, evil)
+		w.mirror.Put(latest+".asc", mallory)
+
+		_, root, err := w.install(t, rel, w.cache)
+		require.Contains(t, w.log(), "       Discarding the cached copy: its recorded signature does not verify over it: the file was signed by another key\n")
+		require.ErrorContains(t, err, "signature verification failed: the file was signed by another key")
+		assertNothingInstalled(t, root)
+	})
 
 	t.Run("a mirror that changes invalidates an unpinned copy", func(t *testing.T) {
 		w := newSignedWorld(t)
