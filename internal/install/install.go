@@ -108,7 +108,7 @@ type trust struct {
 // under root without following a link. On error, no unverified byte is left
 // and nothing this build did not make is removed.
 func (i *Installer) Install(ctx context.Context, rel Release, root, binRel string, store Store) (res Installed, err error) {
-	i.Out.Step("Installing Heroku AppLink Service Mesh %s", i.Out.Value(rel.String()))
+	i.Out.Step("Installing Heroku AppLink Service Mesh %s", rel.String())
 	i.announce(rel)
 	var tr trust
 	if !rel.Pinned() {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/heroku/color"
 )
@@ -27,7 +28,6 @@ var (
 	warningColor = color.New(color.FgYellow)
 	errorColor   = color.New(color.FgRed)
 	headerColor  = color.New(color.Bold, color.FgMagenta)
-	valueColor   = color.New(color.FgYellow)
 )
 
 // Printer writes a build log. It is not safe for concurrent use: a build is
@@ -46,6 +46,37 @@ func New(out, errOut io.Writer, style Style, useColor bool) *Printer {
 	return &Printer{out: out, err: errOut, style: style, color: useColor}
 }
 
+// Escape makes visible every character of s that could steer a terminal:
+// C0 controls but the newline, DEL, C1 controls, bidirectional overrides
+// and bytes that are not UTF-8. Text that is not the buildpack's own (a
+// server's reason phrase, a URL, a Procfile line, a file name) reaches the
+// log only through it, so it can neither erase lines nor forge them.
+func Escape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x20 && r != '\n', r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// unsafeRune is a C1 control or a character that reorders text: the bidi
+// embeddings, overrides and isolates, and the invisible direction marks.
+func unsafeRune(r rune) bool {
+	return (r >= 0x80 && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) ||
+		r == 0x200e || r == 0x200f || r == 0x061c
+}
+
 // paint colours one line. Every line carries its own reset because Git
 // prefixes each streamed line with "remote: ", which would otherwise inherit
 // an open colour.
@@ -56,47 +87,35 @@ func (p *Printer) paint(c *color.Color, line string) string {
 	return c.Sprint(line)
 }
 
-// Value highlights a value (a version, a path) inside a message. Without
-// colour it quotes nothing: the log stays copy-pasteable.
-func (p *Printer) Value(v string) string {
-	if !p.color {
-		return v
-	}
-	return valueColor.Sprint(v)
-}
-
 // Header opens the buildpack's part of the log. Classic logs have no header:
 // the platform prints "-----> <name> app detected" itself.
 func (p *Printer) Header(title string) {
 	if p.style == CNB {
-		fmt.Fprintf(p.out, "\n%s\n\n", p.paint(headerColor, "## "+title))
+		fmt.Fprintf(p.out, "\n%s\n\n", p.paint(headerColor, "## "+Escape(title)))
 	}
 }
 
 // Step announces one stage of the build.
 func (p *Printer) Step(format string, a ...any) {
-	msg := fmt.Sprintf(format, a...)
 	prefix := "-----> "
 	if p.style == CNB {
 		prefix = "- "
 	}
-	for _, line := range lines(msg) {
+	for _, line := range lines(fmt.Sprintf(format, a...)) {
 		fmt.Fprintln(p.out, p.paint(stepColor, prefix+line))
 	}
 }
 
 // Detail adds a line under the current step.
 func (p *Printer) Detail(format string, a ...any) {
-	msg := fmt.Sprintf(format, a...)
-	prefix := strings.Repeat(" ", 7)
+	prefix, more := "       ", "       "
 	if p.style == CNB {
-		prefix = "  - "
+		// Continuation lines align under the text, not under a new bullet.
+		prefix, more = "  - ", "    "
 	}
-	for i, line := range lines(msg) {
-		if i > 0 && p.style == CNB {
-			// Continuation lines align under the text, not under a new bullet.
-			fmt.Fprintln(p.out, "    "+line)
-			continue
+	for i, line := range lines(fmt.Sprintf(format, a...)) {
+		if i > 0 {
+			prefix = more
 		}
 		fmt.Fprintln(p.out, prefix+line)
 	}
@@ -104,11 +123,7 @@ func (p *Printer) Detail(format string, a ...any) {
 
 // Done closes the buildpack's log with the time it took.
 func (p *Printer) Done(took time.Duration) {
-	if p.style == CNB {
-		fmt.Fprintf(p.out, "- Done (finished in %s)\n", Duration(took))
-		return
-	}
-	fmt.Fprintf(p.out, "-----> Done (finished in %s)\n", Duration(took))
+	p.Step("Done (finished in %s)", Duration(took))
 }
 
 // Warning prints a block of text as a warning on the error stream.
@@ -117,29 +132,20 @@ func (p *Printer) Warning(text string) {
 }
 
 // Error renders err for humans on the error stream: "Error: " and the error
-// chain, then the advice of the first error in the chain that has any.
+// chain, then the help of the first error in the chain that has any.
 func (p *Printer) Error(err error) {
 	text := "Error: " + err.Error()
-	var h helper
-	if errors.As(err, &h) {
-		if help := h.Help(); help != "" {
-			text += "\n\n" + help
-		}
+	var h interface{ Help() string }
+	if errors.As(err, &h) && h.Help() != "" {
+		text += "\n\n" + h.Help()
 	}
 	p.block(errorColor, text)
 }
 
-// helper is implemented by errors that know what the user should do next.
-type helper interface {
-	Help() string
-}
-
 func (p *Printer) block(c *color.Color, text string) {
-	prefix := " !     "
-	bare := " !"
+	prefix, bare := " !     ", " !"
 	if p.style == CNB {
-		prefix = "! "
-		bare = "!"
+		prefix, bare = "! ", "!"
 	}
 	fmt.Fprintln(p.err)
 	for _, line := range lines(text) {
@@ -152,8 +158,10 @@ func (p *Printer) block(c *color.Color, text string) {
 	fmt.Fprintln(p.err)
 }
 
+// lines splits a message for printing, after escaping it: this is the one
+// place text reaches the log.
 func lines(s string) []string {
-	return strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Split(strings.TrimRight(Escape(s), "\n"), "\n")
 }
 
 // Duration formats a build duration the way Heroku's logs do: short and

@@ -21,7 +21,7 @@ func transcript(style output.Style, color bool) (string, string) {
 	var out, errOut bytes.Buffer
 	p := output.New(&out, &errOut, style, color)
 	p.Header("Heroku AppLink Service Mesh")
-	p.Step("Installing Heroku AppLink Service Mesh %s", p.Value("0.2.2"))
+	p.Step("Installing Heroku AppLink Service Mesh %s", "0.2.2")
 	p.Detail("Downloaded %s in %s", output.Size(12_582_912), output.Duration(1500*time.Millisecond))
 	p.Detail("two\nlines")
 	p.Warning("Your Procfile has no web process.\n\n  web: x")
@@ -82,11 +82,11 @@ func TestTranscripts(t *testing.T) {
 			name:  "classic with colour resets every line",
 			style: output.Classic,
 			color: true,
-			wantOut: "\x1b[1m-----> Installing Heroku AppLink Service Mesh \x1b[33m0.2.2\x1b[0m\x1b[0m\n" +
+			wantOut: "\x1b[1m-----> Installing Heroku AppLink Service Mesh 0.2.2\x1b[0m\n" +
 				"       Downloaded 12.0 MiB in 1.5s\n" +
 				"       two\n" +
 				"       lines\n" +
-				"-----> Done (finished in < 0.1s)\n",
+				"\x1b[1m-----> Done (finished in < 0.1s)\x1b[0m\n",
 			wantErr: "\n" +
 				"\x1b[33m !     Warning: Your Procfile has no web process.\x1b[0m\n" +
 				"\x1b[33m !\x1b[0m\n" +
@@ -110,6 +110,35 @@ func TestTranscripts(t *testing.T) {
 				t.Errorf("stderr (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestEscape: text that is not the buildpack's own can neither erase nor
+// forge a line, nor reorder what a terminal shows, on any stream.
+func TestEscape(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain /api/*, caf\u00e9", "plain /api/*, caf\u00e9"},
+		{"two\nlines", "two\nlines"},
+		{"/public/*\x1b[2K\r-----> Done", `/public/*\x1b[2K\x0d-----> Done`},
+		{"tab\tnul\x00del\x7f", `tab\x09nul\x00del\x7f`},
+		{"c1 \u009b31m", `c1 \u009b31m`},
+		{"bidi \u202eevil\u2066x\u2069 \u200f", `bidi \u202eevil\u2066x\u2069 \u200f`},
+		{"bytes \xff\x9b", `bytes \xff\x9b`},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, output.Escape(tt.in)); diff != "" {
+			t.Errorf("Escape(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+	var out, errOut bytes.Buffer
+	p := output.New(&out, &errOut, output.Classic, true)
+	p.Detail("route %s", "/x\x1b[1A\x1b[2K")
+	p.Warning("from the app: \r-----> Done")
+	if diff := cmp.Diff("       route /x\\x1b[1A\\x1b[2K\n", out.String()); diff != "" {
+		t.Errorf("stdout (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff("\n\x1b[33m !     Warning: from the app: \\x0d-----> Done\x1b[0m\n\n", errOut.String()); diff != "" {
+		t.Errorf("stderr (-want +got):\n%s", diff)
 	}
 }
 

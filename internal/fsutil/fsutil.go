@@ -1,0 +1,248 @@
+package fsutil
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Open opens name within root for reading: a regular file only, opened
+// without blocking (a named pipe would wait for a writer for ever) and
+// without becoming a terminal's controlling process. A link is followed
+// only as far as root allows, never out of it.
+func Open(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		if info, lerr := root.Lstat(name); lerr == nil && info.Mode()&fs.ModeSymlink != 0 && !errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, &NotRegularError{Path: filepath.Join(root.Name(), name), Kind: "a symbolic link out of " + root.Name()}
+		}
+		return nil, nil, err
+	}
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = &NotRegularError{Path: filepath.Join(root.Name(), name), Kind: kind(info.Mode())}
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, info, nil
+}
+
+// ReadFile reads a whole file, opened as Open does, of at most max bytes:
+// a larger one is a *TooLargeError and is not read.
+func ReadFile(root *os.Root, name string, max int64) ([]byte, error) {
+	f, info, err := Open(root, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info.Size() > max {
+		return nil, &TooLargeError{Path: f.Name(), Size: info.Size(), Max: max}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err == nil && int64(len(data)) > max {
+		err = &TooLargeError{Path: f.Name(), Size: int64(len(data)), Max: max}
+	}
+	return data, err
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a regular file"
+}
+
+// tempPrefix starts the name of every temporary file the buildpack makes.
+// It carries the buildpack's name: some folders it writes in (.profile.d)
+// are the app's too.
+const tempPrefix = ".heroku-applink-tmp-"
+
+// CreateTemp creates a private temporary file in dir within root and
+// returns it with its name relative to root. The file holds an exclusive
+// lock until it is closed, so that a later build can tell what a build
+// that is gone left behind (the kernel drops a dead process's locks) from
+// what a build still running is writing: it removes the former first.
+func CreateTemp(root *os.Root, dir string) (*os.File, string, error) {
+	RemoveLeftovers(root, dir)
+	for {
+		name := tempName(dir)
+		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, "", &PathError{Path: filepath.Join(root.Name(), dir), Err: err}
+		}
+		// A sweeper that locked the file first removed it: start again.
+		var st syscall.Stat_t
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX) == nil && syscall.Fstat(int(f.Fd()), &st) == nil && st.Nlink > 0 {
+			return f, name, nil
+		}
+		f.Close()
+	}
+}
+
+func tempName(dir string) string {
+	var b [8]byte
+	rand.Read(b[:])
+	return path.Join(dir, tempPrefix+hex.EncodeToString(b[:]))
+}
+
+// RemoveLeftovers removes from dir the temporary files no process holds,
+// best effort. It never follows a link or descends into a folder.
+func RemoveLeftovers(root *os.Root, dir string) {
+	d, err := root.Open(dir)
+	if err != nil {
+		return
+	}
+	entries, _ := d.ReadDir(-1)
+	d.Close()
+	for _, e := range entries {
+		name := path.Join(dir, e.Name())
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), tempPrefix) {
+			continue
+		}
+		f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			root.Remove(name)
+		}
+		f.Close()
+	}
+}
+
+// WriteFile replaces name within root with data, mode perm, through a
+// temporary file beside it: a reader sees the old file or the new one.
+func WriteFile(root *os.Root, name string, data []byte, perm fs.FileMode) error {
+	f, tmp, err := CreateTemp(root, path.Dir(name))
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = root.Rename(tmp, name)
+	}
+	if err != nil {
+		root.Remove(tmp)
+		return &PathError{Path: filepath.Join(root.Name(), name), Err: err}
+	}
+	return nil
+}
+
+// Symlink points name within root at target, replacing whatever name was
+// (but a folder) in one step.
+func Symlink(root *os.Root, target, name string) error {
+	tmp := tempName(path.Dir(name))
+	err := root.Symlink(target, tmp)
+	if err == nil {
+		if err = root.Rename(tmp, name); err != nil {
+			root.Remove(tmp)
+		}
+	}
+	if err != nil {
+		return &PathError{Path: filepath.Join(root.Name(), name), Err: err}
+	}
+	return nil
+}
+
+// MustBeFile fails when name within root is a folder or another kind of
+// file that a file or link cannot replace, before anything is written.
+func MustBeFile(root *os.Root, name string) error {
+	info, err := root.Lstat(name)
+	if err != nil || info.Mode().IsRegular() || info.Mode()&fs.ModeSymlink != 0 {
+		return nil
+	}
+	return &PathError{Path: filepath.Join(root.Name(), name), Err: fmt.Errorf("it is %s, where the buildpack puts a file", kind(info.Mode()))}
+}
+
+// PathError is a path the buildpack cannot write or must not use.
+type PathError struct {
+	Path string
+	Err  error
+}
+
+func (e *PathError) Error() string {
+	err := e.Err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // its path is the one this message names
+	}
+	if err.Error() == "path escapes from parent" {
+		return fmt.Sprintf("cannot use %s: a link on the way leads outside the folder the buildpack writes in", e.Path)
+	}
+	return fmt.Sprintf("cannot use %s: %v", e.Path, err)
+}
+
+func (e *PathError) Unwrap() error { return e.Err }
+
+// Help says what to change: the machine's disk, or the app's source.
+func (e *PathError) Help() string {
+	dir := filepath.Dir(e.Path)
+	switch {
+	case errors.Is(e.Err, syscall.ENOSPC):
+		return fmt.Sprintf("The filesystem that holds %s is full: it has no space or no\n"+
+			"inodes left. Free some there and build again. Nothing was installed.", dir)
+	case errors.Is(e.Err, syscall.EDQUOT):
+		return fmt.Sprintf("The disk quota on the filesystem that holds %s is used up.\n"+
+			"Free some of it, or raise the quota, and build again. Nothing was installed.", dir)
+	case errors.Is(e.Err, syscall.EROFS):
+		return fmt.Sprintf("%s is on a read-only filesystem: the build cannot write there.\n"+
+			"Nothing was installed.", dir)
+	case errors.Is(e.Err, fs.ErrPermission):
+		return "The build's user cannot write there. Make the directory writable for it,\n" +
+			"and build again. Nothing was installed."
+	}
+	return "The buildpack installs into this path. Remove whatever is there from\n" +
+		"your app's source and deploy again. Nothing was installed."
+}
+
+// Reason names the failure for the build report.
+func (e *PathError) Reason() string {
+	if errors.Is(e.Err, syscall.ENOSPC) || errors.Is(e.Err, syscall.EDQUOT) {
+		return "filesystem::no-space"
+	}
+	return "filesystem::unusable"
+}
+
+// NotRegularError is a path the buildpack will not read because it is not
+// a regular file.
+type NotRegularError struct {
+	Path, Kind string
+}
+
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("%s is not a regular file (it is %s)", e.Path, e.Kind)
+}
+
+// TooLargeError is a file over the size a read allows, found before
+// reading it.
+type TooLargeError struct {
+	Path      string
+	Size, Max int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is %d bytes, over the %d-byte limit", e.Path, e.Size, e.Max)
+}
