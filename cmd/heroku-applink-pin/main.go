@@ -1,6 +1,7 @@
-// Command heroku-applink-pin pins a Heroku AppLink Service Mesh release in
-// the buildpack's inventory.toml: `make pin VERSION=v1.2.3` runs it. See
-// package pin.
+// Command heroku-applink-pin pins Heroku AppLink Service Mesh releases in
+// the buildpack's inventory.toml: `make pin VERSION=v1.2.3` pins a
+// version, `make update-inventory` pins what the bucket publishes as
+// latest when it is new. See package pin.
 package main
 
 import (
@@ -19,33 +20,46 @@ import (
 )
 
 func main() {
+	args := os.Args[1:]
+	update := len(args) > 0 && args[0] == "update"
+	if update {
+		args = args[1:]
+	}
 	fs := flag.NewFlagSet("heroku-applink-pin", flag.ContinueOnError)
-	opts := pin.Options{}
-	fs.StringVar(&opts.Buildpack, "buildpack", ".", "the buildpack directory (its buildpack.toml and inventory.toml)")
-	fs.StringVar(&opts.Mirror, "mirror", "", "download the release files from this base URL instead of the release bucket")
-	fs.StringVar(&opts.KeyFile, "key", "", "an armoured public key file to verify with (default: keys/public-key.asc, else the bucket's)")
-	fs.BoolVar(&opts.DryRun, "dry-run", false, "print the updated inventory without writing it")
+	tool := &pin.Tool{Stdout: os.Stdout}
+	fs.StringVar(&tool.Buildpack, "buildpack", ".", "the buildpack directory (its buildpack.toml, inventory.toml and CHANGELOG.md)")
+	fs.StringVar(&tool.Mirror, "mirror", "", "download the release files from this base URL instead of the release bucket")
+	fs.StringVar(&tool.KeyFile, "key", "", "an armoured public key file to verify with (default: keys/public-key.asc, else the bucket's)")
+	dryRun := fs.Bool("dry-run", false, "print the updated inventory without writing it (pin only)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: heroku-applink-pin [flags] VERSION")
+		fmt.Fprintln(fs.Output(), "usage: heroku-applink-pin [flags] VERSION\n       heroku-applink-pin update [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(os.Args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		os.Exit(2)
 	}
-	if fs.NArg() != 1 {
+	if update != (fs.NArg() == 0) || fs.NArg() > 1 {
 		fs.Usage()
 		os.Exit(2)
 	}
-	opts.Version = fs.Arg(0)
 	noColor := os.Getenv("NO_COLOR") != ""
 	color.Disable(noColor)
-	out := output.New(os.Stdout, os.Stderr, output.Classic, !noColor)
+	tool.Out = output.New(os.Stdout, os.Stderr, output.Classic, !noColor)
+	client, err := fetch.New("heroku-applink-pin", os.Getenv)
+	if err != nil {
+		tool.Out.Error(err)
+		os.Exit(1)
+	}
+	tool.Fetch = client
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	tool := &pin.Tool{Fetcher: fetch.New("heroku-applink-pin"), Out: out, Stdout: os.Stdout}
-	err := tool.Run(ctx, opts)
+	if update {
+		err = tool.Update(ctx)
+	} else {
+		err = tool.Pin(ctx, fs.Arg(0), *dryRun)
+	}
 	stop()
 	if err != nil {
-		out.Error(err)
+		tool.Out.Error(err)
 		os.Exit(1)
 	}
 }

@@ -9,9 +9,9 @@ import (
 
 	"github.com/heroku/color"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 const usage = `usage:
@@ -80,7 +80,7 @@ func run(args []string, out *output.Printer) error {
 			}
 			return fmt.Errorf("the tree is not ready to release:\n%s", text)
 		}
-		out.Step("Ready to release: version, CHANGELOG, inventory and reproducible binaries for %v check out", source.Architectures)
+		out.Step("Ready to release: version, CHANGELOG, inventory and reproducible binaries for %v check out", inventory.Architectures)
 		return nil
 	default:
 		fmt.Fprintln(os.Stderr, usage)

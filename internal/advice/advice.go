@@ -1,25 +1,28 @@
 package advice
 
 import (
+	"os"
 	"slices"
+	"sort"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/addon"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/meshconfig"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/procfile"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 // Input is what the checks look at.
 type Input struct {
 	// AppDir is the app's source: the build dir, or the CNB app dir.
 	AppDir string
-	// Release is what the build installed.
-	Release install.Release
-	// ConfigVars are the app's config var names, nil when the build cannot
-	// see them. Only names: no value is ever read.
-	ConfigVars []string
+	// Names are the names the mesh was installed under, the plain one
+	// first.
+	Names []string
+	// Version and Arch are what was installed.
+	Version, Arch string
+	// EnvDir holds the app's config vars, one file each; "" when the
+	// platform passes none.
+	EnvDir string
 	// Image is set for a CNB build, whose image may run outside Heroku.
 	Image bool
 }
@@ -27,12 +30,13 @@ type Input struct {
 // Check runs every check, prints its advice and returns the kinds of
 // advice given, for the build report.
 func Check(p *output.Printer, in Input) []string {
+	configVars := varNames(in.EnvDir, in.Image)
 	mesh := procfile.Mesh{
-		Name:       source.MeshBinary,
-		Links:      source.LinkNames(in.Release.Version, in.Release.Arch),
-		Version:    in.Release.Version,
-		Arch:       in.Release.Arch,
-		ConfigVars: in.ConfigVars,
+		Name:       in.Names[0],
+		Links:      in.Names[1:],
+		Version:    in.Version,
+		Arch:       in.Arch,
+		ConfigVars: configVars,
 	}
 	// The mesh reads its config file where the web process starts it (a
 	// "cd" may move it), and the file's app.port is where the mesh
@@ -49,15 +53,31 @@ func Check(p *output.Printer, in Input) []string {
 	procfile.Report(p, a)
 	kinds := a.Kinds()
 
-	conf.Against(meshconfig.AppPort{Procfile: a.AppPortSet, ConfigVar: slices.Contains(in.ConfigVars, "APP_PORT")})
+	conf.Against(meshconfig.AppPort{Procfile: a.AppPortSet, ConfigVar: slices.Contains(configVars, "APP_PORT")})
 	kinds = append(kinds, meshconfig.Report(p, conf)...)
 
-	if in.ConfigVars != nil {
-		r := addon.Check(in.ConfigVars)
+	if configVars != nil {
+		r := addon.Check(configVars)
 		addon.Report(p, r, in.Image)
 		if k := r.Kind(); k != "" {
 			kinds = append(kinds, k)
 		}
 	}
 	return kinds
+}
+
+// varNames lists the config var names in dir, or nil when they cannot be
+// seen (on CNB, an empty folder says nothing either).
+func varNames(dir string, image bool) []string {
+	d, err := os.Open(dir)
+	if dir == "" || err != nil {
+		return nil
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil || (image && len(names) == 0) {
+		return nil
+	}
+	sort.Strings(names)
+	return names
 }

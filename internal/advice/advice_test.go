@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/advice"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 )
 
@@ -24,8 +23,10 @@ func TestChecksInOrder(t *testing.T) {
 	var out, errOut bytes.Buffer
 	kinds := advice.Check(output.New(&out, &errOut, output.Classic, false), advice.Input{
 		AppDir:     dir,
-		Release:    install.Release{Version: "0.3.0", Arch: "amd64"},
-		ConfigVars: []string{"HEROKU_APPLINK_API_URL"},
+		Names:      []string{"heroku-applink-service-mesh", "heroku-applink-service-mesh-latest-amd64"},
+		Version:    "0.3.0",
+		Arch:       "amd64",
+		EnvDir:     envWith(t, "HEROKU_APPLINK_API_URL"),
 	})
 	wantOut := "-----> Checking Procfile\n" +
 		"       The web process starts the service mesh:\n" +
@@ -50,7 +51,7 @@ func TestUnknownConfig(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Procfile"), []byte("web: heroku-applink-service-mesh -- app --port $APP_PORT\n"), 0o644))
 	var out, errOut bytes.Buffer
-	kinds := advice.Check(output.New(&out, &errOut, output.Classic, false), advice.Input{AppDir: dir, Release: install.Release{Version: "0.3.0", Arch: "amd64"}})
+	kinds := advice.Check(output.New(&out, &errOut, output.Classic, false), advice.Input{AppDir: dir, Names: []string{"heroku-applink-service-mesh"}, Version: "0.3.0", Arch: "amd64"})
 	require.Empty(t, kinds)
 	require.Empty(t, errOut.String())
 	require.NotContains(t, out.String(), "add-on")
@@ -67,7 +68,7 @@ func TestConfigWhereTheMeshStarts(t *testing.T) {
 	var out, errOut bytes.Buffer
 	kinds := advice.Check(output.New(&out, &errOut, output.Classic, false), advice.Input{
 		AppDir:  dir,
-		Release: install.Release{Version: "0.3.0", Arch: "amd64"},
+		Names: []string{"heroku-applink-service-mesh"}, Version: "0.3.0", Arch: "amd64",
 	})
 	require.Contains(t, out.String(), "-----> Checking server/heroku-applink-service-mesh.yaml\n")
 	require.Contains(t, errOut.String(), "  web: cd server && heroku-applink-service-mesh node app.js --port 8080\n")
@@ -85,11 +86,20 @@ func TestConfigWhereTheBuildCannotLook(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "Procfile"), []byte("web: "+web+"\n"), 0o644))
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "heroku-applink-service-mesh.yaml"), []byte("app:\n  port: 8080\n"), 0o644))
 			var out, errOut bytes.Buffer
-			advice.Check(output.New(&out, &errOut, output.Classic, false), advice.Input{AppDir: dir, Release: install.Release{Version: "0.3.0", Arch: "amd64"}})
+			advice.Check(output.New(&out, &errOut, output.Classic, false), advice.Input{AppDir: dir, Names: []string{"heroku-applink-service-mesh"}, Version: "0.3.0", Arch: "amd64"})
 			require.Contains(t, errOut.String(), "--port 3000", "the mesh's default, not the root file's app.port")
 			require.NotContains(t, errOut.String(), "8080")
 			require.Regexp(t, "was not checked|none was checked", errOut.String())
 			require.NotContains(t, out.String(), "Routes that skip")
 		})
 	}
+}
+
+func envWith(t *testing.T, names ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, n := range names {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600))
+	}
+	return dir
 }

@@ -7,188 +7,214 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/advice"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/builddata"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/report"
 )
-
-// Name is what bin/detect prints; the platform shows it as
-// "-----> Heroku AppLink Service Mesh app detected".
-const Name = "Heroku AppLink Service Mesh"
 
 // Where things go in the slug, relative to BUILD_DIR (and to $HOME at
-// runtime, where the slug is unpacked).
+// runtime, where the slug is unpacked), and in the build cache.
 const (
 	BinDir      = "vendor/heroku-applink/bin"
-	ProfileDir  = ".profile.d"
-	ProfileName = "heroku-applink-service-mesh.sh"
-	cacheSubdir = "heroku-applink-service-mesh"
+	ProfilePath = ".profile.d/heroku-applink-service-mesh.sh"
+	CacheFolder = "heroku-applink-service-mesh"
+	entries     = "sha256"
 )
 
-// Detect always passes: users add this buildpack explicitly.
-func Detect(w io.Writer) error {
-	_, err := fmt.Fprintln(w, Name)
-	return err
-}
-
-// Release prints the release YAML. The web process belongs to the user's
-// Procfile, so there are no default process types and no add-ons.
-func Release(w io.Writer) error {
-	_, err := io.WriteString(w, "---\naddons: []\ndefault_process_types: {}\n")
-	return err
-}
-
-// Dirs are the classic compile arguments plus the buildpack's own directory.
+// Dirs are bin/compile's arguments, absolute, and the buildpack's own
+// directory.
 type Dirs struct {
 	Build, Cache, Env, Buildpack string
 }
 
-// UsageError is a compile started with the wrong arguments.
-type UsageError struct{}
-
-func (e *UsageError) Error() string { return "usage: " + e.Usage() }
-
-// Usage is the correct invocation.
-func (e *UsageError) Usage() string { return "bin/compile BUILD_DIR CACHE_DIR ENV_DIR" }
-
-// DirsFrom reads bin/compile's arguments, made absolute against wd before
-// anything is written: the export file puts the build path on later
-// buildpacks' PATH. buildpackDir is where the shims found the buildpack:
-// the platform does not say.
-func DirsFrom(args []string, buildpackDir, wd string) (Dirs, error) {
-	if len(args) != 3 {
-		return Dirs{}, &UsageError{}
-	}
-	if buildpackDir == "" {
-		return Dirs{}, errors.New("the buildpack directory is unknown: run the buildpack through bin/compile")
-	}
-	abs := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return filepath.Clean(p)
-		}
-		return filepath.Join(wd, p)
-	}
-	return Dirs{Build: abs(args[0]), Cache: abs(args[1]), Env: abs(args[2]), Buildpack: abs(buildpackDir)}, nil
-}
-
-// Compiler runs bin/compile.
-type Compiler struct {
-	Installer *install.Installer
-	Out       *output.Printer
-	Arch      string
-	Now       func() time.Time
-	// Version is the buildpack's own version, shown in the log.
-	Version string
-	// Data records the build for bin/report; nil records nothing.
-	Data *builddata.Recorder
-}
-
-// Compile installs the mesh into the slug and sets up its PATH.
-func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
-	start := c.Now()
-	c.Out.Step("Heroku AppLink Service Mesh buildpack v%s", c.Version)
-	rel, inv, err := install.Resolve(d.Env, d.Buildpack, c.Arch)
+// Compile installs the mesh into the slug, keeps a pinned release in the
+// build cache, and puts the mesh on PATH at runtime and for later
+// buildpacks.
+func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version string, rec *report.Recorder) (err error) {
+	out := inst.Out
+	start := inst.Now()
+	out.Step("Heroku AppLink Service Mesh buildpack v%s", version)
+	rel, inv, err := install.Resolve(d.Env, d.Buildpack, arch)
 	if err != nil {
 		return err
 	}
-	c.Data.Release(rel)
-	if info, err := os.Stat(d.Build); err != nil || !info.IsDir() {
-		return &files.PathError{Path: d.Build, Err: errors.New("the build directory does not exist")}
+	rec.Release(rel)
+	build, err := os.OpenRoot(d.Build)
+	if err != nil {
+		return &fsutil.PathError{Path: d.Build, Err: err}
 	}
-
-	cache := c.openCache(d.Cache)
-	var store install.Store
+	defer build.Close()
+	// The PATH script's name must be free for it before anything is
+	// downloaded; the binary's names are checked by the install.
+	if err := fsutil.MustBeFile(build, ProfilePath); err != nil {
+		return err
+	}
+	cache := openCache(out, d.Cache)
+	var kept *install.Kept
 	if cache != nil {
-		store = cache
+		defer cache.Close()
+		// A cached copy is named by its sha256: only a pin finds one.
+		name := path.Join(entries, hexOf(rel.Checksum))
+		if _, err := cache.Lstat(name); err == nil && rel.Pinned() {
+			kept = &install.Kept{Root: cache, Name: name, Checksum: rel.Checksum, What: "cached copy"}
+		}
 	}
-	inst, err := c.Installer.Install(ctx, rel, d.Build, BinDir, store)
+	res, err := inst.Install(ctx, rel, build, BinDir, kept)
 	if err != nil {
 		return err
 	}
-	c.Data.Installed(inst, cache != nil)
+	rec.Installed(res, cache != nil)
+	// A build that fails or is cancelled from here on takes back the binary
+	// it installed.
 	defer func() {
 		if err != nil {
-			install.Remove(filepath.Join(d.Build, BinDir), rel)
+			for _, name := range install.Names(rel.Version, rel.Arch) {
+				build.Remove(path.Join(BinDir, name))
+			}
 		}
 	}()
-	// A build cancelled from here on stops at the next step, and the
-	// deferred removal takes back the binary it installed.
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if cache != nil {
-		if err := cache.Save(ctx, inst); err != nil {
+	if cache != nil && rel.Pinned() && !res.Reused {
+		if err := save(ctx, build, cache, hexOf(res.Checksum)); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			c.Out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
+			out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-
-	if _, err := files.WriteUnder(d.Build, ProfileDir, ProfileName, []byte(ProfileScript()), 0o644); err != nil {
-		return fmt.Errorf("failed to write the runtime PATH script: %w", err)
+	if err := build.MkdirAll(path.Dir(ProfilePath), 0o755); err != nil {
+		return &fsutil.PathError{Path: filepath.Join(d.Build, path.Dir(ProfilePath)), Err: err}
 	}
-	c.Out.Detail("Added %s to PATH at runtime (%s/%s)", BinDir, ProfileDir, ProfileName)
+	if err := fsutil.WriteFile(build, ProfilePath, []byte(ProfileScript()), 0o644); err != nil {
+		return err
+	}
+	out.Detail("Added %s to PATH at runtime (%s)", BinDir, ProfilePath)
 	if err := writeExport(d.Buildpack, filepath.Join(d.Build, BinDir)); err != nil {
-		c.Out.Warning(fmt.Sprintf("Later buildpacks will not find the service mesh on PATH during\nthis build: %v", err))
+		out.Warning(fmt.Sprintf("Later buildpacks will not find the service mesh on PATH during\nthis build: %v", err))
 	}
-
 	if cache != nil {
-		if _, err := cache.Prune(inv.Checksums()); err != nil {
-			c.Out.Warning(fmt.Sprintf("Old entries could not be removed from the build cache: %v", err))
-		}
+		prune(cache, inv)
 	}
-	// ENV_DIR holds the app's config vars whenever the platform runs a
-	// build: a missing one hides nothing but this build's view of them.
-	names, ok := config.VarNames(d.Env)
-	if !ok {
-		names = nil
-	}
-	c.Data.Advice(advice.Check(c.Out, advice.Input{AppDir: d.Build, Release: rel, ConfigVars: names}))
-	c.Out.Done(c.Now().Sub(start))
+	rec.Advice(advice.Check(out, advice.Input{AppDir: d.Build, Names: install.Names(rel.Version, rel.Arch),
+		Version: rel.Version, Arch: rel.Arch, EnvDir: d.Env}))
+	out.Done(inst.Now().Sub(start))
 	return nil
 }
 
-// openCache returns the cache, or nil when CACHE_DIR cannot be used: a
-// build without a cache is slower, not broken. The buildpack's folder in
-// it must be a folder of its own, not a link to somewhere else.
-func (c *Compiler) openCache(dir string) *install.Cache {
-	if dir == "" {
-		return nil
+func hexOf(checksum string) string { return strings.TrimPrefix(checksum, "sha256:") }
+
+// openCache returns the buildpack's own folder of the build cache, or nil
+// when it cannot be used: a build without a cache is slower, not broken.
+// The folder must be a folder, not a link to another buildpack's or
+// anywhere else.
+func openCache(out *output.Printer, dir string) *os.Root {
+	var root *os.Root
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		if root, err = os.OpenRoot(dir); err == nil {
+			defer root.Close()
+		}
 	}
-	cacheDir := filepath.Join(dir, cacheSubdir)
-	if info, err := os.Lstat(cacheDir); err == nil && info.Mode()&fs.ModeSymlink != 0 {
-		c.Out.Warning(fmt.Sprintf("The build cache folder %s is a symbolic link. The buildpack\n"+
-			"does not follow links, so this build caches nothing. Clear the build cache to\n"+
-			"cache again.", cacheDir))
-		return nil
+	if err == nil {
+		if info, lerr := root.Lstat(CacheFolder); lerr == nil && info.Mode()&fs.ModeSymlink != 0 {
+			out.Warning(fmt.Sprintf("The build cache folder %s is a symbolic link. The buildpack\n"+
+				"does not follow links, so this build caches nothing. Clear the build cache to\n"+
+				"cache again.", filepath.Join(dir, CacheFolder)))
+			return nil
+		}
+		err = root.MkdirAll(CacheFolder+"/"+entries, 0o755)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		c.Out.Warning(fmt.Sprintf("The build cache is not usable, so this build downloads the service\nmesh and caches nothing: %v", err))
-		return nil
+	var cache *os.Root
+	if err == nil {
+		cache, err = root.OpenRoot(CacheFolder)
 	}
-	if _, err := files.MkdirUnder(dir, cacheSubdir); err != nil {
-		c.Out.Warning(fmt.Sprintf("The build cache is not usable, so this build downloads the service\nmesh and caches nothing: %v", err))
-		return nil
+	if err == nil {
+		// The cache must take a write, or saving would fail every build.
+		var f *os.File
+		var tmp string
+		if f, tmp, err = fsutil.CreateTemp(cache, entries); err == nil {
+			f.Close()
+			cache.Remove(tmp)
+			return cache
+		}
+		cache.Close()
 	}
-	probe, err := files.CreateTemp(cacheDir, files.TempPrefix)
+	out.Warning(fmt.Sprintf("The build cache is not usable, so this build downloads the service\nmesh and caches nothing: %v", err))
+	return nil
+}
+
+// save copies the installed binary into the cache under its sha256
+// (copied, not linked or renamed: the cache may be another filesystem).
+func save(ctx context.Context, build, cache *os.Root, name string) error {
+	src, _, err := fsutil.Open(build, path.Join(BinDir, install.Binary))
 	if err != nil {
-		c.Out.Warning(fmt.Sprintf("The build cache is not writable, so this build downloads the service\nmesh and caches nothing: %v", files.Cause(err)))
-		return nil
+		return err
 	}
-	probe.Close()
-	os.Remove(probe.Name())
-	return &install.Cache{Dir: cacheDir}
+	defer src.Close()
+	f, tmp, err := fsutil.CreateTemp(cache, entries)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, &ctxReader{ctx, src})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = cache.Rename(tmp, path.Join(entries, name))
+	}
+	if err != nil {
+		cache.Remove(tmp)
+	}
+	return err
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+// prune removes, best effort, what the cache holds that no build will
+// reuse: entries no longer pinned, what version 0.1.0 kept for a release
+// it did not pin (index.toml, signed/), and temporary files of builds that
+// are gone, under its older names too. It removes only names of its own
+// forms, in its own folder, and never follows a link.
+func prune(cache *os.Root, inv inventory.Inventory) {
+	cache.Remove("index.toml")
+	cache.RemoveAll("signed")
+	for _, dir := range []string{".", entries} {
+		fsutil.RemoveLeftovers(cache, dir)
+		d, err := cache.Open(dir)
+		if err != nil {
+			continue
+		}
+		names, _ := d.Readdirnames(-1)
+		d.Close()
+		for _, name := range names {
+			stale := dir == entries && inventory.ValidChecksum("sha256:"+name) == nil && !inv.Pinned("sha256:"+name)
+			for _, old := range []string{".heroku-applink-download-", ".heroku-applink-cached-", ".download-", ".cached-", ".tmp-"} {
+				stale = stale || strings.HasPrefix(name, old)
+			}
+			if stale {
+				cache.RemoveAll(path.Join(dir, name))
+			}
+		}
+	}
 }
 
 // ProfileScript is the .profile.d script. It runs in bash at every dyno
@@ -209,10 +235,41 @@ esac
 // each later buildpack's compile. Those run during this build, so the path
 // is the build path.
 func writeExport(buildpackDir, binDir string) error {
-	script := "export PATH=" + shellQuote(binDir) + `"${PATH:+:${PATH}}"` + "\n"
-	return files.Write(buildpackDir, "export", []byte(script), 0o644)
+	root, err := os.OpenRoot(buildpackDir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	quoted := "'" + strings.ReplaceAll(binDir, "'", `'\''`) + "'"
+	return fsutil.WriteFile(root, "export", []byte("export PATH="+quoted+`"${PATH:+:${PATH}}"`+"\n"), 0o644)
 }
 
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+// DirsFrom reads bin/compile's arguments, made absolute against wd before
+// anything is written: the export file puts the build path on later
+// buildpacks' PATH.
+func DirsFrom(args []string, buildpackDir, wd string) (Dirs, error) {
+	if len(args) != 3 {
+		return Dirs{}, &UsageError{}
+	}
+	if buildpackDir == "" {
+		return Dirs{}, errors.New("the buildpack directory is unknown: run the buildpack through bin/compile")
+	}
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return filepath.Clean(p)
+		}
+		return filepath.Join(wd, p)
+	}
+	return Dirs{Build: abs(args[0]), Cache: abs(args[1]), Env: abs(args[2]), Buildpack: abs(buildpackDir)}, nil
 }
+
+// UsageError is a compile started with the wrong arguments.
+type UsageError struct{}
+
+func (e *UsageError) Error() string { return "usage: " + e.Usage() }
+
+// Usage is the correct invocation.
+func (e *UsageError) Usage() string { return "bin/compile BUILD_DIR CACHE_DIR ENV_DIR" }
+
+// Reason names the failure for the build report.
+func (e *UsageError) Reason() string { return "build::usage" }

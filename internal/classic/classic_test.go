@@ -14,18 +14,10 @@ import (
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/classic"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
-
-func TestDetectAndRelease(t *testing.T) {
-	var b bytes.Buffer
-	require.NoError(t, classic.Detect(&b))
-	require.Equal(t, "Heroku AppLink Service Mesh\n", b.String())
-	b.Reset()
-	require.NoError(t, classic.Release(&b))
-	require.Equal(t, "---\naddons: []\ndefault_process_types: {}\n", b.String())
-}
 
 // TestProfileScript sources the script the way a dyno does: bash, HOME at
 // the unpacked slug, config vars already set.
@@ -60,7 +52,7 @@ type compile struct {
 	dirs     classic.Dirs
 	mirror   *testhelpers.Mirror
 	out, err bytes.Buffer
-	c        *classic.Compiler
+	inst     *install.Installer
 }
 
 func setup(t *testing.T) *compile {
@@ -71,8 +63,7 @@ func setup(t *testing.T) *compile {
 	require.NoError(t, os.WriteFile(filepath.Join(x.dirs.Env, config.VarMirror), []byte(x.mirror.URL()), 0o644))
 	testhelpers.AttachAddon(t, x.dirs.Env)
 	require.NoError(t, os.WriteFile(filepath.Join(x.dirs.Build, "Procfile"), []byte("web: APP_PORT=3000 heroku-applink-service-mesh npm start\n"), 0o644))
-	inst := testhelpers.Installer(&x.out, &x.err, output.Classic)
-	x.c = &classic.Compiler{Installer: inst, Out: inst.Out, Arch: "amd64", Now: inst.Now, Version: "1.2.3"}
+	x.inst = testhelpers.Installer(&x.out, &x.err, output.Classic)
 	return x
 }
 
@@ -80,7 +71,7 @@ func (x *compile) run(t *testing.T, d classic.Dirs) error {
 	t.Helper()
 	x.out.Reset()
 	x.err.Reset()
-	return x.c.Compile(context.Background(), d)
+	return classic.Compile(context.Background(), x.inst, d, "amd64", "1.2.3", nil)
 }
 
 func (x *compile) log() string {
@@ -138,24 +129,34 @@ func TestDirsFrom(t *testing.T) {
 	require.ErrorContains(t, err, "run the buildpack through bin/compile")
 }
 
-func TestCompileFailureRemovesTheBinary(t *testing.T) {
-	x := setup(t)
-	d, c := x.dirs, x.c
-	// .profile.d is a file in the app's source, so the PATH script cannot be
-	// written after the binary was installed.
-	require.NoError(t, os.WriteFile(filepath.Join(d.Build, ".profile.d"), nil, 0o644))
-	err := c.Compile(context.Background(), d)
-	require.ErrorContains(t, err, "failed to write the runtime PATH script")
-	entries, rerr := os.ReadDir(filepath.Join(d.Build, "vendor/heroku-applink/bin"))
-	require.NoError(t, rerr)
-	require.Empty(t, entries)
+// TestCollisionsFailBeforeTheDownload: where the PATH script goes, a
+// folder, or a .profile.d that is a file or a link out of the app, fails
+// the build before anything is downloaded or installed, naming the path.
+func TestCollisionsFailBeforeTheDownload(t *testing.T) {
+	for name, plant := range map[string]func(build string) error{
+		"a folder at the script": func(b string) error {
+			return os.MkdirAll(filepath.Join(b, ".profile.d/heroku-applink-service-mesh.sh"), 0o755)
+		},
+		".profile.d is a file": func(b string) error { return os.WriteFile(filepath.Join(b, ".profile.d"), nil, 0o644) },
+		".profile.d leads out": func(b string) error { return os.Symlink(t.TempDir(), filepath.Join(b, ".profile.d")) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			x := setup(t)
+			require.NoError(t, plant(x.dirs.Build))
+			err := x.run(t, x.dirs)
+			require.ErrorContains(t, err, "cannot use "+filepath.Join(x.dirs.Build, ".profile.d/heroku-applink-service-mesh.sh"))
+			require.Zero(t, x.mirror.Requests())
+			_, serr := os.Stat(filepath.Join(x.dirs.Build, "vendor"))
+			require.True(t, os.IsNotExist(serr), "nothing was installed")
+		})
+	}
 }
 
 func TestCompileBadConfigTouchesNothing(t *testing.T) {
 	x := setup(t)
-	d, c := x.dirs, x.c
+	d := x.dirs
 	require.NoError(t, os.WriteFile(filepath.Join(d.Env, config.VarVersion), []byte("~9.9"), 0o644))
-	err := c.Compile(context.Background(), d)
+	err := x.run(t, d)
 	require.ErrorContains(t, err, `no pinned release of the service mesh matches "~9.9"`)
 	require.Zero(t, x.mirror.Requests())
 	for _, dir := range []string{d.Build, d.Cache} {
@@ -199,8 +200,7 @@ func TestCancelledAfterTheInstall(t *testing.T) {
 	defer cancel()
 	log := &cancelOn{line: "(pinned checksum)", cancel: cancel}
 	inst := testhelpers.Installer(log, &x.err, output.Classic)
-	c := &classic.Compiler{Installer: inst, Out: inst.Out, Arch: "amd64", Now: inst.Now, Version: "1.2.3"}
-	err := c.Compile(ctx, x.dirs)
+	err := classic.Compile(ctx, inst, x.dirs, "amd64", "1.2.3", nil)
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotContains(t, log.String(), "Done")
 	entries, rerr := os.ReadDir(filepath.Join(x.dirs.Build, "vendor/heroku-applink/bin"))

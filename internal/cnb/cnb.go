@@ -7,65 +7,36 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"slices"
-	"time"
+	"strings"
 
 	"github.com/BurntSushi/toml"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/advice"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
-// LayerName is the layer the mesh lives in. It is the upstream buildpack's
+// Layer is the layer the mesh lives in. It is the upstream buildpack's
 // name, so layers from images it built line up.
-const LayerName = "service-mesh"
+const Layer = "service-mesh"
 
-// Title heads the buildpack's part of the build log.
-const Title = "Heroku AppLink Service Mesh"
-
-// Detect always passes with an empty plan: users add this buildpack
-// explicitly, and it neither provides nor requires anything.
-func Detect() error { return nil }
-
-// Dirs are the CNB build's inputs.
+// Dirs are the build's directories.
 type Dirs struct {
 	App, Layers, Platform, Buildpack string
 }
-
-// UsageError is a build started without the directories the lifecycle
-// passes.
-type UsageError struct{ text string }
-
-func (e *UsageError) Error() string { return "usage: " + e.text }
-
-// Usage is the correct invocation.
-func (e *UsageError) Usage() string { return e.text }
 
 // DirsFrom reads the build's directories the way the spec gives them: the
 // CNB_* variables, else the positional arguments the lifecycle still passes
 // (layers, platform, plan); the app is the working directory. buildpackDir
 // is the shims' fallback for the buildpack's own directory.
 func DirsFrom(args []string, getenv func(string) string, wd, buildpackDir string) (Dirs, error) {
-	arg := func(i int) string {
-		if i < len(args) {
-			return args[i]
-		}
-		return ""
-	}
-	d := Dirs{
-		App:       wd,
-		Layers:    firstOf(getenv("CNB_LAYERS_DIR"), arg(0)),
-		Platform:  firstOf(getenv("CNB_PLATFORM_DIR"), arg(1)),
-		Buildpack: firstOf(getenv("CNB_BUILDPACK_DIR"), buildpackDir),
-	}
+	args = append(args, "", "")
+	d := Dirs{App: wd, Layers: cmpOr(getenv("CNB_LAYERS_DIR"), args[0]), Platform: cmpOr(getenv("CNB_PLATFORM_DIR"), args[1]),
+		Buildpack: cmpOr(getenv("CNB_BUILDPACK_DIR"), buildpackDir)}
 	if d.Layers == "" || d.Platform == "" {
-		return Dirs{}, &UsageError{"bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)"}
+		return Dirs{}, &UsageError{}
 	}
 	if d.Buildpack == "" || d.App == "" {
 		return Dirs{}, errors.New("CNB_BUILDPACK_DIR is not set and the app directory is unknown: run the buildpack through the lifecycle")
@@ -73,188 +44,201 @@ func DirsFrom(args []string, getenv func(string) string, wd, buildpackDir string
 	return d, nil
 }
 
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+// Record is the layer's metadata: what a build installed, so that a later
+// build can keep the layer by one comparison. It never holds credentials.
+type Record struct {
+	Version  string `toml:"version"`
+	OS       string `toml:"os"`
+	Arch     string `toml:"arch"`
+	URL      string `toml:"url"`
+	Checksum string `toml:"checksum"`
+	// Verified is "pinned checksum" or "signature"; Signer is the
+	// fingerprint of the key whose signature was verified.
+	Verified string `toml:"verified"`
+	Signer   string `toml:"signer,omitempty"`
 }
 
-// Builder runs bin/build.
-type Builder struct {
-	Installer *install.Installer
-	Out       *output.Printer
-	Arch      string
-	Now       func() time.Time
-	// Version is the buildpack's own version, recorded in the SBOM.
-	Version string
-}
-
-// layerTOML is <layer>.toml: the layer's types, and the install's record as
-// its metadata.
 type layerTOML struct {
-	Types    layerTypes     `toml:"types"`
-	Metadata install.Record `toml:"metadata"`
+	Types struct {
+		Launch bool `toml:"launch"`
+		Build  bool `toml:"build"`
+		Cache  bool `toml:"cache"`
+	} `toml:"types"`
+	Metadata Record `toml:"metadata"`
 }
 
-type layerTypes struct {
-	Launch bool `toml:"launch"`
-	Build  bool `toml:"build"`
-	Cache  bool `toml:"cache"`
-}
+// maxTOML bounds the restored metadata: it holds one short record.
+const maxTOML = 4 << 10
 
 // Build installs the mesh into the service-mesh layer, keeping a restored
-// layer whose record this build's trust rules accept.
-func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
-	start := b.Now()
-	b.Out.Header(fmt.Sprintf("%s (buildpack v%s)", Title, b.Version))
-	// clear-env = true: the lifecycle does not inject <platform>/env, so the
-	// buildpack reads its own variables from it.
-	rel, _, err := install.Resolve(filepath.Join(d.Platform, "env"), d.Buildpack, b.Arch)
+// layer of the pinned release whose binary still hashes to the pin.
+func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version string) (err error) {
+	out := inst.Out
+	start := inst.Now()
+	out.Header("Heroku AppLink Service Mesh (buildpack v" + version + ")")
+	// clear-env = true: the lifecycle does not export <platform>/env, so
+	// the buildpack reads its own variables from it.
+	env := filepath.Join(d.Platform, "env")
+	rel, _, err := install.Resolve(env, d.Buildpack, arch)
 	if err != nil {
 		return err
 	}
-	l := &layer{dir: filepath.Join(d.Layers, LayerName)}
+	layers, err := os.OpenRoot(d.Layers)
+	if err != nil {
+		return &fsutil.PathError{Path: d.Layers, Err: err}
+	}
+	defer layers.Close()
 	// A failed build leaves no layer at all: no binary the image could ship,
 	// no metadata a later build could trust.
 	defer func() {
 		if err != nil {
-			l.remove()
+			for _, name := range []string{Layer, Layer + ".toml", Layer + ".sbom.cdx.json"} {
+				layers.RemoveAll(name)
+			}
 		}
 	}()
-	if _, err := files.MkdirUnder(d.Layers, LayerName); err != nil {
-		return err
+	kept := restored(layers)
+	if kept != nil && kept.Problem == "" {
+		// The image gets the verified binary and its links, nothing else a
+		// restored layer may have carried.
+		if err := clear(layers, install.Binary); err != nil {
+			return err
+		}
 	}
-	inst, err := b.Installer.Install(ctx, rel, l.dir, "bin", l)
+	res, err := inst.Install(ctx, rel, layers, Layer+"/bin", kept)
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// The launch image gets the verified binary and its links, nothing else
-	// a restored layer may have carried.
-	if err := l.clear(install.Names(rel)...); err != nil {
-		return err
+	rec := Record{Version: rel.Version, OS: "linux", Arch: rel.Arch, URL: rel.Public, Checksum: res.Checksum, Verified: "pinned checksum", Signer: res.Signer}
+	var doc layerTOML
+	// An unpinned release is never reused: its layer is not cached.
+	doc.Types.Launch, doc.Types.Cache, doc.Metadata = true, rel.Pinned(), rec
+	if !rel.Pinned() {
+		doc.Metadata.Verified = "signature"
 	}
-	// Restored layer tomls carry no [types]: write the whole file every
-	// build, or the lifecycle drops the layer.
-	if err := writeTOML(l.toml(), layerTOML{Types: layerTypes{Launch: true, Cache: true}, Metadata: inst.Record}); err != nil {
-		return err
-	}
-	if err := writeSBOM(filepath.Join(d.Layers, LayerName+".sbom.cdx.json"), inst.Record, b.Version); err != nil {
-		return err
-	}
-	b.Out.Detail("Added %s to PATH at launch", filepath.Join(LayerName, "bin"))
-	// The platform passes the app's config as <platform>/env only when it
-	// has some: an empty folder says nothing about the add-on.
-	names, _ := config.VarNames(filepath.Join(d.Platform, "env"))
-	if len(names) == 0 {
-		names = nil
-	}
-	advice.Check(b.Out, advice.Input{AppDir: d.App, Release: rel, ConfigVars: names, Image: true})
-	b.Out.Done(b.Now().Sub(start))
-	return nil
-}
-
-// layer is the service-mesh layer as an install.Store: what the lifecycle
-// restored is an earlier build's copy, kept in place.
-type layer struct {
-	dir string
-}
-
-func (l *layer) toml() string { return l.dir + ".toml" }
-
-func (l *layer) Name() string { return "cached layer" }
-
-// maxLayerTOML bounds the layer's metadata: it holds one record, with its signature.
-const maxLayerTOML = 4 * signature.MaxArmoredSize
-
-func (l *layer) Lookup(install.Release) (*install.Copy, *install.Discard) {
-	data, err := files.ReadRegular(l.toml(), maxLayerTOML)
-	if errors.Is(err, fs.ErrNotExist) {
-		if entries, _ := os.ReadDir(l.dir); len(entries) > 0 {
-			return nil, &install.Discard{Problem: install.NoMetadata}
-		}
-		return nil, nil
-	}
-	if err != nil {
-		return nil, &install.Discard{Problem: install.BadMetadata, Was: err.Error()}
-	}
-	var got layerTOML
-	md, err := toml.Decode(string(data), &got)
-	if err != nil {
-		return nil, &install.Discard{Problem: install.BadMetadata, Was: err.Error()}
-	}
-	for _, key := range md.Undecoded() {
-		if len(key) > 1 && key[0] == "metadata" {
-			return nil, &install.Discard{Problem: install.OtherMetadata}
-		}
-	}
-	if info, err := os.Lstat(filepath.Join(l.dir, "bin")); err == nil && !info.IsDir() {
-		return nil, &install.Discard{Problem: install.BadCopy, Was: "its bin is not a directory"}
-	}
-	return &install.Copy{Record: got.Metadata, Path: filepath.Join(l.dir, "bin", source.MeshBinary), InPlace: true}, nil
-}
-
-// Drop empties the layer of everything an earlier build put there, its
-// metadata included. This build's own temporary files stay: they may hold
-// its download.
-func (l *layer) Drop(install.Release) error {
-	if err := os.Remove(l.toml()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return &files.PathError{Path: l.toml(), Err: err}
-	}
-	return l.clear()
-}
-
-// clear removes from the layer every name but bin/ and, in bin/, the names
-// kept and this build's own temporary files. Removing a name never follows
-// a link.
-func (l *layer) clear(keep ...string) error {
-	entries, err := os.ReadDir(l.dir)
-	if err != nil {
-		return &files.PathError{Path: l.dir, Err: err}
-	}
-	for _, e := range entries {
-		if e.Name() == "bin" && e.IsDir() {
-			continue
-		}
-		if err := os.RemoveAll(filepath.Join(l.dir, e.Name())); err != nil {
-			return &files.PathError{Path: l.dir, Err: err}
-		}
-	}
-	bin := filepath.Join(l.dir, "bin")
-	names, _ := os.ReadDir(bin)
-	for _, e := range names {
-		if slices.Contains(keep, e.Name()) || files.Mine(e.Name()) {
-			continue
-		}
-		if err := os.RemoveAll(filepath.Join(bin, e.Name())); err != nil {
-			return &files.PathError{Path: bin, Err: err}
-		}
-	}
-	return nil
-}
-
-func (l *layer) remove() {
-	os.RemoveAll(l.dir)
-	os.Remove(l.toml())
-	os.Remove(l.dir + ".sbom.cdx.json")
-}
-
-func writeTOML(path string, v any) error {
 	var buf bytes.Buffer
-	if err := toml.NewEncoder(&buf).Encode(v); err != nil {
-		return fmt.Errorf("failed to encode %s: %w", filepath.Base(path), err)
+	if err := toml.NewEncoder(&buf).Encode(doc); err != nil {
+		return err
 	}
-	return writeFile(path, buf.Bytes())
+	// Restored layer TOMLs carry no [types]: write the whole file every
+	// build, or the lifecycle drops the layer.
+	if err := fsutil.WriteFile(layers, Layer+".toml", buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := fsutil.WriteFile(layers, Layer+".sbom.cdx.json", sbom(rec, version), 0o644); err != nil {
+		return err
+	}
+	out.Detail("Added %s/bin to PATH at launch", Layer)
+	advice.Check(out, advice.Input{AppDir: d.App, Names: install.Names(rel.Version, rel.Arch), Version: rel.Version, Arch: rel.Arch, EnvDir: env, Image: true})
+	out.Done(inst.Now().Sub(start))
+	return nil
 }
 
-func writeFile(path string, data []byte) error {
-	if err := files.Write(filepath.Dir(path), filepath.Base(path), data, 0o644); err != nil {
-		return fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
+// restored is the layer the lifecycle restored, as a copy the install may
+// keep in place, or nil when there is none. A layer that will not be kept
+// is removed first: a folder that is a link, metadata that is a folder, a
+// binary that is a pipe are never followed, read or written through.
+func restored(layers *os.Root) *install.Kept {
+	k := &install.Kept{Root: layers, Name: Layer + "/bin/" + install.Binary, InPlace: true, What: "cached layer"}
+	_, derr := layers.Lstat(Layer)
+	_, merr := layers.Lstat(Layer + ".toml")
+	if errors.Is(derr, fs.ErrNotExist) && errors.Is(merr, fs.ErrNotExist) {
+		return nil
+	}
+	for _, c := range []struct {
+		name, what string
+		dir        bool
+	}{{Layer, "its folder", true}, {Layer + ".toml", "its metadata", false}, {Layer + "/bin", "its bin folder", true}, {k.Name, "its binary", false}} {
+		info, err := layers.Lstat(c.name)
+		if err == nil && k.Problem == "" && (c.dir != info.IsDir() || (!c.dir && !info.Mode().IsRegular())) {
+			k.Problem = c.what + " is " + fsutil.Kind(info.Mode())
+		}
+	}
+	var doc layerTOML
+	if k.Problem == "" {
+		data, err := fsutil.ReadFile(layers, Layer+".toml", maxTOML)
+		if err == nil {
+			err = shape(data)
+		}
+		if err == nil {
+			_, err = toml.Decode(string(data), &doc)
+		}
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			k.Problem = "its metadata is missing"
+		case err != nil:
+			k.Problem = "its metadata is unreadable (" + err.Error() + ")"
+		}
+	}
+	if k.Problem != "" || doc.Metadata.Verified == "signature" {
+		layers.RemoveAll(Layer)
+		layers.RemoveAll(Layer + ".toml")
+	}
+	if doc.Metadata.Verified == "signature" {
+		// Unpinned releases are no longer reused: reinstalled, quietly.
+		return nil
+	}
+	k.Checksum = doc.Metadata.Checksum
+	return k
+}
+
+// shape refuses metadata that would cost a TOML decoder far more work than
+// its size suggests (keys or arrays nested thousands deep), before it is
+// decoded: the layer a build writes has two tables of short keys.
+func shape(data []byte) error {
+	if n := bytes.Count(data, []byte("[")) + bytes.Count(data, []byte("{")); n > 8 {
+		return fmt.Errorf("%d brackets, where this buildpack writes 2", n)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		if key, _, ok := strings.Cut(line, "="); ok && strings.Count(key, ".") > 1 {
+			return fmt.Errorf("line %d has a dotted key this buildpack does not write", i+1)
+		}
 	}
 	return nil
+}
+
+// clear removes from the layer every name but bin/, and from bin/ every
+// name but keep. Removing a name never follows a link.
+func clear(layers *os.Root, keep string) error {
+	for _, dir := range []string{Layer, Layer + "/bin"} {
+		d, err := layers.Open(dir)
+		if err != nil {
+			return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir), Err: err}
+		}
+		names, err := d.Readdirnames(-1)
+		d.Close()
+		if err != nil {
+			return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir), Err: err}
+		}
+		for _, name := range names {
+			if (dir == Layer && name == "bin") || (dir != Layer && name == keep) {
+				continue
+			}
+			if err := layers.RemoveAll(path.Join(dir, name)); err != nil {
+				return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir, name), Err: err}
+			}
+		}
+	}
+	return nil
+}
+
+// UsageError is a build started without the directories the lifecycle
+// passes.
+type UsageError struct{}
+
+func (e *UsageError) Error() string { return "usage: " + e.Usage() }
+
+// Usage is the correct invocation.
+func (e *UsageError) Usage() string {
+	return "bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)"
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

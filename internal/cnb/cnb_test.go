@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,7 +18,6 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
@@ -26,7 +26,8 @@ type env struct {
 	mirror   *testhelpers.Mirror
 	arts     map[string]testhelpers.Artifact
 	out, err bytes.Buffer
-	builder  *cnb.Builder
+	inst     *install.Installer
+	arch     string
 }
 
 func newEnv(t *testing.T) *env {
@@ -35,7 +36,7 @@ func newEnv(t *testing.T) *env {
 		mirror: testhelpers.StartMirror(t), arts: map[string]testhelpers.Artifact{}}
 	var arts []testhelpers.Artifact
 	for _, v := range []string{"0.2.2", "0.3.0"} {
-		for _, arch := range source.Architectures {
+		for _, arch := range []string{"amd64", "arm64"} {
 			a := testhelpers.FakeMesh(v, arch)
 			e.mirror.Put(a.Object(), a.Data)
 			e.arts[v+"/"+arch] = a
@@ -46,8 +47,7 @@ func newEnv(t *testing.T) *env {
 	e.setVar(t, config.VarMirror, e.mirror.URL())
 	testhelpers.AttachAddon(t, filepath.Join(e.dirs.Platform, "env"))
 	require.NoError(t, os.WriteFile(filepath.Join(e.dirs.App, "Procfile"), []byte("web: heroku-applink-service-mesh npm start\n"), 0o644))
-	inst := testhelpers.Installer(&e.out, &e.err, output.CNB)
-	e.builder = &cnb.Builder{Installer: inst, Out: inst.Out, Arch: "amd64", Now: inst.Now, Version: "1.2.3"}
+	e.inst, e.arch = testhelpers.Installer(&e.out, &e.err, output.CNB), "amd64"
 	return e
 }
 
@@ -61,7 +61,7 @@ func (e *env) build(t *testing.T) error {
 	t.Helper()
 	e.out.Reset()
 	e.err.Reset()
-	return e.builder.Build(context.Background(), e.dirs)
+	return cnb.Build(context.Background(), e.inst, e.dirs, e.arch, "1.2.3")
 }
 
 func (e *env) log() string {
@@ -126,12 +126,12 @@ func TestBuildFresh(t *testing.T) {
   verified = "pinned checksum"
 `, e.layerTOML(t))
 	bin := filepath.Join(e.dirs.Layers, "service-mesh/bin")
-	got, err := os.ReadFile(filepath.Join(bin, source.MeshBinary))
+	got, err := os.ReadFile(filepath.Join(bin, install.Binary))
 	require.NoError(t, err)
 	require.Equal(t, art.Data, got)
 	link, err := os.Readlink(filepath.Join(bin, "heroku-applink-service-mesh-latest-amd64"))
 	require.NoError(t, err)
-	require.Equal(t, source.MeshBinary, link)
+	require.Equal(t, install.Binary, link)
 }
 
 // TestSBOM asserts the whole document: CycloneDX names the mesh, its
@@ -142,7 +142,7 @@ func TestSBOM(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(e.dirs.Layers, "service-mesh.sbom.cdx.json"))
 	require.NoError(t, err)
 	art := e.arts["0.3.0/amd64"]
-	url := source.OfficialURL(art.Object())
+	url := config.OfficialURL(art.Object())
 	testhelpers.Equal(t, `{
   "bomFormat": "CycloneDX",
   "specVersion": "1.5",
@@ -165,11 +165,11 @@ func TestSBOM(t *testing.T) {
       "name": "heroku-applink-service-mesh",
       "version": "0.3.0",
       "publisher": "Heroku",
-      "purl": "pkg:generic/heroku-applink-service-mesh@0.3.0?checksum=sha256%3A`+art.Digest().Hex()+`\u0026download_url=`+strings.ReplaceAll(strings.ReplaceAll(url, ":", "%3A"), "/", "%2F")+`",
+      "purl": "pkg:generic/heroku-applink-service-mesh@0.3.0?checksum=sha256%3A`+art.Hex()+`\u0026download_url=`+strings.ReplaceAll(strings.ReplaceAll(url, ":", "%3A"), "/", "%2F")+`",
       "hashes": [
         {
           "alg": "SHA-256",
-          "content": "`+art.Digest().Hex()+`"
+          "content": "`+art.Hex()+`"
         }
       ],
       "externalReferences": [
@@ -210,15 +210,15 @@ func TestReinstallReasons(t *testing.T) {
 		want   string
 	}{
 		{"version", func(t *testing.T, e *env) { e.setVar(t, config.VarVersion, "0.2.2") },
-			"the version changed (0.3.0 to 0.2.2)"},
-		{"arch", func(t *testing.T, e *env) { e.builder.Arch = "arm64" },
-			"the architecture changed (linux-amd64 to linux-arm64)"},
+			"it holds " + testhelpers.FakeMesh("0.3.0", "amd64").Checksum() + ", not the pinned " + testhelpers.FakeMesh("0.2.2", "amd64").Checksum()},
+		{"arch", func(t *testing.T, e *env) { e.arch = "arm64" },
+			"it holds " + testhelpers.FakeMesh("0.3.0", "amd64").Checksum() + ", not the pinned " + testhelpers.FakeMesh("0.3.0", "arm64").Checksum()},
 		{"corrupt binary", func(t *testing.T, e *env) {
-			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary), []byte("evil"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", install.Binary), []byte("evil"), 0o755))
 		}, "it no longer matches " + testhelpers.FakeMesh("0.3.0", "amd64").Checksum() + " (got sha256:"},
 		{"missing binary", func(t *testing.T, e *env) {
-			require.NoError(t, os.Remove(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary)))
-		}, "the cached binary is missing"},
+			require.NoError(t, os.Remove(filepath.Join(e.dirs.Layers, "service-mesh/bin", install.Binary)))
+		}, "the binary is missing"},
 		{"unreadable metadata", func(t *testing.T, e *env) {
 			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh.toml"), []byte("[metadata\n"), 0o644))
 		}, "its metadata is unreadable ("},
@@ -227,13 +227,21 @@ func TestReinstallReasons(t *testing.T) {
 		}, "its metadata is missing"},
 		{"the upstream buildpack's metadata", func(t *testing.T, e *env) {
 			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh.toml"), []byte("[metadata]\netag = \"abc\"\n"), 0o644))
-		}, "its metadata is from another version of this buildpack"},
+		}, "it holds no recorded checksum, not the pinned "},
+		{"metadata that is a folder", func(t *testing.T, e *env) {
+			require.NoError(t, os.Remove(filepath.Join(e.dirs.Layers, "service-mesh.toml")))
+			require.NoError(t, os.Mkdir(filepath.Join(e.dirs.Layers, "service-mesh.toml"), 0o755))
+		}, "its metadata is a directory"},
+		{"metadata of keys nested thousands deep", func(t *testing.T, e *env) {
+			bomb := strings.Repeat("a.", 12000) + "b = 1\n"
+			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh.toml"), []byte(bomb), 0o644))
+		}, "its metadata is unreadable ("},
 		{"stale files in the layer", func(t *testing.T, e *env) {
 			e.setVar(t, config.VarVersion, "0.2.2")
 			bin := filepath.Join(e.dirs.Layers, "service-mesh/bin")
 			require.NoError(t, os.WriteFile(filepath.Join(bin, "heroku-applink-service-mesh-v0.1.0-amd64"), []byte("old"), 0o755))
 			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/leftover"), []byte("old"), 0o644))
-		}, "the version changed (0.3.0 to 0.2.2)"},
+		}, "it holds " + testhelpers.FakeMesh("0.3.0", "amd64").Checksum() + ", not the pinned "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,12 +253,10 @@ func TestReinstallReasons(t *testing.T) {
 			require.Contains(t, e.log(), "  - Discarding the cached layer: "+tt.want)
 			require.Contains(t, e.log(), "  - Downloading from")
 			require.Equal(t, 2, e.mirror.Requests())
-			var doc struct{ Metadata install.Record }
-			_, err := toml.Decode(e.layerTOML(t), &doc)
+			rec := e.layerRecord(t)
+			bin, err := os.ReadFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", install.Binary))
 			require.NoError(t, err)
-			bin, err := os.ReadFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary))
-			require.NoError(t, err)
-			require.Equal(t, doc.Metadata.Checksum.String(), testhelpers.Artifact{Data: bin}.Checksum(), "the layer holds what its metadata says")
+			require.Equal(t, rec.Checksum, testhelpers.Artifact{Data: bin}.Checksum(), "the layer holds what its metadata says")
 			var names []string
 			require.NoError(t, filepath.Walk(filepath.Join(e.dirs.Layers, "service-mesh"), func(p string, info os.FileInfo, err error) error {
 				if err == nil && !info.IsDir() {
@@ -258,7 +264,7 @@ func TestReinstallReasons(t *testing.T) {
 				}
 				return err
 			}))
-			want := append([]string{source.MeshBinary}, source.LinkNames(doc.Metadata.Version, e.builder.Arch)...)
+			want := install.Names(rec.Version, e.arch)
 			require.ElementsMatch(t, want, names, "nothing stale is left in the layer")
 		})
 	}
@@ -271,8 +277,7 @@ func TestBuildFailureLeavesNoLayer(t *testing.T) {
 	e.setVar(t, config.VarVersion, "0.2.2")
 	e.mirror.Fault(e.arts["0.2.2/amd64"].Object(), testhelpers.Status(404))
 	err := e.build(t)
-	var derr *install.DownloadError
-	require.ErrorAs(t, err, &derr)
+	require.ErrorContains(t, err, "server answered 404 Not Found")
 	entries, rerr := os.ReadDir(e.dirs.Layers)
 	require.NoError(t, rerr)
 	require.Empty(t, entries, "no binary the image could ship, no metadata a later build could trust")
@@ -340,20 +345,29 @@ func TestRestoredLayerThatIsNotWhatTheBuildpackWrote(t *testing.T) {
 		{"bin is a link", func(t *testing.T, layer, outside string) {
 			require.NoError(t, os.RemoveAll(filepath.Join(layer, "bin")))
 			require.NoError(t, os.Symlink(outside, filepath.Join(layer, "bin")))
-		}, "its bin is not a directory"},
+		}, "its bin folder is a symbolic link"},
 		{"the binary is a link to the right bytes elsewhere", func(t *testing.T, layer, outside string) {
-			bin := filepath.Join(layer, "bin", source.MeshBinary)
+			bin := filepath.Join(layer, "bin", install.Binary)
 			data, err := os.ReadFile(bin)
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(filepath.Join(outside, "copy"), data, 0o600))
 			require.NoError(t, os.Remove(bin))
 			require.NoError(t, os.Symlink(filepath.Join(outside, "copy"), bin))
-		}, "the cached binary is not a regular file (it is a symbolic link)"},
+		}, "its binary is a symbolic link"},
 		{"the binary is a named pipe", func(t *testing.T, layer, outside string) {
-			bin := filepath.Join(layer, "bin", source.MeshBinary)
+			bin := filepath.Join(layer, "bin", install.Binary)
 			require.NoError(t, os.Remove(bin))
 			require.NoError(t, syscall.Mkfifo(bin, 0o755))
-		}, "the cached binary is not a regular file (it is a named pipe)"},
+		}, "its binary is a named pipe"},
+		{"the folder is a link", func(t *testing.T, layer, outside string) {
+			require.NoError(t, os.Rename(layer, filepath.Join(outside, "moved")))
+			require.NoError(t, os.Symlink(filepath.Join(outside, "moved"), layer))
+		}, "its folder is a symbolic link"},
+		{"the binary is hard-linked to a file elsewhere", func(t *testing.T, layer, outside string) {
+			bin := filepath.Join(layer, "bin", install.Binary)
+			require.NoError(t, os.Chmod(bin, 0o600))
+			require.NoError(t, os.Link(bin, filepath.Join(outside, "theirs")))
+		}, "the binary has 2 hard links"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -362,88 +376,62 @@ func TestRestoredLayerThatIsNotWhatTheBuildpackWrote(t *testing.T) {
 			e.restore(t)
 			outside := t.TempDir()
 			tt.plant(t, filepath.Join(e.dirs.Layers, "service-mesh"), outside)
-			before, _ := os.ReadDir(outside)
+			before := tree(t, outside)
 			require.NoError(t, e.build(t))
 			require.Contains(t, e.log(), "  - Discarding the cached layer: "+tt.want+"\n")
-			info, err := os.Lstat(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary))
+			info, err := os.Lstat(filepath.Join(e.dirs.Layers, "service-mesh/bin", install.Binary))
 			require.NoError(t, err)
 			require.True(t, info.Mode().IsRegular())
-			after, _ := os.ReadDir(outside)
-			require.Equal(t, len(before), len(after), "nothing outside the layer changed")
-			for _, f := range after {
-				fi, err := f.Info()
-				require.NoError(t, err)
-				require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "a file outside is never made executable")
-			}
+			require.Equal(t, before, tree(t, outside), "nothing outside the layer changed, no mode either")
 		})
 	}
 }
 
-// TestRestoredSignedLayerIsCheckedAgain: a restored layer's metadata comes
-// with the layer, so bytes swapped in together with a checksum to match are
-// caught only by the kept signature, checked again with this build's key.
-func TestRestoredSignedLayerIsCheckedAgain(t *testing.T) {
-	tests := []struct {
-		name string
-		edit func(t *testing.T, e *env, rec *install.Record, key *testhelpers.SigningKey)
-		want string
-	}{
-		{"kept", func(t *testing.T, e *env, rec *install.Record, _ *testhelpers.SigningKey) {}, ""},
-		{"other bytes, checksum to match", func(t *testing.T, e *env, rec *install.Record, _ *testhelpers.SigningKey) {
-			evil := []byte("#!/bin/sh\necho unsigned\n")
-			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary), evil, 0o755))
-			rec.Checksum = testhelpers.Artifact{Data: evil}.Digest()
-		}, "its recorded signature does not verify over it: "},
-		{"an older release the key signed", func(t *testing.T, e *env, rec *install.Record, key *testhelpers.SigningKey) {
-			older := testhelpers.FakeMesh("0.1.0", "amd64").Data
-			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary), older, 0o755))
-			rec.Checksum, rec.Signature = testhelpers.Artifact{Data: older}.Digest(), string(key.Sign(older))
-		}, "the release changed at its source (it publishes another signature)"},
-		{"a record without its signature", func(t *testing.T, e *env, rec *install.Record, _ *testhelpers.SigningKey) { rec.Signature = "" },
-			"its metadata does not hold the signature to check it against again"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
-			key := testhelpers.Key(t, "Release")
-			mesh := testhelpers.FakeMesh("0.4.0", "amd64")
-			e.mirror.PublishSigned(source.Object("latest", "amd64"), mesh.Data, key, true)
-			testhelpers.WriteInventory(t, e.dirs.Buildpack, testhelpers.Inventory(key.Fingerprint, e.arts["0.3.0/amd64"]))
-			e.setVar(t, config.VarVersion, "latest")
-			require.NoError(t, e.build(t))
-			e.restore(t)
-
-			tomlPath := filepath.Join(e.dirs.Layers, "service-mesh.toml")
-			var doc struct {
-				Metadata install.Record `toml:"metadata"`
-			}
-			_, err := toml.DecodeFile(tomlPath, &doc)
-			require.NoError(t, err)
-			require.Contains(t, doc.Metadata.Signature, "-----BEGIN PGP SIGNATURE-----")
-			tt.edit(t, e, &doc.Metadata, key)
-			var buf bytes.Buffer
-			require.NoError(t, toml.NewEncoder(&buf).Encode(doc))
-			require.NoError(t, os.WriteFile(tomlPath, buf.Bytes(), 0o644))
-
-			require.NoError(t, e.build(t))
-			if tt.want == "" {
-				require.Contains(t, e.log(), "  - Unchanged at its source (the same signature): using the cached layer")
-			} else {
-				require.Contains(t, e.log(), "  - Discarding the cached layer: "+tt.want)
-				require.NotContains(t, e.log(), "Unchanged at its source")
-			}
-			bin, err := os.ReadFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", source.MeshBinary))
-			require.NoError(t, err)
-			require.Equal(t, mesh.Data, bin, "only the signed release is on PATH")
-			require.Equal(t, mesh.Digest().String(), e.layerRecord(t).Checksum.String())
-		})
-	}
+// tree maps every path under dir to its mode and size.
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	require.NoError(t, filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil {
+			out[p] = info.Mode().String() + " " + strconv.FormatInt(info.Size(), 10)
+		}
+		return err
+	}))
+	return out
 }
 
-func (e *env) layerRecord(t *testing.T) install.Record {
+// TestUnpinnedLayer: an unpinned release is never reused, so its layer
+// is not cached; one an earlier version of the buildpack cached is
+// reinstalled quietly.
+func TestUnpinnedLayer(t *testing.T) {
+	e := newEnv(t)
+	key := testhelpers.Key(t, "Release")
+	mesh := testhelpers.FakeMesh("0.4.0", "amd64")
+	e.mirror.PublishSigned(install.Object("latest", "amd64"), mesh.Data, key, true)
+	testhelpers.WriteInventory(t, e.dirs.Buildpack, testhelpers.Inventory(key.Fingerprint, e.arts["0.3.0/amd64"]))
+	e.setVar(t, config.VarVersion, "latest")
+	require.NoError(t, e.build(t))
+	require.Contains(t, e.layerTOML(t), "cache = false")
+	rec := e.layerRecord(t)
+	require.Equal(t, cnb.Record{Version: "latest", OS: "linux", Arch: "amd64", URL: e.mirror.URL() + "/" + install.Object("latest", "amd64"),
+		Checksum: mesh.Checksum(), Verified: "signature", Signer: key.Fingerprint}, rec)
+
+	// What the 0.1.0 buildpack left: a cached layer of latest, with its
+	// signature and an etag-era record.
+	e.restore(t)
+	old := strings.Replace(e.layerTOML(t), "[metadata]", "[metadata]\n  signature = \"-----BEGIN PGP SIGNATURE-----\"\n  key-source = \"buildpack keys/public-key.asc\"", 1)
+	require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh.toml"), []byte(old), 0o644))
+	before := e.mirror.Hits(install.Object("latest", "amd64"))
+	require.NoError(t, e.build(t))
+	require.NotContains(t, e.log(), "Discarding")
+	require.NotContains(t, e.log(), "Using the cached layer")
+	require.Equal(t, before+1, e.mirror.Hits(install.Object("latest", "amd64")), "downloaded again")
+}
+
+func (e *env) layerRecord(t *testing.T) cnb.Record {
 	t.Helper()
 	var doc struct {
-		Metadata install.Record `toml:"metadata"`
+		Metadata cnb.Record `toml:"metadata"`
 	}
 	_, err := toml.Decode(e.layerTOML(t), &doc)
 	require.NoError(t, err)

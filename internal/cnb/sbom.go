@@ -3,26 +3,12 @@ package cnb
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 // The subset of CycloneDX 1.5 this buildpack writes.
-type bom struct {
-	BOMFormat   string      `json:"bomFormat"`
-	SpecVersion string      `json:"specVersion"`
-	Version     int         `json:"version"`
-	Metadata    bomMetadata `json:"metadata"`
-	Components  []component `json:"components"`
-}
-
-type bomMetadata struct {
-	Tools struct {
-		Components []component `json:"components"`
-	} `json:"tools"`
-}
-
 type component struct {
 	Type               string        `json:"type"`
 	Name               string        `json:"name"`
@@ -46,32 +32,32 @@ type externalRef struct {
 // PURL is the package URL of a mesh release: a generic package, since the
 // mesh is published as a bare file, with its download URL and checksum as
 // qualifiers.
-func PURL(m install.Record) string {
+func PURL(r Record) string {
 	q := url.Values{}
-	q.Set("download_url", m.URL)
-	q.Set("checksum", m.Checksum.String())
-	return "pkg:generic/" + source.MeshBinary + "@" + m.Version + "?" + q.Encode()
+	q.Set("download_url", r.URL)
+	q.Set("checksum", r.Checksum)
+	return "pkg:generic/" + install.Binary + "@" + r.Version + "?" + q.Encode()
 }
 
-func sbomFor(m install.Record, buildpackVersion string) bom {
-	b := bom{BOMFormat: "CycloneDX", SpecVersion: "1.5", Version: 1}
-	b.Metadata.Tools.Components = []component{{Type: "application", Name: "heroku/heroku-applink", Version: buildpackVersion, Publisher: "Heroku"}}
-	b.Components = []component{{
-		Type:               "application",
-		Name:               source.MeshBinary,
-		Version:            m.Version,
-		Publisher:          "Heroku",
-		PURL:               PURL(m),
-		Hashes:             []hash{{Alg: "SHA-256", Content: m.Checksum.Hex()}},
-		ExternalReferences: []externalRef{{Type: "distribution", URL: m.URL}},
-	}}
-	return b
-}
-
-func writeSBOM(path string, m install.Record, buildpackVersion string) error {
-	data, err := json.MarshalIndent(sbomFor(m, buildpackVersion), "", "  ")
-	if err != nil {
-		return err
+// sbom is the layer's CycloneDX bill of materials: the mesh, with its
+// sha256 and where it came from (never with credentials).
+func sbom(r Record, buildpackVersion string) []byte {
+	var doc struct {
+		BOMFormat   string `json:"bomFormat"`
+		SpecVersion string `json:"specVersion"`
+		Version     int    `json:"version"`
+		Metadata    struct {
+			Tools struct {
+				Components []component `json:"components"`
+			} `json:"tools"`
+		} `json:"metadata"`
+		Components []component `json:"components"`
 	}
-	return writeFile(path, append(data, '\n'))
+	doc.BOMFormat, doc.SpecVersion, doc.Version = "CycloneDX", "1.5", 1
+	doc.Metadata.Tools.Components = []component{{Type: "application", Name: "heroku/heroku-applink", Version: buildpackVersion, Publisher: "Heroku"}}
+	doc.Components = []component{{Type: "application", Name: install.Binary, Version: r.Version, Publisher: "Heroku", PURL: PURL(r),
+		Hashes:             []hash{{Alg: "SHA-256", Content: strings.TrimPrefix(r.Checksum, "sha256:")}},
+		ExternalReferences: []externalRef{{Type: "distribution", URL: r.URL}}}}
+	data, _ := json.MarshalIndent(doc, "", "  ")
+	return append(data, '\n')
 }

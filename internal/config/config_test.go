@@ -6,13 +6,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 func writeVars(t *testing.T, vars map[string]string) string {
@@ -24,56 +22,60 @@ func writeVars(t *testing.T, vars map[string]string) string {
 	return dir
 }
 
-func TestReadEnvDirReadsOnlyTheNamedVars(t *testing.T) {
+func TestReadReadsOnlyItsVars(t *testing.T) {
 	dir := writeVars(t, map[string]string{
 		config.VarVersion: "0.2.2",
 		config.VarMirror:  "https://mirror.example.com/x",
 		"PATH":            "/evil",
 		"LD_PRELOAD":      "/evil.so",
-		"GIT_DIR":         "/evil",
 	})
-	got, err := config.ReadEnvDir(dir, config.Names)
+	// Another var's file that would block or fail if it were opened.
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "GIT_DIR"), 0o600))
+	got, err := config.Read(dir)
 	require.NoError(t, err)
-	want := map[string]string{config.VarVersion: "0.2.2", config.VarMirror: "https://mirror.example.com/x"}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff([]string{"0.2.2", "mirror https://mirror.example.com/x"}, []string{got.Request.String(), got.Source.String()}); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-}
-
-func TestReadEnvDirMissingIsEmpty(t *testing.T) {
-	got, err := config.ReadEnvDir(filepath.Join(t.TempDir(), "nope"), config.Names)
-	require.NoError(t, err)
-	require.Empty(t, got)
+	for _, missing := range []string{filepath.Join(t.TempDir(), "nope"), ""} {
+		got, err = config.Read(missing)
+		require.NoError(t, err, "no config var directory is no configuration")
+		require.Equal(t, "default", got.Request.String())
+		require.False(t, got.Source.Overridden())
+	}
 }
 
 func TestReadEnvDirErrors(t *testing.T) {
 	t.Run("not a directory", func(t *testing.T) {
 		f := filepath.Join(t.TempDir(), "file")
 		require.NoError(t, os.WriteFile(f, nil, 0o600))
-		_, err := config.ReadEnvDir(f, config.Names)
-		require.ErrorContains(t, err, "is not a directory")
+		_, err := config.Read(f)
+		require.EqualError(t, err, "cannot read the config var directory "+f+": not a directory")
 	})
 	victim := filepath.Join(t.TempDir(), "victim")
 	require.NoError(t, os.WriteFile(victim, []byte("0.2.2"), 0o644))
 	for kind, create := range map[string]func(p string) error{
-		"a directory":     func(p string) error { return os.Mkdir(p, 0o755) },
-		"a named pipe":    func(p string) error { return syscall.Mkfifo(p, 0o644) },
-		"a symbolic link": func(p string) error { return os.Symlink(victim, p) },
+		"a directory":            func(p string) error { return os.Mkdir(p, 0o755) },
+		"a named pipe":           func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"a symbolic link out of": func(p string) error { return os.Symlink(victim, p) },
 	} {
 		t.Run("var is "+kind, func(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, create(filepath.Join(dir, config.VarVersion)))
-			_, err := config.ReadEnvDir(dir, config.Names)
+			_, err := config.Read(dir)
+			if kind == "a symbolic link out of" {
+				kind += " " + dir
+			}
 			require.EqualError(t, err, "invalid "+config.VarVersion+": is not a regular file (it is "+kind+")",
 				"never followed, never opened for a read that could block")
 			var cerr *config.Error
 			require.ErrorAs(t, err, &cerr)
-			require.Contains(t, cerr.Help(), "write the value\ninto a regular file of that name", "not config:unset, which cannot help")
+			require.Contains(t, cerr.Help(), "write the\nvalue into a regular file of that name", "not config:unset, which cannot help")
+			require.Equal(t, "config::invalid", cerr.Reason())
 		})
 	}
 	t.Run("huge value", func(t *testing.T) {
 		dir := writeVars(t, map[string]string{config.VarVersion: strings.Repeat("1", 100_000)})
-		_, err := config.ReadEnvDir(dir, config.Names)
+		_, err := config.Read(dir)
 		require.EqualError(t, err, "invalid "+config.VarVersion+": is longer than 4096 bytes")
 	})
 }
@@ -87,7 +89,7 @@ func TestParse(t *testing.T) {
 	}{
 		{"nothing set", nil, "default", "official release bucket"},
 		{"version", map[string]string{config.VarVersion: " v0.2.2\n"}, "v0.2.2", "official release bucket"},
-		{"official bucket named", map[string]string{config.VarBucket: source.OfficialBucket}, "default", "official release bucket"},
+		{"official bucket named", map[string]string{config.VarBucket: config.OfficialBucket}, "default", "official release bucket"},
 		{"bucket", map[string]string{config.VarBucket: "my-bucket.example"}, "default", "bucket my-bucket.example"},
 		{"mirror wins over bucket", map[string]string{config.VarMirror: "http://127.0.0.1:8080", config.VarBucket: "other"}, "default", "mirror http://127.0.0.1:8080"},
 		{"mirror credentials are never shown", map[string]string{config.VarMirror: "https://TOKEN@mirror.example.com"}, "default", "mirror https://xxxxx@mirror.example.com"},
@@ -139,51 +141,12 @@ func TestErrorHelp(t *testing.T) {
 	require.Contains(t, cerr.Help(), "https://")
 }
 
-func TestReadKnobs(t *testing.T) {
-	tests := []struct {
-		name, timeout, delay, deadline string
-		want                           config.Knobs
-		wantErr                        string
-	}{
-		{name: "unset is the default"},
-		{name: "seconds", timeout: "2", delay: "0.05", deadline: "600", want: config.Knobs{Timeout: 2 * time.Second, RetryDelay: 50 * time.Millisecond, Deadline: 10 * time.Minute}},
-		{name: "deadline NaN", deadline: "nan", wantErr: `HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE="nan"`},
-		{name: "NaN", timeout: "NaN", wantErr: `HEROKU_APPLINK_BUILDPACK_TIMEOUT="NaN": want a number of seconds greater than 0`},
-		{name: "zero would switch timeouts off", timeout: "0", wantErr: `HEROKU_APPLINK_BUILDPACK_TIMEOUT="0"`},
-		{name: "infinite", delay: "+Inf", wantErr: `HEROKU_APPLINK_BUILDPACK_RETRY_DELAY="+Inf"`},
-		{name: "negative", delay: "-1", wantErr: `HEROKU_APPLINK_BUILDPACK_RETRY_DELAY="-1"`},
-		{name: "over an hour", timeout: "3601", wantErr: "at most 3600"},
-		{name: "not a number", timeout: "10s", wantErr: `"10s"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{config.KnobTimeout: tt.timeout, config.KnobRetryDelay: tt.delay, config.KnobDeadline: tt.deadline}
-			got, err := config.ReadKnobs(func(k string) string { return env[k] })
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
-		})
-	}
-}
-
-func TestVarNames(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range []string{"HEROKU_APPLINK_TOKEN", "DATABASE_URL", "not-a-name", "9LIVES"} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("secret"), 0o000))
-	}
-	require.NoError(t, os.Symlink("/nonexistent", filepath.Join(dir, "APP_PORT")))
-	require.NoError(t, os.Mkdir(filepath.Join(dir, "A_DIRECTORY"), 0o755))
-	names, ok := config.VarNames(dir)
-	require.True(t, ok)
-	require.Equal(t, []string{"APP_PORT", "DATABASE_URL", "HEROKU_APPLINK_TOKEN"}, names, "names only: no file is opened, so mode 000 and dangling links are fine")
-
-	names, ok = config.VarNames(filepath.Join(dir, "missing"))
-	require.False(t, ok)
-	require.Nil(t, names)
-	names, ok = config.VarNames(t.TempDir())
-	require.True(t, ok)
-	require.Empty(t, names)
+// TestALinkWithinIsFollowed: mounted secrets are links within their own
+// folder; those are read, as the platform means them.
+func TestALinkWithinIsFollowed(t *testing.T) {
+	dir := writeVars(t, map[string]string{"..data": "0.2.2"})
+	require.NoError(t, os.Symlink("..data", filepath.Join(dir, config.VarVersion)))
+	got, err := config.Read(dir)
+	require.NoError(t, err)
+	require.Equal(t, "0.2.2", got.Request.String())
 }

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 )
@@ -25,11 +24,7 @@ func FuzzEnvDir(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		vars, err := config.ReadEnvDir(dir, config.Names)
-		if err != nil {
-			return
-		}
-		cfg, err := config.Parse(vars)
+		cfg, err := config.Read(dir)
 		const secret = "hunter2"
 		// The secret is a credential only before the mirror URL's last "@";
 		// after it, it is the host, and a bad version or bucket name is
@@ -46,38 +41,6 @@ func FuzzEnvDir(f *testing.F) {
 		}
 		if credential && strings.Contains(cfg.Source.String(), secret) {
 			t.Fatalf("source leaks the password: %s", cfg.Source)
-		}
-	})
-}
-
-// FuzzKnobs: an operator knob either parses to a finite duration above 0
-// and at most an hour, or fails with its name; never a bound switched off.
-func FuzzKnobs(f *testing.F) {
-	for _, s := range []string{"", "2", "0.05", "600", "0", "-1", "NaN", "Inf", "+Inf", "1e400", "3600.0001", " 5 ", "0x10", "1_0"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, v string) {
-		for _, knob := range []string{config.KnobTimeout, config.KnobRetryDelay, config.KnobDeadline} {
-			k, err := config.ReadKnobs(func(name string) string {
-				if name == knob {
-					return v
-				}
-				return ""
-			})
-			if err != nil {
-				if !strings.Contains(err.Error(), knob) {
-					t.Fatalf("error does not name the knob: %v", err)
-				}
-				continue
-			}
-			for _, d := range []time.Duration{k.Timeout, k.RetryDelay, k.Deadline} {
-				if d < 0 || d > time.Hour {
-					t.Fatalf("%s=%q gave %s", knob, v, d)
-				}
-			}
-			if v != "" && k.Timeout+k.RetryDelay+k.Deadline <= 0 {
-				t.Fatalf("%s=%q accepted as no bound", knob, v)
-			}
 		}
 	})
 }

@@ -1,48 +1,89 @@
 package fetch
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
-
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
 )
+
+// Every error a download can end in is one of these types, and each says
+// in one place whether another attempt could succeed (Retryable), what the
+// user can do (Help) and how the build report names it (Reason).
 
 // StatusError is an HTTP answer other than 200 OK.
 type StatusError struct {
+	URL        string
 	Code       int
 	Status     string
 	RetryAfter time.Duration
 }
 
 func (e *StatusError) Error() string {
-	text := e.Status
-	if text == "" {
-		text = fmt.Sprintf("%d %s", e.Code, http.StatusText(e.Code))
+	return "server answered " + cmpOr(e.Status, fmt.Sprintf("%d %s", e.Code, http.StatusText(e.Code)))
+}
+
+// Retryable: a server error, a timeout, or being told to slow down.
+func (e *StatusError) Retryable() bool {
+	return e.Code >= 500 || e.Code == http.StatusTooManyRequests || e.Code == http.StatusRequestTimeout
+}
+
+// Help explains the answer in terms of what the user can do about it.
+func (e *StatusError) Help() string {
+	switch {
+	case e.Code == http.StatusNotFound || e.Code == http.StatusForbidden:
+		// S3 answers 403 for a missing key when listing is not public.
+		dir, file := e.URL[:strings.LastIndex(e.URL, "/")], e.URL[strings.LastIndex(e.URL, "/")+1:]
+		return fmt.Sprintf("%s was not found at %s\n(%s). Check the version; if you use a mirror or bucket\n"+
+			"override, check that it holds that file. Nothing was installed.", file, dir, e.Status)
+	case e.Code == http.StatusUnauthorized:
+		return "The server asked for credentials, or refused the ones in\n" +
+			"HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL (user:password@, or a token as the\n" +
+			"user name). Check them. Nothing was installed."
+	case e.Code == http.StatusProxyAuthRequired:
+		return "A proxy between the build and the server requires authentication: check\n" +
+			"the proxy settings (HTTPS_PROXY). Nothing was installed."
+	case e.Retryable():
+		return "The server kept failing. This is usually temporary: retry the build.\nNothing was installed."
 	}
-	return "server answered " + text
+	return "The server refused the request; retrying will not change that. Check the\nmirror or bucket, and its URL. Nothing was installed."
 }
 
-// NotFound reports whether the server says the file does not exist. S3
-// answers 403 rather than 404 for a missing key when listing is not public.
-func (e *StatusError) NotFound() bool {
-	return e.Code == http.StatusNotFound || e.Code == http.StatusForbidden
+// Reason names the failure for the build report.
+func (e *StatusError) Reason() string { return "download::http-status" }
+
+// NotAFileError is a 200 answer that cannot be the file: a web page (a
+// proxy's or a portal's), a compressed or differently encoded body, or no
+// body at all, whose bytes could never be the release.
+type NotAFileError struct {
+	URL, What string
 }
 
-// ChecksumMismatchError is a complete body whose digest is not the pinned one.
-type ChecksumMismatchError struct {
-	Want, Got digest.Digest
-	Size      int64
+func (e *NotAFileError) Error() string {
+	return "the server sent " + e.What + ", not the file"
 }
 
-func (e *ChecksumMismatchError) Error() string {
-	return fmt.Sprintf("checksum mismatch: expected %s, got %s (%d bytes)", e.Want, e.Got, e.Size)
+// Retryable: the next answer would be the same.
+func (e *NotAFileError) Retryable() bool { return false }
+
+// Help names the usual culprits.
+func (e *NotAFileError) Help() string {
+	return "The address answered with something other than the file: a wrong mirror\n" +
+		"URL, a login or error page, or a proxy that rewrites downloads. Check\n" +
+		"the mirror URL and the proxy settings (HTTPS_PROXY, NO_PROXY).\n" +
+		"Nothing was installed."
 }
+
+// Reason names the failure for the build report.
+func (e *NotAFileError) Reason() string { return "download::not-the-file" }
 
 // TooLargeError is a body over the size cap.
 type TooLargeError struct {
-	Limit    int64
-	Declared int64
+	URL             string
+	Limit, Declared int64
 }
 
 func (e *TooLargeError) Error() string {
@@ -52,75 +93,35 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("response is over the %d-byte limit", e.Limit)
 }
 
-// EmptyBodyError is a 200 answer with no content.
-type EmptyBodyError struct{}
+// Retryable: the file will not shrink.
+func (e *TooLargeError) Retryable() bool { return false }
 
-func (e *EmptyBodyError) Error() string { return "server answered 200 OK with an empty body" }
-
-// ShortBodyError is a body that ended before its declared length.
-type ShortBodyError struct {
-	Received, Declared int64
-	Err                error
+// Help says what to check.
+func (e *TooLargeError) Help() string {
+	return "The server sent far more data than the file can be. Check the source\n(the mirror or bucket, and its URL); nothing was installed."
 }
 
-func (e *ShortBodyError) Error() string {
-	return fmt.Sprintf("body ended after %d of %d bytes: %v", e.Received, e.Declared, e.Err)
-}
+// Reason names the failure for the build report.
+func (e *TooLargeError) Reason() string { return "download::too-large" }
 
-func (e *ShortBodyError) Unwrap() error { return e.Err }
-
-// StalledError is a body that stopped arriving.
-type StalledError struct {
-	After    time.Duration
-	Received int64
-}
-
-func (e *StalledError) Error() string {
-	return fmt.Sprintf("no data received for %s after %d bytes", e.After, e.Received)
-}
-
-// RedirectError is a redirect the client refused to follow.
-type RedirectError struct {
-	URL    string
-	Reason string
-}
-
-func (e *RedirectError) Error() string {
-	return fmt.Sprintf("refused %s (%s)", e.Reason, e.URL)
-}
-
-// NetworkError is a failure to connect or to read.
-type NetworkError struct {
-	Err error
-}
+// NetworkError is a failure to connect or to read: refused, reset, timed
+// out, stalled or cut short.
+type NetworkError struct{ Err error }
 
 func (e *NetworkError) Error() string { return "network error: " + e.Err.Error() }
 
 func (e *NetworkError) Unwrap() error { return e.Err }
 
-// LocalError is a failure on this machine (a full or read-only disk).
-type LocalError struct {
-	Op string
-	// Dir is the directory the download was written to, if any.
-	Dir string
-	Err error
+// Retryable: all of those are worth another try.
+func (e *NetworkError) Retryable() bool { return true }
+
+// Help says what usually helps.
+func (e *NetworkError) Help() string {
+	return "This is usually a temporary network problem: retry the build.\nNothing was installed."
 }
 
-func (e *LocalError) Error() string { return fmt.Sprintf("failed to %s: %v", e.Op, e.Err) }
-
-func (e *LocalError) Unwrap() error { return e.Err }
-
-// GiveUpError wraps the last error once the retry budget is spent.
-type GiveUpError struct {
-	Attempts int
-	Err      error
-}
-
-func (e *GiveUpError) Error() string {
-	return fmt.Sprintf("gave up after %d attempts: %v", e.Attempts, e.Err)
-}
-
-func (e *GiveUpError) Unwrap() error { return e.Err }
+// Reason names the failure for the build report.
+func (e *NetworkError) Reason() string { return "download::network" }
 
 // TooSlowError is a download that did not finish within its deadline,
 // however steadily bytes arrived.
@@ -135,42 +136,109 @@ func (e *TooSlowError) Error() string {
 		return fmt.Sprintf("too slow: %d of %d bytes in %s", e.Received, e.Declared, seconds(e.After))
 	case e.Received > 0:
 		return fmt.Sprintf("too slow: %d bytes in %s", e.Received, seconds(e.After))
-	default:
-		return fmt.Sprintf("too slow: no answer in %s", seconds(e.After))
 	}
+	return fmt.Sprintf("too slow: no answer in %s", seconds(e.After))
 }
 
-func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
+// Retryable: the deadline covers every attempt.
+func (e *TooSlowError) Retryable() bool { return false }
 
-// TLSError is a server whose certificate could not be verified. It is
-// not retried: the next attempt would meet the same certificate.
+// Help names the knob.
+func (e *TooSlowError) Help() string {
+	return "The download did not finish in time. The build platform can allow\n" +
+		"longer with HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE (seconds) in the\n" +
+		"build's environment. Nothing was installed."
+}
+
+// Reason names the failure for the build report.
+func (e *TooSlowError) Reason() string { return "download::too-slow" }
+
+// TLSError is a server whose certificate could not be verified.
 type TLSError struct {
-	Reason string
-	Err    error
+	Cause string
+	Err   error
 }
 
-func (e *TLSError) Error() string { return "TLS certificate problem: " + e.Reason }
+func (e *TLSError) Error() string { return "TLS certificate problem: " + e.Cause }
 
 func (e *TLSError) Unwrap() error { return e.Err }
 
-// WebPageError is a 200 answer that is not a release file: an HTML page
-// (a proxy's or a portal's) or a compressed body, whose bytes could never
-// hash to a release.
-type WebPageError struct {
-	Status, ContentType, Encoding string
+// Retryable: the next attempt would meet the same certificate.
+func (e *TLSError) Retryable() bool { return false }
+
+// Help names the way to trust a private authority.
+func (e *TLSError) Help() string {
+	return "The server's TLS certificate could not be verified, so nothing was\n" +
+		"downloaded from it; retrying will not help. If the mirror's certificate\n" +
+		"comes from a private authority, add that authority to the build's\n" +
+		"environment with SSL_CERT_FILE (a PEM file) or SSL_CERT_DIR. Nothing was\n" +
+		"installed."
 }
 
-func (e *WebPageError) Error() string {
-	what := "content type " + orUnset(e.ContentType)
-	if e.Encoding != "" {
-		what += ", content encoding " + e.Encoding
+// Reason names the failure for the build report.
+func (e *TLSError) Reason() string { return "download::tls" }
+
+func certificateProblem(err error) (string, bool) {
+	var (
+		unknown  x509.UnknownAuthorityError
+		host     x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		verify   *tls.CertificateVerificationError
+		insecure x509.InsecureAlgorithmError
+		record   tls.RecordHeaderError
+		alert    tls.AlertError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return "the certificate is signed by an unknown authority", true
+	case errors.As(err, &host):
+		return "the certificate is not valid for " + host.Host, true
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return "the certificate has expired or is not yet valid", true
+	case errors.As(err, &invalid):
+		return "the certificate is not valid (" + invalid.Error() + ")", true
+	case errors.As(err, &insecure):
+		return "the certificate uses an insecure algorithm", true
+	case errors.As(err, &verify):
+		return "the certificate could not be verified (" + verify.Err.Error() + ")", true
+	case errors.As(err, &record), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "the server does not answer in TLS (a plain http server behind an https URL?)", true
+	case errors.As(err, &alert):
+		return "the TLS handshake was refused (" + alert.Error() + ")", true
 	}
-	return fmt.Sprintf("the server sent a web page (or a compressed body), not the release file (%s, %s)", e.Status, what)
+	return "", false
 }
 
-func orUnset(s string) string {
-	if s == "" {
-		return "unset"
-	}
-	return s
+// RedirectError is a redirect (or a URL) the client refused to follow.
+type RedirectError struct {
+	URL, Why string
 }
+
+func (e *RedirectError) Error() string { return fmt.Sprintf("refused %s (%s)", e.Why, e.URL) }
+
+// Retryable: the server would redirect the same way.
+func (e *RedirectError) Retryable() bool { return false }
+
+// Help says what to check.
+func (e *RedirectError) Help() string {
+	return "The server sent the download somewhere the buildpack does not follow.\n" +
+		"Check the mirror URL and its redirects. Nothing was installed."
+}
+
+// Reason names the failure for the build report.
+func (e *RedirectError) Reason() string { return "download::redirect" }
+
+// KnobError is an operator knob that is not a usable number of seconds.
+type KnobError struct{ Name, Value string }
+
+func (e *KnobError) Error() string {
+	return fmt.Sprintf("%s=%q: want a number of seconds from 0.001 to 3600", e.Name, e.Value)
+}
+
+// Help says where the knob lives.
+func (e *KnobError) Help() string {
+	return "This is a setting of the build platform, not a config var: fix it where\nthe build's environment is set."
+}
+
+// Reason names the failure for the build report.
+func (e *KnobError) Reason() string { return "config::invalid" }

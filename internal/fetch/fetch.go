@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"math"
 	"math/rand/v2"
 	"mime"
 	"net"
@@ -17,422 +19,307 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 )
 
 // Defaults sized for a mesh binary of tens of megabytes on a build machine.
 const (
-	DefaultAttempts       = 4
-	DefaultMaxSize        = 512 << 20
-	DefaultConnectTimeout = 10 * time.Second
-	DefaultHeaderTimeout  = 30 * time.Second
-	DefaultIdleTimeout    = 30 * time.Second
-	DefaultDeadline       = 10 * time.Minute
-	DefaultProgressEvery  = 5 * time.Second
-	maxRetryAfter         = 20 * time.Second
-	maxRedirects          = 5
+	DefaultMaxSize = 512 << 20
+	connectTimeout = 10 * time.Second
+	headerTimeout  = 30 * time.Second
+	maxRetryAfter  = 20 * time.Second
+	maxRedirects   = 5
 )
 
-// Client downloads and verifies artifacts. The zero value is not usable; use
-// New and adjust fields before the first call.
+// The operator's knobs, read from the build's environment (never from
+// config vars): platforms on slow networks may need longer, tests shorter.
+const (
+	KnobTimeout    = "HEROKU_APPLINK_BUILDPACK_TIMEOUT"
+	KnobRetryDelay = "HEROKU_APPLINK_BUILDPACK_RETRY_DELAY"
+	KnobDeadline   = "HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE"
+)
+
+// Client downloads with timeouts, a size cap and bounded retries.
 type Client struct {
 	HTTP *http.Client
 	// Attempts bounds tries per download, the first included.
 	Attempts int
-	// Backoff gives the wait before retry n (n ≥ 1), unless the server sent
+	// Backoff is the wait before retry n (n ≥ 1), unless the server sent
 	// Retry-After.
 	Backoff func(n int) time.Duration
-	// MaxSize caps a body; larger is refused, declared or not.
+	// MaxSize caps a release file; larger is refused, declared or not.
 	MaxSize int64
-	// IdleTimeout fails a body that delivers no byte for this long.
-	IdleTimeout time.Duration
-	// AnswerTimeout bounds everything before the response headers: the
-	// connection, a proxy's CONNECT, the TLS handshake, the server's answer.
-	AnswerTimeout time.Duration
-	// Deadline bounds a whole download, retries included, however steadily
-	// bytes arrive.
-	Deadline time.Duration
-	// UserAgent names the buildpack to the server.
-	UserAgent string
-	// OnRetry, when set, hears about each failed attempt that will be retried.
-	OnRetry func(attempt int, err error, wait time.Duration)
-	// OnProgress, when set, hears every ProgressEvery how far a body that is
-	// still arriving has come (total is -1 when the server did not say).
+	// Idle fails a body that delivers no byte for this long; Answer bounds
+	// everything before the response headers (a proxy's CONNECT included);
+	// Deadline bounds a whole download, retries included.
+	Idle, Answer, Deadline time.Duration
+	UserAgent              string
+	// OnRetry hears about each failed attempt that will be retried;
+	// OnProgress, every ProgressEvery, how far a file download has come
+	// (total is -1 when the server did not say).
+	OnRetry       func(attempt int, err error, wait time.Duration)
 	OnProgress    func(received, total int64, elapsed time.Duration)
 	ProgressEvery time.Duration
-	// Now is the clock progress is timed with.
-	Now func() time.Time
+	Now           func() time.Time
 }
 
-// New returns a Client with production timeouts and retries.
-func New(userAgent string) *Client {
-	dialer := &net.Dialer{Timeout: DefaultConnectTimeout, KeepAlive: 30 * time.Second}
+// New returns a Client with production timeouts and retries, adjusted by
+// the operator's knobs that getenv finds.
+func New(userAgent string, getenv func(string) string) (*Client, error) {
+	knob := func(name string, def time.Duration) (time.Duration, error) {
+		v := getenv(name)
+		if v == "" {
+			return def, nil
+		}
+		// NaN, infinities, zero and negatives would switch a bound off.
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || math.IsNaN(f) || f < 0.001 || f > 3600 {
+			return 0, &KnobError{Name: name, Value: v}
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	timeout, err := knob(KnobTimeout, 0)
+	if err != nil {
+		return nil, err
+	}
+	delay, err := knob(KnobRetryDelay, 500*time.Millisecond)
+	if err != nil {
+		return nil, err
+	}
+	deadline, err := knob(KnobDeadline, 10*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	connect, header, idle := connectTimeout, headerTimeout, 30*time.Second
+	if timeout > 0 {
+		connect, header, idle = timeout, timeout, timeout
+	}
 	transport := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   DefaultConnectTimeout,
-		ResponseHeaderTimeout: DefaultHeaderTimeout,
+		DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   connect,
+		ResponseHeaderTimeout: header,
 		ForceAttemptHTTP2:     true,
-		// The body is hashed as received; a transparently decompressed body
-		// would hash different bytes from the ones the checksum pins.
+		// The body is hashed as received: a decompressed body would hash
+		// other bytes than the ones the checksum pins.
 		DisableCompression: true,
 	}
 	return &Client{
-		HTTP:          &http.Client{Transport: transport, CheckRedirect: checkRedirect},
-		Attempts:      DefaultAttempts,
-		Backoff:       ExponentialBackoff(500 * time.Millisecond),
-		MaxSize:       DefaultMaxSize,
-		IdleTimeout:   DefaultIdleTimeout,
-		AnswerTimeout: DefaultConnectTimeout + DefaultHeaderTimeout,
-		Deadline:      DefaultDeadline,
-		ProgressEvery: DefaultProgressEvery,
-		UserAgent:     userAgent,
-		Now:           time.Now,
-	}
+		HTTP:     &http.Client{Transport: transport, CheckRedirect: checkRedirect},
+		Attempts: 4,
+		Backoff: func(n int) time.Duration {
+			// Doubling, with up to 25% jitter so that many builds retrying
+			// together do not hit the server in step.
+			d := delay << (n - 1)
+			return d + time.Duration(rand.Int64N(int64(d)/4+1))
+		},
+		MaxSize: DefaultMaxSize, Idle: idle, Answer: connect + header, Deadline: deadline,
+		UserAgent: userAgent, ProgressEvery: 5 * time.Second, Now: time.Now,
+	}, nil
 }
 
-// SetTimeout sets the connect, response-header and idle-body timeouts at
-// once.
-func (c *Client) SetTimeout(d time.Duration) {
-	c.IdleTimeout = d
-	c.AnswerTimeout = 2 * d
-	if t, ok := c.HTTP.Transport.(*http.Transport); ok {
-		t.DialContext = (&net.Dialer{Timeout: d, KeepAlive: 30 * time.Second}).DialContext
-		t.TLSHandshakeTimeout = d
-		t.ResponseHeaderTimeout = d
-	}
-}
-
-// ExponentialBackoff doubles base for each retry, with up to 25% jitter so
-// that many builds retrying together do not hit the server in step.
-func ExponentialBackoff(base time.Duration) func(int) time.Duration {
-	return func(n int) time.Duration {
-		if base <= 0 {
-			return 0
-		}
-		d := base << (n - 1)
-		return d + time.Duration(rand.Int64N(int64(d)/4+1))
-	}
-}
-
-// checkRedirect follows at most a few redirects and never lets one lower
-// the transport's security: a redirect target must be https, or http on a
-// loopback host.
+// checkRedirect follows a few redirects and never lets one lower the
+// transport's security: https, or http on a loopback host.
 func checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= maxRedirects {
-		return &RedirectError{URL: source.Redact(req.URL.String()), Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
-	}
-	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && source.IsLoopback(req.URL.Hostname())) {
-		return &RedirectError{URL: source.Redact(req.URL.String()), Reason: "redirect to an insecure URL"}
-	}
-	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
-		return &RedirectError{URL: source.Redact(req.URL.String()), Reason: "redirect from https to http"}
+	u := config.Redact(req.URL.String())
+	switch {
+	case len(via) >= maxRedirects:
+		return &RedirectError{URL: u, Why: fmt.Sprintf("more than %d redirects", maxRedirects)}
+	case via[0].URL.Scheme == "https" && req.URL.Scheme != "https":
+		return &RedirectError{URL: u, Why: "redirect from https to http"}
+	case req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && config.IsLoopback(req.URL.Hostname())):
+		return &RedirectError{URL: u, Why: "redirect to an insecure URL"}
 	}
 	return nil
 }
 
-// Result is a download.
-type Result struct {
-	// Path is a temporary file, mode 0600, in the requested directory. The
-	// caller owns it: rename it into place or remove it.
-	Path     string
-	Size     int64
-	Digest   digest.Digest
-	Attempts int
-}
-
-// Request describes one download.
-type Request struct {
-	URL string
-	// Dir receives the temporary file.
-	Dir string
-	// Want is the expected digest, checked as the body ends; the zero Digest
-	// accepts any body, whose digest the caller must then check by other
-	// means (a signature).
-	Want digest.Digest
-}
-
-var errTooSlow = errors.New("download deadline")
-
-// Get performs a download with the client's retries, within its deadline.
-func (c *Client) Get(ctx context.Context, req Request) (Result, error) {
-	return c.get(ctx, req, func() (sink, error) { return newFileSink(req.Dir) })
-}
-
-// GetBytes downloads a small file (a key or a signature) into memory.
-func (c *Client) GetBytes(ctx context.Context, rawURL string, limit int64) ([]byte, error) {
-	small := *c
-	small.MaxSize = limit
-	var buf *memSink
-	_, err := small.get(ctx, Request{URL: rawURL}, func() (sink, error) {
-		buf = &memSink{}
-		return buf, nil
+// File downloads url into f, from its start (again on each retry), and
+// returns the sha256 of what it wrote ("sha256:<hex>", computed as the
+// bytes went by) and their count. A failed write is an *fsutil.PathError.
+func (c *Client) File(ctx context.Context, url string, f *os.File) (string, int64, error) {
+	var h hash.Hash
+	n, err := c.get(ctx, url, c.MaxSize, c.OnProgress, func() (io.Writer, error) {
+		if err := f.Truncate(0); err != nil {
+			return nil, err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		h = sha256.New()
+		return io.MultiWriter(f, h), nil
 	})
 	if err != nil {
-		return nil, err
+		var write *writeError
+		if errors.As(err, &write) {
+			err = &fsutil.PathError{Path: f.Name(), Err: write.err}
+		}
+		return "", n, err
 	}
-	return buf.Bytes(), nil
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-func (c *Client) get(ctx context.Context, req Request, newSink func() (sink, error)) (Result, error) {
-	if c.Deadline > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, c.Deadline, errTooSlow)
-		defer cancel()
-	}
-	var res Result
-	attempts, err := c.retry(ctx, func() error {
-		var err error
-		res, err = c.once(ctx, req, newSink)
-		return err
+// Bytes downloads a small file (a key, a signature) into memory.
+func (c *Client) Bytes(ctx context.Context, url string, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	_, err := c.get(ctx, url, limit, nil, func() (io.Writer, error) {
+		buf.Reset()
+		return &buf, nil
 	})
-	res.Attempts = attempts
-	if err != nil && errors.Is(context.Cause(ctx), errTooSlow) {
-		var slow *TooSlowError
-		if !errors.As(err, &slow) {
-			err = &TooSlowError{After: c.Deadline}
-		}
-	}
-	return res, err
-}
-
-func (c *Client) retry(ctx context.Context, try func() error) (int, error) {
-	for attempt := 1; ; attempt++ {
-		err := try()
-		if err == nil {
-			return attempt, nil
-		}
-		wait, retry := c.retryable(err, attempt)
-		if !retry || ctx.Err() != nil {
-			return attempt, err
-		}
-		if attempt >= c.Attempts {
-			return attempt, &GiveUpError{Attempts: attempt, Err: err}
-		}
-		if c.OnRetry != nil {
-			c.OnRetry(attempt, err, wait)
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return attempt, err
-		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func (c *Client) retryable(err error, attempt int) (time.Duration, bool) {
-	wait := time.Duration(0)
-	if c.Backoff != nil {
-		wait = c.Backoff(attempt)
-	}
-	var status *StatusError
-	if errors.As(err, &status) {
-		if status.Code == http.StatusTooManyRequests || status.Code >= 500 || status.Code == http.StatusRequestTimeout {
-			if status.RetryAfter > 0 {
-				wait = min(status.RetryAfter, maxRetryAfter)
-			}
-			return wait, true
-		}
-		return 0, false
-	}
-	var (
-		sum      *ChecksumMismatchError
-		large    *TooLargeError
-		redirect *RedirectError
-		empty    *EmptyBodyError
-		local    *LocalError
-		slow     *TooSlowError
-		cert     *TLSError
-		page     *WebPageError
-	)
-	switch {
-	case errors.As(err, &sum), errors.As(err, &large), errors.As(err, &redirect), errors.As(err, &empty),
-		errors.As(err, &local), errors.As(err, &slow), errors.As(err, &cert), errors.As(err, &page):
-		return 0, false
-	case errors.Is(err, context.Canceled):
-		return 0, false
-	}
-	// Everything else is the network: refused, reset, timed out, stalled or
-	// cut short. All of those are worth another try.
-	return wait, true
+	return buf.Bytes(), err
 }
 
 var (
+	errTooSlow  = errors.New("download deadline")
 	errStalled  = errors.New("no data received")
 	errNoAnswer = errors.New("no answer")
 )
 
-func (c *Client) once(ctx context.Context, r Request, newSink func() (sink, error)) (_ Result, err error) {
+// get is the retry loop around one request.
+func (c *Client) get(ctx context.Context, url string, limit int64, progress func(int64, int64, time.Duration), open func() (io.Writer, error)) (int64, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.Deadline, errTooSlow)
+	defer cancel()
+	for attempt := 1; ; attempt++ {
+		n, err := c.once(ctx, url, limit, progress, open)
+		if err == nil {
+			return n, nil
+		}
+		var retry interface{ Retryable() bool }
+		if errors.Is(context.Cause(ctx), errTooSlow) {
+			var slow *TooSlowError
+			if !errors.As(err, &slow) {
+				err = &TooSlowError{After: c.Deadline}
+			}
+			return n, err
+		}
+		if ctx.Err() != nil || !errors.As(err, &retry) || !retry.Retryable() {
+			return n, err
+		}
+		if attempt >= c.Attempts {
+			return n, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
+		}
+		wait := c.Backoff(attempt)
+		var status *StatusError
+		if errors.As(err, &status) && status.RetryAfter > 0 {
+			wait = min(status.RetryAfter, maxRetryAfter)
+		}
+		if c.OnRetry != nil {
+			c.OnRetry(attempt, err, wait)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+}
+
+// once makes one request and streams its body into what open returns.
+func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress func(int64, int64, time.Duration), open func() (io.Writer, error)) (int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return Result{}, &LocalError{Op: "build request", Err: err}
+		return 0, &RedirectError{URL: config.Redact(rawURL), Why: "an invalid URL"}
 	}
-	if c.UserAgent != "" {
-		req.Header.Set("User-Agent", c.UserAgent)
-	}
-	var noAnswer *time.Timer
-	if c.AnswerTimeout > 0 {
-		// The transport's own timeouts do not cover a proxy that accepts the
-		// connection and never answers its CONNECT.
-		noAnswer = time.AfterFunc(c.AnswerTimeout, func() { cancel(errNoAnswer) })
-	}
+	req.Header.Set("User-Agent", c.UserAgent)
+	// The transport's own timeouts do not cover a proxy that accepts the
+	// connection and never answers its CONNECT.
+	noAnswer := time.AfterFunc(c.Answer, func() { cancel(errNoAnswer) })
 	resp, err := c.HTTP.Do(req)
-	if noAnswer != nil {
-		noAnswer.Stop()
-	}
+	noAnswer.Stop()
 	if err != nil {
-		var redirect *RedirectError
-		if errors.As(err, &redirect) {
-			return Result{}, redirect
-		}
-		if errors.Is(context.Cause(ctx), errNoAnswer) {
-			return Result{}, &NetworkError{Err: fmt.Errorf("no answer in %s (from the server, or a proxy on the way)", seconds(c.AnswerTimeout))}
-		}
-		return Result{}, c.classify(ctx, err, 0, -1)
+		return 0, c.classify(ctx, err, 0, -1)
 	}
 	defer resp.Body.Close()
-
+	url := config.Redact(rawURL)
 	if resp.StatusCode != http.StatusOK {
-		return Result{}, &StatusError{Code: resp.StatusCode, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+		return 0, &StatusError{URL: url, Code: resp.StatusCode, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 	}
-	if c.MaxSize > 0 && resp.ContentLength > c.MaxSize {
-		return Result{}, &TooLargeError{Limit: c.MaxSize, Declared: resp.ContentLength}
+	if resp.ContentLength > limit {
+		return 0, &TooLargeError{URL: url, Limit: limit, Declared: resp.ContentLength}
 	}
-	page := &WebPageError{Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Encoding: resp.Header.Get("Content-Encoding")}
-	if isWebPage(page.ContentType) || (page.Encoding != "" && !strings.EqualFold(page.Encoding, "identity")) {
-		return Result{}, page
+	what := "content type " + cmpOr(resp.Header.Get("Content-Type"), "unset")
+	if t, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); t == "text/html" || t == "application/xhtml+xml" {
+		return 0, &NotAFileError{URL: url, What: "a web page (" + resp.Status + ", " + what + ")"}
+	}
+	if enc := resp.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		return 0, &NotAFileError{URL: url, What: "a compressed body (" + resp.Status + ", " + what + ", content encoding " + enc + ")"}
 	}
 
-	body := io.Reader(resp.Body)
-	if c.IdleTimeout > 0 {
-		timer := time.AfterFunc(c.IdleTimeout, func() { cancel(errStalled) })
-		defer timer.Stop()
-		body = &idleReader{r: body, timer: timer, idle: c.IdleTimeout}
-	}
-	if c.MaxSize > 0 {
-		body = io.LimitReader(body, c.MaxSize+1)
-	}
-	counted := &countingReader{r: body}
-	body = counted
-	if c.OnProgress != nil && c.ProgressEvery > 0 && c.Now != nil {
-		body = &progressReader{r: body, n: &counted.n, total: resp.ContentLength, every: c.ProgressEvery, now: c.Now, report: c.OnProgress, start: c.Now()}
+	start := c.Now()
+	idle := time.AfterFunc(c.Idle, func() { cancel(errStalled) })
+	defer idle.Stop()
+	body := &reader{r: io.LimitReader(resp.Body, limit+1)}
+	body.onRead = func(n int64) {
+		idle.Reset(c.Idle)
+		if elapsed := c.Now().Sub(start); progress != nil && elapsed-body.reported >= c.ProgressEvery {
+			body.reported = elapsed
+			progress(n, resp.ContentLength, elapsed)
+		}
 	}
 	// What a misconfigured mirror or a captive proxy answers with 200 is
 	// most often an HTML page: say so, rather than call it tampering.
 	sniff := bufio.NewReaderSize(body, 512)
 	if head, _ := sniff.Peek(512); looksLikeHTML(head) {
-		return Result{}, page
+		return 0, &NotAFileError{URL: url, What: "a web page (" + resp.Status + ", " + what + ")"}
 	}
-
-	dest, err := newSink()
+	w, err := open()
 	if err != nil {
-		return Result{}, &LocalError{Op: "create a temporary file", Dir: r.Dir, Err: err}
+		return 0, &writeError{err}
 	}
-	defer func() {
-		if err != nil {
-			dest.discard()
-		}
-	}()
-	got, n, copyErr := digest.Copy(dest, sniff)
-	if copyErr != nil {
-		var werr *digest.WriteError
-		if errors.As(copyErr, &werr) {
-			return Result{}, &LocalError{Op: "write the download", Dir: r.Dir, Err: werr.Err}
-		}
-		if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
-			return Result{}, &StalledError{After: c.IdleTimeout, Received: n}
-		}
-		if ctx.Err() != nil {
-			return Result{}, c.classify(ctx, copyErr, n, resp.ContentLength)
-		}
-		if resp.ContentLength > 0 && n < resp.ContentLength {
-			return Result{}, &ShortBodyError{Received: n, Declared: resp.ContentLength, Err: cleanNetError(copyErr)}
-		}
-		return Result{}, c.classify(ctx, copyErr, n, resp.ContentLength)
+	dst := &recorder{w: w}
+	n, err := io.Copy(dst, sniff)
+	switch {
+	case dst.err != nil:
+		return n, &writeError{dst.err}
+	case err != nil && errors.Is(context.Cause(ctx), errStalled):
+		return n, &NetworkError{Err: fmt.Errorf("no data received for %s after %d bytes", seconds(c.Idle), n)}
+	case err != nil && ctx.Err() == nil && resp.ContentLength > 0 && n < resp.ContentLength:
+		return n, &NetworkError{Err: fmt.Errorf("body ended after %d of %d bytes: %w", n, resp.ContentLength, unwrapURL(err))}
+	case err != nil:
+		return n, c.classify(ctx, err, n, resp.ContentLength)
+	case n > limit:
+		return n, &TooLargeError{URL: url, Limit: limit}
+	case n == 0:
+		return 0, &NotAFileError{URL: url, What: "an empty body (" + resp.Status + ")"}
 	}
-	if c.MaxSize > 0 && n > c.MaxSize {
-		return Result{}, &TooLargeError{Limit: c.MaxSize}
-	}
-	if err := dest.finish(); err != nil {
-		return Result{}, &LocalError{Op: "write the download", Dir: r.Dir, Err: err}
-	}
-	if n == 0 {
-		return Result{}, &EmptyBodyError{}
-	}
-	if !r.Want.IsZero() && got != r.Want {
-		return Result{}, &ChecksumMismatchError{Want: r.Want, Got: got, Size: n}
-	}
-	return Result{Path: dest.path(), Size: n, Digest: got}, nil
+	return n, nil
 }
 
-// classify names the true cause of a failed request or body: the
-// download's deadline, a certificate the client could not verify, or the
-// network.
+// classify names the true cause of a failed request or body, once: the
+// download's deadline, a certificate, a transfer encoding, a refused
+// redirect, or the network.
 func (c *Client) classify(ctx context.Context, err error, received, declared int64) error {
-	if errors.Is(context.Cause(ctx), errTooSlow) {
+	var redirect *RedirectError
+	switch cause := context.Cause(ctx); {
+	case errors.As(err, &redirect):
+		return redirect
+	case errors.Is(cause, errTooSlow):
 		return &TooSlowError{Received: received, Declared: declared, After: c.Deadline}
+	case errors.Is(cause, errNoAnswer):
+		return &NetworkError{Err: fmt.Errorf("no answer in %s (from the server, or a proxy on the way)", seconds(c.Answer))}
+	case errors.Is(err, context.Canceled):
+		return err
+	case strings.Contains(err.Error(), "unsupported transfer encoding: "):
+		_, enc, _ := strings.Cut(err.Error(), "unsupported transfer encoding: ")
+		return &NotAFileError{What: "a body in transfer encoding " + enc + " (only chunked is accepted)"}
 	}
 	if reason, ok := certificateProblem(err); ok {
-		return &TLSError{Reason: reason, Err: err}
+		return &TLSError{Cause: reason, Err: err}
 	}
-	return cleanNetError(err)
+	return &NetworkError{Err: unwrapURL(err)}
 }
 
-func certificateProblem(err error) (string, bool) {
-	var (
-		unknown  x509.UnknownAuthorityError
-		host     x509.HostnameError
-		invalid  x509.CertificateInvalidError
-		verify   *tls.CertificateVerificationError
-		insecure x509.InsecureAlgorithmError
-		record   tls.RecordHeaderError
-		alert    tls.AlertError
-	)
-	switch {
-	case errors.As(err, &unknown):
-		return "the certificate is signed by an unknown authority", true
-	case errors.As(err, &host):
-		return "the certificate is not valid for " + host.Host, true
-	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		return "the certificate has expired or is not yet valid", true
-	case errors.As(err, &invalid):
-		return "the certificate is not valid (" + invalid.Error() + ")", true
-	case errors.As(err, &insecure):
-		return "the certificate uses an insecure algorithm", true
-	case errors.As(err, &verify):
-		return "the certificate could not be verified (" + verify.Err.Error() + ")", true
-	case errors.As(err, &record), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		// net/http turns the TLS record error into that sentence.
-		return "the server does not answer in TLS (a plain http server behind an https URL?)", true
-	case errors.As(err, &alert):
-		return "the TLS handshake was refused (" + alert.Error() + ")", true
+// unwrapURL drops the *url.Error wrapper, whose text repeats the URL: the
+// caller reports it once, redacted.
+func unwrapURL(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err
 	}
-	return "", false
-}
-
-func isWebPage(contentType string) bool {
-	t, _, err := mime.ParseMediaType(contentType)
-	return err == nil && (t == "text/html" || t == "application/xhtml+xml")
+	return err
 }
 
 func looksLikeHTML(head []byte) bool {
@@ -445,89 +332,44 @@ func looksLikeHTML(head []byte) bool {
 	return false
 }
 
-// A sink receives a body: a private temporary file, or memory.
-type sink interface {
-	io.Writer
-	finish() error
-	discard()
-	path() string
+// reader reports every read, from the reading goroutine itself, so that
+// progress never races with the rest of the build's output.
+type reader struct {
+	r        io.Reader
+	n        int64
+	reported time.Duration
+	onRead   func(int64)
 }
 
-type fileSink struct{ f *os.File }
-
-func newFileSink(dir string) (sink, error) {
-	f, err := files.CreateTemp(dir, files.DownloadPrefix)
-	if err != nil {
-		return nil, err
-	}
-	return &fileSink{f: f}, nil
-}
-
-func (s *fileSink) Write(p []byte) (int, error) { return s.f.Write(p) }
-func (s *fileSink) finish() error               { return s.f.Close() }
-func (s *fileSink) path() string                { return s.f.Name() }
-func (s *fileSink) discard() {
-	s.f.Close()
-	os.Remove(s.f.Name())
-}
-
-type memSink struct{ bytes.Buffer }
-
-func (s *memSink) finish() error { return nil }
-func (s *memSink) discard()      { s.Reset() }
-func (s *memSink) path() string  { return "" }
-
-type idleReader struct {
-	r     io.Reader
-	timer *time.Timer
-	idle  time.Duration
-}
-
-func (r *idleReader) Read(p []byte) (int, error) {
+func (r *reader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	if n > 0 {
-		r.timer.Reset(r.idle)
+		r.n += int64(n)
+		r.onRead(r.n)
 	}
 	return n, err
 }
 
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
+// recorder keeps a write error apart from a read error: a full disk is no
+// flaky network.
+type recorder struct {
+	w   io.Writer
+	err error
 }
 
-func (r *countingReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	r.n.Add(int64(n))
-	return n, err
-}
-
-// progressReader reports progress from the reading goroutine itself, so
-// the report never races with the rest of the build's output.
-type progressReader struct {
-	r      io.Reader
-	n      *atomic.Int64
-	total  int64
-	every  time.Duration
-	now    func() time.Time
-	report func(received, total int64, elapsed time.Duration)
-	start  time.Time
-	last   time.Duration
-}
-
-func (r *progressReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if elapsed := r.now().Sub(r.start); elapsed-r.last >= r.every && err == nil {
-		r.last = elapsed
-		r.report(r.n.Load(), r.total, elapsed)
+func (r *recorder) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil {
+		r.err = err
 	}
 	return n, err
 }
+
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
 
 func retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
 	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
 		return time.Duration(secs) * time.Second
 	}
@@ -537,12 +379,11 @@ func retryAfter(v string) time.Duration {
 	return 0
 }
 
-// cleanNetError drops the *url.Error wrapper, whose text repeats the full
-// URL: the caller reports the (redacted) URL once.
-func cleanNetError(err error) error {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		return &NetworkError{Err: uerr.Err}
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
 	}
-	return &NetworkError{Err: err}
+	return s
 }

@@ -1,396 +1,172 @@
 package fetch_test
 
 import (
+	"bufio"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
-	"strconv"
+	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
-var (
-	artifact = []byte("#!/bin/sh\necho stand-in mesh\n" + string(make([]byte, 200_000)))
-	wantSum  = digest.Of(artifact)
-)
+var release = []byte("#!/bin/sh\necho stand-in mesh\n" + strings.Repeat("\x00mesh", 40_000))
 
-func client() *fetch.Client {
-	c := fetch.New("test")
-	c.Backoff = func(int) time.Duration { return time.Millisecond }
-	c.IdleTimeout = 300 * time.Millisecond
+func sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+// client is a production client with the knobs a platform would set for a
+// fast network: short timeouts and retry delays.
+func client(t *testing.T, knobs map[string]string) *fetch.Client {
+	t.Helper()
+	env := map[string]string{fetch.KnobTimeout: "0.3", fetch.KnobRetryDelay: "0.01"}
+	for k, v := range knobs {
+		env[k] = v
+	}
+	c, err := fetch.New("test", func(k string) string { return env[k] })
+	require.NoError(t, err)
+	c.ProgressEvery = 200 * time.Millisecond
 	return c
 }
 
-// serve answers with the scripted handlers in turn, repeating the last one.
-func serve(t *testing.T, handlers ...http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
-	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		i := int(n.Add(1)) - 1
-		handlers[min(i, len(handlers)-1)](w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &n
+// faultCase is one row of the reliability table in docs/RELIABILITY.md: a
+// fault a release server shows, and what a download does about it.
+type faultCase struct {
+	fault, outcome string
+	// setup arranges the fault for the release on the mirror and returns
+	// the URL to download, the knobs to set and the CAs to trust.
+	setup func(t *testing.T, m *testhelpers.Mirror) (url string, knobs map[string]string, roots *x509.CertPool)
+	ok    bool
+	// want are fragments of the error (or of the retries' log, when ok);
+	// attempts is how many requests the download made.
+	want     []string
+	attempts int
 }
 
-func ok(w http.ResponseWriter, _ *http.Request) { w.Write(artifact) }
-
-func status(code int) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) }
-}
-
-func assertDirEmpty(t *testing.T, dir string) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	require.Empty(t, entries, "a failed fetch must leave nothing behind")
-}
-
-func TestFetchOK(t *testing.T) {
-	srv, n := serve(t, ok)
-	dir := t.TempDir()
-	res, err := client().Get(context.Background(), fetch.Request{URL: srv.URL + "/a", Dir: dir, Want: wantSum})
-	require.NoError(t, err)
-	require.Equal(t, int64(len(artifact)), res.Size)
-	require.Equal(t, 1, res.Attempts)
-	require.EqualValues(t, 1, n.Load())
-	got, err := os.ReadFile(res.Path)
-	require.NoError(t, err)
-	require.Equal(t, artifact, got)
-	info, err := os.Stat(res.Path)
-	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "unverified-until-renamed files are private and not executable")
-}
-
-func TestFetchRecovers(t *testing.T) {
-	truncated := func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Length", strconv.Itoa(len(artifact)))
-		w.Write(artifact[:1000])
+func onMirror(h ...http.HandlerFunc) func(*testing.T, *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+	return func(_ *testing.T, m *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+		m.Script("mesh", h...)
+		return m.URL() + "/mesh", nil, nil
 	}
-	tests := []struct {
-		name     string
-		handlers []http.HandlerFunc
-		attempts int
-	}{
-		{"500 then 200", []http.HandlerFunc{status(500), status(503), ok}, 3},
-		{"429 then 200", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Retry-After", "0")
-			w.WriteHeader(429)
-		}, ok}, 2},
-		{"truncated then 200", []http.HandlerFunc{truncated, ok}, 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv, n := serve(t, tt.handlers...)
-			var retries []string
-			c := client()
-			c.OnRetry = func(attempt int, err error, _ time.Duration) {
-				retries = append(retries, fmt.Sprintf("%d: %v", attempt, err))
-			}
-			res, err := c.Get(context.Background(), fetch.Request{URL: srv.URL, Dir: t.TempDir(), Want: wantSum})
+}
+
+func overTLS(h http.Handler, cert testhelpers.Certificate, trusted bool) func(*testing.T, *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+	return func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+		srv, caFile := testhelpers.TLSServer(t, h, cert)
+		pool := x509.NewCertPool()
+		if trusted {
+			pem, err := os.ReadFile(caFile)
 			require.NoError(t, err)
-			require.Equal(t, tt.attempts, res.Attempts)
-			require.EqualValues(t, tt.attempts, n.Load())
-			require.Len(t, retries, tt.attempts-1)
-		})
-	}
-}
-
-func TestFetchFails(t *testing.T) {
-	tampered := append([]byte{}, artifact...)
-	tampered[10] ^= 0xff
-	tests := []struct {
-		name      string
-		handlers  []http.HandlerFunc
-		wantErr   string
-		wantTries int32
-		as        any
-	}{
-		{"404", []http.HandlerFunc{status(404)}, "server answered 404 Not Found", 1, new(*fetch.StatusError)},
-		{"403", []http.HandlerFunc{status(403)}, "server answered 403 Forbidden", 1, new(*fetch.StatusError)},
-		{"persistent 500", []http.HandlerFunc{status(500)}, "gave up after 4 attempts: server answered 500 Internal Server Error", 4, new(*fetch.GiveUpError)},
-		{"tampered", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) { w.Write(tampered) }},
-			"checksum mismatch: expected " + wantSum.String(), 1, new(*fetch.ChecksumMismatchError)},
-		{"trailing bytes", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) { w.Write(append(artifact, "junk"...)) }},
-			"checksum mismatch", 1, new(*fetch.ChecksumMismatchError)},
-		{"empty", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) {}}, "empty body", 1, new(*fetch.EmptyBodyError)},
-		{"too large declared", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Length", "999999999")
-			w.WriteHeader(200)
-		}}, "over the 300000-byte limit", 1, new(*fetch.TooLargeError)},
-		{"too large streamed", []http.HandlerFunc{func(w http.ResponseWriter, _ *http.Request) {
-			w.Write(artifact)
-			w.(http.Flusher).Flush()
-			w.Write(artifact)
-		}}, "over the 300000-byte limit", 1, new(*fetch.TooLargeError)},
-		{"stalled body", []http.HandlerFunc{func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Length", strconv.Itoa(len(artifact)))
-			w.Write(artifact[:10])
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-			case <-time.After(5 * time.Second):
-			}
-		}}, "no data received", 2, new(*fetch.StalledError)},
-		{"redirect loop", []http.HandlerFunc{func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, "/again", http.StatusFound)
-		}}, "more than 5 redirects", 5, new(*fetch.RedirectError)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv, n := serve(t, tt.handlers...)
-			dir := t.TempDir()
-			c := client()
-			c.MaxSize = 300_000
-			if tt.name == "stalled body" {
-				c.Attempts = 2
-			}
-			// A guard against hanging, not a measure of speed: a loaded
-			// machine may take its time, a broken bound never ends.
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			_, err := c.Get(ctx, fetch.Request{URL: srv.URL, Dir: dir, Want: wantSum})
-			require.NoError(t, ctx.Err(), "the download ended by itself")
-			require.ErrorContains(t, err, tt.wantErr)
-			require.ErrorAs(t, err, tt.as)
-			require.Equal(t, tt.wantTries, n.Load())
-			assertDirEmpty(t, dir)
-		})
-	}
-}
-
-func TestFetchRedirects(t *testing.T) {
-	good, _ := serve(t, ok)
-	redirect, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, good.URL+"/copy", http.StatusFound) })
-	_, err := client().Get(context.Background(), fetch.Request{URL: redirect.URL, Dir: t.TempDir(), Want: wantSum})
-	require.NoError(t, err, "a redirect to a good copy is followed")
-
-	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, good.URL+"/insecure", http.StatusFound)
-	}))
-	t.Cleanup(tlsSrv.Close)
-	c := client()
-	c.HTTP.Transport = tlsSrv.Client().Transport
-	dir := t.TempDir()
-	_, err = c.Get(context.Background(), fetch.Request{URL: tlsSrv.URL, Dir: dir, Want: wantSum})
-	var redirectErr *fetch.RedirectError
-	require.ErrorAs(t, err, &redirectErr)
-	require.ErrorContains(t, err, "refused redirect from https to http")
-	assertDirEmpty(t, dir)
-}
-
-func TestFetchConnectionRefused(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
-	_, err = client().Get(context.Background(), fetch.Request{URL: "http://" + addr + "/x", Dir: t.TempDir(), Want: wantSum})
-	var giveUp *fetch.GiveUpError
-	require.ErrorAs(t, err, &giveUp)
-	require.Equal(t, 4, giveUp.Attempts)
-	require.ErrorContains(t, err, "connection refused")
-}
-
-func TestFetchResetMidBody(t *testing.T) {
-	srv, n := serve(t, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Length", strconv.Itoa(len(artifact)))
-		w.Write(artifact[:5000])
-		w.(http.Flusher).Flush()
-		conn, _, err := w.(http.Hijacker).Hijack()
-		if err == nil {
-			conn.(*net.TCPConn).SetLinger(0)
-			conn.Close()
+			pool.AppendCertsFromPEM(pem)
 		}
-	}, ok)
-	res, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: t.TempDir(), Want: wantSum})
-	require.NoError(t, err)
-	require.Equal(t, 2, res.Attempts)
-	require.EqualValues(t, 2, n.Load())
-}
-
-func TestFetchUnwritableDir(t *testing.T) {
-	srv, n := serve(t, ok)
-	_, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: "/nonexistent/dir", Want: wantSum})
-	var local *fetch.LocalError
-	require.ErrorAs(t, err, &local)
-	require.EqualValues(t, 1, n.Load(), "local failures are not retried")
-}
-
-// TestDigestWithoutWant: a download without an expected digest still
-// reports the one it computed, for the signature path to record.
-func TestDigestWithoutWant(t *testing.T) {
-	srv, _ := serve(t, ok)
-	res, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: t.TempDir()})
-	require.NoError(t, err)
-	require.Equal(t, wantSum, res.Digest)
-	os.Remove(res.Path)
-}
-
-// A token passed as a mirror URL's user name must not reach an error, as it
-// would through url.URL.Redacted, which hides only passwords.
-func TestRedirectErrorsHideCredentials(t *testing.T) {
-	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "http://SECRETTOKEN@example.com/x", http.StatusFound)
-	})
-	_, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: t.TempDir(), Want: wantSum})
-	require.ErrorContains(t, err, "refused redirect to an insecure URL (http://xxxxx@example.com/x)")
-	require.NotContains(t, err.Error(), "SECRETTOKEN")
-}
-
-// TestCertificateProblemsAreNotRetried: the next attempt would meet the
-// same certificate, so the first says what is wrong with it.
-func TestCertificateProblemsAreNotRetried(t *testing.T) {
-	ok := http.HandlerFunc(ok)
-	tests := []struct {
-		name   string
-		cert   testhelpers.Certificate
-		trust  bool
-		reason string
-	}{
-		{"unknown authority", testhelpers.Certificate{Hosts: []string{"127.0.0.1"}}, false, "the certificate is signed by an unknown authority"},
-		{"expired", testhelpers.Certificate{Hosts: []string{"127.0.0.1"}, NotAfter: time.Now().Add(-time.Hour)}, true, "the certificate has expired or is not yet valid"},
-		{"another host", testhelpers.Certificate{Hosts: []string{"mirror.example.com"}}, true, "the certificate is not valid for 127.0.0.1"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var hits atomic.Int32
-			srv, caFile := testhelpers.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				hits.Add(1)
-				ok(w, r)
-			}), tt.cert)
-			c := client()
-			if tt.trust {
-				pool := x509.NewCertPool()
-				pem, err := os.ReadFile(caFile)
-				require.NoError(t, err)
-				require.True(t, pool.AppendCertsFromPEM(pem))
-				c.HTTP.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool}
-			}
-			dir := t.TempDir()
-			_, err := c.Get(context.Background(), fetch.Request{URL: srv.URL + "/x", Dir: dir, Want: wantSum})
-			var cert *fetch.TLSError
-			require.ErrorAs(t, err, &cert)
-			require.EqualError(t, err, "TLS certificate problem: "+tt.reason)
-			require.Zero(t, hits.Load(), "no request got through the handshake")
-			assertDirEmpty(t, dir)
-		})
+		return srv.URL + "/mesh", nil, pool
 	}
 }
 
-func TestWebPagesAreNotReleases(t *testing.T) {
-	tests := []struct {
-		name    string
-		handler http.HandlerFunc
-		want    string
-	}{
-		{"an HTML page", func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Write([]byte("<html><body>Please log in</body></html>"))
-		}, "(200 OK, content type text/html; charset=utf-8)"},
-		{"a gzip-encoded body", func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/octet-stream")
-			w.Header().Set("Content-Encoding", "gzip")
-			w.Write(artifact)
-		}, "(200 OK, content type application/octet-stream, content encoding gzip)"},
-		{"a page that says it is a binary", func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/octet-stream")
-			w.Write([]byte("\n  <!DOCTYPE html>\n<html><head><title>Error</title></head></html>"))
-		}, "(200 OK, content type application/octet-stream)"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv, n := serve(t, tt.handler)
-			dir := t.TempDir()
-			_, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: dir, Want: wantSum})
-			var page *fetch.WebPageError
-			require.ErrorAs(t, err, &page)
-			require.EqualError(t, err, "the server sent a web page (or a compressed body), not the release file "+tt.want)
-			require.EqualValues(t, 1, n.Load(), "not retried")
-			assertDirEmpty(t, dir)
-		})
-	}
+var faultCases = []faultCase{
+	{fault: "404", outcome: "fails at once: not found, naming the file and where it was looked for",
+		setup: onMirror(testhelpers.Status(404)), want: []string{"server answered 404 Not Found", "mesh was not found at http://127.0.0.1:"}, attempts: 1},
+	{fault: "403 (S3's missing key)", outcome: "fails at once: not found, naming the file and where it was looked for",
+		setup: onMirror(testhelpers.Status(403)), want: []string{"server answered 403 Forbidden", "mesh was not found at"}, attempts: 1},
+	{fault: "500 × 3, then success", outcome: "recovers on the 4th attempt (the retry budget is 4)",
+		setup: onMirror(testhelpers.Status(500), testhelpers.Status(500), testhelpers.Status(500)), ok: true,
+		want: []string{"3: server answered 500 Internal Server Error"}, attempts: 4},
+	{fault: "500 × 4", outcome: "fails after 4 attempts, saying the server kept failing",
+		setup: onMirror(testhelpers.Status(500), testhelpers.Status(500), testhelpers.Status(500), testhelpers.Status(500)),
+		want:  []string{"gave up after 4 attempts: server answered 500", "The server kept failing"}, attempts: 4},
+	{fault: "429 with Retry-After", outcome: "waits as told (at most 20s), then recovers",
+		setup: onMirror(testhelpers.TooManyRequests(1)), ok: true, want: []string{"1: server answered 429 Too Many Requests (wait 1s)"}, attempts: 2},
+	{fault: "connection refused", outcome: "fails after 4 attempts: connection refused",
+		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			l.Close()
+			return "http://" + l.Addr().String() + "/mesh", nil, nil
+		}, want: []string{"gave up after 4 attempts", "connection refused", "temporary network problem"}, attempts: 0},
+	{fault: "reset mid-body", outcome: "recovers: the download is retried",
+		setup: onMirror(testhelpers.ResetMidBody(release)), ok: true, want: []string{"1: network error"}, attempts: 2},
+	{fault: "body shorter than Content-Length", outcome: "recovers: the download is retried",
+		setup: onMirror(testhelpers.ShortBody(release)), ok: true, want: []string{"1: network error"}, attempts: 2},
+	{fault: "headers that never come", outcome: "fails after 4 attempts: timeout awaiting response headers",
+		setup: onMirror(testhelpers.NoHeaders(30*time.Second), testhelpers.NoHeaders(30*time.Second), testhelpers.NoHeaders(30*time.Second), testhelpers.NoHeaders(30*time.Second)),
+		want:  []string{"gave up after 4 attempts", "timeout awaiting response headers"}, attempts: 4},
+	{fault: "a body that stalls", outcome: "fails after 4 attempts: no data received for the idle timeout",
+		setup: onMirror(testhelpers.Stall(release, 30*time.Second), testhelpers.Stall(release, 30*time.Second), testhelpers.Stall(release, 30*time.Second), testhelpers.Stall(release, 30*time.Second)),
+		want:  []string{"gave up after 4 attempts", "no data received for 0.3s after 16 bytes"}, attempts: 4},
+	{fault: "redirect to a good copy", outcome: "follows it",
+		setup: func(_ *testing.T, m *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			m.Put("copy", release)
+			m.Fault("mesh", testhelpers.Redirect(m.URL()+"/copy"))
+			return m.URL() + "/mesh", nil, nil
+		}, ok: true, attempts: 2},
+	{fault: "redirect from https to http", outcome: "fails at once: the redirect is refused",
+		setup: func(t *testing.T, m *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			m.Put("mesh", release)
+			return overTLS(testhelpers.Redirect(m.URL()+"/mesh"), testhelpers.Certificate{Hosts: []string{"127.0.0.1"}}, true)(t, m)
+		}, want: []string{"refused redirect from https to http"}, attempts: 0},
+	{fault: "redirect loop", outcome: "fails at once after 5 redirects",
+		setup: onMirror(testhelpers.RedirectLoop(), testhelpers.RedirectLoop(), testhelpers.RedirectLoop(), testhelpers.RedirectLoop(), testhelpers.RedirectLoop()),
+		want:  []string{"refused more than 5 redirects"}, attempts: 5},
+	{fault: "a body over the size cap", outcome: "fails at once: over the 512 MiB limit",
+		setup: onMirror(testhelpers.Huge()), want: []string{"response of 4294967296 bytes is over the 536870912-byte limit"}, attempts: 1},
+	{fault: "zero-length body", outcome: "fails at once: an empty body, not the file",
+		setup: onMirror(testhelpers.Body(nil)), want: []string{"the server sent an empty body (200 OK), not the file"}, attempts: 1},
+	{fault: "a body that trickles past the deadline", outcome: "fails at the deadline: too slow, with the bytes received; progress as it comes",
+		setup: func(_ *testing.T, m *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			m.Script("mesh", testhelpers.Trickle(release, 64, 50*time.Millisecond))
+			return m.URL() + "/mesh", map[string]string{fetch.KnobDeadline: "1"}, nil
+		}, want: []string{"too slow: ", " bytes in 1.0s", "HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE"}, attempts: 1},
+	{fault: "a certificate from an unknown authority", outcome: "fails at once, not retried: the certificate problem, SSL_CERT_FILE",
+		setup: overTLS(testhelpers.Body(release), testhelpers.Certificate{Hosts: []string{"127.0.0.1"}}, false),
+		want:  []string{"TLS certificate problem: the certificate is signed by an unknown authority", "SSL_CERT_FILE (a PEM file) or SSL_CERT_DIR"}},
+	{fault: "an expired certificate", outcome: "fails at once, not retried: the certificate problem, SSL_CERT_FILE",
+		setup: overTLS(testhelpers.Body(release), testhelpers.Certificate{Hosts: []string{"127.0.0.1"}, NotAfter: time.Now().Add(-time.Hour)}, true),
+		want:  []string{"TLS certificate problem: the certificate has expired or is not yet valid", "SSL_CERT_FILE"}},
+	{fault: "a certificate for another host", outcome: "fails at once, not retried: the certificate problem, SSL_CERT_FILE",
+		setup: overTLS(testhelpers.Body(release), testhelpers.Certificate{Hosts: []string{"mirror.example.com"}}, true),
+		want:  []string{"TLS certificate problem: the certificate is not valid for 127.0.0.1"}},
+	{fault: "a plain http server behind an https URL", outcome: "fails at once, not retried: the certificate problem, SSL_CERT_FILE",
+		setup: func(_ *testing.T, m *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			return strings.Replace(m.URL(), "http://", "https://", 1) + "/mesh", nil, nil
+		}, want: []string{"the server does not answer in TLS"}},
+	{fault: "an HTML page answered 200", outcome: "fails at once: a web page, not the file, with the status and content type",
+		setup: onMirror(testhelpers.Page("text/html; charset=utf-8", "", []byte("<html><body>Sign in</body></html>"))),
+		want:  []string{"the server sent a web page (200 OK, content type text/html; charset=utf-8), not the file", "HTTPS_PROXY, NO_PROXY"}, attempts: 1},
+	{fault: "an HTML page sent as a binary", outcome: "fails at once: a web page, not the file, with the status and content type",
+		setup: onMirror(testhelpers.Page("application/octet-stream", "", []byte("<!DOCTYPE html>\n<html><title>Error</title></html>"))),
+		want:  []string{"the server sent a web page (200 OK, content type application/octet-stream), not the file"}, attempts: 1},
+	{fault: "a gzip-encoded body", outcome: "fails at once: a compressed body, not the file",
+		setup: onMirror(testhelpers.Page("application/octet-stream", "gzip", release)),
+		want:  []string{"the server sent a compressed body (200 OK, content type application/octet-stream, content encoding gzip), not the file"}, attempts: 1},
+	{fault: "Transfer-Encoding: gzip", outcome: "fails at once, not retried: an unsupported transfer encoding, not the file",
+		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			return rawServer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxxxx"), nil, nil
+		}, want: []string{`the server sent a body in transfer encoding "gzip" (only chunked is accepted), not the file`}},
+	{fault: "401 from a mirror", outcome: "fails at once: the credentials were refused",
+		setup: onMirror(testhelpers.Status(401)), want: []string{"server answered 401 Unauthorized", "refused the ones in\n"}, attempts: 1},
 }
 
-// trickle sends the declared body a few bytes at a time, every gap.
-func trickle(gap time.Duration) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", strconv.Itoa(len(artifact)))
-		for i := 0; i < len(artifact); i += 4 {
-			if _, err := w.Write(artifact[i:min(i+4, len(artifact))]); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(gap):
-			}
-		}
-	}
-}
-
-// TestDeadline: a server that never stalls long enough for the idle
-// timeout is still cut off when the download as a whole takes too long,
-// and says how far it got; progress is reported while it runs.
-func TestDeadline(t *testing.T) {
-	srv, n := serve(t, trickle(20*time.Millisecond))
-	c := client()
-	c.Deadline = 300 * time.Millisecond
-	var reports []int64
-	c.OnProgress = func(received, total int64, _ time.Duration) {
-		require.Equal(t, int64(len(artifact)), total)
-		reports = append(reports, received)
-	}
-	c.ProgressEvery = 50 * time.Millisecond
-	dir := t.TempDir()
-	_, err := c.Get(context.Background(), fetch.Request{URL: srv.URL, Dir: dir, Want: wantSum})
-	var slow *fetch.TooSlowError
-	require.ErrorAs(t, err, &slow)
-	require.Regexp(t, `^too slow: \d+ of `+strconv.Itoa(len(artifact))+` bytes in 0\.3s$`, err.Error())
-	require.Positive(t, slow.Received)
-	require.EqualValues(t, 1, n.Load(), "the deadline is the whole download's: no retry")
-	require.NotEmpty(t, reports, "progress is reported while a body is arriving")
-	for i := 1; i < len(reports); i++ {
-		require.GreaterOrEqual(t, reports[i], reports[i-1])
-	}
-	assertDirEmpty(t, dir)
-}
-
-func TestGetBytesStaysInMemory(t *testing.T) {
-	srv, _ := serve(t, ok)
-	c := client()
-	b, err := c.GetBytes(context.Background(), srv.URL, int64(len(artifact)))
-	require.NoError(t, err)
-	require.Equal(t, artifact, b)
-	_, err = c.GetBytes(context.Background(), srv.URL, 100)
-	var large *fetch.TooLargeError
-	require.ErrorAs(t, err, &large)
-}
-
-func TestTemporaryFilesNameTheirProcess(t *testing.T) {
-	srv, _ := serve(t, ok)
-	res, err := client().Get(context.Background(), fetch.Request{URL: srv.URL, Dir: t.TempDir(), Want: wantSum})
-	require.NoError(t, err)
-	require.Regexp(t, `/\.heroku-applink-download-`+strconv.Itoa(os.Getpid())+`-\d+-\d+$`, res.Path, "the process id, its start time, random digits")
-}
-
-// TestAProxyThatNeverAnswers: a proxy that accepts the connection and
-// never answers its CONNECT is bounded by the answer timeout, and retried.
-func TestAProxyThatNeverAnswers(t *testing.T) {
+// rawServer answers every connection with response, as written.
+func rawServer(t *testing.T, response string) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { l.Close() })
@@ -400,26 +176,205 @@ func TestAProxyThatNeverAnswers(t *testing.T) {
 			if err != nil {
 				return
 			}
-			t.Cleanup(func() { conn.Close() })
+			bufio.NewReader(conn).ReadString('\n')
+			conn.Write([]byte(response))
+			conn.Close()
 		}
 	}()
-	c := client()
-	c.AnswerTimeout = 200 * time.Millisecond
-	c.Attempts = 2
-	proxy, err := url.Parse("http://" + l.Addr().String())
-	require.NoError(t, err)
-	c.HTTP.Transport.(*http.Transport).Proxy = http.ProxyURL(proxy)
-	_, err = c.Get(context.Background(), fetch.Request{URL: "https://mirror.applink.test/x", Dir: t.TempDir(), Want: wantSum})
-	var giveUp *fetch.GiveUpError
-	require.ErrorAs(t, err, &giveUp)
-	require.ErrorContains(t, err, "no answer in 0.2s (from the server, or a proxy on the way)")
+	return "http://" + l.Addr().String() + "/mesh"
 }
 
-func TestTLSOnAPlainServer(t *testing.T) {
-	srv, n := serve(t, ok)
-	_, err := client().Get(context.Background(), fetch.Request{URL: strings.Replace(srv.URL, "http://", "https://", 1), Dir: t.TempDir(), Want: wantSum})
-	var cert *fetch.TLSError
-	require.ErrorAs(t, err, &cert)
-	require.EqualError(t, err, "TLS certificate problem: the server does not answer in TLS (a plain http server behind an https URL?)")
-	require.Zero(t, n.Load())
+// TestFaults runs every fault through a real download: each ends within its
+// bounds, recovers or fails as the table says, and a failure is an error
+// that names its cause, says whether a retry could help and what the user
+// can do, and names itself for the build report.
+func TestFaults(t *testing.T) {
+	for _, tc := range faultCases {
+		t.Run(tc.fault, func(t *testing.T) {
+			t.Parallel()
+			m := testhelpers.StartMirror(t)
+			m.Put("mesh", release)
+			url, knobs, roots := tc.setup(t, m)
+			c := client(t, knobs)
+			if roots != nil {
+				c.HTTP.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: roots}
+			}
+			var log []string
+			c.OnRetry = func(attempt int, err error, wait time.Duration) {
+				line := fmt.Sprintf("%d: %v", attempt, err)
+				if wait >= time.Second {
+					line += " (wait " + wait.String() + ")"
+				}
+				log = append(log, line)
+			}
+			var progress int
+			c.OnProgress = func(int64, int64, time.Duration) { progress++ }
+			f, err := os.Create(filepath.Join(t.TempDir(), "download"))
+			require.NoError(t, err)
+			defer f.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			got, n, err := c.File(ctx, url, f)
+			require.NoError(t, ctx.Err(), "the download ended within its bounds")
+			if tc.attempts > 0 {
+				require.Equal(t, tc.attempts, m.Requests())
+			}
+			if tc.ok {
+				require.NoError(t, err)
+				require.Equal(t, sum(release), got)
+				require.Equal(t, int64(len(release)), n)
+				data, err := os.ReadFile(f.Name())
+				require.NoError(t, err)
+				require.Equal(t, release, data, "what a retry wrote replaced what the failed attempt had")
+				for _, w := range tc.want {
+					require.Contains(t, strings.Join(log, "\n"), w)
+				}
+				return
+			}
+			require.Error(t, err)
+			var named interface {
+				Help() string
+				Reason() string
+			}
+			require.ErrorAs(t, err, &named, "every failure names itself: %v", err)
+			text := err.Error() + "\n" + named.Help()
+			for _, w := range tc.want {
+				require.Contains(t, text, w)
+			}
+			var retry interface{ Retryable() bool }
+			if !strings.HasPrefix(err.Error(), "gave up") {
+				require.True(t, errors.As(err, &retry) && !retry.Retryable(), "a permanent failure is not retried")
+				require.Empty(t, log, "a permanent failure is not retried")
+				require.NotContains(t, named.Help(), "retry the build")
+			}
+			if tc.fault == "a body that trickles past the deadline" {
+				require.Greater(t, progress, 1, "progress is reported while bytes come")
+			}
+		})
+	}
+}
+
+// TestReliabilityTableIsTrue keeps docs/RELIABILITY.md's table and the
+// cases above in step: every row is a case with the same outcome, and
+// every case has a row.
+func TestReliabilityTableIsTrue(t *testing.T) {
+	want := [][]string{{"Fault", "Outcome"}}
+	for _, tc := range faultCases {
+		want = append(want, []string{tc.fault, tc.outcome})
+	}
+	if diff := cmp.Diff(want, testhelpers.DocTable(t, "../../docs/RELIABILITY.md", "Download faults")); diff != "" {
+		t.Errorf("docs/RELIABILITY.md's Download faults table (-want +got):\n%s", diff)
+	}
+}
+
+func TestKnobs(t *testing.T) {
+	for _, tc := range []struct{ knob, value string }{
+		{fetch.KnobTimeout, "NaN"}, {fetch.KnobTimeout, "0"}, {fetch.KnobDeadline, "-5"},
+		{fetch.KnobRetryDelay, "Inf"}, {fetch.KnobDeadline, "3601"}, {fetch.KnobTimeout, "soon"},
+	} {
+		_, err := fetch.New("test", func(k string) string { return map[string]string{tc.knob: tc.value}[k] })
+		var knob *fetch.KnobError
+		require.ErrorAs(t, err, &knob, tc.knob+"="+tc.value)
+		require.EqualError(t, err, tc.knob+"=\""+tc.value+"\": want a number of seconds from 0.001 to 3600")
+		require.Contains(t, knob.Help(), "a setting of the build platform, not a config var")
+	}
+	c := client(t, map[string]string{fetch.KnobDeadline: "90"})
+	require.Equal(t, 90*time.Second, c.Deadline)
+	require.Equal(t, 300*time.Millisecond, c.Idle)
+}
+
+// TestSmallFiles: a key or a signature stays in memory and within its own
+// limit, which is permanent.
+func TestSmallFiles(t *testing.T) {
+	m := testhelpers.StartMirror(t)
+	m.Put("key", []byte("a key"))
+	m.Put("huge", release)
+	c := client(t, nil)
+	got, err := c.Bytes(context.Background(), m.URL()+"/key", 64)
+	require.NoError(t, err)
+	require.Equal(t, "a key", string(got))
+	_, err = c.Bytes(context.Background(), m.URL()+"/huge", 64)
+	var large *fetch.TooLargeError
+	require.ErrorAs(t, err, &large)
+	require.False(t, large.Retryable())
+	require.Equal(t, 2, m.Requests(), "not retried")
+}
+
+// TestWriteFailure: a file that cannot be written is the machine's
+// problem, named by its path, never a network error to retry.
+func TestWriteFailure(t *testing.T) {
+	m := testhelpers.StartMirror(t)
+	m.Put("mesh", release)
+	p := filepath.Join(t.TempDir(), "download")
+	require.NoError(t, os.WriteFile(p, nil, 0o600))
+	f, err := os.Open(p) // read-only
+	require.NoError(t, err)
+	defer f.Close()
+	_, _, err = client(t, nil).File(context.Background(), m.URL()+"/mesh", f)
+	var pe *fsutil.PathError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, p, pe.Path)
+	require.Equal(t, 1, m.Requests())
+}
+
+// TestCredentialsNeverShow: a URL's user info is used for the request and
+// never printed, in a redirect refused or a status.
+func TestCredentialsNeverShow(t *testing.T) {
+	m := testhelpers.StartMirror(t)
+	m.Fault("mesh", testhelpers.Redirect("http://deploy:s3cret@mirror.example.com/mesh"))
+	f, err := os.Create(filepath.Join(t.TempDir(), "download"))
+	require.NoError(t, err)
+	defer f.Close()
+	_, _, err = client(t, nil).File(context.Background(), strings.Replace(m.URL(), "http://", "http://TOKEN@", 1)+"/mesh", f)
+	require.ErrorContains(t, err, "refused redirect to an insecure URL (http://xxxxx@mirror.example.com/mesh)")
+	require.NotContains(t, err.Error(), "s3cret")
+	require.NotContains(t, err.Error(), "TOKEN")
+}
+
+// TestProxy: a mirror reached through the proxy the environment names, as
+// a corporate network would have it; the mirror's name resolves nowhere.
+func TestProxy(t *testing.T) {
+	srv, caFile := testhelpers.TLSServer(t, testhelpers.Body(release), testhelpers.Certificate{Hosts: []string{"mirror.applink.test"}})
+	proxy, tunnels := testhelpers.StartProxy(t, srv.Listener.Addr().String())
+	c := client(t, nil)
+	proxyURL, err := url.Parse(proxy.URL)
+	require.NoError(t, err)
+	pem, err := os.ReadFile(caFile)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	tr := c.HTTP.Transport.(*http.Transport)
+	tr.TLSClientConfig, tr.Proxy = &tls.Config{RootCAs: pool}, http.ProxyURL(proxyURL)
+	f, err := os.Create(filepath.Join(t.TempDir(), "download"))
+	require.NoError(t, err)
+	defer f.Close()
+	got, _, err := c.File(context.Background(), "https://mirror.applink.test/mesh", f)
+	require.NoError(t, err)
+	require.Equal(t, sum(release), got)
+	require.EqualValues(t, 1, tunnels.Load())
+}
+
+// TestAProxyThatNeverAnswers: a proxy that takes the connection and never
+// answers its CONNECT is cut off by the answer timeout, and retried.
+func TestAProxyThatNeverAnswers(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	c := client(t, nil)
+	c.Attempts = 2
+	c.HTTP.Transport.(*http.Transport).Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: l.Addr().String()})
+	f, err := os.Create(filepath.Join(t.TempDir(), "download"))
+	require.NoError(t, err)
+	defer f.Close()
+	_, _, err = c.File(context.Background(), "https://mirror.applink.test/mesh", f)
+	require.ErrorContains(t, err, "gave up after 2 attempts: network error: no answer in 0.6s (from the server, or a proxy on the way)")
 }

@@ -28,7 +28,7 @@ func Open(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	}
 	info, err := f.Stat()
 	if err == nil && !info.Mode().IsRegular() {
-		err = &NotRegularError{Path: filepath.Join(root.Name(), name), Kind: kind(info.Mode())}
+		err = &NotRegularError{Path: filepath.Join(root.Name(), name), Kind: Kind(info.Mode())}
 	}
 	if err != nil {
 		f.Close()
@@ -55,8 +55,11 @@ func ReadFile(root *os.Root, name string, max int64) ([]byte, error) {
 	return data, err
 }
 
-func kind(m fs.FileMode) string {
+// Kind names a file's type for a message: "a named pipe", "a directory".
+func Kind(m fs.FileMode) string {
 	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
 	case m&fs.ModeNamedPipe != 0:
 		return "a named pipe"
 	case m&fs.ModeSocket != 0:
@@ -66,7 +69,7 @@ func kind(m fs.FileMode) string {
 	case m.IsDir():
 		return "a directory"
 	}
-	return "not a regular file"
+	return "a regular file"
 }
 
 // tempPrefix starts the name of every temporary file the buildpack makes.
@@ -171,10 +174,15 @@ func Symlink(root *os.Root, target, name string) error {
 // file that a file or link cannot replace, before anything is written.
 func MustBeFile(root *os.Root, name string) error {
 	info, err := root.Lstat(name)
-	if err != nil || info.Mode().IsRegular() || info.Mode()&fs.ModeSymlink != 0 {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return &PathError{Path: filepath.Join(root.Name(), name), Err: err}
+	case info.Mode().IsRegular() || info.Mode()&fs.ModeSymlink != 0:
 		return nil
 	}
-	return &PathError{Path: filepath.Join(root.Name(), name), Err: fmt.Errorf("it is %s, where the buildpack puts a file", kind(info.Mode()))}
+	return &PathError{Path: filepath.Join(root.Name(), name), Err: fmt.Errorf("it is %s, where the buildpack puts a file", Kind(info.Mode()))}
 }
 
 // PathError is a path the buildpack cannot write or must not use.
@@ -185,8 +193,7 @@ type PathError struct {
 
 func (e *PathError) Error() string {
 	err := e.Err
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	for pe := (*fs.PathError)(nil); errors.As(err, &pe); {
 		err = pe.Err // its path is the one this message names
 	}
 	if err.Error() == "path escapes from parent" {

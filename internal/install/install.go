@@ -2,371 +2,456 @@ package install
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
-	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
-// maxReleaseSize is the largest release file the buildpack handles, cached
-// or downloaded.
-const maxReleaseSize = fetch.DefaultMaxSize
+// Binary is the program the release bucket publishes, and the command users
+// put in their Procfile.
+const Binary = "heroku-applink-service-mesh"
 
-// Fetcher downloads: Get for a release file, GetBytes
-// for small files (a key, a signature).
-type Fetcher interface {
-	Get(ctx context.Context, req fetch.Request) (fetch.Result, error)
-	GetBytes(ctx context.Context, url string, limit int64) ([]byte, error)
+// KeyFile is where a buildpack release may ship the release signing key.
+const KeyFile = "keys/public-key.asc"
+
+// Object is the bucket's name for a release file: version is "latest" or a
+// version, with or without its "v".
+func Object(version, arch string) string {
+	if version != "latest" {
+		version = "v" + strings.TrimPrefix(version, "v")
+	}
+	return Binary + "-" + version + "-" + arch
 }
 
-// Copy is a copy of a release an earlier build left: an entry of the
-// classic build cache, or the binary of a restored CNB layer.
-type Copy struct {
-	Record Record
-	// Path holds the bytes.
-	Path string
-	// InPlace means Path is the installed binary itself (a restored layer):
-	// keeping it needs no copy.
-	InPlace bool
+// Names are every name a build gives the binary: the plain one, then the
+// upstream buildpack's links to it, which published Procfiles use: the
+// object name of latest for the architecture, and of the version when one
+// was installed.
+func Names(version, arch string) []string {
+	names := []string{Binary, Object("latest", arch)}
+	if version != "latest" {
+		names = append(names, Object(version, arch))
+	}
+	return names
 }
 
-// Store holds copies of releases between builds.
-type Store interface {
-	// Lookup returns the copy the store holds for rel; nil and nil when it
-	// holds none; nil and the reason when what it holds cannot be used.
-	Lookup(rel Release) (*Copy, *Discard)
-	// Drop removes what Lookup found, once it will not be kept.
-	Drop(rel Release) error
-	// Name is what the log calls the store's copy.
-	Name() string
+// Release is one resolved release of the mesh: what to install, where to
+// download it from and how its bytes are trusted.
+type Release struct {
+	// Version is the version, or "latest".
+	Version, Arch string
+	// URL is where this build downloads the file. It may carry a mirror's
+	// credentials: never print or store it.
+	URL string
+	// Public is the URL records name the release by: the inventory's for a
+	// pinned release, else URL without credentials.
+	Public string
+	// Checksum is the pinned sha256; empty for a release the inventory does
+	// not pin, which is verified by its signature instead.
+	Checksum string
+	Request  inventory.Request
+	Source   config.Source
+	// Pins are the versions the inventory pins for the architecture.
+	Pins []string
+	// Key says whose signature an unpinned release needs.
+	Key KeySource
 }
 
-// Installer runs the pipeline.
+// KeySource is which key may sign an unpinned release and where it comes
+// from: the pinned fingerprint (or none), a key file shipped in the
+// buildpack, else a URL: the official bucket's, or an overridden source's
+// only when the fingerprint is pinned, since a source that serves the
+// release could otherwise serve its own key too.
+type KeySource struct {
+	Fingerprint, File, URL string
+}
+
+func (k KeySource) String() string {
+	if k.File != "" {
+		return "the key file " + k.File
+	}
+	return config.Redact(k.URL)
+}
+
+// Pinned reports whether the inventory pins the release's checksum.
+func (r Release) Pinned() bool { return r.Checksum != "" }
+
+// String identifies the release for the log: "0.2.2 (linux-amd64)".
+func (r Release) String() string { return r.Version + " (linux-" + r.Arch + ")" }
+
+// Resolve is where both platforms start: the config vars in envDir (an
+// ENV_DIR or <platform>/env) resolved against the buildpack's inventory for
+// one architecture. It touches neither the network nor the build's files,
+// so bad input fails before anything changes.
+func Resolve(envDir, buildpackDir, arch string) (Release, inventory.Inventory, error) {
+	cfg, err := config.Read(envDir)
+	if err != nil {
+		return Release{}, inventory.Inventory{}, err
+	}
+	inv, err := inventory.Load(filepath.Join(buildpackDir, inventory.FileName))
+	if err != nil {
+		return Release{}, inventory.Inventory{}, err
+	}
+	rel := Release{Arch: arch, Request: cfg.Request, Source: cfg.Source, Pins: inv.Versions(arch)}
+	a, err := inv.Resolve(cfg.Request, arch)
+	var none *inventory.NoMatchError
+	switch {
+	case err == nil:
+		// The pinned checksum applies wherever the file comes from.
+		rel.Version, rel.Checksum, rel.Public, rel.URL = a.Version.String(), a.Checksum, a.URL, a.URL
+		if cfg.Source.Overridden() {
+			rel.URL = cfg.Source.URL(Object(rel.Version, arch))
+		}
+		return rel, inv, nil
+	case !errors.As(err, &none) || cfg.Request.Kind() == inventory.Constraint:
+		// A constraint no pin matches cannot be resolved: the bucket
+		// cannot be listed.
+		return Release{}, inventory.Inventory{}, err
+	}
+	rel.Version = "latest"
+	if v := cfg.Request.ExactVersion(); v != nil {
+		rel.Version = v.String()
+	}
+	rel.URL = cfg.Source.URL(Object(rel.Version, arch))
+	rel.Public = config.Public(rel.URL)
+	rel.Key = KeySource{Fingerprint: inv.SigningKey, URL: config.OfficialURL(config.KeyObject)}
+	if cfg.Source.Overridden() && inv.SigningKey != "" {
+		rel.Key.URL = cfg.Source.URL(config.KeyObject)
+	}
+	if info, err := os.Stat(filepath.Join(buildpackDir, KeyFile)); err == nil && info.Mode().IsRegular() {
+		rel.Key.File = filepath.Join(buildpackDir, KeyFile)
+	}
+	return rel, inv, nil
+}
+
+// Installer runs the pipeline and narrates it.
 type Installer struct {
-	Fetcher Fetcher
-	Out     *output.Printer
-	// Now is the clock used for the timings in the log.
+	Fetch *fetch.Client
+	Out   *output.Printer
+	// Now is the clock the log's timings come from.
 	Now func() time.Time
 }
 
-// Installed is what an install put on PATH.
-type Installed struct {
-	Record Record
-	// Path is the binary.
-	Path string
-	Size int64
-	// Reused means an earlier build's copy was kept.
-	Reused bool
-	// Discarded is why an earlier build's copy was not kept, if there was
-	// one and it was not.
-	Discarded *Discard
+// Kept is a copy of a release an earlier build left: a classic cache entry,
+// or the binary of a restored CNB layer.
+type Kept struct {
+	Root *os.Root
+	// Name is the file within Root.
+	Name string
+	// Checksum is what its record says it holds.
+	Checksum string
+	// InPlace means Name is the installed binary itself (a restored layer):
+	// keeping it needs no copy.
+	InPlace bool
+	// What is what the log calls it: "cached copy", "cached layer".
+	What string
+	// Problem is why its owner already knows it cannot be kept.
+	Problem string
+}
+
+// Result is what an install put on PATH, and how.
+type Result struct {
+	Checksum string
+	Size     int64
+	// Signer is the fingerprint of the key that signed an unpinned release.
+	Signer string
+	// Reused means the earlier build's copy was kept; Discarded is why it
+	// was not, when there was one.
+	Reused    bool
+	Discarded string
 	// Download is how long the download took; zero when none was made.
 	Download time.Duration
 }
 
-// obtained is bytes on their way to PATH: a temporary file in the bin
-// directory, or the binary itself for a copy kept in place.
-type obtained struct {
-	path    string
-	size    int64
-	sum     digest.Digest
-	inPlace bool
-	// kept is the earlier copy's record when the bytes are that copy's.
-	kept *Record
-	// sig is the signature the source publishes now, when it was fetched
-	// to judge the earlier copy: fresh bytes are verified against it.
-	sig []byte
-	// discarded is why the earlier copy was not kept; took is how long the
-	// download took.
-	discarded *Discard
-	took      time.Duration
-}
-
-// trust is what this build accepts for an unpinned release, established
-// once: the signer's fingerprint, and the key itself once it was loaded.
-type trust struct {
-	signer string
-	key    *signature.Key
-}
-
-// Install puts rel's verified binary at root/binRel/heroku-applink-service-mesh,
-// mode 0755, with the upstream's other names for it (source.LinkNames) as
-// relative symlinks beside it, keeping the
-// store's copy when this build's trust rules accept it. binRel is created
-// under root without following a link. On error, no unverified byte is left
-// and nothing this build did not make is removed.
-func (i *Installer) Install(ctx context.Context, rel Release, root, binRel string, store Store) (res Installed, err error) {
-	i.Out.Step("Installing Heroku AppLink Service Mesh %s", rel.String())
+// Install puts rel's verified binary at binDir/heroku-applink-service-mesh
+// within dst, mode 0755, with its links beside it: the kept copy when rel is
+// pinned, the copy records the pinned checksum and its bytes still hash to
+// it; else a download, hashed while it is written and verified before it
+// may become executable. On error no unverified byte is left, and nothing
+// this build did not make is removed.
+func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binDir string, kept *Kept) (res Result, err error) {
+	i.Out.Step("Installing Heroku AppLink Service Mesh %s", rel)
 	i.announce(rel)
-	var tr trust
-	if !rel.Pinned() {
-		if tr, err = i.allowed(ctx, rel, store); err != nil {
-			return Installed{}, err
+	// Every name the binary takes must be free for a file before a byte is
+	// fetched: a folder there would fail the build only after the download.
+	if err := dst.MkdirAll(binDir, 0o755); err != nil {
+		return res, &fsutil.PathError{Path: filepath.Join(dst.Name(), binDir), Err: err}
+	}
+	names := Names(rel.Version, rel.Arch)
+	for _, name := range names {
+		if err := fsutil.MustBeFile(dst, path.Join(binDir, name)); err != nil {
+			return res, err
 		}
 	}
-	// The earlier copy is judged before the bin directory is made: making it
-	// must not look like a copy, and a copy's broken directory must go first.
+	// f holds the bytes on their way to PATH: a temporary file named tmp,
+	// or the kept binary itself.
 	var (
-		prev      *Copy
-		discarded *Discard
-	)
-	if store != nil {
-		prev, discarded = store.Lookup(rel)
-		if prev != nil && discarded == nil {
-			discarded = rel.check(prev.Record, tr.signer)
-		}
-		if discarded != nil {
-			if err := i.discard(store, rel, discarded); err != nil {
-				return Installed{}, err
-			}
-			prev = nil
-		}
-	}
-	binDir, err := files.MkdirUnder(root, binRel)
-	if err != nil {
-		return Installed{}, err
-	}
-	// What a build that was killed left behind (best effort); a build still
-	// running beside this one keeps its files.
-	files.RemoveLeftovers(binDir)
-	dest := filepath.Join(binDir, source.MeshBinary)
-	var (
-		got    obtained
+		f      *os.File
+		tmp    string
 		placed bool
 	)
-	// A failed install removes only what it made: its temporary files, and
-	// the names it gave the binary in this run. A binary another build put
-	// there stays.
 	defer func() {
-		if err != nil {
-			if got.path != "" && !got.inPlace {
-				os.Remove(got.path)
-			}
-			if placed {
-				Remove(binDir, rel)
+		if f != nil {
+			f.Close()
+		}
+		if err != nil && tmp != "" {
+			dst.Remove(tmp)
+		}
+		if err != nil && placed {
+			for _, name := range names {
+				dst.Remove(path.Join(binDir, name))
 			}
 		}
 	}()
-
-	got, err = i.obtain(ctx, rel, &tr, binDir, store, prev)
-	if err != nil {
-		return Installed{}, err
-	}
-	var signer, sig string
-	switch {
-	case got.kept != nil:
-		signer, sig = got.kept.Signer, got.kept.Signature
-	case !rel.Pinned():
-		if signer, sig, err = i.verifySignature(ctx, rel, &tr, got.path, got.sig); err != nil {
-			return Installed{}, err
+	if kept != nil {
+		if f, tmp, res, err = i.keep(ctx, rel, dst, binDir, kept); err != nil {
+			return res, err
 		}
 	}
-	// From here on the bytes are verified; only now may they become
-	// executable and take the name on PATH.
-	if err := place(got, dest); err != nil {
-		return Installed{}, err
+	if f == nil {
+		discarded := res.Discarded
+		if f, tmp, res, err = i.download(ctx, rel, dst, binDir); err != nil {
+			return res, err
+		}
+		res.Discarded = discarded
+	}
+	// Only now, verified, may the bytes become executable and take the
+	// name on PATH, in one step.
+	if err := f.Chmod(0o755); err != nil {
+		return res, &fsutil.PathError{Path: f.Name(), Err: err}
+	}
+	if tmp != "" {
+		if err := dst.Rename(tmp, path.Join(binDir, Binary)); err != nil {
+			return res, &fsutil.PathError{Path: filepath.Join(dst.Name(), binDir, Binary), Err: err}
+		}
+		tmp = ""
 	}
 	placed = true
-	for _, name := range source.LinkNames(rel.Version, rel.Arch) {
-		if err := replaceSymlink(source.MeshBinary, filepath.Join(binDir, name)); err != nil {
-			return Installed{}, err
+	for _, name := range names[1:] {
+		if err := fsutil.Symlink(dst, Binary, path.Join(binDir, name)); err != nil {
+			return res, err
 		}
 	}
-	rec := rel.record(got.sum, signer, sig)
-	i.reportVerified(rel, rec)
-	if got.discarded != nil {
-		discarded = got.discarded
+	if rel.Pinned() {
+		i.Out.Detail("Verified %s (pinned checksum)", res.Checksum)
+	} else {
+		i.Out.Detail("Verified %s (signature by key %s from %s)", res.Checksum, res.Signer, rel.Key)
 	}
-	return Installed{Record: rec, Path: dest, Size: got.size, Reused: got.kept != nil, Discarded: discarded, Download: got.took}, nil
+	return res, nil
 }
 
-// allowed establishes whose signature this build accepts for an unpinned
-// release: the pinned fingerprint, else the key file's, else (with an
-// earlier copy to judge) that of the key the official bucket serves now.
-func (i *Installer) allowed(ctx context.Context, rel Release, store Store) (trust, error) {
+// keep decides about an earlier build's copy: kept, with its bytes open
+// (copied beside the destination unless it is in place); or discarded,
+// saying why, with f nil. An error says nothing against the copy: the
+// build was cancelled, or the destination cannot take it.
+func (i *Installer) keep(ctx context.Context, rel Release, dst *os.Root, binDir string, k *Kept) (f *os.File, tmp string, res Result, err error) {
+	why := k.Problem
 	switch {
-	case rel.Trust.Fingerprint != "":
-		return trust{signer: rel.Trust.Fingerprint}, nil
-	case rel.Trust.KeyFile != "" || store != nil:
-		key, err := LoadKey(ctx, i.Fetcher, rel.Trust)
-		if err != nil {
-			return trust{}, err
+	case !rel.Pinned():
+		// An unpinned release is whatever its source publishes now: it is
+		// downloaded and verified on every build, never reused.
+		return nil, "", res, nil
+	case why == "" && k.Checksum != rel.Checksum:
+		why = fmt.Sprintf("it holds %s, not the pinned %s", cmpOr(k.Checksum, "no recorded checksum"), rel.Checksum)
+	case why == "":
+		var sum string
+		if f, tmp, sum, res.Size, why, err = rehash(ctx, k, dst, binDir); err != nil {
+			return nil, "", Result{}, err
 		}
-		return trust{signer: key.Fingerprint, key: key}, nil
-	}
-	return trust{}, nil
-}
-
-func (i *Installer) discard(store Store, rel Release, why *Discard) error {
-	i.Out.Detail("Discarding the %s: %s", store.Name(), why)
-	return store.Drop(rel)
-}
-
-// obtain gets the bytes: the store's copy when it may be kept (for an
-// unpinned release, while its source publishes the signature kept with
-// it); else a download.
-func (i *Installer) obtain(ctx context.Context, rel Release, tr *trust, binDir string, store Store, c *Copy) (obtained, error) {
-	var (
-		discarded *Discard
-		sig       []byte
-	)
-	if c != nil && !rel.Pinned() {
-		// An unpinned release is whatever its source publishes under its
-		// name now. The kept copy's signature proves the key signed those
-		// bytes once, not that they are what the name stands for today (an
-		// older signed release would pass): the copy stands only while the
-		// source publishes the very signature kept with it. Asked first, so
-		// a release that moved on costs no read of the old bytes.
-		var err error
-		if sig, err = i.signatureAt(ctx, rel); err != nil {
-			return obtained{}, err
+		if why == "" && sum == rel.Checksum {
+			i.Out.Detail("Using the %s (%s)", k.What, output.Size(res.Size))
+			return f, tmp, Result{Checksum: sum, Size: res.Size, Reused: true}, nil
 		}
-		if string(sig) != c.Record.Signature {
-			discarded, c = &Discard{Problem: ChangedAtSource}, nil
-			if err := i.discard(store, rel, discarded); err != nil {
-				return obtained{}, err
+		if why == "" {
+			f.Close()
+			if tmp != "" {
+				dst.Remove(tmp)
 			}
+			why = fmt.Sprintf("it no longer matches %s (got %s)", rel.Checksum, sum)
 		}
 	}
-	if c != nil {
-		o, problem, err := rehash(ctx, c, binDir)
-		if err == nil && problem == nil && !rel.Pinned() {
-			if problem, err = i.recheck(ctx, rel, tr, o); problem != nil || err != nil {
-				if !o.inPlace {
-					os.Remove(o.path)
-				}
-			}
-		}
-		if err != nil {
-			// A cancelled build, or a build directory that cannot take the
-			// copy: no evidence against the cached file, which stays.
-			return obtained{}, err
-		}
-		if problem == nil {
-			what := "Using the %s (%s)"
-			if !rel.Pinned() {
-				what = "Unchanged at its source (the same signature): using the %s (%s)"
-			}
-			i.Out.Detail(what, store.Name(), output.Size(o.size))
-			return *o, nil
-		}
-		discarded = problem
-		if err := i.discard(store, rel, problem); err != nil {
-			return obtained{}, err
-		}
-	}
-	i.Out.Detail("Downloading from %s", source.Redact(rel.URL))
-	start := i.Now()
-	r, err := i.Fetcher.Get(ctx, fetch.Request{URL: rel.URL, Dir: binDir, Want: rel.Pin})
-	if err != nil {
-		return obtained{}, &DownloadError{Label: rel.Version, Arch: rel.Arch, URL: source.Redact(rel.URL), Source: rel.Source.String(), Err: err}
-	}
-	took := i.Now().Sub(start)
-	i.Out.Detail("Downloaded %s in %s", output.Size(r.Size), output.Duration(took))
-	return obtained{path: r.Path, size: r.Size, sum: r.Digest, sig: sig, discarded: discarded, took: took}, nil
+	i.Out.Detail("Discarding the %s: %s", k.What, why)
+	return nil, "", Result{Discarded: why}, nil
 }
 
-// signatureAt fetches the detached signature an unpinned release's source
-// publishes beside it.
-func (i *Installer) signatureAt(ctx context.Context, rel Release) ([]byte, error) {
-	sigURL := rel.URL + ".asc"
-	sig, err := i.Fetcher.GetBytes(ctx, sigURL, signature.MaxArmoredSize)
-	if err != nil {
-		return nil, &SignatureFetchError{URL: source.Redact(sigURL), Err: err}
-	}
-	return sig, nil
-}
-
-// rehash hashes a kept copy's bytes again: a copy in place where it lies,
-// any other into a temporary file beside the destination. Only a regular
-// file within the size cap is read, and the read stops when the build is
-// cancelled. Bytes that no longer match their record are a Discard; a
-// cancellation, or a bin directory that cannot take the copy, is an error
-// that says nothing against the copy.
-func rehash(ctx context.Context, c *Copy, binDir string) (*obtained, *Discard, error) {
-	rec := c.Record
-	src, info, err := files.OpenRegular(c.Path)
-	var notRegular *files.NotRegularError
+// rehash hashes a kept copy's bytes again: in place, or while copying them
+// into a temporary file beside the destination. Only a regular file within
+// the size cap, with no other link to it, is read. Bytes that cannot be
+// kept come back as a reason; a cancellation or a destination that cannot
+// take the copy as an error.
+func rehash(ctx context.Context, k *Kept, dst *os.Root, binDir string) (f *os.File, tmp, sum string, n int64, why string, err error) {
+	src, info, err := fsutil.Open(k.Root, k.Name)
+	var notRegular *fsutil.NotRegularError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, &Discard{Problem: BadCopy, Was: "the cached binary is missing"}, nil
+		return nil, "", "", 0, "the binary is missing", nil
 	case errors.As(err, &notRegular):
-		return nil, &Discard{Problem: BadCopy, Was: "the cached binary is not a regular file (it is " + notRegular.Kind + ")"}, nil
+		return nil, "", "", 0, "the binary is not a regular file (it is " + notRegular.Kind + ")", nil
 	case err != nil:
-		return nil, &Discard{Problem: BadCopy, Was: "the cached binary cannot be read: " + files.Cause(err).Error()}, nil
+		return nil, "", "", 0, "the binary cannot be read: " + err.Error(), nil
+	case info.Size() > fetch.DefaultMaxSize:
+		src.Close()
+		return nil, "", "", 0, fmt.Sprintf("the binary is %d bytes, over the %d-byte limit (not read)", info.Size(), fetch.DefaultMaxSize), nil
 	}
-	defer src.Close()
-	if info.Size() > maxReleaseSize {
-		return nil, &Discard{Problem: BadCopy, Was: fmt.Sprintf("the cached binary is %d bytes, over the %d-byte limit (not read)", info.Size(), maxReleaseSize)}, nil
+	if st, ok := info.Sys().(*syscall.Stat_t); ok && k.InPlace && st.Nlink > 1 {
+		// Making it executable would change every file it is linked to.
+		src.Close()
+		return nil, "", "", 0, fmt.Sprintf("the binary has %d hard links", st.Nlink), nil
 	}
-	o := &obtained{path: c.Path, inPlace: c.InPlace, kept: &rec}
-	in := &ctxReader{ctx: ctx, r: io.LimitReader(src, maxReleaseSize+1)}
-	var (
-		sum digest.Digest
-		n   int64
-	)
-	if c.InPlace {
-		sum, n, err = digest.Copy(io.Discard, in)
+	h := sha256.New()
+	w := io.Writer(h)
+	f = src
+	if !k.InPlace {
+		defer src.Close()
+		if f, tmp, err = fsutil.CreateTemp(dst, binDir); err != nil {
+			return nil, "", "", 0, "", err
+		}
+		w = io.MultiWriter(f, h)
+	}
+	n, err = io.Copy(w, &ctxReader{ctx: ctx, r: src})
+	if err == nil && n != info.Size() {
+		err = errors.New("it changed while it was read")
+	}
+	if err != nil {
+		f.Close()
+		if tmp != "" {
+			dst.Remove(tmp)
+		}
+		if ctx.Err() != nil {
+			return nil, "", "", 0, "", ctx.Err()
+		}
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Op == "write" {
+			return nil, "", "", 0, "", &fsutil.PathError{Path: pe.Path, Err: pe.Err}
+		}
+		return nil, "", "", 0, "the binary cannot be read: " + err.Error(), nil
+	}
+	return f, tmp, "sha256:" + hex.EncodeToString(h.Sum(nil)), n, "", nil
+}
+
+// download fetches the release into a temporary file beside the
+// destination and verifies it: by the pinned checksum, or by the detached
+// signature the release key made.
+func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, binDir string) (f *os.File, tmp string, res Result, err error) {
+	var key *signature.Key
+	if !rel.Pinned() {
+		if key, err = LoadKey(ctx, i.Fetch, rel.Key); err != nil {
+			return nil, "", res, err
+		}
+	}
+	if f, tmp, err = fsutil.CreateTemp(dst, binDir); err != nil {
+		return nil, "", res, err
+	}
+	i.Out.Detail("Downloading from %s", config.Redact(rel.URL))
+	start := i.Now()
+	if rel.Pinned() {
+		res.Checksum, res.Size, err = i.Fetch.File(ctx, rel.URL, f)
+		if err == nil && res.Checksum != rel.Checksum {
+			err = &ChecksumError{Want: rel.Checksum, Got: res.Checksum, Size: res.Size}
+		}
 	} else {
-		tmp, terr := files.CreateTemp(binDir, files.CopyPrefix)
-		if terr != nil {
-			return nil, nil, &files.PathError{Path: filepath.Join(binDir, source.MeshBinary), Err: files.Cause(terr)}
-		}
-		sum, n, err = digest.Copy(tmp, in)
-		if cerr := tmp.Close(); err == nil && cerr != nil {
-			err = &digest.WriteError{Err: cerr}
-		}
-		o.path = tmp.Name()
-	}
-	var werr *digest.WriteError
-	switch {
-	case ctx.Err() != nil:
-		err = ctx.Err()
-	case errors.As(err, &werr):
-		err = &files.PathError{Path: filepath.Join(binDir, source.MeshBinary), Err: files.Cause(werr.Err)}
-	case err != nil:
-		err = fmt.Errorf("it cannot be read: %w", err)
-	case sum != rec.Checksum:
-		err = fmt.Errorf("it no longer matches %s (got %s)", rec.Checksum, sum)
+		res.Checksum, res.Size, err = FetchSigned(ctx, i.Fetch, key, rel.URL, f)
+		res.Signer = key.Fingerprint
 	}
 	if err != nil {
-		if !c.InPlace {
-			os.Remove(o.path)
-		}
-		if ctx.Err() != nil || werr != nil {
-			return nil, nil, err
-		}
-		return nil, &Discard{Problem: BadCopy, Was: err.Error()}, nil
+		return f, tmp, res, fmt.Errorf("failed to download the service mesh %s from %s: %w", rel, config.Redact(rel.URL), err)
 	}
-	o.size, o.sum = n, sum
-	return o, nil, nil
+	res.Download = i.Now().Sub(start)
+	i.Out.Detail("Downloaded %s in %s", output.Size(res.Size), output.Duration(res.Download))
+	return f, tmp, res, nil
 }
 
-// VerifyFile checks an armoured detached signature with key over the
-// regular file at path, read without following a link and stopping when
-// ctx is done. The buildpack and the pin tool verify files with it.
-func VerifyFile(ctx context.Context, key *signature.Key, path string, armoredSig []byte) error {
-	f, _, err := files.OpenRegular(path)
+// announce says what was asked for, and, once, when the release is not
+// pinned, with only the advice that can be followed.
+func (i *Installer) announce(rel Release) {
+	if rel.Pinned() {
+		why := "requested " + rel.Request.String()
+		if rel.Request.Kind() == inventory.Default {
+			why = "newest pinned release"
+		}
+		i.Out.Detail("Version %s (%s)", rel.Version, why)
+		return
+	}
+	text := "You asked for " + rel.Version + ", which this buildpack does not pin"
+	if rel.Request.Kind() == inventory.Default {
+		text = "This buildpack pins no release of the service mesh for " + rel.Arch + " yet, so it installs latest"
+	}
+	text += ".\nIt is downloaded on every build and verified by its OpenPGP signature\ninstead of a pinned checksum."
+	if len(rel.Pins) > 0 {
+		text += "\nFor the same bytes on every build, set HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION\nto a pinned version: " + strings.Join(rel.Pins, ", ") + "."
+	}
+	if rel.Key.Fingerprint == "" {
+		text += "\nThe signing key's fingerprint is not pinned in this buildpack either: the\nkey is trusted as " + rel.Key.String() + " serves it."
+	}
+	i.Out.Warning(text)
+}
+
+// LoadKey loads the release signing key by the trust rules of ks. The
+// buildpack and the pin tool both use it, so they trust the same keys.
+func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (*signature.Key, error) {
+	var (
+		data []byte
+		err  error
+	)
+	if ks.File != "" {
+		var root *os.Root
+		if root, err = os.OpenRoot(filepath.Dir(ks.File)); err == nil {
+			data, err = fsutil.ReadFile(root, filepath.Base(ks.File), signature.MaxSize)
+			root.Close()
+		}
+		var large *fsutil.TooLargeError
+		if errors.As(err, &large) {
+			err = &signature.KeyError{Problem: "the key file is too large"}
+		}
+	} else {
+		data, err = c.Bytes(ctx, ks.URL, signature.MaxSize)
+	}
+	if err == nil {
+		var key *signature.Key
+		if key, err = signature.ParseKey(data, ks.Fingerprint); err == nil {
+			return key, nil
+		}
+	}
+	return nil, fmt.Errorf("failed to get the release signing key from %s: %w", ks, err)
+}
+
+// FetchSigned downloads url into f and verifies it with its detached
+// signature, url + ".asc", by key; it returns the sha256 and the size of
+// the verified bytes. The buildpack and the pin tool both use it.
+func FetchSigned(ctx context.Context, c *fetch.Client, key *signature.Key, url string, f *os.File) (string, int64, error) {
+	sig, err := c.Bytes(ctx, url+".asc", signature.MaxSize)
 	if err != nil {
-		return err
+		return "", 0, fmt.Errorf("failed to download the signature %s.asc: %w", config.Redact(url), err)
 	}
-	defer f.Close()
-	return key.Verify(&ctxReader{ctx: ctx, r: f}, armoredSig)
+	sum, n, err := c.File(ctx, url, f)
+	if err != nil {
+		return "", n, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", n, &fsutil.PathError{Path: f.Name(), Err: err}
+	}
+	if err := key.Verify(&ctxReader{ctx: ctx, r: io.LimitReader(f, n)}, sig); err != nil {
+		return "", n, err
+	}
+	return sum, n, nil
 }
 
-// ctxReader stops a local copy when the build is cancelled.
+// ctxReader stops a local read when the build is cancelled.
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader
@@ -379,136 +464,30 @@ func (r *ctxReader) Read(p []byte) (int, error) {
 	return r.r.Read(p)
 }
 
-// key is the signing key this build accepts, loaded once.
-func (i *Installer) key(ctx context.Context, rel Release, tr *trust) (*signature.Key, error) {
-	if tr.key == nil {
-		key, err := LoadKey(ctx, i.Fetcher, rel.Trust)
-		if err != nil {
-			return nil, err
-		}
-		tr.key = key
-	}
-	return tr.key, nil
+// ChecksumError is a complete download whose sha256 is not the pinned one.
+type ChecksumError struct {
+	Want, Got string
+	Size      int64
 }
 
-// verifySignature checks an unpinned release's detached signature (sig,
-// or when nil the one its source publishes) against the key the trust
-// rules allow, and returns the key's fingerprint and the signature, which
-// the record keeps.
-func (i *Installer) verifySignature(ctx context.Context, rel Release, tr *trust, path string, sig []byte) (string, string, error) {
-	key, err := i.key(ctx, rel, tr)
-	if err != nil {
-		return "", "", err
-	}
-	if sig == nil {
-		if sig, err = i.signatureAt(ctx, rel); err != nil {
-			return "", "", err
-		}
-	}
-	if err := VerifyFile(ctx, key, path, sig); err != nil {
-		if ctx.Err() != nil {
-			return "", "", ctx.Err()
-		}
-		return "", "", err
-	}
-	return key.Fingerprint, string(sig), nil
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("checksum mismatch: expected %s, got %s (%d bytes)", e.Want, e.Got, e.Size)
 }
 
-// recheck verifies the signature an earlier build recorded over the kept
-// bytes, the ones that will be placed, with the key this build accepts:
-// the record lies beside the bytes, so whoever could change the one could
-// change the other, and only the signature ties them to the release key.
-// The check needs no request.
-func (i *Installer) recheck(ctx context.Context, rel Release, tr *trust, o *obtained) (*Discard, error) {
-	key, err := i.key(ctx, rel, tr)
-	if err != nil {
-		return nil, err
-	}
-	err = VerifyFile(ctx, key, o.path, []byte(o.kept.Signature))
-	var bad *signature.BadSignatureError
-	switch {
-	case ctx.Err() != nil:
-		return nil, ctx.Err()
-	case errors.As(err, &bad):
-		return &Discard{Problem: BadSignature, Was: bad.Reason}, nil
-	case err != nil:
-		return &Discard{Problem: BadCopy, Was: "the cached binary cannot be read: " + files.Cause(err).Error()}, nil
-	}
-	return nil, nil
+// Help says what this means.
+func (e *ChecksumError) Help() string {
+	return "The downloaded file does not match the checksum pinned in this buildpack.\n" +
+		"The file may have been tampered with, or the source serves other bytes\n" +
+		"than the release. Nothing was installed. Do not retry with another\n" +
+		"source until you know why."
 }
 
-// announce says what was asked for, and warns when the release is not
-// pinned.
-func (i *Installer) announce(rel Release) {
-	if rel.Pinned() {
-		why := "requested " + rel.Request.String()
-		if rel.Request.IsDefault() {
-			why = "newest pinned release"
-		}
-		i.Out.Detail("Version %s (%s)", rel.Version, why)
-		return
-	}
-	why := "You asked for version " + rel.Version + ", which this buildpack does not pin"
-	switch {
-	case rel.Fallback:
-		why = "This buildpack pins no release for " + rel.Arch + ", so it installs latest"
-	case rel.Version == "latest":
-		why = "You asked for latest, which this buildpack does not pin"
-	}
-	i.Out.Warning(why + ".\nIt is verified by its OpenPGP signature instead of a pinned checksum.\n" +
-		"For builds that install exactly the same bytes every time, set\n" +
-		"HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION to a pinned version.")
-}
+// Reason names the failure for the build report.
+func (e *ChecksumError) Reason() string { return "verify::checksum-mismatch" }
 
-func (i *Installer) reportVerified(rel Release, rec Record) {
-	if rel.Pinned() {
-		i.Out.Detail("Verified %s (pinned checksum)", rec.Checksum)
-		return
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
 	}
-	i.Out.Detail("Verified %s (signature by key %s from %s)", rec.Checksum, rec.Signer, rel.Trust.from())
-	if rel.Trust.Fingerprint == "" {
-		i.Out.Warning(fmt.Sprintf("The signing key %s is not pinned in this buildpack:\n"+
-			"the release was verified against an unpinned key.", rec.Signer))
-	}
-}
-
-// place makes verified bytes executable and gives them the name on PATH in
-// one step, so that name never holds a partial or unverified file.
-func place(got obtained, dest string) error {
-	if err := os.Chmod(got.path, 0o755); err != nil {
-		return fmt.Errorf("failed to make the service mesh executable: %w", err)
-	}
-	if got.inPlace {
-		return nil
-	}
-	if err := os.Rename(got.path, dest); err != nil {
-		return fmt.Errorf("failed to install the service mesh: %w", err)
-	}
-	return nil
-}
-
-func replaceSymlink(target, link string) error {
-	tmp := filepath.Join(filepath.Dir(link), files.TempName(files.TempPrefix)+strconv.FormatUint(rand.Uint64(), 10))
-	if err := os.Symlink(target, tmp); err != nil {
-		return fmt.Errorf("failed to link %s: %w", filepath.Base(link), err)
-	}
-	if err := os.Rename(tmp, link); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("failed to link %s: %w", filepath.Base(link), err)
-	}
-	return nil
-}
-
-// Remove deletes what Install put in binDir for rel, for a build that fails
-// after installing: a failed build must not leave a binary behind.
-func Remove(binDir string, rel Release) {
-	for _, name := range Names(rel) {
-		os.Remove(filepath.Join(binDir, name))
-	}
-}
-
-// Names are every name Install gives rel's binary: the plain one first,
-// then its links.
-func Names(rel Release) []string {
-	return append([]string{source.MeshBinary}, source.LinkNames(rel.Version, rel.Arch)...)
+	return s
 }

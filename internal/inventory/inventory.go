@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,28 +15,23 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/semver/v3"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/version"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 )
 
 // FileName is the inventory's name at the buildpack's root.
 const FileName = "inventory.toml"
 
+// Architectures the mesh is released for, in the names Go and the CNB spec
+// use. The buildpack's own binaries are built for the same list.
+var Architectures = []string{"amd64", "arm64"}
+
 // Artifact is one pinned release file.
 type Artifact struct {
 	Version  *semver.Version
-	OS       string
-	Arch     string
+	OS, Arch string
 	URL      string
-	Checksum digest.Digest
-}
-
-// String identifies the artifact for logs: "0.2.2 (linux-amd64)".
-func (a Artifact) String() string {
-	return fmt.Sprintf("%s (%s-%s)", a.Version, a.OS, a.Arch)
+	// Checksum is "sha256:<64 lowercase hex digits>".
+	Checksum string
 }
 
 // Inventory is the set of pinned artifacts and the pinned fingerprint of
@@ -49,33 +45,30 @@ type Inventory struct {
 
 // document is inventory.toml as it is stored.
 type document struct {
-	Signing   *signing      `toml:"signing,omitempty"`
-	Artifacts []rawArtifact `toml:"artifacts,omitempty"`
+	Signing *struct {
+		Fingerprint string `toml:"fingerprint"`
+	} `toml:"signing,omitempty"`
+	Artifacts []stored `toml:"artifacts,omitempty"`
 }
 
-type signing struct {
-	Fingerprint string `toml:"fingerprint"`
-}
-
-type rawArtifact struct {
-	Version  string        `toml:"version"`
-	OS       string        `toml:"os"`
-	Arch     string        `toml:"arch"`
-	URL      string        `toml:"url"`
-	Checksum digest.Digest `toml:"checksum"`
+type stored struct {
+	Version  string `toml:"version"`
+	OS       string `toml:"os"`
+	Arch     string `toml:"arch"`
+	URL      string `toml:"url"`
+	Checksum string `toml:"checksum"`
 }
 
 // Load reads a buildpack's inventory.
 func Load(path string) (Inventory, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Inventory{}, fmt.Errorf("the buildpack has no %s: reinstall the buildpack", filepath.Base(path))
+	}
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return Inventory{}, fmt.Errorf("the buildpack has no %s: reinstall the buildpack", filepath.Base(path))
-		}
 		return Inventory{}, fmt.Errorf("failed to read the inventory: %w", err)
 	}
-	defer f.Close()
-	inv, err := Parse(f)
+	inv, err := Parse(bytes.NewReader(data))
 	if err != nil {
 		return Inventory{}, fmt.Errorf("invalid inventory %s: %w", path, err)
 	}
@@ -83,8 +76,7 @@ func Load(path string) (Inventory, error) {
 }
 
 // Parse reads and validates an inventory. Any problem is an error: a
-// buildpack with a broken pin must fail its own tests, not a user's build
-// later.
+// buildpack with a broken pin must fail its own tests, not a user's build.
 func Parse(r io.Reader) (Inventory, error) {
 	var doc document
 	md, err := toml.NewDecoder(r).Decode(&doc)
@@ -96,73 +88,106 @@ func Parse(r io.Reader) (Inventory, error) {
 	}
 	var inv Inventory
 	if doc.Signing != nil {
-		fp, err := signature.NormalizeFingerprint(doc.Signing.Fingerprint)
-		if err != nil {
+		if inv.SigningKey, err = NormalizeFingerprint(doc.Signing.Fingerprint); err != nil {
 			return Inventory{}, fmt.Errorf("[signing]: %w", err)
 		}
-		inv.SigningKey = fp
 	}
-	for i, raw := range doc.Artifacts {
-		a, err := raw.validate()
+	for i, s := range doc.Artifacts {
+		a, err := s.validate()
 		if err != nil {
 			return Inventory{}, fmt.Errorf("artifact %d: %w", i+1, err)
 		}
-		if j := inv.index(a.Version, a.OS, a.Arch); j >= 0 {
-			return Inventory{}, fmt.Errorf("artifact %d: duplicate of artifact %d (%s)", i+1, j+1, a)
+		if j := inv.index(a); j >= 0 {
+			return Inventory{}, fmt.Errorf("artifact %d: duplicate of artifact %d (%s %s-%s)", i+1, j+1, a.Version, a.OS, a.Arch)
 		}
 		inv.Artifacts = append(inv.Artifacts, a)
 	}
 	return inv, nil
 }
 
-func (raw rawArtifact) validate() (Artifact, error) {
-	if raw.Version == "" {
+func (s stored) validate() (Artifact, error) {
+	if s.Version == "" {
 		return Artifact{}, errors.New("version is missing")
 	}
-	v, err := semver.StrictNewVersion(strings.TrimPrefix(raw.Version, "v"))
+	v, err := semver.StrictNewVersion(strings.TrimPrefix(s.Version, "v"))
 	if err != nil {
-		return Artifact{}, fmt.Errorf("version %q is not a semantic version: %w", raw.Version, err)
+		return Artifact{}, fmt.Errorf("version %q is not a semantic version: %w", s.Version, err)
 	}
-	if raw.OS != "linux" {
-		return Artifact{}, fmt.Errorf("os %q is not supported: want \"linux\"", raw.OS)
+	if s.OS != "linux" {
+		return Artifact{}, fmt.Errorf("os %q is not supported: want \"linux\"", s.OS)
 	}
-	if !slices.Contains(source.Architectures, raw.Arch) {
-		return Artifact{}, fmt.Errorf("arch %q is not supported: want one of %s", raw.Arch, strings.Join(source.Architectures, ", "))
+	if !slices.Contains(Architectures, s.Arch) {
+		return Artifact{}, fmt.Errorf("arch %q is not supported: want one of %s", s.Arch, strings.Join(Architectures, ", "))
 	}
-	u, err := url.Parse(raw.URL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return Artifact{}, fmt.Errorf("url %q is not an absolute http(s) URL", raw.URL)
-	}
-	if u.User != nil {
-		return Artifact{}, fmt.Errorf("url for %s carries credentials: pins must be public URLs", raw.Version)
-	}
-	if strings.HasSuffix(u.Path, "/") || u.Path == "" {
-		return Artifact{}, fmt.Errorf("url %q does not name a file", raw.URL)
-	}
-	if raw.Checksum.IsZero() {
+	u, err := url.Parse(s.URL)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return Artifact{}, fmt.Errorf("url %q is not an absolute http(s) URL", s.URL)
+	case u.User != nil:
+		return Artifact{}, fmt.Errorf("url for %s carries credentials: pins must be public URLs", s.Version)
+	case u.Path == "" || strings.HasSuffix(u.Path, "/"):
+		return Artifact{}, fmt.Errorf("url %q does not name a file", s.URL)
+	case s.Checksum == "":
 		return Artifact{}, errors.New("checksum is missing: want sha256:<64 hex digits>")
 	}
-	return Artifact{Version: v, OS: raw.OS, Arch: raw.Arch, URL: raw.URL, Checksum: raw.Checksum}, nil
+	if err := ValidChecksum(s.Checksum); err != nil {
+		return Artifact{}, err
+	}
+	return Artifact{Version: v, OS: s.OS, Arch: s.Arch, URL: s.URL, Checksum: s.Checksum}, nil
 }
 
-func (inv Inventory) index(v *semver.Version, goos, arch string) int {
-	return slices.IndexFunc(inv.Artifacts, func(a Artifact) bool {
-		return a.Version.Equal(v) && a.OS == goos && a.Arch == arch
+// ValidChecksum accepts "sha256:<64 lowercase hex digits>", the one form
+// checksums are stored and compared in.
+func ValidChecksum(s string) error {
+	algo, h, ok := strings.Cut(s, ":")
+	switch {
+	case !ok:
+		return fmt.Errorf("checksum %q has no algorithm prefix: want sha256:<64 hex digits>", s)
+	case algo != "sha256":
+		return fmt.Errorf("checksum %q uses %q: only sha256 is supported", s, algo)
+	case len(h) != 64 || strings.ToLower(h) != h:
+		return fmt.Errorf("checksum %q: want 64 lowercase hex digits", s)
+	}
+	if _, err := hex.DecodeString(h); err != nil {
+		return fmt.Errorf("checksum %q is not hex", s)
+	}
+	return nil
+}
+
+// NormalizeFingerprint accepts a v4 (40 hex digits) or v6 (64) OpenPGP key
+// fingerprint with any spacing or case, and returns it as uppercase hex.
+func NormalizeFingerprint(s string) (string, error) {
+	f := strings.TrimPrefix(strings.ToUpper(strings.Join(strings.Fields(s), "")), "0X")
+	if len(f) != 40 && len(f) != 64 {
+		return "", fmt.Errorf("fingerprint %q: want 40 or 64 hex digits", s)
+	}
+	if _, err := hex.DecodeString(f); err != nil {
+		return "", fmt.Errorf("fingerprint %q is not hex", s)
+	}
+	return f, nil
+}
+
+func (inv Inventory) index(a Artifact) int {
+	return slices.IndexFunc(inv.Artifacts, func(b Artifact) bool {
+		return b.Version.Equal(a.Version) && b.OS == a.OS && b.Arch == a.Arch
 	})
 }
 
 // header opens every inventory the buildpack writes.
 const header = `# The Heroku AppLink Service Mesh releases this buildpack pins: one
 # [[artifacts]] table per version and architecture, with the sha256 of the
-# release file. Written by make pin (cmd/heroku-applink-pin); see README.md.
+# release file. Written by make pin and make update-inventory; see
+# CONTRIBUTING.md.
 `
 
 // Encode writes the whole inventory: the header, the signing key, then the
 // artifacts, newest version first.
 func (inv Inventory) Encode(w io.Writer) error {
-	doc := document{}
+	var doc document
 	if inv.SigningKey != "" {
-		doc.Signing = &signing{Fingerprint: inv.SigningKey}
+		doc.Signing = &struct {
+			Fingerprint string `toml:"fingerprint"`
+		}{inv.SigningKey}
 	}
 	arts := slices.Clone(inv.Artifacts)
 	slices.SortStableFunc(arts, func(a, b Artifact) int {
@@ -172,13 +197,12 @@ func (inv Inventory) Encode(w io.Writer) error {
 		return strings.Compare(a.OS+a.Arch, b.OS+b.Arch)
 	})
 	for _, a := range arts {
-		doc.Artifacts = append(doc.Artifacts, rawArtifact{Version: a.Version.String(), OS: a.OS, Arch: a.Arch, URL: a.URL, Checksum: a.Checksum})
+		doc.Artifacts = append(doc.Artifacts, stored{Version: a.Version.String(), OS: a.OS, Arch: a.Arch, URL: a.URL, Checksum: a.Checksum})
 	}
-	var buf bytes.Buffer
-	buf.WriteString(header)
+	buf := bytes.NewBufferString(header)
 	if doc.Signing != nil || len(doc.Artifacts) > 0 {
 		buf.WriteString("\n")
-		if err := toml.NewEncoder(&buf).Encode(doc); err != nil {
+		if err := toml.NewEncoder(buf).Encode(doc); err != nil {
 			return fmt.Errorf("failed to encode the inventory: %w", err)
 		}
 	}
@@ -186,9 +210,9 @@ func (inv Inventory) Encode(w io.Writer) error {
 	return err
 }
 
-// Save writes the inventory to path atomically, after checking that what
-// it writes parses back to the same inventory.
-func (inv Inventory) Save(path string) error {
+// Save writes the inventory as dir's inventory.toml atomically, after
+// checking that what it writes parses back.
+func (inv Inventory) Save(dir string) error {
 	var buf bytes.Buffer
 	if err := inv.Encode(&buf); err != nil {
 		return err
@@ -196,18 +220,23 @@ func (inv Inventory) Save(path string) error {
 	if _, err := Parse(bytes.NewReader(buf.Bytes())); err != nil {
 		return fmt.Errorf("the inventory would be invalid (nothing written): %w", err)
 	}
-	return files.Write(filepath.Dir(path), filepath.Base(path), buf.Bytes(), 0o644)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return fsutil.WriteFile(root, FileName, buf.Bytes(), 0o644)
 }
 
-// With returns the inventory with a replacing every artifact of the same
+// With returns the inventory with a replacing the artifact of the same
 // version, os and arch, or added.
 func (inv Inventory) With(a Artifact) Inventory {
 	out := Inventory{SigningKey: inv.SigningKey, Artifacts: slices.Clone(inv.Artifacts)}
-	if i := out.index(a.Version, a.OS, a.Arch); i >= 0 {
+	if i := out.index(a); i >= 0 {
 		out.Artifacts[i] = a
-		return out
+	} else {
+		out.Artifacts = append(out.Artifacts, a)
 	}
-	out.Artifacts = append(out.Artifacts, a)
 	return out
 }
 
@@ -222,11 +251,11 @@ func (inv Inventory) ForArch(arch string) Inventory {
 	return out
 }
 
-// Versions lists the pinned versions for one platform, newest first.
-func (inv Inventory) Versions(goos, arch string) []string {
+// Versions lists the pinned versions for one architecture, newest first.
+func (inv Inventory) Versions(arch string) []string {
 	var vs []*semver.Version
 	for _, a := range inv.Artifacts {
-		if a.OS == goos && a.Arch == arch {
+		if a.Arch == arch {
 			vs = append(vs, a.Version)
 		}
 	}
@@ -238,32 +267,71 @@ func (inv Inventory) Versions(goos, arch string) []string {
 	return out
 }
 
-// Checksums is the set of every pinned digest, for pruning caches.
-func (inv Inventory) Checksums() map[digest.Digest]bool {
-	set := map[digest.Digest]bool{}
-	for _, a := range inv.Artifacts {
-		set[a.Checksum] = true
-	}
-	return set
+// Pinned reports whether any artifact has this checksum.
+func (inv Inventory) Pinned(checksum string) bool {
+	return slices.ContainsFunc(inv.Artifacts, func(a Artifact) bool { return a.Checksum == checksum })
 }
 
-// Resolve picks the newest artifact for the platform that satisfies req.
-func (inv Inventory) Resolve(req version.Request, goos, arch string) (Artifact, error) {
-	if !slices.Contains(source.Architectures, arch) {
+// Resolve picks the newest artifact for linux/arch that satisfies req.
+func (inv Inventory) Resolve(req Request, arch string) (Artifact, error) {
+	if !slices.Contains(Architectures, arch) {
 		return Artifact{}, &UnsupportedArchError{Arch: arch}
 	}
 	var best *Artifact
-	for i := range inv.Artifacts {
-		a := &inv.Artifacts[i]
-		if a.OS != goos || a.Arch != arch || !req.Matches(a.Version) {
-			continue
-		}
-		if best == nil || a.Version.GreaterThan(best.Version) {
-			best = a
+	for i, a := range inv.Artifacts {
+		if a.Arch == arch && req.Matches(a.Version) && (best == nil || a.Version.GreaterThan(best.Version)) {
+			best = &inv.Artifacts[i]
 		}
 	}
 	if best == nil {
-		return Artifact{}, &UnknownVersionError{Request: req, OS: goos, Arch: arch, Available: inv.Versions(goos, arch)}
+		return Artifact{}, &NoMatchError{Request: req, Arch: arch, Available: inv.Versions(arch)}
 	}
 	return *best, nil
 }
+
+// NoMatchError means no pinned artifact satisfies the request.
+type NoMatchError struct {
+	Request   Request
+	Arch      string
+	Available []string
+}
+
+func (e *NoMatchError) Error() string {
+	if len(e.Available) == 0 {
+		return fmt.Sprintf("no release of the service mesh is pinned for linux-%s", e.Arch)
+	}
+	return fmt.Sprintf("no pinned release of the service mesh matches %q for linux-%s", e.Request, e.Arch)
+}
+
+// Help lists what can be installed.
+func (e *NoMatchError) Help() string {
+	if len(e.Available) == 0 {
+		return "This buildpack pins no release for this architecture yet. Unset\n" +
+			"HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION to install the latest release,\n" +
+			"verified by its signature, or set it to an exact version."
+	}
+	minor := strings.Join(strings.SplitN(e.Available[0], ".", 3)[:2], ".")
+	return fmt.Sprintf("Pinned versions for linux-%s: %s\n\n"+
+		"Set HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION to one of them or to a\n"+
+		"constraint such as ~%s, or unset it to use the newest pinned release:\n"+
+		"  heroku config:unset HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION",
+		e.Arch, strings.Join(e.Available, ", "), minor)
+}
+
+// Reason names the failure for the build report.
+func (e *NoMatchError) Reason() string { return "version::no-match" }
+
+// UnsupportedArchError means the mesh is not released for this machine.
+type UnsupportedArchError struct{ Arch string }
+
+func (e *UnsupportedArchError) Error() string {
+	return fmt.Sprintf("architecture %q is not supported", e.Arch)
+}
+
+// Help names the supported architectures.
+func (e *UnsupportedArchError) Help() string {
+	return "The service mesh is released for linux on " + strings.Join(Architectures, " and ") + " only."
+}
+
+// Reason names the failure for the build report.
+func (e *UnsupportedArchError) Reason() string { return "platform::unsupported-arch" }

@@ -10,10 +10,8 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/version"
 )
 
 const sumA = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -40,9 +38,9 @@ func TestParseValid(t *testing.T) {
 	inv := parse(t, artifact("0.2.2", "amd64")+artifact("0.2.2", "arm64")+artifact("v1.0.0", "amd64"))
 	require.Len(t, inv.Artifacts, 3)
 	a := inv.Artifacts[0]
-	testhelpers.Equal(t, []string{"0.2.2", "linux", "amd64", sumA, "0.2.2 (linux-amd64)"},
-		[]string{a.Version.String(), a.OS, a.Arch, a.Checksum.String(), a.String()})
-	testhelpers.Equal(t, []string{"1.0.0", "0.2.2"}, inv.Versions("linux", "amd64"))
+	testhelpers.Equal(t, []string{"0.2.2", "linux", "amd64", sumA},
+		[]string{a.Version.String(), a.OS, a.Arch, a.Checksum})
+	testhelpers.Equal(t, []string{"1.0.0", "0.2.2"}, inv.Versions("amd64"))
 	require.Empty(t, parse(t, "").Artifacts)
 }
 
@@ -52,8 +50,8 @@ func TestParseInvalid(t *testing.T) {
 	}{
 		{"checksum without algorithm", strings.Replace(artifact("0.2.2", "amd64"), "sha256:", "", 1), "no algorithm prefix"},
 		{"checksum with md5", strings.Replace(artifact("0.2.2", "amd64"), "sha256:", "md5:", 1), `uses "md5"`},
-		{"checksum too short", strings.Replace(artifact("0.2.2", "amd64"), "aaaa\"", "\"", 1), "64 lowercase hex"},
-		{"checksum uppercase", strings.Replace(artifact("0.2.2", "amd64"), "aaaa\"", "AAAA\"", 1), "64 lowercase hex"},
+		{"checksum too short", strings.Replace(artifact("0.2.2", "amd64"), "aaaa\"", "\"", 1), "want 64 lowercase hex digits"},
+		{"checksum uppercase", strings.Replace(artifact("0.2.2", "amd64"), "aaaa\"", "AAAA\"", 1), "want 64 lowercase hex digits"},
 		{"checksum not hex", strings.Replace(artifact("0.2.2", "amd64"), "aaaa\"", "zzzz\"", 1), "not hex"},
 		{"checksum missing", strings.Replace(artifact("0.2.2", "amd64"), `checksum = "`+sumA+`"`, "", 1), "checksum is missing"},
 		{"duplicate", artifact("0.2.2", "amd64") + artifact("v0.2.2", "amd64"), "artifact 2: duplicate of artifact 1"},
@@ -69,6 +67,7 @@ func TestParseInvalid(t *testing.T) {
 		{"wrong type", "artifacts = \"x\"\n", "failed to parse TOML"},
 		{"not TOML", "[[artifacts]\n", "failed to parse TOML"},
 		{"bad fingerprint", "[signing]\nfingerprint = \"abc\"\n", `[signing]: fingerprint "abc": want 40 or 64 hex digits`},
+		{"fingerprint not hex", "[signing]\nfingerprint = \"" + strings.Repeat("z", 40) + "\"\n", "is not hex"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,10 +90,8 @@ func TestLoad(t *testing.T) {
 // Heroku's buildpacks use, newest version first.
 func TestEncodeIsTheFileFormat(t *testing.T) {
 	mk := func(v, arch, hex string) inventory.Artifact {
-		d, err := digest.FromHex(strings.Repeat(hex, 64))
-		require.NoError(t, err)
 		return inventory.Artifact{Version: semver.MustParse(v), OS: "linux", Arch: arch,
-			URL: "https://example.com/heroku-applink-service-mesh-v" + v + "-" + arch, Checksum: d}
+			URL: "https://example.com/heroku-applink-service-mesh-v" + v + "-" + arch, Checksum: "sha256:" + strings.Repeat(hex, 64)}
 	}
 	inv := inventory.Inventory{SigningKey: strings.Repeat("AB", 20)}.
 		With(mk("0.2.2", "arm64", "b")).With(mk("0.3.0", "amd64", "c")).With(mk("0.2.2", "amd64", "a"))
@@ -102,7 +99,8 @@ func TestEncodeIsTheFileFormat(t *testing.T) {
 	require.NoError(t, inv.Encode(&buf))
 	want := `# The Heroku AppLink Service Mesh releases this buildpack pins: one
 # [[artifacts]] table per version and architecture, with the sha256 of the
-# release file. Written by make pin (cmd/heroku-applink-pin); see README.md.
+# release file. Written by make pin and make update-inventory; see
+# CONTRIBUTING.md.
 
 [signing]
   fingerprint = "ABABABABABABABABABABABABABABABABABABABAB"
@@ -138,15 +136,15 @@ func TestEncodeIsTheFileFormat(t *testing.T) {
 	replaced := inv.With(mk("0.2.2", "amd64", "d"))
 	require.Len(t, replaced.Artifacts, 3, "a pin of the same version and arch replaces the old one")
 	require.Len(t, inv.Artifacts, 3)
-	require.Equal(t, strings.Repeat("a", 64), inv.Artifacts[2].Checksum.Hex(), "With leaves the original alone")
+	require.Equal(t, strings.Repeat("a", 64), strings.TrimPrefix(inv.Artifacts[2].Checksum, "sha256:"), "With leaves the original alone")
 
 	only := inv.ForArch("arm64")
 	require.Len(t, only.Artifacts, 1)
 	require.Equal(t, inv.SigningKey, only.SigningKey)
 
-	path := filepath.Join(t.TempDir(), inventory.FileName)
-	require.NoError(t, inventory.Inventory{}.Save(path))
-	empty, err := inventory.Load(path)
+	dir := t.TempDir()
+	require.NoError(t, inventory.Inventory{}.Save(dir))
+	empty, err := inventory.Load(filepath.Join(dir, inventory.FileName))
 	require.NoError(t, err)
 	require.Empty(t, empty.Artifacts)
 }
@@ -167,9 +165,9 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.request+"/"+tt.arch, func(t *testing.T) {
-			req, err := version.ParseRequest(tt.request)
+			req, err := inventory.ParseRequest(tt.request)
 			require.NoError(t, err)
-			got, err := inv.Resolve(req, "linux", tt.arch)
+			got, err := inv.Resolve(req, tt.arch)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got.Version.String())
 			require.Equal(t, tt.arch, got.Arch)
@@ -180,26 +178,26 @@ func TestResolve(t *testing.T) {
 func TestResolveFailures(t *testing.T) {
 	inv := parse(t, artifact("0.2.2", "amd64")+artifact("1.0.0", "amd64"))
 
-	req, err := version.ParseRequest("9.9.9")
+	req, err := inventory.ParseRequest("9.9.9")
 	require.NoError(t, err)
-	_, err = inv.Resolve(req, "linux", "amd64")
-	var unknown *inventory.UnknownVersionError
+	_, err = inv.Resolve(req, "amd64")
+	var unknown *inventory.NoMatchError
 	require.ErrorAs(t, err, &unknown)
 	require.Equal(t, []string{"1.0.0", "0.2.2"}, unknown.Available)
 	require.EqualError(t, err, `no pinned release of the service mesh matches "9.9.9" for linux-amd64`)
 	require.Contains(t, unknown.Help(), "Pinned versions for linux-amd64: 1.0.0, 0.2.2")
 
-	latest, err := version.ParseRequest("latest")
+	latest, err := inventory.ParseRequest("latest")
 	require.NoError(t, err)
-	_, err = inv.Resolve(latest, "linux", "amd64")
+	_, err = inv.Resolve(latest, "amd64")
 	require.ErrorAs(t, err, &unknown, "latest is what Heroku released last: no pin can match it")
 
-	_, err = inv.Resolve(version.Default(), "linux", "arm64")
+	_, err = inv.Resolve(inventory.Request{}, "arm64")
 	require.ErrorAs(t, err, &unknown)
 	require.EqualError(t, err, "no release of the service mesh is pinned for linux-arm64")
-	require.Contains(t, unknown.Help(), "pins no release for this")
+	require.Contains(t, unknown.Help(), "pins no release for this architecture yet")
 
-	_, err = inv.Resolve(version.Default(), "linux", "s390x")
+	_, err = inv.Resolve(inventory.Request{}, "s390x")
 	var arch *inventory.UnsupportedArchError
 	require.ErrorAs(t, err, &arch)
 	require.Contains(t, arch.Help(), "amd64 and arm64")

@@ -10,12 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 )
 
 // FileName is the only file the mesh reads, from its working directory:
@@ -174,9 +174,9 @@ func CheckIn(appDir, dir string) Result {
 	}
 	r := Result{Path: filepath.Join(dir, FileName)}
 	r.Warnings = append(r.Warnings, misplaced(appDir, dir)...)
-	data, err := files.ReadRegular(filepath.Join(appDir, r.Path), MaxSize)
-	var notRegular *files.NotRegularError
-	var tooLarge *files.TooLargeError
+	data, err := readApp(appDir, r.Path, MaxSize)
+	var notRegular *fsutil.NotRegularError
+	var tooLarge *fsutil.TooLargeError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return r
@@ -190,7 +190,7 @@ func CheckIn(appDir, dir string) Result {
 		return r
 	case err != nil:
 		r.Found = true
-		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: r.Path + " was not checked: " + files.Cause(err).Error() + "."})
+		r.Warnings = append(r.Warnings, Finding{Kind: Unreadable, Text: r.Path + " was not checked: " + err.Error() + "."})
 		return r
 	}
 	r.Found, r.Read = true, true
@@ -465,7 +465,7 @@ func (r *Result) values(got meshFile, doc *yaml.Node) {
 		}
 	}
 	if p := got.App.Port; p != "" {
-		if config.IsPort(p) {
+		if procfileIsPort(p) {
 			r.AppPort, r.appPortLine = p, line("app", "port")
 		} else {
 			r.Warnings = append(r.Warnings, Finding{Kind: BadPort, Line: line("app", "port"), Text: fmt.Sprintf(
@@ -695,4 +695,21 @@ func copies(appDir, dir string) []string {
 		return nil
 	})
 	return out
+}
+
+func readApp(appDir, name string, max int64) ([]byte, error) {
+	root, err := os.OpenRoot(appDir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return fsutil.ReadFile(root, name, max)
+}
+
+func procfileIsPort(s string) bool {
+	if s == "" || len(s) > 5 || strings.Trim(s, "0123456789") != "" {
+		return false
+	}
+	n, _ := strconv.Atoi(s)
+	return n >= 1 && n <= 65535
 }

@@ -4,19 +4,20 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/pin"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
@@ -35,6 +36,10 @@ os = "linux"
 arch = "arm64"
 `
 
+const changelog = "# Changelog\n\n## [Unreleased]\n\n## [1.0.0] - 2026-12-05\n\n- First.\n"
+
+var arches = []string{"amd64", "arm64"}
+
 type env struct {
 	dir      string
 	mirror   *testhelpers.Mirror
@@ -42,35 +47,44 @@ type env struct {
 	out, err bytes.Buffer
 	stdout   bytes.Buffer
 	tool     *pin.Tool
-	arts     map[string]testhelpers.Artifact
 }
 
 // newEnv lays out a buildpack with inv as its inventory (the key's
-// fingerprint pinned), and a mirror holding release 1.2.3 for both arches,
-// signed, with the key.
+// fingerprint pinned), and a mirror with the key.
 func newEnv(t *testing.T, inv inventory.Inventory) *env {
 	t.Helper()
-	e := &env{dir: t.TempDir(), mirror: testhelpers.StartMirror(t), key: testhelpers.Key(t, "Release"), arts: map[string]testhelpers.Artifact{}}
-	for _, arch := range source.Architectures {
-		a := testhelpers.Artifact{Version: "1.2.3", Arch: arch, Data: []byte("mesh 1.2.3 for " + arch)}
-		e.arts[arch] = a
-		e.mirror.PublishSigned(a.Object(), a.Data, e.key, true)
-	}
+	e := &env{dir: t.TempDir(), mirror: testhelpers.StartMirror(t), key: testhelpers.Key(t, "Release")}
+	e.mirror.Put(config.KeyObject, e.key.PublicKey())
 	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "buildpack.toml"), []byte(descriptor), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "CHANGELOG.md"), []byte(changelog), 0o644))
 	inv.SigningKey = e.key.Fingerprint
 	testhelpers.WriteInventory(t, e.dir, inv)
-	inst := testhelpers.Installer(&e.out, &e.err, output.Classic)
-	e.tool = &pin.Tool{Fetcher: inst.Fetcher, Out: inst.Out, Stdout: &e.stdout}
+	inst := testhelpers.Installer(&e.out, &e.err, 0)
+	e.tool = &pin.Tool{Fetch: inst.Fetch, Out: inst.Out, Stdout: &e.stdout, Buildpack: e.dir, Mirror: e.mirror.URL()}
 	return e
 }
 
-func (e *env) run(t *testing.T, opts pin.Options) error {
-	t.Helper()
-	opts.Buildpack = e.dir
-	if opts.Mirror == "" {
-		opts.Mirror = e.mirror.URL()
+// publish signs a release for every arch, under name (latest or a
+// version), with data made by mk.
+func (e *env) publish(version string, mk func(arch string) []byte) map[string]testhelpers.Artifact {
+	arts := map[string]testhelpers.Artifact{}
+	for _, arch := range arches {
+		a := testhelpers.Artifact{Version: version, Arch: arch, Data: mk(arch)}
+		arts[arch] = a
+		e.mirror.PublishSigned(a.Object(), a.Data, e.key, false)
 	}
-	return e.tool.Run(context.Background(), opts)
+	return arts
+}
+
+func (e *env) files(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, name := range []string{inventory.FileName, "CHANGELOG.md"} {
+		data, err := os.ReadFile(filepath.Join(e.dir, name))
+		require.NoError(t, err)
+		b.Write(data)
+	}
+	return b.String()
 }
 
 func (e *env) inventory(t *testing.T) inventory.Inventory {
@@ -80,61 +94,33 @@ func (e *env) inventory(t *testing.T) inventory.Inventory {
 	return inv
 }
 
-func (e *env) file(t *testing.T) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(e.dir, inventory.FileName))
-	require.NoError(t, err)
-	return string(data)
+func pinOf(a testhelpers.Artifact, version string) inventory.Artifact {
+	return inventory.Artifact{Version: semver.MustParse(version), OS: "linux", Arch: a.Arch,
+		URL: config.OfficialURL(install.Object(version, a.Arch)), Checksum: a.Checksum()}
 }
 
-// want is the inventory pin writes: the pinned key and the release for
-// every target, at its official bucket URL whatever it was fetched from.
-func (e *env) want(others ...inventory.Artifact) inventory.Inventory {
-	inv := inventory.Inventory{SigningKey: e.key.Fingerprint, Artifacts: others}
-	for _, arch := range source.Architectures {
-		inv = inv.With(e.arts[arch].Pin())
-	}
-	return inv
+func mesh(version string) func(string) []byte {
+	return func(arch string) []byte { return testhelpers.FakeMesh(version, arch).Data }
 }
 
-func encode(t *testing.T, inv inventory.Inventory) string {
-	t.Helper()
-	var b bytes.Buffer
-	require.NoError(t, inv.Encode(&b))
-	return b.String()
-}
-
-func TestPinAddsEntries(t *testing.T) {
-	e := newEnv(t, inventory.Inventory{})
-	require.NoError(t, e.run(t, pin.Options{Version: "v1.2.3"}))
-	testhelpers.Equal(t, encode(t, e.want()), e.file(t))
-	require.Contains(t, e.out.String(), "amd64: signature by key "+e.key.Fingerprint+" verified; "+e.arts["amd64"].Checksum())
-	require.Contains(t, e.out.String(), "-----> Updated "+filepath.Join(e.dir, inventory.FileName))
-}
-
-func TestPinReplacesAndKeepsOthers(t *testing.T) {
-	stale := e0(t, "1.2.3", "amd64", "0")
-	kept := e0(t, "1.0.0", "amd64", "1")
-	e := newEnv(t, inventory.Inventory{Artifacts: []inventory.Artifact{stale, kept}})
-	require.NoError(t, e.run(t, pin.Options{Version: "1.2.3"}))
+func TestPin(t *testing.T) {
+	old := testhelpers.FakeMesh("1.0.0", "amd64")
+	e := newEnv(t, testhelpers.Inventory("", old))
+	arts := e.publish("1.2.3", mesh("1.2.3"))
+	require.NoError(t, e.tool.Pin(context.Background(), "v1.2.3", false))
 	got := e.inventory(t)
-	require.ElementsMatch(t, e.want(kept).Artifacts, got.Artifacts)
-	require.Equal(t, e.key.Fingerprint, got.SigningKey)
-}
+	require.ElementsMatch(t, []inventory.Artifact{pinOf(old, "1.0.0"), pinOf(arts["amd64"], "1.2.3"), pinOf(arts["arm64"], "1.2.3")}, got.Artifacts)
+	require.Contains(t, e.out.String(), "Signature by key "+e.key.Fingerprint+" verified: "+arts["amd64"].Checksum())
+	require.Contains(t, e.out.String(), "-----> Updated "+filepath.Join(e.dir, inventory.FileName))
 
-func e0(t *testing.T, v, arch, hex string) inventory.Artifact {
-	t.Helper()
-	d, err := digest.FromHex(string(bytes.Repeat([]byte(hex), 64)))
-	require.NoError(t, err)
-	return inventory.Artifact{Version: semver.MustParse(v), OS: "linux", Arch: arch, URL: source.OfficialURL(source.Object(v, arch)), Checksum: d}
-}
-
-func TestPinDryRun(t *testing.T) {
-	e := newEnv(t, inventory.Inventory{})
-	before := e.file(t)
-	require.NoError(t, e.run(t, pin.Options{Version: "1.2.3", DryRun: true}))
-	require.Equal(t, before, e.file(t), "a dry run writes nothing")
-	testhelpers.Equal(t, encode(t, e.want()), e.stdout.String())
+	t.Run("a dry run writes nothing", func(t *testing.T) {
+		e := newEnv(t, inventory.Inventory{})
+		e.publish("1.2.3", mesh("1.2.3"))
+		before := e.files(t)
+		require.NoError(t, e.tool.Pin(context.Background(), "1.2.3", true))
+		require.Equal(t, before, e.files(t))
+		require.Contains(t, e.stdout.String(), "checksum = \""+testhelpers.FakeMesh("1.2.3", "arm64").Checksum()+"\"")
+	})
 }
 
 func TestPinRefusesToWriteOnAnyFailure(t *testing.T) {
@@ -146,28 +132,119 @@ func TestPinRefusesToWriteOnAnyFailure(t *testing.T) {
 		as      any
 	}{
 		{"arm64 signed by another key", func(e *env) {
-			e.mirror.Put("heroku-applink-service-mesh-v1.2.3-arm64.asc", mallory.Sign(e.arts["arm64"].Data))
-		}, "heroku-applink-service-mesh-v1.2.3-arm64: signature verification failed", new(*signature.BadSignatureError)},
+			e.mirror.Put("heroku-applink-service-mesh-v1.2.3-arm64.asc", mallory.Sign(testhelpers.FakeMesh("1.2.3", "arm64").Data))
+		}, "heroku-applink-service-mesh-v1.2.3-arm64: signature verification failed: the file was signed by another key", new(*signature.Error)},
 		{"arm64 missing", func(e *env) { e.mirror.Fault("heroku-applink-service-mesh-v1.2.3-arm64", testhelpers.Status(404)) },
-			"failed to download heroku-applink-service-mesh-v1.2.3-arm64", new(*fetch.StatusError)},
+			"heroku-applink-service-mesh-v1.2.3-arm64: server answered 404", new(*fetch.StatusError)},
 		{"signature missing", func(e *env) { e.mirror.Fault("heroku-applink-service-mesh-v1.2.3-amd64.asc", testhelpers.Status(404)) },
 			"failed to download the signature", new(*fetch.StatusError)},
-		{"mirror key is not the pinned one", func(e *env) { e.mirror.Put(source.KeyObject, mallory.PublicKey()) },
-			"differs from the pinned", new(*signature.FingerprintError)},
+		{"the mirror's key is not the pinned one", func(e *env) { e.mirror.Put(config.KeyObject, mallory.PublicKey()) },
+			"differs from the pinned", new(*signature.KeyError)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, inventory.Inventory{})
+			e.publish("1.2.3", mesh("1.2.3"))
 			tt.break_(e)
-			before := e.file(t)
-			err := e.run(t, pin.Options{Version: "1.2.3"})
+			before := e.files(t)
+			err := e.tool.Pin(context.Background(), "1.2.3", false)
 			require.ErrorContains(t, err, tt.wantErr)
 			require.ErrorAs(t, err, tt.as)
-			require.Equal(t, before, e.file(t), "nothing is written")
+			require.Equal(t, before, e.files(t), "nothing is written")
 		})
 	}
-	t.Run("bad version", func(t *testing.T) {
-		e := newEnv(t, inventory.Inventory{})
-		require.ErrorContains(t, e.run(t, pin.Options{Version: "1.2"}), "want X.Y.Z")
+	e := newEnv(t, inventory.Inventory{})
+	require.ErrorContains(t, e.tool.Pin(context.Background(), "1.2", false), "want X.Y.Z")
+}
+
+// TestUpdate: the release the bucket calls latest is pinned when it is
+// new, by version, for every arch, and the CHANGELOG says so.
+func TestUpdate(t *testing.T) {
+	old := testhelpers.FakeMesh("0.2.2", "amd64")
+	e := newEnv(t, testhelpers.Inventory("", old))
+	latest := e.publish("latest", mesh("0.3.0"))
+	e.publish("0.3.0", mesh("0.3.0"))
+	require.NoError(t, e.tool.Update(context.Background()))
+	got := e.inventory(t)
+	require.ElementsMatch(t, []inventory.Artifact{pinOf(old, "0.2.2"), pinOf(latest["amd64"], "0.3.0"), pinOf(latest["arm64"], "0.3.0")}, got.Artifacts,
+		"the versioned official URLs, never latest; the old pin kept")
+	data, err := os.ReadFile(filepath.Join(e.dir, "CHANGELOG.md"))
+	require.NoError(t, err)
+	require.Equal(t, "# Changelog\n\n## [Unreleased]\n\n- The Heroku AppLink Service Mesh 0.3.0 is pinned for linux amd64 and arm64, and is the default release.\n\n## [1.0.0] - 2026-12-05\n\n- First.\n", string(data))
+	require.Contains(t, e.out.String(), "       Latest is 0.3.0\n")
+
+	t.Run("again: nothing to do, nothing changed", func(t *testing.T) {
+		before := e.files(t)
+		require.NoError(t, e.tool.Update(context.Background()))
+		require.Equal(t, before, e.files(t))
+		require.Contains(t, e.out.String(), "-----> 0.3.0 is pinned already: nothing to do\n")
 	})
+}
+
+func TestUpdateRefusesToWriteOnAnyFailure(t *testing.T) {
+	mallory := testhelpers.Key(t, "Mallory")
+	tests := []struct {
+		name   string
+		setup  func(t *testing.T, e *env)
+		fp     bool
+		wantEr string
+	}{
+		{"no pinned key fingerprint", func(t *testing.T, e *env) {
+			testhelpers.WriteInventory(t, e.dir, inventory.Inventory{})
+		}, false, "inventory.toml pins no signing key fingerprint: pin the release key first"},
+		{"latest signed by another key", func(t *testing.T, e *env) {
+			e.mirror.Put("heroku-applink-service-mesh-latest-arm64.asc", mallory.Sign(testhelpers.FakeMesh("0.3.0", "arm64").Data))
+		}, true, "heroku-applink-service-mesh-latest-arm64: signature verification failed: the file was signed by another key"},
+		{"a versioned object that differs from its latest", func(t *testing.T, e *env) {
+			e.mirror.PublishSigned(install.Object("0.3.0", "arm64"), []byte("other bytes"), e.key, false)
+		}, true, "heroku-applink-service-mesh-v0.3.0-arm64 is sha256:"},
+		{"no versioned object", func(t *testing.T, e *env) {
+			e.mirror.Fault(install.Object("0.3.0", "amd64"), testhelpers.Status(404))
+		}, true, "heroku-applink-service-mesh-v0.3.0-amd64: server answered 404"},
+		{"a pin of that version with other bytes", func(t *testing.T, e *env) {
+			a := testhelpers.FakeMesh("0.3.0", "amd64")
+			a.Data = []byte("what was pinned before")
+			testhelpers.WriteInventory(t, e.dir, testhelpers.Inventory(e.key.Fingerprint, a))
+		}, true, "inventory.toml pins 0.3.0 for amd64 with sha256:"},
+		{"a latest that names no version", func(t *testing.T, e *env) {
+			e.mirror.PublishSigned(install.Object("latest", "amd64"), []byte("#!/bin/sh\necho hello\n"), e.key, false)
+		}, true, "heroku-applink-service-mesh-latest-amd64: its -v output names no version"},
+		{"arches that disagree on the version", func(t *testing.T, e *env) {
+			e.mirror.PublishSigned(install.Object("latest", "amd64"), tagged(t, "v0.3.0", "amd64"), e.key, false)
+			e.mirror.PublishSigned(install.Object("latest", "arm64"), tagged(t, "v0.4.0", "arm64"), e.key, false)
+		}, true, "the latest releases disagree on the version: 0.3.0 and 0.4.0; nothing was changed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, inventory.Inventory{})
+			e.publish("latest", mesh("0.3.0"))
+			e.publish("0.3.0", mesh("0.3.0"))
+			tt.setup(t, e)
+			before := e.files(t)
+			err := e.tool.Update(context.Background())
+			require.ErrorContains(t, err, tt.wantEr)
+			require.Equal(t, before, e.files(t), "nothing is written")
+		})
+	}
+}
+
+// tagged builds a Go program whose build information carries version, as
+// a release built from a tagged checkout does.
+func tagged(t *testing.T, version, arch string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/mesh\n\ngo 1.26\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644))
+	for _, args := range [][]string{{"git", "init", "-q"}, {"git", "add", "."},
+		{"git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x"}, {"git", "tag", version},
+		{"go", "build", "-o", "mesh", "."}} {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=true")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "mesh"))
+	require.NoError(t, err)
+	return data
 }

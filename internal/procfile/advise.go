@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 )
 
 func template(m Mesh) string {
@@ -87,7 +85,7 @@ func Advise(p Procfile, m Mesh) Advice {
 		}
 		// An APP_PORT that is no port, or is the mesh's own, becomes the
 		// app's port.
-		if c.prefix >= 0 && !config.IsPort(c.appPort) {
+		if c.prefix >= 0 && !isPort(c.appPort) {
 			fixed[c.prefix] = "APP_PORT=" + a.AppPort
 		}
 		if c.exportAt >= 0 && badAppPort(c.exported) {
@@ -107,7 +105,7 @@ func Advise(p Procfile, m Mesh) Advice {
 			start = c.wrapAt
 		}
 		var extra []string
-		if m.PortUnknown && !c.setsAppPort() && config.IsPort(a.AppPort) {
+		if m.PortUnknown && !c.setsAppPort() && isPort(a.AppPort) {
 			// Where the mesh forwards without APP_PORT is not known here:
 			// the suggested line says it.
 			extra = []string{"APP_PORT=" + a.AppPort}
@@ -448,7 +446,7 @@ func badAppPort(v string) bool {
 	if u, ok := unquote(v); ok {
 		v = u
 	}
-	return !strings.ContainsAny(v, "$`") && !config.IsPort(v)
+	return !strings.ContainsAny(v, "$`") && !isPort(v)
 }
 
 func meshPortFlag(w string) string {
@@ -522,7 +520,7 @@ func (c meshCall) problems(app []string, portFlag int, ws []string, m Mesh) ([]P
 	if background(app) {
 		problems = append(problems, Background)
 	}
-	if config.IsPort(port) && (!m.PortUnknown || c.setsAppPort()) && slices.ContainsFunc(listenPorts(app), func(p string) bool { return !samePort(p, port) }) {
+	if isPort(port) && (!m.PortUnknown || c.setsAppPort()) && slices.ContainsFunc(listenPorts(app), func(p string) bool { return !samePort(p, port) }) {
 		problems = append(problems, AppPortMismatch)
 	}
 	return problems, port
@@ -577,17 +575,17 @@ func bareAppPort(s string) bool {
 // default.
 func (c meshCall) literalPort(configured bool, m Mesh) string {
 	switch {
-	case c.prefix >= 0 && config.IsPort(c.appPort):
+	case c.prefix >= 0 && isPort(c.appPort):
 		return c.appPort
 	case c.prefix >= 0:
 		return m.forwardPort()
-	case c.exportAt >= 0 && config.IsPort(c.exported):
+	case c.exportAt >= 0 && isPort(c.exported):
 		return c.exported
 	case c.exportAt >= 0 && badAppPort(c.exported):
 		return m.forwardPort()
 	case c.exportAt >= 0:
 		return "$APP_PORT"
-	case c.plain >= 0 && config.IsPort(c.plainPort):
+	case c.plain >= 0 && isPort(c.plainPort):
 		// Exported by the fix.
 		return c.plainPort
 	case c.plain >= 0 && badAppPort(c.plainPort):
@@ -681,7 +679,7 @@ func fixApp(app []string, port string) (cmd []string, script bool) {
 	for len(cmd) > 0 && (background(cmd) || cmd[len(cmd)-1] == ";") {
 		cmd = cmd[:len(cmd)-1]
 	}
-	if config.IsPort(port) {
+	if isPort(port) {
 		for i := range cmd {
 			if word, from, to, ok := listenPort(cmd, i); ok && !samePort(cmd[word][from:to], port) {
 				cmd[word] = cmd[word][:from] + port + cmd[word][to:]
@@ -745,7 +743,7 @@ func wrap(ws []string, m Mesh) (line, port string, script bool) {
 	}
 	for i, p := range prefix {
 		if v, ok := strings.CutPrefix(p, "APP_PORT="); ok {
-			if !config.IsPort(v) {
+			if !isPort(v) {
 				v = m.forwardPort()
 				prefix[i] = "APP_PORT=" + v
 			}
@@ -763,7 +761,7 @@ func wrap(ws []string, m Mesh) (line, port string, script bool) {
 		}
 		switch {
 		case !ok:
-		case port == "" && config.IsPort(v):
+		case port == "" && isPort(v):
 			port = v
 		default:
 			ws[i] = "APP_PORT=" + orDefault(port, m.forwardPort())

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path/filepath"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 )
 
 // MaxSize is the largest Procfile the buildpack reads. Real ones are a few
@@ -232,9 +233,9 @@ func (a Advice) Kinds() []string {
 func Inspect(appDir string, m Mesh) Advice {
 	// Read as the buildpack reads every file of the app's: never through a
 	// link, never blocking on a pipe, bounded before reading.
-	data, err := files.ReadRegular(filepath.Join(appDir, "Procfile"), MaxSize)
-	var notRegular *files.NotRegularError
-	var tooLarge *files.TooLargeError
+	data, err := readApp(appDir, "Procfile", MaxSize)
+	var notRegular *fsutil.NotRegularError
+	var tooLarge *fsutil.TooLargeError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return Advice{Kind: Missing, Mesh: m, Suggested: template(m)}
@@ -243,11 +244,28 @@ func Inspect(appDir string, m Mesh) Advice {
 	case errors.As(err, &tooLarge):
 		return Advice{Kind: Unreadable, Mesh: m, Reason: fmt.Sprintf("it is larger than %d KiB", MaxSize>>10)}
 	case err != nil:
-		return Advice{Kind: Unreadable, Mesh: m, Reason: files.Cause(err).Error()}
+		return Advice{Kind: Unreadable, Mesh: m, Reason: err.Error()}
 	}
 	p, err := Parse(bytes.NewReader(data))
 	if err != nil {
 		return Advice{Kind: Unreadable, Mesh: m, Reason: err.Error()}
 	}
 	return Advise(p, m)
+}
+
+func readApp(appDir, name string, max int64) ([]byte, error) {
+	root, err := os.OpenRoot(appDir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return fsutil.ReadFile(root, name, max)
+}
+
+func isPort(s string) bool {
+	if s == "" || len(s) > 5 || strings.Trim(s, "0123456789") != "" {
+		return false
+	}
+	n, _ := strconv.Atoi(s)
+	return n >= 1 && n <= 65535
 }

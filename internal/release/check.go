@@ -8,7 +8,6 @@ import (
 	"regexp"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 // Problem is one reason a tree is not ready to release.
@@ -38,7 +37,7 @@ func Check(root, rebuilt string) ([]Problem, error) {
 	if _, err := inventory.Load(filepath.Join(root, inventory.FileName)); err != nil {
 		problems = append(problems, Problem(err.Error()))
 	}
-	for _, arch := range source.Architectures {
+	for _, arch := range inventory.Architectures {
 		committed, err := os.ReadFile(filepath.Join(root, BinaryPath(arch)))
 		if err != nil {
 			problems = append(problems, Problem(fmt.Sprintf("the linux/%s binary %s is missing (make release-binaries)", arch, BinaryPath(arch))))

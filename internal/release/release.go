@@ -20,7 +20,6 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 // BuildpackBinary is the buildpack's own binary under lib/linux-<arch>/.
@@ -85,7 +84,7 @@ func Package(root, binDir, dist string) ([]string, error) {
 		return nil, err
 	}
 	binaries := map[string]file{}
-	for _, arch := range source.Architectures {
+	for _, arch := range inventory.Architectures {
 		data, err := os.ReadFile(filepath.Join(binDir, "linux-"+arch, BuildpackBinary))
 		if err != nil {
 			return nil, fmt.Errorf("missing the linux/%s binary: %w (run make binaries)", arch, err)
@@ -98,7 +97,7 @@ func Package(root, binDir, dist string) ([]string, error) {
 	var written []string
 
 	classic := append([]file{}, common...)
-	for _, arch := range source.Architectures {
+	for _, arch := range inventory.Architectures {
 		classic = append(classic, binaries[arch])
 	}
 	name := filepath.Join(dist, "heroku-applink-service-mesh-buildpack-v"+version+".tgz")
@@ -107,7 +106,7 @@ func Package(root, binDir, dist string) ([]string, error) {
 	}
 	written = append(written, name)
 
-	for _, arch := range source.Architectures {
+	for _, arch := range inventory.Architectures {
 		files := []file{binaries[arch], {name: "package.toml", mode: 0o644, data: []byte(packageTOML)}}
 		var only bytes.Buffer
 		if err := inv.ForArch(arch).Encode(&only); err != nil {
@@ -210,7 +209,7 @@ func CNBFile(dist, version, arch string) string {
 // binary at packBin, and returns the files it wrote.
 func PackCNB(packBin, dist, version string, env []string) ([]string, error) {
 	var written []string
-	for _, arch := range source.Architectures {
+	for _, arch := range inventory.Architectures {
 		out := CNBFile(dist, version, arch)
 		cmd := exec.Command(packBin, "buildpack", "package", out, "--path", filepath.Join(dist, "cnb", "linux-"+arch),
 			"--format", "file", "--target", "linux/"+arch)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
@@ -58,7 +57,7 @@ func tree(t *testing.T) (root, bins string) {
 	}
 	testhelpers.WriteInventory(t, root, testhelpers.Inventory("", testhelpers.FakeMesh("0.2.2", "amd64"), testhelpers.FakeMesh("0.2.2", "arm64")))
 	bins = t.TempDir()
-	for _, arch := range source.Architectures {
+	for _, arch := range inventory.Architectures {
 		require.NoError(t, os.MkdirAll(filepath.Join(bins, "linux-"+arch), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(bins, "linux-"+arch, release.BuildpackBinary), []byte("ELF "+arch), 0o755))
 	}
@@ -146,7 +145,7 @@ func TestPackageNeedsBothBinaries(t *testing.T) {
 func TestCheck(t *testing.T) {
 	ready := func(t *testing.T) (string, string) {
 		root, bins := tree(t)
-		for _, arch := range source.Architectures {
+		for _, arch := range inventory.Architectures {
 			dest := filepath.Join(root, release.BinaryPath(arch))
 			require.NoError(t, os.MkdirAll(filepath.Dir(dest), 0o755))
 			data, err := os.ReadFile(filepath.Join(bins, "linux-"+arch, release.BuildpackBinary))

@@ -1,9 +1,9 @@
 package signature_test
 
 import (
+	"bytes"
+	"crypto"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,119 +13,108 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
-func newKey(t *testing.T, name string) *testhelpers.SigningKey {
-	t.Helper()
-	k, err := testhelpers.NewSigningKey(name)
-	require.NoError(t, err)
-	return k
-}
-
+// TestVerify: only a binary-mode signature over SHA-256 or stronger, by
+// the key, neither expired nor revoked, over exactly these bytes, passes;
+// every other outcome names its own cause and none invites a retry.
 func TestVerify(t *testing.T) {
-	release := newKey(t, "Release")
-	other := newKey(t, "Other")
-	data := []byte("the mesh binary\x00\x01")
-	file := filepath.Join(t.TempDir(), "mesh")
-	require.NoError(t, os.WriteFile(file, data, 0o600))
-
-	key, err := signature.ParseKey(release.PublicKey(), "")
-	require.NoError(t, err)
-	require.Equal(t, release.Fingerprint, key.Fingerprint)
-
+	release, other := testhelpers.Key(t, "Release"), testhelpers.Key(t, "Other")
+	expired := testhelpers.ExpiredKey(t, "Expired")
+	revoked := testhelpers.Key(t, "Revoked")
+	data := []byte("the mesh binary\r\nwith\x00bytes\n")
+	crlf := bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 	good := release.Sign(data)
+	revokedSig := revoked.Sign(data)
+	revoked.Revoke(t)
+
 	tests := []struct {
 		name    string
+		key     *testhelpers.SigningKey
+		signed  []byte
 		sig     []byte
-		wantErr string
+		problem string
+		detail  string
 	}{
-		{"good signature", good, ""},
-		{"signature over other bytes", release.Sign([]byte("other bytes")), "signature verification failed"},
-		{"signature by another key", other.Sign(data), "signed by another key"},
-		{"truncated", good[:len(good)/2], "signature verification failed"},
-		{"garbage", []byte("not a signature at all"), "not ASCII-armoured OpenPGP"},
-		{"empty", nil, "not ASCII-armoured OpenPGP"},
+		{"good signature", release, data, good, "", ""},
+		{"SHA-512", release, data, release.SignAs(data, crypto.SHA512, false), "", ""},
+		{"other bytes", release, []byte("other bytes"), good, signature.Mismatch, ""},
+		{"one byte more", release, append(append([]byte{}, data...), 0), good, signature.Mismatch, ""},
+		{"another key", release, data, other.Sign(data), signature.OtherKey, ""},
+		{"text mode over bytes with other line ends", release, crlf, release.SignAs(data, crypto.SHA256, true), signature.Malformed, "only a binary-mode one (0x00)"},
+		{"SHA-1", release, data, release.SignAs(data, crypto.SHA1, false), signature.WeakHash, "SHA-1"},
+		{"an expired key", expired, data, expired.Sign(data), signature.Expired, ""},
+		{"a revoked key", revoked, data, revokedSig, signature.Revoked, ""},
+		{"truncated", release, data, good[:len(good)/2], signature.Malformed, ""},
+		{"garbage", release, data, []byte("not a signature at all"), signature.Malformed, "not an ASCII-armoured OpenPGP signature"},
+		{"a key where the signature goes", release, data, release.PublicKey(), signature.Malformed, "not an ASCII-armoured OpenPGP signature"},
+		{"empty", release, data, nil, signature.Malformed, ""},
+		{"too large", release, data, []byte(strings.Repeat("x", signature.MaxSize+1)), signature.Malformed, "too large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := verifyFile(t, key, file, tt.sig)
-			if tt.wantErr == "" {
+			key, err := signature.ParseKey(tt.key.PublicKey(), "")
+			require.NoError(t, err)
+			err = key.Verify(bytes.NewReader(tt.signed), tt.sig)
+			if tt.problem == "" {
 				require.NoError(t, err)
 				return
 			}
-			var bad *signature.BadSignatureError
+			var bad *signature.Error
 			require.ErrorAs(t, err, &bad)
-			require.ErrorContains(t, err, tt.wantErr)
+			require.Equal(t, tt.problem, bad.Problem, err.Error())
+			require.Contains(t, bad.Detail, tt.detail)
+			require.Equal(t, "verify::signature", bad.Reason())
 			require.Contains(t, bad.Help(), "Nothing was installed")
+			require.NotContains(t, strings.ToLower(bad.Help()), "retry")
 		})
 	}
 }
 
-func TestPinnedFingerprint(t *testing.T) {
-	release := newKey(t, "Release")
-	other := newKey(t, "Other")
-
+func TestParseKey(t *testing.T) {
+	release, other := testhelpers.Key(t, "Release"), testhelpers.Key(t, "Other")
 	key, err := signature.ParseKey(release.PublicKey(), release.Fingerprint)
 	require.NoError(t, err)
 	require.Equal(t, release.Fingerprint, key.Fingerprint)
 
-	_, err = signature.ParseKey(other.PublicKey(), release.Fingerprint)
-	var mismatch *signature.FingerprintError
-	require.ErrorAs(t, err, &mismatch)
-	require.EqualError(t, err, "signing key fingerprint "+other.Fingerprint+" differs from the pinned "+release.Fingerprint)
-
-	// A pinned fingerprint picks its key out of a file holding several.
+	// A pinned fingerprint picks its key out of a file holding several;
+	// without one, a file of several keys is refused.
 	both := append(other.PublicKey(), release.PublicKey()...)
 	key, err = signature.ParseKey(both, release.Fingerprint)
 	require.NoError(t, err)
 	require.Equal(t, release.Fingerprint, key.Fingerprint)
-	_, err = signature.ParseKey(both, "")
-	require.ErrorContains(t, err, "holds 2 keys")
-}
 
-func TestParseKeyRejects(t *testing.T) {
-	for name, data := range map[string][]byte{
-		"garbage": []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnope\n-----END PGP PUBLIC KEY BLOCK-----\n"),
-		"empty":   nil,
-		"huge":    []byte(strings.Repeat("x", signature.MaxArmoredSize+1)),
+	for name, tc := range map[string]struct {
+		data             []byte
+		pinned, want     string
+		wantHelpContains string
+	}{
+		"another key than the pinned": {other.PublicKey(), release.Fingerprint, "its fingerprint " + other.Fingerprint + " differs from the pinned " + release.Fingerprint, "use a\nbuildpack release that pins the new fingerprint"},
+		"several without a pin":       {both, "", "holds 2 keys", "Check where it comes from"},
+		"garbage":                     {[]byte("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnope\n-----END PGP PUBLIC KEY BLOCK-----\n"), "", "not an ASCII-armoured OpenPGP public key", ""},
+		"empty":                       {nil, "", "holds no ASCII-armoured OpenPGP public key", ""},
+		"huge":                        {[]byte(strings.Repeat("x", signature.MaxSize+1)), "", "too large", ""},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := signature.ParseKey(data, "")
+			_, err := signature.ParseKey(tc.data, tc.pinned)
 			var kerr *signature.KeyError
 			require.ErrorAs(t, err, &kerr)
+			require.ErrorContains(t, err, tc.want)
+			require.Contains(t, kerr.Help(), tc.wantHelpContains)
+			require.Equal(t, "verify::signing-key", kerr.Reason())
 		})
 	}
 }
 
-func TestNormalizeFingerprint(t *testing.T) {
-	got, err := signature.NormalizeFingerprint("  abcd ef01 2345 6789 abcd  ef01 2345 6789 abcd ef01 ")
-	require.NoError(t, err)
-	require.Equal(t, "ABCDEF0123456789ABCDEF0123456789ABCDEF01", got)
-	for _, bad := range []string{"", "abc", strings.Repeat("z", 40)} {
-		_, err := signature.NormalizeFingerprint(bad)
-		require.Error(t, err, bad)
-	}
-}
-
-func TestVerifyKeepsReadErrorsAndCancellation(t *testing.T) {
-	release := newKey(t, "release")
+// TestReadErrors: an error reading the signed bytes is that error, not a
+// bad signature.
+func TestReadErrors(t *testing.T) {
+	release := testhelpers.Key(t, "release")
 	key, err := signature.ParseKey(release.PublicKey(), "")
 	require.NoError(t, err)
-	data := []byte("the bytes")
-	sig := release.Sign(data)
-
 	broken := errors.New("disk gone")
-	err = key.Verify(&failingReader{data: data, err: broken}, sig)
-	require.ErrorIs(t, err, broken, "a read error is not a bad signature")
-	var bad *signature.BadSignatureError
+	err = key.Verify(&failingReader{data: []byte("the bytes"), err: broken}, release.Sign([]byte("the bytes")))
+	require.ErrorIs(t, err, broken)
+	var bad *signature.Error
 	require.False(t, errors.As(err, &bad))
-
-}
-
-func verifyFile(t *testing.T, key *signature.Key, path string, sig []byte) error {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	return key.Verify(f, sig)
 }
 
 type failingReader struct {

@@ -1,6 +1,8 @@
 package testhelpers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,12 +13,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 )
 
 // Artifact is a release file a test publishes and pins.
@@ -34,19 +35,22 @@ func FakeMesh(version, arch string) Artifact {
 }
 
 // Object is the release bucket's name for the artifact.
-func (a Artifact) Object() string { return source.Object(a.Version, a.Arch) }
+func (a Artifact) Object() string { return install.Object(a.Version, a.Arch) }
 
-// Digest is the artifact's sha256.
-func (a Artifact) Digest() digest.Digest { return digest.Of(a.Data) }
+// Hex is the artifact's sha256, as cache entries are named.
+func (a Artifact) Hex() string {
+	sum := sha256.Sum256(a.Data)
+	return hex.EncodeToString(sum[:])
+}
 
-// Checksum is the stored form of the digest, as logs and files show it.
-func (a Artifact) Checksum() string { return a.Digest().String() }
+// Checksum is the stored form of the sha256, as logs and files show it.
+func (a Artifact) Checksum() string { return "sha256:" + a.Hex() }
 
 // Pin is the inventory entry pinning the artifact at its official URL; a
 // mirror config var makes builds fetch it from a Mirror instead.
 func (a Artifact) Pin() inventory.Artifact {
 	return inventory.Artifact{Version: semver.MustParse(a.Version), OS: "linux", Arch: a.Arch,
-		URL: source.OfficialURL(a.Object()), Checksum: a.Digest()}
+		URL: config.OfficialURL(a.Object()), Checksum: a.Checksum()}
 }
 
 // Inventory pins the artifacts, and the signing key when fingerprint is
@@ -62,7 +66,7 @@ func Inventory(fingerprint string, arts ...Artifact) inventory.Inventory {
 // WriteInventory writes inv as dir's inventory.toml.
 func WriteInventory(t testing.TB, dir string, inv inventory.Inventory) {
 	t.Helper()
-	if err := inv.Save(filepath.Join(dir, inventory.FileName)); err != nil {
+	if err := inv.Save(dir); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -71,13 +75,17 @@ func WriteInventory(t testing.TB, dir string, inv inventory.Inventory) {
 // that advances one second per reading, printing plain text to out and
 // errOut in style.
 func Installer(out, errOut io.Writer, style output.Style) *install.Installer {
-	client := fetch.New("test")
+	client, err := fetch.New("test", func(string) string { return "" })
+	if err != nil {
+		panic(err)
+	}
 	client.Backoff = func(int) time.Duration { return 0 }
 	clock := time.Unix(0, 0)
+	client.Now = func() time.Time { return clock }
 	return &install.Installer{
-		Fetcher: client,
-		Out:     output.New(out, errOut, style, false),
-		Now:     func() time.Time { clock = clock.Add(time.Second); return clock },
+		Fetch: client,
+		Out:   output.New(out, errOut, style, false),
+		Now:   func() time.Time { clock = clock.Add(time.Second); return clock },
 	}
 }
 

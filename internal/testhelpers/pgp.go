@@ -2,11 +2,13 @@ package testhelpers
 
 import (
 	"bytes"
+	"crypto"
 	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
@@ -17,23 +19,79 @@ import (
 // for Heroku's.
 type SigningKey struct {
 	entity      *openpgp.Entity
+	config      *packet.Config
 	Fingerprint string
 }
 
 // NewSigningKey generates an Ed25519 signing key.
 func NewSigningKey(name string) (*SigningKey, error) {
-	e, err := openpgp.NewEntity(name, "test release key", strings.ReplaceAll(strings.ToLower(name), " ", "-")+"@example.com",
-		&packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
+	return newKey(name, &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
+}
+
+func newKey(name string, config *packet.Config) (*SigningKey, error) {
+	e, err := openpgp.NewEntity(name, "test release key", strings.ReplaceAll(strings.ToLower(name), " ", "-")+"@example.com", config)
 	if err != nil {
 		return nil, err
 	}
 	return &SigningKey{entity: e, Fingerprint: strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))}, nil
 }
 
+// ExpiredKey is a signing key made two hours ago that expired an hour
+// later; Sign signs as of its creation, when it was valid.
+func ExpiredKey(t testing.TB, name string) *SigningKey {
+	t.Helper()
+	made := time.Now().Add(-2 * time.Hour)
+	k, err := newKey(name, &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, KeyLifetimeSecs: 3600, Time: func() time.Time { return made }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.config = &packet.Config{Time: func() time.Time { return made.Add(time.Minute) }}
+	return k
+}
+
+// Revoke revokes the key, as its owner would after a compromise.
+func (k *SigningKey) Revoke(t testing.TB) {
+	t.Helper()
+	if err := k.entity.RevokeKey(packet.KeyCompromised, "compromised", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SignAs signs data with this hash, in text mode when text is set: the
+// shapes of signature a verifier must refuse. The OpenPGP library no longer
+// makes SHA-1 signatures, so one is made as a SHA-256 signature whose hash
+// octet then says SHA-1, as a packet from an older signer would.
+func (k *SigningKey) SignAs(data []byte, hash crypto.Hash, text bool) []byte {
+	var raw bytes.Buffer
+	config := &packet.Config{DefaultHash: hash}
+	if hash == crypto.SHA1 {
+		config.DefaultHash = crypto.SHA256
+	}
+	sign := openpgp.DetachSign
+	if text {
+		sign = openpgp.DetachSignText
+	}
+	if err := sign(&raw, k.entity, bytes.NewReader(data), config); err != nil {
+		panic(err)
+	}
+	b := raw.Bytes()
+	if hash == crypto.SHA1 {
+		b[5] = 2 // a new-format header of two octets, then version, type, key algorithm, hash
+	}
+	var buf bytes.Buffer
+	w, err := armor.Encode(&buf, openpgp.SignatureType, nil)
+	if err != nil {
+		panic(err)
+	}
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
 // PublicKey is the armoured public key, as public-key.asc holds it.
 func (k *SigningKey) PublicKey() []byte {
 	var buf bytes.Buffer
-	w, err := armorEncode(&buf, openpgp.PublicKeyType)
+	w, err := armor.Encode(&buf, openpgp.PublicKeyType, nil)
 	if err != nil {
 		panic(err)
 	}
@@ -47,7 +105,7 @@ func (k *SigningKey) PublicKey() []byte {
 // Sign makes the armoured detached signature a release's .asc holds.
 func (k *SigningKey) Sign(data []byte) []byte {
 	var buf bytes.Buffer
-	if err := openpgp.ArmoredDetachSign(&buf, k.entity, bytes.NewReader(data), nil); err != nil {
+	if err := openpgp.ArmoredDetachSign(&buf, k.entity, bytes.NewReader(data), k.config); err != nil {
 		panic(err)
 	}
 	return buf.Bytes()
@@ -61,13 +119,6 @@ func (m *Mirror) PublishSigned(object string, data []byte, k *SigningKey, withKe
 	if withKey {
 		m.Put("public-key.asc", k.PublicKey())
 	}
-}
-
-func armorEncode(buf *bytes.Buffer, blockType string) (interface {
-	Write([]byte) (int, error)
-	Close() error
-}, error) {
-	return armor.Encode(buf, blockType, nil)
 }
 
 // Key makes a signing key or fails the test.

@@ -247,7 +247,7 @@ func (b *bench) firstInstall(version string) error {
 	if _, err := b.compile(version, cache); err != nil {
 		return err
 	}
-	entry := filepath.Join(cache, "heroku-applink-service-mesh", "sha256", b.arts[version].Digest().Hex())
+	entry := filepath.Join(cache, "heroku-applink-service-mesh", "sha256", b.arts[version].Hex())
 	var floor []time.Duration
 	before := b.mirror.Requests()
 	for range runs {

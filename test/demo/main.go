@@ -306,7 +306,7 @@ func (w *world) pack(ctx context.Context) error {
 	if err := harness.CopyCheckout(w.root, tree); err != nil {
 		return err
 	}
-	if err := testhelpers.Inventory("", w.art).Save(filepath.Join(tree, "inventory.toml")); err != nil {
+	if err := testhelpers.Inventory("", w.art).Save(tree); err != nil {
 		return err
 	}
 	lc, err := harness.EnsureLifecycle(w.root)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,7 +12,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
@@ -69,13 +67,18 @@ var addonPlaceholder = map[string]string{
 	"HEROKU_APPLINK_TOKEN":   "not-a-token",
 }
 
-var timings = regexp.MustCompile(`in (< )?\d+(\.\d+)?s`)
+var (
+	timings  = regexp.MustCompile(`in (< )?\d+(\.\d+)?s`)
+	progress = regexp.MustCompile(`(?m)^ *(- )?Received .* after .*\n`)
+)
 
-// normalize makes a build log comparable: the mirror's port, the build path
-// and timings change from run to run.
+// normalize makes a build log comparable: the mirror's port, the build path,
+// timings and progress lines (there when a loaded machine is slow) change
+// from run to run.
 func normalize(log, mirror, buildDir string) string {
 	log = strings.ReplaceAll(log, mirror, "http://MIRROR")
 	log = strings.ReplaceAll(log, buildDir, "/BUILD")
+	log = progress.ReplaceAllString(log, "")
 	return timings.ReplaceAllString(log, "in T")
 }
 
@@ -200,7 +203,7 @@ func TestClassicFailuresLeaveNothingBehind(t *testing.T) {
 			},
 			wantLog: []string{
 				" !     Error: failed to download the service mesh 0.2.2 (linux-amd64) from http://MIRROR/heroku-applink-service-mesh-v0.2.2-amd64: server answered 404 Not Found",
-				" !     Version 0.2.2 for amd64 was not found at mirror http://MIRROR",
+				" !     heroku-applink-service-mesh-v0.2.2-amd64 was not found at http://MIRROR",
 			},
 		},
 		{
@@ -322,52 +325,6 @@ func TestClassicNoColorAndColor(t *testing.T) {
 	}
 }
 
-// TestShimBuildsFromSourceInAScrubbedEnvironment runs a fresh copy of the
-// repository's tracked files, with no binary anywhere, exactly as the issue
-// says: env -i PATH=/usr/bin:/bin, HOME unset.
-func TestShimBuildsFromSourceInAScrubbedEnvironment(t *testing.T) {
-	t.Parallel()
-	copyDir := gitCopy(t)
-	e := newClassicEnv(t, "0.2.2")
-	testhelpers.WriteInventory(t, copyDir, testhelpers.Inventory("", e.arts["0.2.2"]))
-
-	build, cache, envDir := t.TempDir(), t.TempDir(), t.TempDir()
-	require.NoError(t, harness.PrepareSource(build, fixture("sample-app"), nil))
-	require.NoError(t, os.WriteFile(filepath.Join(envDir, "HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL"), []byte(e.mirror.URL()), 0o644))
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	run := func(args ...string) (string, string, error) {
-		var stdout, stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, "env", append([]string{"-i", "PATH=/usr/bin:/bin"}, args...)...)
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		return stdout.String(), stderr.String(), err
-	}
-	stdout, stderr, err := run(filepath.Join(copyDir, "bin/compile"), build, cache, envDir)
-	require.NoError(t, err, stdout+stderr)
-	require.Contains(t, stderr, "-----> Building the buildpack binary for linux/"+runtime.GOARCH+" from source: a one-time build that takes a few minutes\n")
-	require.Contains(t, stderr, "github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install\n", "the Go tool's progress")
-	require.NotContains(t, stdout, "github.com/", "the build log on stdout carries none of the Go tool's output")
-	require.Contains(t, stdout, "Verified "+e.arts["0.2.2"].Checksum())
-
-	stdout, stderr, err = run(filepath.Join(copyDir, "bin/detect"), build)
-	require.NoError(t, err, stderr)
-	require.Equal(t, "Heroku AppLink Service Mesh\n", stdout)
-	require.Empty(t, stderr, "the second run reuses the binary without rebuilding")
-
-	// A source newer than the last build makes the next call rebuild.
-	now := time.Now()
-	require.NoError(t, os.Chtimes(filepath.Join(copyDir, "internal/output/output.go"), now, now))
-	stdout, stderr, err = run(filepath.Join(copyDir, "bin/detect"), build)
-	require.NoError(t, err, stderr)
-	require.Equal(t, "Heroku AppLink Service Mesh\n", stdout)
-	require.Contains(t, stderr, "-----> Building the buildpack binary for linux/"+runtime.GOARCH+" from source")
-	_, stderr, err = run(filepath.Join(copyDir, "bin/detect"), build)
-	require.NoError(t, err)
-	require.Empty(t, stderr)
-}
-
 func gitCopy(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "checkout")
@@ -387,7 +344,7 @@ func TestShimWithoutBinaryOrSources(t *testing.T) {
 	dir := t.TempDir()
 	bp, err := harness.NewBuildpack(repoRoot, dir, nil, testhelpers.Inventory(""))
 	require.NoError(t, err)
-	out, err := exec.Command("env", "-i", "PATH=/usr/bin:/bin", filepath.Join(bp.Dir, "bin/detect"), t.TempDir()).CombinedOutput()
+	out, err := exec.Command("env", "-i", "PATH=/usr/bin:/bin", filepath.Join(bp.Dir, "bin/compile"), t.TempDir(), t.TempDir(), t.TempDir()).CombinedOutput()
 	require.Error(t, err)
 	require.Equal(t, "\n !     Error: no prebuilt buildpack binary for linux/"+runtime.GOARCH+" at "+
 		must(filepath.EvalSymlinks(dir))+"/lib/linux-"+runtime.GOARCH+"/heroku-applink-buildpack. Install the buildpack from the buildpack registry (heroku/heroku-applink-service-mesh) "+

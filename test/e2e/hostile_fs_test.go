@@ -19,7 +19,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
@@ -84,7 +83,7 @@ var appLookAlikes = []string{".profile.d/.tmp-app-secret", ".profile.d/.download
 func TestHostileFilesystem(t *testing.T) {
 	t.Parallel()
 	entry := func(app *harness.App) string {
-		return filepath.Join(cacheFolder(app), "sha256", mesh("0.3.0").Digest().Hex())
+		return filepath.Join(cacheFolder(app), "sha256", mesh("0.3.0").Hex())
 	}
 	// Cases that damage the cache of a first build, then build again.
 	for _, tc := range []struct {
@@ -104,14 +103,14 @@ func TestHostileFilesystem(t *testing.T) {
 			require.NoError(t, os.Remove(entry(app)))
 			require.NoError(t, os.WriteFile(filepath.Join(victim, "right-bytes"), mesh("0.3.0").Data, 0o600))
 			require.NoError(t, os.Symlink(filepath.Join(victim, "right-bytes"), entry(app)))
-		}, "       Discarding the cached copy: the cached binary is not a regular file (it is a symbolic link)\n"},
+		}, "       Discarding the cached copy: the binary is not a regular file (it is a symbolic link out of "},
 		{"a cache entry is a named pipe: discarded without blocking", func(t *testing.T, app *harness.App, _ string) {
 			require.NoError(t, os.Remove(entry(app)))
 			require.NoError(t, syscall.Mkfifo(entry(app), 0o600))
-		}, "       Discarding the cached copy: the cached binary is not a regular file (it is a named pipe)\n"},
+		}, "       Discarding the cached copy: the binary is not a regular file (it is a named pipe)\n"},
 		{"a cache entry over the size cap: discarded unread", func(t *testing.T, app *harness.App, _ string) {
 			require.NoError(t, os.Truncate(entry(app), 600<<20))
-		}, "       Discarding the cached copy: the cached binary is 629145600 bytes, over the 536870912-byte limit (not read)\n"},
+		}, "       Discarding the cached copy: the binary is 629145600 bytes, over the 536870912-byte limit (not read)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -142,7 +141,7 @@ func TestHostileFilesystem(t *testing.T) {
 		}, false, " !     Error: invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION: is not a regular file (it is a named pipe)\n", ""},
 		{"a config var file is a link: refused", func(t *testing.T, app *harness.App, _, victim string) {
 			require.NoError(t, os.Symlink(filepath.Join(victim, "keep-me"), filepath.Join(app.EnvDir(), "HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION")))
-		}, false, " !     Error: invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION: is not a regular file (it is a symbolic link)\n", ""},
+		}, false, " !     Error: invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION: is not a regular file (it is a symbolic link out of ", ""},
 		{"the Procfile is a named pipe: not checked, with a warning", func(t *testing.T, _ *harness.App, src, _ string) {
 			require.NoError(t, os.Remove(filepath.Join(src, "Procfile")))
 			require.NoError(t, syscall.Mkfifo(filepath.Join(src, "Procfile"), 0o644))
@@ -154,8 +153,8 @@ func TestHostileFilesystem(t *testing.T) {
 		{"a leftover of a killed build in the slug's bin: removed", func(t *testing.T, _ *harness.App, src, _ string) {
 			bin := filepath.Join(src, "vendor/heroku-applink/bin")
 			require.NoError(t, os.MkdirAll(bin, 0o755))
-			require.NoError(t, os.WriteFile(filepath.Join(bin, files.DownloadPrefix+"2147483647-1-2"), []byte("half a download"), 0o600))
-		}, true, "", files.DownloadPrefix},
+			require.NoError(t, os.WriteFile(filepath.Join(bin, tmpPrefix+"2147483647-1-2"), []byte("half a download"), 0o600))
+		}, true, "", tmpPrefix},
 		{"the app's own files that look temporary are kept", func(t *testing.T, _ *harness.App, src, _ string) {
 			for _, name := range appLookAlikes {
 				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755))
@@ -267,7 +266,7 @@ func TestFullDisk(t *testing.T) {
 			}},
 		{"a disk out of inodes: the error names the directory", "nr_inodes=%d",
 			func(build string) string {
-				return " !     The filesystem that holds " + build + " is full: it has no space or no\n"
+				return " !     The filesystem that holds " + build + "/vendor/heroku-applink is full: it has no space or no\n"
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -335,7 +334,7 @@ func fullBuildDisk(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, string(out), " !     The filesystem that holds "+filepath.Join(build, "vendor/heroku-applink/bin")+" is full")
 	require.NotContains(t, string(out), "Discarding")
-	require.Equal(t, mesh("0.3.0").Checksum(), sha256Of(t, filepath.Join(cache, "heroku-applink-service-mesh/sha256", mesh("0.3.0").Digest().Hex())))
+	require.Equal(t, mesh("0.3.0").Checksum(), sha256Of(t, filepath.Join(cache, "heroku-applink-service-mesh/sha256", mesh("0.3.0").Hex())))
 }
 
 // startCompile starts bin/compile and returns once its download is under
@@ -410,7 +409,7 @@ func TestLeftoversAndNeighbours(t *testing.T) {
 		bin := filepath.Join(build, "vendor/heroku-applink/bin")
 		left := tempFiles(t, bin)
 		require.Len(t, left, 1)
-		require.True(t, strings.HasPrefix(left[0], fmt.Sprintf(files.DownloadPrefix+"%d-", cmd.Process.Pid)), left[0])
+		require.True(t, strings.HasPrefix(left[0], tmpPrefix), left[0])
 
 		out, err := compileCmd(e.bp, "", build, cache, env).CombinedOutput()
 		require.NoError(t, err, string(out))
@@ -532,25 +531,62 @@ func TestHostileCNB(t *testing.T) {
 		require.Contains(t, res.Output, "! Error: invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION: is not a regular file (it is a named pipe)\n")
 		require.Zero(t, e.mirror.Requests())
 	})
-	t.Run("a restored layer whose bin is a link: discarded, nothing written through it", func(t *testing.T) {
-		t.Parallel()
-		a := stand("0.3.0", "amd64")
-		e := newCNBEnv(t, "sample-app", "0.12", a)
-		res := e.build(t)
-		require.Equal(t, 0, res.Code, res.Output)
-		require.NoError(t, e.platform.Restore())
-		v, err := harness.ReachableTempDir("victim-")
-		require.NoError(t, err)
-		t.Cleanup(func() { os.RemoveAll(v) })
-		require.NoError(t, os.WriteFile(filepath.Join(v, "keep-me"), []byte("theirs"), 0o644))
-		before := snapshot(t, v)
-		bin := filepath.Join(e.layers(), "service-mesh/bin")
-		require.NoError(t, os.RemoveAll(bin))
-		require.NoError(t, os.Symlink(v, bin))
-		res = e.build(t)
-		require.Equal(t, 0, res.Code, res.Output)
-		require.Contains(t, res.Output, "  - Discarding the cached layer: its bin is not a directory\n")
-		require.Equal(t, before, snapshot(t, v))
-		require.Equal(t, a.Checksum(), sha256Of(t, filepath.Join(bin, "heroku-applink-service-mesh")))
-	})
+	// Restored layers that are not what this buildpack wrote: each is
+	// discarded and the layer built afresh, nothing outside it changed.
+	for _, tc := range []struct {
+		name, want string
+		plant      func(t *testing.T, layer, victim string)
+	}{
+		{"a restored layer whose bin is a link: discarded, nothing written through it", "its bin folder is a symbolic link",
+			func(t *testing.T, layer, victim string) {
+				require.NoError(t, os.RemoveAll(filepath.Join(layer, "bin")))
+				require.NoError(t, os.Symlink(victim, filepath.Join(layer, "bin")))
+			}},
+		{"a restored layer whose folder is a link: discarded, never followed", "its folder is a symbolic link",
+			func(t *testing.T, layer, victim string) {
+				require.NoError(t, os.RemoveAll(layer))
+				require.NoError(t, os.Symlink(victim, layer))
+			}},
+		{"a restored layer whose metadata is a folder: discarded", "its metadata is a directory",
+			func(t *testing.T, layer, _ string) {
+				require.NoError(t, os.Remove(layer+".toml"))
+				require.NoError(t, os.Mkdir(layer+".toml", 0o755))
+			}},
+		{"a restored binary hard-linked to an outside file: never made executable through the link", "the binary has 2 hard links",
+			func(t *testing.T, layer, victim string) {
+				bin := filepath.Join(layer, "bin/heroku-applink-service-mesh")
+				require.NoError(t, os.Chmod(bin, 0o600))
+				require.NoError(t, os.Link(bin, filepath.Join(victim, "theirs")))
+			}},
+		{"restored metadata of keys nested thousands deep: discarded at once", "its metadata is unreadable (",
+			func(t *testing.T, layer, _ string) {
+				require.NoError(t, os.WriteFile(layer+".toml", []byte(strings.Repeat("a.", 12_000)+"b = 1\n"), 0o644))
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := stand("0.3.0", "amd64")
+			e := newCNBEnv(t, "sample-app", "0.12", a)
+			res := e.build(t)
+			require.Equal(t, 0, res.Code, res.Output)
+			require.NoError(t, e.platform.Restore())
+			v, err := harness.ReachableTempDir("victim-")
+			require.NoError(t, err)
+			t.Cleanup(func() { os.RemoveAll(v) })
+			require.NoError(t, os.WriteFile(filepath.Join(v, "keep-me"), []byte("theirs"), 0o644))
+			tc.plant(t, filepath.Join(e.layers(), "service-mesh"), v)
+			before := snapshot(t, v)
+			start := time.Now()
+			res = e.build(t)
+			require.Equal(t, 0, res.Code, res.Output)
+			require.Less(t, time.Since(start), hangGuard)
+			require.Contains(t, res.Output, "  - Discarding the cached layer: "+tc.want)
+			require.Equal(t, before, snapshot(t, v), "nothing outside the layer changed, no mode either")
+			bin := filepath.Join(e.layers(), "service-mesh/bin/heroku-applink-service-mesh")
+			info, err := os.Lstat(bin)
+			require.NoError(t, err)
+			require.True(t, info.Mode().IsRegular())
+			require.Equal(t, a.Checksum(), sha256Of(t, bin))
+		})
+	}
 }

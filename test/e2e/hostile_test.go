@@ -153,7 +153,7 @@ func TestCacheFaults(t *testing.T) {
 			return err
 		}))
 		require.ElementsMatch(t, []string{"nodejs/node-v24.tar.gz", "heroku-applink-service-mesh/notes", "heroku-applink-service-mesh/sha256/not-a-digest",
-			"heroku-applink-service-mesh/sha256/" + mesh("0.3.0").Digest().Hex(),
+			"heroku-applink-service-mesh/sha256/" + mesh("0.3.0").Hex(),
 			"build-data/python.json", "build-data/heroku-applink-service-mesh.json"}, left, "the build report's data sits beside other buildpacks'")
 	})
 }
@@ -176,26 +176,31 @@ func TestBuildDirFaults(t *testing.T) {
 	for name, planted := range map[string]string{
 		"a symlink planted at vendor/heroku-applink/bin is never written through": "vendor/heroku-applink/bin",
 		"a symlink planted at .profile.d is never written through":                ".profile.d",
+		"a folder where the binary goes: found before the download":               "vendor/heroku-applink/bin/heroku-applink-service-mesh",
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newClassicEnv(t, "0.3.0")
 			outside := t.TempDir()
 			src := appSource(t, "sample-app")
 			require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(src, planted)), 0o755))
-			require.NoError(t, os.Symlink(outside, filepath.Join(src, planted)))
+			want := "a link on the way leads outside the folder the buildpack writes in"
+			if strings.HasSuffix(planted, "mesh") {
+				require.NoError(t, os.Mkdir(filepath.Join(src, planted), 0o755))
+				want = "it is a directory, where the buildpack puts a file"
+			} else {
+				require.NoError(t, os.Symlink(outside, filepath.Join(src, planted)))
+			}
 			app, err := harness.NewApp(e.bp, src, t.TempDir())
 			require.NoError(t, err)
 			require.NoError(t, app.SetConfig("HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL", e.mirror.URL()))
 			require.Error(t, app.Deploy(ctx))
-			require.Contains(t, app.Output(), "it is a symlink; the buildpack does not write through links")
-			require.Contains(t, app.Output(), "Remove whatever is there from")
+			require.Contains(t, app.Output(), " !     Error: cannot use "+app.BuildDir+"/")
+			require.Contains(t, app.Output(), want)
+			require.Contains(t, app.Output(), "Remove whatever is there from\n !     your app's source")
+			require.Zero(t, e.mirror.Requests(), "found before the download")
 			entries, err := os.ReadDir(outside)
 			require.NoError(t, err)
 			require.Empty(t, entries)
-			if planted == ".profile.d" {
-				bin, _ := os.ReadDir(filepath.Join(app.BuildDir, "vendor/heroku-applink/bin"))
-				require.Empty(t, bin, "the binary installed before the failure is removed")
-			}
 		})
 	}
 
@@ -209,7 +214,8 @@ func TestBuildDirFaults(t *testing.T) {
 		require.NoError(t, exec.Command("chown", "-R", "65534:65534", e.bp.Dir).Run())
 		out, err := compileAs(t, e.bp, unprivileged, build, cache, env)
 		require.Error(t, err)
-		require.Contains(t, out, " !     Error: cannot use "+filepath.Join(build, "vendor")+": mkdir "+filepath.Join(build, "vendor")+": permission denied")
+		require.Contains(t, out, " !     Error: cannot use "+filepath.Join(build, "vendor/heroku-applink/bin")+": permission denied")
+		require.Contains(t, out, "The build's user cannot write there.")
 		require.Zero(t, e.mirror.Requests(), "nothing is downloaded for a build that cannot be written")
 	})
 }
@@ -388,7 +394,7 @@ func TestOperatorKnobs(t *testing.T) {
 			app := e.app(t, "sample-app")
 			app.Env = map[string]string{tc.knob: tc.value}
 			require.Error(t, deploy(t, app))
-			require.Contains(t, app.Output(), " !     Error: "+tc.knob+"=\""+tc.value+"\": want a number of seconds greater than 0 and at most 3600\n")
+			require.Contains(t, app.Output(), " !     Error: "+tc.knob+"=\""+tc.value+"\": want a number of seconds from 0.001 to 3600\n")
 			require.Contains(t, app.Output(), "This is a setting of the build platform, not a config var")
 			require.Zero(t, e.mirror.Requests())
 			_, err := os.Stat(filepath.Join(app.BuildDir, "vendor"))

@@ -11,7 +11,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
@@ -28,6 +28,9 @@ var (
 	// meshes are stand-in mesh releases by "version/arch".
 	meshes = map[string]testhelpers.Artifact{}
 )
+
+// tmpPrefix starts the name of every temporary file the buildpack makes.
+const tmpPrefix = ".heroku-applink-tmp-"
 
 // meshVersions are the stand-in releases the tests publish.
 var meshVersions = []string{"0.2.2", "0.3.0"}
@@ -51,7 +54,7 @@ func setup(m *testing.M) int {
 		return fail(err)
 	}
 	defer os.RemoveAll(dir)
-	for _, arch := range source.Architectures {
+	for _, arch := range inventory.Architectures {
 		bin, err := harness.BuildBinary(root, arch, dir)
 		if err != nil {
 			return fail(err)
@@ -65,7 +68,7 @@ func setup(m *testing.M) int {
 		return fail(err)
 	}
 	for _, v := range meshVersions {
-		for _, arch := range source.Architectures {
+		for _, arch := range inventory.Architectures {
 			a, err := harness.StandInMesh(root, dir, v, arch)
 			if err != nil {
 				return fail(err)

@@ -77,7 +77,7 @@ func TestShimRestoresALostExecBit(t *testing.T) {
 
 	if os.Geteuid() == 0 {
 		// A user who cannot chmod the file gets told exactly that.
-		cmd := exec.Command(filepath.Join(dir, "bin/detect"), dir)
+		cmd := exec.Command(filepath.Join(dir, "bin/report"), dir, t.TempDir(), dir)
 		cmd.Env = []string{"PATH=/usr/bin:/bin"}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		out, err := cmd.CombinedOutput()
@@ -85,11 +85,11 @@ func TestShimRestoresALostExecBit(t *testing.T) {
 		require.Contains(t, string(out), bin+" has lost its exec bit, and user 65534 cannot restore it")
 	}
 
-	cmd := exec.Command(filepath.Join(dir, "bin/detect"), dir)
+	cmd := exec.Command(filepath.Join(dir, "bin/report"), dir, t.TempDir(), dir)
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
-	require.Equal(t, "Heroku AppLink Service Mesh\n", string(out))
+	require.Equal(t, "{}\n", string(out))
 	info, err := os.Stat(bin)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o755), info.Mode().Perm(), "the shim restored the exec bit")
@@ -157,9 +157,9 @@ func TestArm64Binary(t *testing.T) {
 		}
 		t.Skip("qemu-aarch64 is not installed (Debian's qemu-user); CI installs it")
 	}
-	out, err := exec.Command(qemu, bin, "detect", t.TempDir()).CombinedOutput()
+	out, err := exec.Command(qemu, bin, "report", t.TempDir(), t.TempDir(), t.TempDir()).CombinedOutput()
 	require.NoError(t, err, string(out))
-	require.Equal(t, "Heroku AppLink Service Mesh\n", string(out))
+	require.Equal(t, "{}\n", string(out))
 
 	// A whole compile by the arm64 binary installs the arm64 mesh.
 	testhelpers.WriteInventory(t, dir, testhelpers.Inventory("", meshes["0.3.0/arm64"]))

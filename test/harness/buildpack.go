@@ -122,7 +122,7 @@ func NewBuildpack(root, dir string, binaries map[string]string, inv inventory.In
 
 // SetInventory replaces the buildpack's inventory.
 func (bp *Buildpack) SetInventory(inv inventory.Inventory) error {
-	return inv.Save(filepath.Join(bp.Dir, inventory.FileName))
+	return inv.Save(bp.Dir)
 }
 
 func copyFile(src, dst string) error {

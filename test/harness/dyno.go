@@ -76,7 +76,7 @@ func StartDyno(cmd *exec.Cmd, port int, timeout time.Duration) (*Dyno, error) {
 		}
 		select {
 		case <-d.done:
-			d.release()
+			d.Stop()
 			return nil, fmt.Errorf("dyno exited before it listened (%v); logs:\n%s", d.err, d.logs.String())
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -104,18 +104,22 @@ func (d *Dyno) Exited() (bool, error) {
 // process), then kills what is left after a grace period.
 func (d *Dyno) Stop() {
 	defer d.release()
-	select {
-	case <-d.done:
-		return
-	default:
-	}
 	pgid := d.cmd.Process.Pid
 	syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
 	case <-d.done:
 	case <-time.After(5 * time.Second):
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		<-d.done
+	}
+	// What is left of the group (the app, when the mesh exited first) must
+	// not hold APP_PORT for the next dyno.
+	syscall.Kill(-pgid, syscall.SIGKILL)
+	<-d.done
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:3000", 100*time.Millisecond)
+		if err != nil {
+			return
+		}
+		conn.Close()
 	}
 }
 

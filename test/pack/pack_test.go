@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
 )
@@ -95,7 +94,7 @@ func setup(m *testing.M) (int, error) {
 	ctx := context.Background()
 	fmt.Println("-----> Building the buildpack, the stand-in mesh releases and the sample app")
 	w.binDir = filepath.Join(w.work, "bin")
-	for _, arch := range source.Architectures {
+	for _, arch := range inventory.Architectures {
 		if _, err := harness.BuildBinary(w.root, arch, w.binDir); err != nil {
 			return 0, err
 		}
@@ -106,7 +105,7 @@ func setup(m *testing.M) (int, error) {
 	}
 	w.meshes = map[string]testhelpers.Artifact{}
 	for _, v := range []string{"0.2.2", "0.3.0"} {
-		for _, arch := range source.Architectures {
+		for _, arch := range inventory.Architectures {
 			a, err := harness.StandInMesh(w.root, w.work, v, arch)
 			if err != nil {
 				return 0, err
@@ -284,7 +283,7 @@ func TestPackBuild(t *testing.T) {
 		require.Equal(t, "heroku-applink-service-mesh", bom.Components[0].Name)
 		require.Equal(t, "0.2.2", bom.Components[0].Version)
 		require.Equal(t, "SHA-256", bom.Components[0].Hashes[0].Alg)
-		require.Equal(t, first.Digest().Hex(), bom.Components[0].Hashes[0].Content)
+		require.Equal(t, first.Hex(), bom.Components[0].Hashes[0].Content)
 		labels, err := w.podman.Podman(context.Background(), "image", "inspect", "--format", "{{json .Labels}}", "docker.io/applinktest/app")
 		require.NoError(t, err)
 		for _, secret := range []string{"S3CRET", "deploy:"} {
@@ -320,7 +319,7 @@ func TestPackBuild(t *testing.T) {
 
 	t.Run("a tampered pin fails the build and makes no image", func(t *testing.T) {
 		tampered := testhelpers.Inventory(w.key.Fingerprint, second)
-		tampered.Artifacts[0].Checksum = first.Digest()
+		tampered.Artifacts[0].Checksum = first.Checksum()
 		b := builder(t, "applinktest/tampered-builder", packageBuildpack(t, tampered))
 		res := build(t, harness.PackBuild{Image: "applinktest/tampered", Builder: b, Env: mirrorEnv(w.mirror.URL())})
 		require.NotEqual(t, 0, res.Code, res.Output)

@@ -1,4 +1,4 @@
-package source
+package config
 
 import (
 	"errors"
@@ -9,10 +9,6 @@ import (
 	"unicode/utf8"
 )
 
-// MeshBinary is the program the release bucket publishes, and the command
-// users put in their Procfile.
-const MeshBinary = "heroku-applink-service-mesh"
-
 // KeyObject is the release signing key's name in the bucket.
 const KeyObject = "public-key.asc"
 
@@ -21,31 +17,6 @@ const OfficialBucket = "heroku-applink-service-mesh-binaries"
 
 // s3Host is the dual-stack endpoint the release bucket is served from.
 const s3Host = "s3.dualstack.us-east-1.amazonaws.com"
-
-// Architectures the mesh is released for, in the names Go and the CNB spec
-// use. The buildpack's own binaries are built for the same list.
-var Architectures = []string{"amd64", "arm64"}
-
-// Object is the bucket's name for a release file: label is "latest" or a
-// version, with or without its "v".
-func Object(label, arch string) string {
-	if label != "latest" {
-		label = "v" + strings.TrimPrefix(label, "v")
-	}
-	return MeshBinary + "-" + label + "-" + arch
-}
-
-// LinkNames are the other names a build gives the installed binary, as
-// the upstream buildpack does: the object name of "latest" for the
-// architecture, which published sample Procfiles use, and the versioned
-// object name when a version was installed (not for "latest").
-func LinkNames(version, arch string) []string {
-	names := []string{Object("latest", arch)}
-	if version != "latest" && version != "" {
-		names = append(names, Object(version, arch))
-	}
-	return names
-}
 
 // OfficialURL is an object's URL in the official bucket.
 func OfficialURL(object string) string {
@@ -58,9 +29,6 @@ type Source struct {
 	bucket string
 	mirror *url.URL
 }
-
-// Official is the official release bucket.
-func Official() Source { return Source{} }
 
 // validBucketName applies S3's naming rules: 3 to 63 lowercase letters,
 // digits, dots and hyphens, starting and ending with a letter or digit, no
@@ -86,7 +54,7 @@ func Bucket(name string) (Source, error) {
 		return Source{}, fmt.Errorf("%s is not a valid S3 bucket name", quote(name))
 	}
 	if name == OfficialBucket {
-		return Official(), nil
+		return Source{}, nil
 	}
 	return Source{bucket: name}, nil
 }

@@ -1,39 +1,33 @@
-package source_test
+package config_test
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 )
-
-func TestObject(t *testing.T) {
-	require.Equal(t, "heroku-applink-service-mesh-v0.2.2-amd64", source.Object("0.2.2", "amd64"))
-	require.Equal(t, "heroku-applink-service-mesh-v0.2.2-arm64", source.Object("v0.2.2", "arm64"))
-	require.Equal(t, "heroku-applink-service-mesh-latest-amd64", source.Object("latest", "amd64"))
-}
 
 func TestURLAndString(t *testing.T) {
 	const object = "heroku-applink-service-mesh-v0.2.2-amd64"
-	mirror := func(raw string) source.Source {
-		s, err := source.Mirror(raw)
+	mirror := func(raw string) config.Source {
+		s, err := config.Mirror(raw)
 		require.NoError(t, err)
 		return s
 	}
-	bucket := func(name string) source.Source {
-		s, err := source.Bucket(name)
+	bucket := func(name string) config.Source {
+		s, err := config.Bucket(name)
 		require.NoError(t, err)
 		return s
 	}
 	tests := []struct {
 		name     string
-		src      source.Source
+		src      config.Source
 		wantURL  string
 		wantText string
 	}{
-		{"official", source.Official(), "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/" + object, "official release bucket"},
-		{"official bucket named", bucket(source.OfficialBucket), source.OfficialURL(object), "official release bucket"},
+		{"official", config.Source{}, "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/" + object, "official release bucket"},
+		{"official bucket named", bucket(config.OfficialBucket), config.OfficialURL(object), "official release bucket"},
 		{"bucket", bucket("my-bucket.example"), "https://my-bucket.example.s3.dualstack.us-east-1.amazonaws.com/" + object, "bucket my-bucket.example"},
 		{"mirror with a path", mirror("https://mirror.example.com/applink/"), "https://mirror.example.com/applink/" + object, "mirror https://mirror.example.com/applink/"},
 		{"loopback http", mirror("http://127.0.0.1:8080"), "http://127.0.0.1:8080/" + object, "mirror http://127.0.0.1:8080"},
@@ -66,14 +60,14 @@ func TestInvalidSources(t *testing.T) {
 		"https://deploy:2024/S3CRETpw@mirror.example.com": `https://xxxxx@mirror.example.com has an "@" after its host`,
 	} {
 		t.Run(raw, func(t *testing.T) {
-			_, err := source.Mirror(raw)
+			_, err := config.Mirror(raw)
 			require.ErrorContains(t, err, want)
 			require.NotContains(t, err.Error(), "pw@")
 			require.NotContains(t, err.Error(), "TOKEN")
 		})
 	}
 	for _, name := range []string{"My_Bucket", "192.168.1.1", "ab", "a/b/c", "a..b"} {
-		_, err := source.Bucket(name)
+		_, err := config.Bucket(name)
 		require.ErrorContains(t, err, "is not a valid S3 bucket name", name)
 	}
 }
@@ -87,14 +81,14 @@ func TestRedactAndPublic(t *testing.T) {
 		{"https://Zm9v/YmFyS3CRET@mirror.example.com/x", "https://xxxxx@mirror.example.com/x", "https://mirror.example.com/x"},
 	}
 	for _, tt := range tests {
-		require.Equal(t, tt.redacted, source.Redact(tt.raw))
-		require.Equal(t, tt.public, source.Public(tt.raw))
+		require.Equal(t, tt.redacted, config.Redact(tt.raw))
+		require.Equal(t, tt.public, config.Public(tt.raw))
 	}
 }
 
 func TestIsLoopback(t *testing.T) {
 	for host, want := range map[string]bool{"localhost": true, "LOCALHOST": true, "127.0.0.1": true, "127.8.9.1": true, "::1": true,
 		"10.0.0.1": false, "example.com": false, "": false} {
-		require.Equal(t, want, source.IsLoopback(host), host)
+		require.Equal(t, want, config.IsLoopback(host), host)
 	}
 }

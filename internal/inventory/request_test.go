@@ -1,4 +1,4 @@
-package version_test
+package inventory_test
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/version"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 )
 
 func TestMatches(t *testing.T) {
@@ -28,7 +28,7 @@ func TestMatches(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.request, func(t *testing.T) {
-			req, err := version.ParseRequest(tt.request)
+			req, err := inventory.ParseRequest(tt.request)
 			require.NoError(t, err)
 			var got []string
 			for _, v := range versions {
@@ -42,30 +42,35 @@ func TestMatches(t *testing.T) {
 }
 
 func TestRequestKinds(t *testing.T) {
-	req, err := version.ParseRequest("")
+	req, err := inventory.ParseRequest("")
 	require.NoError(t, err)
-	require.True(t, req.IsDefault())
+	require.Equal(t, inventory.Default, req.Kind())
 	require.Equal(t, "default", req.String())
-	req, err = version.ParseRequest("latest")
+	require.Equal(t, inventory.Default, inventory.Request{}.Kind())
+	req, err = inventory.ParseRequest("latest")
 	require.NoError(t, err)
-	require.True(t, req.IsLatest())
-	req, err = version.ParseRequest("v1.2.3")
+	require.Equal(t, inventory.Latest, req.Kind())
+	require.Nil(t, req.ExactVersion())
+	req, err = inventory.ParseRequest("v1.2.3")
 	require.NoError(t, err)
-	v, exact := req.Exact()
-	require.True(t, exact)
-	require.Equal(t, "1.2.3", v.String())
+	require.Equal(t, inventory.Exact, req.Kind())
+	require.Equal(t, "1.2.3", req.ExactVersion().String())
 	require.Equal(t, "v1.2.3", req.String())
+	req, err = inventory.ParseRequest("~1.2")
+	require.NoError(t, err)
+	require.Equal(t, inventory.Constraint, req.Kind())
 }
 
 func TestParseRequestInvalid(t *testing.T) {
 	for _, in := range []string{"v", "1.2.3.4", "^^1", "latest-please", "0.2.2\n0.2.3", "\xff\xfe", strings.Repeat("1", 100_000)} {
 		t.Run(strings.ToValidUTF8(in[:min(len(in), 20)], "?"), func(t *testing.T) {
-			_, err := version.ParseRequest(in)
-			var invalid *version.InvalidRequestError
+			_, err := inventory.ParseRequest(in)
+			var invalid *inventory.RequestError
 			require.ErrorAs(t, err, &invalid)
 			require.Contains(t, err.Error(), "invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION")
 			require.Less(t, len(err.Error()), 300, "the error must not echo a huge value back")
 			require.Contains(t, invalid.Help(), "exact version")
+			require.Equal(t, "config::invalid-version", invalid.Reason())
 		})
 	}
 }

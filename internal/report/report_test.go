@@ -1,4 +1,4 @@
-package builddata_test
+package report_test
 
 import (
 	"bytes"
@@ -16,14 +16,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/builddata"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/digest"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/source"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/version"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/report"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
 )
 
 // clock advances by step at each reading.
@@ -35,22 +34,21 @@ func clock(step time.Duration) func() time.Time {
 	}
 }
 
-func report(t *testing.T, cache string) string {
+func printed(t *testing.T, cache string) string {
 	t.Helper()
 	var out bytes.Buffer
-	require.NoError(t, builddata.Print(&out, cache))
+	require.NoError(t, report.Print(&out, cache))
 	return out.String()
 }
 
 func TestARecordedBuild(t *testing.T) {
 	cache := t.TempDir()
-	r := builddata.Start(cache, "0.2.0", clock(1500*time.Millisecond))
-	req, err := version.ParseRequest("~0.3")
+	r := report.Start(cache, "0.2.0", "heroku-24", clock(1500*time.Millisecond))
+	req, err := inventory.ParseRequest("~0.3")
 	require.NoError(t, err)
-	sum := digest.Of([]byte("mesh"))
-	r.Release(install.Release{Version: "0.3.0", Arch: "amd64", Request: req, Pin: sum, Source: source.Official()})
-	r.Installed(install.Installed{Record: install.Record{Checksum: sum}, Discarded: &install.Discard{Problem: install.ChangedAtSource},
-		Download: 250 * time.Millisecond}, true)
+	sum := "sha256:" + strings.Repeat("a", 64)
+	r.Release(install.Release{Version: "0.3.0", Arch: "amd64", Request: req, Checksum: sum})
+	r.Installed(install.Result{Checksum: sum, Discarded: "it no longer matches", Download: 250 * time.Millisecond}, true)
 	r.Advice([]string{"procfile-app-uses-port", "addon-missing", "procfile-app-uses-port"})
 	require.NoError(t, r.Finish(nil))
 
@@ -58,10 +56,10 @@ func TestARecordedBuild(t *testing.T) {
   "advice": "procfile-app-uses-port,addon-missing",
   "advice_count": 2,
   "buildpack_version": "0.2.0",
-  "cache_discard_reason": "` + (&install.Discard{Problem: install.ChangedAtSource}).String() + `",
+  "cache_discard_reason": "it no longer matches",
   "cache_status": "discarded",
   "mesh_arch": "amd64",
-  "mesh_checksum": "` + sum.String() + `",
+  "mesh_checksum": "` + sum + `",
   "mesh_download_duration": 0.25,
   "mesh_source": "official",
   "mesh_verification": "pinned-checksum",
@@ -69,20 +67,21 @@ func TestARecordedBuild(t *testing.T) {
   "mesh_version_pinned": true,
   "mesh_version_request_type": "constraint",
   "mesh_version_requested": "~0.3",
+  "stack": "heroku-24",
   "total_duration": 1.5
 }
 `
-	if diff := cmp.Diff(want, report(t, cache)); diff != "" {
+	if diff := cmp.Diff(want, printed(t, cache)); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}
 }
 
 func TestAFailedBuild(t *testing.T) {
 	cache := t.TempDir()
-	r := builddata.Start(cache, "0.2.0", clock(time.Second))
-	err := fmt.Errorf("installing: %w", &fetch.ChecksumMismatchError{Want: digest.Of([]byte("a")), Got: digest.Of([]byte("b"))})
+	r := report.Start(cache, "0.2.0", "", clock(time.Second))
+	err := fmt.Errorf("installing: %w", &install.ChecksumError{Want: "sha256:a", Got: "sha256:b"})
 	require.Same(t, err, r.Finish(err), "Finish returns the build's error unchanged")
-	got := report(t, cache)
+	got := printed(t, cache)
 	require.Contains(t, got, `"failure_reason": "verify::checksum-mismatch"`)
 	require.Contains(t, got, `"failure_detail": "installing: `)
 	require.NotContains(t, got, "mesh_version")
@@ -90,13 +89,13 @@ func TestAFailedBuild(t *testing.T) {
 
 func TestAKilledBuildReportsNoOldData(t *testing.T) {
 	cache := t.TempDir()
-	old := builddata.Start(cache, "0.2.0", clock(time.Second))
+	old := report.Start(cache, "0.2.0", "", clock(time.Second))
 	old.Advice([]string{"procfile-missing"})
 	require.NoError(t, old.Finish(nil))
-	require.Contains(t, report(t, cache), "procfile-missing")
+	require.Contains(t, printed(t, cache), "procfile-missing")
 
-	builddata.Start(cache, "0.2.0", clock(time.Second)) // and never finished
-	require.Equal(t, "{}\n", report(t, cache))
+	report.Start(cache, "0.2.0", "", clock(time.Second)) // and never finished
+	require.Equal(t, "{}\n", printed(t, cache))
 }
 
 func TestReportNeverFails(t *testing.T) {
@@ -104,16 +103,18 @@ func TestReportNeverFails(t *testing.T) {
 	require.NoError(t, os.WriteFile(victim, []byte(`{"password": "hunter2"}`), 0o600))
 	for name, setup := range map[string]func(dir string) error{
 		"no cache dir":       func(string) error { return nil },
-		"no data":            func(dir string) error { return os.MkdirAll(filepath.Join(dir, builddata.Dir), 0o755) },
+		"no data":            func(dir string) error { return os.MkdirAll(filepath.Join(dir, report.Dir), 0o755) },
 		"not JSON":           func(dir string) error { return write(dir, "not json") },
 		"nested values":      func(dir string) error { return write(dir, `{"a": {"b": 1}}`) },
 		"an array":           func(dir string) error { return write(dir, `[1, 2]`) },
 		"null":               func(dir string) error { return write(dir, `null`) },
 		"too large":          func(dir string) error { return write(dir, `{"a": "`+strings.Repeat("x", 70<<10)+`"}`) },
 		"a link to a secret": func(dir string) error { return link(dir, victim) },
+		"an infinite number": func(dir string) error { return write(dir, `{"total_duration": 1e999}`) },
+		"a control in a key": func(dir string) error { return write(dir, `{"a\u001b[2K": "x"}`) },
 		"a named pipe": func(dir string) error {
-			require.NoError(t, os.MkdirAll(filepath.Join(dir, builddata.Dir), 0o755))
-			return syscall.Mkfifo(filepath.Join(dir, builddata.Dir, builddata.FileName), 0o644)
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, report.Dir), 0o755))
+			return syscall.Mkfifo(filepath.Join(dir, report.Dir, report.FileName), 0o644)
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -122,30 +123,30 @@ func TestReportNeverFails(t *testing.T) {
 				require.NoError(t, os.MkdirAll(dir, 0o755))
 			}
 			require.NoError(t, setup(dir))
-			require.Equal(t, "{}\n", report(t, dir))
+			require.Equal(t, "{}\n", printed(t, dir))
 		})
 	}
 }
 
 func write(dir, content string) error {
-	if err := os.MkdirAll(filepath.Join(dir, builddata.Dir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, report.Dir), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, builddata.Dir, builddata.FileName), []byte(content), 0o644)
+	return os.WriteFile(filepath.Join(dir, report.Dir, report.FileName), []byte(content), 0o644)
 }
 
 func link(dir, target string) error {
-	if err := os.MkdirAll(filepath.Join(dir, builddata.Dir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, report.Dir), 0o755); err != nil {
 		return err
 	}
-	return os.Symlink(target, filepath.Join(dir, builddata.Dir, builddata.FileName))
+	return os.Symlink(target, filepath.Join(dir, report.Dir, report.FileName))
 }
 
 func TestRecordingNeverWritesThroughALink(t *testing.T) {
 	cache := t.TempDir()
 	outside := t.TempDir()
-	require.NoError(t, os.Symlink(outside, filepath.Join(cache, builddata.Dir)))
-	r := builddata.Start(cache, "0.2.0", clock(time.Second))
+	require.NoError(t, os.Symlink(outside, filepath.Join(cache, report.Dir)))
+	r := report.Start(cache, "0.2.0", "", clock(time.Second))
 	require.NoError(t, r.Finish(nil))
 	entries, err := os.ReadDir(outside)
 	require.NoError(t, err)
@@ -155,18 +156,30 @@ func TestRecordingNeverWritesThroughALink(t *testing.T) {
 	victim := filepath.Join(outside, "victim")
 	require.NoError(t, os.WriteFile(victim, []byte("keep"), 0o644))
 	require.NoError(t, link(cache, victim))
-	require.NoError(t, builddata.Start(cache, "0.2.0", clock(time.Second)).Finish(nil))
+	require.NoError(t, report.Start(cache, "0.2.0", "", clock(time.Second)).Finish(nil))
 	kept, err := os.ReadFile(victim)
 	require.NoError(t, err)
 	require.Equal(t, "keep", string(kept), "a linked data file is replaced, never written through")
-	require.Contains(t, report(t, cache), "total_duration")
+	require.Contains(t, printed(t, cache), "total_duration")
+}
+
+// TestHostileValuesAreCutAndEscaped: values in the data file are printed
+// at most 200 bytes long, with controls and bidi overrides made visible.
+func TestHostileValuesAreCutAndEscaped(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, write(dir, `{"stack": "heroku-24\u001b[2K\r-----> Done\u202e", "long": "`+strings.Repeat("x", 5000)+`", "n": 2.5, "ok": true}`))
+	got := printed(t, dir)
+	require.Contains(t, got, `"stack": "heroku-24\\x1b[2K\\x0d-----> Done\\u202e"`)
+	require.Contains(t, got, `"long": "`+strings.Repeat("x", 200)+`"`)
+	require.NotContains(t, got, strings.Repeat("x", 201))
+	require.Contains(t, got, `"n": 2.5`)
 }
 
 func TestLongValuesAreCut(t *testing.T) {
 	cache := t.TempDir()
-	r := builddata.Start(cache, "0.2.0", clock(time.Second))
+	r := report.Start(cache, "0.2.0", "", clock(time.Second))
 	require.Error(t, r.Finish(errors.New(strings.Repeat("é", 300))))
-	got := report(t, cache)
+	got := printed(t, cache)
 	require.Contains(t, got, `"failure_detail": "`+strings.Repeat("é", 100)+`"`)
 }
 
@@ -176,19 +189,25 @@ func TestReason(t *testing.T) {
 		want string
 	}{
 		{context.Canceled, "build::cancelled"},
-		{&version.InvalidRequestError{Value: "x"}, "config::invalid-version"},
+		{&inventory.RequestError{Value: "x"}, "config::invalid-version"},
 		{&config.Error{Var: "X"}, "config::invalid"},
-		{&inventory.UnknownVersionError{}, "version::no-match"},
+		{&fetch.KnobError{Name: "X"}, "config::invalid"},
+		{&inventory.NoMatchError{}, "version::no-match"},
 		{&inventory.UnsupportedArchError{}, "platform::unsupported-arch"},
-		{&install.DownloadError{Err: &fetch.StatusError{Code: 404}}, "download::http-status"},
-		{&install.DownloadError{Err: &fetch.TLSError{Reason: "x"}}, "download::tls"},
-		{&install.DownloadError{Err: &fetch.NetworkError{Err: errors.New("x")}}, "download::network"},
-		{&install.DownloadError{Err: &fetch.LocalError{Op: "write", Err: syscall.ENOSPC}}, "filesystem::no-space"},
+		{fmt.Errorf("failed to download: %w", &fetch.StatusError{Code: 404}), "download::http-status"},
+		{fmt.Errorf("failed to download: gave up: %w", &fetch.NetworkError{Err: errors.New("x")}), "download::network"},
+		{fmt.Errorf("x: %w", &fetch.TLSError{Cause: "x"}), "download::tls"},
+		{&fetch.TooSlowError{}, "download::too-slow"},
+		{&fetch.NotAFileError{}, "download::not-the-file"},
+		{&signature.Error{Problem: signature.Expired}, "verify::signature"},
+		{&signature.KeyError{}, "verify::signing-key"},
+		{&fsutil.PathError{Path: "/x", Err: syscall.ENOSPC}, "filesystem::no-space"},
+		{&fsutil.PathError{Path: "/x", Err: syscall.EISDIR}, "filesystem::unusable"},
 		{errors.New("something else"), "internal-error::unhandled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			require.Equal(t, tt.want, builddata.Reason(tt.err))
+			require.Equal(t, tt.want, report.Reason(tt.err))
 		})
 	}
 }
@@ -197,7 +216,7 @@ func TestReason(t *testing.T) {
 // advice keeps whole names, the first given first, and counts them all.
 func TestMuchAdviceIsCutBetweenNames(t *testing.T) {
 	cache := t.TempDir()
-	r := builddata.Start(cache, "0.2.0", clock(time.Second))
+	r := report.Start(cache, "0.2.0", "", clock(time.Second))
 	var kinds []string
 	for i := range 20 {
 		kinds = append(kinds, fmt.Sprintf("procfile-kind-number-%02d", i))
@@ -208,7 +227,7 @@ func TestMuchAdviceIsCutBetweenNames(t *testing.T) {
 		Advice string `json:"advice"`
 		Count  int    `json:"advice_count"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(report(t, cache)), &got))
+	require.NoError(t, json.Unmarshal([]byte(printed(t, cache)), &got))
 	require.Equal(t, 20, got.Count)
 	require.LessOrEqual(t, len(got.Advice), 200)
 	names := strings.Split(got.Advice, ",")

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestPhaseOf(t *testing.T) {
+	tests := []struct {
+		args  []string
+		phase string
+		rest  []string
+	}{
+		{[]string{"/cnb/buildpacks/x/bin/build", "/layers", "/platform", "/plan"}, "build", []string{"/layers", "/platform", "/plan"}},
+		{[]string{"/bp/lib/linux-amd64/heroku-applink-buildpack", "compile", "b", "c", "e"}, "compile", []string{"b", "c", "e"}},
+		{[]string{"heroku-applink-buildpack", "report", "b", "c", "e"}, "report", []string{"b", "c", "e"}},
+		{[]string{"heroku-applink-buildpack"}, "", nil},
+		{[]string{"heroku-applink-buildpack", "detect", "b"}, "", nil},
+	}
+	for _, tt := range tests {
+		phase, rest := phaseOf(tt.args)
+		require.Equal(t, tt.phase, phase)
+		require.Equal(t, tt.rest, rest)
+	}
+}
+
+func runWith(ctx context.Context, args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := run(ctx, args, func(string) string { return "" }, "/", &out, &errOut, time.Now, false)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsage(t *testing.T) {
+	code, _, stderr := runWith(context.Background(), "compile", "only-one")
+	require.Equal(t, exitUsage, code)
+	require.Equal(t, "usage: bin/compile BUILD_DIR CACHE_DIR ENV_DIR\n", stderr)
+	code, _, stderr = runWith(context.Background(), "heroku-applink-buildpack", "explode")
+	require.Equal(t, exitUsage, code)
+	require.Equal(t, "usage: heroku-applink-buildpack compile|report|build ARGS...\n", stderr)
+}
+
+// TestReportNeverFails: bin/report prints {} and exits 0 whatever it finds.
+func TestReportNeverFails(t *testing.T) {
+	code, stdout, _ := runWith(context.Background(), "report", t.TempDir(), t.TempDir(), t.TempDir())
+	require.Equal(t, exitOK, code)
+	require.Equal(t, "{}\n", stdout)
+}
+
+// TestCancelledBuildSaysSo: whatever fails after a signal failed because of
+// it; the log says the build was cancelled, and the exit status is the
+// shell's for that signal.
+func TestCancelledBuildSaysSo(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(&cancelledError{signal: syscall.SIGTERM})
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"compile", dir, t.TempDir(), t.TempDir()},
+		func(k string) string { return map[string]string{"HEROKU_APPLINK_BUILDPACK_DIR": dir}[k] }, dir, &out, &errOut, time.Now, false)
+	require.Equal(t, 143, code)
+	require.Equal(t, "\n !     Error: the build was cancelled (terminated)\n !\n !     Nothing was installed, and the temporary files were removed.\n\n", errOut.String())
+}
