@@ -8,6 +8,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +34,7 @@ import (
 // buildpack.toml.
 var version = "0.0.0-dev"
 
-// Exit codes: a build stopped by a signal exits 128 + the signal, as a
+// Exit codes; a build stopped by a signal exits 128 + the signal, as a
 // shell reports it.
 const (
 	exitOK    = 0
@@ -41,30 +42,24 @@ const (
 	exitUsage = 2
 )
 
-// cancelGrace is how long a cancelled build has to remove its temporary
-// files and say so before it is stopped regardless.
-const cancelGrace = 2 * time.Second
-
 func main() {
-	// Modes are explicit whatever the platform's umask: directories and
-	// the binary 0755, scripts 0644, private files 0600.
+	// Modes are explicit whatever the platform's umask: folders and the
+	// binary 0755, scripts 0644, private files 0600.
 	syscall.Umask(0o022)
 	noColor := os.Getenv("NO_COLOR") != ""
 	color.Disable(noColor)
 	wd, _ := os.Getwd()
-
 	// SIGTERM or SIGINT cancels the build: downloads stop, temporary files
-	// are removed, and the log says the build was cancelled. If that has not
-	// happened within the grace period, the process stops anyway.
+	// are removed, the log says so. Two seconds later it stops regardless.
 	ctx, cancel := context.WithCancelCause(context.Background())
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
-		s := <-signals
-		cancel(&cancelledError{signal: s.(syscall.Signal)})
-		time.AfterFunc(cancelGrace, func() {
+		s := (<-signals).(syscall.Signal)
+		cancel(&cancelledError{signal: s})
+		time.AfterFunc(2*time.Second, func() {
 			fmt.Fprintf(os.Stderr, "\n !     Error: the build was cancelled (%s) and did not stop in time\n\n", s)
-			os.Exit(128 + int(s.(syscall.Signal)))
+			os.Exit(128 + int(s))
 		})
 	}()
 	os.Exit(run(ctx, os.Args, os.Getenv, wd, os.Stdout, os.Stderr, time.Now, !noColor))
@@ -79,71 +74,64 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 		style = output.CNB
 	}
 	out := output.New(stdout, stderr, style, useColor)
-	newInstaller := func() (*install.Installer, error) {
-		client, err := fetch.New("heroku-buildpack-heroku-applink-service-mesh/"+version, getenv)
-		if err != nil {
-			return nil, err
-		}
+	client, err := fetch.New("heroku-buildpack-heroku-applink-service-mesh/"+version, getenv)
+	inst := &install.Installer{Fetch: client, Out: out, Now: now}
+	if err == nil {
 		client.Now = now
 		client.OnRetry = func(attempt int, err error, wait time.Duration) {
 			out.Detail("Attempt %d failed (%v); retrying in %s", attempt, err, output.Duration(wait))
 		}
 		client.OnProgress = func(received, total int64, elapsed time.Duration) {
+			of := ""
 			if total > 0 {
-				out.Detail("Received %s of %s (%d%%) after %s", output.Size(received), output.Size(total), received*100/total, output.Duration(elapsed))
-				return
+				of = fmt.Sprintf(" of %s (%d%%)", output.Size(total), received*100/total)
 			}
-			out.Detail("Received %s after %s", output.Size(received), output.Duration(elapsed))
+			out.Detail("Received %s%s after %s", output.Size(received), of, output.Duration(elapsed))
 		}
-		return &install.Installer{Fetch: client, Out: out, Now: now}, nil
 	}
-
-	var err error
+	bpDir := getenv("HEROKU_APPLINK_BUILDPACK_DIR")
 	switch phase {
 	case "report":
 		// The platform runs it after compile, with compile's arguments,
 		// whether compile succeeded or not. It never fails.
-		if len(args) == 3 {
-			cache := args[1]
-			if !filepath.IsAbs(cache) {
-				cache = filepath.Join(wd, cache)
-			}
-			if err := report.Print(stdout, cache); err != nil {
-				fmt.Fprintln(stderr, "heroku-applink-buildpack: report:", err)
-			}
-			return exitOK
+		if len(args) != 3 {
+			fmt.Fprintln(stderr, "usage: bin/report BUILD_DIR CACHE_DIR ENV_DIR")
+			return exitUsage
 		}
-		err = &usageError{"bin/report BUILD_DIR CACHE_DIR ENV_DIR"}
+		cache := args[1]
+		if !filepath.IsAbs(cache) {
+			cache = filepath.Join(wd, cache)
+		}
+		if err := report.Print(stdout, cache); err != nil {
+			fmt.Fprintln(stderr, "heroku-applink-buildpack: report:", err)
+		}
+		return exitOK
 	case "compile":
-		var d classic.Dirs
-		if d, err = classic.DirsFrom(args, getenv("HEROKU_APPLINK_BUILDPACK_DIR"), wd); err != nil {
+		d, derr := classic.DirsFrom(args, bpDir, wd)
+		if derr != nil {
+			err = derr
 			break
 		}
 		rec := report.Start(d.Cache, version, getenv("STACK"), now)
-		inst, ierr := newInstaller()
-		if err = ierr; err == nil {
+		if err == nil {
 			err = classic.Compile(ctx, inst, d, runtime.GOARCH, version, rec)
 		}
 		err = rec.Finish(cancelled(ctx, err))
 	case "build":
-		var d cnb.Dirs
-		if d, err = cnb.DirsFrom(args, getenv, wd, getenv("HEROKU_APPLINK_BUILDPACK_DIR")); err != nil {
-			break
+		d, derr := cnb.DirsFrom(args, getenv, wd, bpDir)
+		if err == nil {
+			err = derr
 		}
-		arch := getenv("CNB_TARGET_ARCH")
-		if arch == "" {
-			arch = runtime.GOARCH
-		}
-		inst, ierr := newInstaller()
-		if err = ierr; err == nil {
-			err = cnb.Build(ctx, inst, d, arch, version)
+		if err == nil {
+			err = cnb.Build(ctx, inst, d, cmp.Or(getenv("CNB_TARGET_ARCH"), runtime.GOARCH), version)
 		}
 	default:
-		err = &usageError{"heroku-applink-buildpack compile|report|build ARGS..."}
+		fmt.Fprintln(stderr, "usage: heroku-applink-buildpack compile|report|build ARGS...")
+		return exitUsage
 	}
-	err = cancelled(ctx, err)
 	var usage interface{ Usage() string }
 	var stopped *cancelledError
+	err = cancelled(ctx, err)
 	switch {
 	case err == nil:
 		return exitOK
@@ -173,7 +161,7 @@ func phaseOf(args []string) (string, []string) {
 }
 
 // cancelled is what failed after a signal: the signal, not the network or
-// the disk that its cancellation cut off.
+// the disk its cancellation cut off.
 func cancelled(ctx context.Context, err error) error {
 	var c *cancelledError
 	if err != nil && errors.As(context.Cause(ctx), &c) {
@@ -186,16 +174,7 @@ func cancelled(ctx context.Context, err error) error {
 type cancelledError struct{ signal syscall.Signal }
 
 func (e *cancelledError) Error() string { return fmt.Sprintf("the build was cancelled (%s)", e.signal) }
-
-// Help says what happened to the build's files.
+func (e *cancelledError) Reason() string { return "build::cancelled" }
 func (e *cancelledError) Help() string {
 	return "Nothing was installed, and the temporary files were removed."
 }
-
-// Reason names the failure for the build report.
-func (e *cancelledError) Reason() string { return "build::cancelled" }
-
-type usageError struct{ usage string }
-
-func (e *usageError) Error() string { return "usage: " + e.usage }
-func (e *usageError) Usage() string { return e.usage }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/report"
 )
 
 func TestPhaseOf(t *testing.T) {
@@ -31,7 +33,7 @@ func TestPhaseOf(t *testing.T) {
 
 func runWith(ctx context.Context, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
-	code := run(ctx, args, func(string) string { return "" }, "/", &out, &errOut, time.Now, false)
+	code := run(ctx, args, func(string) string { return "" }, "/elsewhere", &out, &errOut, time.Now, false)
 	return code, out.String(), errOut.String()
 }
 
@@ -49,6 +51,10 @@ func TestReportNeverFails(t *testing.T) {
 	code, stdout, _ := runWith(context.Background(), "report", t.TempDir(), t.TempDir(), t.TempDir())
 	require.Equal(t, exitOK, code)
 	require.Equal(t, "{}\n", stdout)
+	cache := t.TempDir()
+	require.NoError(t, report.Start(cache, "9.9.9", "", time.Now).Finish(nil))
+	_, stdout, _ = runWith(context.Background(), "report", "b", cache, "e")
+	require.Contains(t, stdout, `"buildpack_version": "9.9.9"`, "an absolute CACHE_DIR is taken as it is")
 }
 
 // TestCancelledBuildSaysSo: whatever fails after a signal failed because of

@@ -22,11 +22,11 @@ func TestChecksInOrder(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "heroku-applink-service-mesh.yaml"), []byte("app:\n  port: 8080\n"), 0o644))
 	var out, errOut bytes.Buffer
 	kinds := advice.Check(output.New(&out, &errOut, output.Classic, false), advice.Input{
-		AppDir:     dir,
-		Names:      []string{"heroku-applink-service-mesh", "heroku-applink-service-mesh-latest-amd64"},
-		Version:    "0.3.0",
-		Arch:       "amd64",
-		EnvDir:     envWith(t, "HEROKU_APPLINK_API_URL"),
+		AppDir:  dir,
+		Names:   []string{"heroku-applink-service-mesh", "heroku-applink-service-mesh-latest-amd64"},
+		Version: "0.3.0",
+		Arch:    "amd64",
+		EnvDir:  envWith(t, "HEROKU_APPLINK_API_URL"),
 	})
 	wantOut := "-----> Checking Procfile\n" +
 		"       The web process starts the service mesh:\n" +
@@ -67,8 +67,8 @@ func TestConfigWhereTheMeshStarts(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "server/heroku-applink-service-mesh.yaml"), []byte("app:\n  port: 8080\n"), 0o644))
 	var out, errOut bytes.Buffer
 	kinds := advice.Check(output.New(&out, &errOut, output.Classic, false), advice.Input{
-		AppDir:  dir,
-		Names: []string{"heroku-applink-service-mesh"}, Version: "0.3.0", Arch: "amd64",
+		AppDir: dir,
+		Names:  []string{"heroku-applink-service-mesh"}, Version: "0.3.0", Arch: "amd64",
 	})
 	require.Contains(t, out.String(), "-----> Checking server/heroku-applink-service-mesh.yaml\n")
 	require.Contains(t, errOut.String(), "  web: cd server && heroku-applink-service-mesh node app.js --port 8080\n")

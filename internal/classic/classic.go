@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -91,10 +90,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := build.MkdirAll(path.Dir(ProfilePath), 0o755); err != nil {
-		return &fsutil.PathError{Path: filepath.Join(d.Build, path.Dir(ProfilePath)), Err: err}
-	}
-	if err := fsutil.WriteFile(build, ProfilePath, []byte(ProfileScript()), 0o644); err != nil {
+	if err := fsutil.WriteFile(build, ProfilePath, strings.NewReader(ProfileScript()), 0o644); err != nil {
 		return err
 	}
 	out.Detail("Added %s to PATH at runtime (%s)", BinDir, ProfilePath)
@@ -113,32 +109,29 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 func hexOf(checksum string) string { return strings.TrimPrefix(checksum, "sha256:") }
 
 // openCache returns the buildpack's own folder of the build cache, or nil
-// when it cannot be used: a build without a cache is slower, not broken.
-// The folder must be a folder, not a link to another buildpack's or
-// anywhere else.
+// when it cannot be used (a build without a cache is slower, not broken):
+// one that is a link (to another buildpack's, say), or one that cannot
+// take a write, which would fail every later save.
 func openCache(out *output.Printer, dir string) *os.Root {
-	var root *os.Root
-	err := os.MkdirAll(dir, 0o755)
-	if err == nil {
-		if root, err = os.OpenRoot(dir); err == nil {
-			defer root.Close()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			root, err = os.OpenRoot(dir)
 		}
-	}
-	if err == nil {
-		if info, lerr := root.Lstat(CacheFolder); lerr == nil && info.Mode()&fs.ModeSymlink != 0 {
-			out.Warning(fmt.Sprintf("The build cache folder %s is a symbolic link. The buildpack\n"+
-				"does not follow links, so this build caches nothing. Clear the build cache to\n"+
-				"cache again.", filepath.Join(dir, CacheFolder)))
-			return nil
-		}
-		err = root.MkdirAll(CacheFolder+"/"+entries, 0o755)
 	}
 	var cache *os.Root
 	if err == nil {
-		cache, err = root.OpenRoot(CacheFolder)
+		defer root.Close()
+		if info, err := root.Lstat(CacheFolder); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+			out.Warning("The build cache folder " + filepath.Join(dir, CacheFolder) + " is a symbolic link. The buildpack\n" +
+				"does not follow links, so this build caches nothing. Clear the build cache to\ncache again.")
+			return nil
+		}
+		if err = root.MkdirAll(CacheFolder, 0o755); err == nil {
+			cache, err = root.OpenRoot(CacheFolder)
+		}
 	}
 	if err == nil {
-		// The cache must take a write, or saving would fail every build.
 		var f *os.File
 		var tmp string
 		if f, tmp, err = fsutil.CreateTemp(cache, entries); err == nil {
@@ -160,33 +153,7 @@ func save(ctx context.Context, build, cache *os.Root, name string) error {
 		return err
 	}
 	defer src.Close()
-	f, tmp, err := fsutil.CreateTemp(cache, entries)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(f, &ctxReader{ctx, src})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = cache.Rename(tmp, path.Join(entries, name))
-	}
-	if err != nil {
-		cache.Remove(tmp)
-	}
-	return err
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r *ctxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
+	return fsutil.WriteFile(cache, path.Join(entries, name), fsutil.Reader(ctx, src), 0o600)
 }
 
 // prune removes, best effort, what the cache holds that no build will
@@ -241,7 +208,7 @@ func writeExport(buildpackDir, binDir string) error {
 	}
 	defer root.Close()
 	quoted := "'" + strings.ReplaceAll(binDir, "'", `'\''`) + "'"
-	return fsutil.WriteFile(root, "export", []byte("export PATH="+quoted+`"${PATH:+:${PATH}}"`+"\n"), 0o644)
+	return fsutil.WriteFile(root, "export", strings.NewReader("export PATH="+quoted+`"${PATH:+:${PATH}}"`+"\n"), 0o644)
 }
 
 // DirsFrom reads bin/compile's arguments, made absolute against wd before

@@ -2,6 +2,7 @@ package cnb
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,8 +34,8 @@ type Dirs struct {
 // is the shims' fallback for the buildpack's own directory.
 func DirsFrom(args []string, getenv func(string) string, wd, buildpackDir string) (Dirs, error) {
 	args = append(args, "", "")
-	d := Dirs{App: wd, Layers: cmpOr(getenv("CNB_LAYERS_DIR"), args[0]), Platform: cmpOr(getenv("CNB_PLATFORM_DIR"), args[1]),
-		Buildpack: cmpOr(getenv("CNB_BUILDPACK_DIR"), buildpackDir)}
+	d := Dirs{App: wd, Layers: cmp.Or(getenv("CNB_LAYERS_DIR"), args[0]), Platform: cmp.Or(getenv("CNB_PLATFORM_DIR"), args[1]),
+		Buildpack: cmp.Or(getenv("CNB_BUILDPACK_DIR"), buildpackDir)}
 	if d.Layers == "" || d.Platform == "" {
 		return Dirs{}, &UsageError{}
 	}
@@ -125,10 +126,10 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	}
 	// Restored layer TOMLs carry no [types]: write the whole file every
 	// build, or the lifecycle drops the layer.
-	if err := fsutil.WriteFile(layers, Layer+".toml", buf.Bytes(), 0o644); err != nil {
+	if err := fsutil.WriteFile(layers, Layer+".toml", &buf, 0o644); err != nil {
 		return err
 	}
-	if err := fsutil.WriteFile(layers, Layer+".sbom.cdx.json", sbom(rec, version), 0o644); err != nil {
+	if err := fsutil.WriteFile(layers, Layer+".sbom.cdx.json", bytes.NewReader(sbom(rec, version)), 0o644); err != nil {
 		return err
 	}
 	out.Detail("Added %s/bin to PATH at launch", Layer)
@@ -234,11 +235,4 @@ func (e *UsageError) Error() string { return "usage: " + e.Usage() }
 // Usage is the correct invocation.
 func (e *UsageError) Usage() string {
 	return "bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)"
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -33,7 +33,7 @@ func TestReadReadsOnlyItsVars(t *testing.T) {
 	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "GIT_DIR"), 0o600))
 	got, err := config.Read(dir)
 	require.NoError(t, err)
-	if diff := cmp.Diff([]string{"0.2.2", "mirror https://mirror.example.com/x"}, []string{got.Request.String(), got.Source.String()}); diff != "" {
+	if diff := cmp.Diff([]string{"0.2.2", "https://mirror.example.com/x/o"}, []string{got.Request.String(), got.Source.URL("o")}); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	for _, missing := range []string{filepath.Join(t.TempDir(), "nope"), ""} {
@@ -87,19 +87,19 @@ func TestParse(t *testing.T) {
 		wantRequest string
 		wantSource  string
 	}{
-		{"nothing set", nil, "default", "official release bucket"},
-		{"version", map[string]string{config.VarVersion: " v0.2.2\n"}, "v0.2.2", "official release bucket"},
-		{"official bucket named", map[string]string{config.VarBucket: config.OfficialBucket}, "default", "official release bucket"},
-		{"bucket", map[string]string{config.VarBucket: "my-bucket.example"}, "default", "bucket my-bucket.example"},
-		{"mirror wins over bucket", map[string]string{config.VarMirror: "http://127.0.0.1:8080", config.VarBucket: "other"}, "default", "mirror http://127.0.0.1:8080"},
-		{"mirror credentials are never shown", map[string]string{config.VarMirror: "https://TOKEN@mirror.example.com"}, "default", "mirror https://xxxxx@mirror.example.com"},
+		{"nothing set", nil, "default", config.OfficialURL("o")},
+		{"version", map[string]string{config.VarVersion: " v0.2.2\n"}, "v0.2.2", config.OfficialURL("o")},
+		{"official bucket named", map[string]string{config.VarBucket: config.OfficialBucket}, "default", config.OfficialURL("o")},
+		{"bucket", map[string]string{config.VarBucket: "my-bucket.example"}, "default", "https://my-bucket.example.s3.dualstack.us-east-1.amazonaws.com/o"},
+		{"mirror wins over bucket", map[string]string{config.VarMirror: "http://127.0.0.1:8080", config.VarBucket: "other"}, "default", "http://127.0.0.1:8080/o"},
+		{"mirror credentials are kept for the request, hidden from the log", map[string]string{config.VarMirror: "https://TOKEN@mirror.example.com"}, "default", "https://xxxxx@mirror.example.com/o"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := config.Parse(tt.vars)
 			require.NoError(t, err)
 			require.Equal(t, tt.wantRequest, cfg.Request.String())
-			require.Equal(t, tt.wantSource, cfg.Source.String())
+			require.Equal(t, tt.wantSource, config.Redact(cfg.Source.URL("o")))
 		})
 	}
 }

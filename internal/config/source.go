@@ -32,8 +32,7 @@ type Source struct {
 
 // validBucketName applies S3's naming rules: 3 to 63 lowercase letters,
 // digits, dots and hyphens, starting and ending with a letter or digit, no
-// "..", not an IP address. (A loop, not a regexp: package-level regexps
-// are compiled at every start of the binary, bin/detect's included.)
+// "..", not an IP address.
 func validBucketName(s string) bool {
 	if len(s) < 3 || len(s) > 63 || strings.Contains(s, "..") || net.ParseIP(s) != nil {
 		return false
@@ -51,7 +50,10 @@ func validBucketName(s string) bool {
 // official bucket is the same as naming none.
 func Bucket(name string) (Source, error) {
 	if !validBucketName(name) {
-		return Source{}, fmt.Errorf("%s is not a valid S3 bucket name", quote(name))
+		if len(name) > 70 {
+			name = name[:70] + "…"
+		}
+		return Source{}, fmt.Errorf("%q is not a valid S3 bucket name", name)
 	}
 	if name == OfficialBucket {
 		return Source{}, nil
@@ -68,25 +70,25 @@ func Mirror(raw string) (Source, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
-		return Source{}, fmt.Errorf("%s is not an absolute URL", redactRaw(raw))
+		return Source{}, fmt.Errorf("%s is not an absolute URL", Redact(raw))
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !IsLoopback(u.Hostname()) {
-			return Source{}, fmt.Errorf("%s uses http to a host that is not loopback", redactRaw(raw))
+			return Source{}, fmt.Errorf("%s uses http to a host that is not loopback", Redact(raw))
 		}
 	default:
-		return Source{}, fmt.Errorf("%s uses the scheme %q", redactRaw(raw), u.Scheme)
+		return Source{}, fmt.Errorf("%s uses the scheme %q", Redact(raw), u.Scheme)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return Source{}, fmt.Errorf("%s has a query or fragment", redactRaw(raw))
+		return Source{}, fmt.Errorf("%s has a query or fragment", Redact(raw))
 	}
 	// An "@" past the host is a credential that holds a "/" (a base64
 	// token, say), which url.Parse reads as host and path: refuse it
 	// rather than send or show it.
 	if strings.Contains(u.Path, "@") || strings.Contains(u.Host, "@") {
-		return Source{}, fmt.Errorf("%s has an \"@\" after its host: percent-encode a \"/\" or \"@\" in a user name or password (%%2F, %%40)", redactRaw(raw))
+		return Source{}, fmt.Errorf("%s has an \"@\" after its host: percent-encode a \"/\" or \"@\" in a user name or password (%%2F, %%40)", Redact(raw))
 	}
 	return Source{mirror: u}, nil
 }
@@ -111,8 +113,7 @@ func (s Source) URL(object string) string {
 // official bucket.
 func (s Source) Overridden() bool { return s.mirror != nil || s.bucket != "" }
 
-// Kind names the source's form, for the build report: official, bucket or
-// mirror.
+// Kind names the source for the build report, never with a URL.
 func (s Source) Kind() string {
 	switch {
 	case s.mirror != nil:
@@ -123,77 +124,29 @@ func (s Source) Kind() string {
 	return "official"
 }
 
-// String describes the source for the build log, without credentials.
-func (s Source) String() string {
-	switch {
-	case s.mirror != nil:
-		return "mirror " + Redact(s.mirror.String())
-	case s.bucket != "":
-		return "bucket " + s.bucket
-	default:
-		return "official release bucket"
-	}
-}
-
 // IsLoopback reports whether host is localhost or a loopback address: the
 // only hosts plain http is allowed to.
 func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
 }
 
-// Redact is a URL as the build log may show it: any user info, user name
-// included (a token is often passed as one), reads "xxxxx", so the log
-// still says that credentials were used. Whatever precedes an "@", parsed
-// as user info or not, is hidden.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return redactRaw(raw)
-	}
-	u.User = url.User("xxxxx")
-	return redactRaw(u.String())
-}
+// Redact is a URL as the build log may show it: whatever precedes its last
+// "@", parsed as user info or not (a malformed URL can hold a password in
+// a fragment), reads "xxxxx", so the log still says credentials were used.
+func Redact(raw string) string { return strip(raw, "xxxxx@") }
 
-// Public is a URL as the buildpack may store it: without any user info,
-// and without whatever precedes an "@" that url.Parse did not read as
-// user info.
-func Public(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return redactRaw(raw)
-	}
-	u.User = nil
-	s := u.String()
-	if at := strings.LastIndex(s, "@"); at >= 0 {
-		if scheme := strings.Index(s, "://"); scheme >= 0 && scheme < at {
-			return s[:scheme+3] + s[at+1:]
-		}
-	}
-	return s
-}
+// Public is a URL as the buildpack may store it: with nothing before its
+// last "@".
+func Public(raw string) string { return strip(raw, "") }
 
-// redactRaw hides everything before the last "@" of a value, parsed or
-// not: errors echo a user's mirror value through it, because a malformed
-// URL can carry a password where url.Parse finds no user info (in a
-// fragment, say).
-func redactRaw(raw string) string {
+func strip(raw, with string) string {
 	at := strings.LastIndex(raw, "@")
 	if at < 0 {
 		return raw
 	}
 	if scheme := strings.Index(raw, "://"); scheme >= 0 && scheme < at {
-		return raw[:scheme+3] + "xxxxx@" + raw[at+1:]
+		return raw[:scheme+3] + with + raw[at+1:]
 	}
-	return "xxxxx@" + raw[at+1:]
-}
-
-func quote(s string) string {
-	if len(s) > 70 {
-		return fmt.Sprintf("%q… (%d bytes)", s[:70], len(s))
-	}
-	return fmt.Sprintf("%q", s)
+	return with + raw[at+1:]
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 )
 
-func TestURLAndString(t *testing.T) {
+func TestURLAndKind(t *testing.T) {
 	const object = "heroku-applink-service-mesh-v0.2.2-amd64"
 	mirror := func(raw string) config.Source {
 		s, err := config.Mirror(raw)
@@ -26,20 +26,20 @@ func TestURLAndString(t *testing.T) {
 		wantURL  string
 		wantText string
 	}{
-		{"official", config.Source{}, "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/" + object, "official release bucket"},
-		{"official bucket named", bucket(config.OfficialBucket), config.OfficialURL(object), "official release bucket"},
-		{"bucket", bucket("my-bucket.example"), "https://my-bucket.example.s3.dualstack.us-east-1.amazonaws.com/" + object, "bucket my-bucket.example"},
-		{"mirror with a path", mirror("https://mirror.example.com/applink/"), "https://mirror.example.com/applink/" + object, "mirror https://mirror.example.com/applink/"},
-		{"loopback http", mirror("http://127.0.0.1:8080"), "http://127.0.0.1:8080/" + object, "mirror http://127.0.0.1:8080"},
-		{"localhost", mirror("http://localhost:1/m"), "http://localhost:1/m/" + object, "mirror http://localhost:1/m"},
-		{"ipv6 loopback", mirror("http://[::1]:9/"), "http://[::1]:9/" + object, "mirror http://[::1]:9/"},
-		{"password", mirror("https://user:s3cret@mirror.example.com"), "https://user:s3cret@mirror.example.com/" + object, "mirror https://xxxxx@mirror.example.com"},
-		{"token as user name", mirror("https://TOKEN@mirror.example.com"), "https://TOKEN@mirror.example.com/" + object, "mirror https://xxxxx@mirror.example.com"},
+		{"official", config.Source{}, "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/" + object, "official"},
+		{"official bucket named", bucket(config.OfficialBucket), config.OfficialURL(object), "official"},
+		{"bucket", bucket("my-bucket.example"), "https://my-bucket.example.s3.dualstack.us-east-1.amazonaws.com/" + object, "bucket"},
+		{"mirror with a path", mirror("https://mirror.example.com/applink/"), "https://mirror.example.com/applink/" + object, "mirror"},
+		{"loopback http", mirror("http://127.0.0.1:8080"), "http://127.0.0.1:8080/" + object, "mirror"},
+		{"localhost", mirror("http://localhost:1/m"), "http://localhost:1/m/" + object, "mirror"},
+		{"ipv6 loopback", mirror("http://[::1]:9/"), "http://[::1]:9/" + object, "mirror"},
+		{"password", mirror("https://user:s3cret@mirror.example.com"), "https://user:s3cret@mirror.example.com/" + object, "mirror"},
+		{"token as user name", mirror("https://TOKEN@mirror.example.com"), "https://TOKEN@mirror.example.com/" + object, "mirror"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			require.Equal(t, tt.wantURL, tt.src.URL(object))
-			require.Equal(t, tt.wantText, tt.src.String())
+			require.Equal(t, tt.wantText, tt.src.Kind())
 			require.Equal(t, tt.name != "official" && tt.name != "official bucket named", tt.src.Overridden())
 		})
 	}
@@ -77,7 +77,8 @@ func TestRedactAndPublic(t *testing.T) {
 		{"https://mirror.example.com/x", "https://mirror.example.com/x", "https://mirror.example.com/x"},
 		{"https://user:pw@mirror.example.com/x", "https://xxxxx@mirror.example.com/x", "https://mirror.example.com/x"},
 		{"http://TOKEN@127.0.0.1:9/x", "http://xxxxx@127.0.0.1:9/x", "http://127.0.0.1:9/x"},
-		{"https://user:pw@[::1", "https://xxxxx@[::1", "https://xxxxx@[::1"},
+		{"https://user:pw@[::1", "https://xxxxx@[::1", "https://[::1"},
+		{"//0#pw@x", "xxxxx@x", "x"},
 		{"https://Zm9v/YmFyS3CRET@mirror.example.com/x", "https://xxxxx@mirror.example.com/x", "https://mirror.example.com/x"},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package fetch
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,14 +26,8 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 )
 
-// Defaults sized for a mesh binary of tens of megabytes on a build machine.
-const (
-	DefaultMaxSize = 512 << 20
-	connectTimeout = 10 * time.Second
-	headerTimeout  = 30 * time.Second
-	maxRetryAfter  = 20 * time.Second
-	maxRedirects   = 5
-)
+// DefaultMaxSize caps a release file: the mesh is tens of megabytes.
+const DefaultMaxSize = 512 << 20
 
 // The operator's knobs, read from the build's environment (never from
 // config vars): platforms on slow networks may need longer, tests shorter.
@@ -45,21 +40,18 @@ const (
 // Client downloads with timeouts, a size cap and bounded retries.
 type Client struct {
 	HTTP *http.Client
-	// Attempts bounds tries per download, the first included.
+	// Attempts bounds tries per download; Backoff is the wait before retry
+	// n (n ≥ 1), unless the server sent Retry-After.
 	Attempts int
-	// Backoff is the wait before retry n (n ≥ 1), unless the server sent
-	// Retry-After.
-	Backoff func(n int) time.Duration
-	// MaxSize caps a release file; larger is refused, declared or not.
-	MaxSize int64
+	Backoff  func(n int) time.Duration
+	MaxSize  int64
 	// Idle fails a body that delivers no byte for this long; Answer bounds
-	// everything before the response headers (a proxy's CONNECT included);
-	// Deadline bounds a whole download, retries included.
+	// everything before the headers (a proxy's CONNECT included); Deadline
+	// bounds a whole download, retries included.
 	Idle, Answer, Deadline time.Duration
 	UserAgent              string
-	// OnRetry hears about each failed attempt that will be retried;
-	// OnProgress, every ProgressEvery, how far a file download has come
-	// (total is -1 when the server did not say).
+	// OnRetry hears of each failed attempt that will be retried; OnProgress,
+	// every ProgressEvery, how far a file has come (total -1 when unknown).
 	OnRetry       func(attempt int, err error, wait time.Duration)
 	OnProgress    func(received, total int64, elapsed time.Duration)
 	ProgressEvery time.Duration
@@ -69,34 +61,22 @@ type Client struct {
 // New returns a Client with production timeouts and retries, adjusted by
 // the operator's knobs that getenv finds.
 func New(userAgent string, getenv func(string) string) (*Client, error) {
-	knob := func(name string, def time.Duration) (time.Duration, error) {
-		v := getenv(name)
-		if v == "" {
-			return def, nil
+	knobs := map[string]time.Duration{KnobTimeout: 0, KnobRetryDelay: 500 * time.Millisecond, KnobDeadline: 10 * time.Minute}
+	for name := range knobs {
+		if v := getenv(name); v != "" {
+			// NaN, infinities, zero and negatives would switch a bound off.
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || math.IsNaN(f) || f < 0.001 || f > 3600 {
+				return nil, &KnobError{Name: name, Value: v}
+			}
+			knobs[name] = time.Duration(f * float64(time.Second))
 		}
-		// NaN, infinities, zero and negatives would switch a bound off.
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || math.IsNaN(f) || f < 0.001 || f > 3600 {
-			return 0, &KnobError{Name: name, Value: v}
-		}
-		return time.Duration(f * float64(time.Second)), nil
 	}
-	timeout, err := knob(KnobTimeout, 0)
-	if err != nil {
-		return nil, err
+	connect, header, idle := 10*time.Second, 30*time.Second, 30*time.Second
+	if t := knobs[KnobTimeout]; t > 0 {
+		connect, header, idle = t, t, t
 	}
-	delay, err := knob(KnobRetryDelay, 500*time.Millisecond)
-	if err != nil {
-		return nil, err
-	}
-	deadline, err := knob(KnobDeadline, 10*time.Minute)
-	if err != nil {
-		return nil, err
-	}
-	connect, header, idle := connectTimeout, headerTimeout, 30*time.Second
-	if timeout > 0 {
-		connect, header, idle = timeout, timeout, timeout
-	}
+	delay := knobs[KnobRetryDelay]
 	transport := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
@@ -110,13 +90,10 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 	return &Client{
 		HTTP:     &http.Client{Transport: transport, CheckRedirect: checkRedirect},
 		Attempts: 4,
-		Backoff: func(n int) time.Duration {
-			// Doubling, with up to 25% jitter so that many builds retrying
-			// together do not hit the server in step.
-			d := delay << (n - 1)
-			return d + time.Duration(rand.Int64N(int64(d)/4+1))
-		},
-		MaxSize: DefaultMaxSize, Idle: idle, Answer: connect + header, Deadline: deadline,
+		// Doubling, with up to 25% jitter so that builds retrying together
+		// do not hit the server in step.
+		Backoff: func(n int) time.Duration { d := delay << (n - 1); return d + time.Duration(rand.Int64N(int64(d)/4+1)) },
+		MaxSize: DefaultMaxSize, Idle: idle, Answer: connect + header, Deadline: knobs[KnobDeadline],
 		UserAgent: userAgent, ProgressEvery: 5 * time.Second, Now: time.Now,
 	}, nil
 }
@@ -126,8 +103,8 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	u := config.Redact(req.URL.String())
 	switch {
-	case len(via) >= maxRedirects:
-		return &RedirectError{URL: u, Why: fmt.Sprintf("more than %d redirects", maxRedirects)}
+	case len(via) >= 5:
+		return &RedirectError{URL: u, Why: "more than 5 redirects"}
 	case via[0].URL.Scheme == "https" && req.URL.Scheme != "https":
 		return &RedirectError{URL: u, Why: "redirect from https to http"}
 	case req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && config.IsLoopback(req.URL.Hostname())):
@@ -142,20 +119,18 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 func (c *Client) File(ctx context.Context, url string, f *os.File) (string, int64, error) {
 	var h hash.Hash
 	n, err := c.get(ctx, url, c.MaxSize, c.OnProgress, func() (io.Writer, error) {
+		h = sha256.New()
 		if err := f.Truncate(0); err != nil {
 			return nil, err
 		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		h = sha256.New()
-		return io.MultiWriter(f, h), nil
+		_, err := f.Seek(0, io.SeekStart)
+		return io.MultiWriter(f, h), err
 	})
+	var write *writeError
+	if errors.As(err, &write) {
+		err = &fsutil.PathError{Path: f.Name(), Err: write.err}
+	}
 	if err != nil {
-		var write *writeError
-		if errors.As(err, &write) {
-			err = &fsutil.PathError{Path: f.Name(), Err: write.err}
-		}
 		return "", n, err
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), n, nil
@@ -164,10 +139,7 @@ func (c *Client) File(ctx context.Context, url string, f *os.File) (string, int6
 // Bytes downloads a small file (a key, a signature) into memory.
 func (c *Client) Bytes(ctx context.Context, url string, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
-	_, err := c.get(ctx, url, limit, nil, func() (io.Writer, error) {
-		buf.Reset()
-		return &buf, nil
-	})
+	_, err := c.get(ctx, url, limit, nil, func() (io.Writer, error) { buf.Reset(); return &buf, nil })
 	return buf.Bytes(), err
 }
 
@@ -183,27 +155,24 @@ func (c *Client) get(ctx context.Context, url string, limit int64, progress func
 	defer cancel()
 	for attempt := 1; ; attempt++ {
 		n, err := c.once(ctx, url, limit, progress, open)
-		if err == nil {
+		var (
+			retry  interface{ Retryable() bool }
+			slow   *TooSlowError
+			status *StatusError
+		)
+		switch {
+		case err == nil:
 			return n, nil
-		}
-		var retry interface{ Retryable() bool }
-		if errors.Is(context.Cause(ctx), errTooSlow) {
-			var slow *TooSlowError
-			if !errors.As(err, &slow) {
-				err = &TooSlowError{After: c.Deadline}
-			}
+		case errors.Is(context.Cause(ctx), errTooSlow) && !errors.As(err, &slow):
+			return n, &TooSlowError{After: c.Deadline}
+		case ctx.Err() != nil || !errors.As(err, &retry) || !retry.Retryable():
 			return n, err
-		}
-		if ctx.Err() != nil || !errors.As(err, &retry) || !retry.Retryable() {
-			return n, err
-		}
-		if attempt >= c.Attempts {
+		case attempt >= c.Attempts:
 			return n, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
 		}
 		wait := c.Backoff(attempt)
-		var status *StatusError
 		if errors.As(err, &status) && status.RetryAfter > 0 {
-			wait = min(status.RetryAfter, maxRetryAfter)
+			wait = min(status.RetryAfter, 20*time.Second)
 		}
 		if c.OnRetry != nil {
 			c.OnRetry(attempt, err, wait)
@@ -219,13 +188,14 @@ func (c *Client) get(ctx context.Context, url string, limit int64, progress func
 func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress func(int64, int64, time.Duration), open func() (io.Writer, error)) (int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	url := config.Redact(rawURL)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return 0, &RedirectError{URL: config.Redact(rawURL), Why: "an invalid URL"}
+		return 0, &RedirectError{URL: url, Why: "an invalid URL"}
 	}
 	req.Header.Set("User-Agent", c.UserAgent)
-	// The transport's own timeouts do not cover a proxy that accepts the
-	// connection and never answers its CONNECT.
+	// The transport's own timeouts miss a proxy that takes the connection
+	// and never answers its CONNECT.
 	noAnswer := time.AfterFunc(c.Answer, func() { cancel(errNoAnswer) })
 	resp, err := c.HTTP.Do(req)
 	noAnswer.Stop()
@@ -233,21 +203,18 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 		return 0, c.classify(ctx, err, 0, -1)
 	}
 	defer resp.Body.Close()
-	url := config.Redact(rawURL)
-	if resp.StatusCode != http.StatusOK {
+	what := resp.Status + ", content type " + cmp.Or(resp.Header.Get("Content-Type"), "unset")
+	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	switch enc := resp.Header.Get("Content-Encoding"); {
+	case resp.StatusCode != http.StatusOK:
 		return 0, &StatusError{URL: url, Code: resp.StatusCode, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
-	}
-	if resp.ContentLength > limit {
+	case resp.ContentLength > limit:
 		return 0, &TooLargeError{URL: url, Limit: limit, Declared: resp.ContentLength}
+	case mediaType == "text/html" || mediaType == "application/xhtml+xml":
+		return 0, &NotAFileError{URL: url, What: "a web page (" + what + ")"}
+	case enc != "" && !strings.EqualFold(enc, "identity"):
+		return 0, &NotAFileError{URL: url, What: "a compressed body (" + what + ", content encoding " + enc + ")"}
 	}
-	what := "content type " + cmpOr(resp.Header.Get("Content-Type"), "unset")
-	if t, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); t == "text/html" || t == "application/xhtml+xml" {
-		return 0, &NotAFileError{URL: url, What: "a web page (" + resp.Status + ", " + what + ")"}
-	}
-	if enc := resp.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
-		return 0, &NotAFileError{URL: url, What: "a compressed body (" + resp.Status + ", " + what + ", content encoding " + enc + ")"}
-	}
-
 	start := c.Now()
 	idle := time.AfterFunc(c.Idle, func() { cancel(errStalled) })
 	defer idle.Stop()
@@ -263,7 +230,7 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 	// most often an HTML page: say so, rather than call it tampering.
 	sniff := bufio.NewReaderSize(body, 512)
 	if head, _ := sniff.Peek(512); looksLikeHTML(head) {
-		return 0, &NotAFileError{URL: url, What: "a web page (" + resp.Status + ", " + what + ")"}
+		return 0, &NotAFileError{URL: url, What: "a web page (" + what + ")"}
 	}
 	w, err := open()
 	if err != nil {
@@ -289,10 +256,11 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 }
 
 // classify names the true cause of a failed request or body, once: the
-// download's deadline, a certificate, a transfer encoding, a refused
-// redirect, or the network.
+// deadline, a refused redirect, a transfer encoding, a certificate, or the
+// network.
 func (c *Client) classify(ctx context.Context, err error, received, declared int64) error {
 	var redirect *RedirectError
+	_, enc, unsupported := strings.Cut(err.Error(), "unsupported transfer encoding: ")
 	switch cause := context.Cause(ctx); {
 	case errors.As(err, &redirect):
 		return redirect
@@ -302,8 +270,7 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 		return &NetworkError{Err: fmt.Errorf("no answer in %s (from the server, or a proxy on the way)", seconds(c.Answer))}
 	case errors.Is(err, context.Canceled):
 		return err
-	case strings.Contains(err.Error(), "unsupported transfer encoding: "):
-		_, enc, _ := strings.Cut(err.Error(), "unsupported transfer encoding: ")
+	case unsupported:
 		return &NotAFileError{What: "a body in transfer encoding " + enc + " (only chunked is accepted)"}
 	}
 	if reason, ok := certificateProblem(err); ok {
@@ -332,7 +299,7 @@ func looksLikeHTML(head []byte) bool {
 	return false
 }
 
-// reader reports every read, from the reading goroutine itself, so that
+// reader reports every read from the reading goroutine itself, so that
 // progress never races with the rest of the build's output.
 type reader struct {
 	r        io.Reader
@@ -380,10 +347,3 @@ func retryAfter(v string) time.Duration {
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}

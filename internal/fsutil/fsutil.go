@@ -1,6 +1,7 @@
 package fsutil
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -22,13 +23,13 @@ func Open(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		if info, lerr := root.Lstat(name); lerr == nil && info.Mode()&fs.ModeSymlink != 0 && !errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, &NotRegularError{Path: filepath.Join(root.Name(), name), Kind: "a symbolic link out of " + root.Name()}
+			err = &NotRegularError{Path: filepath.Join(root.Name(), name), Kind: "a symbolic link out of " + root.Name()}
 		}
 		return nil, nil, err
 	}
 	info, err := f.Stat()
 	if err == nil && !info.Mode().IsRegular() {
-		err = &NotRegularError{Path: filepath.Join(root.Name(), name), Kind: Kind(info.Mode())}
+		err = &NotRegularError{Path: f.Name(), Kind: Kind(info.Mode())}
 	}
 	if err != nil {
 		f.Close()
@@ -37,20 +38,17 @@ func Open(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	return f, info, nil
 }
 
-// ReadFile reads a whole file, opened as Open does, of at most max bytes:
-// a larger one is a *TooLargeError and is not read.
-func ReadFile(root *os.Root, name string, max int64) ([]byte, error) {
+// ReadFile reads a whole file, opened as Open does, of at most limit bytes:
+// a larger one is a *TooLargeError, and no more than that is read.
+func ReadFile(root *os.Root, name string, limit int64) ([]byte, error) {
 	f, info, err := Open(root, name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if info.Size() > max {
-		return nil, &TooLargeError{Path: f.Name(), Size: info.Size(), Max: max}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err == nil && int64(len(data)) > max {
-		err = &TooLargeError{Path: f.Name(), Size: int64(len(data)), Max: max}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && (info.Size() > limit || int64(len(data)) > limit) {
+		err = &TooLargeError{Path: f.Name(), Size: max(info.Size(), int64(len(data))), Max: limit}
 	}
 	return data, err
 }
@@ -77,12 +75,21 @@ func Kind(m fs.FileMode) string {
 // are the app's too.
 const tempPrefix = ".heroku-applink-tmp-"
 
-// CreateTemp creates a private temporary file in dir within root and
-// returns it with its name relative to root. The file holds an exclusive
-// lock until it is closed, so that a later build can tell what a build
-// that is gone left behind (the kernel drops a dead process's locks) from
-// what a build still running is writing: it removes the former first.
+func tempName(dir string) string {
+	var b [8]byte
+	rand.Read(b[:])
+	return path.Join(dir, tempPrefix+hex.EncodeToString(b[:]))
+}
+
+// CreateTemp creates a private temporary file in dir within root (made
+// when missing) and returns it with its name within root. The file holds a
+// lock until it is closed, so that a later build can tell what a build that
+// is gone left (the kernel drops a dead process's locks) from what a build
+// still running is writing: it removes the former first.
 func CreateTemp(root *os.Root, dir string) (*os.File, string, error) {
+	if err := root.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", &PathError{Path: filepath.Join(root.Name(), dir), Err: err}
+	}
 	RemoveLeftovers(root, dir)
 	for {
 		name := tempName(dir)
@@ -99,12 +106,6 @@ func CreateTemp(root *os.Root, dir string) (*os.File, string, error) {
 	}
 }
 
-func tempName(dir string) string {
-	var b [8]byte
-	rand.Read(b[:])
-	return path.Join(dir, tempPrefix+hex.EncodeToString(b[:]))
-}
-
 // RemoveLeftovers removes from dir the temporary files no process holds,
 // best effort. It never follows a link or descends into a folder.
 func RemoveLeftovers(root *os.Root, dir string) {
@@ -119,25 +120,24 @@ func RemoveLeftovers(root *os.Root, dir string) {
 		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), tempPrefix) {
 			continue
 		}
-		f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-		if err != nil {
-			continue
+		if f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+				root.Remove(name)
+			}
+			f.Close()
 		}
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			root.Remove(name)
-		}
-		f.Close()
 	}
 }
 
-// WriteFile replaces name within root with data, mode perm, through a
-// temporary file beside it: a reader sees the old file or the new one.
-func WriteFile(root *os.Root, name string, data []byte, perm fs.FileMode) error {
+// WriteFile replaces name within root with what r yields, mode perm,
+// through a temporary file beside it: a reader sees the old file or the
+// new one, never a part.
+func WriteFile(root *os.Root, name string, r io.Reader, perm fs.FileMode) error {
 	f, tmp, err := CreateTemp(root, path.Dir(name))
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	_, err = io.Copy(f, r)
 	if err == nil {
 		err = f.Chmod(perm)
 	}
@@ -170,19 +170,33 @@ func Symlink(root *os.Root, target, name string) error {
 	return nil
 }
 
-// MustBeFile fails when name within root is a folder or another kind of
-// file that a file or link cannot replace, before anything is written.
+// MustBeFile fails when name within root, or the way to it, is something a
+// file or a link cannot replace, before anything is written.
 func MustBeFile(root *os.Root, name string) error {
 	info, err := root.Lstat(name)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist) || (err == nil && (info.Mode().IsRegular() || info.Mode()&fs.ModeSymlink != 0)):
 		return nil
-	case err != nil:
-		return &PathError{Path: filepath.Join(root.Name(), name), Err: err}
-	case info.Mode().IsRegular() || info.Mode()&fs.ModeSymlink != 0:
-		return nil
+	case err == nil:
+		err = fmt.Errorf("it is %s, where the buildpack puts a file", Kind(info.Mode()))
 	}
-	return &PathError{Path: filepath.Join(root.Name(), name), Err: fmt.Errorf("it is %s, where the buildpack puts a file", Kind(info.Mode()))}
+	return &PathError{Path: filepath.Join(root.Name(), name), Err: err}
+}
+
+// Reader reads r until ctx is done: a local copy or check stops when the
+// build is cancelled.
+func Reader(ctx context.Context, r io.Reader) io.Reader { return &ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
 }
 
 // PathError is a path the buildpack cannot write or must not use.
@@ -209,23 +223,17 @@ func (e *PathError) Help() string {
 	dir := filepath.Dir(e.Path)
 	switch {
 	case errors.Is(e.Err, syscall.ENOSPC):
-		return fmt.Sprintf("The filesystem that holds %s is full: it has no space or no\n"+
-			"inodes left. Free some there and build again. Nothing was installed.", dir)
+		return "The filesystem that holds " + dir + " is full: it has no space or no\ninodes left. Free some there and build again. Nothing was installed."
 	case errors.Is(e.Err, syscall.EDQUOT):
-		return fmt.Sprintf("The disk quota on the filesystem that holds %s is used up.\n"+
-			"Free some of it, or raise the quota, and build again. Nothing was installed.", dir)
+		return "The disk quota on the filesystem that holds " + dir + " is used up.\nFree some of it, or raise the quota, and build again. Nothing was installed."
 	case errors.Is(e.Err, syscall.EROFS):
-		return fmt.Sprintf("%s is on a read-only filesystem: the build cannot write there.\n"+
-			"Nothing was installed.", dir)
+		return dir + " is on a read-only filesystem: the build cannot write there.\nNothing was installed."
 	case errors.Is(e.Err, fs.ErrPermission):
-		return "The build's user cannot write there. Make the directory writable for it,\n" +
-			"and build again. Nothing was installed."
+		return "The build's user cannot write there. Make the directory writable for it,\nand build again. Nothing was installed."
 	}
-	return "The buildpack installs into this path. Remove whatever is there from\n" +
-		"your app's source and deploy again. Nothing was installed."
+	return "The buildpack installs into this path. Remove whatever is there from\nyour app's source and deploy again. Nothing was installed."
 }
 
-// Reason names the failure for the build report.
 func (e *PathError) Reason() string {
 	if errors.Is(e.Err, syscall.ENOSPC) || errors.Is(e.Err, syscall.EDQUOT) {
 		return "filesystem::no-space"
@@ -233,18 +241,15 @@ func (e *PathError) Reason() string {
 	return "filesystem::unusable"
 }
 
-// NotRegularError is a path the buildpack will not read because it is not
-// a regular file.
-type NotRegularError struct {
-	Path, Kind string
-}
+// NotRegularError is a path the buildpack will not read: it is not a
+// regular file.
+type NotRegularError struct{ Path, Kind string }
 
 func (e *NotRegularError) Error() string {
 	return fmt.Sprintf("%s is not a regular file (it is %s)", e.Path, e.Kind)
 }
 
-// TooLargeError is a file over the size a read allows, found before
-// reading it.
+// TooLargeError is a file over the size a read allows.
 type TooLargeError struct {
 	Path      string
 	Size, Max int64

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -79,7 +80,7 @@ func TestWriteFileAndSymlink(t *testing.T) {
 	dir := t.TempDir()
 	root := openRoot(t, dir)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), []byte("old"), 0o600))
-	require.NoError(t, fsutil.WriteFile(root, "f", []byte("new"), 0o644))
+	require.NoError(t, fsutil.WriteFile(root, "f", strings.NewReader("new"), 0o644))
 	got, err := os.ReadFile(filepath.Join(dir, "f"))
 	require.NoError(t, err)
 	require.Equal(t, "new", string(got))
@@ -111,7 +112,7 @@ func TestMustBeFileAndPathError(t *testing.T) {
 	require.Contains(t, pe.Help(), "Remove whatever is there from\nyour app's source")
 	require.Equal(t, "filesystem::unusable", pe.Reason())
 
-	err = fsutil.WriteFile(root, "away/x", []byte("x"), 0o644)
+	err = fsutil.WriteFile(root, "away/x", strings.NewReader("x"), 0o644)
 	require.ErrorContains(t, err, "a link on the way leads outside the folder the buildpack writes in")
 	entries, _ := os.ReadDir(outside)
 	require.Empty(t, entries, "nothing is written through the link")

@@ -1,6 +1,7 @@
 package install
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -30,8 +31,8 @@ const Binary = "heroku-applink-service-mesh"
 // KeyFile is where a buildpack release may ship the release signing key.
 const KeyFile = "keys/public-key.asc"
 
-// Object is the bucket's name for a release file: version is "latest" or a
-// version, with or without its "v".
+// Object is the bucket's name for a release file of a version (with or
+// without its "v") or of "latest".
 func Object(version, arch string) string {
 	if version != "latest" {
 		version = "v" + strings.TrimPrefix(version, "v")
@@ -39,10 +40,8 @@ func Object(version, arch string) string {
 	return Binary + "-" + version + "-" + arch
 }
 
-// Names are every name a build gives the binary: the plain one, then the
-// upstream buildpack's links to it, which published Procfiles use: the
-// object name of latest for the architecture, and of the version when one
-// was installed.
+// Names are every name a build gives the binary: its own, then the
+// upstream buildpack's links, which published Procfiles use.
 func Names(version, arch string) []string {
 	names := []string{Binary, Object("latest", arch)}
 	if version != "latest" {
@@ -51,33 +50,29 @@ func Names(version, arch string) []string {
 	return names
 }
 
-// Release is one resolved release of the mesh: what to install, where to
-// download it from and how its bytes are trusted.
+// Release is one resolved release: what to install, from where, and how
+// its bytes are trusted.
 type Release struct {
-	// Version is the version, or "latest".
+	// Version is a version, or "latest".
 	Version, Arch string
 	// URL is where this build downloads the file. It may carry a mirror's
-	// credentials: never print or store it.
-	URL string
-	// Public is the URL records name the release by: the inventory's for a
-	// pinned release, else URL without credentials.
-	Public string
-	// Checksum is the pinned sha256; empty for a release the inventory does
-	// not pin, which is verified by its signature instead.
+	// credentials: never print or store it. Public is the URL records name
+	// it by: the inventory's for a pin, else URL without credentials.
+	URL, Public string
+	// Checksum is the pinned sha256; empty when the inventory does not pin
+	// the release, which Key's signature then vouches for.
 	Checksum string
 	Request  inventory.Request
 	Source   config.Source
 	// Pins are the versions the inventory pins for the architecture.
 	Pins []string
-	// Key says whose signature an unpinned release needs.
-	Key KeySource
+	Key  KeySource
 }
 
 // KeySource is which key may sign an unpinned release and where it comes
-// from: the pinned fingerprint (or none), a key file shipped in the
-// buildpack, else a URL: the official bucket's, or an overridden source's
-// only when the fingerprint is pinned, since a source that serves the
-// release could otherwise serve its own key too.
+// from: a key file shipped in the buildpack, else a URL: the official
+// bucket's, or an overridden source's only when the fingerprint is pinned,
+// since a source that serves the release could otherwise serve its key too.
 type KeySource struct {
 	Fingerprint, File, URL string
 }
@@ -92,13 +87,11 @@ func (k KeySource) String() string {
 // Pinned reports whether the inventory pins the release's checksum.
 func (r Release) Pinned() bool { return r.Checksum != "" }
 
-// String identifies the release for the log: "0.2.2 (linux-amd64)".
 func (r Release) String() string { return r.Version + " (linux-" + r.Arch + ")" }
 
-// Resolve is where both platforms start: the config vars in envDir (an
-// ENV_DIR or <platform>/env) resolved against the buildpack's inventory for
-// one architecture. It touches neither the network nor the build's files,
-// so bad input fails before anything changes.
+// Resolve is where both platforms start: the config vars in envDir resolved
+// against the buildpack's inventory for one architecture. It touches
+// neither the network nor the build's files, so bad input fails first.
 func Resolve(envDir, buildpackDir, arch string) (Release, inventory.Inventory, error) {
 	cfg, err := config.Read(envDir)
 	if err != nil {
@@ -120,8 +113,7 @@ func Resolve(envDir, buildpackDir, arch string) (Release, inventory.Inventory, e
 		}
 		return rel, inv, nil
 	case !errors.As(err, &none) || cfg.Request.Kind() == inventory.Constraint:
-		// A constraint no pin matches cannot be resolved: the bucket
-		// cannot be listed.
+		// No pin matches a constraint, and the bucket cannot be listed.
 		return Release{}, inventory.Inventory{}, err
 	}
 	rel.Version = "latest"
@@ -130,39 +122,39 @@ func Resolve(envDir, buildpackDir, arch string) (Release, inventory.Inventory, e
 	}
 	rel.URL = cfg.Source.URL(Object(rel.Version, arch))
 	rel.Public = config.Public(rel.URL)
-	rel.Key = KeySource{Fingerprint: inv.SigningKey, URL: config.OfficialURL(config.KeyObject)}
-	if cfg.Source.Overridden() && inv.SigningKey != "" {
-		rel.Key.URL = cfg.Source.URL(config.KeyObject)
+	rel.Key = Keys(cfg.Source, inv.SigningKey, buildpackDir)
+	return rel, inv, nil
+}
+
+// Keys applies the trust rules of KeySource to a source, a pinned
+// fingerprint (or none) and the buildpack's directory.
+func Keys(src config.Source, fingerprint, buildpackDir string) KeySource {
+	k := KeySource{Fingerprint: fingerprint, URL: config.OfficialURL(config.KeyObject)}
+	if src.Overridden() && fingerprint != "" {
+		k.URL = src.URL(config.KeyObject)
 	}
 	if info, err := os.Stat(filepath.Join(buildpackDir, KeyFile)); err == nil && info.Mode().IsRegular() {
-		rel.Key.File = filepath.Join(buildpackDir, KeyFile)
+		k.File = filepath.Join(buildpackDir, KeyFile)
 	}
-	return rel, inv, nil
+	return k
 }
 
 // Installer runs the pipeline and narrates it.
 type Installer struct {
 	Fetch *fetch.Client
 	Out   *output.Printer
-	// Now is the clock the log's timings come from.
-	Now func() time.Time
+	Now   func() time.Time
 }
 
-// Kept is a copy of a release an earlier build left: a classic cache entry,
-// or the binary of a restored CNB layer.
+// Kept is a copy an earlier build left: a cache entry, or a restored
+// layer's binary (InPlace: keeping it needs no copy).
 type Kept struct {
 	Root *os.Root
-	// Name is the file within Root.
 	Name string
-	// Checksum is what its record says it holds.
-	Checksum string
-	// InPlace means Name is the installed binary itself (a restored layer):
-	// keeping it needs no copy.
-	InPlace bool
-	// What is what the log calls it: "cached copy", "cached layer".
-	What string
-	// Problem is why its owner already knows it cannot be kept.
-	Problem string
+	// Checksum is what its record says it holds; Problem, why its owner
+	// already knows it cannot be kept; What, what the log calls it.
+	Checksum, Problem, What string
+	InPlace                 bool
 }
 
 // Result is what an install put on PATH, and how.
@@ -171,25 +163,22 @@ type Result struct {
 	Size     int64
 	// Signer is the fingerprint of the key that signed an unpinned release.
 	Signer string
-	// Reused means the earlier build's copy was kept; Discarded is why it
-	// was not, when there was one.
+	// Reused: the kept copy was kept; Discarded: why it was not.
 	Reused    bool
 	Discarded string
-	// Download is how long the download took; zero when none was made.
-	Download time.Duration
+	Download  time.Duration
 }
 
 // Install puts rel's verified binary at binDir/heroku-applink-service-mesh
-// within dst, mode 0755, with its links beside it: the kept copy when rel is
-// pinned, the copy records the pinned checksum and its bytes still hash to
-// it; else a download, hashed while it is written and verified before it
-// may become executable. On error no unverified byte is left, and nothing
-// this build did not make is removed.
+// within dst, mode 0755, with its links: the kept copy when rel is pinned,
+// the copy records the pin and its bytes still hash to it; else a download,
+// hashed as it is written and verified before it may become executable. On
+// error no unverified byte is left, and nothing another build made goes.
 func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binDir string, kept *Kept) (res Result, err error) {
 	i.Out.Step("Installing Heroku AppLink Service Mesh %s", rel)
 	i.announce(rel)
-	// Every name the binary takes must be free for a file before a byte is
-	// fetched: a folder there would fail the build only after the download.
+	// Every name the binary takes must be free for it before a byte is
+	// fetched: a folder there would fail the build after the download.
 	if err := dst.MkdirAll(binDir, 0o755); err != nil {
 		return res, &fsutil.PathError{Path: filepath.Join(dst.Name(), binDir), Err: err}
 	}
@@ -210,17 +199,17 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 		if f != nil {
 			f.Close()
 		}
-		if err != nil && tmp != "" {
-			dst.Remove(tmp)
-		}
-		if err != nil && placed {
-			for _, name := range names {
+		for _, name := range names {
+			if err != nil && placed {
 				dst.Remove(path.Join(binDir, name))
 			}
 		}
+		if err != nil && tmp != "" {
+			dst.Remove(tmp)
+		}
 	}()
-	if kept != nil {
-		if f, tmp, res, err = i.keep(ctx, rel, dst, binDir, kept); err != nil {
+	if kept != nil && rel.Pinned() {
+		if f, tmp, res, err = i.keep(ctx, rel.Checksum, dst, binDir, kept); err != nil {
 			return res, err
 		}
 	}
@@ -248,53 +237,48 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 			return res, err
 		}
 	}
-	if rel.Pinned() {
-		i.Out.Detail("Verified %s (pinned checksum)", res.Checksum)
-	} else {
-		i.Out.Detail("Verified %s (signature by key %s from %s)", res.Checksum, res.Signer, rel.Key)
+	how := "pinned checksum"
+	if !rel.Pinned() {
+		how = "signature by key " + res.Signer + " from " + rel.Key.String()
 	}
+	i.Out.Detail("Verified %s (%s)", res.Checksum, how)
 	return res, nil
 }
 
-// keep decides about an earlier build's copy: kept, with its bytes open
-// (copied beside the destination unless it is in place); or discarded,
-// saying why, with f nil. An error says nothing against the copy: the
-// build was cancelled, or the destination cannot take it.
-func (i *Installer) keep(ctx context.Context, rel Release, dst *os.Root, binDir string, k *Kept) (f *os.File, tmp string, res Result, err error) {
+// keep decides about an earlier build's copy of the pin: kept, its bytes
+// open (copied beside the destination unless in place), or discarded with
+// why. An error says nothing against the copy: the build was cancelled, or
+// the destination cannot take it.
+func (i *Installer) keep(ctx context.Context, pin string, dst *os.Root, binDir string, k *Kept) (*os.File, string, Result, error) {
 	why := k.Problem
-	switch {
-	case !rel.Pinned():
-		// An unpinned release is whatever its source publishes now: it is
-		// downloaded and verified on every build, never reused.
-		return nil, "", res, nil
-	case why == "" && k.Checksum != rel.Checksum:
-		why = fmt.Sprintf("it holds %s, not the pinned %s", cmpOr(k.Checksum, "no recorded checksum"), rel.Checksum)
-	case why == "":
-		var sum string
-		if f, tmp, sum, res.Size, why, err = rehash(ctx, k, dst, binDir); err != nil {
+	if why == "" && k.Checksum != pin {
+		why = fmt.Sprintf("it holds %s, not the pinned %s", cmp.Or(k.Checksum, "no recorded checksum"), pin)
+	}
+	if why == "" {
+		f, tmp, sum, n, problem, err := rehash(ctx, k, dst, binDir)
+		switch {
+		case err != nil:
 			return nil, "", Result{}, err
-		}
-		if why == "" && sum == rel.Checksum {
-			i.Out.Detail("Using the %s (%s)", k.What, output.Size(res.Size))
-			return f, tmp, Result{Checksum: sum, Size: res.Size, Reused: true}, nil
-		}
-		if why == "" {
+		case problem == "" && sum == pin:
+			i.Out.Detail("Using the %s (%s)", k.What, output.Size(n))
+			return f, tmp, Result{Checksum: sum, Size: n, Reused: true}, nil
+		case problem == "":
 			f.Close()
 			if tmp != "" {
 				dst.Remove(tmp)
 			}
-			why = fmt.Sprintf("it no longer matches %s (got %s)", rel.Checksum, sum)
+			problem = fmt.Sprintf("it no longer matches %s (got %s)", pin, sum)
 		}
+		why = problem
 	}
 	i.Out.Detail("Discarding the %s: %s", k.What, why)
 	return nil, "", Result{Discarded: why}, nil
 }
 
-// rehash hashes a kept copy's bytes again: in place, or while copying them
-// into a temporary file beside the destination. Only a regular file within
-// the size cap, with no other link to it, is read. Bytes that cannot be
-// kept come back as a reason; a cancellation or a destination that cannot
-// take the copy as an error.
+// rehash hashes a kept copy again, in place or while copying it beside the
+// destination: only a regular file within the size cap, not linked to
+// another name it would share its mode with. Bytes that cannot be kept
+// come back as a reason, a cancelled build or a full disk as an error.
 func rehash(ctx context.Context, k *Kept, dst *os.Root, binDir string) (f *os.File, tmp, sum string, n int64, why string, err error) {
 	src, info, err := fsutil.Open(k.Root, k.Name)
 	var notRegular *fsutil.NotRegularError
@@ -306,17 +290,16 @@ func rehash(ctx context.Context, k *Kept, dst *os.Root, binDir string) (f *os.Fi
 	case err != nil:
 		return nil, "", "", 0, "the binary cannot be read: " + err.Error(), nil
 	case info.Size() > fetch.DefaultMaxSize:
-		src.Close()
-		return nil, "", "", 0, fmt.Sprintf("the binary is %d bytes, over the %d-byte limit (not read)", info.Size(), fetch.DefaultMaxSize), nil
+		why = fmt.Sprintf("the binary is %d bytes, over the %d-byte limit (not read)", info.Size(), fetch.DefaultMaxSize)
+	case k.InPlace && info.Sys().(*syscall.Stat_t).Nlink > 1:
+		why = fmt.Sprintf("the binary has %d hard links", info.Sys().(*syscall.Stat_t).Nlink)
 	}
-	if st, ok := info.Sys().(*syscall.Stat_t); ok && k.InPlace && st.Nlink > 1 {
-		// Making it executable would change every file it is linked to.
+	if why != "" {
 		src.Close()
-		return nil, "", "", 0, fmt.Sprintf("the binary has %d hard links", st.Nlink), nil
+		return nil, "", "", 0, why, nil
 	}
 	h := sha256.New()
-	w := io.Writer(h)
-	f = src
+	w, f := io.Writer(h), src
 	if !k.InPlace {
 		defer src.Close()
 		if f, tmp, err = fsutil.CreateTemp(dst, binDir); err != nil {
@@ -324,35 +307,35 @@ func rehash(ctx context.Context, k *Kept, dst *os.Root, binDir string) (f *os.Fi
 		}
 		w = io.MultiWriter(f, h)
 	}
-	n, err = io.Copy(w, &ctxReader{ctx: ctx, r: src})
-	if err == nil && n != info.Size() {
+	if n, err = io.Copy(w, fsutil.Reader(ctx, src)); err == nil && n == info.Size() {
+		return f, tmp, "sha256:" + hex.EncodeToString(h.Sum(nil)), n, "", nil
+	}
+	f.Close()
+	if tmp != "" {
+		dst.Remove(tmp)
+	}
+	var pe *fs.PathError
+	switch {
+	case ctx.Err() != nil:
+		return nil, "", "", 0, "", ctx.Err()
+	case errors.As(err, &pe) && pe.Op == "write":
+		return nil, "", "", 0, "", &fsutil.PathError{Path: pe.Path, Err: pe.Err}
+	case err == nil:
 		err = errors.New("it changed while it was read")
 	}
-	if err != nil {
-		f.Close()
-		if tmp != "" {
-			dst.Remove(tmp)
-		}
-		if ctx.Err() != nil {
-			return nil, "", "", 0, "", ctx.Err()
-		}
-		if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Op == "write" {
-			return nil, "", "", 0, "", &fsutil.PathError{Path: pe.Path, Err: pe.Err}
-		}
-		return nil, "", "", 0, "the binary cannot be read: " + err.Error(), nil
-	}
-	return f, tmp, "sha256:" + hex.EncodeToString(h.Sum(nil)), n, "", nil
+	return nil, "", "", 0, "the binary cannot be read: " + err.Error(), nil
 }
 
 // download fetches the release into a temporary file beside the
 // destination and verifies it: by the pinned checksum, or by the detached
-// signature the release key made.
+// signature of the release key.
 func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, binDir string) (f *os.File, tmp string, res Result, err error) {
 	var key *signature.Key
 	if !rel.Pinned() {
 		if key, err = LoadKey(ctx, i.Fetch, rel.Key); err != nil {
 			return nil, "", res, err
 		}
+		res.Signer = key.Fingerprint
 	}
 	if f, tmp, err = fsutil.CreateTemp(dst, binDir); err != nil {
 		return nil, "", res, err
@@ -366,7 +349,6 @@ func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, bin
 		}
 	} else {
 		res.Checksum, res.Size, err = FetchSigned(ctx, i.Fetch, key, rel.URL, f)
-		res.Signer = key.Fingerprint
 	}
 	if err != nil {
 		return f, tmp, res, fmt.Errorf("failed to download the service mesh %s from %s: %w", rel, config.Redact(rel.URL), err)
@@ -377,14 +359,14 @@ func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, bin
 }
 
 // announce says what was asked for, and, once, when the release is not
-// pinned, with only the advice that can be followed.
+// pinned, with only advice that can be followed.
 func (i *Installer) announce(rel Release) {
-	if rel.Pinned() {
-		why := "requested " + rel.Request.String()
-		if rel.Request.Kind() == inventory.Default {
-			why = "newest pinned release"
-		}
-		i.Out.Detail("Version %s (%s)", rel.Version, why)
+	switch {
+	case rel.Pinned() && rel.Request.Kind() == inventory.Default:
+		i.Out.Detail("Version %s (newest pinned release)", rel.Version)
+		return
+	case rel.Pinned():
+		i.Out.Detail("Version %s (requested %s)", rel.Version, rel.Request)
 		return
 	}
 	text := "You asked for " + rel.Version + ", which this buildpack does not pin"
@@ -407,22 +389,16 @@ func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (*signature.Key
 	var (
 		data []byte
 		err  error
+		root *os.Root
 	)
-	if ks.File != "" {
-		var root *os.Root
-		if root, err = os.OpenRoot(filepath.Dir(ks.File)); err == nil {
-			data, err = fsutil.ReadFile(root, filepath.Base(ks.File), signature.MaxSize)
-			root.Close()
-		}
-		var large *fsutil.TooLargeError
-		if errors.As(err, &large) {
-			err = &signature.KeyError{Problem: "the key file is too large"}
-		}
-	} else {
+	if ks.File == "" {
 		data, err = c.Bytes(ctx, ks.URL, signature.MaxSize)
+	} else if root, err = os.OpenRoot(filepath.Dir(ks.File)); err == nil {
+		data, err = fsutil.ReadFile(root, filepath.Base(ks.File), signature.MaxSize)
+		root.Close()
 	}
+	var key *signature.Key
 	if err == nil {
-		var key *signature.Key
 		if key, err = signature.ParseKey(data, ks.Fingerprint); err == nil {
 			return key, nil
 		}
@@ -430,38 +406,23 @@ func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (*signature.Key
 	return nil, fmt.Errorf("failed to get the release signing key from %s: %w", ks, err)
 }
 
-// FetchSigned downloads url into f and verifies it with its detached
-// signature, url + ".asc", by key; it returns the sha256 and the size of
-// the verified bytes. The buildpack and the pin tool both use it.
+// FetchSigned downloads url into f and verifies it with key and its
+// detached signature, url + ".asc", fetched first; it returns the sha256
+// and the size of the verified bytes. The buildpack and the pin tool both
+// use it.
 func FetchSigned(ctx context.Context, c *fetch.Client, key *signature.Key, url string, f *os.File) (string, int64, error) {
 	sig, err := c.Bytes(ctx, url+".asc", signature.MaxSize)
 	if err != nil {
 		return "", 0, fmt.Errorf("failed to download the signature %s.asc: %w", config.Redact(url), err)
 	}
 	sum, n, err := c.File(ctx, url, f)
-	if err != nil {
-		return "", n, err
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", n, &fsutil.PathError{Path: f.Name(), Err: err}
+	if err == nil {
+		err = key.Verify(fsutil.Reader(ctx, io.LimitReader(f, n)), sig)
 	}
-	if err := key.Verify(&ctxReader{ctx: ctx, r: io.LimitReader(f, n)}, sig); err != nil {
-		return "", n, err
-	}
-	return sum, n, nil
-}
-
-// ctxReader stops a local read when the build is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r *ctxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
+	return sum, n, err
 }
 
 // ChecksumError is a complete download whose sha256 is not the pinned one.
@@ -474,7 +435,6 @@ func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("checksum mismatch: expected %s, got %s (%d bytes)", e.Want, e.Got, e.Size)
 }
 
-// Help says what this means.
 func (e *ChecksumError) Help() string {
 	return "The downloaded file does not match the checksum pinned in this buildpack.\n" +
 		"The file may have been tampered with, or the source serves other bytes\n" +
@@ -482,12 +442,4 @@ func (e *ChecksumError) Help() string {
 		"source until you know why."
 }
 
-// Reason names the failure for the build report.
 func (e *ChecksumError) Reason() string { return "verify::checksum-mismatch" }
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"cmp"
 	"bytes"
 	"encoding/hex"
 	"errors"
@@ -21,25 +22,23 @@ import (
 // FileName is the inventory's name at the buildpack's root.
 const FileName = "inventory.toml"
 
-// Architectures the mesh is released for, in the names Go and the CNB spec
-// use. The buildpack's own binaries are built for the same list.
+// Architectures the mesh is released for, as Go and the CNB spec name
+// them; the buildpack's own binaries are built for the same list.
 var Architectures = []string{"amd64", "arm64"}
 
-// Artifact is one pinned release file.
+// Artifact is one pinned release file, for linux.
 type Artifact struct {
-	Version  *semver.Version
-	OS, Arch string
-	URL      string
+	Version *semver.Version
+	Arch    string
+	URL     string
 	// Checksum is "sha256:<64 lowercase hex digits>".
 	Checksum string
 }
 
-// Inventory is the set of pinned artifacts and the pinned fingerprint of
-// the key that signs releases, if any.
+// Inventory is the pinned artifacts and the pinned fingerprint of the key
+// that signs releases (uppercase hex), if any.
 type Inventory struct {
-	Artifacts []Artifact
-	// SigningKey is the uppercase hex fingerprint of the release signing
-	// key, or empty when none is pinned.
+	Artifacts  []Artifact
 	SigningKey string
 }
 
@@ -65,12 +64,12 @@ func Load(path string) (Inventory, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return Inventory{}, fmt.Errorf("the buildpack has no %s: reinstall the buildpack", filepath.Base(path))
 	}
-	if err != nil {
+	inv, perr := Parse(bytes.NewReader(data))
+	switch {
+	case err != nil:
 		return Inventory{}, fmt.Errorf("failed to read the inventory: %w", err)
-	}
-	inv, err := Parse(bytes.NewReader(data))
-	if err != nil {
-		return Inventory{}, fmt.Errorf("invalid inventory %s: %w", path, err)
+	case perr != nil:
+		return Inventory{}, fmt.Errorf("invalid inventory %s: %w", path, perr)
 	}
 	return inv, nil
 }
@@ -94,11 +93,11 @@ func Parse(r io.Reader) (Inventory, error) {
 	}
 	for i, s := range doc.Artifacts {
 		a, err := s.validate()
+		if err == nil && inv.index(a) >= 0 {
+			err = fmt.Errorf("duplicate of artifact %d (%s %s)", inv.index(a)+1, a.Version, a.Arch)
+		}
 		if err != nil {
 			return Inventory{}, fmt.Errorf("artifact %d: %w", i+1, err)
-		}
-		if j := inv.index(a); j >= 0 {
-			return Inventory{}, fmt.Errorf("artifact %d: duplicate of artifact %d (%s %s-%s)", i+1, j+1, a.Version, a.OS, a.Arch)
 		}
 		inv.Artifacts = append(inv.Artifacts, a)
 	}
@@ -106,22 +105,18 @@ func Parse(r io.Reader) (Inventory, error) {
 }
 
 func (s stored) validate() (Artifact, error) {
-	if s.Version == "" {
-		return Artifact{}, errors.New("version is missing")
-	}
 	v, err := semver.StrictNewVersion(strings.TrimPrefix(s.Version, "v"))
-	if err != nil {
-		return Artifact{}, fmt.Errorf("version %q is not a semantic version: %w", s.Version, err)
-	}
-	if s.OS != "linux" {
-		return Artifact{}, fmt.Errorf("os %q is not supported: want \"linux\"", s.OS)
-	}
-	if !slices.Contains(Architectures, s.Arch) {
-		return Artifact{}, fmt.Errorf("arch %q is not supported: want one of %s", s.Arch, strings.Join(Architectures, ", "))
-	}
-	u, err := url.Parse(s.URL)
+	u, uerr := url.Parse(s.URL)
 	switch {
-	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+	case s.Version == "":
+		return Artifact{}, errors.New("version is missing")
+	case err != nil:
+		return Artifact{}, fmt.Errorf("version %q is not a semantic version: %w", s.Version, err)
+	case s.OS != "linux":
+		return Artifact{}, fmt.Errorf("os %q is not supported: want \"linux\"", s.OS)
+	case !slices.Contains(Architectures, s.Arch):
+		return Artifact{}, fmt.Errorf("arch %q is not supported: want one of %s", s.Arch, strings.Join(Architectures, ", "))
+	case uerr != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
 		return Artifact{}, fmt.Errorf("url %q is not an absolute http(s) URL", s.URL)
 	case u.User != nil:
 		return Artifact{}, fmt.Errorf("url for %s carries credentials: pins must be public URLs", s.Version)
@@ -130,16 +125,14 @@ func (s stored) validate() (Artifact, error) {
 	case s.Checksum == "":
 		return Artifact{}, errors.New("checksum is missing: want sha256:<64 hex digits>")
 	}
-	if err := ValidChecksum(s.Checksum); err != nil {
-		return Artifact{}, err
-	}
-	return Artifact{Version: v, OS: s.OS, Arch: s.Arch, URL: s.URL, Checksum: s.Checksum}, nil
+	return Artifact{Version: v, Arch: s.Arch, URL: s.URL, Checksum: s.Checksum}, ValidChecksum(s.Checksum)
 }
 
 // ValidChecksum accepts "sha256:<64 lowercase hex digits>", the one form
 // checksums are stored and compared in.
 func ValidChecksum(s string) error {
 	algo, h, ok := strings.Cut(s, ":")
+	_, err := hex.DecodeString(h)
 	switch {
 	case !ok:
 		return fmt.Errorf("checksum %q has no algorithm prefix: want sha256:<64 hex digits>", s)
@@ -147,8 +140,7 @@ func ValidChecksum(s string) error {
 		return fmt.Errorf("checksum %q uses %q: only sha256 is supported", s, algo)
 	case len(h) != 64 || strings.ToLower(h) != h:
 		return fmt.Errorf("checksum %q: want 64 lowercase hex digits", s)
-	}
-	if _, err := hex.DecodeString(h); err != nil {
+	case err != nil:
 		return fmt.Errorf("checksum %q is not hex", s)
 	}
 	return nil
@@ -158,29 +150,19 @@ func ValidChecksum(s string) error {
 // fingerprint with any spacing or case, and returns it as uppercase hex.
 func NormalizeFingerprint(s string) (string, error) {
 	f := strings.TrimPrefix(strings.ToUpper(strings.Join(strings.Fields(s), "")), "0X")
-	if len(f) != 40 && len(f) != 64 {
+	if _, err := hex.DecodeString(f); len(f) != 40 && len(f) != 64 {
 		return "", fmt.Errorf("fingerprint %q: want 40 or 64 hex digits", s)
-	}
-	if _, err := hex.DecodeString(f); err != nil {
+	} else if err != nil {
 		return "", fmt.Errorf("fingerprint %q is not hex", s)
 	}
 	return f, nil
 }
 
 func (inv Inventory) index(a Artifact) int {
-	return slices.IndexFunc(inv.Artifacts, func(b Artifact) bool {
-		return b.Version.Equal(a.Version) && b.OS == a.OS && b.Arch == a.Arch
-	})
+	return slices.IndexFunc(inv.Artifacts, func(b Artifact) bool { return b.Version.Equal(a.Version) && b.Arch == a.Arch })
 }
 
-// header opens every inventory the buildpack writes.
-const header = `# The Heroku AppLink Service Mesh releases this buildpack pins: one
-# [[artifacts]] table per version and architecture, with the sha256 of the
-# release file. Written by make pin and make update-inventory; see
-# CONTRIBUTING.md.
-`
-
-// Encode writes the whole inventory: the header, the signing key, then the
+// Encode writes the whole inventory: a header, the signing key, then the
 // artifacts, newest version first.
 func (inv Inventory) Encode(w io.Writer) error {
 	var doc document
@@ -190,28 +172,25 @@ func (inv Inventory) Encode(w io.Writer) error {
 		}{inv.SigningKey}
 	}
 	arts := slices.Clone(inv.Artifacts)
-	slices.SortStableFunc(arts, func(a, b Artifact) int {
-		if c := b.Version.Compare(a.Version); c != 0 {
-			return c
-		}
-		return strings.Compare(a.OS+a.Arch, b.OS+b.Arch)
-	})
+	slices.SortStableFunc(arts, func(a, b Artifact) int { return cmp.Or(b.Version.Compare(a.Version), strings.Compare(a.Arch, b.Arch)) })
 	for _, a := range arts {
-		doc.Artifacts = append(doc.Artifacts, stored{Version: a.Version.String(), OS: a.OS, Arch: a.Arch, URL: a.URL, Checksum: a.Checksum})
+		doc.Artifacts = append(doc.Artifacts, stored{Version: a.Version.String(), OS: "linux", Arch: a.Arch, URL: a.URL, Checksum: a.Checksum})
 	}
-	buf := bytes.NewBufferString(header)
+	buf := bytes.NewBufferString("# The Heroku AppLink Service Mesh releases this buildpack pins: one\n" +
+		"# [[artifacts]] table per version and architecture, with the sha256 of the\n" +
+		"# release file. Written by make pin and make update-inventory; see\n# CONTRIBUTING.md.\n")
 	if doc.Signing != nil || len(doc.Artifacts) > 0 {
 		buf.WriteString("\n")
 		if err := toml.NewEncoder(buf).Encode(doc); err != nil {
-			return fmt.Errorf("failed to encode the inventory: %w", err)
+			return err
 		}
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
 }
 
-// Save writes the inventory as dir's inventory.toml atomically, after
-// checking that what it writes parses back.
+// Save writes the inventory as dir's inventory.toml, atomically, once what
+// it writes parses back.
 func (inv Inventory) Save(dir string) error {
 	var buf bytes.Buffer
 	if err := inv.Encode(&buf); err != nil {
@@ -225,11 +204,11 @@ func (inv Inventory) Save(dir string) error {
 		return err
 	}
 	defer root.Close()
-	return fsutil.WriteFile(root, FileName, buf.Bytes(), 0o644)
+	return fsutil.WriteFile(root, FileName, &buf, 0o644)
 }
 
-// With returns the inventory with a replacing the artifact of the same
-// version, os and arch, or added.
+// With returns the inventory with a in place of the artifact of the same
+// version and arch, or added.
 func (inv Inventory) With(a Artifact) Inventory {
 	out := Inventory{SigningKey: inv.SigningKey, Artifacts: slices.Clone(inv.Artifacts)}
 	if i := out.index(a); i >= 0 {
@@ -242,32 +221,21 @@ func (inv Inventory) With(a Artifact) Inventory {
 
 // ForArch is the inventory of one architecture's CNB package.
 func (inv Inventory) ForArch(arch string) Inventory {
-	out := Inventory{SigningKey: inv.SigningKey}
-	for _, a := range inv.Artifacts {
-		if a.Arch == arch {
-			out.Artifacts = append(out.Artifacts, a)
-		}
-	}
-	return out
+	return Inventory{SigningKey: inv.SigningKey, Artifacts: slices.DeleteFunc(slices.Clone(inv.Artifacts), func(a Artifact) bool { return a.Arch != arch })}
 }
 
-// Versions lists the pinned versions for one architecture, newest first.
+// Versions lists the versions pinned for one architecture, newest first.
 func (inv Inventory) Versions(arch string) []string {
-	var vs []*semver.Version
-	for _, a := range inv.Artifacts {
-		if a.Arch == arch {
-			vs = append(vs, a.Version)
-		}
-	}
-	slices.SortFunc(vs, func(a, b *semver.Version) int { return b.Compare(a) })
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = v.String()
+	arts := inv.ForArch(arch).Artifacts
+	slices.SortFunc(arts, func(a, b Artifact) int { return b.Version.Compare(a.Version) })
+	var out []string
+	for _, a := range arts {
+		out = append(out, a.Version.String())
 	}
 	return out
 }
 
-// Pinned reports whether any artifact has this checksum.
+// Pinned reports whether an artifact has this checksum.
 func (inv Inventory) Pinned(checksum string) bool {
 	return slices.ContainsFunc(inv.Artifacts, func(a Artifact) bool { return a.Checksum == checksum })
 }
@@ -298,28 +266,25 @@ type NoMatchError struct {
 
 func (e *NoMatchError) Error() string {
 	if len(e.Available) == 0 {
-		return fmt.Sprintf("no release of the service mesh is pinned for linux-%s", e.Arch)
+		return "no release of the service mesh is pinned for linux-" + e.Arch
 	}
 	return fmt.Sprintf("no pinned release of the service mesh matches %q for linux-%s", e.Request, e.Arch)
 }
 
-// Help lists what can be installed.
+func (e *NoMatchError) Reason() string { return "version::no-match" }
+
 func (e *NoMatchError) Help() string {
 	if len(e.Available) == 0 {
 		return "This buildpack pins no release for this architecture yet. Unset\n" +
 			"HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION to install the latest release,\n" +
 			"verified by its signature, or set it to an exact version."
 	}
-	minor := strings.Join(strings.SplitN(e.Available[0], ".", 3)[:2], ".")
 	return fmt.Sprintf("Pinned versions for linux-%s: %s\n\n"+
 		"Set HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION to one of them or to a\n"+
 		"constraint such as ~%s, or unset it to use the newest pinned release:\n"+
 		"  heroku config:unset HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION",
-		e.Arch, strings.Join(e.Available, ", "), minor)
+		e.Arch, strings.Join(e.Available, ", "), strings.Join(strings.SplitN(e.Available[0], ".", 3)[:2], "."))
 }
-
-// Reason names the failure for the build report.
-func (e *NoMatchError) Reason() string { return "version::no-match" }
 
 // UnsupportedArchError means the mesh is not released for this machine.
 type UnsupportedArchError struct{ Arch string }
@@ -327,11 +292,7 @@ type UnsupportedArchError struct{ Arch string }
 func (e *UnsupportedArchError) Error() string {
 	return fmt.Sprintf("architecture %q is not supported", e.Arch)
 }
-
-// Help names the supported architectures.
+func (e *UnsupportedArchError) Reason() string { return "platform::unsupported-arch" }
 func (e *UnsupportedArchError) Help() string {
 	return "The service mesh is released for linux on " + strings.Join(Architectures, " and ") + " only."
 }
-
-// Reason names the failure for the build report.
-func (e *UnsupportedArchError) Reason() string { return "platform::unsupported-arch" }

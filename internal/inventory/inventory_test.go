@@ -39,7 +39,7 @@ func TestParseValid(t *testing.T) {
 	require.Len(t, inv.Artifacts, 3)
 	a := inv.Artifacts[0]
 	testhelpers.Equal(t, []string{"0.2.2", "linux", "amd64", sumA},
-		[]string{a.Version.String(), a.OS, a.Arch, a.Checksum})
+		[]string{a.Version.String(), "linux", a.Arch, a.Checksum})
 	testhelpers.Equal(t, []string{"1.0.0", "0.2.2"}, inv.Versions("amd64"))
 	require.Empty(t, parse(t, "").Artifacts)
 }
@@ -90,7 +90,7 @@ func TestLoad(t *testing.T) {
 // Heroku's buildpacks use, newest version first.
 func TestEncodeIsTheFileFormat(t *testing.T) {
 	mk := func(v, arch, hex string) inventory.Artifact {
-		return inventory.Artifact{Version: semver.MustParse(v), OS: "linux", Arch: arch,
+		return inventory.Artifact{Version: semver.MustParse(v), Arch: arch,
 			URL: "https://example.com/heroku-applink-service-mesh-v" + v + "-" + arch, Checksum: "sha256:" + strings.Repeat(hex, 64)}
 	}
 	inv := inventory.Inventory{SigningKey: strings.Repeat("AB", 20)}.

@@ -11,17 +11,20 @@ import (
 	"github.com/heroku/color"
 )
 
-// Style selects the conventions of one platform's build log.
+// Style selects the conventions of one platform's build log: Classic is
+// Heroku's classic buildpack log ("-----> " steps, 7-space details,
+// " !     " warnings and errors); CNB is Heroku's Cloud Native Buildpack
+// log (a "## " header, "- " steps, "  - " details, "! " warnings).
 type Style int
 
 const (
-	// Classic is the Heroku classic buildpack API log: "-----> " steps,
-	// 7-space details and " !     " warnings and errors.
 	Classic Style = iota
-	// CNB is Heroku's Cloud Native Buildpack log: a "## " header, "- " steps,
-	// "  - " details and "! " warnings and errors.
 	CNB
 )
+
+// prefixes are each style's: step, detail, a detail's further lines, a
+// warning's or an error's lines, and an empty one of those.
+var prefixes = [...][5]string{Classic: {"-----> ", "       ", "       ", " !     ", " !"}, CNB: {"- ", "  - ", "    ", "! ", "!"}}
 
 var (
 	stepColor    = color.New(color.Bold)
@@ -30,20 +33,20 @@ var (
 	headerColor  = color.New(color.Bold, color.FgMagenta)
 )
 
-// Printer writes a build log. It is not safe for concurrent use: a build is
-// one sequence of lines.
+// Printer writes a build log: steps and details to out, warnings and errors
+// to errOut. It is not safe for concurrent use: a build is one sequence of
+// lines. Without colour it never emits an escape code, so it needs no
+// global switch and is safe in parallel tests.
 type Printer struct {
-	out   io.Writer
-	err   io.Writer
-	style Style
-	color bool
+	out, err io.Writer
+	p        [5]string
+	color    bool
+	cnb      bool
 }
 
-// New returns a Printer writing steps and details to out, and warnings and
-// errors to errOut. With useColor false it never emits an escape code, so it
-// needs no global switch and is safe in parallel tests.
+// New returns a Printer for a style.
 func New(out, errOut io.Writer, style Style, useColor bool) *Printer {
-	return &Printer{out: out, err: errOut, style: style, color: useColor}
+	return &Printer{out: out, err: errOut, p: prefixes[style], color: useColor, cnb: style == CNB}
 }
 
 // Escape makes visible every character of s that could steer a terminal:
@@ -87,51 +90,36 @@ func (p *Printer) paint(c *color.Color, line string) string {
 	return c.Sprint(line)
 }
 
-// Header opens the buildpack's part of the log. Classic logs have no header:
-// the platform prints "-----> <name> app detected" itself.
+// Header opens the buildpack's part of a CNB log; on classic the platform
+// prints "-----> <name> app detected" itself.
 func (p *Printer) Header(title string) {
-	if p.style == CNB {
+	if p.cnb {
 		fmt.Fprintf(p.out, "\n%s\n\n", p.paint(headerColor, "## "+Escape(title)))
 	}
 }
 
 // Step announces one stage of the build.
 func (p *Printer) Step(format string, a ...any) {
-	prefix := "-----> "
-	if p.style == CNB {
-		prefix = "- "
-	}
 	for _, line := range lines(fmt.Sprintf(format, a...)) {
-		fmt.Fprintln(p.out, p.paint(stepColor, prefix+line))
+		fmt.Fprintln(p.out, p.paint(stepColor, p.p[0]+line))
 	}
 }
 
-// Detail adds a line under the current step.
+// Detail adds a line under the current step; further lines align under
+// its text.
 func (p *Printer) Detail(format string, a ...any) {
-	prefix, more := "       ", "       "
-	if p.style == CNB {
-		// Continuation lines align under the text, not under a new bullet.
-		prefix, more = "  - ", "    "
-	}
 	for i, line := range lines(fmt.Sprintf(format, a...)) {
-		if i > 0 {
-			prefix = more
-		}
-		fmt.Fprintln(p.out, prefix+line)
+		fmt.Fprintln(p.out, p.p[min(i, 1)+1]+line)
 	}
 }
 
 // Done closes the buildpack's log with the time it took.
-func (p *Printer) Done(took time.Duration) {
-	p.Step("Done (finished in %s)", Duration(took))
-}
+func (p *Printer) Done(took time.Duration) { p.Step("Done (finished in %s)", Duration(took)) }
 
 // Warning prints a block of text as a warning on the error stream.
-func (p *Printer) Warning(text string) {
-	p.block(warningColor, "Warning: "+text)
-}
+func (p *Printer) Warning(text string) { p.block(warningColor, "Warning: "+text) }
 
-// Error renders err for humans on the error stream: "Error: " and the error
+// Error renders err for humans, here and nowhere else: "Error: " and the
 // chain, then the help of the first error in the chain that has any.
 func (p *Printer) Error(err error) {
 	text := "Error: " + err.Error()
@@ -143,17 +131,13 @@ func (p *Printer) Error(err error) {
 }
 
 func (p *Printer) block(c *color.Color, text string) {
-	prefix, bare := " !     ", " !"
-	if p.style == CNB {
-		prefix, bare = "! ", "!"
-	}
 	fmt.Fprintln(p.err)
 	for _, line := range lines(text) {
 		if line == "" {
-			fmt.Fprintln(p.err, p.paint(c, bare))
-			continue
+			fmt.Fprintln(p.err, p.paint(c, p.p[4]))
+		} else {
+			fmt.Fprintln(p.err, p.paint(c, p.p[3]+line))
 		}
-		fmt.Fprintln(p.err, p.paint(c, prefix+line))
 	}
 	fmt.Fprintln(p.err)
 }

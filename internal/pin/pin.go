@@ -2,6 +2,7 @@ package pin
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"debug/buildinfo"
 	"errors"
@@ -15,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
@@ -27,25 +27,21 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
 )
 
-// Tool pins releases in a buildpack's inventory.toml.
+// Tool pins releases in the inventory.toml of the buildpack in Buildpack,
+// for every architecture, downloading them from the official bucket or
+// Mirror (the pins name the official bucket either way) and verifying them
+// by the buildpack's own trust rules: the key is KeyFile, or as a build
+// finds it.
 type Tool struct {
-	Fetch *fetch.Client
-	Out   *output.Printer
-	// Stdout receives a dry run's inventory.
-	Stdout io.Writer
-	// Buildpack is the buildpack's directory: its buildpack.toml names the
-	// targets, its inventory.toml and CHANGELOG.md are updated.
-	Buildpack string
-	// Mirror, when set, is where release files are downloaded from; the
-	// pins still name the official bucket.
-	Mirror string
-	// KeyFile overrides where the signing key comes from.
-	KeyFile string
+	Fetch                      *fetch.Client
+	Out                        *output.Printer
+	Stdout                     io.Writer
+	Buildpack, Mirror, KeyFile string
 }
 
-// session is what every command starts from.
+// session is what a command starts from: the inventory, where files come
+// from, the key, and a private folder for the downloads.
 type session struct {
-	arches []string
 	inv    inventory.Inventory
 	source config.Source
 	key    *signature.Key
@@ -53,51 +49,29 @@ type session struct {
 }
 
 func (t *Tool) start(ctx context.Context, needFingerprint bool) (*session, error) {
-	var desc struct {
-		Targets []struct{ OS, Arch string } `toml:"targets"`
-	}
-	if _, err := toml.DecodeFile(filepath.Join(t.Buildpack, "buildpack.toml"), &desc); err != nil {
-		return nil, fmt.Errorf("failed to read the buildpack's targets: %w", err)
-	}
-	s := &session{}
-	for _, tg := range desc.Targets {
-		if tg.OS == "linux" && tg.Arch != "" {
-			s.arches = append(s.arches, tg.Arch)
-		}
-	}
-	if len(s.arches) == 0 {
-		return nil, errors.New("buildpack.toml declares no linux [[targets]] to pin releases for")
-	}
-	var err error
-	if s.inv, err = inventory.Load(filepath.Join(t.Buildpack, inventory.FileName)); err != nil {
+	inv, err := inventory.Load(filepath.Join(t.Buildpack, inventory.FileName))
+	if err != nil {
 		return nil, err
 	}
-	if needFingerprint && s.inv.SigningKey == "" {
+	if needFingerprint && inv.SigningKey == "" {
 		return nil, errors.New("inventory.toml pins no signing key fingerprint: pin the release key first, as [signing] fingerprint = \"<40 hex digits>\"")
 	}
 	cfg, err := config.Parse(map[string]string{config.VarMirror: t.Mirror})
 	if err != nil {
 		return nil, err
 	}
-	s.source = cfg.Source
-	ks := install.KeySource{Fingerprint: s.inv.SigningKey, File: t.KeyFile, URL: config.OfficialURL(config.KeyObject)}
-	if ks.File == "" {
-		if info, err := os.Stat(filepath.Join(t.Buildpack, install.KeyFile)); err == nil && info.Mode().IsRegular() {
-			ks.File = filepath.Join(t.Buildpack, install.KeyFile)
-		}
-	}
-	if s.source.Overridden() && ks.Fingerprint != "" {
-		ks.URL = s.source.URL(config.KeyObject)
-	}
-	if s.key, err = install.LoadKey(ctx, t.Fetch, ks); err != nil {
+	ks := install.Keys(cfg.Source, inv.SigningKey, t.Buildpack)
+	ks.File = cmp.Or(t.KeyFile, ks.File)
+	key, err := install.LoadKey(ctx, t.Fetch, ks)
+	if err != nil {
 		return nil, err
 	}
 	if ks.Fingerprint == "" {
-		t.Out.Warning(fmt.Sprintf("No signing key fingerprint is pinned in %s: the key %s\n"+
-			"is trusted as found. Pin it under [signing].", inventory.FileName, s.key.Fingerprint))
+		t.Out.Warning("No signing key fingerprint is pinned in inventory.toml: the key " + key.Fingerprint +
+			"\nis trusted as found. Pin it under [signing].")
 	}
-	s.dir, err = os.MkdirTemp("", "heroku-applink-pin-")
-	return s, err
+	dir, err := os.MkdirTemp("", "heroku-applink-pin-")
+	return &session{inv: inv, source: cfg.Source, key: key, dir: dir}, err
 }
 
 // fetch downloads object into the session's folder and verifies its
@@ -105,8 +79,7 @@ func (t *Tool) start(ctx context.Context, needFingerprint bool) (*session, error
 func (t *Tool) fetch(ctx context.Context, s *session, object string) (string, string, error) {
 	url := s.source.URL(object)
 	t.Out.Detail("Downloading %s", config.Redact(url))
-	p := filepath.Join(s.dir, object)
-	f, err := os.Create(p)
+	f, err := os.Create(filepath.Join(s.dir, object))
 	if err != nil {
 		return "", "", err
 	}
@@ -116,11 +89,29 @@ func (t *Tool) fetch(ctx context.Context, s *session, object string) (string, st
 		return "", "", fmt.Errorf("%s: %w", object, err)
 	}
 	t.Out.Detail("Signature by key %s verified: %s", s.key.Fingerprint, sum)
-	return p, sum, nil
+	return f.Name(), sum, nil
 }
 
-// Pin pins version for every target architecture: it writes the new
-// inventory, or only prints it with dryRun.
+// pin is the inventory with v pinned for every architecture; when latest
+// holds the sha256 of each arch's latest file, v's must be the same bytes.
+func (t *Tool) pin(ctx context.Context, s *session, v *semver.Version, latest map[string]string) (inventory.Inventory, error) {
+	updated := s.inv
+	for _, arch := range inventory.Architectures {
+		object := install.Object(v.String(), arch)
+		_, sum, err := t.fetch(ctx, s, object)
+		if err == nil && latest != nil && sum != latest[arch] {
+			err = fmt.Errorf("%s is %s, but latest for %s is %s; nothing was changed", object, sum, arch, latest[arch])
+		}
+		if err != nil {
+			return inventory.Inventory{}, err
+		}
+		updated = updated.With(inventory.Artifact{Version: v, Arch: arch, URL: config.OfficialURL(object), Checksum: sum})
+	}
+	return updated, nil
+}
+
+// Pin pins version: it writes the new inventory, or only prints it with
+// dryRun.
 func (t *Tool) Pin(ctx context.Context, version string, dryRun bool) error {
 	v, err := semver.StrictNewVersion(strings.TrimPrefix(version, "v"))
 	if err != nil {
@@ -131,17 +122,12 @@ func (t *Tool) Pin(ctx context.Context, version string, dryRun bool) error {
 		return err
 	}
 	defer os.RemoveAll(s.dir)
-	t.Out.Step("Pinning the Heroku AppLink Service Mesh %s for %s", v, strings.Join(s.arches, ", "))
-	updated := s.inv
-	for _, arch := range s.arches {
-		object := install.Object(v.String(), arch)
-		_, sum, err := t.fetch(ctx, s, object)
-		if err != nil {
-			return err
-		}
-		updated = updated.With(inventory.Artifact{Version: v, OS: "linux", Arch: arch, URL: config.OfficialURL(object), Checksum: sum})
-	}
-	if dryRun {
+	t.Out.Step("Pinning the Heroku AppLink Service Mesh %s for %s", v, strings.Join(inventory.Architectures, ", "))
+	updated, err := t.pin(ctx, s, v, nil)
+	switch {
+	case err != nil:
+		return err
+	case dryRun:
 		t.Out.Step("Dry run: %s is unchanged; it would read", inventory.FileName)
 		return updated.Encode(t.Stdout)
 	}
@@ -152,35 +138,34 @@ func (t *Tool) Pin(ctx context.Context, version string, dryRun bool) error {
 	return nil
 }
 
-// Update pins the release the bucket publishes as latest, when it is new:
-// the latest file of every architecture, verified by the pinned key, must
-// be one version, published under that version's name with the same bytes.
-// It then rewrites inventory.toml and adds a line to the CHANGELOG's
-// Unreleased section; it changes nothing when that release is pinned
-// already, or when anything does not verify.
+// Update pins the release the bucket calls latest when it is new: the
+// latest file of every arch, signed by the pinned key, must be one version,
+// published under that version's name with the same bytes. It rewrites
+// inventory.toml and adds a line to the CHANGELOG's Unreleased section; it
+// changes nothing when that release is pinned already, or when anything
+// does not verify.
 func (t *Tool) Update(ctx context.Context) error {
 	s, err := t.start(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(s.dir)
-	t.Out.Step("Looking for a new Heroku AppLink Service Mesh release for %s", strings.Join(s.arches, ", "))
-	sums := map[string]string{}
+	t.Out.Step("Looking for a new Heroku AppLink Service Mesh release for %s", strings.Join(inventory.Architectures, ", "))
+	latest := map[string]string{}
 	var version *semver.Version
-	for _, arch := range s.arches {
+	for _, arch := range inventory.Architectures {
 		p, sum, err := t.fetch(ctx, s, install.Object("latest", arch))
 		if err != nil {
 			return err
 		}
-		sums[arch] = sum
+		latest[arch] = sum
 		v, err := versionOf(ctx, p, arch == runtime.GOARCH)
 		switch {
 		case err != nil:
 			return fmt.Errorf("%s: %w", install.Object("latest", arch), err)
-		case v == nil:
-		case version != nil && !v.Equal(version):
+		case v != nil && version != nil && !v.Equal(version):
 			return fmt.Errorf("the latest releases disagree on the version: %s and %s; nothing was changed", version, v)
-		default:
+		case v != nil:
 			version = v
 		}
 	}
@@ -189,53 +174,39 @@ func (t *Tool) Update(ctx context.Context) error {
 	}
 	t.Out.Detail("Latest is %s", version)
 	pinned := 0
-	for _, arch := range s.arches {
-		if a, err := s.inv.Resolve(mustExact(version), arch); err == nil {
-			if a.Checksum != sums[arch] {
-				return fmt.Errorf("inventory.toml pins %s for %s with %s, but latest is %s; nothing was changed", version, arch, a.Checksum, sums[arch])
-			}
+	for _, a := range s.inv.Artifacts {
+		if a.Version.Equal(version) && a.Checksum != latest[a.Arch] {
+			return fmt.Errorf("inventory.toml pins %s for %s with %s, but latest is %s; nothing was changed", version, a.Arch, a.Checksum, latest[a.Arch])
+		} else if a.Version.Equal(version) {
 			pinned++
 		}
 	}
-	if pinned == len(s.arches) {
+	if pinned == len(inventory.Architectures) {
 		t.Out.Step("%s is pinned already: nothing to do", version)
 		return nil
 	}
-	updated := s.inv
-	for _, arch := range s.arches {
-		object := install.Object(version.String(), arch)
-		_, sum, err := t.fetch(ctx, s, object)
-		if err != nil {
-			return err
-		}
-		if sum != sums[arch] {
-			return fmt.Errorf("%s is %s, but latest for %s is %s; nothing was changed", object, sum, arch, sums[arch])
-		}
-		updated = updated.With(inventory.Artifact{Version: version, OS: "linux", Arch: arch, URL: config.OfficialURL(object), Checksum: sum})
-	}
-	line := fmt.Sprintf("- The Heroku AppLink Service Mesh %s is pinned for linux %s, and is the default release.", version, strings.Join(s.arches, " and "))
-	changelog, err := withUnreleased(filepath.Join(t.Buildpack, "CHANGELOG.md"), line)
+	updated, err := t.pin(ctx, s, version, latest)
 	if err != nil {
 		return err
 	}
-	if err := updated.Save(t.Buildpack); err != nil {
-		return err
+	line := fmt.Sprintf("- The Heroku AppLink Service Mesh %s is pinned for linux %s, and is the default release.", version, strings.Join(inventory.Architectures, " and "))
+	changelog, err := withUnreleased(filepath.Join(t.Buildpack, "CHANGELOG.md"), line)
+	if err == nil {
+		err = updated.Save(t.Buildpack)
 	}
-	root, err := os.OpenRoot(t.Buildpack)
+	var root *os.Root
+	if err == nil {
+		root, err = os.OpenRoot(t.Buildpack)
+	}
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	if err := fsutil.WriteFile(root, "CHANGELOG.md", changelog, 0o644); err != nil {
+	if err := fsutil.WriteFile(root, "CHANGELOG.md", bytes.NewReader(changelog), 0o644); err != nil {
 		return err
 	}
 	t.Out.Step("Pinned %s in %s; CHANGELOG.md says so under Unreleased", version, inventory.FileName)
 	return nil
-}
-
-func mustExact(v *semver.Version) inventory.Request {
-	req, _ := inventory.ParseRequest(v.String())
-	return req
 }
 
 // versionOf reads a verified release's version from its Go build
@@ -258,20 +229,17 @@ func versionOf(ctx context.Context, path string, runnable bool) (*semver.Version
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, "-v")
 	cmd.Env, cmd.Dir = []string{}, filepath.Dir(path)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Run(); err != nil {
+	out, err := cmd.Output()
+	if err != nil {
 		return nil, fmt.Errorf("running it with -v to learn its version failed: %w", err)
 	}
-	fields := strings.Fields(out.String())
-	for i, f := range fields[:max(len(fields)-1, 0)] {
-		if f == "version" {
-			if v, err := semver.StrictNewVersion(strings.TrimPrefix(fields[i+1], "v")); err == nil {
-				return v, nil
-			}
+	fields := strings.Fields(string(out))
+	if i := slices.Index(fields, "version"); i >= 0 && i+1 < len(fields) {
+		if v, err := semver.StrictNewVersion(strings.TrimPrefix(fields[i+1], "v")); err == nil {
+			return v, nil
 		}
 	}
-	return nil, fmt.Errorf("its -v output names no version: %q", output.Escape(strings.TrimSpace(out.String())))
+	return nil, fmt.Errorf("its -v output names no version: %q", output.Escape(strings.TrimSpace(string(out))))
 }
 
 // withUnreleased is the CHANGELOG with line added at the top of its
@@ -286,11 +254,10 @@ func withUnreleased(path, line string) ([]byte, error) {
 	if i < 0 {
 		return nil, fmt.Errorf("%s has no %q section", path, strings.TrimSpace(heading))
 	}
-	i += len(heading)
-	rest := bytes.TrimLeft(data[i:], "\n")
+	rest := bytes.TrimLeft(data[i+len(heading):], "\n")
 	sep := "\n\n"
 	if bytes.HasPrefix(rest, []byte("- ")) {
 		sep = "\n"
 	}
-	return slices.Concat(data[:i], []byte("\n"+line+sep), rest), nil
+	return slices.Concat(data[:i+len(heading)], []byte("\n"+line+sep), rest), nil
 }

@@ -95,7 +95,7 @@ func (e *env) inventory(t *testing.T) inventory.Inventory {
 }
 
 func pinOf(a testhelpers.Artifact, version string) inventory.Artifact {
-	return inventory.Artifact{Version: semver.MustParse(version), OS: "linux", Arch: a.Arch,
+	return inventory.Artifact{Version: semver.MustParse(version), Arch: a.Arch,
 		URL: config.OfficialURL(install.Object(version, a.Arch)), Checksum: a.Checksum()}
 }
 

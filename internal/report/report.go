@@ -19,15 +19,11 @@ import (
 )
 
 // Where compile keeps the data: the build cache's build-data folder, which
-// Heroku's buildpacks share, one file each.
+// Heroku's buildpacks share, one file each. maxValue is the longest string
+// kept, as Heroku's buildpacks cut theirs; maxSize bounds the file.
 const (
 	Dir      = "build-data"
 	FileName = "heroku-applink-service-mesh.json"
-)
-
-// maxValue is the longest string kept, as Heroku's buildpacks cut theirs;
-// maxSize bounds the file bin/report reads.
-const (
 	maxValue = 200
 	maxSize  = 64 << 10
 )
@@ -46,22 +42,21 @@ type Recorder struct {
 func Start(cacheDir, buildpackVersion, stack string, now func() time.Time) *Recorder {
 	r := &Recorder{cacheDir: cacheDir, now: now, start: now(), data: map[string]any{}}
 	r.save()
-	r.Set("buildpack_version", buildpackVersion)
+	r.set("buildpack_version", buildpackVersion)
 	if stack != "" {
-		r.Set("stack", stack)
+		r.set("stack", stack)
 	}
 	return r
 }
 
-// Set keeps a scalar: a string (cut to maxValue), a bool or a number.
-func (r *Recorder) Set(key string, value any) {
-	if r == nil {
-		return
-	}
+// set keeps a scalar: a string (cut to maxValue), a bool or a number.
+func (r *Recorder) set(key string, value any) {
 	if s, ok := value.(string); ok {
 		value = cut(s)
 	}
-	r.data[key] = value
+	if r != nil {
+		r.data[key] = value
+	}
 }
 
 func cut(s string) string {
@@ -79,38 +74,38 @@ func seconds(d time.Duration) float64 { return float64(d.Microseconds()) / 1e6 }
 
 // Release records what was asked for and what it resolved to.
 func (r *Recorder) Release(rel install.Release) {
-	r.Set("mesh_version", rel.Version)
-	r.Set("mesh_arch", rel.Arch)
-	r.Set("mesh_version_request_type", rel.Request.Kind())
+	r.set("mesh_version", rel.Version)
+	r.set("mesh_arch", rel.Arch)
+	r.set("mesh_version_request_type", rel.Request.Kind())
 	if rel.Request.String() != "default" {
-		r.Set("mesh_version_requested", rel.Request.String())
+		r.set("mesh_version_requested", rel.Request.String())
 	}
-	r.Set("mesh_version_pinned", rel.Pinned())
-	r.Set("mesh_source", rel.Source.Kind())
+	r.set("mesh_version_pinned", rel.Pinned())
+	r.set("mesh_source", rel.Source.Kind())
 }
 
 // Installed records how the binary was verified and obtained; cached is
 // false when the build had no usable cache.
 func (r *Recorder) Installed(res install.Result, cached bool) {
-	r.Set("mesh_checksum", res.Checksum)
-	r.Set("mesh_verification", "pinned-checksum")
+	r.set("mesh_checksum", res.Checksum)
+	r.set("mesh_verification", "pinned-checksum")
 	if res.Signer != "" {
-		r.Set("mesh_verification", "signature")
-		r.Set("mesh_signing_key_fingerprint", res.Signer)
+		r.set("mesh_verification", "signature")
+		r.set("mesh_signing_key_fingerprint", res.Signer)
 	}
+	status := "empty"
 	switch {
 	case !cached:
-		r.Set("cache_status", "disabled")
+		status = "disabled"
 	case res.Reused:
-		r.Set("cache_status", "reused")
+		status = "reused"
 	case res.Discarded != "":
-		r.Set("cache_status", "discarded")
-		r.Set("cache_discard_reason", res.Discarded)
-	default:
-		r.Set("cache_status", "empty")
+		status = "discarded"
+		r.set("cache_discard_reason", res.Discarded)
 	}
+	r.set("cache_status", status)
 	if res.Download > 0 {
-		r.Set("mesh_download_duration", seconds(res.Download))
+		r.set("mesh_download_duration", seconds(res.Download))
 	}
 }
 
@@ -128,8 +123,8 @@ func (r *Recorder) Advice(kinds []string) {
 	for len(strings.Join(kept, ",")) > maxValue {
 		kept = kept[:len(kept)-1]
 	}
-	r.Set("advice", strings.Join(kept, ","))
-	r.Set("advice_count", len(given))
+	r.set("advice", strings.Join(kept, ","))
+	r.set("advice_count", len(given))
 }
 
 // Finish records the total duration and, for a failed build, why; saves
@@ -138,11 +133,11 @@ func (r *Recorder) Finish(err error) error {
 	if r == nil {
 		return err
 	}
-	r.Set("total_duration", seconds(r.now().Sub(r.start)))
+	r.set("total_duration", seconds(r.now().Sub(r.start)))
 	if err != nil {
-		r.Set("failure_reason", Reason(err))
+		r.set("failure_reason", Reason(err))
 		line, _, _ := strings.Cut(err.Error(), "\n")
-		r.Set("failure_detail", line)
+		r.set("failure_detail", line)
 	}
 	r.save()
 	return err
@@ -164,17 +159,10 @@ func Reason(err error) string {
 // save writes the data where bin/report finds it, best effort: a build
 // whose cache cannot take it loses its report, nothing else.
 func (r *Recorder) save() {
-	data, err := json.Marshal(r.data)
-	if r.cacheDir == "" || err != nil {
-		return
-	}
-	root, err := os.OpenRoot(r.cacheDir)
-	if err != nil {
-		return
-	}
-	defer root.Close()
-	if root.MkdirAll(Dir, 0o755) == nil {
-		fsutil.WriteFile(root, Dir+"/"+FileName, data, 0o644)
+	data, _ := json.Marshal(r.data)
+	if root, err := os.OpenRoot(r.cacheDir); err == nil {
+		fsutil.WriteFile(root, Dir+"/"+FileName, bytes.NewReader(data), 0o644)
+		root.Close()
 	}
 }
 

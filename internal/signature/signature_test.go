@@ -47,7 +47,7 @@ func TestVerify(t *testing.T) {
 		{"garbage", release, data, []byte("not a signature at all"), signature.Malformed, "not an ASCII-armoured OpenPGP signature"},
 		{"a key where the signature goes", release, data, release.PublicKey(), signature.Malformed, "not an ASCII-armoured OpenPGP signature"},
 		{"empty", release, data, nil, signature.Malformed, ""},
-		{"too large", release, data, []byte(strings.Repeat("x", signature.MaxSize+1)), signature.Malformed, "too large"},
+		{"too large", release, data, append(release.Sign(data), strings.Repeat("x", signature.MaxSize)...), signature.Malformed, "of at most 64 KiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,7 +91,7 @@ func TestParseKey(t *testing.T) {
 		"several without a pin":       {both, "", "holds 2 keys", "Check where it comes from"},
 		"garbage":                     {[]byte("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnope\n-----END PGP PUBLIC KEY BLOCK-----\n"), "", "not an ASCII-armoured OpenPGP public key", ""},
 		"empty":                       {nil, "", "holds no ASCII-armoured OpenPGP public key", ""},
-		"huge":                        {[]byte(strings.Repeat("x", signature.MaxSize+1)), "", "too large", ""},
+		"huge":                        {[]byte(strings.Repeat("x", signature.MaxSize+1)), "", "holds no ASCII-armoured OpenPGP public key", ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := signature.ParseKey(tc.data, tc.pinned)

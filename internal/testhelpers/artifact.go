@@ -49,7 +49,7 @@ func (a Artifact) Checksum() string { return "sha256:" + a.Hex() }
 // Pin is the inventory entry pinning the artifact at its official URL; a
 // mirror config var makes builds fetch it from a Mirror instead.
 func (a Artifact) Pin() inventory.Artifact {
-	return inventory.Artifact{Version: semver.MustParse(a.Version), OS: "linux", Arch: a.Arch,
+	return inventory.Artifact{Version: semver.MustParse(a.Version), Arch: a.Arch,
 		URL: config.OfficialURL(a.Object()), Checksum: a.Checksum()}
 }
 
