@@ -173,7 +173,7 @@ func cancelled(ctx context.Context, err error) error {
 // cancelledError is a build stopped by a signal.
 type cancelledError struct{ signal syscall.Signal }
 
-func (e *cancelledError) Error() string { return fmt.Sprintf("the build was cancelled (%s)", e.signal) }
+func (e *cancelledError) Error() string  { return fmt.Sprintf("the build was cancelled (%s)", e.signal) }
 func (e *cancelledError) Reason() string { return "build::cancelled" }
 func (e *cancelledError) Help() string {
 	return "Nothing was installed, and the temporary files were removed."
