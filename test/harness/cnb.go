@@ -16,8 +16,19 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// LifecycleVersion is the reference lifecycle the conformance tests run.
-const LifecycleVersion = "0.20.11"
+// LifecycleVersion is the reference lifecycle the conformance tests run:
+// the one Heroku's builders (heroku/builder:24 and :26) ship.
+const LifecycleVersion = "0.21.12"
+
+// LifecyclePlatformAPIs and LifecycleBuildpackAPIs are the APIs that
+// lifecycle supports, oldest first (its api/apis.go).
+var (
+	LifecyclePlatformAPIs  = []string{"0.7", "0.8", "0.9", "0.10", "0.11", "0.12", "0.13", "0.14", "0.15"}
+	LifecycleBuildpackAPIs = []string{"0.7", "0.8", "0.9", "0.10", "0.11", "0.12"}
+)
+
+// lifecycleModule is the tools module that pins the lifecycle.
+var lifecycleModule = filepath.Join("test", "tools", "lifecycle")
 
 // Lifecycle is a built CNB lifecycle: the multi-call lifecycle binary and
 // the launcher.
@@ -25,11 +36,11 @@ type Lifecycle struct {
 	Dir string
 }
 
-// EnsureLifecycle builds the lifecycle from the tools module in
-// test/tools once, into .build/lifecycle/<hash of its go.sum>, and reuses
-// it while the pin is unchanged.
+// EnsureLifecycle builds the lifecycle from its tools module
+// (test/tools/lifecycle) once, into .build/lifecycle/<hash of its go.sum>,
+// and reuses it while the pin is unchanged.
 func EnsureLifecycle(root string) (*Lifecycle, error) {
-	tools := filepath.Join(root, "test", "tools")
+	tools := filepath.Join(root, lifecycleModule)
 	sum, err := os.ReadFile(filepath.Join(tools, "go.sum"))
 	if err != nil {
 		return nil, err

@@ -216,17 +216,8 @@ func LifecycleTarball(lc *Lifecycle, dest string) error {
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
 	epoch := time.Unix(0, 0)
-	descriptor := `[apis]
-[apis.buildpack]
-deprecated = []
-supported = ["0.7", "0.8", "0.9", "0.10", "0.11"]
-[apis.platform]
-deprecated = []
-supported = ["0.7", "0.8", "0.9", "0.10", "0.11", "0.12", "0.13", "0.14"]
-
-[lifecycle]
-version = "` + LifecycleVersion + `"
-`
+	descriptor := fmt.Sprintf("[apis]\n[apis.buildpack]\ndeprecated = []\nsupported = %s\n[apis.platform]\ndeprecated = []\nsupported = %s\n\n[lifecycle]\nversion = %q\n",
+		tomlStrings(LifecycleBuildpackAPIs), tomlStrings(LifecyclePlatformAPIs), LifecycleVersion)
 	write := func(h *tar.Header, data []byte) error {
 		h.ModTime, h.Uname, h.Gname = epoch, "root", "root"
 		if err := tw.WriteHeader(h); err != nil {
@@ -262,6 +253,15 @@ version = "` + LifecycleVersion + `"
 		return err
 	}
 	return os.WriteFile(dest, buf.Bytes(), 0o644)
+}
+
+// tomlStrings is a TOML array of strings.
+func tomlStrings(list []string) string {
+	quoted := make([]string, len(list))
+	for i, s := range list {
+		quoted[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
 }
 
 // LifecycleImage is the image pack runs the untrusted builder's phases
