@@ -65,6 +65,26 @@ func Version(descriptor []byte) (string, error) {
 	return d.Buildpack.Version, nil
 }
 
+// Target is one [[targets]] table of buildpack.toml.
+type Target struct {
+	OS   string `toml:"os"`
+	Arch string `toml:"arch"`
+}
+
+// Targets reads buildpack.toml's [[targets]].
+func Targets(descriptor []byte) ([]Target, error) {
+	var d struct {
+		Targets []Target `toml:"targets"`
+	}
+	if _, err := toml.Decode(string(descriptor), &d); err != nil {
+		return nil, fmt.Errorf("buildpack.toml: %w", err)
+	}
+	if len(d.Targets) == 0 {
+		return nil, errors.New("buildpack.toml declares no [[targets]]")
+	}
+	return d.Targets, nil
+}
+
 // Package writes the classic tarball and the CNB directories and tarballs
 // into dist, taking the binaries from binDir/linux-<arch>/.
 func Package(root, binDir, dist string) ([]string, error) {
