@@ -23,6 +23,7 @@ const usage = `usage:
   heroku-applink-release prepare ROOT BUMP DATE     bump buildpack.toml's version (major, minor or patch) and
                                                     date CHANGELOG.md's Unreleased notes; prints the version
   heroku-applink-release version ROOT               print buildpack.toml's version
+  heroku-applink-release image ROOT                 print the repository the CNB image is published to
   heroku-applink-release notes ROOT [VERSION]       print VERSION's CHANGELOG.md section (buildpack.toml's version)`
 
 func main() {
@@ -145,6 +146,17 @@ func run(args []string, out *output.Printer) error {
 			return err
 		}
 		fmt.Println(version)
+		return nil
+	case len(args) == 2 && args[0] == "image":
+		descriptor, err := os.ReadFile(filepath.Join(args[1], "buildpack.toml"))
+		if err != nil {
+			return err
+		}
+		repository, err := release.ImageRepository(descriptor)
+		if err != nil {
+			return err
+		}
+		fmt.Println(repository)
 		return nil
 	case (len(args) == 2 || len(args) == 3) && args[0] == "notes":
 		version := ""

@@ -116,3 +116,11 @@ func TestNotes(t *testing.T) {
 		})
 	}
 }
+
+func TestImageRepository(t *testing.T) {
+	got, err := release.ImageRepository([]byte(descriptor + "\n[metadata.release.image]\nrepository = \"docker.io/heroku/buildpack-heroku-applink\"\n"))
+	require.NoError(t, err)
+	require.Equal(t, "docker.io/heroku/buildpack-heroku-applink", got)
+	_, err = release.ImageRepository([]byte(descriptor))
+	require.ErrorContains(t, err, "buildpack.toml has no [metadata.release.image] repository")
+}

@@ -65,6 +65,27 @@ func Version(descriptor []byte) (string, error) {
 	return d.Buildpack.Version, nil
 }
 
+// ImageRepository reads [metadata.release.image] repository, where the
+// release publishes the CNB image.
+func ImageRepository(descriptor []byte) (string, error) {
+	var d struct {
+		Metadata struct {
+			Release struct {
+				Image struct {
+					Repository string `toml:"repository"`
+				} `toml:"image"`
+			} `toml:"release"`
+		} `toml:"metadata"`
+	}
+	if _, err := toml.Decode(string(descriptor), &d); err != nil {
+		return "", fmt.Errorf("buildpack.toml: %w", err)
+	}
+	if d.Metadata.Release.Image.Repository == "" {
+		return "", errors.New("buildpack.toml has no [metadata.release.image] repository")
+	}
+	return d.Metadata.Release.Image.Repository, nil
+}
+
 // Target is one [[targets]] table of buildpack.toml.
 type Target struct {
 	OS   string `toml:"os"`
