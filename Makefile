@@ -7,9 +7,19 @@ ARCHES := amd64 arm64
 # Every package's tests but the end-to-end and pack suites.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /test/e2e -e /test/pack -e /test/shim)
 
-# pack, built from the tools module (test/tools) once per pin of it.
+# pack and actionlint, built from the tools module (test/tools) once per
+# pin of it.
+TOOLS = .build/tools/$(shell sha256sum test/tools/go.sum | cut -c1-12)
 PACK_VERSION := 0.38.2
-PACK = .build/tools/pack-$(shell sha256sum test/tools/go.sum | cut -c1-12)/pack
+PACK = $(TOOLS)/pack
+ACTIONLINT = $(TOOLS)/actionlint
+
+# make test-pack BUILDER=heroku/builder:24 runs the pack suite against that
+# builder (pulled, with its own heroku/procfile) instead of the local one
+# made from Debian images; ENGINE=docker uses a Docker daemon instead of a
+# podman service of the suite's own.
+BUILDER ?=
+ENGINE ?= podman
 
 # Each fuzz target runs a number of new inputs (package:Target:count, about
 # 10 s of each here), not a wall-clock time: go1.26's fuzz coordinator can
@@ -22,12 +32,14 @@ FUZZ_TARGETS := internal/inventory:FuzzParseRequest:60000 internal/inventory:Fuz
 	internal/cnb:FuzzLayerMetadata:9000 internal/meshconfig:FuzzMeshConfig:4000
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/report bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run
+SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/report bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run \
+	test/fixtures/buildpacks/procfile/bin/detect test/fixtures/buildpacks/procfile/bin/build
 
-.PHONY: lint bench fuzz help build binaries release-binaries package release-check test unit e2e test-pack demo demo-cnb demo-pack pin verify-reproducible vet fmt clean
+.PHONY: lint bench fuzz help build binaries release-binaries package release-check prepare-release test unit e2e test-pack test-shim \
+	demo demo-cnb demo-pack pin update-inventory verify-reproducible vet fmt clean
 
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 build: binaries ## Build the binary the bin/ shims use (.build/) and the release binaries (dist/bin/)
 	@sh lib/shim.sh prepare
@@ -45,11 +57,20 @@ $(PACK):
 	@cd test/tools && CGO_ENABLED=0 GOFLAGS=-mod=readonly $(GO) build -trimpath -o $(CURDIR)/$(PACK) \
 		-ldflags "-X github.com/buildpacks/pack/pkg/client.Version=$(PACK_VERSION)" github.com/buildpacks/pack
 
+$(ACTIONLINT):
+	@echo "-----> Building actionlint from test/tools (first time only)"
+	@cd test/tools && CGO_ENABLED=0 GOFLAGS=-mod=readonly $(GO) build -trimpath -o $(CURDIR)/$(ACTIONLINT) \
+		github.com/rhysd/actionlint/cmd/actionlint
+
 package: binaries $(PACK) ## Write the classic tarball, the per-target CNB directories and pack's .cnb buildpackages into dist/
 	@$(GO) run ./cmd/heroku-applink-release package . dist/bin dist $(PACK)
 
-release-check: binaries ## Check a release commit: version, CHANGELOG, inventory, committed binaries = this source's build
+release-check: binaries ## Check a release commit: version, CHANGELOG, a pin per target and the key, binaries = this source's build
 	@$(GO) run ./cmd/heroku-applink-release check . dist/bin
+
+prepare-release: ## Bump the version and date the CHANGELOG's Unreleased notes: make prepare-release BUMP=major|minor|patch
+	@test -n "$(BUMP)" || { echo "usage: make prepare-release BUMP=major|minor|patch"; exit 2; }
+	@$(GO) run ./cmd/heroku-applink-release prepare . $(BUMP) $$(date -u +%Y-%m-%d)
 
 verify-reproducible: ## Build twice from two clean clones of HEAD and check the binaries are byte-identical
 	@sh test/reproducible.sh
@@ -57,6 +78,9 @@ verify-reproducible: ## Build twice from two clean clones of HEAD and check the 
 pin: ## Pin a release in inventory.toml: make pin VERSION=v1.2.3 [MIRROR=https://...] [DRY_RUN=1]
 	@test -n "$(VERSION)" || { echo "usage: make pin VERSION=v1.2.3 [MIRROR=https://...] [DRY_RUN=1]"; exit 2; }
 	@$(GO) run ./cmd/heroku-applink-pin $(if $(MIRROR),--mirror $(MIRROR)) $(if $(DRY_RUN),--dry-run) $(VERSION)
+
+update-inventory: ## Pin the newest mesh release if it is new, with its CHANGELOG line: make update-inventory [MIRROR=https://...]
+	@$(GO) run ./cmd/heroku-applink-pin update $(if $(MIRROR),--mirror $(MIRROR))
 
 test: vet unit e2e ## Run every test: go vet, the unit tests, the end-to-end suite
 
@@ -66,8 +90,12 @@ unit: ## Run every package's tests but the end-to-end suite (under a minute)
 e2e: ## Run the end-to-end suite: the real bin/* against fixture apps, the CNB lifecycle, packaging
 	$(GO) test -count=1 -timeout 20m ./test/e2e
 
-test-pack: $(PACK) ## Build and boot the sample app with the real pack CLI and podman (needs podman, runc, mmdebstrap)
-	HEROKU_APPLINK_TEST_PACK=$(CURDIR)/$(PACK) $(GO) test -count=1 -timeout 20m -v ./test/pack
+test-pack: $(PACK) ## Build and boot the sample app with the real pack CLI, offline through podman [BUILDER=heroku/builder:24 ENGINE=docker]
+	HEROKU_APPLINK_TEST_PACK=$(CURDIR)/$(PACK) HEROKU_APPLINK_TEST_BUILDER=$(BUILDER) HEROKU_APPLINK_TEST_ENGINE=$(ENGINE) \
+		$(GO) test -count=1 -timeout 30m -v ./test/pack
+
+test-shim: ## The shims build the binary from source in a scrubbed environment (a few minutes with a cold Go cache)
+	$(GO) test -count=1 -timeout 20m -run TestShimBuildsFromSourceInAScrubbedEnvironment ./test/e2e
 
 fuzz: ## Run each fuzz target for its count of new inputs (or FUZZTIME) on top of its committed seed corpus
 	@for target in $(FUZZ_TARGETS); do \
@@ -94,11 +122,12 @@ vet: ## Check formatting and run go vet
 	@test -z "$$(gofmt -l cmd internal test)" || { gofmt -l cmd internal test; echo "run make fmt"; exit 1; }
 	$(GO) vet ./...
 
-lint: vet ## go vet, staticcheck (pinned), and shellcheck and shfmt over the shims and scripts
+lint: vet $(ACTIONLINT) ## gofmt, go vet, staticcheck (pinned), shellcheck and shfmt over the scripts, actionlint over the workflows
 	$(GO) run $(STATICCHECK) ./...
 	@command -v shellcheck >/dev/null && command -v shfmt >/dev/null || { echo "make lint needs shellcheck and shfmt (apt-get install shellcheck shfmt)"; exit 1; }
 	shellcheck -x $(SHELL_SCRIPTS)
 	shfmt -d $(SHELL_SCRIPTS)
+	$(ACTIONLINT)
 
 fmt: ## Format the Go sources and the shell scripts
 	gofmt -w cmd internal test
@@ -106,3 +135,7 @@ fmt: ## Format the Go sources and the shell scripts
 
 clean: ## Remove build output
 	rm -rf .build dist
+
+# make -s print-PACK prints a variable (the release workflow finds pack so).
+print-%:
+	@echo $($*)

@@ -14,6 +14,7 @@ case $0 in
 	[ $# -gt 0 ] && shift
 	shim_dir=${0%/*}/../bin
 	;;
+*) ;; # sourced by a shim, which set both
 esac
 
 shim_fail() {
@@ -46,6 +47,7 @@ if [ -f "$prebuilt" ] && [ "$phase" != prepare ]; then
 	# Some installers keep the exec bit only on bin/detect, bin/compile and
 	# bin/release.
 	if [ ! -x "$prebuilt" ]; then
+		# shellcheck disable=SC2312 # id's status does not matter in an error message
 		chmod +x "$prebuilt" 2>/dev/null ||
 			shim_fail "$prebuilt has lost its exec bit, and user $(id -u) cannot restore it (the file belongs to someone else or is on a read-only filesystem). Install the buildpack with its file modes kept, or run chmod +x on that file where it is installed."
 	fi
@@ -61,6 +63,8 @@ fi
 # more than the binary it starts.
 dev=$bp_dir/.build/linux-$arch/$name
 stamp=$dev.stamp
+# Only find's output matters: a path it cannot read is no newer source.
+# shellcheck disable=SC2312
 if [ ! -x "$dev" ] || [ ! -f "$stamp" ] ||
 	[ -n "$(find "$bp_dir/cmd" "$bp_dir/internal" "$bp_dir/go.mod" "$bp_dir/go.sum" "$bp_dir/buildpack.toml" "$bp_dir/lib/build.sh" \
 		-newer "$stamp" -print 2>/dev/null | head -n 1)" ]; then

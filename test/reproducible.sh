@@ -10,10 +10,12 @@ ref=${REF:-HEAD}
 work=$(mktemp -d "${TMPDIR:-/tmp}/reproducible-XXXXXX")
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
+commit=$(git -C "$root" rev-parse "$ref")
+short=$(git -C "$root" rev-parse --short "$commit")
 for n in 1 2; do
 	git clone -q --no-hardlinks "$root" "$work/clone-$n"
-	git -C "$work/clone-$n" checkout -q "$(git -C "$root" rev-parse "$ref")"
-	echo "-----> Building clone $n ($(git -C "$work/clone-$n" rev-parse --short HEAD)) in $work/clone-$n"
+	git -C "$work/clone-$n" checkout -q "$commit"
+	echo "-----> Building clone $n ($short) in $work/clone-$n"
 	(cd "$work/clone-$n" && GOCACHE="$work/cache-$n" make -s build)
 done
 
@@ -44,4 +46,4 @@ for dev in "$work"/clone-1/.build/*/heroku-applink-buildpack; do
 		status=1
 	fi
 done
-exit $status
+exit "$status"

@@ -34,8 +34,15 @@ func Check(root, rebuilt string) ([]Problem, error) {
 	case version != "" && !changelogHas(changelog, version):
 		problems = append(problems, Problem(fmt.Sprintf("CHANGELOG.md has no \"## [%s] - YYYY-MM-DD\" entry for the version in buildpack.toml", version)))
 	}
-	if _, err := inventory.Load(filepath.Join(root, inventory.FileName)); err != nil {
+	inv, err := inventory.Load(filepath.Join(root, inventory.FileName))
+	if err != nil {
 		problems = append(problems, Problem(err.Error()))
+	} else {
+		targets, err := Targets(descriptor)
+		if err != nil {
+			problems = append(problems, Problem(err.Error()))
+		}
+		problems = append(problems, inventoryProblems(inv, targets)...)
 	}
 	for _, arch := range inventory.Architectures {
 		committed, err := os.ReadFile(filepath.Join(root, BinaryPath(arch)))
@@ -59,6 +66,27 @@ func Check(root, rebuilt string) ([]Problem, error) {
 		}
 	}
 	return problems, nil
+}
+
+// inventoryProblems is why an inventory cannot ship: a release must pin a
+// mesh release for every target, or its users' builds all fall back to an
+// unpinned `latest`; and it must pin the signing key's fingerprint, or
+// those releases are checked against a key fetched from the same bucket.
+func inventoryProblems(inv inventory.Inventory, targets []Target) []Problem {
+	var problems []Problem
+	for _, t := range targets {
+		if len(inv.Versions(t.Arch)) == 0 {
+			problems = append(problems, Problem(fmt.Sprintf(
+				"%s pins no release of the service mesh for %s/%s: run make update-inventory (or make pin VERSION=vX.Y.Z) and commit it",
+				inventory.FileName, t.OS, t.Arch)))
+		}
+	}
+	if inv.SigningKey == "" {
+		problems = append(problems, Problem(fmt.Sprintf(
+			"%s pins no signing key: add [signing] fingerprint = \"<40 hex digits>\" to it, the fingerprint of the key that signs mesh releases",
+			inventory.FileName)))
+	}
+	return problems
 }
 
 func changelogHas(changelog []byte, version string) bool {

@@ -64,6 +64,47 @@ func Version(descriptor []byte) (string, error) {
 	return d.Buildpack.Version, nil
 }
 
+// ImageRepository reads [metadata.release.image] repository, where the
+// release publishes the CNB image.
+func ImageRepository(descriptor []byte) (string, error) {
+	var d struct {
+		Metadata struct {
+			Release struct {
+				Image struct {
+					Repository string `toml:"repository"`
+				} `toml:"image"`
+			} `toml:"release"`
+		} `toml:"metadata"`
+	}
+	if _, err := toml.Decode(string(descriptor), &d); err != nil {
+		return "", fmt.Errorf("buildpack.toml: %w", err)
+	}
+	if d.Metadata.Release.Image.Repository == "" {
+		return "", errors.New("buildpack.toml has no [metadata.release.image] repository")
+	}
+	return d.Metadata.Release.Image.Repository, nil
+}
+
+// Target is one [[targets]] table of buildpack.toml.
+type Target struct {
+	OS   string `toml:"os"`
+	Arch string `toml:"arch"`
+}
+
+// Targets reads buildpack.toml's [[targets]].
+func Targets(descriptor []byte) ([]Target, error) {
+	var d struct {
+		Targets []Target `toml:"targets"`
+	}
+	if _, err := toml.Decode(string(descriptor), &d); err != nil {
+		return nil, fmt.Errorf("buildpack.toml: %w", err)
+	}
+	if len(d.Targets) == 0 {
+		return nil, errors.New("buildpack.toml declares no [[targets]]")
+	}
+	return d.Targets, nil
+}
+
 // Package writes the classic tarball and the CNB directories and tarballs
 // into dist, taking the binaries from binDir/linux-<arch>/.
 func Package(root, binDir, dist string) ([]string, error) {

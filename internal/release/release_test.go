@@ -41,7 +41,11 @@ files = [
 [metadata]
 `
 
-// tree lays out a minimal release source tree.
+// fingerprint is a release key's fingerprint as inventory.toml pins it.
+const fingerprint = "0123456789ABCDEF0123456789ABCDEF01234567"
+
+// tree lays out a minimal release source tree: ready to release once the
+// binaries are committed.
 func tree(t *testing.T) (root, bins string) {
 	t.Helper()
 	root = t.TempDir()
@@ -55,7 +59,7 @@ func tree(t *testing.T) (root, bins string) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(root, name), []byte(data), 0o644))
 	}
-	testhelpers.WriteInventory(t, root, testhelpers.Inventory("", testhelpers.FakeMesh("0.2.2", "amd64"), testhelpers.FakeMesh("0.2.2", "arm64")))
+	testhelpers.WriteInventory(t, root, testhelpers.Inventory(fingerprint, testhelpers.FakeMesh("0.2.2", "amd64"), testhelpers.FakeMesh("0.2.2", "arm64")))
 	bins = t.TempDir()
 	for _, arch := range inventory.Architectures {
 		require.NoError(t, os.MkdirAll(filepath.Join(bins, "linux-"+arch), 0o755))
@@ -142,18 +146,21 @@ func TestPackageNeedsBothBinaries(t *testing.T) {
 	require.ErrorContains(t, err, "missing the linux/arm64 binary")
 }
 
-func TestCheck(t *testing.T) {
-	ready := func(t *testing.T) (string, string) {
-		root, bins := tree(t)
-		for _, arch := range inventory.Architectures {
-			dest := filepath.Join(root, release.BinaryPath(arch))
-			require.NoError(t, os.MkdirAll(filepath.Dir(dest), 0o755))
-			data, err := os.ReadFile(filepath.Join(bins, "linux-"+arch, release.BuildpackBinary))
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(dest, data, 0o755))
-		}
-		return root, bins
+// ready lays out a release tree with its binaries committed.
+func ready(t *testing.T) (string, string) {
+	t.Helper()
+	root, bins := tree(t)
+	for _, arch := range inventory.Architectures {
+		dest := filepath.Join(root, release.BinaryPath(arch))
+		require.NoError(t, os.MkdirAll(filepath.Dir(dest), 0o755))
+		data, err := os.ReadFile(filepath.Join(bins, "linux-"+arch, release.BuildpackBinary))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(dest, data, 0o755))
 	}
+	return root, bins
+}
+
+func TestCheck(t *testing.T) {
 	root, bins := ready(t)
 	problems, err := release.Check(root, bins)
 	require.NoError(t, err)
@@ -182,6 +189,9 @@ func TestCheck(t *testing.T) {
 		{"broken inventory", func(root string) {
 			require.NoError(t, os.WriteFile(filepath.Join(root, inventory.FileName), []byte("[[artifacts]]\nversion = \"1\"\n"), 0o644))
 		}, "invalid inventory "},
+		{"descriptor without targets", func(root string) {
+			edit(t, filepath.Join(root, "buildpack.toml"), "[[targets]]\nos = \"linux\"\narch = \"amd64\"\n\n[[targets]]\nos = \"linux\"\narch = \"arm64\"\n", "")
+		}, "buildpack.toml declares no [[targets]]"},
 		{"missing inventory", func(root string) {
 			require.NoError(t, os.Remove(filepath.Join(root, inventory.FileName)))
 		}, "the buildpack has no inventory.toml"},
@@ -207,4 +217,60 @@ func edit(t *testing.T, path, old, new string) {
 	require.NoError(t, err)
 	require.Contains(t, string(data), old)
 	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
+}
+
+// TestCheckInventory: a release pins a mesh release for every target of
+// buildpack.toml and the signing key's fingerprint, and the check says
+// which command fixes what is missing.
+func TestCheckInventory(t *testing.T) {
+	noPin := func(arch string) string {
+		return "inventory.toml pins no release of the service mesh for linux/" + arch +
+			": run make update-inventory (or make pin VERSION=vX.Y.Z) and commit it"
+	}
+	const noKey = `inventory.toml pins no signing key: add [signing] fingerprint = "<40 hex digits>" to it, the fingerprint of the key that signs mesh releases`
+	amd64, arm64 := testhelpers.FakeMesh("0.2.2", "amd64"), testhelpers.FakeMesh("0.2.2", "arm64")
+	tests := []struct {
+		name      string
+		inventory string
+		inv       inventory.Inventory
+		want      []string
+	}{
+		{name: "both targets and the key pinned", inv: testhelpers.Inventory(fingerprint, amd64, arm64)},
+		{name: "an inventory with comments only", inventory: "# Written by make pin.\n",
+			want: []string{noPin("amd64"), noPin("arm64"), noKey}},
+		{name: "the key without a release", inv: testhelpers.Inventory(fingerprint),
+			want: []string{noPin("amd64"), noPin("arm64")}},
+		{name: "one target unpinned", inv: testhelpers.Inventory(fingerprint, amd64, testhelpers.FakeMesh("0.3.0", "amd64")),
+			want: []string{noPin("arm64")}},
+		{name: "no signing key", inv: testhelpers.Inventory("", amd64, arm64),
+			want: []string{noKey}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root, bins := ready(t)
+			if tt.inventory != "" {
+				require.NoError(t, os.WriteFile(filepath.Join(root, inventory.FileName), []byte(tt.inventory), 0o644))
+			} else {
+				testhelpers.WriteInventory(t, root, tt.inv)
+			}
+			problems, err := release.Check(root, bins)
+			require.NoError(t, err)
+			var got []string
+			for _, p := range problems {
+				got = append(got, string(p))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCheckTargets(t *testing.T) {
+	root, bins := ready(t)
+	edit(t, filepath.Join(root, "buildpack.toml"), "[[targets]]\nos = \"linux\"\narch = \"arm64\"\n", "[[targets]]\nos = \"linux\"\narch = \"arm64\"\n\n[[targets]]\nos = \"linux\"\narch = \"riscv64\"\n")
+	problems, err := release.Check(root, bins)
+	require.NoError(t, err)
+	require.Equal(t, []release.Problem{"inventory.toml pins no release of the service mesh for linux/riscv64: run make update-inventory (or make pin VERSION=vX.Y.Z) and commit it"}, problems,
+		"every target buildpack.toml declares needs a pin")
 }

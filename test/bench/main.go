@@ -56,6 +56,7 @@ func artifactOf(version string, size int) testhelpers.Artifact {
 }
 
 func run() error {
+	defer harness.RemoveLifecycleCopies()
 	start := time.Now()
 	root, err := harness.RepoRoot()
 	if err != nil {

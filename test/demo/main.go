@@ -64,6 +64,7 @@ type world struct {
 }
 
 func run(mode string) error {
+	defer harness.RemoveLifecycleCopies()
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()

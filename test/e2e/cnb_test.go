@@ -118,8 +118,11 @@ func (e *cnbEnv) setTargetArch(t *testing.T, arch string) {
 func stand(version, arch string) testhelpers.Artifact { return meshes[version+"/"+arch] }
 
 // platformAPIs are the Platform APIs the conformance flow runs under: the
-// oldest lifecycle 0.20 supports, the one Heroku's builders use, the newest.
-var platformAPIs = []string{"0.7", "0.12", "0.14"}
+// oldest the lifecycle supports, 0.12 (the first that takes the target from
+// the run image), and the newest, which Heroku's builders offer.
+var platformAPIs = []string{
+	harness.LifecyclePlatformAPIs[0], "0.12", harness.LifecyclePlatformAPIs[len(harness.LifecyclePlatformAPIs)-1],
+}
 
 func TestCNBConformance(t *testing.T) {
 	t.Parallel()

@@ -36,7 +36,9 @@ const tmpPrefix = ".heroku-applink-tmp-"
 var meshVersions = []string{"0.2.2", "0.3.0"}
 
 func TestMain(m *testing.M) {
-	os.Exit(setup(m))
+	code := setup(m)
+	harness.RemoveLifecycleCopies()
+	os.Exit(code)
 }
 
 func setup(m *testing.M) int {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/test/harness"
@@ -195,6 +196,15 @@ func TestReleaseCheck(t *testing.T) {
 
 	out, err = make_("release-binaries")
 	require.NoError(t, err, out)
+	if inv, err := inventory.Load(filepath.Join(tree, inventory.FileName)); err == nil && len(inv.Artifacts) == 0 {
+		// The checkout pins nothing yet: a release of it is refused, with
+		// the command that fixes it.
+		out, err = make_("release-check")
+		require.Error(t, err, out)
+		require.Contains(t, out, "inventory.toml pins no release of the service mesh for linux/amd64: run make update-inventory")
+	}
+	// A release tree pins a release for each target and the signing key.
+	testhelpers.WriteInventory(t, tree, testhelpers.Inventory("0123456789ABCDEF0123456789ABCDEF01234567", meshes["0.3.0/amd64"], meshes["0.3.0/arm64"]))
 	out, err = make_("release-check")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "Ready to release")

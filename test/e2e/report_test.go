@@ -48,7 +48,7 @@ func TestClassicReport(t *testing.T) {
   "mesh_version": "0.3.0",
   "mesh_version_pinned": true,
   "mesh_version_request_type": "default",
-  "stack": "heroku-26",
+  "stack": "` + app.Stack + `",
   "total_duration": D
 }
 `
@@ -73,7 +73,7 @@ func TestClassicReport(t *testing.T) {
   "mesh_version_pinned": true,
   "mesh_version_request_type": "constraint",
   "mesh_version_requested": "~0.3",
-  "stack": "heroku-26",
+  "stack": "` + app.Stack + `",
   "total_duration": D
 }
 `
@@ -104,7 +104,7 @@ func TestClassicReport(t *testing.T) {
   "mesh_version_pinned": true,
   "mesh_version_request_type": "exact",
   "mesh_version_requested": "0.2.2",
-  "stack": "heroku-26",
+  "stack": "` + app.Stack + `",
   "total_duration": D
 }
 `
@@ -147,7 +147,7 @@ func TestClassicReportAfterASignedBuild(t *testing.T) {
   "mesh_version_pinned": false,
   "mesh_version_request_type": "latest",
   "mesh_version_requested": "latest",
-  "stack": "heroku-26",
+  "stack": "` + app.Stack + `",
   "total_duration": D
 }
 `

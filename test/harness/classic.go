@@ -25,7 +25,7 @@ type App struct {
 	config  map[string]string
 	builds  int
 
-	// Stack is exported to the build as STACK.
+	// Stack is exported to the build as STACK; it starts as DefaultStack().
 	Stack string
 	// After lists later buildpacks' directories, compiled after this one with
 	// every earlier buildpack's export file sourced, as the platform does.
@@ -57,10 +57,19 @@ type App struct {
 	ReportErr            error
 }
 
+// DefaultStack is the stack apps build on unless a test sets App.Stack: the test
+// process's STACK (CI runs the suite once per stack), else heroku-24.
+func DefaultStack() string {
+	if s := os.Getenv("STACK"); s != "" {
+		return s
+	}
+	return "heroku-24"
+}
+
 // NewApp prepares an app from a fixture directory under work, which holds
 // its build paths, cache and env dir.
 func NewApp(bp *Buildpack, fixture, work string) (*App, error) {
-	a := &App{bp: bp, fixture: fixture, work: work, Stack: "heroku-26", config: map[string]string{},
+	a := &App{bp: bp, fixture: fixture, work: work, Stack: DefaultStack(), config: map[string]string{},
 		cache: filepath.Join(work, "cache"), envDir: filepath.Join(work, "env")}
 	for _, d := range []string{a.cache, a.envDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

@@ -11,13 +11,25 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/BurntSushi/toml"
 )
 
-// LifecycleVersion is the reference lifecycle the conformance tests run.
-const LifecycleVersion = "0.20.11"
+// LifecycleVersion is the reference lifecycle the conformance tests run:
+// the one Heroku's builders (heroku/builder:24 and :26) ship.
+const LifecycleVersion = "0.21.12"
+
+// LifecyclePlatformAPIs and LifecycleBuildpackAPIs are the APIs that
+// lifecycle supports, oldest first (its api/apis.go).
+var (
+	LifecyclePlatformAPIs  = []string{"0.7", "0.8", "0.9", "0.10", "0.11", "0.12", "0.13", "0.14", "0.15"}
+	LifecycleBuildpackAPIs = []string{"0.7", "0.8", "0.9", "0.10", "0.11", "0.12"}
+)
+
+// lifecycleModule is the tools module that pins the lifecycle.
+var lifecycleModule = filepath.Join("test", "tools", "lifecycle")
 
 // Lifecycle is a built CNB lifecycle: the multi-call lifecycle binary and
 // the launcher.
@@ -25,11 +37,11 @@ type Lifecycle struct {
 	Dir string
 }
 
-// EnsureLifecycle builds the lifecycle from the tools module in
-// test/tools once, into .build/lifecycle/<hash of its go.sum>, and reuses
-// it while the pin is unchanged.
+// EnsureLifecycle builds the lifecycle from its tools module
+// (test/tools/lifecycle) once, into .build/lifecycle/<hash of its go.sum>,
+// and reuses it while the pin is unchanged.
 func EnsureLifecycle(root string) (*Lifecycle, error) {
-	tools := filepath.Join(root, "test", "tools")
+	tools := filepath.Join(root, lifecycleModule)
 	sum, err := os.ReadFile(filepath.Join(tools, "go.sum"))
 	if err != nil {
 		return nil, err
@@ -58,6 +70,56 @@ func EnsureLifecycle(root string) (*Lifecycle, error) {
 	return &Lifecycle{Dir: dir}, nil
 }
 
+// runnable holds this process's copies of built lifecycles, by the
+// directory they were built in.
+var runnable struct {
+	sync.Mutex
+	dirs map[string]string
+}
+
+// runnableCopy returns a copy of lc the unprivileged build user can run.
+// The build sits in the checkout's .build/, and a checkout under a private
+// directory (mktemp -d, /root) is closed to that user: exec fails with
+// "permission denied". The copy is made once per process, in a directory
+// that user can reach; RemoveLifecycleCopies deletes it.
+func runnableCopy(lc *Lifecycle) (*Lifecycle, error) {
+	runnable.Lock()
+	defer runnable.Unlock()
+	if dir, ok := runnable.dirs[lc.Dir]; ok {
+		return &Lifecycle{Dir: dir}, nil
+	}
+	dir, err := ReachableTempDir("lifecycle-")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"lifecycle", "launcher"} {
+		if err := copyFile(filepath.Join(lc.Dir, name), filepath.Join(dir, name)); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	if err := makeReadable(dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if runnable.dirs == nil {
+		runnable.dirs = map[string]string{}
+	}
+	runnable.dirs[lc.Dir] = dir
+	return &Lifecycle{Dir: dir}, nil
+}
+
+// RemoveLifecycleCopies deletes the copies of the lifecycle this process
+// made for the build user; a test binary calls it when its tests are done.
+func RemoveLifecycleCopies() {
+	runnable.Lock()
+	defer runnable.Unlock()
+	for built, dir := range runnable.dirs {
+		os.RemoveAll(dir)
+		delete(runnable.dirs, built)
+	}
+}
+
 // CNBBuildpack is a buildpack directory to lay out for the lifecycle.
 type CNBBuildpack struct {
 	Dir, ID, Version string
@@ -80,6 +142,10 @@ type Platform struct {
 // NewPlatform lays out buildpacks, an order with them in one group, and the
 // app in root, which must be a directory the unprivileged user can reach.
 func NewPlatform(lc *Lifecycle, root, app string, bps ...CNBBuildpack) (*Platform, error) {
+	lc, err := runnableCopy(lc)
+	if err != nil {
+		return nil, err
+	}
 	p := &Platform{Root: root, lc: lc, API: "0.12",
 		Buildpacks: filepath.Join(root, "cnb", "buildpacks"), Order: filepath.Join(root, "cnb", "order.toml"),
 		App: filepath.Join(root, "workspace"), Layers: filepath.Join(root, "layers"), PD: filepath.Join(root, "platform")}

@@ -29,6 +29,10 @@ type Dyno struct {
 	done    chan struct{}
 	err     error
 	release func()
+	// cleanup, when set, runs once the process has ended or been killed:
+	// a container client killed after the grace period can leave its
+	// container running, holding APP_PORT for the next dyno.
+	cleanup func()
 }
 
 // appPort serialises dynos: the fixture Procfiles set APP_PORT=3000 as
@@ -120,6 +124,9 @@ func (d *Dyno) Stop() {
 			return
 		}
 		conn.Close()
+	}
+	if d.cleanup != nil {
+		d.cleanup()
 	}
 }
 

@@ -31,10 +31,23 @@ const PackVersion = "0.38.2"
 // PackEnv names the pack binary `make test-pack` built (.build/tools/).
 const PackEnv = "HEROKU_APPLINK_TEST_PACK"
 
-// Podman is a podman API service of the tests' own: its configuration, a
+// BuilderEnv names a builder image (make test-pack BUILDER=...) to build
+// with instead of the local one made from Debian images: it is pulled, and
+// its own heroku/procfile is used.
+const BuilderEnv = "HEROKU_APPLINK_TEST_BUILDER"
+
+// EngineEnv is "docker" (make test-pack ENGINE=docker) to build through the
+// machine's Docker daemon instead of a podman service of the tests' own.
+const EngineEnv = "HEROKU_APPLINK_TEST_ENGINE"
+
+// Podman is the container engine pack builds through. By default it is a
+// podman API service of the tests' own (StartPodman): its configuration, a
 // storage under .build/pack/ kept between runs (so stack images are built
-// once), and a socket pack talks to as if it were Docker.
+// once), and a socket pack talks to as if it were Docker. UseDocker drives
+// the machine's Docker daemon instead.
 type Podman struct {
+	// cli is the engine's command: podman or docker.
+	cli    string
 	dir    string
 	socket string
 	env    []string
@@ -52,7 +65,7 @@ func StartPodman(root string) (*Podman, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Podman{dir: dir, socket: filepath.Join(dir, "podman.sock")}
+	p := &Podman{cli: "podman", dir: dir, socket: filepath.Join(dir, "podman.sock")}
 	storage := filepath.Join(root, ".build", "pack", "storage")
 	// runc, not crun (cgroups in hybrid mode), cgroupfs and file events (no
 	// systemd), and no default ulimits (setrlimit is refused here); the
@@ -102,27 +115,93 @@ func StartPodman(root string) (*Podman, error) {
 	}
 }
 
-// Env is the environment podman and pack run with.
+// UseDocker drives the machine's Docker daemon (CI runners have one, and
+// a registry to pull builders from). pack keeps its home in a directory of
+// the tests' own, which Close removes; the daemon and its images are left
+// as they are.
+func UseDocker(ctx context.Context) (*Podman, error) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return nil, errors.New("harness: docker is missing (ENGINE=docker needs a Docker daemon)")
+	}
+	dir, err := os.MkdirTemp("", "docker-")
+	if err != nil {
+		return nil, err
+	}
+	p := &Podman{cli: "docker", dir: dir, env: append(os.Environ(), "PACK_HOME="+filepath.Join(dir, "pack-home"))}
+	if out, err := p.CLI(ctx, "version"); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("harness: the Docker daemon does not answer: %v\n%s", err, out)
+	}
+	return p, nil
+}
+
+// Env is the environment the engine and pack run with.
 func (p *Podman) Env() []string { return p.env }
 
-// Podman runs the podman CLI against the tests' storage.
-func (p *Podman) Podman(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "podman", args...)
+// CLI runs the engine's CLI (podman against the tests' storage, or docker).
+func (p *Podman) CLI(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, p.cli, args...)
 	cmd.Env = p.env
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
+// Podman runs the podman CLI against the tests' storage (the engine's CLI).
+func (p *Podman) Podman(ctx context.Context, args ...string) (string, error) {
+	return p.CLI(ctx, args...)
+}
+
 // ImageExists reports whether the storage holds an image by that name.
 func (p *Podman) ImageExists(name string) bool {
-	_, err := p.Podman(context.Background(), "image", "exists", name)
+	args := []string{"image", "exists", name}
+	if p.cli == "docker" {
+		args = []string{"image", "inspect", "--format", "{{.Id}}", name}
+	}
+	_, err := p.CLI(context.Background(), args...)
 	return err == nil
+}
+
+// Labels is an image's labels as a JSON object.
+func (p *Podman) Labels(ctx context.Context, image string) (string, error) {
+	// podman has them at the top level; docker only under Config.
+	format := "{{json .Labels}}"
+	if p.cli == "docker" {
+		format = "{{json .Config.Labels}}"
+	}
+	out, err := p.CLI(ctx, "image", "inspect", "--format", format, image)
+	if err != nil {
+		return "", fmt.Errorf("%s image inspect: %v\n%s", p.cli, err, out)
+	}
+	return out, nil
+}
+
+// Pull pulls an image from its registry (a Docker Hub name may be short).
+func (p *Podman) Pull(ctx context.Context, image string) (string, error) {
+	out, err := p.CLI(ctx, "pull", Qualified(image))
+	if err != nil {
+		return out, fmt.Errorf("harness: %s pull %s: %v\n%s", p.cli, image, err, out)
+	}
+	return out, nil
+}
+
+// Qualified is an image name with its registry, as podman needs it:
+// heroku/builder:24 is docker.io/heroku/builder:24.
+func Qualified(image string) string {
+	first, _, found := strings.Cut(image, "/")
+	switch {
+	case !found:
+		return "docker.io/library/" + image
+	case strings.ContainsAny(first, ".:") || first == "localhost":
+		return image
+	default:
+		return "docker.io/" + image
+	}
 }
 
 // Close stops every container and the service, and removes the run dir.
 func (p *Podman) Close() {
 	if p.cmd != nil && p.cmd.Process != nil {
-		p.Podman(context.Background(), "rm", "--all", "--force", "--time", "2")
+		p.CLI(context.Background(), "rm", "--all", "--force", "--time", "2")
 		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { p.cmd.Wait(); close(done) }()
@@ -216,17 +295,8 @@ func LifecycleTarball(lc *Lifecycle, dest string) error {
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
 	epoch := time.Unix(0, 0)
-	descriptor := `[apis]
-[apis.buildpack]
-deprecated = []
-supported = ["0.7", "0.8", "0.9", "0.10", "0.11"]
-[apis.platform]
-deprecated = []
-supported = ["0.7", "0.8", "0.9", "0.10", "0.11", "0.12", "0.13", "0.14"]
-
-[lifecycle]
-version = "` + LifecycleVersion + `"
-`
+	descriptor := fmt.Sprintf("[apis]\n[apis.buildpack]\ndeprecated = []\nsupported = %s\n[apis.platform]\ndeprecated = []\nsupported = %s\n\n[lifecycle]\nversion = %q\n",
+		tomlStrings(LifecycleBuildpackAPIs), tomlStrings(LifecyclePlatformAPIs), LifecycleVersion)
 	write := func(h *tar.Header, data []byte) error {
 		h.ModTime, h.Uname, h.Gname = epoch, "root", "root"
 		if err := tw.WriteHeader(h); err != nil {
@@ -262,6 +332,15 @@ version = "` + LifecycleVersion + `"
 		return err
 	}
 	return os.WriteFile(dest, buf.Bytes(), 0o644)
+}
+
+// tomlStrings is a TOML array of strings.
+func tomlStrings(list []string) string {
+	quoted := make([]string, len(list))
+	for i, s := range list {
+		quoted[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
 }
 
 // LifecycleImage is the image pack runs the untrusted builder's phases
@@ -361,22 +440,42 @@ func CreateBuilder(ctx context.Context, p *Podman, pack, name string, stack Stac
 // PackBuild is one `pack build`: the app image, its builder and app
 // source, the build's env, and whether the builder is trusted (the
 // single-container creator flow) or not (five containers, the phases that
-// touch the image running in LifecycleImage).
+// touch the image running in LifecycleImage when it is set, else in the
+// lifecycle image pack pulls).
 type PackBuild struct {
 	Image, Builder, App string
-	Env                 map[string]string
-	Untrusted           bool
+	// Buildpacks are given to pack build with --buildpack, in order, in place
+	// of the builder's order: a .cnb file, or the id of a builder's buildpack.
+	Buildpacks []string
+	Env        map[string]string
+	Untrusted  bool
+	// LifecycleImage is the untrusted flow's --lifecycle-image.
+	LifecycleImage string
+	// PullPolicy is pack's --pull-policy; never when empty.
+	PullPolicy string
 }
 
 // Build runs pack build as users do, with what this machine needs: no
-// pulls, podman's socket for the build containers, and the host network
-// for the loopback mirror.
+// pulls unless asked for, the engine's socket for the build containers,
+// and the host network for the loopback mirror.
 func (p *Podman) Build(ctx context.Context, pack string, b PackBuild) (Result, error) {
-	args := []string{"build", b.Image, "--builder", b.Builder, "--path", b.App, "--pull-policy", "never",
+	pull := b.PullPolicy
+	if pull == "" {
+		pull = "never"
+	}
+	args := []string{"build", b.Image, "--builder", b.Builder, "--path", b.App, "--pull-policy", pull,
 		"--docker-host", "inherit", "--network", "host"}
-	if b.Untrusted {
-		args = append(args, "--lifecycle-image", LifecycleImage)
-	} else {
+	for _, bp := range b.Buildpacks {
+		args = append(args, "--buildpack", bp)
+	}
+	switch {
+	case b.Untrusted && b.LifecycleImage != "":
+		args = append(args, "--lifecycle-image", b.LifecycleImage)
+	case b.Untrusted:
+	case len(b.Buildpacks) > 0:
+		// pack trusts a trusted builder's own buildpacks only.
+		args = append(args, "--trust-builder", "--trust-extra-buildpacks")
+	default:
 		args = append(args, "--trust-builder")
 	}
 	keys := make([]string, 0, len(b.Env))
@@ -395,10 +494,15 @@ func (p *Podman) Build(ctx context.Context, pack string, b PackBuild) (Result, e
 // LayerDiffID is the diff ID an app image records for one buildpack layer,
 // from the lifecycle's metadata label.
 func (p *Podman) LayerDiffID(ctx context.Context, image, buildpack, layer string) (string, error) {
-	out, err := p.Podman(ctx, "image", "inspect", "--format", `{{index .Labels "io.buildpacks.lifecycle.metadata"}}`, image)
+	labels, err := p.Labels(ctx, image)
 	if err != nil {
-		return "", fmt.Errorf("podman image inspect: %v\n%s", err, out)
+		return "", err
 	}
+	var all map[string]string
+	if err := json.Unmarshal([]byte(labels), &all); err != nil {
+		return "", fmt.Errorf("the image's labels: %v\n%s", err, labels)
+	}
+	out := all["io.buildpacks.lifecycle.metadata"]
 	var md struct {
 		Buildpacks []struct {
 			Key    string `json:"key"`
@@ -424,13 +528,37 @@ func (p *Podman) LayerDiffID(ctx context.Context, image, buildpack, layer string
 // the config vars, its default process, in the foreground of a podman
 // client that Stop signals.
 func (p *Podman) Run(image string, port int, env map[string]string) (*Dyno, error) {
-	args := []string{"run", "--rm", "--network", "host", "--env", fmt.Sprintf("PORT=%d", port)}
+	name := fmt.Sprintf("applinktest-dyno-%d", port)
+	args := []string{"run", "--rm", "--name", name, "--network", "host", "--env", fmt.Sprintf("PORT=%d", port)}
 	for k, v := range env {
 		args = append(args, "--env", k+"="+v)
 	}
-	cmd := exec.Command("podman", append(args, image)...)
+	cmd := exec.Command(p.cli, append(args, image)...)
 	cmd.Env = p.env
-	return StartDyno(cmd, port, time.Minute)
+	// The container is removed whatever became of its client.
+	remove := func() {
+		args := []string{"rm", "--force", name}
+		if p.cli == "podman" {
+			args = append(args, "--ignore", "--time", "2")
+		}
+		p.CLI(context.Background(), args...)
+	}
+	d, err := StartDyno(cmd, port, time.Minute)
+	if err != nil {
+		remove()
+		return nil, err
+	}
+	d.cleanup = remove
+	return d, nil
+}
+
+// RemoveImages removes images a run left, whatever state they are in.
+func (p *Podman) RemoveImages(ctx context.Context, images ...string) {
+	for _, image := range images {
+		if p.ImageExists(image) {
+			p.CLI(ctx, "rmi", "--force", image)
+		}
+	}
 }
 
 // CopyCheckout copies the repository's tracked files into dir: a release
