@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -75,7 +76,9 @@ func Read(dir string) (Config, error) {
 func Parse(vars map[string]string) (Config, error) {
 	req, err := inventory.ParseRequest(vars[VarVersion])
 	if err != nil {
-		return Config{}, err
+		return Config{}, &Error{Var: VarVersion, Problem: err.Error(), reason: "config::invalid-version",
+			Advice: "Use an exact version (0.2.2 or v0.2.2), a semver constraint (~0.2, ^1,\n" +
+				"\">=1.0, <2\") or latest, or unset it to use the newest pinned release."}
 	}
 	c := Config{Request: req}
 	if raw := strings.TrimSpace(vars[VarBucket]); raw != "" {
@@ -96,9 +99,8 @@ func Parse(vars map[string]string) (Config, error) {
 
 // Error is a configuration problem the user can fix.
 type Error struct {
-	Var     string
-	Problem string
-	Advice  string
+	Var, Problem, Advice string
+	reason               string
 }
 
 func (e *Error) Error() string {
@@ -116,5 +118,4 @@ func (e *Error) Help() string {
 	return e.Advice
 }
 
-// Reason names the failure for the build report.
-func (e *Error) Reason() string { return "config::invalid" }
+func (e *Error) Reason() string { return cmp.Or(e.reason, "config::invalid") }

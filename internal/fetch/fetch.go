@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"mime"
@@ -126,9 +127,9 @@ func (c *Client) File(ctx context.Context, url string, f *os.File) (string, int6
 		_, err := f.Seek(0, io.SeekStart)
 		return io.MultiWriter(f, h), err
 	})
-	var write *writeError
-	if errors.As(err, &write) {
-		err = &fsutil.PathError{Path: f.Name(), Err: write.err}
+	// A failed write is the machine's problem, never a network error.
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Op != "read" {
+		err = &fsutil.PathError{Path: f.Name(), Err: pe.Err}
 	}
 	if err != nil {
 		return "", n, err
@@ -234,13 +235,13 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 	}
 	w, err := open()
 	if err != nil {
-		return 0, &writeError{err}
+		return 0, err
 	}
-	dst := &recorder{w: w}
-	n, err := io.Copy(dst, sniff)
+	n, err := io.Copy(w, sniff)
+	var pe *fs.PathError
 	switch {
-	case dst.err != nil:
-		return n, &writeError{dst.err}
+	case errors.As(err, &pe):
+		return n, err
 	case err != nil && errors.Is(context.Cause(ctx), errStalled):
 		return n, &NetworkError{Err: fmt.Errorf("no data received for %s after %d bytes", seconds(c.Idle), n)}
 	case err != nil && ctx.Err() == nil && resp.ContentLength > 0 && n < resp.ContentLength:
@@ -316,25 +317,6 @@ func (r *reader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// recorder keeps a write error apart from a read error: a full disk is no
-// flaky network.
-type recorder struct {
-	w   io.Writer
-	err error
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	n, err := r.w.Write(p)
-	if err != nil {
-		r.err = err
-	}
-	return n, err
-}
-
-type writeError struct{ err error }
-
-func (e *writeError) Error() string { return e.err.Error() }
 
 func retryAfter(v string) time.Duration {
 	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {

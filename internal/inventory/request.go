@@ -31,19 +31,23 @@ const (
 const maxRequestLen = 128
 
 // ParseRequest parses a release version request. Surrounding white space is
-// ignored; an empty value is the default request.
+// ignored; an empty value is the default request. Errors quote the value,
+// shortened.
 func ParseRequest(s string) (Request, error) {
-	if !utf8.ValidString(s) {
-		return Request{}, &RequestError{Value: s, Why: "it is not valid UTF-8"}
+	q := fmt.Sprintf("%q", s)
+	if r := []rune(s); len(r) > 40 {
+		q = fmt.Sprintf("%q… (%d bytes)", string(r[:40]), len(s))
 	}
 	s = strings.TrimSpace(s)
 	switch {
+	case !utf8.ValidString(s):
+		return Request{}, fmt.Errorf("%s is not valid UTF-8", q)
 	case s == "":
 		return Request{kind: Default}, nil
 	case len(s) > maxRequestLen:
-		return Request{}, &RequestError{Value: s, Why: fmt.Sprintf("it is longer than %d characters", maxRequestLen)}
+		return Request{}, fmt.Errorf("%s is longer than %d characters", q, maxRequestLen)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return Request{}, &RequestError{Value: s, Why: "it contains control characters"}
+		return Request{}, fmt.Errorf("%s contains control characters", q)
 	case strings.EqualFold(s, "latest"):
 		return Request{raw: s, kind: Latest}, nil
 	}
@@ -54,7 +58,7 @@ func ParseRequest(s string) (Request, error) {
 	}
 	c, err := semver.NewConstraint(s)
 	if err != nil {
-		return Request{}, &RequestError{Value: s, Why: "it is neither a version nor a semver constraint"}
+		return Request{}, fmt.Errorf("%s is neither a version nor a semver constraint", q)
 	}
 	return Request{raw: s, kind: Constraint, constraint: c}, nil
 }
@@ -94,25 +98,3 @@ func (r Request) Matches(v *semver.Version) bool {
 	// for by name.
 	return v.Prerelease() == ""
 }
-
-// RequestError means the release version config var cannot be parsed.
-type RequestError struct {
-	Value, Why string
-}
-
-func (e *RequestError) Error() string {
-	v := e.Value
-	if r := []rune(v); len(r) > 40 {
-		return fmt.Sprintf("invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION %q… (%d bytes): %s", string(r[:40]), len(v), e.Why)
-	}
-	return fmt.Sprintf("invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION %q: %s", v, e.Why)
-}
-
-// Help shows the accepted forms.
-func (e *RequestError) Help() string {
-	return "Use an exact version (0.2.2 or v0.2.2), a semver constraint (~0.2, ^1,\n" +
-		"\">=1.0, <2\") or latest, or unset it to use the newest pinned release."
-}
-
-// Reason names the failure for the build report.
-func (e *RequestError) Reason() string { return "config::invalid-version" }

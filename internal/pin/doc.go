@@ -1,5 +1,6 @@
-// Package pin owns the maintainers' pin tool: it downloads a release for
-// every target architecture of the buildpack, verifies each signature
-// against the release key under the buildpack's own trust rules, and
-// writes the sha256 of each into inventory.toml, which it rewrites whole.
+// Package pin owns pinning mesh releases in the buildpack's inventory.toml:
+// make pin downloads a version for every architecture, make
+// update-inventory does so for what the bucket calls latest when it is
+// new. Each file is verified by signature under the buildpack's own trust
+// rules before its sha256 is written, and the inventory is rewritten whole.
 package pin

@@ -189,7 +189,7 @@ func TestReason(t *testing.T) {
 		want string
 	}{
 		{context.Canceled, "build::cancelled"},
-		{&inventory.RequestError{Value: "x"}, "config::invalid-version"},
+		{func() error { _, err := config.Parse(map[string]string{config.VarVersion: "^^1"}); return err }(), "config::invalid-version"},
 		{&config.Error{Var: "X"}, "config::invalid"},
 		{&fetch.KnobError{Name: "X"}, "config::invalid"},
 		{&inventory.NoMatchError{}, "version::no-match"},

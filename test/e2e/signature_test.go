@@ -154,17 +154,17 @@ func TestPinRoundTrip(t *testing.T) {
 		a := meshes["0.3.0/"+arch]
 		e.mirror.PublishSigned(a.Object(), a.Data, key, true)
 	}
-	tool := filepath.Join(t.TempDir(), "heroku-applink-pin")
-	require.NoError(t, harness.BuildGo(repoRoot, "./cmd/heroku-applink-pin", runtime.GOARCH, tool))
+	tool := filepath.Join(t.TempDir(), "heroku-applink-release")
+	require.NoError(t, harness.BuildGo(repoRoot, "./cmd/heroku-applink-release", runtime.GOARCH, tool))
 
 	inv := filepath.Join(e.bp.Dir, "inventory.toml")
 	before := must(os.ReadFile(inv))
-	out, err := exec.Command(tool, "--buildpack", e.bp.Dir, "--mirror", e.mirror.URL(), "--dry-run", "v0.3.0").CombinedOutput()
+	out, err := exec.Command(tool, "pin", "--buildpack", e.bp.Dir, "--mirror", e.mirror.URL(), "--dry-run", "v0.3.0").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "checksum = \""+meshes["0.3.0/arm64"].Checksum()+"\"")
 	require.Equal(t, string(before), string(must(os.ReadFile(inv))), "a dry run writes nothing")
 
-	out, err = exec.Command(tool, "--buildpack", e.bp.Dir, "--mirror", e.mirror.URL(), "v0.3.0").CombinedOutput()
+	out, err = exec.Command(tool, "pin", "--buildpack", e.bp.Dir, "--mirror", e.mirror.URL(), "v0.3.0").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "-----> Updated "+inv)
 

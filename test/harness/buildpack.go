@@ -76,11 +76,8 @@ func BuildBinary(root, goarch, dir string) (string, error) {
 
 // BuildpackVersion reads [buildpack] version from buildpack.toml.
 func BuildpackVersion(root string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
-	if err != nil {
-		return "", err
-	}
-	return release.Version(b)
+	d, err := release.Read(root)
+	return d.Buildpack.Version, err
 }
 
 // Buildpack is a copy of the buildpack as the platform sees it: the bin/

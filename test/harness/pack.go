@@ -581,14 +581,11 @@ func PackageCNB(tree, binDir, dist, pack string, env []string, arch string) (str
 	if _, err := release.Package(tree, binDir, dist); err != nil {
 		return "", err
 	}
-	descriptor, err := os.ReadFile(filepath.Join(tree, "buildpack.toml"))
+	d, err := release.Read(tree)
 	if err != nil {
 		return "", err
 	}
-	version, err := release.Version(descriptor)
-	if err != nil {
-		return "", err
-	}
+	version := d.Buildpack.Version
 	if _, err := release.PackCNB(pack, dist, version, env); err != nil {
 		return "", err
 	}

@@ -374,13 +374,13 @@ func TestPackBuild(t *testing.T) {
 	})
 
 	t.Run("pinning a new version reinstalls it, and it boots", func(t *testing.T) {
-		tool := filepath.Join(t.TempDir(), "heroku-applink-pin")
-		require.NoError(t, harness.BuildGo(w.root, "./cmd/heroku-applink-pin", runtime.GOARCH, tool))
-		out, err := exec.Command(tool, "--buildpack", w.tree, "--mirror", w.mirror.URL(), "--key", w.keyFile, "v0.3.0").CombinedOutput()
+		tool := filepath.Join(t.TempDir(), "heroku-applink-release")
+		require.NoError(t, harness.BuildGo(w.root, "./cmd/heroku-applink-release", runtime.GOARCH, tool))
+		out, err := exec.Command(tool, "pin", "--buildpack", w.tree, "--mirror", w.mirror.URL(), "--key", w.keyFile, "v0.3.0").CombinedOutput()
 		require.NoError(t, err, string(out))
 		res := build(t, builder(t, "applinktest/builder", packageTree(t), "applinktest/app", mirrorEnv(w.mirror.URL())))
 		require.Equal(t, 0, res.Code, res.Output)
-		require.Contains(t, res.Output, "  - Discarding the cached layer: the version changed (0.2.2 to 0.3.0)\n")
+		require.Contains(t, res.Output, "  - Discarding the cached layer: it holds "+first.Checksum()+", not the pinned "+second.Checksum()+"\n")
 		require.Contains(t, res.Output, "  - Verified "+second.Checksum()+" (pinned checksum)\n")
 		boot(t, "docker.io/applinktest/app", "0.3.0")
 	})
