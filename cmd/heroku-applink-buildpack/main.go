@@ -1,10 +1,6 @@
-// Command heroku-applink-buildpack is the buildpack: bin/compile and
-// bin/report (classic) and bin/build (CNB) run it, and it dispatches on the
-// name it is called by or, from the shims, on its first argument. bin/detect
-// and bin/release need no program: they print the same lines for every app.
-//
-// main is the only place that reads the process's arguments, environment,
-// standard streams, signals and clock, and the only place that exits.
+// Command heroku-applink-buildpack is bin/compile and bin/report (classic)
+// and bin/build (CNB), by its name or, from the shims, its first argument.
+// main alone reads arguments, environment, streams, signals and clock, and exits.
 package main
 
 import (
@@ -30,12 +26,10 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/report"
 )
 
-// version is the buildpack's version, stamped at build time from
-// buildpack.toml.
+// version is stamped at build time from buildpack.toml.
 var version = "0.0.0-dev"
 
-// Exit codes; a build stopped by a signal exits 128 + the signal, as a
-// shell reports it.
+// Exit codes; a build stopped by a signal exits 128 + the signal.
 const (
 	exitOK    = 0
 	exitError = 1
@@ -43,14 +37,12 @@ const (
 )
 
 func main() {
-	// Modes are explicit whatever the platform's umask: folders and the
-	// binary 0755, scripts 0644, private files 0600.
+	// Modes are the buildpack's whatever the platform's umask.
 	syscall.Umask(0o022)
 	noColor := os.Getenv("NO_COLOR") != ""
 	color.Disable(noColor)
 	wd, _ := os.Getwd()
-	// SIGTERM or SIGINT cancels the build: downloads stop, temporary files
-	// are removed, the log says so. Two seconds later it stops regardless.
+	// SIGTERM or SIGINT cancels the build; two seconds later it stops regardless.
 	ctx, cancel := context.WithCancelCause(context.Background())
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
@@ -65,8 +57,7 @@ func main() {
 	os.Exit(run(ctx, os.Args, os.Getenv, wd, os.Stdout, os.Stderr, time.Now, !noColor))
 }
 
-// run is the buildpack for one phase, with everything it may know about
-// the process passed in.
+// run is one phase, with everything it may know about the process passed in.
 func run(ctx context.Context, args []string, getenv func(string) string, wd string, stdout, stderr io.Writer, now func() time.Time, useColor bool) int {
 	phase, args := phaseOf(args)
 	style := output.Classic
@@ -92,17 +83,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 	bpDir := getenv("HEROKU_APPLINK_BUILDPACK_DIR")
 	switch phase {
 	case "report":
-		// The platform runs it after compile, with compile's arguments,
-		// whether compile succeeded or not. It never fails.
-		if len(args) != 3 {
+		// It runs after compile, failed or not, and never fails.
+		d, err := classic.DirsFrom(args, ".", wd)
+		if err != nil {
 			fmt.Fprintln(stderr, "usage: bin/report BUILD_DIR CACHE_DIR ENV_DIR")
 			return exitUsage
 		}
-		cache := args[1]
-		if !filepath.IsAbs(cache) {
-			cache = filepath.Join(wd, cache)
-		}
-		if err := report.Print(stdout, cache); err != nil {
+		if err := report.Print(stdout, d.Cache); err != nil {
 			fmt.Fprintln(stderr, "heroku-applink-buildpack: report:", err)
 		}
 		return exitOK
@@ -129,14 +116,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 		fmt.Fprintln(stderr, "usage: heroku-applink-buildpack compile|report|build ARGS...")
 		return exitUsage
 	}
-	var usage interface{ Usage() string }
 	var stopped *cancelledError
 	err = cancelled(ctx, err)
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &usage):
-		fmt.Fprintf(stderr, "usage: %s\n", usage.Usage())
+	case errors.Is(err, classic.ErrUsage), errors.Is(err, cnb.ErrUsage):
+		fmt.Fprintln(stderr, err)
 		return exitUsage
 	case errors.As(err, &stopped):
 		out.Error(err)
@@ -146,9 +132,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 	return exitError
 }
 
-// phaseOf reads the phase from the program name, as the lifecycle does, or
-// from the first argument, which is how the POSIX shims call it (plain sh
-// cannot set argv[0]).
+// phaseOf reads the phase from the program name, or from the first argument
+// as the shims pass it (sh cannot set argv[0]).
 func phaseOf(args []string) (string, []string) {
 	phases := map[string]bool{"compile": true, "report": true, "build": true}
 	switch {
@@ -160,8 +145,7 @@ func phaseOf(args []string) (string, []string) {
 	return "", nil
 }
 
-// cancelled is what failed after a signal: the signal, not the network or
-// the disk its cancellation cut off.
+// cancelled names the signal, not the download or write it cut off.
 func cancelled(ctx context.Context, err error) error {
 	var c *cancelledError
 	if err != nil && errors.As(context.Cause(ctx), &c) {
@@ -170,7 +154,6 @@ func cancelled(ctx context.Context, err error) error {
 	return err
 }
 
-// cancelledError is a build stopped by a signal.
 type cancelledError struct{ signal syscall.Signal }
 
 func (e *cancelledError) Error() string  { return fmt.Sprintf("the build was cancelled (%s)", e.signal) }

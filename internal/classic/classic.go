@@ -18,8 +18,8 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/report"
 )
 
-// Where things go in the slug, relative to BUILD_DIR (and to $HOME at
-// runtime, where the slug is unpacked), and in the build cache.
+// Where things go in the slug (BUILD_DIR at build time, $HOME at runtime)
+// and in the build cache.
 const (
 	BinDir      = "vendor/heroku-applink/bin"
 	ProfilePath = ".profile.d/heroku-applink-service-mesh.sh"
@@ -27,15 +27,11 @@ const (
 	entries     = "sha256"
 )
 
-// Dirs are bin/compile's arguments, absolute, and the buildpack's own
-// directory.
-type Dirs struct {
-	Build, Cache, Env, Buildpack string
-}
+// Dirs are bin/compile's arguments, absolute, and the buildpack's directory.
+type Dirs struct{ Build, Cache, Env, Buildpack string }
 
 // Compile installs the mesh into the slug, keeps a pinned release in the
-// build cache, and puts the mesh on PATH at runtime and for later
-// buildpacks.
+// build cache, and puts the mesh on PATH at runtime and for later buildpacks.
 func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version string, rec *report.Recorder) (err error) {
 	out := inst.Out
 	start := inst.Now()
@@ -50,8 +46,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		return &fsutil.PathError{Path: d.Build, Err: err}
 	}
 	defer build.Close()
-	// The PATH script's name must be free for it before anything is
-	// downloaded; the binary's names are checked by the install.
+	// The PATH script's name must be free before anything is downloaded.
 	if err := fsutil.MustBeFile(build, ProfilePath); err != nil {
 		return err
 	}
@@ -70,8 +65,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		return err
 	}
 	rec.Installed(res, cache != nil)
-	// A build that fails or is cancelled from here on takes back the binary
-	// it installed.
+	// A build that fails from here on takes back the binary it installed.
 	defer func() {
 		if err != nil {
 			for _, name := range install.Names(rel.Version, rel.Arch) {
@@ -108,18 +102,15 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 
 func hexOf(checksum string) string { return strings.TrimPrefix(checksum, "sha256:") }
 
-// openCache returns the buildpack's own folder of the build cache, or nil
-// when it cannot be used (a build without a cache is slower, not broken):
-// one that is a link (to another buildpack's, say), or one that cannot
-// take a write, which would fail every later save.
+// openCache returns the buildpack's folder of the build cache, or nil when
+// it is a link or cannot take a write: a build without a cache is slower,
+// not broken.
 func openCache(out *output.Printer, dir string) *os.Root {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		if err = os.MkdirAll(dir, 0o755); err == nil {
-			root, err = os.OpenRoot(dir)
-		}
+	var root, cache *os.Root
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		root, err = os.OpenRoot(dir)
 	}
-	var cache *os.Root
 	if err == nil {
 		defer root.Close()
 		if info, err := root.Lstat(CacheFolder); err == nil && info.Mode()&fs.ModeSymlink != 0 {
@@ -132,9 +123,8 @@ func openCache(out *output.Printer, dir string) *os.Root {
 		}
 	}
 	if err == nil {
-		var f *os.File
-		var tmp string
-		if f, tmp, err = fsutil.CreateTemp(cache, entries); err == nil {
+		f, tmp, cerr := fsutil.CreateTemp(cache, entries)
+		if err = cerr; err == nil {
 			f.Close()
 			cache.Remove(tmp)
 			return cache
@@ -156,11 +146,9 @@ func save(ctx context.Context, build, cache *os.Root, name string) error {
 	return fsutil.WriteFile(cache, path.Join(entries, name), fsutil.Reader(ctx, src), 0o600)
 }
 
-// prune removes, best effort, what the cache holds that no build will
-// reuse: entries no longer pinned, what version 0.1.0 kept for a release
-// it did not pin (index.toml, signed/), and temporary files of builds that
-// are gone, under its older names too. It removes only names of its own
-// forms, in its own folder, and never follows a link.
+// prune removes, best effort, what no build will reuse: entries no longer
+// pinned, what 0.1.0 kept for unpinned releases (index.toml, signed/) and
+// temporary files of builds that are gone, under older names too.
 func prune(cache *os.Root, inv inventory.Inventory) {
 	cache.Remove("index.toml")
 	cache.RemoveAll("signed")
@@ -184,10 +172,8 @@ func prune(cache *os.Root, inv inventory.Inventory) {
 	}
 }
 
-// ProfileScript is the .profile.d script. It runs in bash at every dyno
-// start, after config vars are set and with HOME at the unpacked slug, so it
-// refers to $HOME, never to the build path, and adds the directory only once
-// however often it is sourced. Appending keeps any binary of the user's first.
+// ProfileScript is the .profile.d script, sourced at dyno start with HOME at
+// the slug: it adds the directory once, after the user's own PATH.
 func ProfileScript() string {
 	return `# Puts the Heroku AppLink Service Mesh on PATH at dyno start.
 # Written by the Heroku AppLink Service Mesh buildpack.
@@ -198,9 +184,8 @@ esac
 `
 }
 
-// writeExport writes <buildpack>/export, which the platform sources before
-// each later buildpack's compile. Those run during this build, so the path
-// is the build path.
+// writeExport writes <buildpack>/export, sourced before later buildpacks'
+// compiles, during this build: so it names the build path.
 func writeExport(buildpackDir, binDir string) error {
 	root, err := os.OpenRoot(buildpackDir)
 	if err != nil {
@@ -211,12 +196,14 @@ func writeExport(buildpackDir, binDir string) error {
 	return fsutil.WriteFile(root, "export", strings.NewReader("export PATH="+quoted+`"${PATH:+:${PATH}}"`+"\n"), 0o644)
 }
 
-// DirsFrom reads bin/compile's arguments, made absolute against wd before
-// anything is written: the export file puts the build path on later
-// buildpacks' PATH.
+// ErrUsage is a compile started with the wrong arguments.
+var ErrUsage = errors.New("usage: bin/compile BUILD_DIR CACHE_DIR ENV_DIR")
+
+// DirsFrom reads bin/compile's arguments, made absolute against wd: the
+// export file puts the build path on later buildpacks' PATH.
 func DirsFrom(args []string, buildpackDir, wd string) (Dirs, error) {
 	if len(args) != 3 {
-		return Dirs{}, &UsageError{}
+		return Dirs{}, ErrUsage
 	}
 	if buildpackDir == "" {
 		return Dirs{}, errors.New("the buildpack directory is unknown: run the buildpack through bin/compile")
@@ -229,14 +216,3 @@ func DirsFrom(args []string, buildpackDir, wd string) (Dirs, error) {
 	}
 	return Dirs{Build: abs(args[0]), Cache: abs(args[1]), Env: abs(args[2]), Buildpack: abs(buildpackDir)}, nil
 }
-
-// UsageError is a compile started with the wrong arguments.
-type UsageError struct{}
-
-func (e *UsageError) Error() string { return "usage: " + e.Usage() }
-
-// Usage is the correct invocation.
-func (e *UsageError) Usage() string { return "bin/compile BUILD_DIR CACHE_DIR ENV_DIR" }
-
-// Reason names the failure for the build report.
-func (e *UsageError) Reason() string { return "build::usage" }

@@ -122,9 +122,8 @@ func TestDirsFrom(t *testing.T) {
 	// Relative paths are made absolute before anything is written.
 	testhelpers.Equal(t, classic.Dirs{Build: "/tmp/wd/build", Cache: "/tmp/wd/cache", Env: "/tmp/env", Buildpack: "/tmp/wd/bp"}, d)
 	_, err = classic.DirsFrom([]string{"/b"}, "/bp", "/wd")
-	var usage *classic.UsageError
-	require.ErrorAs(t, err, &usage)
-	require.Equal(t, "bin/compile BUILD_DIR CACHE_DIR ENV_DIR", usage.Usage())
+	require.ErrorIs(t, err, classic.ErrUsage)
+	require.EqualError(t, err, "usage: bin/compile BUILD_DIR CACHE_DIR ENV_DIR")
 	_, err = classic.DirsFrom([]string{"/b", "/c", "/e"}, "", "/wd")
 	require.ErrorContains(t, err, "run the buildpack through bin/compile")
 }

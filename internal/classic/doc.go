@@ -1,5 +1,4 @@
-// Package classic owns the Heroku classic buildpack contract: bin/detect,
-// bin/compile and bin/release. It is a thin adapter: it decides where things
-// go on a classic build (the slug's vendor directory, CACHE_DIR, .profile.d,
-// the buildpack's export file) and leaves installing to package install.
+// Package classic adapts the install to Heroku's classic contract
+// (bin/compile): the slug's vendor directory, the build cache, .profile.d
+// and the buildpack's export file.
 package classic

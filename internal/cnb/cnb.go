@@ -19,25 +19,22 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 )
 
-// Layer is the layer the mesh lives in. It is the upstream buildpack's
-// name, so layers from images it built line up.
+// Layer is the upstream buildpack's layer name, so its images' layers line up.
 const Layer = "service-mesh"
 
-// Dirs are the build's directories.
-type Dirs struct {
-	App, Layers, Platform, Buildpack string
-}
+type Dirs struct{ App, Layers, Platform, Buildpack string }
 
-// DirsFrom reads the build's directories the way the spec gives them: the
-// CNB_* variables, else the positional arguments the lifecycle still passes
-// (layers, platform, plan); the app is the working directory. buildpackDir
-// is the shims' fallback for the buildpack's own directory.
+// ErrUsage is a build started without the directories the lifecycle passes.
+var ErrUsage = errors.New("usage: bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)")
+
+// DirsFrom reads the CNB_* variables, else the positional arguments the
+// lifecycle still passes; buildpackDir is the shims' fallback.
 func DirsFrom(args []string, getenv func(string) string, wd, buildpackDir string) (Dirs, error) {
 	args = append(args, "", "")
 	d := Dirs{App: wd, Layers: cmp.Or(getenv("CNB_LAYERS_DIR"), args[0]), Platform: cmp.Or(getenv("CNB_PLATFORM_DIR"), args[1]),
 		Buildpack: cmp.Or(getenv("CNB_BUILDPACK_DIR"), buildpackDir)}
 	if d.Layers == "" || d.Platform == "" {
-		return Dirs{}, &UsageError{}
+		return Dirs{}, ErrUsage
 	}
 	if d.Buildpack == "" || d.App == "" {
 		return Dirs{}, errors.New("CNB_BUILDPACK_DIR is not set and the app directory is unknown: run the buildpack through the lifecycle")
@@ -45,16 +42,15 @@ func DirsFrom(args []string, getenv func(string) string, wd, buildpackDir string
 	return d, nil
 }
 
-// Record is the layer's metadata: what a build installed, so that a later
-// build can keep the layer by one comparison. It never holds credentials.
+// Record is the layer's metadata: what a build installed, never with
+// credentials.
 type Record struct {
 	Version  string `toml:"version"`
 	OS       string `toml:"os"`
 	Arch     string `toml:"arch"`
 	URL      string `toml:"url"`
 	Checksum string `toml:"checksum"`
-	// Verified is "pinned checksum" or "signature"; Signer is the
-	// fingerprint of the key whose signature was verified.
+	// Verified is "pinned checksum" or "signature", by Signer's key.
 	Verified string `toml:"verified"`
 	Signer   string `toml:"signer,omitempty"`
 }
@@ -68,17 +64,13 @@ type layerTOML struct {
 	Metadata Record `toml:"metadata"`
 }
 
-// maxTOML bounds the restored metadata: it holds one short record.
-const maxTOML = 4 << 10
-
 // Build installs the mesh into the service-mesh layer, keeping a restored
 // layer of the pinned release whose binary still hashes to the pin.
 func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version string) (err error) {
 	out := inst.Out
 	start := inst.Now()
 	out.Header("Heroku AppLink Service Mesh (buildpack v" + version + ")")
-	// clear-env = true: the lifecycle does not export <platform>/env, so
-	// the buildpack reads its own variables from it.
+	// clear-env = true: config vars are read from <platform>/env.
 	env := filepath.Join(d.Platform, "env")
 	rel, _, err := install.Resolve(env, d.Buildpack, arch)
 	if err != nil {
@@ -89,8 +81,7 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 		return &fsutil.PathError{Path: d.Layers, Err: err}
 	}
 	defer layers.Close()
-	// A failed build leaves no layer at all: no binary the image could ship,
-	// no metadata a later build could trust.
+	// A failed build leaves no layer the image could ship or a build trust.
 	defer func() {
 		if err != nil {
 			for _, name := range []string{Layer, Layer + ".toml", Layer + ".sbom.cdx.json"} {
@@ -100,8 +91,7 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	}()
 	kept := restored(layers)
 	if kept != nil && kept.Problem == "" {
-		// The image gets the verified binary and its links, nothing else a
-		// restored layer may have carried.
+		// The image gets the verified binary, nothing else a layer carried.
 		if err := clear(layers, install.Binary); err != nil {
 			return err
 		}
@@ -114,18 +104,17 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 		return err
 	}
 	rec := Record{Version: rel.Version, OS: "linux", Arch: rel.Arch, URL: rel.Public, Checksum: res.Checksum, Verified: "pinned checksum", Signer: res.Signer}
+	if !rel.Pinned() {
+		rec.Verified = "signature"
+	}
 	var doc layerTOML
 	// An unpinned release is never reused: its layer is not cached.
 	doc.Types.Launch, doc.Types.Cache, doc.Metadata = true, rel.Pinned(), rec
-	if !rel.Pinned() {
-		doc.Metadata.Verified = "signature"
-	}
 	var buf bytes.Buffer
 	if err := toml.NewEncoder(&buf).Encode(doc); err != nil {
 		return err
 	}
-	// Restored layer TOMLs carry no [types]: write the whole file every
-	// build, or the lifecycle drops the layer.
+	// Restored layer TOMLs carry no [types]: rewrite the whole file.
 	if err := fsutil.WriteFile(layers, Layer+".toml", &buf, 0o644); err != nil {
 		return err
 	}
@@ -138,10 +127,9 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	return nil
 }
 
-// restored is the layer the lifecycle restored, as a copy the install may
-// keep in place, or nil when there is none. A layer that will not be kept
-// is removed first: a folder that is a link, metadata that is a folder, a
-// binary that is a pipe are never followed, read or written through.
+// restored is the restored layer as a copy the install may keep in place,
+// or nil. A layer that will not be kept is removed first, never followed,
+// read or written through.
 func restored(layers *os.Root) *install.Kept {
 	k := &install.Kept{Root: layers, Name: Layer + "/bin/" + install.Binary, InPlace: true, What: "cached layer"}
 	_, derr := layers.Lstat(Layer)
@@ -160,7 +148,7 @@ func restored(layers *os.Root) *install.Kept {
 	}
 	var doc layerTOML
 	if k.Problem == "" {
-		data, err := fsutil.ReadFile(layers, Layer+".toml", maxTOML)
+		data, err := fsutil.ReadFile(layers, Layer+".toml", 4<<10)
 		if err == nil {
 			err = shape(data)
 		}
@@ -179,16 +167,15 @@ func restored(layers *os.Root) *install.Kept {
 		layers.RemoveAll(Layer + ".toml")
 	}
 	if doc.Metadata.Verified == "signature" {
-		// Unpinned releases are no longer reused: reinstalled, quietly.
-		return nil
+		return nil // unpinned releases are no longer reused: reinstalled quietly
 	}
 	k.Checksum = doc.Metadata.Checksum
 	return k
 }
 
-// shape refuses metadata that would cost a TOML decoder far more work than
-// its size suggests (keys or arrays nested thousands deep), before it is
-// decoded: the layer a build writes has two tables of short keys.
+// shape refuses, before decoding, metadata that would cost the decoder far
+// more than its size (nested keys or arrays): the buildpack writes two
+// tables of short keys.
 func shape(data []byte) error {
 	if n := bytes.Count(data, []byte("[")) + bytes.Count(data, []byte("{")); n > 8 {
 		return fmt.Errorf("%d brackets, where this buildpack writes 2", n)
@@ -202,7 +189,7 @@ func shape(data []byte) error {
 }
 
 // clear removes from the layer every name but bin/, and from bin/ every
-// name but keep. Removing a name never follows a link.
+// name but keep.
 func clear(layers *os.Root, keep string) error {
 	for _, dir := range []string{Layer, Layer + "/bin"} {
 		d, err := layers.Open(dir)
@@ -224,15 +211,4 @@ func clear(layers *os.Root, keep string) error {
 		}
 	}
 	return nil
-}
-
-// UsageError is a build started without the directories the lifecycle
-// passes.
-type UsageError struct{}
-
-func (e *UsageError) Error() string { return "usage: " + e.Usage() }
-
-// Usage is the correct invocation.
-func (e *UsageError) Usage() string {
-	return "bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)"
 }

@@ -145,41 +145,41 @@ func TestSBOM(t *testing.T) {
 	url := config.OfficialURL(art.Object())
 	testhelpers.Equal(t, `{
   "bomFormat": "CycloneDX",
-  "specVersion": "1.5",
-  "version": 1,
-  "metadata": {
-    "tools": {
-      "components": [
-        {
-          "type": "application",
-          "name": "heroku/heroku-applink",
-          "version": "1.2.3",
-          "publisher": "Heroku"
-        }
-      ]
-    }
-  },
   "components": [
     {
-      "type": "application",
-      "name": "heroku-applink-service-mesh",
-      "version": "0.3.0",
-      "publisher": "Heroku",
-      "purl": "pkg:generic/heroku-applink-service-mesh@0.3.0?checksum=sha256%3A`+art.Hex()+`\u0026download_url=`+strings.ReplaceAll(strings.ReplaceAll(url, ":", "%3A"), "/", "%2F")+`",
+      "externalReferences": [
+        {
+          "type": "distribution",
+          "url": "`+url+`"
+        }
+      ],
       "hashes": [
         {
           "alg": "SHA-256",
           "content": "`+art.Hex()+`"
         }
       ],
-      "externalReferences": [
+      "name": "heroku-applink-service-mesh",
+      "publisher": "Heroku",
+      "purl": "pkg:generic/heroku-applink-service-mesh@0.3.0?checksum=sha256%3A`+art.Hex()+`\u0026download_url=`+strings.ReplaceAll(strings.ReplaceAll(url, ":", "%3A"), "/", "%2F")+`",
+      "type": "application",
+      "version": "0.3.0"
+    }
+  ],
+  "metadata": {
+    "tools": {
+      "components": [
         {
-          "type": "distribution",
-          "url": "`+url+`"
+          "name": "heroku/heroku-applink",
+          "publisher": "Heroku",
+          "type": "application",
+          "version": "1.2.3"
         }
       ]
     }
-  ]
+  },
+  "specVersion": "1.5",
+  "version": 1
 }
 `, string(data))
 	require.True(t, json.Valid(data))
@@ -295,9 +295,8 @@ func TestDirsFrom(t *testing.T) {
 	testhelpers.Equal(t, cnb.Dirs{App: "/w", Layers: "/l", Platform: "/p", Buildpack: "/shim/bp"}, d)
 
 	_, err = cnb.DirsFrom(nil, env(nil), "/w", "/bp")
-	var usage *cnb.UsageError
-	require.ErrorAs(t, err, &usage)
-	require.Equal(t, "bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)", usage.Usage())
+	require.ErrorIs(t, err, cnb.ErrUsage)
+	require.EqualError(t, err, "usage: bin/build LAYERS_DIR PLATFORM_DIR PLAN_PATH (or the CNB_* variables)")
 }
 
 // TestRestoredLayerHoldsOnlyTheVerifiedBinary: whatever else a restored

@@ -15,10 +15,9 @@ import (
 	"syscall"
 )
 
-// Open opens name within root for reading: a regular file only, opened
-// without blocking (a named pipe would wait for a writer for ever) and
-// without becoming a terminal's controlling process. A link is followed
-// only as far as root allows, never out of it.
+// Open opens a regular file within root for reading, without blocking (a
+// named pipe would wait for ever) or taking a terminal. Links are followed
+// only within root.
 func Open(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
@@ -38,8 +37,7 @@ func Open(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	return f, info, nil
 }
 
-// ReadFile reads a whole file, opened as Open does, of at most limit bytes:
-// a larger one is a *TooLargeError, and no more than that is read.
+// ReadFile reads a file as Open opens it, of at most limit bytes.
 func ReadFile(root *os.Root, name string, limit int64) ([]byte, error) {
 	f, info, err := Open(root, name)
 	if err != nil {
@@ -53,7 +51,7 @@ func ReadFile(root *os.Root, name string, limit int64) ([]byte, error) {
 	return data, err
 }
 
-// Kind names a file's type for a message: "a named pipe", "a directory".
+// Kind names a file's type for a message: "a named pipe".
 func Kind(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeSymlink != 0:
@@ -70,9 +68,7 @@ func Kind(m fs.FileMode) string {
 	return "a regular file"
 }
 
-// tempPrefix starts the name of every temporary file the buildpack makes.
-// It carries the buildpack's name: some folders it writes in (.profile.d)
-// are the app's too.
+// tempPrefix names the buildpack: some folders it writes in are the app's.
 const tempPrefix = ".heroku-applink-tmp-"
 
 func tempName(dir string) string {
@@ -81,11 +77,10 @@ func tempName(dir string) string {
 	return path.Join(dir, tempPrefix+hex.EncodeToString(b[:]))
 }
 
-// CreateTemp creates a private temporary file in dir within root (made
-// when missing) and returns it with its name within root. The file holds a
-// lock until it is closed, so that a later build can tell what a build that
-// is gone left (the kernel drops a dead process's locks) from what a build
-// still running is writing: it removes the former first.
+// CreateTemp creates a private temporary file in dir within root (made when
+// missing), locked until closed: the kernel drops a dead build's locks, so
+// a later build can tell its leftovers from a running build's, and removes
+// them first.
 func CreateTemp(root *os.Root, dir string) (*os.File, string, error) {
 	if err := root.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", &PathError{Path: filepath.Join(root.Name(), dir), Err: err}
@@ -106,8 +101,7 @@ func CreateTemp(root *os.Root, dir string) (*os.File, string, error) {
 	}
 }
 
-// RemoveLeftovers removes from dir the temporary files no process holds,
-// best effort. It never follows a link or descends into a folder.
+// RemoveLeftovers removes the temporary files in dir no process holds.
 func RemoveLeftovers(root *os.Root, dir string) {
 	d, err := root.Open(dir)
 	if err != nil {
@@ -129,9 +123,7 @@ func RemoveLeftovers(root *os.Root, dir string) {
 	}
 }
 
-// WriteFile replaces name within root with what r yields, mode perm,
-// through a temporary file beside it: a reader sees the old file or the
-// new one, never a part.
+// WriteFile atomically replaces name within root with what r yields.
 func WriteFile(root *os.Root, name string, r io.Reader, perm fs.FileMode) error {
 	f, tmp, err := CreateTemp(root, path.Dir(name))
 	if err != nil {
@@ -154,8 +146,7 @@ func WriteFile(root *os.Root, name string, r io.Reader, perm fs.FileMode) error 
 	return nil
 }
 
-// Symlink points name within root at target, replacing whatever name was
-// (but a folder) in one step.
+// Symlink atomically points name within root at target.
 func Symlink(root *os.Root, target, name string) error {
 	tmp := tempName(path.Dir(name))
 	err := root.Symlink(target, tmp)
@@ -171,7 +162,7 @@ func Symlink(root *os.Root, target, name string) error {
 }
 
 // MustBeFile fails when name within root, or the way to it, is something a
-// file or a link cannot replace, before anything is written.
+// file or a link cannot replace.
 func MustBeFile(root *os.Root, name string) error {
 	info, err := root.Lstat(name)
 	switch {
@@ -183,8 +174,7 @@ func MustBeFile(root *os.Root, name string) error {
 	return &PathError{Path: filepath.Join(root.Name(), name), Err: err}
 }
 
-// Reader reads r until ctx is done: a local copy or check stops when the
-// build is cancelled.
+// Reader reads r until ctx is done: a cancelled build stops local copies too.
 func Reader(ctx context.Context, r io.Reader) io.Reader { return &ctxReader{ctx, r} }
 
 type ctxReader struct {
@@ -218,7 +208,6 @@ func (e *PathError) Error() string {
 
 func (e *PathError) Unwrap() error { return e.Err }
 
-// Help says what to change: the machine's disk, or the app's source.
 func (e *PathError) Help() string {
 	dir := filepath.Dir(e.Path)
 	switch {
@@ -241,8 +230,7 @@ func (e *PathError) Reason() string {
 	return "filesystem::unusable"
 }
 
-// NotRegularError is a path the buildpack will not read: it is not a
-// regular file.
+// NotRegularError is a path the buildpack will not read.
 type NotRegularError struct{ Path, Kind string }
 
 func (e *NotRegularError) Error() string {

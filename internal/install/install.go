@@ -24,15 +24,13 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
 )
 
-// Binary is the program the release bucket publishes, and the command users
-// put in their Procfile.
+// Binary is the program the bucket publishes and Procfiles run.
 const Binary = "heroku-applink-service-mesh"
 
 // KeyFile is where a buildpack release may ship the release signing key.
 const KeyFile = "keys/public-key.asc"
 
-// Object is the bucket's name for a release file of a version (with or
-// without its "v") or of "latest".
+// Object is the bucket's name for a version's file, or latest's.
 func Object(version, arch string) string {
 	if version != "latest" {
 		version = "v" + strings.TrimPrefix(version, "v")
@@ -40,8 +38,8 @@ func Object(version, arch string) string {
 	return Binary + "-" + version + "-" + arch
 }
 
-// Names are every name a build gives the binary: its own, then the
-// upstream buildpack's links, which published Procfiles use.
+// Names are the binary's own name, then the upstream buildpack's links,
+// which published Procfiles use.
 func Names(version, arch string) []string {
 	names := []string{Binary, Object("latest", arch)}
 	if version != "latest" {
@@ -50,32 +48,24 @@ func Names(version, arch string) []string {
 	return names
 }
 
-// Release is one resolved release: what to install, from where, and how
-// its bytes are trusted.
+// Release is what to install, from where, and how its bytes are trusted.
 type Release struct {
-	// Version is a version, or "latest".
-	Version, Arch string
-	// URL is where this build downloads the file. It may carry a mirror's
-	// credentials: never print or store it. Public is the URL records name
-	// it by: the inventory's for a pin, else URL without credentials.
+	Version, Arch string // Version may be "latest"
+	// URL may carry a mirror's credentials: never print or store it. Public
+	// is what records name: the inventory's URL, or URL without credentials.
 	URL, Public string
-	// Checksum is the pinned sha256; empty when the inventory does not pin
-	// the release, which Key's signature then vouches for.
+	// Checksum is the pinned sha256, or empty: Key's signature vouches.
 	Checksum string
 	Request  inventory.Request
 	Source   config.Source
-	// Pins are the versions the inventory pins for the architecture.
-	Pins []string
-	Key  KeySource
+	Pins     []string // the versions pinned for Arch
+	Key      KeySource
 }
 
-// KeySource is which key may sign an unpinned release and where it comes
-// from: a key file shipped in the buildpack, else a URL: the official
-// bucket's, or an overridden source's only when the fingerprint is pinned,
-// since a source that serves the release could otherwise serve its key too.
-type KeySource struct {
-	Fingerprint, File, URL string
-}
+// KeySource is which key may sign an unpinned release, and from where: a
+// key file in the buildpack, else the official bucket, or an overridden
+// source only when the fingerprint is pinned (else it could serve its own).
+type KeySource struct{ Fingerprint, File, URL string }
 
 func (k KeySource) String() string {
 	if k.File != "" {
@@ -84,14 +74,12 @@ func (k KeySource) String() string {
 	return config.Redact(k.URL)
 }
 
-// Pinned reports whether the inventory pins the release's checksum.
 func (r Release) Pinned() bool { return r.Checksum != "" }
 
 func (r Release) String() string { return r.Version + " (linux-" + r.Arch + ")" }
 
-// Resolve is where both platforms start: the config vars in envDir resolved
-// against the buildpack's inventory for one architecture. It touches
-// neither the network nor the build's files, so bad input fails first.
+// Resolve reads the config vars in envDir against the buildpack's inventory
+// for arch, touching neither the network nor the build: bad input fails first.
 func Resolve(envDir, buildpackDir, arch string) (Release, inventory.Inventory, error) {
 	cfg, err := config.Read(envDir)
 	if err != nil {
@@ -126,8 +114,7 @@ func Resolve(envDir, buildpackDir, arch string) (Release, inventory.Inventory, e
 	return rel, inv, nil
 }
 
-// Keys applies the trust rules of KeySource to a source, a pinned
-// fingerprint (or none) and the buildpack's directory.
+// Keys applies KeySource's rules; the pin tool trusts the same keys.
 func Keys(src config.Source, fingerprint, buildpackDir string) KeySource {
 	k := KeySource{Fingerprint: fingerprint, URL: config.OfficialURL(config.KeyObject)}
 	if src.Overridden() && fingerprint != "" {
@@ -139,7 +126,6 @@ func Keys(src config.Source, fingerprint, buildpackDir string) KeySource {
 	return k
 }
 
-// Installer runs the pipeline and narrates it.
 type Installer struct {
 	Fetch *fetch.Client
 	Out   *output.Printer
@@ -147,26 +133,22 @@ type Installer struct {
 }
 
 // Kept is a copy an earlier build left: a cache entry, or a restored
-// layer's binary (InPlace: keeping it needs no copy).
+// layer's binary (InPlace). Checksum is what its record says it holds;
+// Problem, why its owner knows it cannot be kept; What, its name in the log.
 type Kept struct {
-	Root *os.Root
-	Name string
-	// Checksum is what its record says it holds; Problem, why its owner
-	// already knows it cannot be kept; What, what the log calls it.
+	Root                    *os.Root
+	Name                    string
 	Checksum, Problem, What string
 	InPlace                 bool
 }
 
-// Result is what an install put on PATH, and how.
+// Result is what an install put on PATH, and how: Signer is the key that
+// signed an unpinned release; Discarded, why a kept copy was not reused.
 type Result struct {
-	Checksum string
-	Size     int64
-	// Signer is the fingerprint of the key that signed an unpinned release.
-	Signer string
-	// Reused: the kept copy was kept; Discarded: why it was not.
-	Reused    bool
-	Discarded string
-	Download  time.Duration
+	Checksum, Signer, Discarded string
+	Size                        int64
+	Reused                      bool
+	Download                    time.Duration
 }
 
 // Install puts rel's verified binary at binDir/heroku-applink-service-mesh
@@ -177,8 +159,7 @@ type Result struct {
 func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binDir string, kept *Kept) (res Result, err error) {
 	i.Out.Step("Installing Heroku AppLink Service Mesh %s", rel)
 	i.announce(rel)
-	// Every name the binary takes must be free for it before a byte is
-	// fetched: a folder there would fail the build after the download.
+	// A folder where the binary goes must fail before the download.
 	if err := dst.MkdirAll(binDir, 0o755); err != nil {
 		return res, &fsutil.PathError{Path: filepath.Join(dst.Name(), binDir), Err: err}
 	}
@@ -188,8 +169,7 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 			return res, err
 		}
 	}
-	// f holds the bytes on their way to PATH: a temporary file named tmp,
-	// or the kept binary itself.
+	// f is a temporary file named tmp, or the kept binary itself.
 	var (
 		f      *os.File
 		tmp    string
@@ -220,8 +200,7 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 		}
 		res.Discarded = discarded
 	}
-	// Only now, verified, may the bytes become executable and take the
-	// name on PATH, in one step.
+	// Only verified bytes become executable, and take the name in one step.
 	if err := f.Chmod(0o755); err != nil {
 		return res, &fsutil.PathError{Path: f.Name(), Err: err}
 	}
@@ -245,10 +224,9 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 	return res, nil
 }
 
-// keep decides about an earlier build's copy of the pin: kept, its bytes
-// open (copied beside the destination unless in place), or discarded with
-// why. An error says nothing against the copy: the build was cancelled, or
-// the destination cannot take it.
+// keep returns the kept copy of the pin, open (copied beside the
+// destination unless in place), or why it was discarded. An error is the
+// build's (cancelled, or the destination full), not the copy's.
 func (i *Installer) keep(ctx context.Context, pin string, dst *os.Root, binDir string, k *Kept) (*os.File, string, Result, error) {
 	why := k.Problem
 	if why == "" && k.Checksum != pin {
@@ -275,10 +253,9 @@ func (i *Installer) keep(ctx context.Context, pin string, dst *os.Root, binDir s
 	return nil, "", Result{Discarded: why}, nil
 }
 
-// rehash hashes a kept copy again, in place or while copying it beside the
-// destination: only a regular file within the size cap, not linked to
-// another name it would share its mode with. Bytes that cannot be kept
-// come back as a reason, a cancelled build or a full disk as an error.
+// rehash hashes a kept copy again, in place or while copying it: only a
+// regular file within the size cap, in place only without another hard link
+// whose mode it would change. Why it cannot be kept is not an error.
 func rehash(ctx context.Context, k *Kept, dst *os.Root, binDir string) (f *os.File, tmp, sum string, n int64, why string, err error) {
 	src, info, err := fsutil.Open(k.Root, k.Name)
 	var notRegular *fsutil.NotRegularError
@@ -326,9 +303,8 @@ func rehash(ctx context.Context, k *Kept, dst *os.Root, binDir string) (f *os.Fi
 	return nil, "", "", 0, "the binary cannot be read: " + err.Error(), nil
 }
 
-// download fetches the release into a temporary file beside the
-// destination and verifies it: by the pinned checksum, or by the detached
-// signature of the release key.
+// download fetches the release beside the destination and verifies it by
+// the pinned checksum, or by the release key's detached signature.
 func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, binDir string) (f *os.File, tmp string, res Result, err error) {
 	var key *signature.Key
 	if !rel.Pinned() {
@@ -358,8 +334,8 @@ func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, bin
 	return f, tmp, res, nil
 }
 
-// announce says what was asked for, and, once, when the release is not
-// pinned, with only advice that can be followed.
+// announce says what was asked for and, once, that it is not pinned, with
+// only advice that can be followed.
 func (i *Installer) announce(rel Release) {
 	switch {
 	case rel.Pinned() && rel.Request.Kind() == inventory.Default:
@@ -383,8 +359,7 @@ func (i *Installer) announce(rel Release) {
 	i.Out.Warning(text)
 }
 
-// LoadKey loads the release signing key by the trust rules of ks. The
-// buildpack and the pin tool both use it, so they trust the same keys.
+// LoadKey loads the release signing key by the rules of ks.
 func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (*signature.Key, error) {
 	var (
 		data []byte
@@ -406,10 +381,9 @@ func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (*signature.Key
 	return nil, fmt.Errorf("failed to get the release signing key from %s: %w", ks, err)
 }
 
-// FetchSigned downloads url into f and verifies it with key and its
-// detached signature, url + ".asc", fetched first; it returns the sha256
-// and the size of the verified bytes. The buildpack and the pin tool both
-// use it.
+// FetchSigned downloads url into f and verifies it with key and the
+// detached signature url+".asc", fetched first; it returns the sha256 and
+// the size of the verified bytes.
 func FetchSigned(ctx context.Context, c *fetch.Client, key *signature.Key, url string, f *os.File) (string, int64, error) {
 	sig, err := c.Bytes(ctx, url+".asc", signature.MaxSize)
 	if err != nil {

@@ -18,9 +18,8 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 )
 
-// Where compile keeps the data: the build cache's build-data folder, which
-// Heroku's buildpacks share, one file each. maxValue is the longest string
-// kept, as Heroku's buildpacks cut theirs; maxSize bounds the file.
+// The data lives in the build cache's build-data folder, which Heroku's
+// buildpacks share; strings are cut to maxValue, as theirs are.
 const (
 	Dir      = "build-data"
 	FileName = "heroku-applink-service-mesh.json"
@@ -28,7 +27,7 @@ const (
 	maxSize  = 64 << 10
 )
 
-// Recorder collects one compile's data. A nil Recorder records nothing.
+// Recorder collects one compile's data; a nil one records nothing.
 type Recorder struct {
 	cacheDir string
 	now      func() time.Time
@@ -36,9 +35,8 @@ type Recorder struct {
 	data     map[string]any
 }
 
-// Start begins recording a compile, and first replaces the previous
-// build's data with none: a compile that dies before Finish must not leave
-// another build's data to report.
+// Start begins recording, first replacing the last build's data with none:
+// a compile that dies must not leave another build's data to report.
 func Start(cacheDir, buildpackVersion, stack string, now func() time.Time) *Recorder {
 	r := &Recorder{cacheDir: cacheDir, now: now, start: now(), data: map[string]any{}}
 	r.save()
@@ -49,7 +47,6 @@ func Start(cacheDir, buildpackVersion, stack string, now func() time.Time) *Reco
 	return r
 }
 
-// set keeps a scalar: a string (cut to maxValue), a bool or a number.
 func (r *Recorder) set(key string, value any) {
 	if s, ok := value.(string); ok {
 		value = cut(s)
@@ -72,7 +69,6 @@ func cut(s string) string {
 
 func seconds(d time.Duration) float64 { return float64(d.Microseconds()) / 1e6 }
 
-// Release records what was asked for and what it resolved to.
 func (r *Recorder) Release(rel install.Release) {
 	r.set("mesh_version", rel.Version)
 	r.set("mesh_arch", rel.Arch)
@@ -84,8 +80,7 @@ func (r *Recorder) Release(rel install.Release) {
 	r.set("mesh_source", rel.Source.Kind())
 }
 
-// Installed records how the binary was verified and obtained; cached is
-// false when the build had no usable cache.
+// Installed records how the binary was verified and obtained.
 func (r *Recorder) Installed(res install.Result, cached bool) {
 	r.set("mesh_checksum", res.Checksum)
 	r.set("mesh_verification", "pinned-checksum")
@@ -109,9 +104,8 @@ func (r *Recorder) Installed(res install.Result, cached bool) {
 	}
 }
 
-// Advice records the kinds of advice the build gave, each once, in the
-// order given, as whole names: when they do not all fit in a value, the
-// last ones go, and advice_count still counts them.
+// Advice records each kind of advice once, as whole names: the last ones
+// go when they do not fit, and advice_count still counts them.
 func (r *Recorder) Advice(kinds []string) {
 	var given []string
 	for _, k := range kinds {
@@ -127,8 +121,7 @@ func (r *Recorder) Advice(kinds []string) {
 	r.set("advice_count", len(given))
 }
 
-// Finish records the total duration and, for a failed build, why; saves
-// the data; and returns err unchanged.
+// Finish records the duration and why a build failed, saves, and returns err.
 func (r *Recorder) Finish(err error) error {
 	if r == nil {
 		return err
@@ -143,8 +136,7 @@ func (r *Recorder) Finish(err error) error {
 	return err
 }
 
-// Reason is how the build report names a failure: each error a user can
-// meet names itself, namespaced as Heroku's buildpacks name theirs.
+// Reason is how the report names a failure: each error names itself.
 func Reason(err error) string {
 	var named interface{ Reason() string }
 	switch {
@@ -156,8 +148,7 @@ func Reason(err error) string {
 	return "internal-error::unhandled"
 }
 
-// save writes the data where bin/report finds it, best effort: a build
-// whose cache cannot take it loses its report, nothing else.
+// save is best effort: a cache that cannot take it costs the report only.
 func (r *Recorder) save() {
 	data, _ := json.Marshal(r.data)
 	if root, err := os.OpenRoot(r.cacheDir); err == nil {
@@ -166,10 +157,8 @@ func (r *Recorder) save() {
 	}
 }
 
-// Print writes the recorded data as bin/report prints it: one flat JSON
-// object, keys sorted, which is also valid YAML. Strings are cut and
-// escaped, numbers must be finite; data that is anything else (or none)
-// prints as {}: a report never fails.
+// Print writes the data as one flat JSON object, keys sorted, which is also
+// YAML: strings cut and escaped, numbers finite; anything else prints {}.
 func Print(w io.Writer, cacheDir string) error {
 	data := map[string]any{}
 	if root, err := os.OpenRoot(cacheDir); err == nil {
@@ -188,8 +177,6 @@ func Print(w io.Writer, cacheDir string) error {
 	return enc.Encode(data)
 }
 
-// clean checks every value is a string, a finite number or a boolean, and
-// makes each string safe to print.
 func clean(m map[string]any) bool {
 	for k, v := range m {
 		switch v := v.(type) {
