@@ -13,7 +13,6 @@ import (
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/advice"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/builddata"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
@@ -148,13 +147,7 @@ func (c *Compiler) Compile(ctx context.Context, d Dirs) (err error) {
 			c.Out.Warning(fmt.Sprintf("Old entries could not be removed from the build cache: %v", err))
 		}
 	}
-	// ENV_DIR holds the app's config vars whenever the platform runs a
-	// build: a missing one hides nothing but this build's view of them.
-	names, ok := config.VarNames(d.Env)
-	if !ok {
-		names = nil
-	}
-	c.Data.Advice(advice.Check(c.Out, advice.Input{AppDir: d.Build, Release: rel, ConfigVars: names}))
+	c.Data.Advice(advice.Check(c.Out, advice.Input{AppDir: d.Build, Names: install.Names(rel), Version: rel.Version, Arch: rel.Arch, EnvDir: d.Env}))
 	c.Out.Done(c.Now().Sub(start))
 	return nil
 }

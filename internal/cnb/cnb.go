@@ -14,7 +14,6 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/advice"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/files"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
@@ -148,13 +147,8 @@ func (b *Builder) Build(ctx context.Context, d Dirs) (err error) {
 		return err
 	}
 	b.Out.Detail("Added %s to PATH at launch", filepath.Join(LayerName, "bin"))
-	// The platform passes the app's config as <platform>/env only when it
-	// has some: an empty folder says nothing about the add-on.
-	names, _ := config.VarNames(filepath.Join(d.Platform, "env"))
-	if len(names) == 0 {
-		names = nil
-	}
-	advice.Check(b.Out, advice.Input{AppDir: d.App, Release: rel, ConfigVars: names, Image: true})
+	advice.Check(b.Out, advice.Input{AppDir: d.App, Names: install.Names(rel), Version: rel.Version, Arch: rel.Arch,
+		EnvDir: filepath.Join(d.Platform, "env"), Image: true})
 	b.Out.Done(b.Now().Sub(start))
 	return nil
 }

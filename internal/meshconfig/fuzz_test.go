@@ -1,6 +1,7 @@
 package meshconfig_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/meshconfig"
@@ -22,7 +23,12 @@ func FuzzMeshConfig(f *testing.F) {
 		if err := writeFile(dir, meshconfig.FileName, data); err != nil {
 			t.Fatal(err)
 		}
-		r := meshconfig.Check(dir)
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer root.Close()
+		r := meshconfig.Check(root, "", false)
 		switch {
 		case !r.Found:
 			t.Fatal("the file was not found")

@@ -27,6 +27,20 @@ func app(t *testing.T, files map[string]string) string {
 	return dir
 }
 
+func root(t *testing.T, dir string) *os.Root {
+	t.Helper()
+	r, err := os.OpenRoot(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// check checks the app in dir, whose web process starts the mesh at its
+// root.
+func check(t *testing.T, dir string) meshconfig.Result {
+	return meshconfig.Check(root(t, dir), "", false)
+}
+
 func TestCheck(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -45,9 +59,9 @@ func TestCheck(t *testing.T) {
 		{name: "a comment only", yaml: "# nothing yet\n", fatal: true,
 			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "the file has no content (the mesh reads an empty file as an error)"}}},
 		{name: "not YAML", yaml: "app: [\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "line 1: did not find expected node content"}}},
+			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Line: 1, Text: "did not find expected node content"}}},
 		{name: "a tab", yaml: "app:\n\tport: 1\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "line 2: found character that cannot start any token"}}},
+			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Line: 2, Text: "found character that cannot start any token"}}},
 		{name: "an unknown top-level key", yaml: "authentication:\n  bypassRoutes: [/health]\n", fatal: true,
 			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 1, Text: "authentication is not a key the mesh knows; the top-level keys are app and mesh"}}},
 		{name: "an unknown nested key", yaml: "mesh:\n  healthchecks:\n    enable: true\n", fatal: true,
@@ -55,15 +69,15 @@ func TestCheck(t *testing.T) {
 		{name: "the wrong case", yaml: "mesh:\n  authentication:\n    bypassroutes: [/health]\n", fatal: true,
 			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 3, Text: "mesh.authentication.bypassroutes is not a key the mesh knows; the keys under mesh.authentication are bypassRoutes"}}},
 		{name: "a route where a list belongs", yaml: "mesh:\n  authentication:\n    bypassRoutes: /health\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 3, Text: "mesh.authentication.bypassRoutes must be a list of routes (- /health), not the value \"/health\""}}},
+			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 3, Text: "a list of routes (- /health) belongs here, not the value \"/health\""}}},
 		{name: "a list where a value belongs", yaml: "app:\n  port: [3000]\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 2, Text: "app.port must be a single value, not a list"}}},
+			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 2, Text: "a single value belongs here, not a list"}}},
 		{name: "a value where a mapping belongs", yaml: "app: 3000\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 1, Text: "app must be a mapping of port and host, not the value \"3000\""}}},
+			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 1, Text: "a mapping of port and host belongs here, not the value \"3000\""}}},
 		{name: "a mapping in the routes", yaml: "mesh:\n  authentication:\n    bypassRoutes:\n      - path: /health\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 4, Text: "each of mesh.authentication.bypassRoutes must be a route, not a mapping"}}},
+			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 4, Text: "a single value belongs here, not a mapping"}}},
 		{name: "a key twice", yaml: "app:\n  port: 1\napp:\n  port: 2\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.Duplicate, Line: 3, Text: "app is defined again (first on line 1)"}}},
+			structure: []meshconfig.Finding{{Kind: meshconfig.Duplicate, Line: 3, Text: "mapping key \"app\" already defined at line 1"}}},
 		{name: "a null document", yaml: "---\n# mesh:\n#   authentication: {}\n", fatal: true,
 			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "the file's first YAML document is empty (null)"}}},
 		{name: "a tilde", yaml: "~\n", fatal: true,
@@ -79,7 +93,7 @@ func TestCheck(t *testing.T) {
 		{name: "a port out of range", yaml: "app:\n  port: 99999\n",
 			warnings: []meshconfig.Kind{meshconfig.BadPort}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
 		{name: "a list at the top", yaml: "- app\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 1, Text: "the file must be a mapping of app and mesh, not a list"}}},
+			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 1, Text: "a mapping of app and mesh belongs here, not a list"}}},
 
 		{name: "a route without a slash", yaml: "mesh:\n  authentication:\n    bypassRoutes: [health, /ok]\n",
 			warnings: []meshconfig.Kind{meshconfig.BadRoute}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/ok"}}},
@@ -100,7 +114,13 @@ func TestCheck(t *testing.T) {
 		{name: "a host with user info", yaml: "app:\n  host: http://user:s3cret@localhost\n",
 			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
 		{name: "a scheme in capitals", yaml: "app:\n  host: HTTP://127.0.0.1\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
-		{name: "an https host", yaml: "app:\n  host: https://app.internal\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "an https host on the dyno", yaml: "app:\n  host: https://localhost\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "a host off the dyno", yaml: "app:\n  host: https://mesh\n",
+			warnings: []meshconfig.Kind{meshconfig.RemoteHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "IPv6 loopback", yaml: "app:\n  host: http://[::1]\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "all interfaces", yaml: "app:\n  host: http://0.0.0.0\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "placeholder segments", yaml: "mesh:\n  authentication:\n    bypassRoutes: [/api/summary/:systemId, \"/users/{id}/orders\", /ok/*]\n",
+			warnings: []meshconfig.Kind{meshconfig.Placeholder, meshconfig.Placeholder}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/ok/*"}}},
 		{name: "a health route that opens everything", yaml: "mesh:\n  healthcheck:\n    route: /*\n",
 			warnings: []meshconfig.Kind{meshconfig.OpenRoute}, bypass: []meshconfig.Route{{Path: "/*", Health: true}}},
 		{name: "a port that is not one", yaml: "app:\n  port: eighty\n",
@@ -116,7 +136,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := meshconfig.Check(app(t, map[string]string{meshconfig.FileName: tt.yaml}))
+			r := check(t, app(t, map[string]string{meshconfig.FileName: tt.yaml}))
 			r.Against(tt.port)
 			require.True(t, r.Found)
 			require.Equal(t, tt.fatal, r.Fatal)
@@ -143,7 +163,7 @@ func TestStartedInAFolder(t *testing.T) {
 		"server/heroku-applink-service-mesh.yml":  "app: {}\n",
 		"heroku-applink-service-mesh.yaml":        "app: {}\n",
 	})
-	r := meshconfig.CheckIn(dir, "server")
+	r := meshconfig.Check(root(t, dir), "server", false)
 	require.True(t, r.Read)
 	require.Equal(t, "server/heroku-applink-service-mesh.yaml", r.Path)
 	require.Equal(t, []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/public/*"}}, r.Bypass)
@@ -161,18 +181,22 @@ func TestStartedInAFolder(t *testing.T) {
 	meshconfig.Report(output.New(&out, &errOut, output.Classic, false), r)
 	require.Contains(t, out.String(), "-----> Checking server/heroku-applink-service-mesh.yaml\n")
 
-	// A link to another of the app's folders is followed to it.
+	// A link to another of the app's folders is followed to it: what is
+	// there is the file the mesh reads, and its copies are beside it.
 	require.NoError(t, os.Symlink("server", filepath.Join(dir, "web")))
-	r = meshconfig.CheckIn(dir, "web")
+	r = meshconfig.Check(root(t, dir), "web", false)
 	require.True(t, r.Read)
-	require.Equal(t, "server/heroku-applink-service-mesh.yaml", r.Path)
+	require.Equal(t, "web/heroku-applink-service-mesh.yaml", r.Path)
+	require.Equal(t, []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/public/*"}}, r.Bypass)
+	require.Len(t, r.Warnings, 2)
+	require.Contains(t, r.Warnings[0].Text, "web/heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\nthat exact name. Rename it.")
 
 	// A folder that leaves the app, or is not there yet, is not looked
 	// into, and nothing else is taken for the file the mesh reads.
 	outside := app(t, map[string]string{"heroku-applink-service-mesh.yaml": "bogus: 1\n"})
 	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "linked")))
 	for _, d := range []string{"linked", "../" + filepath.Base(outside), outside, "dist"} {
-		r := meshconfig.CheckIn(dir, d)
+		r := meshconfig.Check(root(t, dir), d, false)
 		require.False(t, r.Read, d)
 		require.False(t, r.Fatal, d)
 		require.Empty(t, r.Bypass, d)
@@ -181,17 +205,17 @@ func TestStartedInAFolder(t *testing.T) {
 		require.Equal(t, meshconfig.Unreadable, last.Kind, d)
 		require.Contains(t, last.Text, "which this build cannot look into", d)
 	}
-	require.Empty(t, meshconfig.CheckIn(t.TempDir(), "dist").Warnings, "no config file anywhere: nothing to say")
+	require.Empty(t, meshconfig.Check(root(t, t.TempDir()), "dist", false).Warnings, "no config file anywhere: nothing to say")
 
-	r = meshconfig.Unknown(dir)
+	r = meshconfig.Check(root(t, dir), "", true)
 	require.True(t, r.Found)
 	require.False(t, r.Read)
 	require.Contains(t, r.Warnings[0].Text, "none was checked")
-	require.False(t, meshconfig.Unknown(t.TempDir()).Found)
+	require.False(t, meshconfig.Check(root(t, t.TempDir()), "", true).Found)
 }
 
 func TestMisplaced(t *testing.T) {
-	r := meshconfig.Check(app(t, map[string]string{
+	r := check(t, app(t, map[string]string{
 		"heroku-applink-service-mesh.yml":                 "app: {}\n",
 		"Heroku-AppLink-Service-Mesh.yaml":                "app: {}\n",
 		"heroku-integration-service-mesh.yaml":            "app: {}\n",
@@ -233,7 +257,7 @@ func TestUnreadable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, create(filepath.Join(dir, meshconfig.FileName)))
-			r := meshconfig.Check(dir)
+			r := check(t, dir)
 			require.True(t, r.Found)
 			require.False(t, r.Read)
 			require.Len(t, r.Warnings, 1)
@@ -308,7 +332,7 @@ func TestReportTranscripts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			kinds := meshconfig.Report(output.New(&out, &errOut, output.Classic, false), meshconfig.Check(app(t, tt.files)))
+			kinds := meshconfig.Report(output.New(&out, &errOut, output.Classic, false), check(t, app(t, tt.files)))
 			if diff := cmp.Diff(tt.wantOut, out.String()); diff != "" {
 				t.Errorf("stdout (-want +got):\n%s", diff)
 			}
@@ -325,7 +349,7 @@ func TestAFileWrongEverywhereIsCut(t *testing.T) {
 	for i := range 25 {
 		b.WriteString("key" + string(rune('a'+i)) + ": 1\n")
 	}
-	r := meshconfig.Check(app(t, map[string]string{meshconfig.FileName: b.String()}))
+	r := check(t, app(t, map[string]string{meshconfig.FileName: b.String()}))
 	require.True(t, r.Fatal)
 	require.Len(t, r.Structure, 11)
 	require.Equal(t, "and 15 more", r.Structure[10].Text)
@@ -336,8 +360,7 @@ func writeFile(dir, name string, data []byte) error {
 }
 
 // TestMergeBomb: each level merges the one before twice, which doubles the
-// work per level for a walk that follows every merge; each node is walked
-// once per path, so 64 levels finish at once.
+// work per level; the decoder refuses it at once, as it would for the mesh.
 func TestMergeBomb(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("app: &a0 {port: \"3000\"}\n")
@@ -345,9 +368,7 @@ func TestMergeBomb(t *testing.T) {
 		fmt.Fprintf(&b, "l%d: &a%d {<<: [*a%d, *a%d]}\n", i, i, i-1, i-1)
 	}
 	b.WriteString("mesh: {<<: [*a63, *a63]}\n")
-	r := meshconfig.Check(app(t, map[string]string{meshconfig.FileName: b.String()}))
+	r := check(t, app(t, map[string]string{meshconfig.FileName: b.String()}))
 	require.True(t, r.Fatal)
-	require.Len(t, r.Structure, 11)
-	require.Equal(t, meshconfig.Finding{Kind: meshconfig.UnknownKey, Line: 2, Text: "l1 is not a key the mesh knows; the top-level keys are app and mesh"}, r.Structure[0])
-	require.Equal(t, "and 54 more", r.Structure[10].Text, "63 levels, and mesh.port once")
+	require.Equal(t, []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "document contains excessive aliasing"}}, r.Structure)
 }

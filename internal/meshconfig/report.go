@@ -19,11 +19,7 @@ func Report(p *output.Printer, r Result) []string {
 		var lines []string
 		for _, f := range r.Structure {
 			kinds = append(kinds, string(f.Kind))
-			if f.Line > 0 {
-				lines = append(lines, fmt.Sprintf("  line %d: %s", f.Line, f.Text))
-			} else {
-				lines = append(lines, "  "+f.Text)
-			}
+			lines = append(lines, "  "+describe(f))
 		}
 		how := "it reads the\nfile strictly, and exits at boot with \"Invalid YAML config\":"
 		if r.Null {

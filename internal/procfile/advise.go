@@ -1,538 +1,61 @@
 package procfile
 
 import (
+	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
+	"mvdan.cc/sh/v3/syntax"
 )
 
-func template(m Mesh) string {
-	return "web: APP_PORT=" + m.forwardPort() + " " + m.Name + " <your app's start command>"
-}
-
-// Advise checks the web process of p.
-func Advise(p Procfile, m Mesh) Advice {
-	a := Advice{Mesh: m, BOM: p.BOM}
-	if lines := p.Lines["web"]; len(lines) > 1 {
-		a.WebLines = lines
-	}
-	web, ok := p.Commands["web"]
-	if !ok {
-		a.Kind, a.Suggested = NoWeb, template(m)
-		return a
-	}
-	a.Web = web
-	ws := words(web)
-	c, found := findMesh(ws, m)
-	if !found {
-		if mentionsMesh(web) {
-			// Started where this reading does not go: nor can it tell
-			// where the mesh starts.
-			a.Kind, a.DirUnknown = Indirect, true
-			return a
-		}
-		a.Kind = NotWrapped
-		a.Suggested, a.AppPort, a.Script = wrap(ws, m)
-		a.Suggested = "web: " + a.Suggested
-		return a
-	}
-	a.Dir, a.DirUnknown = c.dir, c.dirUnknown
-	a.Name = filepath.Base(ws[c.at])
-	if c.prefix >= 0 {
-		a.AppPortSet = c.appPort
-	}
-	switch {
-	case a.Name == m.Name:
-		a.Kind = OK
-	case slices.Contains(m.Links, a.Name):
-		a.Kind = Legacy
-	default:
-		a.Kind = OtherName
-	}
-	fixed := slices.Clone(ws)
-	if a.Kind != OK {
-		fixed[c.at] = strings.TrimSuffix(ws[c.at], a.Name) + m.Name
-	}
-	app, portFlag := skipMeshFlags(ws, c.at+1)
-	afterSeparator := app-1 > c.at && ws[app-1] == "--"
-	if cmd := skipRedirects(ws, app); cmd == len(ws) || isOperator(ws[cmd]) || strings.HasPrefix(ws[app], "-") && !afterSeparator {
-		// Nothing to start, or a flag of the mesh's own (-v, --help): the
-		// mesh runs no app.
-		a.Kind = NoCommand
-		return a
-	}
-	a.Problems, a.AppPort = c.problems(ws[app:], portFlag, ws, m)
-	if len(a.Problems) > 0 {
-		cmd, script := fixApp(ws[app:], a.AppPort)
-		a.Script = script
-		if c.port >= 0 || c.setPort >= 0 {
-			// The PORT given to the mesh was meant for the app, or is
-			// harmless to it: the app keeps it, as the port it listens on.
-			cmd = append([]string{"env", "PORT=" + a.AppPort}, cmd...)
-		}
-		fixed = append(fixed[:app], cmd...)
-		if portFlag >= 0 && !onPORT(ws[portFlag]) {
-			fixed[portFlag] = meshPortFlag(ws[portFlag])
-		}
-		for _, i := range []int{c.port, c.setPort} {
-			if i >= 0 {
-				fixed[i] = ""
-			}
-		}
-		// An APP_PORT that is no port, or is the mesh's own, becomes the
-		// app's port.
-		if c.prefix >= 0 && !config.IsPort(c.appPort) {
-			fixed[c.prefix] = "APP_PORT=" + a.AppPort
-		}
-		if c.exportAt >= 0 && badAppPort(c.exported) {
-			fixed[c.exportAt] = "APP_PORT=" + a.AppPort
-		}
-		if c.plain >= 0 && badAppPort(c.plainPort) {
-			fixed[c.plain] = "APP_PORT=" + a.AppPort
-		}
-		if slices.Contains(a.Problems, AppPortNotExported) {
-			fixed[c.plain] = "export " + fixed[c.plain]
-		}
-		if slices.Contains(a.Problems, MeshOnFailure) {
-			fixed[c.opAt] = "&&"
-		}
-		start := c.at
-		if c.wrapAt >= 0 {
-			start = c.wrapAt
-		}
-		var extra []string
-		if m.PortUnknown && !c.setsAppPort() && config.IsPort(a.AppPort) {
-			// Where the mesh forwards without APP_PORT is not known here:
-			// the suggested line says it.
-			extra = []string{"APP_PORT=" + a.AppPort}
-		}
-		fixed = tidy(moveBefore(fixed, c.misplaced, start, extra...))
-	}
-	if line := join(fixed); line != join(ws) {
-		a.Suggested = "web: " + line
-	}
-	return a
-}
-
-// moveBefore moves the words at indexes from to just before the word at
-// index to, after the extra words.
-func moveBefore(ws []string, from []int, to int, extra ...string) []string {
-	if len(from) == 0 && len(extra) == 0 {
-		return ws
-	}
-	out := make([]string, 0, len(ws)+len(extra))
-	for i, w := range ws {
-		if i == to {
-			out = append(out, extra...)
-			for _, j := range from {
-				out = append(out, ws[j])
-			}
-		}
-		if !slices.Contains(from, i) {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
-// tidy drops the words a fix emptied, an export left with nothing to
-// export, and operators left with no command before them.
-func tidy(ws []string) []string {
-	ws = slices.DeleteFunc(ws, func(w string) bool { return w == "" })
-	var out []string
-	for i, w := range ws {
-		switch {
-		case w == "export" && (i+1 == len(ws) || isOperator(ws[i+1])):
-			continue
-		case isOperator(w) && (len(out) == 0 || isOperator(out[len(out)-1])):
-			continue
-		}
-		out = append(out, w)
-	}
-	return out
-}
-
-// meshCall is where the mesh is started in a web command. Indexes are of
-// words, -1 when absent.
-type meshCall struct {
-	// at is the mesh's word.
-	at int
-	// prefix is the APP_PORT=… assignment for the mesh's own command, and
-	// appPort its value; port is a PORT=… one there.
-	prefix, port int
-	appPort      string
-	// exported is the value an earlier command exports as APP_PORT
-	// ("export APP_PORT=…"), at exportAt; plain is the word of an earlier
-	// plain assignment ("APP_PORT=…;"), which the mesh does not see unless
-	// APP_PORT is a config var, and plainPort its value.
-	exported  string
-	exportAt  int
-	plain     int
-	plainPort string
-	// setPort is an earlier command's PORT=…, exported or not: Heroku
-	// exports PORT, so either reaches the mesh.
-	setPort int
-	// wrapAt is the first wrapper of the mesh's command (exec, nice, …);
-	// misplaced are assignments after a wrapper other than env, which
-	// runs them as a program's name.
-	wrapAt    int
-	misplaced []int
-	// dir is where an earlier "cd" leaves the mesh, relative to the app's
-	// root; dirUnknown is set when the build cannot tell. before is where
-	// the last command, a cd, started: a cd in a pipeline or in the
-	// background moves nothing.
-	dir        string
-	dirUnknown bool
-	before     *place
-	// exportsName: "export APP_PORT" came before any assignment to it,
-	// which the export then covers.
-	exportsName bool
-	// opAt is the operator before the mesh's command, -1 for none.
-	opAt int
-}
-
-// place is where a cd started.
-type place struct {
-	dir     string
-	unknown bool
-}
+// defaultAppPort is the port the mesh forwards to when APP_PORT is unset.
+const defaultAppPort = "3000"
 
 // wrappers run the command after them; their options are skipped.
 var wrappers = map[string]bool{"exec": true, "env": true, "nice": true, "nohup": true, "tini": true, "dumb-init": true, "command": true}
 
-// wrapperOptionArgs are wrapper options that take the next word.
-var wrapperOptionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true, "--chdir": true, "-n": true, "--adjustment": true, "-a": true}
+// optionArgs are wrapper options that take the next word.
+var optionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true, "--chdir": true, "-n": true, "--adjustment": true, "-a": true}
 
-// findMesh looks for the mesh at a command position: past VAR=value
-// prefixes, "export" and wrappers such as exec, env and nice, and after
-// "&&", "||", "|" or ";". Any name of the release bucket's objects counts,
-// and the pre-AppLink name, so a name this build did not install is found
-// and named.
-func findMesh(ws []string, m Mesh) (meshCall, bool) {
-	c := meshCall{prefix: -1, port: -1, plain: -1, exportAt: -1, setPort: -1, wrapAt: -1, opAt: -1}
-	atCommand, wrapper, exporting := true, "", false
-	for i := 0; i < len(ws); i++ {
-		w := ws[i]
-		if isOperator(w) {
-			if c.before != nil && (isPipe(w) || w == "&") {
-				c.dir, c.dirUnknown = c.before.dir, c.before.unknown
-			}
-			atCommand, wrapper, exporting = true, "", false
-			c.prefix, c.port, c.wrapAt, c.misplaced, c.before, c.opAt = -1, -1, -1, nil, nil, i
-			continue
-		}
-		if !atCommand {
-			continue
-		}
-		if wrapper != "" && strings.HasPrefix(w, "-") {
-			if w == "-C" || w == "--chdir" || strings.HasPrefix(w, "--chdir=") {
-				// env changing the directory the mesh starts in.
-				c.dir, c.dirUnknown = "", true
-			}
-			if wrapperOptionArgs[w] {
-				i++
-			}
-			continue
-		}
-		if wrappers[w] {
-			if wrapper == "" {
-				c.wrapAt = i
-			}
-			wrapper = w
-			continue
-		}
-		if (w == "export" || w == "declare" || w == "typeset") && wrapper == "" {
-			// declare and typeset export only with -x, the option skipped
-			// below.
-			exporting = w == "export" || i+1 < len(ws) && ws[i+1] == "-x"
-			if w != "export" && i+1 < len(ws) && strings.HasPrefix(ws[i+1], "-") {
-				i++
-			}
-			if !exporting {
-				atCommand = false
-			}
-			continue
-		}
-		if exporting && w == "APP_PORT" {
-			if c.plain >= 0 {
-				// "APP_PORT=4000; export APP_PORT"
-				c.exported, c.exportAt, c.plain = c.plainPort, c.plain, -1
-			} else {
-				c.exportsName = true
-			}
-			continue
-		}
-		if isAssignment(w) {
-			name, value, _ := strings.Cut(w, "=")
-			if u, ok := unquote(value); ok {
-				value = u
-			}
-			earlier := wrapper == "" && (exporting || i+1 == len(ws) || isOperator(ws[i+1]))
-			if wrapper != "" && wrapper != "env" {
-				c.misplaced = append(c.misplaced, i)
-			}
-			switch {
-			case name == "APP_PORT" && earlier:
-				// Assigning an exported variable again keeps it exported.
-				c.notePlain(i, value, exporting || c.exportsName || c.exportAt >= 0)
-			case name == "APP_PORT":
-				c.prefix, c.appPort = i, value
-			case name == "PORT" && onPORT(value):
-			case name == "PORT" && earlier:
-				c.setPort = i
-			case name == "PORT":
-				c.port = i
-			}
-			continue
-		}
-		if exporting {
-			continue
-		}
-		if startsCompound(w) || w == "pushd" || w == "popd" {
-			// A subshell, a group, a keyword or the directory stack: where
-			// the mesh starts is beyond this reading. A lone "(" starts a
-			// command after it.
-			c.dir, c.dirUnknown = "", true
-			atCommand = strings.Trim(w, "(") == ""
-			continue
-		}
-		if w == "cd" && wrapper == "" {
-			target := ""
-			if i+1 < len(ws) && !isOperator(ws[i+1]) {
-				i++
-				target = ws[i]
-			}
-			c.before = &place{dir: c.dir, unknown: c.dirUnknown}
-			c.cd(target)
-			atCommand = false
-			continue
-		}
-		base := filepath.Base(w)
-		if base == m.Name || meshName().MatchString(base) {
-			c.at = i
-			return c, true
-		}
-		atCommand = false
-	}
-	return meshCall{}, false
-}
+// meshName matches the names of the release bucket's objects, which older
+// samples put in Procfiles and the upstream buildpack links, and the mesh's
+// name before AppLink: a name this build did not install is found and named.
+var meshName = regexp.MustCompile(`^heroku-(applink|integration)-service-mesh(-(latest|v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*)-(amd64|arm64|x86_64|aarch64))?$`)
 
-// cd follows a "cd" before the mesh: a plain path inside the app (the app
-// is at /app on a dyno) moves where the mesh starts; anything else leaves
-// it unknown.
-func (c *meshCall) cd(target string) {
-	// HOME is /app on a dyno, and a bare cd goes there.
-	for _, home := range []string{"~", "$HOME", "${HOME}", `"$HOME"`, `"${HOME}"`} {
-		if rest, ok := strings.CutPrefix(target, home); ok && (rest == "" || strings.HasPrefix(rest, "/")) {
-			target = "/app" + rest
-			break
-		}
-	}
-	if target == "" {
-		target = "/app"
-	}
-	if strings.HasPrefix(target, "/app/") || target == "/app" {
-		c.dir, c.dirUnknown = "", false
-		target = strings.TrimPrefix(strings.TrimPrefix(target, "/app"), "/")
-		if target == "" {
-			return
-		}
-	}
-	if c.dirUnknown {
-		return
-	}
-	if target == "" || strings.ContainsAny(target, "$`~'\"\\*?[") || strings.HasPrefix(target, "/") || strings.HasPrefix(target, "-") {
-		c.dir, c.dirUnknown = "", true
-		return
-	}
-	d := path.Join(c.dir, target)
-	if d == ".." || strings.HasPrefix(d, "../") || len(d) > maxDir {
-		c.dir, c.dirUnknown = "", true
-		return
-	}
-	if d == "." {
-		d = ""
-	}
-	c.dir = d
-}
+// listenAt is a local address with a port, as a listening address is
+// written: 0.0.0.0:8000, :8000, tcp://127.0.0.1:8000.
+var listenAt = regexp.MustCompile(`^(tcp://)?(0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:(\d{1,5})$`)
 
 // maxDir bounds the folder a chain of cd commands can build up.
 const maxDir = 1024
 
-// redirection is a word that redirects a stream: >log, 2>&1, <in, &>all.
-var redirection = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d*|&)(>>?|<)(&?)(.*)$`) })
+func (m Mesh) name() string { return m.Names[0] }
 
-// skipRedirects returns the index of the first word from i on that is not
-// a redirection or a redirection's target.
-func skipRedirects(ws []string, i int) int {
-	for i < len(ws) {
-		m := redirection().FindStringSubmatch(ws[i])
-		if m == nil {
-			return i
-		}
-		i++
-		if m[4] == "" && i < len(ws) {
-			i++
-		}
+// forwardPort is where the mesh forwards when APP_PORT is unset.
+func (m Mesh) forwardPort() string {
+	if m.AppPort != "" {
+		return m.AppPort
 	}
-	return i
+	return defaultAppPort
 }
 
-// notePlain records an APP_PORT assignment of an earlier command.
-func (c *meshCall) notePlain(i int, value string, exported bool) {
-	if exported {
-		c.exported, c.exportAt, c.plain = value, i, -1
-		return
-	}
-	c.plain, c.plainPort = i, value
+func (m Mesh) template(typ string) string {
+	return typ + ": APP_PORT=" + m.forwardPort() + " " + m.name() + " <your app's start command>"
 }
 
-// meshName matches the names of the release bucket's objects, which older
-// samples put in Procfiles and the upstream buildpack links, and the mesh's
-// name before AppLink.
-var meshName = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^heroku-(applink|integration)-service-mesh(-(latest|v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*)-(amd64|arm64|x86_64|aarch64))?$`)
-})
-
-// mentionsMesh: the mesh's name appears somewhere in the command.
-func mentionsMesh(web string) bool {
-	return strings.Contains(web, "heroku-applink-service-mesh") || strings.Contains(web, "heroku-integration-service-mesh")
+func mentions(s string) bool {
+	return strings.Contains(s, "heroku-applink-service-mesh") || strings.Contains(s, "heroku-integration-service-mesh")
 }
 
-// skipMeshFlags returns the index of the app command after the mesh's own
-// flags and "--", and the word holding the mesh's port (-1 if none).
-func skipMeshFlags(ws []string, i int) (app, portFlag int) {
-	portFlag = -1
-	for i < len(ws) {
-		switch w := ws[i]; {
-		case w == "--port" || w == "-p":
-			if i+1 < len(ws) {
-				portFlag = i + 1
-			}
-			i = min(i+2, len(ws))
-			continue
-		case strings.HasPrefix(w, "--port=") || strings.HasPrefix(w, "-p="):
-			portFlag = i
-			i++
-			continue
-		case w == "--":
-			i++
-		}
-		return i, portFlag
-	}
-	return i, portFlag
-}
-
-// onPORT: a port that is Heroku's, in any form of $PORT, quoted or not.
-func onPORT(v string) bool {
-	v = strings.TrimPrefix(strings.TrimPrefix(v, "--port="), "-p=")
-	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-		v = v[1 : len(v)-1]
-	}
-	loc := portRef().FindStringIndex(v)
-	return loc != nil && loc[0] == 0 && loc[1] == len(v)
-}
-
-// badAppPort: an APP_PORT value that is the mesh's own port, or a literal
-// that is no port number. Another variable's value cannot be judged.
-func badAppPort(v string) bool {
-	if portRef().MatchString(v) {
-		return true
-	}
-	if u, ok := unquote(v); ok {
-		v = u
-	}
-	return !strings.ContainsAny(v, "$`") && !config.IsPort(v)
-}
-
-func meshPortFlag(w string) string {
-	for _, prefix := range []string{"--port=", "-p="} {
-		if strings.HasPrefix(w, prefix) {
-			return prefix + "$PORT"
-		}
-	}
-	return "$PORT"
-}
-
-// portRef matches the shell's forms of $PORT: $PORT, ${PORT}, ${PORT:-…}
-// and the other parameter expansions, not $APP_PORT or $PORTS.
-var portRef = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`\$(PORT\b|\{PORT(:?[-=+?][^}]*)?\})`)
-})
-
-// appPortRef matches the same forms of $APP_PORT.
-var appPortRef = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`\$(APP_PORT\b|\{APP_PORT(:?[-=+?][^}]*)?\})`)
-})
-
-// problems looks at the app command the mesh will exec (app), the mesh's
-// port flag and the whole line, and returns the port a fix gives the app.
-func (c meshCall) problems(app []string, portFlag int, ws []string, m Mesh) ([]Problem, string) {
-	text := join(app)
-	var shellSees strings.Builder
-	for _, w := range app {
-		shellSees.WriteString(expanded(w) + " ")
-	}
-	configured := slices.Contains(m.ConfigVars, "APP_PORT")
-	port := c.literalPort(configured, m)
-	var problems []Problem
-	if portRef().MatchString(text) {
-		problems = append(problems, AppUsesPORT)
-	}
-	usesAppPort := appPortRef().MatchString(shellSees.String())
-	switch {
-	case usesAppPort && c.prefix >= 0 && !(c.exportAt >= 0 && c.exported == c.appPort) && !(c.plain >= 0 && c.plainPort == c.appPort):
-		// $APP_PORT is what the shell has, not the mesh's assignment.
-		problems = append(problems, AppPortTrap)
-	case usesAppPort && c.prefix < 0 && c.exportAt < 0 && c.plain < 0 && m.ConfigVars != nil && !configured && bareAppPort(shellSees.String()):
-		problems = append(problems, AppPortUnset)
-	}
-	// A plain assignment reaches the mesh only when APP_PORT is already in
-	// its environment, as a config var.
-	if c.prefix < 0 && c.exportAt < 0 && c.plain >= 0 && !configured && c.plainPort != m.forwardPort() {
-		problems = append(problems, AppPortNotExported)
-	}
-	if inner, ok := unquote(app[0]); ok && strings.ContainsAny(inner, " \t") {
-		problems = append(problems, QuotedCommand)
-	}
-	if chains(app) {
-		problems = append(problems, Chained)
-	}
-	if c.port >= 0 || c.setPort >= 0 || (portFlag >= 0 && !onPORT(ws[portFlag])) {
-		problems = append(problems, MeshPort)
-	}
-	switch v, ok := c.meshAppPort(); {
-	case ok && portRef().MatchString(v):
-		problems = append(problems, AppPortIsPORT)
-	case ok && badAppPort(v):
-		problems = append(problems, AppPortInvalid)
-	}
-	if len(c.misplaced) > 0 {
-		problems = append(problems, AssignmentAfterWrapper)
-	}
-	if c.opAt >= 0 && ws[c.opAt] == "||" {
-		problems = append(problems, MeshOnFailure)
-	}
-	if background(app) {
-		problems = append(problems, Background)
-	}
-	if config.IsPort(port) && (!m.PortUnknown || c.setsAppPort()) && slices.ContainsFunc(listenPorts(app), func(p string) bool { return !samePort(p, port) }) {
-		problems = append(problems, AppPortMismatch)
-	}
-	return problems, port
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
+// IsPort reports whether s is a TCP port number as a Procfile or a config
+// file spells one: digits only, 1 to 65535.
+func IsPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && len(s) <= 5 && strings.Trim(s, "0123456789") == "" && n >= 1 && n <= 65535
 }
 
 // samePort compares two ports as numbers: 03000 is 3000.
@@ -542,250 +65,893 @@ func samePort(a, b string) bool {
 	return errA == nil && errB == nil && x == y
 }
 
-// setsAppPort reports whether the line gives the mesh an APP_PORT.
-func (c meshCall) setsAppPort() bool { return c.prefix >= 0 || c.exportAt >= 0 || c.plain >= 0 }
-
-// meshAppPort is the APP_PORT the mesh is given, if the line gives one: for
-// its own command, exported before it, or assigned before it.
-func (c meshCall) meshAppPort() (string, bool) {
-	switch {
-	case c.prefix >= 0:
-		return c.appPort, true
-	case c.exportAt >= 0:
-		return c.exported, true
-	case c.plain >= 0:
-		return c.plainPort, true
+// appFile reports whether name, as the mesh would find it from dir, is a
+// regular file of the app's (which is at /app on a dyno).
+func (m Mesh) appFile(dir, name string) bool {
+	if rest, ok := strings.CutPrefix(name, "/app/"); ok {
+		name = rest
+	} else if path.IsAbs(name) {
+		return false
+	} else {
+		name = path.Join(dir, name)
 	}
-	return "", false
+	if m.App == nil || !filepath.IsLocal(name) {
+		return false
+	}
+	info, err := m.App.Stat(name)
+	return err == nil && info.Mode().IsRegular()
 }
 
-// bareAppPort: a reference with no default, which an unset APP_PORT
-// empties.
-func bareAppPort(s string) bool {
-	for _, ref := range appPortRef().FindAllString(s, -1) {
-		if ref == "$APP_PORT" || ref == "${APP_PORT}" {
+// onPATH reports whether the stack has a program by that name on the PATH
+// a dyno starts with.
+func onPATH(name string) bool {
+	for _, dir := range []string{"/usr/local/bin", "/usr/bin", "/bin"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			return true
 		}
 	}
 	return false
 }
 
-// literalPort is the port the app must listen on: the APP_PORT assigned for
-// the mesh or exported before it, else the config var's (as $APP_PORT,
-// which then expands right), else where the mesh forwards by default. An
-// APP_PORT that is no port, or is $PORT, is replaced by the fix, with the
-// default.
-func (c meshCall) literalPort(configured bool, m Mesh) string {
-	switch {
-	case c.prefix >= 0 && config.IsPort(c.appPort):
-		return c.appPort
-	case c.prefix >= 0:
-		return m.forwardPort()
-	case c.exportAt >= 0 && config.IsPort(c.exported):
-		return c.exported
-	case c.exportAt >= 0 && badAppPort(c.exported):
-		return m.forwardPort()
-	case c.exportAt >= 0:
-		return "$APP_PORT"
-	case c.plain >= 0 && config.IsPort(c.plainPort):
-		// Exported by the fix.
-		return c.plainPort
-	case c.plain >= 0 && badAppPort(c.plainPort):
-		return m.forwardPort()
-	case configured:
-		return "$APP_PORT"
+// Advise checks the web process of p, and every other process that starts
+// the mesh.
+func Advise(p Procfile, m Mesh) Advice {
+	a := Advice{Mesh: m, BOM: p.BOM}
+	if lines := p.Lines["web"]; len(lines) > 1 {
+		a.WebLines = lines
 	}
-	return m.forwardPort()
+	if _, ok := p.Commands["web"]; !ok {
+		a.Kind, a.Suggested = NoWeb, m.template("web")
+	}
+	types := p.Types
+	if i := slices.Index(types, "web"); i > 0 {
+		types = slices.Concat([]string{"web"}, types[:i], types[i+1:])
+	}
+	for _, typ := range types {
+		if proc, ok := m.check(typ, p.Commands[typ]); ok {
+			a.Processes = append(a.Processes, proc)
+		}
+	}
+	return a
 }
 
-// listenAt matches a local address with a port, as a listening address
-// is written: 0.0.0.0:8000, :8000, tcp://127.0.0.1:8000.
-var listenAt = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^(tcp://)?(0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:(\d{1,5})$`)
-})
+// check reads one process's command; ok is false for a process other than
+// web that does not start the mesh, which is none of the build's business.
+func (m Mesh) check(typ, command string) (p Process, ok bool) {
+	p = Process{Type: typ, Command: command}
+	src := command
+	if first, rest, found := strings.Cut(command, ":"); found && validType(first) && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+		p.Problems, src = []Problem{RepeatedType}, strings.TrimLeft(rest, " \t")
+	}
+	f, err := parse(src)
+	if err != nil {
+		p.Kind, p.Reason = Syntax, err.Error()
+		return p, typ == "web" || mentions(src)
+	}
+	l := &line{m: m, src: src, file: f}
+	fixed, found := l.run(&p)
+	switch {
+	case found:
+	case typ != "web" && !mentions(src):
+		return p, false
+	case mentions(src):
+		// Started where this reading does not go: nor can it tell where
+		// the mesh starts.
+		p.Kind, p.Problems, p.DirUnknown = Indirect, nil, true
+		return p, true
+	case len(f.Stmts) == 0:
+		p.Kind, p.Suggested, p.AppPort = NotWrapped, m.template(typ), m.forwardPort()
+		return p, true
+	default:
+		p.Kind = NotWrapped
+		fixed, p.AppPort, p.Script = l.wrap()
+		if strings.Contains(fixed, "<your app's") {
+			p.Suggested = typ + ": " + fixed
+			return p, true
+		}
+	}
+	if fixed == "" && slices.Contains(p.Problems, RepeatedType) {
+		fixed = src
+	}
+	if s := format(fixed); fixed != "" && s != "" && s != format(command) {
+		p.Suggested = typ + ": " + s
+	}
+	return p, true
+}
+
+// line is a command line read for where it starts the mesh: a Procfile
+// command, or a script that sh -c runs.
+type line struct {
+	m     Mesh
+	src   string
+	file  *syntax.File
+	edits []edit
+	// dir is where the next command runs, relative to the app's root;
+	// unknown is set when the build cannot tell.
+	dir     string
+	unknown bool
+	// APP_PORT assigned by earlier commands, exported or not (yet), and
+	// exported by name before it is assigned; PORT assigned by them, which
+	// Heroku exports.
+	plain, exported *assign
+	exportsName     bool
+	setPort         []*assign
+}
+
+// assign is an assignment the build follows.
+type assign struct {
+	from, to int
+	value    *syntax.Word
+	raw      string
+	// whole removes its command, when the assignment is all it does.
+	whole *edit
+}
+
+func (l *line) text(n syntax.Node) string { return l.src[off(n.Pos()):off(n.End())] }
+
+func (l *line) assignment(a *syntax.Assign, cmds []cmd, i int, alone bool) *assign {
+	as := &assign{from: off(a.Pos()), to: off(a.End()), value: a.Value}
+	if a.Value == nil {
+		as.value = &syntax.Word{}
+	} else {
+		as.raw = l.text(a.Value)
+	}
+	if alone && i+1 < len(cmds) {
+		as.whole = &edit{off(cmds[i].stmt.Pos()), off(cmds[i+1].stmt.Pos()), ""}
+	}
+	return as
+}
+
+// val is an assignment's value as bash reads it, or as written when it
+// expands another variable.
+func (a *assign) val() string {
+	if v, ok := static(a.value); ok {
+		return v
+	}
+	return a.raw
+}
+
+// bad: an APP_PORT value that is the mesh's own port, or a literal that is
+// no port number. Another variable's value cannot be judged.
+func (a *assign) bad() bool {
+	v, ok := static(a.value)
+	return len(refs(a.value, "PORT")) > 0 || ok && !IsPort(v)
+}
+
+func same(a, b *assign) bool { return a != nil && b != nil && a.val() == b.val() }
+
+// run follows the line's commands to the mesh's, and checks it. It returns
+// the line fixed, or "" when there is nothing to fix.
+func (l *line) run(p *Process) (string, bool) {
+	cmds := flatten(l.file)
+	at := slices.IndexFunc(cmds, func(c cmd) bool { return l.call(c.stmt.Cmd) != nil })
+	scope := ""
+	if at >= 0 {
+		scope = cmds[at].scope
+	}
+	for i, c := range cmds {
+		if c.nested {
+			l.dir, l.unknown = "", true
+		}
+		if i == at {
+			return l.mesh(p, l.call(c.stmt.Cmd), cmds, i), true
+		}
+		switch x := c.stmt.Cmd.(type) {
+		case *syntax.CallExpr:
+			j := 0
+			for j < len(x.Args) && wrappers[lead(x.Args[j])] {
+				j++
+			}
+			if w, text, ok := script(x.Args, j); ok && mentions(text) {
+				return l.inScript(p, w, text)
+			}
+			switch {
+			case !c.sees(scope):
+			case len(x.Args) > 0:
+				l.command(x)
+			default:
+				for _, a := range x.Assigns {
+					l.earlier(a.Name.Value, l.assignment(a, cmds, i, len(x.Assigns) == 1), false)
+				}
+			}
+		case *syntax.DeclClause:
+			if c.sees(scope) {
+				l.declare(x, cmds, i)
+			}
+		default:
+			l.dir, l.unknown = "", true
+		}
+	}
+	return "", false
+}
+
+// earlier follows an assignment of an earlier command: APP_PORT reaches
+// the mesh when exported, and PORT always, as Heroku exports it.
+func (l *line) earlier(name string, a *assign, exporting bool) {
+	switch {
+	case name == "APP_PORT" && (exporting || l.exportsName || l.exported != nil):
+		l.exported, l.plain = a, nil
+	case name == "APP_PORT":
+		l.plain = a
+	case name == "PORT" && !onPORT(a.value):
+		l.setPort = append(l.setPort, a)
+	}
+}
+
+// declare follows export, and declare or typeset with -x.
+func (l *line) declare(x *syntax.DeclClause, cmds []cmd, i int) {
+	exporting := x.Variant.Value == "export"
+	var named []*syntax.Assign
+	for _, a := range x.Args {
+		if a.Name == nil {
+			v, _ := static(a.Value)
+			exporting = exporting || strings.HasPrefix(v, "-") && strings.Contains(v, "x")
+		} else {
+			named = append(named, a)
+		}
+	}
+	for _, a := range named {
+		switch {
+		case !a.Naked:
+			l.earlier(a.Name.Value, l.assignment(a, cmds, i, len(named) == 1), exporting)
+		case a.Name.Value == "APP_PORT" && exporting && l.plain != nil:
+			// "APP_PORT=4000; export APP_PORT"
+			l.exported, l.plain = l.plain, nil
+		case a.Name.Value == "APP_PORT" && exporting:
+			l.exportsName = true
+		}
+	}
+}
+
+// command follows a command before the mesh's that moves where it starts.
+func (l *line) command(x *syntax.CallExpr) {
+	switch v, _ := static(x.Args[0]); v {
+	case "cd":
+		target, ok := "/app", true // HOME, where a bare cd goes
+		if len(x.Args) > 1 {
+			target, ok = static(x.Args[1])
+		}
+		l.cd(target, ok)
+	case "pushd", "popd":
+		l.dir, l.unknown = "", true
+	}
+}
+
+// cd follows a cd to a plain path inside the app (at /app on a dyno);
+// anything else leaves where the mesh starts unknown.
+func (l *line) cd(target string, ok bool) {
+	if rest, in := strings.CutPrefix(target, "/app"); ok && in && (rest == "" || rest[0] == '/') {
+		l.dir, l.unknown, target = "", false, strings.TrimLeft(rest, "/")
+		if target == "" {
+			return
+		}
+	}
+	if l.unknown {
+		return
+	}
+	d := path.Join(l.dir, target)
+	if !ok || target == "" || strings.ContainsAny(target, "*?[") || path.IsAbs(target) || target[0] == '-' ||
+		d == ".." || strings.HasPrefix(d, "../") || len(d) > maxDir {
+		l.dir, l.unknown = "", true
+		return
+	}
+	l.dir = strings.TrimSuffix(d, ".")
+}
+
+// lead is a word as bash reads it, or its literal start when it expands
+// more: enough to tell an option's name.
+func lead(w *syntax.Word) string {
+	if v, ok := static(w); ok {
+		return v
+	}
+	if lit, ok := w.Parts[0].(*syntax.Lit); ok {
+		return lit.Value
+	}
+	return ""
+}
+
+// call is the mesh's command. Indexes are of its words.
+type call struct {
+	x *syntax.CallExpr
+	// at is the mesh's word; wrap the first wrapper's (exec, nice, …), or
+	// -1.
+	at, wrap int
+	// prefix and port are APP_PORT and PORT given to the mesh's command.
+	prefix, port *assign
+	// misplaced are assignments after a wrapper other than env, which runs
+	// them as a program's name; unset are env's -u PORT.
+	misplaced []*syntax.Word
+	unset     []edit
+	// flag holds the mesh's --port; sep is set when "--" ends its options;
+	// chdir when env -C moves it.
+	flag       *syntax.Word
+	sep, chdir bool
+	app        []*syntax.Word
+}
+
+// give records an assignment for the mesh's command.
+func (c *call) give(name string, a *assign) {
+	switch {
+	case name == "APP_PORT":
+		c.prefix = a
+	case name == "PORT" && !onPORT(a.value):
+		c.port = a
+	}
+}
+
+// call reads x as the mesh's command, if it is one: past assignments and
+// wrappers such as exec, env and nice with their options.
+func (l *line) call(cmd syntax.Command) *call {
+	x, ok := cmd.(*syntax.CallExpr)
+	if !ok {
+		return nil
+	}
+	c := &call{x: x, wrap: -1}
+	for _, a := range x.Assigns {
+		c.give(a.Name.Value, l.assignment(a, nil, 0, false))
+	}
+	wrapper := ""
+	for i := 0; i < len(x.Args); i++ {
+		w := x.Args[i]
+		v, _ := static(w)
+		name, value, isAssign := splitAssign(w)
+		switch {
+		case wrapper != "" && strings.HasPrefix(v, "-"):
+			// env changing the directory the mesh starts in.
+			c.chdir = c.chdir || v == "-C" || strings.HasPrefix(v, "--chdir")
+			next := ""
+			if optionArgs[v] && i+1 < len(x.Args) {
+				i++
+				next, _ = static(x.Args[i])
+			}
+			if wrapper == "env" && (next == "PORT" && (v == "-u" || v == "--unset") || v == "-uPORT" || v == "--unset=PORT") {
+				c.unset = append(c.unset, edit{off(w.Pos()), off(x.Args[i].End()), ""})
+			}
+		case wrappers[v]:
+			wrapper = v
+			if c.wrap < 0 {
+				c.wrap = i
+			}
+		case wrapper != "" && isAssign:
+			if wrapper != "env" {
+				c.misplaced = append(c.misplaced, w)
+			}
+			c.give(name, &assign{from: off(w.Pos()), to: off(w.End()), value: value, raw: l.text(w)[len(name)+1:]})
+		case slices.Contains(l.m.Names, path.Base(v)) || meshName.MatchString(path.Base(v)):
+			c.at = i
+			j := i + 1
+			for ; j < len(x.Args); j++ {
+				flag := lead(x.Args[j])
+				if flag == "--port" || flag == "-p" {
+					j++
+					c.flag = x.Args[min(j, len(x.Args)-1)]
+					continue
+				}
+				if strings.HasPrefix(flag, "--port=") || strings.HasPrefix(flag, "-p=") {
+					c.flag = x.Args[j]
+					continue
+				}
+				if flag == "--" {
+					c.sep = true
+					j++
+				}
+				break
+			}
+			c.app = x.Args[min(j, len(x.Args)):]
+			return c
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// inScript checks the script "sh -c" runs, which starts the mesh; the
+// line fixed has the script fixed in its word.
+func (l *line) inScript(p *Process, w *syntax.Word, text string) (string, bool) {
+	f, err := parse(text)
+	if err != nil {
+		return "", false
+	}
+	in := &line{m: l.m, src: text, file: f, dir: l.dir, unknown: l.unknown}
+	fixed, found := in.run(p)
+	if s := format(fixed); found && s != "" {
+		return apply(l.src, []edit{{off(w.Pos()), off(w.End()), quoted(w, s)}}), true
+	}
+	return "", found
+}
+
+// port is the port the app must listen on: the APP_PORT given to the mesh
+// (else the config var's, as $APP_PORT, which then expands right), else
+// where the mesh forwards by default. An APP_PORT that is no port, or is
+// $PORT, is replaced by the fix, with the default.
+func (l *line) port(c *call) string {
+	for _, a := range []*assign{c.prefix, l.exported, l.plain} {
+		switch {
+		case a == nil:
+		case IsPort(a.val()):
+			return a.val()
+		case a == c.prefix || a.bad():
+			return l.m.forwardPort()
+		case a == l.exported:
+			return "$APP_PORT"
+		}
+	}
+	if slices.Contains(l.m.ConfigVars, "APP_PORT") {
+		return "$APP_PORT"
+	}
+	return l.m.forwardPort()
+}
+
+// mesh checks the mesh's command, and fixes the line.
+func (l *line) mesh(p *Process, c *call, cmds []cmd, i int) string {
+	m := l.m
+	w := c.x.Args[c.at]
+	v, _ := static(w)
+	if c.chdir {
+		l.dir, l.unknown = "", true
+	}
+	p.Name, p.Dir, p.DirUnknown = path.Base(v), l.dir, l.unknown
+	if c.prefix != nil {
+		p.AppPortSet = c.prefix.val()
+	}
+	switch {
+	case p.Name == m.name():
+	case slices.Contains(m.Names, p.Name):
+		p.Kind = Legacy
+	default:
+		p.Kind = OtherName
+	}
+	if raw := l.text(w); p.Kind != OK {
+		if !strings.HasSuffix(raw, p.Name) {
+			raw = v
+		}
+		l.edits = append(l.edits, edit{off(w.Pos()), off(w.End()), strings.TrimSuffix(raw, p.Name) + m.name()})
+	}
+	if len(c.app) == 0 || !c.sep && strings.HasPrefix(lead(c.app[0]), "-") {
+		// Nothing to start, or a flag of the mesh's own (-v, --help).
+		p.Kind, p.Problems = NoCommand, nil
+		return ""
+	}
+	chained := slices.ContainsFunc(cmds[i+1:], func(c cmd) bool { return c.op != "|" && c.op != "|&" })
+	from, to := off(c.app[0].Pos()), off(c.app[len(c.app)-1].End())
+	if chained {
+		to = end(l.file)
+	}
+	outer, _ := parse(l.src[from:to])
+	a, quotedCmd, script := m.readCommand(l.src[from:to], l.dir, l.unknown)
+	configured := slices.Contains(m.ConfigVars, "APP_PORT")
+	port := l.port(c)
+	p.AppPort = port
+	setsAppPort := c.prefix != nil || l.exported != nil || l.plain != nil
+	usesAppPort := outer != nil && len(refs(outer, "APP_PORT")) > 0
+	bareAppPort := outer != nil && slices.ContainsFunc(refs(outer, "APP_PORT"), func(pe *syntax.ParamExp) bool { return ref(pe, "APP_PORT", false) })
+	meshAppPort := c.prefix
+	if meshAppPort == nil {
+		meshAppPort = firstSet(l.exported, l.plain)
+	}
+	last := l.file.Stmts[len(l.file.Stmts)-1]
+	before := len(p.Problems)
+	for _, check := range []struct {
+		problem Problem
+		found   bool
+	}{
+		{AppUsesPORT, a.usesPORT()},
+		{AppPortTrap, usesAppPort && c.prefix != nil && !same(l.exported, c.prefix) && !same(l.plain, c.prefix)},
+		{AppPortUnset, bareAppPort && !setsAppPort && m.ConfigVars != nil && !configured},
+		// A plain assignment reaches the mesh only when APP_PORT is already
+		// in its environment, as a config var.
+		{AppPortNotExported, c.prefix == nil && l.exported == nil && l.plain != nil && !configured && l.plain.val() != m.forwardPort()},
+		{QuotedCommand, quotedCmd},
+		{Chained, chained},
+		{MeshPort, c.port != nil || len(l.setPort) > 0 || c.flag != nil && !onPORT(c.flag) || len(c.unset) > 0},
+		{AppPortIsPORT, meshAppPort != nil && len(refs(meshAppPort.value, "PORT")) > 0},
+		{AppPortInvalid, meshAppPort != nil && len(refs(meshAppPort.value, "PORT")) == 0 && meshAppPort.bad()},
+		{AssignmentAfterWrapper, len(c.misplaced) > 0},
+		{MeshOnFailure, cmds[i].op == "||"},
+		{Background, last.Background},
+		{AppPortMismatch, IsPort(port) && (!m.PortUnknown || setsAppPort) && slices.ContainsFunc(a.listens(), func(l listen) bool { return !samePort(l.port(), port) })},
+		{BareProgram, !l.unknown && a.bare(m, l.dir) != nil},
+	} {
+		if check.found {
+			p.Problems = append(p.Problems, check.problem)
+		}
+	}
+	if len(p.Problems) > before {
+		l.fix(p, c, a, cmds[i], edit{from, to, ""}, script)
+	}
+	if len(l.edits) == 0 {
+		return ""
+	}
+	return apply(l.src, l.edits)
+}
+
+// firstSet is the first of its arguments that is set.
+func firstSet(as ...*assign) *assign {
+	for _, a := range as {
+		if a != nil {
+			return a
+		}
+	}
+	return nil
+}
+
+// readCommand reads the app's command, and the command meant when it is
+// quoted whole, which the mesh would run as one program's name (a quoted
+// path to a file of the app's is one); script is set when such a command
+// cannot be unquoted.
+func (m Mesh) readCommand(text, dir string, unknown bool) (a *app, quoted, script bool) {
+	a = readApp(text)
+	if a == nil || len(a.file.Stmts) == 0 {
+		return a, false, false
+	}
+	first := flatten(a.file)[0]
+	x, ok := first.stmt.Cmd.(*syntax.CallExpr)
+	if !ok || len(x.Args) == 0 || first.nested {
+		return a, false, false
+	}
+	w := x.Args[0]
+	raw, inner := a.src[off(w.Pos()):off(w.End())], ""
+	switch q := w.Parts[0].(type) {
+	case *syntax.SglQuoted:
+		inner = q.Value
+	case *syntax.DblQuoted:
+		inner = raw[1 : len(raw)-1]
+	}
+	if len(w.Parts) != 1 || !strings.ContainsAny(inner, " \t") || raw[0] == '$' {
+		return a, false, false
+	}
+	if v, ok := static(w); ok && !unknown && m.appFile(dir, v) {
+		return a, false, false
+	}
+	return readApp(inner), true, a.call() == nil || len(x.Args) > 1 || strings.ContainsAny(inner, `'"\`)
+}
+
+// fix rewrites the line so that the mesh starts the app right: the app's
+// command (at app) to listen on the port, the mesh on $PORT, APP_PORT
+// assigned and exported where the mesh sees it.
+func (l *line) fix(p *Process, c *call, a *app, mc cmd, app edit, script bool) {
+	m, port := l.m, p.AppPort
+	app.text, p.Script = a.fix(m, port, l.dir, l.unknown)
+	if script {
+		app.text, p.Script = "./start.sh", true
+	}
+	if c.port != nil || len(l.setPort) > 0 {
+		// The PORT given to the mesh was meant for the app, or is harmless
+		// to it: the app keeps it, as the port it listens on.
+		app.text = "env PORT=" + port + " " + app.text
+	}
+	l.edits = append(l.edits, app)
+	if c.flag != nil && !onPORT(c.flag) {
+		flag := lead(c.flag)
+		l.edits = append(l.edits, edit{off(c.flag.Pos()), off(c.flag.End()), flag[:strings.IndexByte(flag, '=')+1] + "$PORT"})
+	}
+	l.edits = append(l.edits, c.unset...)
+	for _, a := range append([]*assign{c.port}, l.setPort...) {
+		if a != nil && a.whole != nil {
+			l.edits = append(l.edits, *a.whole)
+		} else if a != nil {
+			l.edits = append(l.edits, edit{a.from, a.to, ""})
+		}
+	}
+	// Assignments after a wrapper move before it, with an APP_PORT the
+	// build cannot see set where the mesh forwards without it.
+	var moved []string
+	if m.PortUnknown && c.prefix == nil && l.exported == nil && l.plain == nil && IsPort(port) {
+		moved = append(moved, "APP_PORT="+port)
+	}
+	for _, w := range c.misplaced {
+		if c.port != nil && c.port.from == off(w.Pos()) {
+			continue // the PORT given to the mesh goes
+		}
+		text := l.text(w)
+		if c.prefix != nil && c.prefix.from == off(w.Pos()) && !IsPort(c.prefix.val()) {
+			text = "APP_PORT=" + port
+		}
+		moved = append(moved, text)
+		l.edits = append(l.edits, edit{off(w.Pos()), off(w.End()), ""})
+	}
+	start := c.x.Args[max(c.wrap, 0)]
+	if c.wrap < 0 {
+		start = c.x.Args[c.at]
+	}
+	if len(moved) > 0 {
+		l.edits = append(l.edits, edit{off(start.Pos()), off(start.Pos()), strings.Join(moved, " ") + " "})
+	}
+	// An APP_PORT that is no port, or is the mesh's own, becomes the app's.
+	for _, a := range []*assign{c.prefix, l.exported, l.plain} {
+		if a != nil && (a == c.prefix && !IsPort(a.val()) || a != c.prefix && a.bad()) {
+			l.edits = append(l.edits, edit{a.from, a.to, "APP_PORT=" + port})
+		}
+	}
+	if slices.Contains(p.Problems, AppPortNotExported) {
+		l.edits = append(l.edits, edit{l.plain.from, l.plain.from, "export "})
+	}
+	if mc.op == "||" {
+		l.edits = append(l.edits, edit{mc.opAt, mc.opAt + 2, "&&"})
+	}
+	if last := l.file.Stmts[len(l.file.Stmts)-1]; last.Background {
+		l.edits = append(l.edits, edit{off(last.Semicolon), off(last.Semicolon) + 1, ""})
+	}
+}
+
+// wrap puts the mesh in front of a command that does not start it,
+// keeping its VAR=value prefixes, setting APP_PORT when the user did not,
+// and giving the app that port where it had $PORT or another port. A
+// PORT=… prefix cannot stay where the mesh would take it: the app gets it,
+// with the app's port, through env. "exec" is dropped, as the mesh is what
+// the shell runs.
+func (l *line) wrap() (line, port string, script bool) {
+	m := l.m
+	var prefix []string
+	readsPORT, from := false, 0
+	if c := flatten(l.file)[0]; !c.nested && isCall(c.stmt) {
+		x := c.stmt.Cmd.(*syntax.CallExpr)
+		for _, a := range x.Assigns {
+			v, _ := static(a.Value)
+			switch {
+			case a.Name.Value == "PORT":
+				readsPORT = readsPORT || a.Value == nil || !onPORT(a.Value)
+			case a.Name.Value == "APP_PORT" && !IsPort(v):
+				port = m.forwardPort()
+				prefix = append(prefix, "APP_PORT="+port)
+			case a.Name.Value == "APP_PORT":
+				port = v
+				fallthrough
+			default:
+				var b strings.Builder
+				syntax.NewPrinter().Print(&b, a)
+				prefix = append(prefix, b.String())
+			}
+		}
+		i := 0
+		if lead(x.Args[0]) == "exec" {
+			// The shell's exec, with its options: the mesh runs instead.
+			for i = 1; i < len(x.Args); i++ {
+				v := lead(x.Args[i])
+				if v == "-a" || v == "--" {
+					i++
+				}
+				if v == "--" || !strings.HasPrefix(v, "-") {
+					break
+				}
+			}
+		}
+		from = end(l.file)
+		if i < len(x.Args) {
+			from = off(x.Args[i].Pos())
+		}
+	}
+	text := l.src[from:end(l.file)]
+	// An APP_PORT the command itself assigns (export APP_PORT=4000 && …) is
+	// what the app sees: the mesh gets the same, or the command gets the
+	// mesh's.
+	var edits []edit
+	if f, err := parse(text); err == nil {
+		syntax.Walk(f, func(n syntax.Node) bool {
+			if a, ok := n.(*syntax.Assign); ok && a.Name != nil && a.Name.Value == "APP_PORT" && !a.Naked {
+				if v, _ := static(a.Value); port == "" && IsPort(v) {
+					port = v
+				} else {
+					edits = append(edits, edit{off(a.Pos()), off(a.End()), "APP_PORT=" + orDefault(port, m.forwardPort())})
+				}
+			}
+			return true
+		})
+	}
+	text = apply(text, edits)
+	if port == "" {
+		port = m.forwardPort()
+	}
+	if !slices.ContainsFunc(prefix, func(s string) bool { return strings.HasPrefix(s, "APP_PORT=") }) {
+		prefix = append([]string{"APP_PORT=" + port}, prefix...)
+	}
+	a, _, script := m.readCommand(text, "", false)
+	app, fixScript := a.fix(m, port, "", false)
+	if script || fixScript {
+		app, script = "./start.sh", true
+	}
+	if readsPORT {
+		app = "env PORT=" + port + " " + app
+	}
+	if x := readApp(app).call(); x != nil && strings.HasPrefix(lead(x.Args[0]), "-") {
+		// Not to be read as the mesh's own flags.
+		app = "-- " + app
+	}
+	return strings.Join(append(append(prefix, m.name()), app), " "), port, script
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// app is the command the mesh starts, read as a line of its own, and the
+// script it runs when it is "sh -c '…'".
+type app struct {
+	src          string
+	file         *syntax.File
+	script       *syntax.Word
+	scriptSrc    string
+	scriptParsed *syntax.File
+}
+
+// readApp reads an app's command; nil when bash cannot.
+func readApp(src string) *app {
+	f, err := parse(src)
+	if err != nil {
+		return nil
+	}
+	a := &app{src: src, file: f}
+	if len(f.Stmts) > 0 {
+		a.src = src[:end(f)]
+	}
+	if x := a.call(); x != nil {
+		if w, text, ok := script(x.Args, 0); ok {
+			if sf, err := parse(text); err == nil {
+				a.script, a.scriptSrc, a.scriptParsed = w, text, sf
+			}
+		}
+	}
+	return a
+}
+
+// call is the app's command when it is one simple command.
+func (a *app) call() *syntax.CallExpr {
+	if a == nil || len(a.file.Stmts) != 1 || !isCall(a.file.Stmts[0]) {
+		return nil
+	}
+	return a.file.Stmts[0].Cmd.(*syntax.CallExpr)
+}
+
+// isCall: a simple command that runs a program.
+func isCall(s *syntax.Stmt) bool {
+	x, ok := s.Cmd.(*syntax.CallExpr)
+	return ok && len(x.Args) > 0 && !s.Negated
+}
+
+func (a *app) usesPORT() bool {
+	return a != nil && (len(refs(a.file, "PORT")) > 0 || a.script != nil && len(refs(a.scriptParsed, "PORT")) > 0)
+}
+
+// bare is the app's program when it is a file of the app's named without a
+// path: the mesh, like bash, looks such a name up on PATH only, and the
+// app's folder is not on it.
+func (a *app) bare(m Mesh, dir string) *syntax.Word {
+	x := a.call()
+	if x == nil {
+		return nil
+	}
+	if v, ok := static(x.Args[0]); ok && !strings.Contains(v, "/") && m.appFile(dir, v) && !onPATH(v) {
+		return x.Args[0]
+	}
+	return nil
+}
+
+// listen is a literal port the app is told to listen on: in word w, at
+// [from, to) of its text as bash reads it.
+type listen struct {
+	w        *syntax.Word
+	text     string
+	from, to int
+}
+
+func (l listen) port() string { return l.text[l.from:l.to] }
 
 // bindOptions take a listening address as their value.
 var bindOptions = map[string]bool{"-b": true, "--bind": true, "--listen": true, "-l": true}
 
-// portAssignment is PORT=N: the app's port, for an app that reads PORT.
-var portAssignment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^PORT=(\d{1,5})$`) })
-
-// listenPort finds the literal port in ws[i] when it is the port the app is
-// told to listen on: --port N, -p N, --port=N, a listening address alone
-// or as a bind option's value (-b 0.0.0.0:N, --bind=:N), or PORT=N. It
-// returns the word's index and where the digits are in it, or ok false.
-func listenPort(ws []string, i int) (word, from, to int, ok bool) {
-	w := ws[i]
+// listens finds the literal ports the app is told to listen on: --port N,
+// -p N, -pN, --port=N, a listening address alone or as a bind option's
+// value (-b 0.0.0.0:N, --bind=:N), PORT=N. Another option's address
+// (--statsd-host localhost:8125) is another service's.
+func (a *app) listens() []listen {
+	if a == nil {
+		return nil
+	}
+	var out []listen
 	digits := func(s string) bool { return s != "" && len(s) <= 5 && strings.Trim(s, "0123456789") == "" }
-	switch {
-	case (w == "--port" || w == "-p") && i+1 < len(ws) && digits(ws[i+1]):
-		return i + 1, 0, len(ws[i+1]), true
-	case strings.HasPrefix(w, "--port=") && digits(w[len("--port="):]):
-		return i, len("--port="), len(w), true
-	}
-	if m := portAssignment().FindStringSubmatchIndex(w); m != nil {
-		return i, m[2], m[3], true
-	}
-	value, at := w, 0
-	if name, v, found := strings.Cut(w, "="); found && bindOptions[name] {
-		value, at = v, len(name)+1
-	} else if found || strings.HasPrefix(w, "-") {
-		return 0, 0, 0, false
-	} else if i > 0 && strings.HasPrefix(ws[i-1], "-") && !bindOptions[ws[i-1]] {
-		// Another option's value (--statsd-host localhost:8125): another
-		// service's address, or another listener's.
-		return 0, 0, 0, false
-	}
-	if m := listenAt().FindStringSubmatchIndex(value); m != nil {
-		return i, at + m[6], at + m[7], true
-	}
-	return 0, 0, 0, false
-}
-
-// listenPorts are the literal ports the app's command gives it.
-func listenPorts(ws []string) []string {
-	var ports []string
-	for i := range ws {
-		if word, from, to, ok := listenPort(ws, i); ok {
-			ports = append(ports, ws[word][from:to])
+	syntax.Walk(a.file, func(n syntax.Node) bool {
+		x, ok := n.(*syntax.CallExpr)
+		if !ok {
+			return true
 		}
-	}
-	return ports
+		for _, as := range x.Assigns {
+			if v, _ := static(as.Value); as.Name.Value == "PORT" && digits(v) {
+				out = append(out, listen{as.Value, v, 0, len(v)})
+			}
+		}
+		ws := make([]string, len(x.Args))
+		for i, w := range x.Args {
+			ws[i], _ = static(w)
+		}
+		for i, w := range ws {
+			prev := ""
+			if i > 0 {
+				prev = ws[i-1]
+			}
+			name, value, found := strings.Cut(w, "=")
+			switch {
+			case (prev == "--port" || prev == "-p") && digits(w):
+				out = append(out, listen{x.Args[i], w, 0, len(w)})
+			case strings.HasPrefix(w, "-p") && digits(w[2:]):
+				out = append(out, listen{x.Args[i], w, 2, len(w)})
+			case found && (name == "--port" || name == "PORT") && digits(value):
+				out = append(out, listen{x.Args[i], w, len(name) + 1, len(w)})
+			case found && !bindOptions[name] || !found && (strings.HasPrefix(w, "-") || strings.HasPrefix(prev, "-") && !bindOptions[prev]):
+			default:
+				if !found {
+					name, value = "", w
+				} else {
+					name += "="
+				}
+				if m := listenAt.FindStringSubmatchIndex(value); m != nil {
+					out = append(out, listen{x.Args[i], w, len(name) + m[6], len(name) + m[7]})
+				}
+			}
+		}
+		return true
+	})
+	return out
 }
 
-// fixApp rewrites the app command to listen on port: every $PORT and
-// $APP_PORT becomes the port, and so does a literal port other than it. A
-// command quoted whole loses its quotes, so the shell splits it; several
-// commands run under one "bash -c", so the mesh starts them all; a final
-// "&" goes, since the mesh must wait for the app. What cannot be rewritten
+// fix rewrites the app's command to listen on port: every $PORT and
+// $APP_PORT becomes the port, and so does a literal port other than it; a
+// file of the app's named bare gets its path. Several commands run under
+// one "bash -c", so that the mesh starts them all; what cannot be written
 // so becomes ./start.sh, and script is set.
-func fixApp(app []string, port string) (cmd []string, script bool) {
-	for len(app) > 0 && (background(app) || app[len(app)-1] == ";") {
-		app = app[:len(app)-1]
+func (a *app) fix(m Mesh, port, dir string, unknown bool) (string, bool) {
+	if a == nil {
+		return "./start.sh", true
 	}
-	if len(app) == 0 {
-		return []string{"<your app's start command>"}, false
+	if len(a.file.Stmts) == 0 || a.file.Stmts[0].Cmd == nil {
+		return "<your app's start command>", false
 	}
-	text := join(app)
-	if inner, ok := unquote(app[0]); ok && strings.ContainsAny(inner, " \t") {
-		if len(app) > 1 || strings.ContainsAny(inner, `'"\`) {
-			return []string{"./start.sh"}, true
+	var edits []edit
+	replace := func(f *syntax.File, name string) []edit {
+		var out []edit
+		for _, pe := range refs(f, name) {
+			out = append(out, edit{off(pe.Pos()), off(pe.End()), port})
 		}
-		text = inner
+		return out
 	}
-	text = portRef().ReplaceAllLiteralString(text, port)
+	edits = append(edits, replace(a.file, "PORT")...)
 	if port != "$APP_PORT" {
-		text = appPortRef().ReplaceAllLiteralString(text, port)
+		edits = append(edits, replace(a.file, "APP_PORT")...)
 	}
-	cmd = words(text)
-	for len(cmd) > 0 && (background(cmd) || cmd[len(cmd)-1] == ";") {
-		cmd = cmd[:len(cmd)-1]
-	}
-	if config.IsPort(port) {
-		for i := range cmd {
-			if word, from, to, ok := listenPort(cmd, i); ok && !samePort(cmd[word][from:to], port) {
-				cmd[word] = cmd[word][:from] + port + cmd[word][to:]
+	if IsPort(port) {
+		for _, l := range a.listens() {
+			if !samePort(l.port(), port) {
+				edits = append(edits, edit{off(l.w.Pos()), off(l.w.End()), rewrite(a.src[off(l.w.Pos()):off(l.w.End())], l.text, l.text[:l.from]+port+l.text[l.to:])})
 			}
 		}
 	}
-	text = join(cmd)
-	switch {
-	case skipRedirects(cmd, 0) == len(cmd):
-		return []string{"<your app's start command>"}, false
-	case (hasOperator(cmd) || startsCompound(cmd[0])) && strings.Contains(text, "'"):
-		return []string{"./start.sh"}, true
-	case hasOperator(cmd) || startsCompound(cmd[0]):
-		return []string{"bash", "-c", "'" + text + "'"}, false
+	if w := a.bare(m, dir); w != nil && !unknown {
+		edits = append(edits, edit{off(w.Pos()), off(w.Pos()), "./"})
 	}
-	return cmd, false
+	if a.script != nil {
+		if inner := replace(a.scriptParsed, "PORT"); len(inner) > 0 {
+			edits = append(edits, edit{off(a.script.Pos()), off(a.script.End()), quoted(a.script, apply(a.scriptSrc, inner))})
+		}
+	}
+	fixed := apply(a.src, edits)
+	switch {
+	case a.call() != nil:
+		return fixed, false
+	case strings.Contains(fixed, "'"):
+		return "./start.sh", true
+	}
+	return "bash -c '" + format(fixed) + "'", false
 }
 
-var assignment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`) })
-
-func isAssignment(s string) bool { return assignment().MatchString(s) }
-
-// wrap puts the mesh in front of a command, keeping its VAR=value prefixes,
-// setting APP_PORT when the user did not, and giving the app that port
-// where it had $PORT or another port. A PORT=… prefix cannot stay where the
-// mesh would take it: the app gets it, with the app's port, through env.
-// "exec" is dropped, as the mesh is what the shell runs.
-func wrap(ws []string, m Mesh) (line, port string, script bool) {
-	var prefix []string
-	appReadsPORT := false
-	n := 0
-	for n < len(ws) && isAssignment(ws[n]) {
-		n++
+// rewrite changes a word written raw, whose text bash reads as old, to
+// read as new: in place when it is written as it reads, else quoted anew.
+func rewrite(raw, old, new string) string {
+	if strings.Contains(raw, old) {
+		return strings.Replace(raw, old, new, 1)
 	}
-	if n < len(ws) && !isOperator(ws[n]) {
-		// VAR=value words that prefix the first command: the mesh takes
-		// them over. Followed by an operator they are a command of their
-		// own, which stays in the app's command.
-		for _, w := range ws[:n] {
-			if v, ok := strings.CutPrefix(w, "PORT="); ok {
-				appReadsPORT = appReadsPORT || !onPORT(v)
-			} else {
-				prefix = append(prefix, w)
-			}
-		}
-		ws = ws[n:]
-	}
-	if len(ws) > 0 && ws[0] == "exec" {
-		// The shell's exec, with its options: the mesh is what runs now.
-		ws = ws[1:]
-		for len(ws) > 0 && strings.HasPrefix(ws[0], "-") && !isOperator(ws[0]) {
-			if ws[0] == "-a" && len(ws) > 1 {
-				ws = ws[1:]
-			}
-			stop := ws[0] == "--"
-			ws = ws[1:]
-			if stop {
-				break
-			}
-		}
-	}
-	for i, p := range prefix {
-		if v, ok := strings.CutPrefix(p, "APP_PORT="); ok {
-			if !config.IsPort(v) {
-				v = m.forwardPort()
-				prefix[i] = "APP_PORT=" + v
-			}
-			port = v
-		}
-	}
-	// An APP_PORT the command itself assigns (export APP_PORT=4000 && …)
-	// is what the app sees: the mesh gets the same, or the command gets
-	// the mesh's.
-	ws = slices.Clone(ws)
-	for i, w := range ws {
-		v, ok := strings.CutPrefix(w, "APP_PORT=")
-		if u, quoted := unquote(v); ok && quoted {
-			v = u
-		}
-		switch {
-		case !ok:
-		case port == "" && config.IsPort(v):
-			port = v
-		default:
-			ws[i] = "APP_PORT=" + orDefault(port, m.forwardPort())
-		}
-	}
-	if port == "" {
-		port = m.forwardPort()
-		prefix = append([]string{"APP_PORT=" + port}, prefix...)
-	} else if !slices.ContainsFunc(prefix, func(w string) bool { return strings.HasPrefix(w, "APP_PORT=") }) {
-		prefix = append([]string{"APP_PORT=" + port}, prefix...)
-	}
-	if skipRedirects(ws, 0) == len(ws) {
-		// Nothing but redirections: no command to start.
-		return join(append(prefix, m.Name, "<your app's start command>")), port, false
-	}
-	app, script := fixApp(ws, port)
-	if appReadsPORT {
-		app = append([]string{"env", "PORT=" + port}, app...)
-	}
-	if strings.HasPrefix(app[0], "-") {
-		// Not to be read as the mesh's own flags.
-		app = append([]string{"--"}, app...)
-	}
-	return join(append(append(prefix, m.Name), app...)), port, script
+	q, _ := syntax.Quote(new, syntax.LangBash)
+	return q
 }

@@ -1,7 +1,6 @@
 package procfile_test
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
@@ -9,8 +8,8 @@ import (
 )
 
 // FuzzProcfile: any Procfile parses or fails cleanly; the advice for it is
-// consistent; and a suggested line, written back as the Procfile, draws no
-// advice at all.
+// consistent; and every suggested line, written back as the Procfile,
+// parses and draws no advice at all.
 func FuzzProcfile(f *testing.F) {
 	for _, s := range []string{
 		"web: APP_PORT=3000 heroku-applink-service-mesh npm start\n",
@@ -20,11 +19,13 @@ func FuzzProcfile(f *testing.F) {
 		"\uFEFFweb: gunicorn --bind 0.0.0.0:${PORT:-5000}\r\nweb: x\r\n",
 		"web: APP_PORT=3000 heroku-applink-service-mesh app --port $APP_PORT",
 		`web: heroku-applink-service-mesh "java $JAVA_OPTS -jar x.jar"`,
+		"web: web: sh -c 'cd api && exec env -u PORT heroku-applink-service-mesh node x -p$PORT'",
+		"mesh: nice APP_PORT=$'4000' heroku-applink-service-mesh \"./my app\" || true &",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := procfile.Parse(bytes.NewReader(data))
+		p, err := procfile.Parse(data)
 		if err != nil {
 			return
 		}
@@ -37,17 +38,19 @@ func FuzzProcfile(f *testing.F) {
 		for _, vars := range [][]string{nil, {}, {"APP_PORT"}} {
 			m := mesh
 			m.ConfigVars = vars
-			a := procfile.Advise(p, m)
-			if a.Suggested == "" || strings.Contains(a.Suggested, "<your app") {
-				continue
-			}
-			again, err := procfile.Parse(strings.NewReader(a.Suggested))
-			if err != nil {
-				t.Fatalf("suggestion %q does not parse: %v", a.Suggested, err)
-			}
-			b := procfile.Advise(again, m)
-			if b.Kind != procfile.OK || len(b.Problems) > 0 || b.Suggested != "" {
-				t.Fatalf("suggestion %q for %q draws advice: kind %d, problems %v, suggested %q", a.Suggested, data, b.Kind, b.Problems, b.Suggested)
+			for _, proc := range procfile.Advise(p, m).Processes {
+				if proc.Suggested == "" || strings.Contains(proc.Suggested, "<your app") {
+					continue
+				}
+				again, err := procfile.Parse([]byte(proc.Suggested))
+				if err != nil {
+					t.Fatalf("suggestion %q does not parse: %v", proc.Suggested, err)
+				}
+				for _, b := range procfile.Advise(again, m).Processes {
+					if b.Kind != procfile.OK || len(b.Problems) > 0 || b.Suggested != "" {
+						t.Fatalf("suggestion %q for %q draws advice: kind %q, problems %v, suggested %q", proc.Suggested, data, b.Kind, b.Problems, b.Suggested)
+					}
+				}
 			}
 		}
 	})

@@ -19,8 +19,7 @@ const meshName = "heroku-applink-service-mesh"
 
 // mesh is what a build of 0.3.0 on amd64 installs.
 var mesh = procfile.Mesh{
-	Name:    meshName,
-	Links:   []string{meshName + "-latest-amd64", meshName + "-v0.3.0-amd64"},
+	Names:   []string{meshName, meshName + "-latest-amd64", meshName + "-v0.3.0-amd64"},
 	Version: "0.3.0",
 	Arch:    "amd64",
 }
@@ -31,10 +30,35 @@ func withVars(names ...string) procfile.Mesh {
 	return m
 }
 
+// withPort is the mesh with app.port from its config file, or, for "",
+// with a config file the build could not read.
+func withPort(port string) procfile.Mesh {
+	m := mesh
+	m.AppPort, m.PortUnknown = port, port == ""
+	return m
+}
+
+// inApp is the mesh with the app's source at dir.
+func inApp(t *testing.T, dir string, m procfile.Mesh) procfile.Mesh {
+	t.Helper()
+	root, err := os.OpenRoot(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { root.Close() })
+	m.App = root
+	return m
+}
+
+func parse(t *testing.T, s string) procfile.Procfile {
+	t.Helper()
+	p, err := procfile.Parse([]byte(s))
+	require.NoError(t, err)
+	return p
+}
+
 func TestParse(t *testing.T) {
 	in := "# $PORT is used by the mesh\n\nweb: APP_PORT=3000 heroku-applink-service-mesh npm start\r\n" +
 		"worker :   pnpm worker  \n  release:rake db:migrate\nnot a process line\nweb: overridden\nempty:\n"
-	p, err := procfile.Parse(strings.NewReader(in))
+	p, err := procfile.Parse([]byte(in))
 	require.NoError(t, err)
 	require.Equal(t, []string{"web", "worker", "release"}, p.Types)
 	want := map[string]string{"web": "overridden", "worker": "pnpm worker", "release": "rake db:migrate"}
@@ -62,7 +86,7 @@ func TestParseLineEndsAndBOM(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := procfile.Parse(strings.NewReader(tt.in))
+			p, err := procfile.Parse([]byte(tt.in))
 			require.NoError(t, err)
 			require.Equal(t, tt.web, p.Commands["web"])
 			require.Equal(t, tt.lines, p.Lines["web"])
@@ -76,7 +100,7 @@ func TestParseRejects(t *testing.T) {
 		"binary": "web: x\x00y", "not utf-8": "web: \xff\xfe", "huge": strings.Repeat("# padding\n", 10_000),
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := procfile.Parse(strings.NewReader(in))
+			_, err := procfile.Parse([]byte(in))
 			require.Error(t, err)
 		})
 	}
@@ -164,7 +188,7 @@ func TestAdvise(t *testing.T) {
 		{name: "not wrapped, several commands with quotes", procfile: "web: echo 'hi' && node server.js", want: procfile.NotWrapped,
 			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh ./start.sh"},
 		{name: "the mesh as an argument only", procfile: "web: echo heroku-applink-service-mesh", want: procfile.Indirect},
-		{name: "the mesh inside sh -c", procfile: "web: sh -c 'APP_PORT=3000 heroku-applink-service-mesh npm start'", want: procfile.Indirect},
+		{name: "the mesh inside sh -c", procfile: "web: sh -c 'APP_PORT=3000 heroku-applink-service-mesh npm start'", want: procfile.OK},
 
 		{name: "a quoted variable before the command", procfile: `web: NODE_OPTIONS="--max-old-space-size=460 --enable-source-maps" node server.js --port $PORT`,
 			want: procfile.NotWrapped, suggested: `web: APP_PORT=3000 NODE_OPTIONS="--max-old-space-size=460 --enable-source-maps" heroku-applink-service-mesh node server.js --port 3000`},
@@ -175,10 +199,10 @@ func TestAdvise(t *testing.T) {
 		{name: "an escaped $APP_PORT is the inner shell's", procfile: `web: APP_PORT=3000 heroku-applink-service-mesh sh -c "node app --port \$APP_PORT"`, want: procfile.OK},
 
 		{name: "app.port from the mesh's config", procfile: "web: heroku-applink-service-mesh --port $PORT -- uvicorn app:app --port $PORT",
-			mesh: procfile.Mesh{Name: meshName, Links: mesh.Links, Version: "0.3.0", Arch: "amd64", AppPort: "8080"}, want: procfile.OK,
+			mesh: withPort("8080"), want: procfile.OK,
 			problems: []procfile.Problem{procfile.AppUsesPORT}, suggested: "web: heroku-applink-service-mesh --port $PORT -- uvicorn app:app --port 8080"},
 		{name: "not wrapped, with app.port from the mesh's config", procfile: "web: node app.js --port $PORT",
-			mesh: procfile.Mesh{Name: meshName, Links: mesh.Links, Version: "0.3.0", Arch: "amd64", AppPort: "8080"}, want: procfile.NotWrapped,
+			mesh: withPort("8080"), want: procfile.NotWrapped,
 			suggested: "web: APP_PORT=8080 heroku-applink-service-mesh node app.js --port 8080"},
 
 		{name: "a quoted command of several", procfile: `web: heroku-applink-service-mesh "cd api && npm start"`, want: procfile.OK,
@@ -309,9 +333,9 @@ func TestAdvise(t *testing.T) {
 		{name: "a ; inside a command substitution", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh node x --id $(hostname; date)", want: procfile.OK},
 		{name: "exec -a before the mesh", procfile: "web: APP_PORT=3000 exec -a web heroku-applink-service-mesh node x", want: procfile.OK},
 		{name: "the forward port unknown: no mismatch asserted", procfile: "web: cd $APP && heroku-applink-service-mesh node x --port 4000",
-			mesh: procfile.Mesh{Name: meshName, Links: mesh.Links, Version: "0.3.0", Arch: "amd64", PortUnknown: true}, want: procfile.OK},
+			mesh: withPort(""), want: procfile.OK},
 		{name: "the forward port unknown: the fix says it", procfile: "web: cd $APP && heroku-applink-service-mesh node x --port $PORT",
-			mesh: procfile.Mesh{Name: meshName, Links: mesh.Links, Version: "0.3.0", Arch: "amd64", PortUnknown: true}, want: procfile.OK,
+			mesh: withPort(""), want: procfile.OK,
 			problems: []procfile.Problem{procfile.AppUsesPORT}, suggested: "web: cd $APP && APP_PORT=3000 heroku-applink-service-mesh node x --port 3000"},
 
 		{name: "no web", procfile: "worker: pnpm worker", want: procfile.NoWeb,
@@ -321,22 +345,24 @@ func TestAdvise(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := tt.mesh
-			if m.Name == "" {
+			if m.Names == nil {
 				m = mesh
 			}
-			p, err := procfile.Parse(strings.NewReader(tt.procfile))
-			require.NoError(t, err)
-			a := procfile.Advise(p, m)
-			require.Equal(t, tt.want, a.Kind)
-			require.Equal(t, tt.problems, a.Problems)
-			require.Equal(t, tt.suggested, a.Suggested)
+			a := procfile.Advise(parse(t, tt.procfile), m)
+			if tt.want == procfile.NoWeb {
+				require.Equal(t, tt.want, a.Kind)
+				require.Equal(t, tt.suggested, a.Suggested)
+				return
+			}
+			web := a.Web()
+			require.Equal(t, tt.want, web.Kind)
+			require.Equal(t, tt.problems, web.Problems)
+			require.Equal(t, tt.suggested, web.Suggested)
 
 			// A suggested line, written back as the Procfile, draws no
 			// advice on the next build.
 			if tt.suggested != "" && !strings.Contains(tt.suggested, "<") {
-				p, err := procfile.Parse(strings.NewReader(tt.suggested))
-				require.NoError(t, err)
-				again := procfile.Advise(p, m)
+				again := procfile.Advise(parse(t, tt.suggested), m).Web()
 				require.Equal(t, procfile.OK, again.Kind, "the suggestion %q", tt.suggested)
 				require.Empty(t, again.Problems, "the suggestion %q", tt.suggested)
 				require.Empty(t, again.Suggested)
@@ -375,9 +401,7 @@ func TestWhereTheMeshStarts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.procfile[:min(len(tt.procfile), 60)], func(t *testing.T) {
-			p, err := procfile.Parse(strings.NewReader(tt.procfile))
-			require.NoError(t, err)
-			a := procfile.Advise(p, mesh)
+			a := procfile.Advise(parse(t, tt.procfile), mesh).Web()
 			require.Equal(t, procfile.OK, a.Kind)
 			require.Equal(t, tt.dir, a.Dir)
 			require.Equal(t, tt.unknown, a.DirUnknown)
@@ -386,21 +410,20 @@ func TestWhereTheMeshStarts(t *testing.T) {
 }
 
 func TestInspectFiles(t *testing.T) {
-	dir := t.TempDir()
-	require.Equal(t, procfile.Missing, procfile.Inspect(dir, mesh).Kind)
+	require.Equal(t, procfile.Missing, procfile.Inspect(inApp(t, t.TempDir(), mesh)).Kind)
 
 	victim := filepath.Join(t.TempDir(), "victim")
 	require.NoError(t, os.WriteFile(victim, []byte("web: heroku-applink-service-mesh x\n"), 0o644))
 	for name, create := range map[string]func(p string) error{
-		"a directory":        func(p string) error { return os.Mkdir(p, 0o755) },
-		"a named pipe":       func(p string) error { return syscall.Mkfifo(p, 0o644) },
-		"a symbolic link":    func(p string) error { return os.Symlink(victim, p) },
-		"larger than 64 KiB": func(p string) error { return os.WriteFile(p, make([]byte, 65<<10), 0o644) },
+		"a directory":                    func(p string) error { return os.Mkdir(p, 0o755) },
+		"a named pipe":                   func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"a symbolic link out of the app": func(p string) error { return os.Symlink(victim, p) },
+		"larger than 64 KiB":             func(p string) error { return os.WriteFile(p, make([]byte, 65<<10), 0o644) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, create(filepath.Join(dir, "Procfile")))
-			a := procfile.Inspect(dir, mesh)
+			a := procfile.Inspect(inApp(t, dir, mesh))
 			require.Equal(t, procfile.Unreadable, a.Kind)
 			require.Equal(t, "it is "+name, a.Reason, "a pipe is never opened for a blocking read, a link never followed")
 		})
@@ -408,13 +431,10 @@ func TestInspectFiles(t *testing.T) {
 }
 
 func TestKinds(t *testing.T) {
-	p, err := procfile.Parse(strings.NewReader("\uFEFFweb: x\nweb: APP_PORT=3000 heroku-applink-service-mesh-latest-amd64 app --port $PORT\n"))
-	require.NoError(t, err)
+	p := parse(t, "\uFEFFweb: x\nweb: APP_PORT=3000 heroku-applink-service-mesh-latest-amd64 app --port $PORT\n")
 	require.Equal(t, []string{"procfile-bom", "procfile-duplicate-web", "procfile-link-name", "procfile-app-uses-port"},
 		procfile.Advise(p, mesh).Kinds())
-	p, err = procfile.Parse(strings.NewReader("web: APP_PORT=3000 heroku-applink-service-mesh npm start\n"))
-	require.NoError(t, err)
-	require.Empty(t, procfile.Advise(p, mesh).Kinds())
+	require.Empty(t, procfile.Advise(parse(t, "web: APP_PORT=3000 heroku-applink-service-mesh npm start\n"), mesh).Kinds())
 }
 
 func TestReportTranscripts(t *testing.T) {
@@ -540,7 +560,7 @@ func TestReportTranscripts(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "Procfile"), []byte(tt.procfile), 0o644))
 			var out, errOut bytes.Buffer
-			procfile.Report(output.New(&out, &errOut, output.Classic, false), procfile.Inspect(dir, mesh))
+			procfile.Report(output.New(&out, &errOut, output.Classic, false), procfile.Inspect(inApp(t, dir, mesh)))
 			if diff := cmp.Diff(tt.wantOut, out.String()); diff != "" {
 				t.Errorf("stdout (-want +got):\n%s", diff)
 			}
@@ -560,6 +580,6 @@ func TestNoCommandExampleUsesTheForwardPort(t *testing.T) {
 	m := mesh
 	m.AppPort = "4000"
 	var out, errOut bytes.Buffer
-	procfile.Report(output.New(&out, &errOut, output.Classic, false), procfile.Inspect(dir, m))
+	procfile.Report(output.New(&out, &errOut, output.Classic, false), procfile.Inspect(inApp(t, dir, m)))
 	require.Contains(t, errOut.String(), " !       web: APP_PORT=4000 heroku-applink-service-mesh npm start\n")
 }

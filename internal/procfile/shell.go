@@ -2,225 +2,241 @@ package procfile
 
 import (
 	"slices"
+	"strconv"
 	"strings"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
 )
 
-// The Procfile's command runs under a shell; these read it as that shell
-// splits it, closely enough to advise on it: quotes, escapes and ${...}
-// keep their white space, and each word keeps its quotes, so a suggested
-// line rebuilt from words means what the user wrote.
+// Heroku runs each Procfile command with bash: these read it with a bash
+// parser, and write a fixed line back through its printer, so that a
+// suggestion means what it says.
 
-// words splits a command line into words as written: the control
-// operators (&&, ||, ;, &, |) are words of their own, written apart or not,
-// and an unquoted # at the start of a word ends the line. An unterminated
-// quote runs to the end of the line.
-func words(s string) []string {
-	var out []string
-	var cur strings.Builder
-	inWord := false
-	flush := func() {
-		if inWord {
-			out = append(out, cur.String())
-			cur.Reset()
-			inWord = false
-		}
+func parse(src string) (*syntax.File, error) {
+	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+}
+
+// format writes a command line as bash reads it, on one line; "" when it
+// does not parse, or holds a control character, which the printer may not
+// keep.
+func format(src string) string {
+	f, err := parse(src)
+	if err != nil || strings.ContainsFunc(src, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		return ""
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
-			flush()
-			continue
-		case c == '#' && !inWord:
-			// A comment: the shell ignores the rest of the line.
-			return out
-		case c == '&' && (i+1 < len(s) && s[i+1] == '>' || inWord && strings.HasSuffix(cur.String(), ">") || inWord && strings.HasSuffix(cur.String(), "<")):
-			// A redirection (2>&1, &>file), not an operator.
-			cur.WriteByte(c)
-		case c == ';' || c == '&' || c == '|':
-			flush()
-			end := i + 1
-			if end < len(s) && (s[end] == c && c != ';' || c == '|' && s[end] == '&') {
-				end++
-			}
-			out = append(out, s[i:end])
-			i = end - 1
-			continue
-		case c == '\\':
-			end := min(i+2, len(s))
-			cur.WriteString(s[i:end])
-			i = end - 1
-		case c == '\'':
-			end := len(s)
-			if j := strings.IndexByte(s[i+1:], '\''); j >= 0 {
-				end = i + 2 + j
-			}
-			cur.WriteString(s[i:end])
-			i = end - 1
-		case c == '"':
-			j := i + 1
-			for j < len(s) && s[j] != '"' {
-				if s[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			end := min(j+1, len(s))
-			cur.WriteString(s[i:end])
-			i = end - 1
-		case c == '$' && i+1 < len(s) && s[i+1] == '(' || c == '`':
-			// A command substitution is one piece of a word, whatever
-			// operators it holds.
-			end := substitutionEnd(s, i)
-			cur.WriteString(s[i:end])
-			i = end - 1
-		case c == '$' && i+1 < len(s) && s[i+1] == '{':
-			end := len(s)
-			if j := strings.IndexByte(s[i:], '}'); j >= 0 {
-				end = i + j + 1
-			}
-			cur.WriteString(s[i:end])
-			i = end - 1
-		default:
-			cur.WriteByte(c)
-		}
-		inWord = true
-	}
-	if inWord {
-		out = append(out, cur.String())
+	var b strings.Builder
+	syntax.NewPrinter(syntax.SingleLine(true)).Print(&b, f)
+	out := strings.TrimSuffix(b.String(), "\n")
+	if _, err := parse(out); err != nil {
+		return "" // a form the printer cannot write back
 	}
 	return out
 }
 
-// substitutionEnd is the end of the $(…) or `…` starting at i, nesting
-// counted and quotes skipped, or the end of the line when it is not closed.
-func substitutionEnd(s string, i int) int {
-	if s[i] == '`' {
-		if j := strings.IndexByte(s[i+1:], '`'); j >= 0 {
-			return i + 2 + j
-		}
-		return len(s)
-	}
-	depth := 0
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case '\'':
-			if k := strings.IndexByte(s[j+1:], '\''); k >= 0 {
-				j += k + 1
-			} else {
-				return len(s)
-			}
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth == 0 {
-				return j + 1
-			}
-		}
-	}
-	return len(s)
+func off(p syntax.Pos) int { return int(p.Offset()) }
+
+// edit replaces [from, to) of a command line with text.
+type edit struct {
+	from, to int
+	text     string
 }
 
-// expanded is a word with what the Procfile's shell does not expand masked:
-// single-quoted text and escaped characters. A "$APP_PORT" left in it is
-// one the shell expands before running the command.
-func expanded(w string) string {
-	b := []byte(w)
-	inDouble := false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '\\':
-			b[i] = '_'
-			if i+1 < len(b) {
-				i++
-				b[i] = '_'
-			}
-		case c == '"':
-			inDouble = !inDouble
-		case c == '\'' && !inDouble:
-			b[i] = '_'
-			for i+1 < len(b) && b[i+1] != '\'' {
-				i++
-				b[i] = '_'
-			}
-			if i+1 < len(b) {
-				i++
-				b[i] = '_'
-			}
-		}
-	}
-	return string(b)
-}
-
-// unquote returns the text of a word that is one quoted string, and
-// whether it is one.
-func unquote(w string) (string, bool) {
-	if len(w) < 2 || (w[0] != '"' && w[0] != '\'') || w[len(w)-1] != w[0] {
-		return "", false
-	}
-	if words := words(w); len(words) != 1 || words[0] != w {
-		return "", false
-	}
-	inner := w[1 : len(w)-1]
-	if strings.ContainsRune(inner, rune(w[0])) {
-		// "a"b"c": more than one string.
-		return "", false
-	}
-	return inner, true
-}
-
-// isOperator is a word that ends one command and starts another.
-func isOperator(w string) bool {
-	return w == "&&" || w == "||" || w == ";" || w == "|" || w == "&" || w == "|&"
-}
-
-// isPipe is an operator that joins two commands into one pipeline.
-func isPipe(w string) bool { return w == "|" || w == "|&" }
-
-// hasOperator reports whether ws hold more than one command.
-func hasOperator(ws []string) bool { return slices.ContainsFunc(ws, isOperator) }
-
-// chains reports whether more commands follow the first in ws: after
-// "&&", "||", ";" or "&" with more after it. A pipe does not count: the
-// mesh still starts the command, with its output piped.
-func chains(ws []string) bool {
-	for i, w := range ws {
-		if isOperator(w) && !isPipe(w) && !((w == "&" || w == ";") && i == len(ws)-1) {
-			return true
-		}
-	}
-	return false
-}
-
-// startsCompound reports whether a command begins with shell syntax that
-// is no program a mesh could exec: a subshell, a group, a keyword.
-func startsCompound(w string) bool {
-	if strings.HasPrefix(w, "(") {
-		return true
-	}
-	switch w {
-	case "{", "!", "[[", "if", "for", "while", "until", "case", "select", "function":
-		return true
-	}
-	return false
-}
-
-// background reports whether ws end in "&", which runs the line in the
-// background: the shell exits at once.
-func background(ws []string) bool { return len(ws) > 0 && ws[len(ws)-1] == "&" }
-
-// join writes words back as a command line, with the usual spacing: none
-// before ";".
-func join(ws []string) string {
+// apply makes the edits to src in order of position; an edit that
+// overlaps one before it is dropped.
+func apply(src string, edits []edit) string {
+	slices.SortStableFunc(edits, func(a, b edit) int { return a.from*2 + min(a.to-a.from, 1) - b.from*2 - min(b.to-b.from, 1) })
 	var b strings.Builder
-	for i, w := range ws {
-		if i > 0 && w != ";" {
-			b.WriteByte(' ')
+	at := 0
+	for _, e := range edits {
+		if e.from >= at {
+			b.WriteString(src[at:e.from] + e.text)
+			at = e.to
 		}
-		b.WriteString(w)
 	}
-	return b.String()
+	return b.String() + src[at:]
+}
+
+// dyno is the environment a static word may use: HOME, and so ~, is the
+// app's folder.
+var dyno = expand.FuncEnviron(func(name string) string {
+	if name == "HOME" {
+		return "/app"
+	}
+	return ""
+})
+
+// static is the text bash makes of a word that expands nothing but $HOME
+// and ~, and whether it is one.
+func static(w *syntax.Word) (string, bool) {
+	ok := w != nil
+	syntax.Walk(w, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case nil, *syntax.Word, *syntax.Lit, *syntax.SglQuoted, *syntax.DblQuoted:
+		case *syntax.ParamExp:
+			ok = ok && ref(n, "HOME", false)
+		default:
+			ok = false
+		}
+		return ok
+	})
+	if !ok {
+		return "", false
+	}
+	fields, err := expand.Fields(&expand.Config{Env: dyno}, w)
+	if err != nil || len(fields) != 1 {
+		return "", false
+	}
+	return fields[0], true
+}
+
+// ref reports whether pe expands the variable name, plainly ($name,
+// ${name}) or, with ops, with an operator (${name:-5000}).
+func ref(pe *syntax.ParamExp, name string, ops bool) bool {
+	return pe.Param != nil && pe.Param.Value == name && !pe.Length && !pe.Excl && pe.Index == nil &&
+		pe.Slice == nil && pe.Repl == nil && (ops || pe.Exp == nil)
+}
+
+// refs are the expansions of the variable name in node, in any form.
+func refs(node syntax.Node, name string) []*syntax.ParamExp {
+	var out []*syntax.ParamExp
+	syntax.Walk(node, func(n syntax.Node) bool {
+		if pe, ok := n.(*syntax.ParamExp); ok && ref(pe, name, true) {
+			out = append(out, pe)
+		}
+		return true
+	})
+	return out
+}
+
+// onPORT reports whether a word is Heroku's port and nothing else: $PORT
+// in any form, quoted or not, or an option's value (--port=$PORT).
+func onPORT(w *syntax.Word) bool {
+	parts := w.Parts
+	if len(parts) == 0 {
+		return false
+	}
+	if lit, ok := parts[0].(*syntax.Lit); len(parts) > 1 && ok && (lit.Value == "--port=" || lit.Value == "-p=") {
+		parts = parts[1:]
+	}
+	if dq, ok := parts[0].(*syntax.DblQuoted); len(parts) == 1 && ok {
+		parts = dq.Parts
+	}
+	if len(parts) != 1 {
+		return false
+	}
+	pe, ok := parts[0].(*syntax.ParamExp)
+	return ok && ref(pe, "PORT", true)
+}
+
+// splitAssign reads a word such as APP_PORT=3000, given to env or, by
+// mistake, to exec: its name and value.
+func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
+	lit, ok := w.Parts[0].(*syntax.Lit)
+	if !ok {
+		return "", nil, false
+	}
+	name, rest, found := strings.Cut(lit.Value, "=")
+	if !found || name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" || name[0] <= '9' {
+		return "", nil, false
+	}
+	value := &syntax.Word{Parts: w.Parts[1:]}
+	if rest != "" || len(value.Parts) == 0 {
+		value.Parts = append([]syntax.WordPart{&syntax.Lit{ValuePos: lit.ValuePos, Value: rest}}, value.Parts...)
+	}
+	return name, value, true
+}
+
+// quoted writes text as one word, quoted like w when that keeps its
+// meaning, else as bash quotes it.
+func quoted(w *syntax.Word, text string) string {
+	if sq, ok := w.Parts[0].(*syntax.SglQuoted); ok && len(w.Parts) == 1 && !sq.Dollar && !strings.Contains(text, "'") {
+		return "'" + text + "'"
+	}
+	q, _ := syntax.Quote(text, syntax.LangBash)
+	return q
+}
+
+// shells are the programs whose -c runs a script.
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true}
+
+// script finds "sh -c '…'" in args from i: the script's word and its
+// text, when it is static.
+func script(args []*syntax.Word, i int) (*syntax.Word, string, bool) {
+	if i+2 >= len(args) {
+		return nil, "", false
+	}
+	name, _ := static(args[i])
+	flag, _ := static(args[i+1])
+	text, ok := static(args[i+2])
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return args[i+2], text, ok && shells[name] && len(flag) > 1 && flag[0] == '-' && strings.HasSuffix(flag, "c") &&
+		strings.Trim(flag[1:], "abcdefghijklmnopqrstuvwxyz") == ""
+}
+
+// cmd is one command of a line, in the order bash reaches it.
+type cmd struct {
+	stmt *syntax.Stmt
+	// op is the operator before it: "", ";", "&", "&&", "||", "|" or "|&";
+	// opAt is where an && or || is.
+	op   string
+	opAt int
+	// scope names the subshells it runs in (a pipeline's commands, a list
+	// in the background, ( )): what it changes reaches only commands in the
+	// same ones. nested: it is inside ( ) or { }, where the build does not
+	// follow a cd.
+	scope  string
+	nested bool
+}
+
+// sees reports whether what c changes reaches a command in scope.
+func (c cmd) sees(scope string) bool { return strings.HasPrefix(scope+"/", c.scope+"/") }
+
+// flatten lists the commands of a line, through &&, ||, pipes, subshells
+// and groups.
+func flatten(f *syntax.File) []cmd {
+	var out []cmd
+	n := 0
+	sub := func(scope string) string { n++; return scope + "/" + strconv.Itoa(n) }
+	var list func(stmts []*syntax.Stmt, op string, opAt int, scope string, nested bool)
+	var add func(s *syntax.Stmt, op string, opAt int, scope string, nested bool)
+	add = func(s *syntax.Stmt, op string, opAt int, scope string, nested bool) {
+		if s.Background {
+			scope = sub(scope)
+		}
+		switch c := s.Cmd.(type) {
+		case *syntax.BinaryCmd:
+			x, y := scope, scope
+			if c.Op == syntax.Pipe || c.Op == syntax.PipeAll {
+				x, y = sub(scope), sub(scope)
+			}
+			add(c.X, op, opAt, x, nested)
+			add(c.Y, c.Op.String(), off(c.OpPos), y, nested)
+		case *syntax.Subshell:
+			list(c.Stmts, op, opAt, sub(scope), true)
+		case *syntax.Block:
+			list(c.Stmts, op, opAt, scope, true)
+		default:
+			out = append(out, cmd{stmt: s, op: op, opAt: opAt, scope: scope, nested: nested})
+		}
+	}
+	list = func(stmts []*syntax.Stmt, op string, opAt int, scope string, nested bool) {
+		for _, s := range stmts {
+			add(s, op, opAt, scope, nested)
+			op = map[bool]string{false: ";", true: "&"}[s.Background]
+		}
+	}
+	list(f.Stmts, "", 0, "", false)
+	return out
+}
+
+// end is where a line's last command ends, before a final ";" or "&".
+func end(f *syntax.File) int {
+	last := f.Stmts[len(f.Stmts)-1]
+	if last.Semicolon.IsValid() {
+		return off(last.Semicolon)
+	}
+	return off(last.End())
 }
