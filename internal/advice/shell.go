@@ -1,6 +1,7 @@
-package procfile
+package advice
 
 import (
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,17 +10,16 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
-// Heroku runs each Procfile command with bash: these read it with a bash
-// parser, and write a fixed line back through its printer, so that a
+// Heroku runs each Procfile command with bash: the build reads it with a
+// bash parser, and writes a fixed line back with its printer, so that a
 // suggestion means what it says.
 
 func parse(src string) (*syntax.File, error) {
 	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 }
 
-// format writes a command line as bash reads it, on one line; "" when it
-// does not parse, or holds a control character, which the printer may not
-// keep.
+// format writes a line as bash reads it, on one line: "" when it does not
+// parse, or holds a control character, which the printer may not keep.
 func format(src string) string {
 	f, err := parse(src)
 	if err != nil || strings.ContainsFunc(src, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
@@ -27,25 +27,27 @@ func format(src string) string {
 	}
 	var b strings.Builder
 	syntax.NewPrinter(syntax.SingleLine(true)).Print(&b, f)
-	out := strings.TrimSuffix(b.String(), "\n")
-	if _, err := parse(out); err != nil {
+	if _, err := parse(b.String()); err != nil {
 		return "" // a form the printer cannot write back
 	}
-	return out
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func off(p syntax.Pos) int { return int(p.Offset()) }
 
-// edit replaces [from, to) of a command line with text.
+// text is the source of a node.
+func text(src string, n syntax.Node) string { return src[off(n.Pos()):off(n.End())] }
+
+// edit replaces [from, to) of a line with text.
 type edit struct {
 	from, to int
 	text     string
 }
 
-// apply makes the edits to src in order of position; an edit that
-// overlaps one before it is dropped.
+// apply makes the edits in order of position, insertions first; one that
+// overlaps an earlier one is dropped.
 func apply(src string, edits []edit) string {
-	slices.SortStableFunc(edits, func(a, b edit) int { return a.from*2 + min(a.to-a.from, 1) - b.from*2 - min(b.to-b.from, 1) })
+	slices.SortStableFunc(edits, func(a, b edit) int { return 2*(a.from-b.from) + min(a.to-a.from, 1) - min(b.to-b.from, 1) })
 	var b strings.Builder
 	at := 0
 	for _, e := range edits {
@@ -57,24 +59,18 @@ func apply(src string, edits []edit) string {
 	return b.String() + src[at:]
 }
 
-// dyno is the environment a static word may use: HOME, and so ~, is the
-// app's folder.
-var dyno = expand.FuncEnviron(func(name string) string {
-	if name == "HOME" {
-		return "/app"
-	}
-	return ""
-})
+// dyno is all a static word may expand: HOME, and ~, are the app's folder.
+var dyno = expand.FuncEnviron(func(name string) string { return map[string]string{"HOME": "/app"}[name] })
 
 // static is the text bash makes of a word that expands nothing but $HOME
 // and ~, and whether it is one.
 func static(w *syntax.Word) (string, bool) {
-	ok := w != nil
+	ok := w != nil && len(w.Parts) > 0
 	syntax.Walk(w, func(n syntax.Node) bool {
 		switch n := n.(type) {
-		case nil, *syntax.Word, *syntax.Lit, *syntax.SglQuoted, *syntax.DblQuoted:
 		case *syntax.ParamExp:
 			ok = ok && ref(n, "HOME", false)
+		case nil, *syntax.Word, *syntax.Lit, *syntax.SglQuoted, *syntax.DblQuoted:
 		default:
 			ok = false
 		}
@@ -84,20 +80,29 @@ func static(w *syntax.Word) (string, bool) {
 		return "", false
 	}
 	fields, err := expand.Fields(&expand.Config{Env: dyno}, w)
-	if err != nil || len(fields) != 1 {
-		return "", false
+	return strings.Join(fields, " "), err == nil && len(fields) == 1
+}
+
+// lead is a word as bash reads it, or its literal start when it expands
+// more: enough to tell an option's name.
+func lead(w *syntax.Word) string {
+	if v, ok := static(w); ok {
+		return v
 	}
-	return fields[0], true
+	if lit, ok := w.Parts[0].(*syntax.Lit); ok {
+		return lit.Value
+	}
+	return ""
 }
 
 // ref reports whether pe expands the variable name, plainly ($name,
-// ${name}) or, with ops, with an operator (${name:-5000}).
+// ${name}) or, with ops, also with an operator (${name:-5000}).
 func ref(pe *syntax.ParamExp, name string, ops bool) bool {
 	return pe.Param != nil && pe.Param.Value == name && !pe.Length && !pe.Excl && pe.Index == nil &&
 		pe.Slice == nil && pe.Repl == nil && (ops || pe.Exp == nil)
 }
 
-// refs are the expansions of the variable name in node, in any form.
+// refs are the expansions of a variable in node, in any form.
 func refs(node syntax.Node, name string) []*syntax.ParamExp {
 	var out []*syntax.ParamExp
 	syntax.Walk(node, func(n syntax.Node) bool {
@@ -110,12 +115,9 @@ func refs(node syntax.Node, name string) []*syntax.ParamExp {
 }
 
 // onPORT reports whether a word is Heroku's port and nothing else: $PORT
-// in any form, quoted or not, or an option's value (--port=$PORT).
+// in any form, quoted or not, or as an option's value (--port=$PORT).
 func onPORT(w *syntax.Word) bool {
 	parts := w.Parts
-	if len(parts) == 0 {
-		return false
-	}
 	if lit, ok := parts[0].(*syntax.Lit); len(parts) > 1 && ok && (lit.Value == "--port=" || lit.Value == "-p=") {
 		parts = parts[1:]
 	}
@@ -137,18 +139,14 @@ func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
 		return "", nil, false
 	}
 	name, rest, found := strings.Cut(lit.Value, "=")
-	if !found || name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" || name[0] <= '9' {
+	if !found || name == "" || name[0] <= '9' || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" {
 		return "", nil, false
 	}
-	value := &syntax.Word{Parts: w.Parts[1:]}
-	if rest != "" || len(value.Parts) == 0 {
-		value.Parts = append([]syntax.WordPart{&syntax.Lit{ValuePos: lit.ValuePos, Value: rest}}, value.Parts...)
-	}
-	return name, value, true
+	return name, &syntax.Word{Parts: append([]syntax.WordPart{&syntax.Lit{ValuePos: lit.ValuePos, Value: rest}}, w.Parts[1:]...)}, true
 }
 
-// quoted writes text as one word, quoted like w when that keeps its
-// meaning, else as bash quotes it.
+// quoted writes text as one word, quoted as w is when that keeps its
+// meaning, else as bash would quote it.
 func quoted(w *syntax.Word, text string) string {
 	if sq, ok := w.Parts[0].(*syntax.SglQuoted); ok && len(w.Parts) == 1 && !sq.Dollar && !strings.Contains(text, "'") {
 		return "'" + text + "'"
@@ -157,36 +155,35 @@ func quoted(w *syntax.Word, text string) string {
 	return q
 }
 
-// shells are the programs whose -c runs a script.
-var shells = map[string]bool{"sh": true, "bash": true, "dash": true}
-
-// script finds "sh -c '…'" in args from i: the script's word and its
-// text, when it is static.
-func script(args []*syntax.Word, i int) (*syntax.Word, string, bool) {
+// shScript finds "sh -c '…'" (or bash, dash; after exec and the like): the
+// script's word and text, when it is static.
+func shScript(args []*syntax.Word) (*syntax.Word, string, bool) {
+	i := 0
+	for i < len(args) && wrappers[lead(args[i])] {
+		i++
+	}
 	if i+2 >= len(args) {
 		return nil, "", false
 	}
-	name, _ := static(args[i])
-	flag, _ := static(args[i+1])
+	flag := lead(args[i+1])
 	text, ok := static(args[i+2])
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		name = name[i+1:]
-	}
-	return args[i+2], text, ok && shells[name] && len(flag) > 1 && flag[0] == '-' && strings.HasSuffix(flag, "c") &&
-		strings.Trim(flag[1:], "abcdefghijklmnopqrstuvwxyz") == ""
+	return args[i+2], text, ok && shells[path.Base(lead(args[i]))] && len(flag) > 1 && flag[0] == '-' &&
+		strings.HasSuffix(flag, "c") && strings.Trim(flag[1:], "abcdefghijklmnopqrstuvwxyz") == ""
 }
+
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true}
 
 // cmd is one command of a line, in the order bash reaches it.
 type cmd struct {
 	stmt *syntax.Stmt
-	// op is the operator before it: "", ";", "&", "&&", "||", "|" or "|&";
-	// opAt is where an && or || is.
+	// op is the operator before it ("", ";", "&", "&&", "||", "|" or
+	// "|&"), at opAt for && and ||.
 	op   string
 	opAt int
-	// scope names the subshells it runs in (a pipeline's commands, a list
+	// scope names the subshells it runs in (a pipeline's command, a list
 	// in the background, ( )): what it changes reaches only commands in the
-	// same ones. nested: it is inside ( ) or { }, where the build does not
-	// follow a cd.
+	// same ones. nested: inside ( ) or { }, where the build does not follow
+	// a cd.
 	scope  string
 	nested bool
 }
@@ -194,49 +191,53 @@ type cmd struct {
 // sees reports whether what c changes reaches a command in scope.
 func (c cmd) sees(scope string) bool { return strings.HasPrefix(scope+"/", c.scope+"/") }
 
-// flatten lists the commands of a line, through &&, ||, pipes, subshells
-// and groups.
+// flatten lists the commands of a line, through lists, pipelines,
+// subshells and groups.
 func flatten(f *syntax.File) []cmd {
 	var out []cmd
 	n := 0
 	sub := func(scope string) string { n++; return scope + "/" + strconv.Itoa(n) }
-	var list func(stmts []*syntax.Stmt, op string, opAt int, scope string, nested bool)
-	var add func(s *syntax.Stmt, op string, opAt int, scope string, nested bool)
-	add = func(s *syntax.Stmt, op string, opAt int, scope string, nested bool) {
-		if s.Background {
-			scope = sub(scope)
+	var list func(stmts []*syntax.Stmt, c cmd)
+	var add func(s *syntax.Stmt, c cmd)
+	add = func(s *syntax.Stmt, c cmd) {
+		if c.stmt = s; s.Background {
+			c.scope = sub(c.scope)
 		}
-		switch c := s.Cmd.(type) {
+		switch x := s.Cmd.(type) {
 		case *syntax.BinaryCmd:
-			x, y := scope, scope
-			if c.Op == syntax.Pipe || c.Op == syntax.PipeAll {
-				x, y = sub(scope), sub(scope)
+			y := cmd{op: x.Op.String(), opAt: off(x.OpPos), scope: c.scope, nested: c.nested}
+			if x.Op == syntax.Pipe || x.Op == syntax.PipeAll {
+				c.scope, y.scope = sub(c.scope), sub(c.scope)
 			}
-			add(c.X, op, opAt, x, nested)
-			add(c.Y, c.Op.String(), off(c.OpPos), y, nested)
+			add(x.X, c)
+			add(x.Y, y)
 		case *syntax.Subshell:
-			list(c.Stmts, op, opAt, sub(scope), true)
+			c.scope, c.nested = sub(c.scope), true
+			list(x.Stmts, c)
 		case *syntax.Block:
-			list(c.Stmts, op, opAt, scope, true)
+			c.nested = true
+			list(x.Stmts, c)
 		default:
-			out = append(out, cmd{stmt: s, op: op, opAt: opAt, scope: scope, nested: nested})
+			out = append(out, c)
 		}
 	}
-	list = func(stmts []*syntax.Stmt, op string, opAt int, scope string, nested bool) {
+	list = func(stmts []*syntax.Stmt, c cmd) {
 		for _, s := range stmts {
-			add(s, op, opAt, scope, nested)
-			op = map[bool]string{false: ";", true: "&"}[s.Background]
+			add(s, c)
+			c.op = map[bool]string{false: ";", true: "&"}[s.Background]
 		}
 	}
-	list(f.Stmts, "", 0, "", false)
+	list(f.Stmts, cmd{})
 	return out
 }
 
 // end is where a line's last command ends, before a final ";" or "&".
 func end(f *syntax.File) int {
-	last := f.Stmts[len(f.Stmts)-1]
-	if last.Semicolon.IsValid() {
+	if len(f.Stmts) == 0 {
+		return 0
+	}
+	if last := f.Stmts[len(f.Stmts)-1]; last.Semicolon.IsValid() {
 		return off(last.Semicolon)
 	}
-	return off(last.End())
+	return off(f.Stmts[len(f.Stmts)-1].End())
 }

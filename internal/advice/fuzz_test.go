@@ -1,10 +1,9 @@
-package procfile_test
+package advice
 
 import (
+	"os"
 	"strings"
 	"testing"
-
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/procfile"
 )
 
 // FuzzProcfile: any Procfile parses or fails cleanly; the advice for it is
@@ -25,7 +24,7 @@ func FuzzProcfile(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := procfile.Parse(data)
+		p, err := parseProcfile(data)
 		if err != nil {
 			return
 		}
@@ -36,22 +35,57 @@ func FuzzProcfile(f *testing.F) {
 		}
 		// Unknown config, no APP_PORT, and an APP_PORT config var.
 		for _, vars := range [][]string{nil, {}, {"APP_PORT"}} {
-			m := mesh
+			m := installed
 			m.ConfigVars = vars
-			for _, proc := range procfile.Advise(p, m).Processes {
+			for _, proc := range advise(p, m).Processes {
 				if proc.Suggested == "" || strings.Contains(proc.Suggested, "<your app") {
 					continue
 				}
-				again, err := procfile.Parse([]byte(proc.Suggested))
+				again, err := parseProcfile([]byte(proc.Suggested))
 				if err != nil {
 					t.Fatalf("suggestion %q does not parse: %v", proc.Suggested, err)
 				}
-				for _, b := range procfile.Advise(again, m).Processes {
-					if b.Kind != procfile.OK || len(b.Problems) > 0 || b.Suggested != "" {
+				for _, b := range advise(again, m).Processes {
+					if b.Kind != started || len(b.Problems) > 0 || b.Suggested != "" {
 						t.Fatalf("suggestion %q for %q draws advice: kind %q, problems %v, suggested %q", proc.Suggested, data, b.Kind, b.Problems, b.Suggested)
 					}
 				}
 			}
+		}
+	})
+}
+
+// FuzzMeshConfig: any file is checked without a panic, and the verdict is
+// whole: a file the mesh refuses says why; one it reads has no structural
+// finding and names where the mesh forwards only with a port number.
+func FuzzMeshConfig(f *testing.F) {
+	for _, s := range []string{
+		"app:\n  port: 3000\n", "mesh:\n  authentication:\n    bypassRoutes: [/a, b, '/*']\n", "~", "", "---\n---\n",
+		"app: {<<: {bogus: 1}}\n", "a: &x [*x]\n", "app: [\n", "\tapp: 1", "app:\n  port: 1\napp:\n  port: 2\n",
+		"app: &x {<<: *x}\n", "app: &a {<<: &b {<<: *a}}\n", "mesh: &m {authentication: *m}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := writeFile(dir, configName, data); err != nil {
+			t.Fatal(err)
+		}
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer root.Close()
+		r := checkConfig(root, "", false)
+		switch {
+		case !r.found:
+			t.Fatal("the file was not found")
+		case r.fatal && len(r.decoded) == 0:
+			t.Fatalf("refused without a reason: %q", data)
+		case !r.fatal && len(r.decoded) > 0:
+			t.Fatalf("read, yet with structural findings %v: %q", r.decoded, data)
+		case r.fatal && (len(r.bypass) > 0 || r.appPort != ""):
+			t.Fatalf("refused, yet with routes or a port: %q", data)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package meshconfig_test
+package advice
 
 import (
 	"bytes"
@@ -12,11 +12,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/meshconfig"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 )
 
-func app(t *testing.T, files map[string]string) string {
+func appWith(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
@@ -37,119 +36,120 @@ func root(t *testing.T, dir string) *os.Root {
 
 // check checks the app in dir, whose web process starts the mesh at its
 // root.
-func check(t *testing.T, dir string) meshconfig.Result {
-	return meshconfig.Check(root(t, dir), "", false)
+func check(t *testing.T, dir string) config {
+	return checkConfig(root(t, dir), "", false)
 }
 
 func TestCheck(t *testing.T) {
 	tests := []struct {
 		name      string
 		yaml      string
-		port      meshconfig.AppPort
+		procfile  string
+		configVar bool
 		fatal     bool
-		structure []meshconfig.Finding
-		warnings  []meshconfig.Kind
-		bypass    []meshconfig.Route
+		structure []finding
+		warnings  []string
+		bypass    []bypassRoute
 	}{
-		{name: "the defaults", yaml: "app:\n  port: 3000\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "the defaults", yaml: "app:\n  port: 3000\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "everything", yaml: "app:\n  port: \"8080\"\n  host: http://127.0.0.1\nmesh:\n  authentication:\n    bypassRoutes:\n      - /health\n      - /public/*\n  healthcheck:\n    enable: true\n    route: /ping\n",
-			bypass: []meshconfig.Route{{Path: "/ping", Health: true}, {Path: "/health"}, {Path: "/public/*"}}},
+			bypass: []bypassRoute{{Path: "/ping", Health: true}, {Path: "/health"}, {Path: "/public/*"}}},
 		{name: "the health check off", yaml: "mesh:\n  healthcheck:\n    enable: false\n"},
-		{name: "null sections", yaml: "app:\nmesh: ~\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+		{name: "null sections", yaml: "app:\nmesh: ~\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a comment only", yaml: "# nothing yet\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "the file has no content (the mesh reads an empty file as an error)"}}},
+			structure: []finding{{Kind: confInvalid, Text: "the file has no content (the mesh reads an empty file as an error)"}}},
 		{name: "not YAML", yaml: "app: [\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Line: 1, Text: "did not find expected node content"}}},
+			structure: []finding{{Kind: confInvalid, Line: 1, Text: "did not find expected node content"}}},
 		{name: "a tab", yaml: "app:\n\tport: 1\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Line: 2, Text: "found character that cannot start any token"}}},
+			structure: []finding{{Kind: confInvalid, Line: 2, Text: "found character that cannot start any token"}}},
 		{name: "an unknown top-level key", yaml: "authentication:\n  bypassRoutes: [/health]\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 1, Text: "authentication is not a key the mesh knows; the top-level keys are app and mesh"}}},
+			structure: []finding{{Kind: confUnknownKey, Line: 1, Text: "authentication is not a key the mesh knows; the top-level keys are app and mesh"}}},
 		{name: "an unknown nested key", yaml: "mesh:\n  healthchecks:\n    enable: true\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 2, Text: "mesh.healthchecks is not a key the mesh knows; the keys under mesh are authentication and healthcheck"}}},
+			structure: []finding{{Kind: confUnknownKey, Line: 2, Text: "mesh.healthchecks is not a key the mesh knows; the keys under mesh are authentication and healthcheck"}}},
 		{name: "the wrong case", yaml: "mesh:\n  authentication:\n    bypassroutes: [/health]\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 3, Text: "mesh.authentication.bypassroutes is not a key the mesh knows; the keys under mesh.authentication are bypassRoutes"}}},
+			structure: []finding{{Kind: confUnknownKey, Line: 3, Text: "mesh.authentication.bypassroutes is not a key the mesh knows; the keys under mesh.authentication are bypassRoutes"}}},
 		{name: "a route where a list belongs", yaml: "mesh:\n  authentication:\n    bypassRoutes: /health\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 3, Text: "a list of routes (- /health) belongs here, not the value \"/health\""}}},
+			structure: []finding{{Kind: confWrongShape, Line: 3, Text: "a list of routes (- /health) belongs here, not the value \"/health\""}}},
 		{name: "a list where a value belongs", yaml: "app:\n  port: [3000]\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 2, Text: "a single value belongs here, not a list"}}},
+			structure: []finding{{Kind: confWrongShape, Line: 2, Text: "a single value belongs here, not a list"}}},
 		{name: "a value where a mapping belongs", yaml: "app: 3000\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 1, Text: "a mapping of port and host belongs here, not the value \"3000\""}}},
+			structure: []finding{{Kind: confWrongShape, Line: 1, Text: "a mapping of port and host belongs here, not the value \"3000\""}}},
 		{name: "a mapping in the routes", yaml: "mesh:\n  authentication:\n    bypassRoutes:\n      - path: /health\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 4, Text: "a single value belongs here, not a mapping"}}},
+			structure: []finding{{Kind: confWrongShape, Line: 4, Text: "a single value belongs here, not a mapping"}}},
 		{name: "a key twice", yaml: "app:\n  port: 1\napp:\n  port: 2\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.Duplicate, Line: 3, Text: "mapping key \"app\" already defined at line 1"}}},
+			structure: []finding{{Kind: confDuplicate, Line: 3, Text: "mapping key \"app\" already defined at line 1"}}},
 		{name: "a null document", yaml: "---\n# mesh:\n#   authentication: {}\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "the file's first YAML document is empty (null)"}}},
+			structure: []finding{{Kind: confInvalid, Text: "the file's first YAML document is empty (null)"}}},
 		{name: "a tilde", yaml: "~\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "the file's first YAML document is empty (null)"}}},
+			structure: []finding{{Kind: confInvalid, Text: "the file's first YAML document is empty (null)"}}},
 		{name: "an unknown key through a merge", yaml: "app: {<<: {bogus: 1}}\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 1, Text: "app.bogus is not a key the mesh knows; the keys under app are port and host"}}},
+			structure: []finding{{Kind: confUnknownKey, Line: 1, Text: "app.bogus is not a key the mesh knows; the keys under app are port and host"}}},
 		{name: "a merge of known keys", yaml: "base: &b {port: \"8080\"}\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.UnknownKey, Line: 1, Text: "base is not a key the mesh knows; the top-level keys are app and mesh"}}},
+			structure: []finding{{Kind: confUnknownKey, Line: 1, Text: "base is not a key the mesh knows; the top-level keys are app and mesh"}}},
 		{name: "a mapping that merges itself", yaml: "app: &x {<<: *x}\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "anchor 'x' value contains itself"}}},
+			structure: []finding{{Kind: confInvalid, Text: "anchor 'x' value contains itself"}}},
 		{name: "mappings that merge each other", yaml: "app: &a {<<: &b {<<: *a}}\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "anchor 'a' value contains itself"}}},
+			structure: []finding{{Kind: confInvalid, Text: "anchor 'a' value contains itself"}}},
 		{name: "a port out of range", yaml: "app:\n  port: 99999\n",
-			warnings: []meshconfig.Kind{meshconfig.BadPort}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{confPort}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a list at the top", yaml: "- app\n", fatal: true,
-			structure: []meshconfig.Finding{{Kind: meshconfig.WrongShape, Line: 1, Text: "a mapping of app and mesh belongs here, not a list"}}},
+			structure: []finding{{Kind: confWrongShape, Line: 1, Text: "a mapping of app and mesh belongs here, not a list"}}},
 
 		{name: "a route without a slash", yaml: "mesh:\n  authentication:\n    bypassRoutes: [health, /ok]\n",
-			warnings: []meshconfig.Kind{meshconfig.BadRoute}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/ok"}}},
+			warnings: []string{confRoute}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/ok"}}},
 		{name: "a route that opens everything", yaml: "mesh:\n  authentication:\n    bypassRoutes: [\"/*\"]\n",
-			warnings: []meshconfig.Kind{meshconfig.OpenRoute}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/*"}}},
-		{name: "enable: yes is off", yaml: "mesh:\n  healthcheck:\n    enable: yes\n", warnings: []meshconfig.Kind{meshconfig.BadEnable}},
-		{name: "enable: True is off", yaml: "mesh:\n  healthcheck:\n    enable: True\n", warnings: []meshconfig.Kind{meshconfig.BadEnable}},
+			warnings: []string{confOpenRoute}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/*"}}},
+		{name: "enable: yes is off", yaml: "mesh:\n  healthcheck:\n    enable: yes\n", warnings: []string{confEnable}},
+		{name: "enable: True is off", yaml: "mesh:\n  healthcheck:\n    enable: True\n", warnings: []string{confEnable}},
 		{name: "a health route without a slash", yaml: "mesh:\n  healthcheck:\n    route: health\n",
-			warnings: []meshconfig.Kind{meshconfig.BadRoute}, bypass: []meshconfig.Route{{Path: "health", Health: true}}},
+			warnings: []string{confRoute}, bypass: []bypassRoute{{Path: "health", Health: true}}},
 		{name: "a host without its scheme", yaml: "app:\n  host: 127.0.0.1\n",
-			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{confHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a host with a port", yaml: "app:\n  host: http://127.0.0.1:3000\n",
-			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{confHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a host with a path", yaml: "app:\n  host: http://localhost/api\n",
-			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{confHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a host with a slash", yaml: "app:\n  host: http://localhost/\n",
-			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{confHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a host with user info", yaml: "app:\n  host: http://user:s3cret@localhost\n",
-			warnings: []meshconfig.Kind{meshconfig.BadHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
-		{name: "a scheme in capitals", yaml: "app:\n  host: HTTP://127.0.0.1\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
-		{name: "an https host on the dyno", yaml: "app:\n  host: https://localhost\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{confHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+		{name: "a scheme in capitals", yaml: "app:\n  host: HTTP://127.0.0.1\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+		{name: "an https host on the dyno", yaml: "app:\n  host: https://localhost\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a host off the dyno", yaml: "app:\n  host: https://mesh\n",
-			warnings: []meshconfig.Kind{meshconfig.RemoteHost}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
-		{name: "IPv6 loopback", yaml: "app:\n  host: http://[::1]\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
-		{name: "all interfaces", yaml: "app:\n  host: http://0.0.0.0\n", bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{confRemoteHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+		{name: "IPv6 loopback", yaml: "app:\n  host: http://[::1]\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+		{name: "all interfaces", yaml: "app:\n  host: http://0.0.0.0\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "placeholder segments", yaml: "mesh:\n  authentication:\n    bypassRoutes: [/api/summary/:systemId, \"/users/{id}/orders\", /ok/*]\n",
-			warnings: []meshconfig.Kind{meshconfig.Placeholder, meshconfig.Placeholder}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/ok/*"}}},
+			warnings: []string{confPlaceholder, confPlaceholder}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/ok/*"}}},
 		{name: "a health route that opens everything", yaml: "mesh:\n  healthcheck:\n    route: /*\n",
-			warnings: []meshconfig.Kind{meshconfig.OpenRoute}, bypass: []meshconfig.Route{{Path: "/*", Health: true}}},
+			warnings: []string{confOpenRoute}, bypass: []bypassRoute{{Path: "/*", Health: true}}},
 		{name: "a port that is not one", yaml: "app:\n  port: eighty\n",
-			warnings: []meshconfig.Kind{meshconfig.BadPort}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
-		{name: "app.port under the Procfile's APP_PORT", yaml: "app:\n  port: 8080\n", port: meshconfig.AppPort{Procfile: "3000"},
-			warnings: []meshconfig.Kind{meshconfig.PortOverride}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
-		{name: "app.port equal to the Procfile's", yaml: "app:\n  port: 3000\n", port: meshconfig.AppPort{Procfile: "3000"},
-			bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
-		{name: "app.port under an APP_PORT config var", yaml: "app:\n  port: 8080\n", port: meshconfig.AppPort{ConfigVar: true},
-			warnings: []meshconfig.Kind{meshconfig.PortOverride}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{confPort}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+		{name: "app.port under the Procfile's APP_PORT", yaml: "app:\n  port: 8080\n", procfile: "3000",
+			warnings: []string{confOverridden}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+		{name: "app.port equal to the Procfile's", yaml: "app:\n  port: 3000\n", procfile: "3000",
+			bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+		{name: "app.port under an APP_PORT config var", yaml: "app:\n  port: 8080\n", configVar: true,
+			warnings: []string{confOverridden}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "two documents", yaml: "app:\n  port: 3000\n---\nmesh: {}\n",
-			warnings: []meshconfig.Kind{meshconfig.ManyDocs}, bypass: []meshconfig.Route{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{confDocuments}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := check(t, app(t, map[string]string{meshconfig.FileName: tt.yaml}))
-			r.Against(tt.port)
-			require.True(t, r.Found)
-			require.Equal(t, tt.fatal, r.Fatal)
-			if diff := cmp.Diff(tt.structure, r.Structure); diff != "" {
+			r := check(t, appWith(t, map[string]string{configName: tt.yaml}))
+			r.against(tt.procfile, tt.configVar)
+			require.True(t, r.found)
+			require.Equal(t, tt.fatal, r.fatal)
+			if diff := cmp.Diff(tt.structure, r.decoded); diff != "" {
 				t.Errorf("structure (-want +got):\n%s", diff)
 			}
-			var kinds []meshconfig.Kind
-			for _, w := range r.Warnings {
+			var kinds []string
+			for _, w := range r.warnings {
 				kinds = append(kinds, w.Kind)
 			}
 			require.Equal(t, tt.warnings, kinds)
-			require.Equal(t, tt.bypass, r.Bypass)
-			require.NotContains(t, fmt.Sprint(r.Warnings), "s3cret")
+			require.Equal(t, tt.bypass, r.bypass)
+			require.NotContains(t, fmt.Sprint(r.warnings), "s3cret")
 		})
 	}
 }
@@ -158,17 +158,17 @@ func TestCheck(t *testing.T) {
 // (cd server && …) makes it read server/heroku-applink-service-mesh.yaml;
 // the one at the root is the misplaced copy.
 func TestStartedInAFolder(t *testing.T) {
-	dir := app(t, map[string]string{
+	dir := appWith(t, map[string]string{
 		"server/heroku-applink-service-mesh.yaml": "mesh:\n  authentication:\n    bypassRoutes: [/public/*]\n",
 		"server/heroku-applink-service-mesh.yml":  "app: {}\n",
 		"heroku-applink-service-mesh.yaml":        "app: {}\n",
 	})
-	r := meshconfig.Check(root(t, dir), "server", false)
-	require.True(t, r.Read)
-	require.Equal(t, "server/heroku-applink-service-mesh.yaml", r.Path)
-	require.Equal(t, []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/public/*"}}, r.Bypass)
+	r := checkConfig(root(t, dir), "server", false)
+	require.True(t, r.read)
+	require.Equal(t, "server/heroku-applink-service-mesh.yaml", r.path)
+	require.Equal(t, []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/public/*"}}, r.bypass)
 	var texts []string
-	for _, w := range r.Warnings {
+	for _, w := range r.warnings {
 		texts = append(texts, w.Text)
 	}
 	require.Equal(t, []string{
@@ -178,44 +178,44 @@ func TestStartedInAFolder(t *testing.T) {
 	}, texts)
 
 	var out, errOut bytes.Buffer
-	meshconfig.Report(output.New(&out, &errOut, output.Classic, false), r)
+	r.report(output.New(&out, &errOut, output.Classic, false))
 	require.Contains(t, out.String(), "-----> Checking server/heroku-applink-service-mesh.yaml\n")
 
 	// A link to another of the app's folders is followed to it: what is
 	// there is the file the mesh reads, and its copies are beside it.
 	require.NoError(t, os.Symlink("server", filepath.Join(dir, "web")))
-	r = meshconfig.Check(root(t, dir), "web", false)
-	require.True(t, r.Read)
-	require.Equal(t, "web/heroku-applink-service-mesh.yaml", r.Path)
-	require.Equal(t, []meshconfig.Route{{Path: "/healthcheck", Health: true}, {Path: "/public/*"}}, r.Bypass)
-	require.Len(t, r.Warnings, 2)
-	require.Contains(t, r.Warnings[0].Text, "web/heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\nthat exact name. Rename it.")
+	r = checkConfig(root(t, dir), "web", false)
+	require.True(t, r.read)
+	require.Equal(t, "web/heroku-applink-service-mesh.yaml", r.path)
+	require.Equal(t, []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/public/*"}}, r.bypass)
+	require.Len(t, r.warnings, 2)
+	require.Contains(t, r.warnings[0].Text, "web/heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\nthat exact name. Rename it.")
 
 	// A folder that leaves the app, or is not there yet, is not looked
 	// into, and nothing else is taken for the file the mesh reads.
-	outside := app(t, map[string]string{"heroku-applink-service-mesh.yaml": "bogus: 1\n"})
+	outside := appWith(t, map[string]string{"heroku-applink-service-mesh.yaml": "bogus: 1\n"})
 	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "linked")))
 	for _, d := range []string{"linked", "../" + filepath.Base(outside), outside, "dist"} {
-		r := meshconfig.Check(root(t, dir), d, false)
-		require.False(t, r.Read, d)
-		require.False(t, r.Fatal, d)
-		require.Empty(t, r.Bypass, d)
-		require.Empty(t, r.AppPort, d)
-		last := r.Warnings[len(r.Warnings)-1]
-		require.Equal(t, meshconfig.Unreadable, last.Kind, d)
+		r := checkConfig(root(t, dir), d, false)
+		require.False(t, r.read, d)
+		require.False(t, r.fatal, d)
+		require.Empty(t, r.bypass, d)
+		require.Empty(t, r.appPort, d)
+		last := r.warnings[len(r.warnings)-1]
+		require.Equal(t, confNotReadable, last.Kind, d)
 		require.Contains(t, last.Text, "which this build cannot look into", d)
 	}
-	require.Empty(t, meshconfig.Check(root(t, t.TempDir()), "dist", false).Warnings, "no config file anywhere: nothing to say")
+	require.Empty(t, checkConfig(root(t, t.TempDir()), "dist", false).warnings, "no config file anywhere: nothing to say")
 
-	r = meshconfig.Check(root(t, dir), "", true)
-	require.True(t, r.Found)
-	require.False(t, r.Read)
-	require.Contains(t, r.Warnings[0].Text, "none was checked")
-	require.False(t, meshconfig.Check(root(t, t.TempDir()), "", true).Found)
+	r = checkConfig(root(t, dir), "", true)
+	require.True(t, r.found)
+	require.False(t, r.read)
+	require.Contains(t, r.warnings[0].Text, "none was checked")
+	require.False(t, checkConfig(root(t, t.TempDir()), "", true).found)
 }
 
 func TestMisplaced(t *testing.T) {
-	r := check(t, app(t, map[string]string{
+	r := check(t, appWith(t, map[string]string{
 		"heroku-applink-service-mesh.yml":                 "app: {}\n",
 		"Heroku-AppLink-Service-Mesh.yaml":                "app: {}\n",
 		"heroku-integration-service-mesh.yaml":            "app: {}\n",
@@ -226,10 +226,10 @@ func TestMisplaced(t *testing.T) {
 		".git/heroku-applink-service-mesh.yaml":           "hidden",
 		"old/heroku-integration-service-mesh.yml":         "the old name, elsewhere",
 	}))
-	require.False(t, r.Found)
+	require.False(t, r.found)
 	var texts []string
-	for _, w := range r.Warnings {
-		require.Equal(t, meshconfig.Misplaced, w.Kind)
+	for _, w := range r.warnings {
+		require.Equal(t, confMisplaced, w.Kind)
 		texts = append(texts, w.Text)
 	}
 	want := []string{
@@ -256,21 +256,21 @@ func TestUnreadable(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			require.NoError(t, create(filepath.Join(dir, meshconfig.FileName)))
+			require.NoError(t, create(filepath.Join(dir, configName)))
 			r := check(t, dir)
-			require.True(t, r.Found)
-			require.False(t, r.Read)
-			require.Len(t, r.Warnings, 1)
-			require.Equal(t, meshconfig.Unreadable, r.Warnings[0].Kind)
-			require.Contains(t, r.Warnings[0].Text, "it is "+name)
+			require.True(t, r.found)
+			require.False(t, r.read)
+			require.Len(t, r.warnings, 1)
+			require.Equal(t, confNotReadable, r.warnings[0].Kind)
+			require.Contains(t, r.warnings[0].Text, "it is "+name)
 			var out, errOut bytes.Buffer
-			meshconfig.Report(output.New(&out, &errOut, output.Classic, false), r)
+			r.report(output.New(&out, &errOut, output.Classic, false))
 			require.Equal(t, "-----> Checking heroku-applink-service-mesh.yaml\n", out.String(), "nothing said of routes in a file not read")
 		})
 	}
 }
 
-func TestReportTranscripts(t *testing.T) {
+func TestConfigTranscripts(t *testing.T) {
 	tests := []struct {
 		name             string
 		files            map[string]string
@@ -280,7 +280,7 @@ func TestReportTranscripts(t *testing.T) {
 		{name: "no file: nothing said", files: map[string]string{"Procfile": "web: x\n"}},
 		{
 			name:  "bypass routes",
-			files: map[string]string{meshconfig.FileName: "mesh:\n  authentication:\n    bypassRoutes:\n      - /health\n      - /public/*\n"},
+			files: map[string]string{configName: "mesh:\n  authentication:\n    bypassRoutes:\n      - /health\n      - /public/*\n"},
 			wantOut: "-----> Checking heroku-applink-service-mesh.yaml\n" +
 				"       Routes that skip AppLink authentication:\n" +
 				"         /healthcheck (the health check)\n" +
@@ -291,14 +291,14 @@ func TestReportTranscripts(t *testing.T) {
 		},
 		{
 			name:  "nothing bypasses",
-			files: map[string]string{meshconfig.FileName: "mesh:\n  healthcheck:\n    enable: \"false\"\n"},
+			files: map[string]string{configName: "mesh:\n  healthcheck:\n    enable: \"false\"\n"},
 			wantOut: "-----> Checking heroku-applink-service-mesh.yaml\n" +
 				"       No route skips AppLink authentication: every request must come from\n" +
 				"       Salesforce through AppLink.\n",
 		},
 		{
 			name:    "an unknown key",
-			files:   map[string]string{meshconfig.FileName: "app:\n  port: 3000\nmesh:\n  healthchecks:\n    route: /health\n"},
+			files:   map[string]string{configName: "app:\n  port: 3000\nmesh:\n  healthchecks:\n    route: /health\n"},
 			wantOut: "-----> Checking heroku-applink-service-mesh.yaml\n",
 			wantErr: "\n" +
 				" !     Warning: The service mesh will not start with heroku-applink-service-mesh.yaml: it reads the\n" +
@@ -312,7 +312,7 @@ func TestReportTranscripts(t *testing.T) {
 		},
 		{
 			name:  "a route without a slash, and a misplaced copy",
-			files: map[string]string{meshconfig.FileName: "mesh:\n  authentication:\n    bypassRoutes: [health]\n", "config/heroku-applink-service-mesh.yml": "x"},
+			files: map[string]string{configName: "mesh:\n  authentication:\n    bypassRoutes: [health]\n", "config/heroku-applink-service-mesh.yml": "x"},
 			wantOut: "-----> Checking heroku-applink-service-mesh.yaml\n" +
 				"       Routes that skip AppLink authentication:\n" +
 				"         /healthcheck (the health check)\n" +
@@ -332,7 +332,7 @@ func TestReportTranscripts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			kinds := meshconfig.Report(output.New(&out, &errOut, output.Classic, false), check(t, app(t, tt.files)))
+			kinds := check(t, appWith(t, tt.files)).report(output.New(&out, &errOut, output.Classic, false))
 			if diff := cmp.Diff(tt.wantOut, out.String()); diff != "" {
 				t.Errorf("stdout (-want +got):\n%s", diff)
 			}
@@ -349,10 +349,10 @@ func TestAFileWrongEverywhereIsCut(t *testing.T) {
 	for i := range 25 {
 		b.WriteString("key" + string(rune('a'+i)) + ": 1\n")
 	}
-	r := check(t, app(t, map[string]string{meshconfig.FileName: b.String()}))
-	require.True(t, r.Fatal)
-	require.Len(t, r.Structure, 11)
-	require.Equal(t, "and 15 more", r.Structure[10].Text)
+	r := check(t, appWith(t, map[string]string{configName: b.String()}))
+	require.True(t, r.fatal)
+	require.Len(t, r.decoded, 11)
+	require.Equal(t, "and 15 more", r.decoded[10].Text)
 }
 
 func writeFile(dir, name string, data []byte) error {
@@ -368,7 +368,7 @@ func TestMergeBomb(t *testing.T) {
 		fmt.Fprintf(&b, "l%d: &a%d {<<: [*a%d, *a%d]}\n", i, i, i-1, i-1)
 	}
 	b.WriteString("mesh: {<<: [*a63, *a63]}\n")
-	r := check(t, app(t, map[string]string{meshconfig.FileName: b.String()}))
-	require.True(t, r.Fatal)
-	require.Equal(t, []meshconfig.Finding{{Kind: meshconfig.Invalid, Text: "document contains excessive aliasing"}}, r.Structure)
+	r := check(t, appWith(t, map[string]string{configName: b.String()}))
+	require.True(t, r.fatal)
+	require.Equal(t, []finding{{Kind: confInvalid, Text: "document contains excessive aliasing"}}, r.decoded)
 }

@@ -1,0 +1,434 @@
+package advice
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+)
+
+// configName is the only file the mesh reads, from where it starts.
+const configName = "heroku-applink-service-mesh.yaml"
+
+// meshConfig is the shape the mesh reads the file into (the public mesh
+// source's conf.YamlConfig): every value a string.
+type meshConfig struct {
+	App  appConfig  `yaml:"app"`
+	Mesh meshRoutes `yaml:"mesh"`
+}
+
+type appConfig struct {
+	Port string `yaml:"port"`
+	Host string `yaml:"host"`
+}
+
+type meshRoutes struct {
+	Authentication authentication `yaml:"authentication"`
+	HealthCheck    healthcheck    `yaml:"healthcheck"`
+}
+
+type authentication struct {
+	BypassRoutes []string `yaml:"bypassRoutes"`
+}
+
+type healthcheck struct {
+	Enable string `yaml:"enable"`
+	Route  string `yaml:"route"`
+}
+
+// sections are the file's mappings by the type the decoder's errors name:
+// where each is, and the keys it takes.
+var sections = map[string]struct{ path, keys string }{
+	"advice.meshConfig":     {"", "app and mesh"},
+	"advice.appConfig":      {"app", "port and host"},
+	"advice.meshRoutes":     {"mesh", "authentication and healthcheck"},
+	"advice.authentication": {"mesh.authentication", "bypassRoutes"},
+	"advice.healthcheck":    {"mesh.healthcheck", "enable and route"},
+}
+
+// The kinds of finding, as the build report names them.
+const (
+	confInvalid      = "mesh-config-invalid"
+	confUnknownKey   = "mesh-config-unknown-key"
+	confWrongShape   = "mesh-config-wrong-shape"
+	confDuplicate    = "mesh-config-duplicate-key"
+	confRoute        = "mesh-config-route"
+	confOpenRoute    = "mesh-config-bypasses-everything"
+	confPlaceholder  = "mesh-config-route-placeholder"
+	confEnable       = "mesh-config-healthcheck-enable"
+	confHost         = "mesh-config-app-host"
+	confRemoteHost   = "mesh-config-app-host-remote"
+	confPort         = "mesh-config-app-port"
+	confOverridden   = "mesh-config-app-port-overridden"
+	confDocuments    = "mesh-config-documents"
+	confMisplaced    = "mesh-config-misplaced"
+	confNotReadable  = "mesh-config-unreadable"
+	maxFindings      = 10 // a file wrong everywhere needs fixing, not a flood
+	maxCopies, depth = 20000, 3
+)
+
+// finding is one thing wrong with the file, or with where it is; line is
+// where in the file, or 0.
+type finding struct {
+	Kind string
+	Line int
+	Text string
+}
+
+func (f finding) String() string {
+	if f.Line > 0 {
+		return fmt.Sprintf("line %d: %s", f.Line, f.Text)
+	}
+	return f.Text
+}
+
+type bypassRoute struct {
+	Path   string
+	Health bool
+}
+
+// config is what the check found. found: the app has the file where the
+// mesh reads it; read: the build could read it. fatal: the mesh exits at
+// boot on it (or, null, crashes); decoded are the decoder's reasons.
+type config struct {
+	path                     string
+	found, read, fatal, null bool
+	decoded, warnings        []finding
+	bypass                   []bypassRoute // the routes that skip authentication
+	appPort                  string        // a port number: where the mesh forwards without APP_PORT
+}
+
+// checkConfig reads the mesh's config file where the web process starts
+// the mesh, in dir of the app's (unknown when the build cannot tell), and
+// looks for copies the mesh never reads. A folder missing at this point of
+// the build, which a later buildpack may make, or outside the app, cannot
+// be checked: the build says so when the app has a config file elsewhere.
+func checkConfig(root *os.Root, dir string, unknown bool) config {
+	c := config{path: path.Join(dir, configName)}
+	why := ""
+	if info, err := root.Stat(path.Join(".", dir)); unknown {
+		c.path, why = configName, "The Procfile's web process changes directory before it starts the mesh in a\nway the build cannot follow, so it cannot tell which "+configName+"\nthe mesh reads: none was checked."
+	} else if err != nil || !info.IsDir() {
+		why = c.path + " was not checked: the Procfile's web process starts the mesh in\n" + dir + "/, which this build cannot look into (it does not exist yet, or it is\noutside the app)."
+	}
+	if why != "" {
+		if c.found = len(copies(root, "")) > 0; c.found {
+			if dir != "" && !unknown {
+				c.warnings = misplaced(root, dir)
+			}
+			c.warnings = append(c.warnings, finding{Kind: confNotReadable, Text: why})
+		}
+		return c
+	}
+	c.warnings = misplaced(root, dir)
+	data, err := fsutil.ReadFile(root, c.path, 64<<10)
+	if c.found = !errors.Is(err, fs.ErrNotExist); err != nil {
+		if c.found {
+			c.warnings = append(c.warnings, finding{Kind: confNotReadable, Text: c.path + " was not checked: " + reason(err) + "."})
+		}
+		return c
+	}
+	c.read = true
+	c.decode(data)
+	return c
+}
+
+// against adds what else sets the mesh's port: APP_PORT wins over
+// app.port, so an app.port it overrides is a mistake to hear about.
+func (c *config) against(procfile string, configVar bool) {
+	switch {
+	case c.appPort == "":
+	case procfile != "" && procfile != c.appPort:
+		c.warn(confOverridden, "app.port is %s, but the Procfile sets APP_PORT=%s for the mesh, which wins:\nthe mesh forwards to port %s.", c.appPort, procfile, procfile)
+	case procfile == "" && configVar:
+		c.warn(confOverridden, "app.port is %s, but the app has an APP_PORT config var, which wins: the\nmesh forwards to that port instead.", c.appPort)
+	}
+}
+
+// decode reads the file as the mesh does: strictly, into a pointer, which
+// a null first document sets to nil (the mesh crashes on that at boot).
+func (c *config) decode(data []byte) {
+	got := &meshConfig{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(&got)
+	var typeErr *yaml.TypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		c.decoded = []finding{{Kind: confInvalid, Text: "the file has no content (the mesh reads an empty file as an error)"}}
+	case errors.As(err, &typeErr):
+		for _, e := range typeErr.Errors {
+			c.decoded = append(c.decoded, decoderFinding(e))
+		}
+	case err != nil:
+		c.decoded = []finding{decoderFinding(strings.TrimPrefix(err.Error(), "yaml: "))}
+	case got == nil:
+		c.null, c.decoded = true, []finding{{Kind: confInvalid, Text: "the file's first YAML document is empty (null)"}}
+	}
+	if c.fatal = len(c.decoded) > 0; c.fatal {
+		if n := len(c.decoded); n > maxFindings {
+			c.decoded = append(c.decoded[:maxFindings], finding{Kind: c.decoded[maxFindings].Kind, Text: fmt.Sprintf("and %d more", n-maxFindings)})
+		}
+		return
+	}
+	n := 0
+	for more := (yaml.Node{}); n < 100 && dec.Decode(&more) == nil; n++ {
+	}
+	if n > 0 {
+		c.warn(confDocuments, "%s holds %d YAML documents; the mesh reads only the first.", c.path, n+1)
+	}
+	c.values(*got)
+}
+
+// decoderFinding reads one of the decoder's errors, "line N: …", in the
+// file's terms rather than those of the Go types it decodes into.
+func decoderFinding(e string) finding {
+	f := finding{Kind: confInvalid, Text: e}
+	if n, text, ok := strings.Cut(strings.TrimPrefix(e, "line "), ": "); ok {
+		if line, err := strconv.Atoi(n); err == nil {
+			f.Line, f.Text = line, text
+		}
+	}
+	field, typ, unknown := strings.Cut(strings.TrimPrefix(f.Text, "field "), " not found in type ")
+	got, want, wrong := strings.Cut(strings.TrimPrefix(f.Text, "cannot unmarshal "), " into ")
+	switch s := sections[typ]; {
+	case unknown && s.path == "":
+		f.Kind, f.Text = confUnknownKey, field+" is not a key the mesh knows; the top-level keys are "+s.keys
+	case unknown:
+		f.Kind, f.Text = confUnknownKey, s.path+"."+field+" is not a key the mesh knows; the keys under "+s.path+" are "+s.keys
+	case wrong:
+		what := map[string]string{"!!seq": "a list", "!!map": "a mapping"}[got]
+		if _, value, ok := strings.Cut(got, " `"); ok {
+			what = fmt.Sprintf("the value %q", strings.TrimSuffix(value, "`"))
+		}
+		shape := map[string]string{"string": "a single value", "[]string": "a list of routes (- /health)"}[want]
+		if s, ok := sections[want]; ok {
+			shape = "a mapping of " + s.keys
+		}
+		f.Kind, f.Text = confWrongShape, shape+" belongs here, not "+cmp.Or(what, got)
+	case strings.Contains(f.Text, " already defined at line "):
+		f.Kind = confDuplicate
+	}
+	return f
+}
+
+// local are the hosts that are this dyno, where the app runs beside the
+// mesh.
+var local = map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true, "0.0.0.0": true}
+
+// values checks what a file the mesh loads says: what the mesh takes
+// without a word, but that breaks routing or authentication.
+func (c *config) values(got meshConfig) {
+	health, healthRoute := got.Mesh.HealthCheck, cmp.Or(got.Mesh.HealthCheck.Route, "/healthcheck")
+	switch health.Enable {
+	case "", "true":
+		c.bypass = append(c.bypass, bypassRoute{Path: healthRoute, Health: true})
+		if opensAll(healthRoute) {
+			// The health route bypasses authentication as bypassRoutes do.
+			c.warn(confOpenRoute, "mesh.healthcheck.route is %q, which matches every path: the health check's\nroute skips authentication, so no request to the app is authenticated.", healthRoute)
+		} else if !strings.HasPrefix(healthRoute, "/") {
+			c.warn(confRoute, "mesh.healthcheck.route is %q, which does not start with /: it never matches a\nrequest path, so no health check answers.", healthRoute)
+		}
+	case "false":
+	default:
+		c.warn(confEnable, "mesh.healthcheck.enable is %q: the mesh turns the health check on only for\nexactly true, so with this value it is off and %s needs\nauthentication like any other route. Write true or false.", health.Enable, healthRoute)
+	}
+	for _, r := range got.Mesh.Authentication.BypassRoutes {
+		switch prefix := paramPrefix(r); {
+		case !strings.HasPrefix(r, "/") && r != "*":
+			c.warn(confRoute, "mesh.authentication.bypassRoutes has %q, which does not start with /: it\nnever matches a request path, so that route still needs authentication.", r)
+		case prefix != "":
+			c.warn(confPlaceholder, "mesh.authentication.bypassRoutes has %q, but the mesh compares routes\nliterally (only a final * matches more): a request to a real path there still\nneeds authentication. To skip it for every path under %s, write %s*.", r, prefix, prefix)
+		default:
+			c.bypass = append(c.bypass, bypassRoute{Path: r})
+			if opensAll(r) {
+				c.warn(confOpenRoute, "mesh.authentication.bypassRoutes has %q, which matches every path: no\nrequest to the app is authenticated, and anyone can reach every route.", r)
+			}
+		}
+	}
+	if host := got.App.Host; host != "" {
+		u, err := url.Parse(host)
+		why := ""
+		switch {
+		case err == nil && u.User != nil:
+			// User info may be a secret: it is not printed.
+			host, why = u.Scheme+"://xxxxx@"+u.Host, "user info here is sent nowhere, and breaks the address"
+		case err != nil || !strings.HasPrefix(strings.ToLower(host), "http://") && !strings.HasPrefix(strings.ToLower(host), "https://"):
+			why = "this one has no scheme"
+		case u.Host == "":
+			why = "this one has no host"
+		case u.Port() != "":
+			why = "the port goes in app.port or APP_PORT, not here"
+		case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(host, "?") || strings.HasSuffix(host, "#"):
+			why = "a path here ends up before the port"
+		case !local[strings.ToLower(u.Hostname())]:
+			c.warn(confRemoteHost, "app.host is %q, which is not this dyno: the mesh forwards every request\nthere, while your app runs beside the mesh, so requests fail (502) or reach\nanother server. Use http://127.0.0.1, or remove app.host.", host)
+		}
+		if why != "" {
+			c.warn(confHost, "app.host is %q: the mesh forwards to app.host, \":\", the port and the path,\nso it must be a scheme and a host only, as in http://127.0.0.1; %s.", host, why)
+		}
+	}
+	if p := got.App.Port; isPort(p) {
+		c.appPort = p
+	} else if p != "" {
+		c.warn(confPort, "app.port is %q, which is not a port number.", p)
+	}
+}
+
+func (c *config) warn(kind, format string, a ...any) {
+	c.warnings = append(c.warnings, finding{Kind: kind, Text: fmt.Sprintf(format, a...)})
+}
+
+// opensAll reports whether a bypass route matches every path: the mesh
+// matches a route ending in * as a prefix.
+func opensAll(route string) bool { return route == "*" || route == "/*" || route == "/**" }
+
+// paramPrefix is the route up to a segment that frameworks read as a
+// parameter (:id, {id}), which the mesh compares literally; "" for none.
+func paramPrefix(route string) string {
+	segments := strings.Split(route, "/")
+	for i, s := range segments {
+		if len(s) > 1 && s[0] == ':' || len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}' {
+			return strings.Join(segments[:i], "/") + "/"
+		}
+	}
+	return ""
+}
+
+// same reports whether two of the app's paths are one file or folder.
+func same(root *os.Root, a, b string) bool {
+	x, errA := root.Stat(path.Join(".", a))
+	y, errB := root.Stat(path.Join(".", b))
+	return errA == nil && errB == nil && os.SameFile(x, y)
+}
+
+// misplaced finds files the mesh never reads: the config under another
+// name where the mesh reads it (in dir), or under its name elsewhere. A
+// pre-AppLink file is worth renaming only when the AppLink mesh loads it.
+func misplaced(root *os.Root, dir string) []finding {
+	var found []finding
+	where := "the app's root directory"
+	if dir != "" {
+		where = dir + "/, where the Procfile's web process starts it"
+	}
+	for _, rel := range copies(root, dir) {
+		text := rel + " is not read by the mesh, which reads only " + configName
+		switch lower := strings.ToLower(path.Base(rel)); {
+		case rel == path.Join(dir, configName) || same(root, rel, path.Join(dir, configName)):
+			continue // the one the mesh reads
+		case !same(root, path.Dir(rel), dir):
+			text += ",\nunder that exact name, from " + where + ". Move it there."
+		case strings.HasPrefix(lower, "heroku-integration-"):
+			text = rel + " is the name from before AppLink: the AppLink mesh reads\n" + configName + ". Rename it."
+			var old config
+			if data, err := fsutil.ReadFile(root, rel, 64<<10); err == nil {
+				if old.decode(data); old.fatal {
+					text = rel + " is the name from before AppLink: the AppLink mesh reads\n" + configName + ", but would not load this file once renamed, and would exit at\nboot: " + old.decoded[0].String() + ".\nFix it before you rename it, or remove it."
+				}
+			}
+		default:
+			text += ", with\nthat exact name. Rename it."
+		}
+		found = append(found, finding{Kind: confMisplaced, Text: text})
+	}
+	return found
+}
+
+// copies lists the app's files under the mesh's names (in any case, .yml,
+// pre-AppLink), relative to its root: in dir, then at the root, then in
+// the rest of the app's own tree a few levels deep, never in dependencies
+// or hidden folders, nor through links.
+func copies(root *os.Root, dir string) []string {
+	var out []string
+	add := func(p string) {
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(path.Base(p)), ".yaml"), ".yml")
+		if base != strings.ToLower(path.Base(p)) && (base == "heroku-applink-service-mesh" || base == "heroku-integration-service-mesh") &&
+			!slices.ContainsFunc(out, func(q string) bool { return q == p || same(root, q, p) }) {
+			out = append(out, p)
+		}
+	}
+	entries, _ := fs.ReadDir(root.FS(), path.Join(".", dir))
+	for _, e := range entries {
+		if !e.IsDir() {
+			add(path.Join(dir, e.Name()))
+		}
+	}
+	seen := 0
+	fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		switch seen++; {
+		case seen > maxCopies:
+			return fs.SkipAll
+		case err != nil && d != nil && d.IsDir():
+			return fs.SkipDir // a folder the build cannot read hides only itself
+		case err != nil:
+		case d.IsDir() && p != "." && (d.Name()[0] == '.' || skipDirs[d.Name()] || strings.Count(p, "/") >= depth):
+			return fs.SkipDir
+		case !d.IsDir():
+			add(p)
+		}
+		return nil
+	})
+	rank := func(p string) int {
+		switch path.Dir(p) {
+		case path.Join(".", dir):
+			return 0
+		case ".":
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
+	return out
+}
+
+var skipDirs = map[string]bool{"node_modules": true, "vendor": true, "target": true, "build": true, "dist": true}
+
+// report prints what the check found, and returns the kinds of advice
+// given. An app with no config file, nor a copy of one, gets no output.
+func (c config) report(p *output.Printer) []string {
+	if !c.found && len(c.warnings) == 0 {
+		return nil
+	}
+	var kinds []string
+	p.Step("Checking %s", c.path)
+	if c.fatal {
+		var lines []string
+		for _, f := range c.decoded {
+			kinds, lines = append(kinds, f.Kind), append(lines, "  "+f.String())
+		}
+		how := "it reads the\nfile strictly, and exits at boot with \"Invalid YAML config\":"
+		if c.null {
+			how = "it reads the\nfile as no config at all, and crashes at boot (a nil pointer dereference):"
+		}
+		p.Warning(fmt.Sprintf("The service mesh will not start with %s: %s\n\n%s\n\nFix the file, or remove it to use the mesh's defaults.", c.path, how, strings.Join(lines, "\n")))
+	}
+	for _, f := range c.warnings {
+		kinds = append(kinds, f.Kind)
+		p.Warning(f.Text)
+	}
+	switch {
+	case !c.read || c.fatal: // nothing is known of the routes of a file not read
+	case len(c.bypass) == 0:
+		p.Detail("No route skips AppLink authentication: every request must come from\nSalesforce through AppLink.")
+	default:
+		var routes []string
+		for _, r := range c.bypass {
+			routes = append(routes, "  "+r.Path+map[bool]string{true: " (the health check)"}[r.Health])
+		}
+		p.Detail("Routes that skip AppLink authentication:\n%s\nEvery other route answers 401 unless the request comes from Salesforce\nthrough AppLink.", strings.Join(routes, "\n"))
+	}
+	return kinds
+}

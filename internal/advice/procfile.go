@@ -1,0 +1,290 @@
+package advice
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+)
+
+// maxProcfile bounds the read: real Procfiles are a few lines.
+const maxProcfile = 64 << 10
+
+// procfile maps process types to commands, in file order.
+type procfile struct {
+	Types    []string
+	Commands map[string]string
+	Lines    map[string][]int // where each type is defined: the last one wins
+	BOM      bool
+}
+
+// parseProcfile reads a Procfile as Heroku does: CRLF and lone CR end lines, blank
+// lines and "#" comments are ignored, the spacing around the colon is free,
+// the last definition of a type wins, and a byte-order mark is skipped.
+func parseProcfile(data []byte) (procfile, error) {
+	switch {
+	case len(data) > maxProcfile:
+		return procfile{}, fmt.Errorf("it is larger than %d KiB", maxProcfile>>10)
+	case bytes.IndexByte(data, 0) >= 0:
+		return procfile{}, errors.New("it is a binary file")
+	case !utf8.Valid(data):
+		return procfile{}, errors.New("it is not valid UTF-8")
+	}
+	p := procfile{Commands: map[string]string{}, Lines: map[string][]int{}}
+	data, p.BOM = bytes.CutPrefix(data, []byte("\uFEFF"))
+	for i, line := range strings.Split(strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(string(data)), "\n") {
+		typ, cmd, ok := strings.Cut(strings.TrimSpace(line), ":")
+		typ, cmd = strings.TrimRight(typ, " \t"), strings.TrimLeft(cmd, " \t")
+		if !ok || !validType(typ) || cmd == "" {
+			continue
+		}
+		if _, seen := p.Commands[typ]; !seen {
+			p.Types = append(p.Types, typ)
+		}
+		p.Commands[typ], p.Lines[typ] = cmd, append(p.Lines[typ], i+1)
+	}
+	return p, nil
+}
+
+func validType(s string) bool {
+	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == ""
+}
+
+// kind is what the build found of the Procfile or a process, as the build
+// report names it.
+type kind string
+
+const (
+	started    kind = ""
+	legacy     kind = "procfile-link-name"  // one of the names this build links
+	otherName  kind = "procfile-other-name" // a mesh this build did not install
+	noCommand  kind = "procfile-no-command"
+	indirect   kind = "procfile-indirect" // the mesh's name where the build cannot tell what runs it
+	notWrapped kind = "procfile-not-wrapped"
+	badSyntax  kind = "procfile-syntax" // bash cannot parse the command
+	noWeb      kind = "procfile-no-web"
+	missing    kind = "procfile-missing"
+	unreadable kind = "procfile-unreadable"
+)
+
+// problem is a mistake in a command that starts the mesh, as the build
+// report names it; problemTexts says what each one does.
+type problem string
+
+const (
+	repeatedType           problem = "procfile-repeated-type"
+	appUsesPORT            problem = "procfile-app-uses-port"
+	appPortTrap            problem = "procfile-app-port-trap"
+	appPortUnset           problem = "procfile-app-port-unset"
+	quotedCommand          problem = "procfile-quoted-command"
+	appPortNotExported     problem = "procfile-app-port-not-exported"
+	chained                problem = "procfile-chained"
+	meshPort               problem = "procfile-mesh-port"
+	appPortIsPORT          problem = "procfile-app-port-is-port"
+	appPortInvalid         problem = "procfile-app-port-invalid"
+	assignmentAfterWrapper problem = "procfile-assignment-after-wrapper"
+	inBackground           problem = "procfile-background"
+	appPortMismatch        problem = "procfile-app-port-mismatch"
+	meshOnFailure          problem = "procfile-mesh-on-failure"
+	bareProgram            problem = "procfile-bare-program"
+)
+
+// mesh is what this build installed, and what the other checks found.
+type mesh struct {
+	Names         []string // the plain name first, then its links
+	Version, Arch string
+	ConfigVars    []string // the config var names the checks need; nil when the build cannot see them
+	AppPort       string   // app.port in the mesh's config file: where it forwards without APP_PORT
+	PortUnknown   bool     // the config file could not be read: app.port may be anything
+	App           *os.Root // the app's source, where files the commands name are looked up; nil for none
+}
+
+// process is what the build found of web, or of another process that
+// starts the mesh.
+type process struct {
+	Type, Command string
+	Kind          kind
+	Problems      []problem
+	Name          string // the mesh's name as the command gives it
+	Suggested     string // a whole line that fixes every problem and draws no advice
+	AppPort       string // the port the suggestion gives the app
+	Script        bool   // the suggestion runs ./start.sh, which the user must write
+	AppPortSet    string // the APP_PORT the command assigns for the mesh's
+	Dir           string // where the mesh starts, relative to the app's root, after a cd
+	DirUnknown    bool
+	Reason        string // why bash cannot parse the command
+}
+
+// procfileResult is what to tell the user about their Procfile.
+type procfileResult struct {
+	Kind      kind // missing, unreadable or noWeb; else the processes say
+	Mesh      mesh
+	Reason    string // why the Procfile is unreadable
+	Suggested string // a web process to add
+	BOM       bool
+	WebLines  []int     // when web is defined more than once
+	Processes []process // web first, then the others that start the mesh
+}
+
+// web is the web process's finding, or a zero one.
+func (a procfileResult) web() process {
+	if len(a.Processes) > 0 && a.Processes[0].Type == "web" {
+		return a.Processes[0]
+	}
+	return process{}
+}
+
+// kinds names the advice given, for the build report.
+func (a procfileResult) kinds() []string {
+	var kinds []string
+	add := func(k string, given bool) {
+		if given && k != "" {
+			kinds = append(kinds, k)
+		}
+	}
+	add("procfile-bom", a.BOM)
+	add("procfile-duplicate-web", len(a.WebLines) > 1)
+	add(string(a.Kind), true)
+	for _, p := range a.Processes {
+		add(string(p.Kind), true)
+		for _, problem := range p.Problems {
+			add(string(problem), true)
+		}
+	}
+	return kinds
+}
+
+// inspect reads the Procfile in the app and advises on it.
+func (m mesh) inspect() procfileResult {
+	data, err := fsutil.ReadFile(m.App, "Procfile", maxProcfile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return procfileResult{Kind: missing, Mesh: m, Suggested: m.template("web")}
+	}
+	if err == nil {
+		var p procfile
+		if p, err = parseProcfile(data); err == nil {
+			return advise(p, m)
+		}
+	}
+	return procfileResult{Kind: unreadable, Mesh: m, Reason: reason(err)}
+}
+
+// reason says why a file of the app's could not be read, without the
+// build's paths.
+func reason(err error) string {
+	var notRegular *fsutil.NotRegularError
+	var tooLarge *fsutil.TooLargeError
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(err, &notRegular) && strings.HasPrefix(notRegular.Kind, "a symbolic link"):
+		return "it is a symbolic link out of the app"
+	case errors.As(err, &notRegular):
+		return "it is " + notRegular.Kind
+	case errors.As(err, &tooLarge):
+		return fmt.Sprintf("it is larger than %d KiB", tooLarge.Max>>10)
+	case errors.As(err, &pathErr):
+		return pathErr.Err.Error()
+	}
+	return err.Error()
+}
+
+// report prints the advice. Only a process that starts the mesh right is a
+// plain detail; anything else means Salesforce requests will not reach the
+// app, and is a warning.
+func (a procfileResult) report(p *output.Printer) {
+	p.Step("Checking Procfile")
+	if a.BOM {
+		p.Warning("Your Procfile starts with a byte-order mark (U+FEFF). Heroku reads Procfiles\nwithout one: the first line may be dropped, or the file refused. Save the\nProcfile as UTF-8 without a byte-order mark.")
+	}
+	if n := len(a.WebLines); n > 1 {
+		lines := strings.ReplaceAll(strings.Trim(fmt.Sprint(a.WebLines[:n-1]), "[]"), " ", ", ")
+		p.Warning(fmt.Sprintf("Your Procfile defines the web process %d times (lines %s and %d).\nHeroku runs the last one, which is the one checked here:\n\n  web: %s\n\nRemove the others.", n, lines, a.WebLines[n-1], a.web().Command))
+	}
+	switch a.Kind {
+	case noWeb:
+		p.Warning("Your Procfile has no web process. AppLink needs the web process\nstarted through the service mesh, for example:\n\n  " + a.Suggested)
+	case missing:
+		p.Warning("Your app has no Procfile. AppLink needs a web process started through\nthe service mesh. Add a Procfile with a line such as:\n\n  " + a.Suggested)
+	case unreadable:
+		p.Warning("The Procfile was not checked: " + a.Reason + ".")
+	}
+	for _, proc := range a.Processes {
+		reportProcess(p, a.Mesh, proc)
+	}
+}
+
+func reportProcess(p *output.Printer, m mesh, proc process) {
+	typ, line := proc.Type, proc.Type+": "+proc.Command
+	var text []string
+	switch proc.Kind {
+	case started:
+		p.Detail("The %s process starts the service mesh:\n  %s", typ, line)
+	case legacy:
+		text = append(text, fmt.Sprintf("Your Procfile's %s process starts the mesh as\n\n  %s\n\na name this buildpack links only so that old Procfiles keep working. It\nbreaks when the architecture or the version changes: use the plain name,\n%s.", typ, proc.Name, m.Names[0]))
+	case otherName:
+		text = append(text, fmt.Sprintf("Your Procfile's %s process starts\n\n  %s\n\nwhich this build did not install, so the %s process will not start. This\nbuild installed %s %s for %s, also linked as:\n\n  %s\n\nUse the plain name.", typ, proc.Name, typ, m.Names[0], m.Version, m.Arch, strings.Join(m.Names[1:], "\n  ")))
+	case indirect:
+		p.Detail("The %s process mentions the service mesh, but the build cannot tell how it\nstarts it:\n  %s\nMake sure the mesh starts your app, with the app on APP_PORT.", typ, line)
+	case noCommand:
+		p.Warning(fmt.Sprintf("Your Procfile's %s process runs %s with no app command:\n\n  %s\n\nThe mesh starts your app: put the app's start command after it, e.g.\n\n  %s: APP_PORT=%s %s npm start", typ, proc.Name, line, typ, m.forwardPort(), m.Names[0]))
+	case badSyntax:
+		p.Warning(fmt.Sprintf("Bash cannot read your Procfile's %s process, so it fails at start:\n\n  %s\n\n%s.", typ, line, proc.Reason))
+	case notWrapped:
+		start := "Start it through the mesh instead:"
+		if proc.Script {
+			start = "Put the commands in a script, start.sh, and start it through the mesh:"
+		}
+		p.Warning(fmt.Sprintf("Your Procfile's web process does not start the service mesh, so\nrequests from Salesforce will not reach your app:\n\n  %s\n\n%s\n\n  %s\n\nThe mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on %s.", line, start, proc.Suggested, proc.AppPort))
+	}
+	if proc.Kind != started && proc.Kind != legacy && proc.Kind != otherName {
+		return
+	}
+	port, forward := proc.AppPort+" here", defaultAppPort
+	if port == "$APP_PORT here" {
+		port = "the config var's value here"
+	}
+	if slices.Contains(m.ConfigVars, "APP_PORT") {
+		forward = "the APP_PORT config var's port"
+	} else if m.AppPort != "" {
+		forward = m.AppPort + " (app.port in heroku-applink-service-mesh.yaml)"
+	}
+	words := strings.NewReplacer("{type}", typ, "{port}", port, "{forward}", forward)
+	for _, problem := range proc.Problems {
+		text = append(text, words.Replace(problemTexts[problem]))
+	}
+	switch {
+	case len(text) == 0:
+		return
+	case proc.Script:
+		text = append(text, "Put the app's command in a script, start.sh, and start that:\n\n  "+proc.Suggested)
+	case proc.Suggested != "":
+		text = append(text, "Use this line instead:\n\n  "+proc.Suggested)
+	}
+	p.Warning(strings.Join(text, "\n\n"))
+}
+
+// problemTexts say what each problem does.
+var problemTexts = map[problem]string{
+	repeatedType:           "The command starts with \"{type}:\" again: bash runs {type}: as a program,\nwhich does not exist, and the process fails at start.",
+	appUsesPORT:            "Your app's command refers to $PORT, but the mesh listens on $PORT. The app\nmust listen on the port the mesh forwards to, APP_PORT ({port}), or\nthe two collide and requests fail.",
+	appPortTrap:            "Your app's command refers to $APP_PORT, but APP_PORT is set only for the\nmesh's command: the shell expands $APP_PORT before that assignment takes\neffect, so the app gets no port (or the config var's). Give the app the\nport itself.",
+	appPortUnset:           "Your app's command refers to $APP_PORT, but no config var or assignment\nsets APP_PORT, so it expands to nothing. The mesh forwards to {forward}.",
+	quotedCommand:          "The command after the mesh is one quoted string. The mesh runs it\nwithout a shell, as a single program name, so it will not start.",
+	appPortNotExported:     "An earlier command assigns APP_PORT without exporting it: your app's\n$APP_PORT has that value, but the mesh does not see it, and forwards to {forward}.",
+	chained:                "More commands follow your app's on this line (after &&, || or ;). The mesh\nstarts only the first; the others run after it exits. Run them under one shell.",
+	meshPort:               "The mesh is given a port of its own (PORT=… or --port …), but it must listen\non $PORT, where Heroku's router sends requests. Leave $PORT to the mesh and\ngive your app another port.",
+	appPortIsPORT:          "APP_PORT is set to $PORT, the port the mesh itself listens on: the mesh\nforwards every request to itself, and an app on APP_PORT collides with it.\nGive APP_PORT a port of its own.",
+	appPortInvalid:         "APP_PORT is set to something that is not a port number (1 to 65535), so\nthe mesh cannot forward requests to your app.",
+	assignmentAfterWrapper: "An assignment comes after exec, nice or a similar command, which runs it\nas a program's name: the web process fails with \"not found\". Only env takes\nassignments there; put them first.",
+	inBackground:           "The line ends in &, which runs it in the background: the web process's\nshell exits at once, and Heroku restarts the dyno.",
+	appPortMismatch:        "Your app's command gives it a port other than the one the mesh forwards\nto, APP_PORT ({port}): every request would fail with a 502.",
+	meshOnFailure:          "The mesh comes after ||, so it starts only when the command before it\nfails: when that command succeeds, the web process exits without it.",
+	bareProgram:            "Your app's command names a file of your app without a path. The mesh looks\nsuch a name up on PATH, which does not hold your app's folder, so it cannot\nstart it: put ./ in front.",
+}
