@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,68 +24,57 @@ import (
 // configName is the only file the mesh reads, from where it starts.
 const configName = "heroku-applink-service-mesh.yaml"
 
-// meshConfig is the shape the mesh reads the file into (the public mesh
+// meshConfig is the shape the mesh decodes the file into (the public mesh
 // source's conf.YamlConfig): every value a string.
 type meshConfig struct {
-	App  appConfig  `yaml:"app"`
-	Mesh meshRoutes `yaml:"mesh"`
+	App struct {
+		Port string `yaml:"port"`
+		Host string `yaml:"host"`
+	} `yaml:"app"`
+	Mesh struct {
+		Authentication struct {
+			BypassRoutes []string `yaml:"bypassRoutes"`
+		} `yaml:"authentication"`
+		HealthCheck struct {
+			Enable string `yaml:"enable"`
+			Route  string `yaml:"route"`
+		} `yaml:"healthcheck"`
+	} `yaml:"mesh"`
 }
 
-type appConfig struct {
-	Port string `yaml:"port"`
-	Host string `yaml:"host"`
-}
-
-type meshRoutes struct {
-	Authentication authentication `yaml:"authentication"`
-	HealthCheck    healthcheck    `yaml:"healthcheck"`
-}
-
-type authentication struct {
-	BypassRoutes []string `yaml:"bypassRoutes"`
-}
-
-type healthcheck struct {
-	Enable string `yaml:"enable"`
-	Route  string `yaml:"route"`
-}
-
-// sections are the file's mappings by the type the decoder's errors name:
+// sections are the file's mappings, by the type the decoder's errors name:
 // where each is, and the keys it takes.
 var sections = map[string]struct{ path, keys string }{
-	"advice.meshConfig":     {"", "app and mesh"},
-	"advice.appConfig":      {"app", "port and host"},
-	"advice.meshRoutes":     {"mesh", "authentication and healthcheck"},
-	"advice.authentication": {"mesh.authentication", "bypassRoutes"},
-	"advice.healthcheck":    {"mesh.healthcheck", "enable and route"},
+	reflect.TypeOf(meshConfig{}).String():                     {"", "app and mesh"},
+	reflect.TypeOf(meshConfig{}.App).String():                 {"app", "port and host"},
+	reflect.TypeOf(meshConfig{}.Mesh).String():                {"mesh", "authentication and healthcheck"},
+	reflect.TypeOf(meshConfig{}.Mesh.Authentication).String(): {"mesh.authentication", "bypassRoutes"},
+	reflect.TypeOf(meshConfig{}.Mesh.HealthCheck).String():    {"mesh.healthcheck", "enable and route"},
 }
 
 // The kinds of finding, as the build report names them.
 const (
-	confInvalid      = "mesh-config-invalid"
-	confUnknownKey   = "mesh-config-unknown-key"
-	confWrongShape   = "mesh-config-wrong-shape"
-	confDuplicate    = "mesh-config-duplicate-key"
-	confRoute        = "mesh-config-route"
-	confOpenRoute    = "mesh-config-bypasses-everything"
-	confPlaceholder  = "mesh-config-route-placeholder"
-	confEnable       = "mesh-config-healthcheck-enable"
-	confHost         = "mesh-config-app-host"
-	confRemoteHost   = "mesh-config-app-host-remote"
-	confPort         = "mesh-config-app-port"
-	confOverridden   = "mesh-config-app-port-overridden"
-	confDocuments    = "mesh-config-documents"
-	confMisplaced    = "mesh-config-misplaced"
-	confNotReadable  = "mesh-config-unreadable"
-	maxFindings      = 10 // a file wrong everywhere needs fixing, not a flood
-	maxCopies, depth = 20000, 3
+	confInvalid     = "mesh-config-invalid"
+	confUnknownKey  = "mesh-config-unknown-key"
+	confWrongShape  = "mesh-config-wrong-shape"
+	confDuplicate   = "mesh-config-duplicate-key"
+	confRoute       = "mesh-config-route"
+	confOpenRoute   = "mesh-config-bypasses-everything"
+	confPlaceholder = "mesh-config-route-placeholder"
+	confEnable      = "mesh-config-healthcheck-enable"
+	confHost        = "mesh-config-app-host"
+	confRemoteHost  = "mesh-config-app-host-remote"
+	confPort        = "mesh-config-app-port"
+	confOverridden  = "mesh-config-app-port-overridden"
+	confDocuments   = "mesh-config-documents"
+	confMisplaced   = "mesh-config-misplaced"
+	confNotReadable = "mesh-config-unreadable"
 )
 
-// finding is one thing wrong with the file, or with where it is; line is
-// where in the file, or 0.
+// finding is one thing wrong with the file, or with where it is.
 type finding struct {
 	Kind string
-	Line int
+	Line int // where in the file, or 0
 	Text string
 }
 
@@ -100,49 +90,47 @@ type bypassRoute struct {
 	Health bool
 }
 
-// config is what the check found. found: the app has the file where the
-// mesh reads it; read: the build could read it. fatal: the mesh exits at
-// boot on it (or, null, crashes); decoded are the decoder's reasons.
+// config is what the check found: whether the app has the file where the
+// mesh reads it, and the build could read it; whether the mesh exits at
+// boot on it (or, null, crashes), for the decoder's reasons; the routes
+// that skip authentication; app.port, where the mesh forwards without
+// APP_PORT.
 type config struct {
 	path                     string
 	found, read, fatal, null bool
 	decoded, warnings        []finding
-	bypass                   []bypassRoute // the routes that skip authentication
-	appPort                  string        // a port number: where the mesh forwards without APP_PORT
+	bypass                   []bypassRoute
+	appPort                  string
 }
 
 // checkConfig reads the mesh's config file where the web process starts
-// the mesh, in dir of the app's (unknown when the build cannot tell), and
-// looks for copies the mesh never reads. A folder missing at this point of
-// the build, which a later buildpack may make, or outside the app, cannot
-// be checked: the build says so when the app has a config file elsewhere.
+// the mesh, in dir (unknown when the build cannot tell), and looks for
+// copies the mesh never reads. A folder missing at this point of the build
+// (a later buildpack may make it), or outside the app, is not looked into:
+// the build says so when the app has a config file elsewhere.
 func checkConfig(root *os.Root, dir string, unknown bool) config {
 	c := config{path: path.Join(dir, configName)}
-	why := ""
-	if info, err := root.Stat(path.Join(".", dir)); unknown {
-		c.path, why = configName, "The Procfile's web process changes directory before it starts the mesh in a\nway the build cannot follow, so it cannot tell which "+configName+"\nthe mesh reads: none was checked."
-	} else if err != nil || !info.IsDir() {
-		why = c.path + " was not checked: the Procfile's web process starts the mesh in\n" + dir + "/, which this build cannot look into (it does not exist yet, or it is\noutside the app)."
-	}
-	if why != "" {
-		if c.found = len(copies(root, "")) > 0; c.found {
-			if dir != "" && !unknown {
-				c.warnings = misplaced(root, dir)
-			}
-			c.warnings = append(c.warnings, finding{Kind: confNotReadable, Text: why})
+	if info, err := root.Stat(path.Join(".", dir)); unknown || err != nil || !info.IsDir() {
+		why := c.path + " was not checked: the Procfile's web process starts the mesh in\n" + dir + "/, which this build cannot look into (it does not exist yet, or it is\noutside the app)."
+		if unknown {
+			c.path, why = configName, "The Procfile's web process changes directory before it starts the mesh in a\nway the build cannot follow, so it cannot tell which "+configName+"\nthe mesh reads: none was checked."
+		} else if dir != "" {
+			c.warnings = misplaced(root, dir)
+		}
+		if c.found = len(copies(root, "")) > 0; !c.found {
+			c.warnings = nil
+		} else {
+			c.warn(confNotReadable, "%s", why)
 		}
 		return c
 	}
 	c.warnings = misplaced(root, dir)
 	data, err := fsutil.ReadFile(root, c.path, 64<<10)
-	if c.found = !errors.Is(err, fs.ErrNotExist); err != nil {
-		if c.found {
-			c.warnings = append(c.warnings, finding{Kind: confNotReadable, Text: c.path + " was not checked: " + reason(err) + "."})
-		}
-		return c
+	if c.found, c.read = !errors.Is(err, fs.ErrNotExist), err == nil; c.found && !c.read {
+		c.warn(confNotReadable, "%s was not checked: %s.", c.path, reason(err))
+	} else if c.read {
+		c.decode(data)
 	}
-	c.read = true
-	c.decode(data)
 	return c
 }
 
@@ -160,7 +148,7 @@ func (c *config) against(procfile string, configVar bool) {
 
 // decode reads the file as the mesh does: strictly, into a pointer, which
 // a null first document sets to nil (the mesh crashes on that at boot).
-func (c *config) decode(data []byte) {
+func (c *config) decode(data []byte) *config {
 	got := &meshConfig{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -179,10 +167,10 @@ func (c *config) decode(data []byte) {
 		c.null, c.decoded = true, []finding{{Kind: confInvalid, Text: "the file's first YAML document is empty (null)"}}
 	}
 	if c.fatal = len(c.decoded) > 0; c.fatal {
-		if n := len(c.decoded); n > maxFindings {
-			c.decoded = append(c.decoded[:maxFindings], finding{Kind: c.decoded[maxFindings].Kind, Text: fmt.Sprintf("and %d more", n-maxFindings)})
+		if n := len(c.decoded); n > 10 { // a file wrong everywhere needs fixing, not a flood
+			c.decoded = append(c.decoded[:10], finding{Kind: c.decoded[10].Kind, Text: fmt.Sprintf("and %d more", n-10)})
 		}
-		return
+		return c
 	}
 	n := 0
 	for more := (yaml.Node{}); n < 100 && dec.Decode(&more) == nil; n++ {
@@ -191,10 +179,11 @@ func (c *config) decode(data []byte) {
 		c.warn(confDocuments, "%s holds %d YAML documents; the mesh reads only the first.", c.path, n+1)
 	}
 	c.values(*got)
+	return c
 }
 
-// decoderFinding reads one of the decoder's errors, "line N: …", in the
-// file's terms rather than those of the Go types it decodes into.
+// decoderFinding reads one of the decoder's errors ("line N: …") in the
+// file's terms, not those of the Go types it decodes into.
 func decoderFinding(e string) finding {
 	f := finding{Kind: confInvalid, Text: e}
 	if n, text, ok := strings.Cut(strings.TrimPrefix(e, "line "), ": "); ok {
@@ -225,19 +214,14 @@ func decoderFinding(e string) finding {
 	return f
 }
 
-// local are the hosts that are this dyno, where the app runs beside the
-// mesh.
-var local = map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true, "0.0.0.0": true}
-
-// values checks what a file the mesh loads says: what the mesh takes
-// without a word, but that breaks routing or authentication.
+// values checks what the mesh loads without a word, but that breaks
+// routing or authentication.
 func (c *config) values(got meshConfig) {
 	health, healthRoute := got.Mesh.HealthCheck, cmp.Or(got.Mesh.HealthCheck.Route, "/healthcheck")
 	switch health.Enable {
 	case "", "true":
 		c.bypass = append(c.bypass, bypassRoute{Path: healthRoute, Health: true})
-		if opensAll(healthRoute) {
-			// The health route bypasses authentication as bypassRoutes do.
+		if opensAll(healthRoute) { // it bypasses authentication as bypassRoutes do
 			c.warn(confOpenRoute, "mesh.healthcheck.route is %q, which matches every path: the health check's\nroute skips authentication, so no request to the app is authenticated.", healthRoute)
 		} else if !strings.HasPrefix(healthRoute, "/") {
 			c.warn(confRoute, "mesh.healthcheck.route is %q, which does not start with /: it never matches a\nrequest path, so no health check answers.", healthRoute)
@@ -261,12 +245,11 @@ func (c *config) values(got meshConfig) {
 	}
 	if host := got.App.Host; host != "" {
 		u, err := url.Parse(host)
-		why := ""
+		why, lower := "", strings.ToLower(host)
 		switch {
-		case err == nil && u.User != nil:
-			// User info may be a secret: it is not printed.
+		case err == nil && u.User != nil: // may be a secret: not printed
 			host, why = u.Scheme+"://xxxxx@"+u.Host, "user info here is sent nowhere, and breaks the address"
-		case err != nil || !strings.HasPrefix(strings.ToLower(host), "http://") && !strings.HasPrefix(strings.ToLower(host), "https://"):
+		case err != nil || !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://"):
 			why = "this one has no scheme"
 		case u.Host == "":
 			why = "this one has no host"
@@ -274,7 +257,7 @@ func (c *config) values(got meshConfig) {
 			why = "the port goes in app.port or APP_PORT, not here"
 		case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(host, "?") || strings.HasSuffix(host, "#"):
 			why = "a path here ends up before the port"
-		case !local[strings.ToLower(u.Hostname())]:
+		case !slices.Contains([]string{"localhost", "127.0.0.1", "::1", "0.0.0.0"}, strings.ToLower(u.Hostname())):
 			c.warn(confRemoteHost, "app.host is %q, which is not this dyno: the mesh forwards every request\nthere, while your app runs beside the mesh, so requests fail (502) or reach\nanother server. Use http://127.0.0.1, or remove app.host.", host)
 		}
 		if why != "" {
@@ -297,7 +280,7 @@ func (c *config) warn(kind, format string, a ...any) {
 func opensAll(route string) bool { return route == "*" || route == "/*" || route == "/**" }
 
 // paramPrefix is the route up to a segment that frameworks read as a
-// parameter (:id, {id}), which the mesh compares literally; "" for none.
+// parameter (:id, {id}) and the mesh compares literally, or "".
 func paramPrefix(route string) string {
 	segments := strings.Split(route, "/")
 	for i, s := range segments {
@@ -326,21 +309,18 @@ func misplaced(root *os.Root, dir string) []finding {
 	}
 	for _, rel := range copies(root, dir) {
 		text := rel + " is not read by the mesh, which reads only " + configName
-		switch lower := strings.ToLower(path.Base(rel)); {
+		var old config
+		switch data, err := fsutil.ReadFile(root, rel, 64<<10); {
 		case rel == path.Join(dir, configName) || same(root, rel, path.Join(dir, configName)):
 			continue // the one the mesh reads
 		case !same(root, path.Dir(rel), dir):
 			text += ",\nunder that exact name, from " + where + ". Move it there."
-		case strings.HasPrefix(lower, "heroku-integration-"):
-			text = rel + " is the name from before AppLink: the AppLink mesh reads\n" + configName + ". Rename it."
-			var old config
-			if data, err := fsutil.ReadFile(root, rel, 64<<10); err == nil {
-				if old.decode(data); old.fatal {
-					text = rel + " is the name from before AppLink: the AppLink mesh reads\n" + configName + ", but would not load this file once renamed, and would exit at\nboot: " + old.decoded[0].String() + ".\nFix it before you rename it, or remove it."
-				}
-			}
-		default:
+		case !strings.HasPrefix(strings.ToLower(path.Base(rel)), "heroku-integration-"):
 			text += ", with\nthat exact name. Rename it."
+		case err == nil && old.decode(data).fatal:
+			text = rel + " is the name from before AppLink: the AppLink mesh reads\n" + configName + ", but would not load this file once renamed, and would exit at\nboot: " + old.decoded[0].String() + ".\nFix it before you rename it, or remove it."
+		default:
+			text = rel + " is the name from before AppLink: the AppLink mesh reads\n" + configName + ". Rename it."
 		}
 		found = append(found, finding{Kind: confMisplaced, Text: text})
 	}
@@ -348,14 +328,15 @@ func misplaced(root *os.Root, dir string) []finding {
 }
 
 // copies lists the app's files under the mesh's names (in any case, .yml,
-// pre-AppLink), relative to its root: in dir, then at the root, then in
-// the rest of the app's own tree a few levels deep, never in dependencies
-// or hidden folders, nor through links.
+// pre-AppLink), relative to its root: in dir, then at the root, then a few
+// levels into the app's own tree, never into dependencies, hidden folders
+// or links.
 func copies(root *os.Root, dir string) []string {
 	var out []string
 	add := func(p string) {
-		base := strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(path.Base(p)), ".yaml"), ".yml")
-		if base != strings.ToLower(path.Base(p)) && (base == "heroku-applink-service-mesh" || base == "heroku-integration-service-mesh") &&
+		name := strings.ToLower(path.Base(p))
+		base := strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")
+		if base != name && (base == "heroku-applink-service-mesh" || base == "heroku-integration-service-mesh") &&
 			!slices.ContainsFunc(out, func(q string) bool { return q == p || same(root, q, p) }) {
 			out = append(out, p)
 		}
@@ -369,12 +350,13 @@ func copies(root *os.Root, dir string) []string {
 	seen := 0
 	fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		switch seen++; {
-		case seen > maxCopies:
+		case seen > 20000:
 			return fs.SkipAll
 		case err != nil && d != nil && d.IsDir():
 			return fs.SkipDir // a folder the build cannot read hides only itself
 		case err != nil:
-		case d.IsDir() && p != "." && (d.Name()[0] == '.' || skipDirs[d.Name()] || strings.Count(p, "/") >= depth):
+		case d.IsDir() && p != "." && (d.Name()[0] == '.' || strings.Count(p, "/") >= 3 ||
+			slices.Contains([]string{"node_modules", "vendor", "target", "build", "dist"}, d.Name())):
 			return fs.SkipDir
 		case !d.IsDir():
 			add(p)
@@ -382,11 +364,8 @@ func copies(root *os.Root, dir string) []string {
 		return nil
 	})
 	rank := func(p string) int {
-		switch path.Dir(p) {
-		case path.Join(".", dir):
-			return 0
-		case ".":
-			return 1
+		if i := slices.Index([]string{path.Join(".", dir), "."}, path.Dir(p)); i >= 0 {
+			return i
 		}
 		return 2
 	}
@@ -394,40 +373,36 @@ func copies(root *os.Root, dir string) []string {
 	return out
 }
 
-var skipDirs = map[string]bool{"node_modules": true, "vendor": true, "target": true, "build": true, "dist": true}
-
 // report prints what the check found, and returns the kinds of advice
 // given. An app with no config file, nor a copy of one, gets no output.
 func (c config) report(p *output.Printer) []string {
 	if !c.found && len(c.warnings) == 0 {
 		return nil
 	}
-	var kinds []string
+	var kinds, lines []string
 	p.Step("Checking %s", c.path)
-	if c.fatal {
-		var lines []string
-		for _, f := range c.decoded {
-			kinds, lines = append(kinds, f.Kind), append(lines, "  "+f.String())
-		}
-		how := "it reads the\nfile strictly, and exits at boot with \"Invalid YAML config\":"
+	for _, f := range c.decoded {
+		kinds, lines = append(kinds, f.Kind), append(lines, "  "+f.String())
+	}
+	if how := "reads the\nfile strictly, and exits at boot with \"Invalid YAML config\""; c.fatal {
 		if c.null {
-			how = "it reads the\nfile as no config at all, and crashes at boot (a nil pointer dereference):"
+			how = "reads the\nfile as no config at all, and crashes at boot (a nil pointer dereference)"
 		}
-		p.Warning(fmt.Sprintf("The service mesh will not start with %s: %s\n\n%s\n\nFix the file, or remove it to use the mesh's defaults.", c.path, how, strings.Join(lines, "\n")))
+		p.Warning(fmt.Sprintf("The service mesh will not start with %s: it %s:\n\n%s\n\nFix the file, or remove it to use the mesh's defaults.", c.path, how, strings.Join(lines, "\n")))
 	}
 	for _, f := range c.warnings {
 		kinds = append(kinds, f.Kind)
 		p.Warning(f.Text)
 	}
+	var routes []string
+	for _, r := range c.bypass {
+		routes = append(routes, "  "+r.Path+map[bool]string{true: " (the health check)"}[r.Health])
+	}
 	switch {
 	case !c.read || c.fatal: // nothing is known of the routes of a file not read
-	case len(c.bypass) == 0:
+	case len(routes) == 0:
 		p.Detail("No route skips AppLink authentication: every request must come from\nSalesforce through AppLink.")
 	default:
-		var routes []string
-		for _, r := range c.bypass {
-			routes = append(routes, "  "+r.Path+map[bool]string{true: " (the health check)"}[r.Health])
-		}
 		p.Detail("Routes that skip AppLink authentication:\n%s\nEvery other route answers 401 unless the request comes from Salesforce\nthrough AppLink.", strings.Join(routes, "\n"))
 	}
 	return kinds

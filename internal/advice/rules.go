@@ -16,7 +16,6 @@ import (
 const (
 	defaultAppPort = "3000"                       // where the mesh forwards without APP_PORT
 	placeholder    = "<your app's start command>" // the app's command in an example line
-	maxDir         = 1024                         // bounds the folder a chain of cd builds up
 )
 
 var (
@@ -57,9 +56,17 @@ func (m mesh) template(typ string) string {
 	return typ + ": APP_PORT=" + m.forwardPort() + " " + m.Names[0] + " " + placeholder
 }
 
-// appFile reports whether name, as the mesh finds it from dir, is a
-// regular file of the app's (at /app on a dyno).
-func (m mesh) appFile(dir, name string) bool {
+// program reports whether name is a program the mesh runs from dir as a
+// file of the app's (at /app on a dyno), and, bare, is one named without a
+// path: the mesh, like bash, looks those up on PATH only, which holds
+// neither the app's folder nor a program the stack lacks.
+func (m mesh) program(dir, name string, bare bool) bool {
+	if bare && (strings.Contains(name, "/") || slices.ContainsFunc([]string{"/usr/local/bin", "/usr/bin", "/bin"}, func(d string) bool {
+		_, err := os.Stat(filepath.Join(d, name))
+		return err == nil
+	})) {
+		return false
+	}
 	if rest, ok := strings.CutPrefix(name, "/app/"); ok {
 		name = rest
 	} else if !path.IsAbs(name) {
@@ -70,15 +77,6 @@ func (m mesh) appFile(dir, name string) bool {
 	}
 	info, err := m.App.Stat(name)
 	return err == nil && info.Mode().IsRegular()
-}
-
-// onPATH reports whether the stack has a program by that name on the PATH
-// a dyno starts with.
-func onPATH(name string) bool {
-	return slices.ContainsFunc([]string{"/usr/local/bin", "/usr/bin", "/bin"}, func(dir string) bool {
-		_, err := os.Stat(filepath.Join(dir, name))
-		return err == nil
-	})
 }
 
 // advise checks the web process of p, and every other process that starts
@@ -131,7 +129,7 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 		p.Kind, p.Suggested, p.AppPort = notWrapped, m.template(typ), m.forwardPort()
 		var wrapped process
 		candidate := l.wrap()
-		if l, err = m.read(candidate, "", false); err != nil {
+		if l, err = m.read(candidate, "", false); err != nil || candidate == "" {
 			return p, true
 		} else if fixed, _ = l.run(&wrapped); wrapped.Kind == noCommand {
 			return p, true
@@ -145,25 +143,25 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 }
 
 // line is a command line read for where it starts the mesh: a Procfile
-// command, or a script that sh -c runs.
+// command, or a script that sh -c runs. dir is where the next command
+// runs, relative to the app's root (unknown when the build cannot tell);
+// appPort is APP_PORT as earlier commands assign it, which reaches the
+// mesh once exported; setPort, PORT, which always does: Heroku exports it.
 type line struct {
-	m     mesh
-	src   string
-	file  *syntax.File
-	edits []edit
-	// dir is where the next command runs, relative to the app's root
-	// (unknown when the build cannot tell); appPort is APP_PORT as earlier
-	// commands assign it, which reaches the mesh once exported; setPort,
-	// PORT, which always does, as Heroku exports it.
-	dir               string
-	unknown, exported bool
-	appPort           *assign
-	setPort           []*assign
+	m                         mesh
+	src                       string
+	file                      *syntax.File
+	edits                     []edit
+	dir, startDir             string
+	unknown, exported, quoted bool
+	startUnknown              bool
+	appPort                   *assign
+	setPort                   []*assign
 }
 
 func (m mesh) read(src, dir string, unknown bool) (*line, error) {
 	f, err := parse(src)
-	return &line{m: m, src: src, file: f, dir: dir, unknown: unknown}, err
+	return &line{m: m, src: src, file: f, dir: dir, startDir: dir, unknown: unknown, startUnknown: unknown}, err
 }
 
 // assign is an assignment the build follows; whole removes its command,
@@ -175,10 +173,7 @@ type assign struct {
 }
 
 func newAssign(n syntax.Node, value *syntax.Word) *assign {
-	if value == nil {
-		value = &syntax.Word{Parts: []syntax.WordPart{&syntax.Lit{}}}
-	}
-	return &assign{from: off(n.Pos()), to: off(n.End()), value: value}
+	return &assign{from: off(n.Pos()), to: off(n.End()), value: cmp.Or(value, &syntax.Word{Parts: []syntax.WordPart{&syntax.Lit{}}})}
 }
 
 func (a *assign) val() string { v, _ := static(a.value); return v }
@@ -191,57 +186,54 @@ func (a *assign) bad() bool {
 }
 
 // run follows the line's commands to the mesh's, checks it, and returns
-// the line fixed.
+// the line fixed, or "" when there is nothing to fix.
 func (l *line) run(p *process) (string, bool) {
 	cmds := flatten(l.file)
-	at := slices.IndexFunc(cmds, func(c cmd) bool { return l.call(c.stmt) != nil })
-	scope := ""
-	if at >= 0 {
-		scope = cmds[at].scope
-	}
 	for i, c := range cmds {
 		if c.nested {
 			l.dir, l.unknown = "", true
 		}
-		x, _ := c.stmt.Cmd.(*syntax.CallExpr)
-		d, _ := c.stmt.Cmd.(*syntax.DeclClause)
-		switch {
-		case i == at:
-			return l.mesh(p, l.call(c.stmt), cmds, i), true
-		case x == nil && d == nil:
-			l.dir, l.unknown = "", true
-		case x != nil && len(x.Args) > 0:
-			if w, text, ok := shScript(x.Args); ok && mentions(text) {
+		switch x := c.stmt.Cmd.(type) {
+		case *syntax.CallExpr:
+			if mc := l.call(x); mc != nil {
+				return l.mesh(p, mc, cmds, i), true
+			} else if w, text, ok := shScript(x.Args); ok && mentions(text) {
 				in, err := l.m.read(text, l.dir, l.unknown)
 				if err != nil {
 					return "", false
 				}
-				if fixed, found := in.run(p); format(fixed) != "" {
-					return apply(l.src, []edit{{off(w.Pos()), off(w.End()), quoted(w, format(fixed))}}), found
-				} else {
-					return "", found
+				fixed, found := in.run(p)
+				if s := format(fixed); s != "" {
+					return apply(l.src, []edit{{off(w.Pos()), off(w.End()), quoted(w, s)}}), found
+				}
+				return "", found
+			}
+			next := ""
+			if i+1 < len(cmds) {
+				next = cmds[i+1].op
+			}
+			if len(x.Args) > 0 && !slices.Contains([]string{"|", "|&"}, c.op) && !slices.Contains([]string{"|", "|&", "&"}, next) {
+				l.cd(x) // a cd in a pipeline or the background moves nothing
+			}
+			for _, a := range x.Assigns {
+				if len(x.Args) == 0 {
+					l.earlier(a, cmds, i, len(x.Assigns) == 1, false)
 				}
 			}
-			if c.sees(scope) {
-				l.cd(x)
-			}
-		case x != nil && c.sees(scope):
-			for _, a := range x.Assigns {
-				l.earlier(a, cmds, i, len(x.Assigns) == 1, false)
-			}
-		case d != nil && c.sees(scope):
+		case *syntax.DeclClause:
 			// export, or declare and typeset with -x.
-			exporting, named := d.Variant.Value == "export", []*syntax.Assign{}
-			for _, a := range d.Args {
+			exporting, named := x.Variant.Value == "export", []*syntax.Assign{}
+			for _, a := range x.Args {
 				v, _ := static(a.Value)
-				exporting = exporting || a.Name == nil && strings.HasPrefix(v, "-") && strings.Contains(v, "x")
-				if a.Name != nil {
+				if exporting = exporting || a.Name == nil && strings.HasPrefix(v, "-") && strings.Contains(v, "x"); a.Name != nil {
 					named = append(named, a)
 				}
 			}
 			for _, a := range named {
 				l.earlier(a, cmds, i, len(named) == 1, exporting)
 			}
+		default:
+			l.dir, l.unknown = "", true
 		}
 	}
 	return "", false
@@ -253,20 +245,19 @@ func (l *line) earlier(a *syntax.Assign, cmds []cmd, i int, alone, exporting boo
 	if alone && i+1 < len(cmds) {
 		as.whole = &edit{off(cmds[i].stmt.Pos()), off(cmds[i+1].stmt.Pos()), ""}
 	}
-	switch {
-	case a.Name.Value == "APP_PORT":
+	if a.Name.Value == "APP_PORT" {
 		l.exported = l.exported || exporting
 		if !a.Naked {
 			l.appPort = as
 		}
-	case a.Name.Value == "PORT" && !a.Naked && !onPORT(as.value):
+	} else if a.Name.Value == "PORT" && !a.Naked && !onPORT(as.value) {
 		l.setPort = append(l.setPort, as)
 	}
 }
 
 // cd follows a command before the mesh's that moves where it starts: a cd
-// to a plain path in the app (at /app on a dyno) is followed; anything
-// else leaves it unknown.
+// to a plain path in the app (at /app on a dyno); anything else leaves it
+// unknown.
 func (l *line) cd(x *syntax.CallExpr) {
 	switch v, _ := static(x.Args[0]); v {
 	case "pushd", "popd":
@@ -281,7 +272,7 @@ func (l *line) cd(x *syntax.CallExpr) {
 		}
 		d := path.Join(l.dir, target)
 		if !ok || l.unknown || target == "" || strings.ContainsAny(target, "*?[") || path.IsAbs(target) || target[0] == '-' ||
-			d == ".." || strings.HasPrefix(d, "../") || len(d) > maxDir {
+			d == ".." || strings.HasPrefix(d, "../") || len(d) > 1024 {
 			l.dir, l.unknown = "", true
 		} else {
 			l.dir = strings.TrimSuffix(d, ".")
@@ -289,27 +280,25 @@ func (l *line) cd(x *syntax.CallExpr) {
 	}
 }
 
-// call is the mesh's command.
+// call is the mesh's command: the mesh's word, and the first wrapper's
+// (exec, nice…) or -1; APP_PORT and PORT given to the mesh; assignments
+// after a wrapper other than env, which runs them as a program's name;
+// env's -u PORT; the mesh's --port; whether "--" ends its options, and env
+// -C moves it; the app's command.
 type call struct {
 	x            *syntax.CallExpr
-	at, wrap     int     // the mesh's word; the first wrapper's (exec, nice…), or -1
-	prefix, port *assign // APP_PORT and PORT given to the mesh
-	// misplaced are assignments after a wrapper other than env, which runs
-	// them as a program's name; unset removes env's -u PORT.
-	misplaced  []*syntax.Word
-	unset      []edit
-	flag       *syntax.Word // the mesh's --port
-	sep, chdir bool         // "--" ends the mesh's options; env -C moves it
-	app        []*syntax.Word
+	at, wrap     int
+	prefix, port *assign
+	misplaced    []*syntax.Word
+	unset        []edit
+	flag         *syntax.Word
+	sep, chdir   bool
+	app          []*syntax.Word
 }
 
 // call reads a command as the mesh's, if it is one: past assignments and
 // wrappers such as exec, env and nice, with their options.
-func (l *line) call(s *syntax.Stmt) *call {
-	x, ok := s.Cmd.(*syntax.CallExpr)
-	if !ok {
-		return nil
-	}
+func (l *line) call(x *syntax.CallExpr) *call {
 	c := &call{x: x, wrap: -1}
 	give := func(name string, a *assign) {
 		if name == "APP_PORT" {
@@ -370,9 +359,9 @@ func (l *line) call(s *syntax.Stmt) *call {
 	return nil
 }
 
-// mesh checks the mesh's command, and fixes the line: the app's command to
-// listen on the port the mesh forwards to, the mesh on $PORT, APP_PORT
-// assigned and exported where the mesh sees it.
+// mesh checks the mesh's command, and fixes the line: the app's command
+// (at [from, to)) to listen on the port the mesh forwards to, the mesh on
+// $PORT, APP_PORT assigned and exported where the mesh sees it.
 func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	m, w := l.m, c.x.Args[c.at]
 	v, _ := static(w)
@@ -404,31 +393,56 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	if more {
 		to = end(l.file)
 	}
-	appPortRefs := slices.DeleteFunc(refs(l.file, "APP_PORT"), func(pe *syntax.ParamExp) bool { return off(pe.Pos()) < from || off(pe.Pos()) >= to })
-	a, quotedCmd, script := m.readApp(l.src[from:to], l.dir, l.unknown)
+	within := func(n syntax.Node) bool { return from <= off(n.Pos()) && off(n.End()) <= to }
+	first := c.app[0]
+	script := false
+	if raw := text(l.src, first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && (raw[0] == '"' || raw[0] == '\'') {
+		// A command quoted whole, which the mesh would run as one program's
+		// name, is read unquoted; a quoted path to a file of the app's is
+		// no command.
+		if v, ok := static(first); !ok || l.unknown || !m.program(l.dir, v, false) {
+			inner := raw[1 : len(raw)-1]
+			if script = len(c.app) > 1 || more || strings.ContainsAny(inner, `'"\`); !script {
+				unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown)
+				if unquoted.quoted = true; err == nil {
+					fixed, _ := unquoted.run(p)
+					return cmp.Or(fixed, unquoted.src)
+				}
+			}
+			l.quoted, script = true, true
+		}
+	}
+	portRefs, appPortRefs := slices.DeleteFunc(refs(l.file, "PORT"), func(pe *syntax.ParamExp) bool { return !within(pe) }), slices.DeleteFunc(refs(l.file, "APP_PORT"), func(pe *syntax.ParamExp) bool { return !within(pe) })
+	sw, st, isScript := shScript(c.app)
+	var scriptRefs []*syntax.ParamExp
+	if inner, err := parse(st); isScript && err == nil {
+		scriptRefs = refs(inner, "PORT")
+	}
 	configured := slices.Contains(m.ConfigVars, "APP_PORT")
 	port, given := l.port(c, configured), cmp.Or(c.prefix, l.appPort)
+	listens := l.listens(c, cmds[i+1:], to)
+	bare := !l.unknown && !more && m.program(l.dir, lead(first), true)
 	sets, last, before := given != nil, l.file.Stmts[len(l.file.Stmts)-1], len(p.Problems)
 	for _, check := range []struct {
 		problem problem
 		found   bool
 	}{
-		{appUsesPORT, a.usesPORT()},
+		{appUsesPORT, len(portRefs)+len(scriptRefs) > 0},
 		{appPortTrap, len(appPortRefs) > 0 && c.prefix != nil && !(l.appPort != nil && l.appPort.val() == c.prefix.val())},
 		{appPortUnset, slices.ContainsFunc(appPortRefs, func(pe *syntax.ParamExp) bool { return ref(pe, "APP_PORT", false) }) && !sets && m.ConfigVars != nil && !configured},
 		// A plain assignment reaches the mesh only when APP_PORT is already
 		// in its environment, as a config var.
 		{appPortNotExported, c.prefix == nil && l.appPort != nil && !l.exported && !configured && l.appPort.val() != m.forwardPort()},
-		{quotedCommand, quotedCmd},
-		{chained, more},
+		{quotedCommand, l.quoted},
+		{chained, more && !l.quoted},
 		{meshPort, c.port != nil || len(l.setPort) > 0 || c.flag != nil && !onPORT(c.flag) || len(c.unset) > 0},
 		{appPortIsPORT, sets && len(refs(given.value, "PORT")) > 0},
 		{appPortInvalid, sets && len(refs(given.value, "PORT")) == 0 && given.bad()},
 		{assignmentAfterWrapper, len(c.misplaced) > 0},
 		{meshOnFailure, cmds[i].op == "||"},
 		{inBackground, last.Background},
-		{appPortMismatch, isPort(port) && (!m.PortUnknown || sets) && slices.ContainsFunc(a.listens(), func(x listen) bool { return !samePort(x.port(), port) })},
-		{bareProgram, !l.unknown && a.bare(m, l.dir) != nil},
+		{appPortMismatch, isPort(port) && (!m.PortUnknown || sets) && slices.ContainsFunc(listens, func(e edit) bool { return !samePort(e.text, port) })},
+		{bareProgram, bare},
 	} {
 		if check.found {
 			p.Problems = append(p.Problems, check.problem)
@@ -437,16 +451,47 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	if p.AppPort = port; len(p.Problems) == before {
 		return l.fixed()
 	}
-	app, fixScript := a.fix(m, port, l.dir, l.unknown)
-	if p.Script = script || fixScript; p.Script {
-		app = "./start.sh"
+	// The app's command, to listen on the port: every $PORT and $APP_PORT
+	// becomes it, and a literal port other than it; a file of the app's
+	// named bare gets its path.
+	var app []edit
+	for _, pe := range append(portRefs, appPortRefs...) {
+		if port != "$APP_PORT" || pe.Param.Value == "PORT" {
+			app = append(app, edit{off(pe.Pos()), off(pe.End()), port})
+		}
+	}
+	for _, e := range listens {
+		if isPort(port) && !samePort(e.text, port) {
+			app = append(app, edit{e.from, e.to, port})
+		}
+	}
+	if bare {
+		app = append(app, edit{from, from, "./"})
+	}
+	if len(scriptRefs) > 0 {
+		var inner []edit
+		for _, pe := range scriptRefs {
+			inner = append(inner, edit{off(pe.Pos()), off(pe.End()), port})
+		}
+		app = append(app, edit{off(sw.Pos()), off(sw.End()), quoted(sw, apply(st, inner))})
+	}
+	for j := range app {
+		app[j].from, app[j].to = app[j].from-from, app[j].to-from
+	}
+	// Several commands run under one "bash -c", so that the mesh starts
+	// them all; what cannot be written so goes in a script.
+	fixedApp := apply(l.src[from:to], app)
+	if s := format(fixedApp); more && (s == "" || strings.Contains(s, "'")) || script {
+		fixedApp, p.Script = "./start.sh", true
+	} else if more {
+		fixedApp = "bash -c '" + s + "'"
 	}
 	if c.port != nil || len(l.setPort) > 0 {
 		// The PORT given to the mesh was meant for the app, or is harmless
 		// to it: the app keeps it, as the port it listens on.
-		app = "env PORT=" + port + " " + app
+		fixedApp = "env PORT=" + port + " " + fixedApp
 	}
-	l.edits = append(append(l.edits, edit{from, to, app}), c.unset...)
+	l.edits = append(append(l.edits, edit{from, to, fixedApp}), c.unset...)
 	if c.flag != nil && !onPORT(c.flag) {
 		flag := lead(c.flag)
 		l.edits = append(l.edits, edit{off(c.flag.Pos()), off(c.flag.End()), flag[:strings.IndexByte(flag, '=')+1] + "$PORT"})
@@ -488,7 +533,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		l.edits = append(l.edits, edit{cmds[i].opAt, cmds[i].opAt + 2, "&&"})
 	}
 	if last.Background {
-		l.edits = append(l.edits, edit{off(last.Semicolon), off(last.Semicolon) + 1, ""})
+		l.edits = append(l.edits, edit{off(last.Semicolon), off(last.Semicolon) + 1, " "})
 	}
 	return l.fixed()
 }
@@ -523,6 +568,50 @@ func (l *line) port(c *call, configured bool) string {
 	return l.m.forwardPort()
 }
 
+// listens finds the literal ports the app is told to listen on, in its
+// command and those after it, up to to: where each is, and the port.
+// Another option's address (--statsd-host localhost:8125) is another
+// service's.
+func (l *line) listens(c *call, after []cmd, to int) []edit {
+	var out []edit
+	lists := [][]syntax.Node{{}}
+	for _, w := range c.app {
+		lists[0] = append(lists[0], w)
+	}
+	for _, a := range after {
+		if x, ok := a.stmt.Cmd.(*syntax.CallExpr); ok && off(x.Pos()) < to {
+			lists = append(lists, nil)
+			for _, as := range x.Assigns {
+				lists[len(lists)-1] = append(lists[len(lists)-1], as)
+			}
+			for _, w := range x.Args {
+				lists[len(lists)-1] = append(lists[len(lists)-1], w)
+			}
+		}
+	}
+	for _, nodes := range lists {
+		prev := ""
+		for _, n := range nodes {
+			v := ""
+			if as, ok := n.(*syntax.Assign); ok && as.Value != nil {
+				v, _ = static(as.Value)
+				v = as.Name.Value + "=" + v
+			} else if w, ok := n.(*syntax.Word); ok {
+				v, _ = static(w)
+			}
+			raw := text(l.src, n)
+			if m := listenPort.FindStringSubmatchIndex(v); m != nil && (v[0] == '-' || v[0] == 'P' || !strings.HasPrefix(prev, "-") || bindOptions[prev]) &&
+				strings.HasSuffix(raw, v[m[2]:m[3]]) {
+				out = append(out, edit{off(n.End()) - (m[3] - m[2]), off(n.End()), v[m[2]:m[3]]})
+			} else if (prev == "--port" || prev == "-p") && isPort(v) && raw == v {
+				out = append(out, edit{off(n.Pos()), off(n.End()), v})
+			}
+			prev = v
+		}
+	}
+	return out
+}
+
 // wrap puts the mesh in front of a command that does not start it, with
 // APP_PORT set to the port an APP_PORT assignment in the command gives
 // the app, if any. The first command's assignments stay in front, and exec
@@ -537,8 +626,11 @@ func (l *line) wrap() string {
 		}
 		return true
 	})
-	mesh := l.m.Names[0] + " "
-	c := flatten(l.file)[0]
+	mesh, cmds := l.m.Names[0]+" ", flatten(l.file)
+	if len(cmds) == 0 {
+		return ""
+	}
+	c := cmds[0]
 	x, _ := c.stmt.Cmd.(*syntax.CallExpr)
 	if _, decl := c.stmt.Cmd.(*syntax.DeclClause); c.nested || c.stmt.Negated || x == nil && !decl {
 		return "APP_PORT=" + port + " " + mesh + "bash -c " + quoted(&syntax.Word{Parts: []syntax.WordPart{&syntax.SglQuoted{}}}, l.src[:end(l.file)])
@@ -569,177 +661,4 @@ func (l *line) wrap() string {
 		at = off(x.Args[i].Pos())
 	}
 	return apply(l.src, append(edits, edit{off(x.Args[0].Pos()), at, ""}, edit{at, at, mesh}))
-}
-
-// app is the command the mesh starts, read as a line of its own, and the
-// script it runs when it is "sh -c '…'".
-type app struct {
-	src, scriptSrc string
-	file, inner    *syntax.File
-	script         *syntax.Word
-}
-
-// readApp reads the app's command, or the command meant when it is quoted
-// whole, which the mesh would run as one program's name (a quoted path to
-// a file of the app's is one); script is set when such a command cannot be
-// unquoted. The app is nil when bash cannot read it.
-func (m mesh) readApp(src, dir string, unknown bool) (a *app, quoted, script bool) {
-	f, err := parse(src)
-	if err != nil {
-		return nil, false, false
-	}
-	a = &app{src: src[:end(f)], file: f}
-	if x := a.call(); x != nil {
-		if w, text, ok := shScript(x.Args); ok {
-			if inner, err := parse(text); err == nil {
-				a.script, a.scriptSrc, a.inner = w, text, inner
-			}
-		}
-	}
-	if len(f.Stmts) == 0 {
-		return a, false, false
-	}
-	first := flatten(f)[0]
-	x, ok := first.stmt.Cmd.(*syntax.CallExpr)
-	if !ok || len(x.Args) == 0 || first.nested {
-		return a, false, false
-	}
-	w, inner := x.Args[0], ""
-	raw := text(a.src, w)
-	switch q := w.Parts[0].(type) {
-	case *syntax.SglQuoted:
-		inner = q.Value
-	case *syntax.DblQuoted:
-		inner = raw[1 : len(raw)-1]
-	}
-	if v, ok := static(w); len(w.Parts) != 1 || !strings.ContainsAny(inner, " \t") || raw[0] == '$' || ok && !unknown && m.appFile(dir, v) {
-		return a, false, false
-	}
-	outer := a
-	a, _, _ = m.readApp(inner, dir, unknown)
-	return a, true, a == nil || outer.call() == nil || len(x.Args) > 1 || strings.ContainsAny(inner, `'"\`)
-}
-
-// call is the app's command when it is one simple command.
-func (a *app) call() *syntax.CallExpr {
-	if a == nil || len(a.file.Stmts) != 1 || !isCall(a.file.Stmts[0]) {
-		return nil
-	}
-	return a.file.Stmts[0].Cmd.(*syntax.CallExpr)
-}
-
-func isCall(s *syntax.Stmt) bool {
-	x, ok := s.Cmd.(*syntax.CallExpr)
-	return ok && len(x.Args) > 0 && !s.Negated
-}
-
-func (a *app) usesPORT() bool {
-	return a != nil && (len(refs(a.file, "PORT")) > 0 || a.inner != nil && len(refs(a.inner, "PORT")) > 0)
-}
-
-// bare is the app's program when it is a file of the app's named without a
-// path: the mesh, like bash, looks such a name up on PATH only, and the
-// app's folder is not on it.
-func (a *app) bare(m mesh, dir string) *syntax.Word {
-	if x := a.call(); x != nil {
-		if v, ok := static(x.Args[0]); ok && !strings.Contains(v, "/") && m.appFile(dir, v) && !onPATH(v) {
-			return x.Args[0]
-		}
-	}
-	return nil
-}
-
-// listen is a literal port the app is told to listen on, in node: at
-// [from, to) of its text as bash reads it.
-type listen struct {
-	node     syntax.Node
-	text     string
-	from, to int
-}
-
-func (l listen) port() string { return l.text[l.from:l.to] }
-
-// listens finds the literal ports the app is told to listen on. Another
-// option's address (--statsd-host localhost:8125) is another service's.
-func (a *app) listens() []listen {
-	var out []listen
-	if a == nil {
-		return nil
-	}
-	syntax.Walk(a.file, func(n syntax.Node) bool {
-		x, ok := n.(*syntax.CallExpr)
-		if !ok {
-			return true
-		}
-		var words []listen
-		for _, as := range x.Assigns {
-			v, _ := static(as.Value)
-			words = append(words, listen{node: as, text: as.Name.Value + "=" + v})
-		}
-		for _, w := range x.Args {
-			v, _ := static(w)
-			words = append(words, listen{node: w, text: v})
-		}
-		prev := ""
-		for _, w := range words {
-			if m := listenPort.FindStringSubmatchIndex(w.text); m != nil && (w.text[0] == '-' || w.text[0] == 'P' || !strings.HasPrefix(prev, "-") || bindOptions[prev]) {
-				w.from, w.to = m[2], m[3]
-				out = append(out, w)
-			} else if (prev == "--port" || prev == "-p") && isPort(w.text) {
-				w.to = len(w.text)
-				out = append(out, w)
-			}
-			prev = w.text
-		}
-		return true
-	})
-	return out
-}
-
-// fix rewrites the app's command to listen on port: every $PORT and
-// $APP_PORT becomes the port, and so does a literal port other than it;
-// a file of the app's named bare gets its path. Several commands run
-// under one "bash -c", so that the mesh starts them all; script is set
-// when they cannot be written so.
-func (a *app) fix(m mesh, port, dir string, unknown bool) (string, bool) {
-	if a == nil {
-		return "", true
-	}
-	var edits []edit
-	for _, pe := range append(refs(a.file, "PORT"), refs(a.file, "APP_PORT")...) {
-		if port != "$APP_PORT" || pe.Param.Value == "PORT" {
-			edits = append(edits, edit{off(pe.Pos()), off(pe.End()), port})
-		}
-	}
-	for _, l := range a.listens() {
-		if isPort(port) && !samePort(l.port(), port) {
-			edits = append(edits, edit{off(l.node.Pos()), off(l.node.End()), rewrite(text(a.src, l.node), l.text, l.text[:l.from]+port+l.text[l.to:])})
-		}
-	}
-	if w := a.bare(m, dir); w != nil && !unknown {
-		edits = append(edits, edit{off(w.Pos()), off(w.Pos()), "./"})
-	}
-	if a.inner != nil {
-		var inner []edit
-		for _, pe := range refs(a.inner, "PORT") {
-			inner = append(inner, edit{off(pe.Pos()), off(pe.End()), port})
-		}
-		edits = append(edits, edit{off(a.script.Pos()), off(a.script.End()), quoted(a.script, apply(a.scriptSrc, inner))})
-	}
-	if fixed := apply(a.src, edits); a.call() != nil {
-		return fixed, false
-	} else if s := format(fixed); s != "" && !strings.Contains(s, "'") {
-		return "bash -c '" + s + "'", false
-	}
-	return "", true
-}
-
-// rewrite changes a word written raw, which bash reads as old, to read as
-// new: in place when it is written as it reads, else quoted anew.
-func rewrite(raw, old, new string) string {
-	if strings.Contains(raw, old) {
-		return strings.Replace(raw, old, new, 1)
-	}
-	q, _ := syntax.Quote(new, syntax.LangBash)
-	return q
 }

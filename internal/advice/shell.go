@@ -3,7 +3,6 @@ package advice
 import (
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"mvdan.cc/sh/v3/expand"
@@ -173,51 +172,36 @@ func shScript(args []*syntax.Word) (*syntax.Word, string, bool) {
 
 var shells = map[string]bool{"sh": true, "bash": true, "dash": true}
 
-// cmd is one command of a line, in the order bash reaches it.
+// cmd is one command of a line, in the order bash reaches it: op is the
+// operator before it ("", ";", "&", "&&", "||", "|" or "|&"), at opAt for
+// && and ||; a nested one is inside ( ) or { }, where the build does not
+// follow a cd.
 type cmd struct {
-	stmt *syntax.Stmt
-	// op is the operator before it ("", ";", "&", "&&", "||", "|" or
-	// "|&"), at opAt for && and ||.
-	op   string
-	opAt int
-	// scope names the subshells it runs in (a pipeline's command, a list
-	// in the background, ( )): what it changes reaches only commands in the
-	// same ones. nested: inside ( ) or { }, where the build does not follow
-	// a cd.
-	scope  string
+	stmt   *syntax.Stmt
+	op     string
+	opAt   int
 	nested bool
 }
-
-// sees reports whether what c changes reaches a command in scope.
-func (c cmd) sees(scope string) bool { return strings.HasPrefix(scope+"/", c.scope+"/") }
 
 // flatten lists the commands of a line, through lists, pipelines,
 // subshells and groups.
 func flatten(f *syntax.File) []cmd {
 	var out []cmd
-	n := 0
-	sub := func(scope string) string { n++; return scope + "/" + strconv.Itoa(n) }
 	var list func(stmts []*syntax.Stmt, c cmd)
 	var add func(s *syntax.Stmt, c cmd)
 	add = func(s *syntax.Stmt, c cmd) {
-		if c.stmt = s; s.Background {
-			c.scope = sub(c.scope)
-		}
 		switch x := s.Cmd.(type) {
 		case *syntax.BinaryCmd:
-			y := cmd{op: x.Op.String(), opAt: off(x.OpPos), scope: c.scope, nested: c.nested}
-			if x.Op == syntax.Pipe || x.Op == syntax.PipeAll {
-				c.scope, y.scope = sub(c.scope), sub(c.scope)
-			}
 			add(x.X, c)
-			add(x.Y, y)
+			add(x.Y, cmd{op: x.Op.String(), opAt: off(x.OpPos), nested: c.nested})
 		case *syntax.Subshell:
-			c.scope, c.nested = sub(c.scope), true
+			c.nested = true
 			list(x.Stmts, c)
 		case *syntax.Block:
 			c.nested = true
 			list(x.Stmts, c)
 		default:
+			c.stmt = s
 			out = append(out, c)
 		}
 	}
