@@ -57,8 +57,8 @@ func validType(s string) bool {
 	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == ""
 }
 
-// kind is what the build found of the Procfile or a process, as the build
-// report names it.
+// kind is what the build found of the Procfile or a process, or a mistake
+// in a command that starts the mesh, as the build report names it.
 type kind string
 
 const (
@@ -74,26 +74,24 @@ const (
 	unreadable kind = "procfile-unreadable"
 )
 
-// problem is a mistake in a command that starts the mesh, as the build
-// report names it; problemTexts says what each one does.
-type problem string
-
+// The mistakes in a command that starts the mesh; problemTexts says what
+// each one does.
 const (
-	repeatedType           problem = "procfile-repeated-type"
-	appUsesPORT            problem = "procfile-app-uses-port"
-	appPortTrap            problem = "procfile-app-port-trap"
-	appPortUnset           problem = "procfile-app-port-unset"
-	quotedCommand          problem = "procfile-quoted-command"
-	appPortNotExported     problem = "procfile-app-port-not-exported"
-	chained                problem = "procfile-chained"
-	meshPort               problem = "procfile-mesh-port"
-	appPortIsPORT          problem = "procfile-app-port-is-port"
-	appPortInvalid         problem = "procfile-app-port-invalid"
-	assignmentAfterWrapper problem = "procfile-assignment-after-wrapper"
-	inBackground           problem = "procfile-background"
-	appPortMismatch        problem = "procfile-app-port-mismatch"
-	meshOnFailure          problem = "procfile-mesh-on-failure"
-	bareProgram            problem = "procfile-bare-program"
+	repeatedType           kind = "procfile-repeated-type"
+	appUsesPORT            kind = "procfile-app-uses-port"
+	appPortTrap            kind = "procfile-app-port-trap"
+	appPortUnset           kind = "procfile-app-port-unset"
+	quotedCommand          kind = "procfile-quoted-command"
+	appPortNotExported     kind = "procfile-app-port-not-exported"
+	chained                kind = "procfile-chained"
+	meshPort               kind = "procfile-mesh-port"
+	appPortIsPORT          kind = "procfile-app-port-is-port"
+	appPortInvalid         kind = "procfile-app-port-invalid"
+	assignmentAfterWrapper kind = "procfile-assignment-after-wrapper"
+	inBackground           kind = "procfile-background"
+	appPortMismatch        kind = "procfile-app-port-mismatch"
+	meshOnFailure          kind = "procfile-mesh-on-failure"
+	bareProgram            kind = "procfile-bare-program"
 )
 
 // mesh is what this build installed, and what the other checks found.
@@ -111,7 +109,7 @@ type mesh struct {
 type process struct {
 	Type, Command string
 	Kind          kind
-	Problems      []problem
+	Problems      []kind
 	Name          string // the mesh's name as the command gives it
 	Suggested     string // a whole line that fixes every problem and draws no advice
 	AppPort       string // the port the suggestion gives the app
@@ -246,7 +244,7 @@ func reportProcess(p *output.Printer, m mesh, proc process) {
 	if proc.Kind != started && proc.Kind != legacy && proc.Kind != otherName {
 		return
 	}
-	port, forward := proc.AppPort+" here", defaultAppPort
+	port, forward := proc.AppPort+" here", "3000"
 	if port == "$APP_PORT here" {
 		port = "the config var's value here"
 	}
@@ -271,7 +269,7 @@ func reportProcess(p *output.Printer, m mesh, proc process) {
 }
 
 // problemTexts say what each problem does.
-var problemTexts = map[problem]string{
+var problemTexts = map[kind]string{
 	repeatedType:           "The command starts with \"{type}:\" again: bash runs {type}: as a program,\nwhich does not exist, and the process fails at start.",
 	appUsesPORT:            "Your app's command refers to $PORT, but the mesh listens on $PORT. The app\nmust listen on the port the mesh forwards to, APP_PORT ({port}), or\nthe two collide and requests fail.",
 	appPortTrap:            "Your app's command refers to $APP_PORT, but APP_PORT is set only for the\nmesh's command: the shell expands $APP_PORT before that assignment takes\neffect, so the app gets no port (or the config var's). Give the app the\nport itself.",

@@ -13,11 +13,6 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
-const (
-	defaultAppPort = "3000"                       // where the mesh forwards without APP_PORT
-	placeholder    = "<your app's start command>" // the app's command in an example line
-)
-
 var (
 	// wrappers run the command after them; optionArgs are their options
 	// that take a value.
@@ -50,16 +45,16 @@ func mentions(s string) bool {
 	return strings.Contains(s, "heroku-applink-service-mesh") || strings.Contains(s, "heroku-integration-service-mesh")
 }
 
-func (m mesh) forwardPort() string { return cmp.Or(m.AppPort, defaultAppPort) }
+func (m mesh) forwardPort() string { return cmp.Or(m.AppPort, "3000") }
 
 func (m mesh) template(typ string) string {
-	return typ + ": APP_PORT=" + m.forwardPort() + " " + m.Names[0] + " " + placeholder
+	return typ + ": APP_PORT=" + m.forwardPort() + " " + m.Names[0] + " <your app's start command>"
 }
 
-// program reports whether name is a program the mesh runs from dir as a
-// file of the app's (at /app on a dyno), and, bare, is one named without a
-// path: the mesh, like bash, looks those up on PATH only, which holds
-// neither the app's folder nor a program the stack lacks.
+// program reports whether name is a regular file of the app's as the mesh
+// finds it from dir (the app is at /app on a dyno). A bare one, named
+// without a path, the mesh (as bash) looks up on PATH only, which holds
+// neither the app's folder nor any program the stack lacks.
 func (m mesh) program(dir, name string, bare bool) bool {
 	if bare && (strings.Contains(name, "/") || slices.ContainsFunc([]string{"/usr/local/bin", "/usr/bin", "/bin"}, func(d string) bool {
 		_, err := os.Stat(filepath.Join(d, name))
@@ -105,7 +100,7 @@ func advise(p procfile, m mesh) procfileResult {
 func (m mesh) check(typ, command string) (p process, ok bool) {
 	p, src := process{Type: typ, Command: command}, command
 	if first, rest, found := strings.Cut(command, ":"); found && validType(first) && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
-		p.Problems, src = []problem{repeatedType}, strings.TrimLeft(rest, " \t")
+		p.Problems, src = []kind{repeatedType}, strings.TrimLeft(rest, " \t")
 	}
 	l, err := m.read(src, "", false)
 	if err != nil {
@@ -118,8 +113,7 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 		return p, true
 	case found:
 		fixed = cmp.Or(fixed, src)
-	case mentions(src):
-		// Started where this reading does not go: nor can it tell where.
+	case mentions(src): // started where this reading does not go
 		p.Kind, p.Problems, p.DirUnknown = indirect, nil, true
 		return p, true
 	case typ != "web":
@@ -143,26 +137,28 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 }
 
 // line is a command line read for where it starts the mesh: a Procfile
-// command, or a script that sh -c runs. dir is where the next command
-// runs, relative to the app's root (unknown when the build cannot tell);
-// appPort is APP_PORT as earlier commands assign it, which reaches the
-// mesh once exported; setPort, PORT, which always does: Heroku exports it.
+// command, or a script that sh -c runs. dir is where the next command runs
+// (unknown when the build cannot tell); appPort is APP_PORT as earlier
+// commands assign it, which reaches the mesh once exported; setPort is
+// PORT, which always does: Heroku exports it.
 type line struct {
-	m                         mesh
-	src                       string
-	file                      *syntax.File
-	edits                     []edit
-	dir, startDir             string
-	unknown, exported, quoted bool
-	startUnknown              bool
-	appPort                   *assign
-	setPort                   []*assign
+	m                                       mesh
+	src                                     string
+	file                                    *syntax.File
+	edits                                   []edit
+	dir, startDir                           string
+	unknown, startUnknown, exported, quoted bool
+	appPort                                 *assign
+	setPort                                 []*assign
 }
 
 func (m mesh) read(src, dir string, unknown bool) (*line, error) {
 	f, err := parse(src)
 	return &line{m: m, src: src, file: f, dir: dir, startDir: dir, unknown: unknown, startUnknown: unknown}, err
 }
+
+// edit adds an edit of [from, to) to the line's fix.
+func (l *line) edit(from, to int, text string) { l.edits = append(l.edits, edit{from, to, text}) }
 
 // assign is an assignment the build follows; whole removes its command,
 // when it is all the command does.
@@ -181,8 +177,7 @@ func (a *assign) val() string { v, _ := static(a.value); return v }
 // bad: APP_PORT is the mesh's own port, or a literal that is no port.
 // Another variable's value cannot be judged.
 func (a *assign) bad() bool {
-	v, ok := static(a.value)
-	return len(refs(a.value, "PORT")) > 0 || ok && !isPort(v)
+	return len(refs(a.value, "PORT")) > 0 || a.val() != "" && !isPort(a.val())
 }
 
 // run follows the line's commands to the mesh's, checks it, and returns
@@ -192,6 +187,10 @@ func (l *line) run(p *process) (string, bool) {
 	for i, c := range cmds {
 		if c.nested {
 			l.dir, l.unknown = "", true
+		}
+		next := ""
+		if i+1 < len(cmds) {
+			next = cmds[i+1].op
 		}
 		switch x := c.stmt.Cmd.(type) {
 		case *syntax.CallExpr:
@@ -207,16 +206,10 @@ func (l *line) run(p *process) (string, bool) {
 					return apply(l.src, []edit{{off(w.Pos()), off(w.End()), quoted(w, s)}}), found
 				}
 				return "", found
-			}
-			next := ""
-			if i+1 < len(cmds) {
-				next = cmds[i+1].op
-			}
-			if len(x.Args) > 0 && !slices.Contains([]string{"|", "|&"}, c.op) && !slices.Contains([]string{"|", "|&", "&"}, next) {
+			} else if len(x.Args) > 0 && c.op != "|" && c.op != "|&" && next != "|" && next != "|&" && next != "&" {
 				l.cd(x) // a cd in a pipeline or the background moves nothing
-			}
-			for _, a := range x.Assigns {
-				if len(x.Args) == 0 {
+			} else if len(x.Args) == 0 {
+				for _, a := range x.Assigns {
 					l.earlier(a, cmds, i, len(x.Assigns) == 1, false)
 				}
 			}
@@ -372,39 +365,34 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	if c.prefix != nil {
 		p.AppPortSet = c.prefix.val()
 	}
-	if p.Name != m.Names[0] {
-		p.Kind = otherName
-		if slices.Contains(m.Names, p.Name) {
+	if raw := text(l.src, w); p.Name != m.Names[0] {
+		if p.Kind = otherName; slices.Contains(m.Names, p.Name) {
 			p.Kind = legacy
 		}
-		raw := text(l.src, w)
 		if !strings.HasSuffix(raw, p.Name) {
 			raw = v
 		}
-		l.edits = append(l.edits, edit{off(w.Pos()), off(w.End()), strings.TrimSuffix(raw, p.Name) + m.Names[0]})
+		l.edit(off(w.Pos()), off(w.End()), strings.TrimSuffix(raw, p.Name)+m.Names[0])
 	}
 	if len(c.app) == 0 || !c.sep && strings.HasPrefix(lead(c.app[0]), "-") {
-		// Nothing to start, or a flag of the mesh's own (-v, --help).
-		p.Kind, p.Problems = noCommand, nil
+		p.Kind, p.Problems = noCommand, nil // nothing to start, or a flag of the mesh's own (-v)
 		return ""
 	}
 	more := slices.ContainsFunc(cmds[i+1:], func(c cmd) bool { return c.op != "|" && c.op != "|&" })
-	from, to := off(c.app[0].Pos()), off(c.app[len(c.app)-1].End())
+	from, to, first := off(c.app[0].Pos()), off(c.app[len(c.app)-1].End()), c.app[0]
 	if more {
 		to = end(l.file)
 	}
-	within := func(n syntax.Node) bool { return from <= off(n.Pos()) && off(n.End()) <= to }
-	first := c.app[0]
 	script := false
-	if raw := text(l.src, first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && (raw[0] == '"' || raw[0] == '\'') {
+	if raw := text(l.src, first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && strings.ContainsRune(`"'`, rune(raw[0])) {
 		// A command quoted whole, which the mesh would run as one program's
 		// name, is read unquoted; a quoted path to a file of the app's is
 		// no command.
 		if v, ok := static(first); !ok || l.unknown || !m.program(l.dir, v, false) {
 			inner := raw[1 : len(raw)-1]
 			if script = len(c.app) > 1 || more || strings.ContainsAny(inner, `'"\`); !script {
-				unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown)
-				if unquoted.quoted = true; err == nil {
+				if unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown); err == nil {
+					unquoted.quoted = true
 					fixed, _ := unquoted.run(p)
 					return cmp.Or(fixed, unquoted.src)
 				}
@@ -412,19 +400,29 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 			l.quoted, script = true, true
 		}
 	}
-	portRefs, appPortRefs := slices.DeleteFunc(refs(l.file, "PORT"), func(pe *syntax.ParamExp) bool { return !within(pe) }), slices.DeleteFunc(refs(l.file, "APP_PORT"), func(pe *syntax.ParamExp) bool { return !within(pe) })
+	// What the app's command expands and listens on, and the script it
+	// runs under sh -c, if any.
+	var app []edit
+	outside := func(pe *syntax.ParamExp) bool { return off(pe.Pos()) < from || off(pe.End()) > to }
+	portRefs, appPortRefs := slices.DeleteFunc(refs(l.file, "PORT"), outside), slices.DeleteFunc(refs(l.file, "APP_PORT"), outside)
 	sw, st, isScript := shScript(c.app)
 	var scriptRefs []*syntax.ParamExp
 	if inner, err := parse(st); isScript && err == nil {
 		scriptRefs = refs(inner, "PORT")
 	}
+	words := slices.Clone(c.app)
+	for _, a := range cmds[i+1:] {
+		if x, ok := a.stmt.Cmd.(*syntax.CallExpr); ok && off(x.Pos()) < to {
+			words = append(words, x.Args...)
+		}
+	}
+	listens := l.listens(words)
 	configured := slices.Contains(m.ConfigVars, "APP_PORT")
 	port, given := l.port(c, configured), cmp.Or(c.prefix, l.appPort)
-	listens := l.listens(c, cmds[i+1:], to)
 	bare := !l.unknown && !more && m.program(l.dir, lead(first), true)
 	sets, last, before := given != nil, l.file.Stmts[len(l.file.Stmts)-1], len(p.Problems)
 	for _, check := range []struct {
-		problem problem
+		problem kind
 		found   bool
 	}{
 		{appUsesPORT, len(portRefs)+len(scriptRefs) > 0},
@@ -451,37 +449,32 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	if p.AppPort = port; len(p.Problems) == before {
 		return l.fixed()
 	}
-	// The app's command, to listen on the port: every $PORT and $APP_PORT
+	// The app's command to listen on the port: every $PORT and $APP_PORT
 	// becomes it, and a literal port other than it; a file of the app's
-	// named bare gets its path.
-	var app []edit
+	// named bare gets its path. Several commands run under one "bash -c",
+	// so that the mesh starts them all; else they go in a script.
 	for _, pe := range append(portRefs, appPortRefs...) {
 		if port != "$APP_PORT" || pe.Param.Value == "PORT" {
-			app = append(app, edit{off(pe.Pos()), off(pe.End()), port})
+			app = append(app, edit{off(pe.Pos()) - from, off(pe.End()) - from, port})
 		}
 	}
 	for _, e := range listens {
 		if isPort(port) && !samePort(e.text, port) {
-			app = append(app, edit{e.from, e.to, port})
+			app = append(app, edit{e.from - from, e.to - from, port})
 		}
 	}
 	if bare {
-		app = append(app, edit{from, from, "./"})
+		app = append(app, edit{0, 0, "./"})
 	}
 	if len(scriptRefs) > 0 {
-		var inner []edit
+		var edits []edit
 		for _, pe := range scriptRefs {
-			inner = append(inner, edit{off(pe.Pos()), off(pe.End()), port})
+			edits = append(edits, edit{off(pe.Pos()), off(pe.End()), port})
 		}
-		app = append(app, edit{off(sw.Pos()), off(sw.End()), quoted(sw, apply(st, inner))})
+		app = append(app, edit{off(sw.Pos()) - from, off(sw.End()) - from, quoted(sw, apply(st, edits))})
 	}
-	for j := range app {
-		app[j].from, app[j].to = app[j].from-from, app[j].to-from
-	}
-	// Several commands run under one "bash -c", so that the mesh starts
-	// them all; what cannot be written so goes in a script.
 	fixedApp := apply(l.src[from:to], app)
-	if s := format(fixedApp); more && (s == "" || strings.Contains(s, "'")) || script {
+	if s := format(fixedApp); script || more && (s == "" || strings.Contains(s, "'")) {
 		fixedApp, p.Script = "./start.sh", true
 	} else if more {
 		fixedApp = "bash -c '" + s + "'"
@@ -492,9 +485,8 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		fixedApp = "env PORT=" + port + " " + fixedApp
 	}
 	l.edits = append(append(l.edits, edit{from, to, fixedApp}), c.unset...)
-	if c.flag != nil && !onPORT(c.flag) {
-		flag := lead(c.flag)
-		l.edits = append(l.edits, edit{off(c.flag.Pos()), off(c.flag.End()), flag[:strings.IndexByte(flag, '=')+1] + "$PORT"})
+	if flag := c.flag; flag != nil && !onPORT(flag) {
+		l.edit(off(flag.Pos()), off(flag.End()), lead(flag)[:strings.IndexByte(lead(flag), '=')+1]+"$PORT")
 	}
 	for _, a := range append([]*assign{c.port}, l.setPort...) {
 		if a != nil {
@@ -503,37 +495,38 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	}
 	// Assignments after a wrapper move before it, after an APP_PORT the
 	// build cannot see is where the mesh forwards without it.
-	start := off(c.x.Args[c.at].Pos())
-	if c.wrap >= 0 {
-		start = off(c.x.Args[c.wrap].Pos())
+	start := off(c.x.Args[max(c.wrap, 0)].Pos())
+	if c.wrap < 0 {
+		start = off(w.Pos())
 	}
 	if m.PortUnknown && !sets && isPort(port) {
-		l.edits = append(l.edits, edit{start, start, "APP_PORT=" + port + " "})
+		l.edit(start, start, "APP_PORT="+port+" ")
 	}
 	for _, w := range c.misplaced {
-		moved := text(l.src, w) + " "
-		if c.port != nil && c.port.from == off(w.Pos()) {
-			moved = ""
-		} else if c.prefix != nil && c.prefix.from == off(w.Pos()) && !isPort(c.prefix.val()) {
-			moved = "APP_PORT=" + port + " "
+		switch at := off(w.Pos()); {
+		case c.port != nil && c.port.from == at: // goes, as PORT does
+		case c.prefix != nil && c.prefix.from == at && !isPort(c.prefix.val()):
+			l.edit(start, start, "APP_PORT="+port+" ")
+		default:
+			l.edit(start, start, text(l.src, w)+" ")
 		}
-		l.edits = append(l.edits, edit{start, start, moved}, edit{off(w.Pos()), off(w.End()), ""})
+		l.edit(off(w.Pos()), off(w.End()), "")
 	}
 	// An APP_PORT that is no port, or is the mesh's own, becomes the app's.
-	if c.prefix != nil && !isPort(c.prefix.val()) {
-		l.edits = append(l.edits, edit{c.prefix.from, c.prefix.to, "APP_PORT=" + port})
+	if a := c.prefix; a != nil && !isPort(a.val()) {
+		l.edit(a.from, a.to, "APP_PORT="+port)
 	}
 	if a := l.appPort; a != nil && a.bad() {
-		l.edits = append(l.edits, edit{a.from, a.to, "APP_PORT=" + port})
+		l.edit(a.from, a.to, "APP_PORT="+port)
 	}
 	if slices.Contains(p.Problems, appPortNotExported) {
-		l.edits = append(l.edits, edit{l.appPort.from, l.appPort.from, "export "})
+		l.edit(l.appPort.from, l.appPort.from, "export ")
 	}
 	if cmds[i].op == "||" {
-		l.edits = append(l.edits, edit{cmds[i].opAt, cmds[i].opAt + 2, "&&"})
+		l.edit(cmds[i].opAt, cmds[i].opAt+2, "&&")
 	}
 	if last.Background {
-		l.edits = append(l.edits, edit{off(last.Semicolon), off(last.Semicolon) + 1, " "})
+		l.edit(off(last.Semicolon), off(last.Semicolon)+1, " ")
 	}
 	return l.fixed()
 }
@@ -568,46 +561,21 @@ func (l *line) port(c *call, configured bool) string {
 	return l.m.forwardPort()
 }
 
-// listens finds the literal ports the app is told to listen on, in its
-// command and those after it, up to to: where each is, and the port.
-// Another option's address (--statsd-host localhost:8125) is another
-// service's.
-func (l *line) listens(c *call, after []cmd, to int) []edit {
+// listens finds the literal ports words give the app to listen on: where
+// the digits are, and them. Another option's address (--statsd-host
+// localhost:8125) is another service's.
+func (l *line) listens(words []*syntax.Word) []edit {
 	var out []edit
-	lists := [][]syntax.Node{{}}
-	for _, w := range c.app {
-		lists[0] = append(lists[0], w)
-	}
-	for _, a := range after {
-		if x, ok := a.stmt.Cmd.(*syntax.CallExpr); ok && off(x.Pos()) < to {
-			lists = append(lists, nil)
-			for _, as := range x.Assigns {
-				lists[len(lists)-1] = append(lists[len(lists)-1], as)
-			}
-			for _, w := range x.Args {
-				lists[len(lists)-1] = append(lists[len(lists)-1], w)
-			}
+	prev := ""
+	for _, w := range words {
+		v, _ := static(w)
+		if m := listenPort.FindStringSubmatchIndex(v); m != nil && (v[0] == '-' || v[0] == 'P' || !strings.HasPrefix(prev, "-") || bindOptions[prev]) &&
+			strings.HasSuffix(text(l.src, w), v[m[2]:]) {
+			out = append(out, edit{off(w.End()) - (m[3] - m[2]), off(w.End()), v[m[2]:]})
+		} else if (prev == "--port" || prev == "-p") && isPort(v) && text(l.src, w) == v {
+			out = append(out, edit{off(w.Pos()), off(w.End()), v})
 		}
-	}
-	for _, nodes := range lists {
-		prev := ""
-		for _, n := range nodes {
-			v := ""
-			if as, ok := n.(*syntax.Assign); ok && as.Value != nil {
-				v, _ = static(as.Value)
-				v = as.Name.Value + "=" + v
-			} else if w, ok := n.(*syntax.Word); ok {
-				v, _ = static(w)
-			}
-			raw := text(l.src, n)
-			if m := listenPort.FindStringSubmatchIndex(v); m != nil && (v[0] == '-' || v[0] == 'P' || !strings.HasPrefix(prev, "-") || bindOptions[prev]) &&
-				strings.HasSuffix(raw, v[m[2]:m[3]]) {
-				out = append(out, edit{off(n.End()) - (m[3] - m[2]), off(n.End()), v[m[2]:m[3]]})
-			} else if (prev == "--port" || prev == "-p") && isPort(v) && raw == v {
-				out = append(out, edit{off(n.Pos()), off(n.End()), v})
-			}
-			prev = v
-		}
+		prev = v
 	}
 	return out
 }
@@ -615,27 +583,24 @@ func (l *line) listens(c *call, after []cmd, to int) []edit {
 // wrap puts the mesh in front of a command that does not start it, with
 // APP_PORT set to the port an APP_PORT assignment in the command gives
 // the app, if any. The first command's assignments stay in front, and exec
-// goes, as the mesh is what the shell runs.
+// goes, as the mesh is what the shell runs; "" when nothing runs.
 func (l *line) wrap() string {
 	port := l.m.forwardPort()
 	syntax.Walk(l.file, func(n syntax.Node) bool {
-		if a, ok := n.(*syntax.Assign); ok && a.Name != nil && a.Name.Value == "APP_PORT" && !a.Naked && port == l.m.forwardPort() {
-			if v, _ := static(a.Value); isPort(v) {
-				port = v
-			}
+		if a, ok := n.(*syntax.Assign); ok && a.Name != nil && a.Name.Value == "APP_PORT" && port == l.m.forwardPort() && isPort(newAssign(a, a.Value).val()) {
+			port = newAssign(a, a.Value).val()
 		}
 		return true
 	})
-	mesh, cmds := l.m.Names[0]+" ", flatten(l.file)
+	prefix, mesh, cmds := "APP_PORT="+port+" ", l.m.Names[0]+" ", flatten(l.file)
 	if len(cmds) == 0 {
 		return ""
 	}
-	c := cmds[0]
-	x, _ := c.stmt.Cmd.(*syntax.CallExpr)
-	if _, decl := c.stmt.Cmd.(*syntax.DeclClause); c.nested || c.stmt.Negated || x == nil && !decl {
-		return "APP_PORT=" + port + " " + mesh + "bash -c " + quoted(&syntax.Word{Parts: []syntax.WordPart{&syntax.SglQuoted{}}}, l.src[:end(l.file)])
+	x, _ := cmds[0].stmt.Cmd.(*syntax.CallExpr)
+	if _, decl := cmds[0].stmt.Cmd.(*syntax.DeclClause); cmds[0].nested || cmds[0].stmt.Negated || x == nil && !decl {
+		return prefix + mesh + "bash -c " + quoted(&syntax.Word{Parts: []syntax.WordPart{&syntax.SglQuoted{}}}, l.src[:end(l.file)])
 	} else if x == nil || len(x.Args) == 0 {
-		return "APP_PORT=" + port + " " + mesh + l.src
+		return prefix + mesh + l.src
 	}
 	i := 0
 	if lead(x.Args[0]) == "exec" {
@@ -649,16 +614,14 @@ func (l *line) wrap() string {
 			}
 		}
 	}
-	var edits []edit
-	if !slices.ContainsFunc(x.Assigns, func(a *syntax.Assign) bool { return a.Name.Value == "APP_PORT" }) {
-		edits = append(edits, edit{off(x.Pos()), off(x.Pos()), "APP_PORT=" + port + " "})
+	if slices.ContainsFunc(x.Assigns, func(a *syntax.Assign) bool { return a.Name.Value == "APP_PORT" }) {
+		prefix = ""
 	}
-	if i < len(x.Args) && strings.HasPrefix(lead(x.Args[i]), "-") {
-		mesh += "-- " // not the mesh's own flags
-	}
-	at := off(x.Args[min(i, len(x.Args)-1)].End())
+	at := off(x.Args[len(x.Args)-1].End())
 	if i < len(x.Args) {
-		at = off(x.Args[i].Pos())
+		if at = off(x.Args[i].Pos()); strings.HasPrefix(lead(x.Args[i]), "-") {
+			mesh += "-- " // not the mesh's own flags
+		}
 	}
-	return apply(l.src, append(edits, edit{off(x.Args[0].Pos()), at, ""}, edit{at, at, mesh}))
+	return apply(l.src, []edit{{off(x.Pos()), off(x.Pos()), prefix}, {off(x.Args[0].Pos()), at, ""}, {at, at, mesh}})
 }
