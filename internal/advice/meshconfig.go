@@ -52,37 +52,19 @@ var sections = map[string]struct{ path, keys string }{
 	reflect.TypeOf(meshConfig{}.Mesh.HealthCheck).String():    {"mesh.healthcheck", "enable and route"},
 }
 
-// The kinds of finding, as the build report names them.
-const (
-	confInvalid     = "mesh-config-invalid"
-	confUnknownKey  = "mesh-config-unknown-key"
-	confWrongShape  = "mesh-config-wrong-shape"
-	confDuplicate   = "mesh-config-duplicate-key"
-	confRoute       = "mesh-config-route"
-	confOpenRoute   = "mesh-config-bypasses-everything"
-	confPlaceholder = "mesh-config-route-placeholder"
-	confEnable      = "mesh-config-healthcheck-enable"
-	confHost        = "mesh-config-app-host"
-	confRemoteHost  = "mesh-config-app-host-remote"
-	confPort        = "mesh-config-app-port"
-	confOverridden  = "mesh-config-app-port-overridden"
-	confDocuments   = "mesh-config-documents"
-	confMisplaced   = "mesh-config-misplaced"
-	confNotReadable = "mesh-config-unreadable"
-)
-
-// finding is one thing wrong with the file, or with where it is.
+// finding is one thing wrong with the file, or with where it is: its kind
+// as the build report names it, and its line in the file, or 0.
 type finding struct {
 	Kind string
-	Line int // where in the file, or 0
+	Line int
 	Text string
 }
 
 func (f finding) String() string {
-	if f.Line > 0 {
-		return fmt.Sprintf("line %d: %s", f.Line, f.Text)
+	if f.Line == 0 {
+		return f.Text
 	}
-	return f.Text
+	return fmt.Sprintf("line %d: %s", f.Line, f.Text)
 }
 
 type bypassRoute struct {
@@ -120,14 +102,14 @@ func checkConfig(root *os.Root, dir string, unknown bool) config {
 		if c.found = len(copies(root, "")) > 0; !c.found {
 			c.warnings = nil
 		} else {
-			c.warn(confNotReadable, "%s", why)
+			c.warn("mesh-config-unreadable", "%s", why)
 		}
 		return c
 	}
 	c.warnings = misplaced(root, dir)
 	data, err := fsutil.ReadFile(root, c.path, 64<<10)
 	if c.found, c.read = !errors.Is(err, fs.ErrNotExist), err == nil; c.found && !c.read {
-		c.warn(confNotReadable, "%s was not checked: %s.", c.path, reason(err))
+		c.warn("mesh-config-unreadable", "%s was not checked: %s.", c.path, reason(err))
 	} else if c.read {
 		c.decode(data)
 	}
@@ -140,9 +122,9 @@ func (c *config) against(procfile string, configVar bool) {
 	switch {
 	case c.appPort == "":
 	case procfile != "" && procfile != c.appPort:
-		c.warn(confOverridden, "app.port is %s, but the Procfile sets APP_PORT=%s for the mesh, which wins:\nthe mesh forwards to port %s.", c.appPort, procfile, procfile)
+		c.warn("mesh-config-app-port-overridden", "app.port is %s, but the Procfile sets APP_PORT=%s for the mesh, which wins:\nthe mesh forwards to port %s.", c.appPort, procfile, procfile)
 	case procfile == "" && configVar:
-		c.warn(confOverridden, "app.port is %s, but the app has an APP_PORT config var, which wins: the\nmesh forwards to that port instead.", c.appPort)
+		c.warn("mesh-config-app-port-overridden", "app.port is %s, but the app has an APP_PORT config var, which wins: the\nmesh forwards to that port instead.", c.appPort)
 	}
 }
 
@@ -156,7 +138,7 @@ func (c *config) decode(data []byte) *config {
 	var typeErr *yaml.TypeError
 	switch {
 	case errors.Is(err, io.EOF):
-		c.decoded = []finding{{Kind: confInvalid, Text: "the file has no content (the mesh reads an empty file as an error)"}}
+		c.decoded = []finding{{"mesh-config-invalid", 0, "the file has no content (the mesh reads an empty file as an error)"}}
 	case errors.As(err, &typeErr):
 		for _, e := range typeErr.Errors {
 			c.decoded = append(c.decoded, decoderFinding(e))
@@ -164,11 +146,11 @@ func (c *config) decode(data []byte) *config {
 	case err != nil:
 		c.decoded = []finding{decoderFinding(strings.TrimPrefix(err.Error(), "yaml: "))}
 	case got == nil:
-		c.null, c.decoded = true, []finding{{Kind: confInvalid, Text: "the file's first YAML document is empty (null)"}}
+		c.null, c.decoded = true, []finding{{"mesh-config-invalid", 0, "the file's first YAML document is empty (null)"}}
 	}
 	if c.fatal = len(c.decoded) > 0; c.fatal {
 		if n := len(c.decoded); n > 10 { // a file wrong everywhere needs fixing, not a flood
-			c.decoded = append(c.decoded[:10], finding{Kind: c.decoded[10].Kind, Text: fmt.Sprintf("and %d more", n-10)})
+			c.decoded = append(c.decoded[:10], finding{c.decoded[10].Kind, 0, fmt.Sprintf("and %d more", n-10)})
 		}
 		return c
 	}
@@ -176,7 +158,7 @@ func (c *config) decode(data []byte) *config {
 	for more := (yaml.Node{}); n < 100 && dec.Decode(&more) == nil; n++ {
 	}
 	if n > 0 {
-		c.warn(confDocuments, "%s holds %d YAML documents; the mesh reads only the first.", c.path, n+1)
+		c.warn("mesh-config-documents", "%s holds %d YAML documents; the mesh reads only the first.", c.path, n+1)
 	}
 	c.values(*got)
 	return c
@@ -185,7 +167,7 @@ func (c *config) decode(data []byte) *config {
 // decoderFinding reads one of the decoder's errors ("line N: …") in the
 // file's terms, not those of the Go types it decodes into.
 func decoderFinding(e string) finding {
-	f := finding{Kind: confInvalid, Text: e}
+	f := finding{"mesh-config-invalid", 0, e}
 	if n, text, ok := strings.Cut(strings.TrimPrefix(e, "line "), ": "); ok {
 		if line, err := strconv.Atoi(n); err == nil {
 			f.Line, f.Text = line, text
@@ -195,9 +177,9 @@ func decoderFinding(e string) finding {
 	got, want, wrong := strings.Cut(strings.TrimPrefix(f.Text, "cannot unmarshal "), " into ")
 	switch s := sections[typ]; {
 	case unknown && s.path == "":
-		f.Kind, f.Text = confUnknownKey, field+" is not a key the mesh knows; the top-level keys are "+s.keys
+		f.Kind, f.Text = "mesh-config-unknown-key", field+" is not a key the mesh knows; the top-level keys are "+s.keys
 	case unknown:
-		f.Kind, f.Text = confUnknownKey, s.path+"."+field+" is not a key the mesh knows; the keys under "+s.path+" are "+s.keys
+		f.Kind, f.Text = "mesh-config-unknown-key", s.path+"."+field+" is not a key the mesh knows; the keys under "+s.path+" are "+s.keys
 	case wrong:
 		what := map[string]string{"!!seq": "a list", "!!map": "a mapping"}[got]
 		if _, value, ok := strings.Cut(got, " `"); ok {
@@ -207,9 +189,9 @@ func decoderFinding(e string) finding {
 		if s, ok := sections[want]; ok {
 			shape = "a mapping of " + s.keys
 		}
-		f.Kind, f.Text = confWrongShape, shape+" belongs here, not "+cmp.Or(what, got)
+		f.Kind, f.Text = "mesh-config-wrong-shape", shape+" belongs here, not "+cmp.Or(what, got)
 	case strings.Contains(f.Text, " already defined at line "):
-		f.Kind = confDuplicate
+		f.Kind = "mesh-config-duplicate-key"
 	}
 	return f
 }
@@ -217,29 +199,29 @@ func decoderFinding(e string) finding {
 // values checks what the mesh loads without a word, but that breaks
 // routing or authentication.
 func (c *config) values(got meshConfig) {
-	health, healthRoute := got.Mesh.HealthCheck, cmp.Or(got.Mesh.HealthCheck.Route, "/healthcheck")
+	health, route := got.Mesh.HealthCheck, cmp.Or(got.Mesh.HealthCheck.Route, "/healthcheck")
 	switch health.Enable {
 	case "", "true":
-		c.bypass = append(c.bypass, bypassRoute{Path: healthRoute, Health: true})
-		if opensAll(healthRoute) { // it bypasses authentication as bypassRoutes do
-			c.warn(confOpenRoute, "mesh.healthcheck.route is %q, which matches every path: the health check's\nroute skips authentication, so no request to the app is authenticated.", healthRoute)
-		} else if !strings.HasPrefix(healthRoute, "/") {
-			c.warn(confRoute, "mesh.healthcheck.route is %q, which does not start with /: it never matches a\nrequest path, so no health check answers.", healthRoute)
+		c.bypass = append(c.bypass, bypassRoute{route, true})
+		if opensAll(route) { // it skips authentication as bypassRoutes do
+			c.warn("mesh-config-bypasses-everything", "mesh.healthcheck.route is %q, which matches every path: the health check's\nroute skips authentication, so no request to the app is authenticated.", route)
+		} else if !strings.HasPrefix(route, "/") {
+			c.warn("mesh-config-route", "mesh.healthcheck.route is %q, which does not start with /: it never matches a\nrequest path, so no health check answers.", route)
 		}
 	case "false":
 	default:
-		c.warn(confEnable, "mesh.healthcheck.enable is %q: the mesh turns the health check on only for\nexactly true, so with this value it is off and %s needs\nauthentication like any other route. Write true or false.", health.Enable, healthRoute)
+		c.warn("mesh-config-healthcheck-enable", "mesh.healthcheck.enable is %q: the mesh turns the health check on only for\nexactly true, so with this value it is off and %s needs\nauthentication like any other route. Write true or false.", health.Enable, route)
 	}
 	for _, r := range got.Mesh.Authentication.BypassRoutes {
 		switch prefix := paramPrefix(r); {
 		case !strings.HasPrefix(r, "/") && r != "*":
-			c.warn(confRoute, "mesh.authentication.bypassRoutes has %q, which does not start with /: it\nnever matches a request path, so that route still needs authentication.", r)
+			c.warn("mesh-config-route", "mesh.authentication.bypassRoutes has %q, which does not start with /: it\nnever matches a request path, so that route still needs authentication.", r)
 		case prefix != "":
-			c.warn(confPlaceholder, "mesh.authentication.bypassRoutes has %q, but the mesh compares routes\nliterally (only a final * matches more): a request to a real path there still\nneeds authentication. To skip it for every path under %s, write %s*.", r, prefix, prefix)
+			c.warn("mesh-config-route-placeholder", "mesh.authentication.bypassRoutes has %q, but the mesh compares routes\nliterally (only a final * matches more): a request to a real path there still\nneeds authentication. To skip it for every path under %s, write %s*.", r, prefix, prefix)
 		default:
-			c.bypass = append(c.bypass, bypassRoute{Path: r})
+			c.bypass = append(c.bypass, bypassRoute{r, false})
 			if opensAll(r) {
-				c.warn(confOpenRoute, "mesh.authentication.bypassRoutes has %q, which matches every path: no\nrequest to the app is authenticated, and anyone can reach every route.", r)
+				c.warn("mesh-config-bypasses-everything", "mesh.authentication.bypassRoutes has %q, which matches every path: no\nrequest to the app is authenticated, and anyone can reach every route.", r)
 			}
 		}
 	}
@@ -258,21 +240,21 @@ func (c *config) values(got meshConfig) {
 		case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(host, "?") || strings.HasSuffix(host, "#"):
 			why = "a path here ends up before the port"
 		case !slices.Contains([]string{"localhost", "127.0.0.1", "::1", "0.0.0.0"}, strings.ToLower(u.Hostname())):
-			c.warn(confRemoteHost, "app.host is %q, which is not this dyno: the mesh forwards every request\nthere, while your app runs beside the mesh, so requests fail (502) or reach\nanother server. Use http://127.0.0.1, or remove app.host.", host)
+			c.warn("mesh-config-app-host-remote", "app.host is %q, which is not this dyno: the mesh forwards every request\nthere, while your app runs beside the mesh, so requests fail (502) or reach\nanother server. Use http://127.0.0.1, or remove app.host.", host)
 		}
 		if why != "" {
-			c.warn(confHost, "app.host is %q: the mesh forwards to app.host, \":\", the port and the path,\nso it must be a scheme and a host only, as in http://127.0.0.1; %s.", host, why)
+			c.warn("mesh-config-app-host", "app.host is %q: the mesh forwards to app.host, \":\", the port and the path,\nso it must be a scheme and a host only, as in http://127.0.0.1; %s.", host, why)
 		}
 	}
 	if p := got.App.Port; isPort(p) {
 		c.appPort = p
 	} else if p != "" {
-		c.warn(confPort, "app.port is %q, which is not a port number.", p)
+		c.warn("mesh-config-app-port", "app.port is %q, which is not a port number.", p)
 	}
 }
 
 func (c *config) warn(kind, format string, a ...any) {
-	c.warnings = append(c.warnings, finding{Kind: kind, Text: fmt.Sprintf(format, a...)})
+	c.warnings = append(c.warnings, finding{kind, 0, fmt.Sprintf(format, a...)})
 }
 
 // opensAll reports whether a bypass route matches every path: the mesh
@@ -322,50 +304,41 @@ func misplaced(root *os.Root, dir string) []finding {
 		default:
 			text = rel + " is the name from before AppLink: the AppLink mesh reads\n" + configName + ". Rename it."
 		}
-		found = append(found, finding{Kind: confMisplaced, Text: text})
+		found = append(found, finding{"mesh-config-misplaced", 0, text})
 	}
 	return found
 }
 
 // copies lists the app's files under the mesh's names (in any case, .yml,
-// pre-AppLink), relative to its root: in dir, then at the root, then a few
-// levels into the app's own tree, never into dependencies, hidden folders
-// or links.
+// pre-AppLink), relative to its root: those where the mesh starts first,
+// then at the root, then a few levels into the app's own tree, never into
+// dependencies, hidden folders or links.
 func copies(root *os.Root, dir string) []string {
 	var out []string
-	add := func(p string) {
-		name := strings.ToLower(path.Base(p))
-		base := strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")
-		if base != name && (base == "heroku-applink-service-mesh" || base == "heroku-integration-service-mesh") &&
-			!slices.ContainsFunc(out, func(q string) bool { return q == p || same(root, q, p) }) {
-			out = append(out, p)
-		}
-	}
-	entries, _ := fs.ReadDir(root.FS(), path.Join(".", dir))
-	for _, e := range entries {
-		if !e.IsDir() {
-			add(path.Join(dir, e.Name()))
-		}
-	}
 	seen := 0
 	fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		name := strings.ToLower(path.Base(p))
+		base := strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")
 		switch seen++; {
 		case seen > 20000:
 			return fs.SkipAll
 		case err != nil && d != nil && d.IsDir():
 			return fs.SkipDir // a folder the build cannot read hides only itself
 		case err != nil:
-		case d.IsDir() && p != "." && (d.Name()[0] == '.' || strings.Count(p, "/") >= 3 ||
-			slices.Contains([]string{"node_modules", "vendor", "target", "build", "dist"}, d.Name())):
+		case d.IsDir() && p != "." && (name[0] == '.' || strings.Count(p, "/") >= 3 ||
+			slices.Contains([]string{"node_modules", "vendor", "target", "build", "dist"}, name)):
 			return fs.SkipDir
-		case !d.IsDir():
-			add(p)
+		case !d.IsDir() && base != name && (base == "heroku-applink-service-mesh" || base == "heroku-integration-service-mesh"):
+			out = append(out, p)
 		}
 		return nil
 	})
 	rank := func(p string) int {
-		if i := slices.Index([]string{path.Join(".", dir), "."}, path.Dir(p)); i >= 0 {
-			return i
+		switch {
+		case same(root, path.Dir(p), dir):
+			return 0
+		case !strings.Contains(p, "/"):
+			return 1
 		}
 		return 2
 	}
@@ -379,7 +352,7 @@ func (c config) report(p *output.Printer) []string {
 	if !c.found && len(c.warnings) == 0 {
 		return nil
 	}
-	var kinds, lines []string
+	var kinds, lines, routes []string
 	p.Step("Checking %s", c.path)
 	for _, f := range c.decoded {
 		kinds, lines = append(kinds, f.Kind), append(lines, "  "+f.String())
@@ -394,7 +367,6 @@ func (c config) report(p *output.Printer) []string {
 		kinds = append(kinds, f.Kind)
 		p.Warning(f.Text)
 	}
-	var routes []string
 	for _, r := range c.bypass {
 		routes = append(routes, "  "+r.Path+map[bool]string{true: " (the health check)"}[r.Health])
 	}

@@ -57,82 +57,82 @@ func TestCheck(t *testing.T) {
 		{name: "the health check off", yaml: "mesh:\n  healthcheck:\n    enable: false\n"},
 		{name: "null sections", yaml: "app:\nmesh: ~\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a comment only", yaml: "# nothing yet\n", fatal: true,
-			structure: []finding{{Kind: confInvalid, Text: "the file has no content (the mesh reads an empty file as an error)"}}},
+			structure: []finding{{Kind: "mesh-config-invalid", Text: "the file has no content (the mesh reads an empty file as an error)"}}},
 		{name: "not YAML", yaml: "app: [\n", fatal: true,
-			structure: []finding{{Kind: confInvalid, Line: 1, Text: "did not find expected node content"}}},
+			structure: []finding{{Kind: "mesh-config-invalid", Line: 1, Text: "did not find expected node content"}}},
 		{name: "a tab", yaml: "app:\n\tport: 1\n", fatal: true,
-			structure: []finding{{Kind: confInvalid, Line: 2, Text: "found character that cannot start any token"}}},
+			structure: []finding{{Kind: "mesh-config-invalid", Line: 2, Text: "found character that cannot start any token"}}},
 		{name: "an unknown top-level key", yaml: "authentication:\n  bypassRoutes: [/health]\n", fatal: true,
-			structure: []finding{{Kind: confUnknownKey, Line: 1, Text: "authentication is not a key the mesh knows; the top-level keys are app and mesh"}}},
+			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 1, Text: "authentication is not a key the mesh knows; the top-level keys are app and mesh"}}},
 		{name: "an unknown nested key", yaml: "mesh:\n  healthchecks:\n    enable: true\n", fatal: true,
-			structure: []finding{{Kind: confUnknownKey, Line: 2, Text: "mesh.healthchecks is not a key the mesh knows; the keys under mesh are authentication and healthcheck"}}},
+			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 2, Text: "mesh.healthchecks is not a key the mesh knows; the keys under mesh are authentication and healthcheck"}}},
 		{name: "the wrong case", yaml: "mesh:\n  authentication:\n    bypassroutes: [/health]\n", fatal: true,
-			structure: []finding{{Kind: confUnknownKey, Line: 3, Text: "mesh.authentication.bypassroutes is not a key the mesh knows; the keys under mesh.authentication are bypassRoutes"}}},
+			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 3, Text: "mesh.authentication.bypassroutes is not a key the mesh knows; the keys under mesh.authentication are bypassRoutes"}}},
 		{name: "a route where a list belongs", yaml: "mesh:\n  authentication:\n    bypassRoutes: /health\n", fatal: true,
-			structure: []finding{{Kind: confWrongShape, Line: 3, Text: "a list of routes (- /health) belongs here, not the value \"/health\""}}},
+			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 3, Text: "a list of routes (- /health) belongs here, not the value \"/health\""}}},
 		{name: "a list where a value belongs", yaml: "app:\n  port: [3000]\n", fatal: true,
-			structure: []finding{{Kind: confWrongShape, Line: 2, Text: "a single value belongs here, not a list"}}},
+			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 2, Text: "a single value belongs here, not a list"}}},
 		{name: "a value where a mapping belongs", yaml: "app: 3000\n", fatal: true,
-			structure: []finding{{Kind: confWrongShape, Line: 1, Text: "a mapping of port and host belongs here, not the value \"3000\""}}},
+			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 1, Text: "a mapping of port and host belongs here, not the value \"3000\""}}},
 		{name: "a mapping in the routes", yaml: "mesh:\n  authentication:\n    bypassRoutes:\n      - path: /health\n", fatal: true,
-			structure: []finding{{Kind: confWrongShape, Line: 4, Text: "a single value belongs here, not a mapping"}}},
+			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 4, Text: "a single value belongs here, not a mapping"}}},
 		{name: "a key twice", yaml: "app:\n  port: 1\napp:\n  port: 2\n", fatal: true,
-			structure: []finding{{Kind: confDuplicate, Line: 3, Text: "mapping key \"app\" already defined at line 1"}}},
+			structure: []finding{{Kind: "mesh-config-duplicate-key", Line: 3, Text: "mapping key \"app\" already defined at line 1"}}},
 		{name: "a null document", yaml: "---\n# mesh:\n#   authentication: {}\n", fatal: true,
-			structure: []finding{{Kind: confInvalid, Text: "the file's first YAML document is empty (null)"}}},
+			structure: []finding{{Kind: "mesh-config-invalid", Text: "the file's first YAML document is empty (null)"}}},
 		{name: "a tilde", yaml: "~\n", fatal: true,
-			structure: []finding{{Kind: confInvalid, Text: "the file's first YAML document is empty (null)"}}},
+			structure: []finding{{Kind: "mesh-config-invalid", Text: "the file's first YAML document is empty (null)"}}},
 		{name: "an unknown key through a merge", yaml: "app: {<<: {bogus: 1}}\n", fatal: true,
-			structure: []finding{{Kind: confUnknownKey, Line: 1, Text: "app.bogus is not a key the mesh knows; the keys under app are port and host"}}},
+			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 1, Text: "app.bogus is not a key the mesh knows; the keys under app are port and host"}}},
 		{name: "a merge of known keys", yaml: "base: &b {port: \"8080\"}\n", fatal: true,
-			structure: []finding{{Kind: confUnknownKey, Line: 1, Text: "base is not a key the mesh knows; the top-level keys are app and mesh"}}},
+			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 1, Text: "base is not a key the mesh knows; the top-level keys are app and mesh"}}},
 		{name: "a mapping that merges itself", yaml: "app: &x {<<: *x}\n", fatal: true,
-			structure: []finding{{Kind: confInvalid, Text: "anchor 'x' value contains itself"}}},
+			structure: []finding{{Kind: "mesh-config-invalid", Text: "anchor 'x' value contains itself"}}},
 		{name: "mappings that merge each other", yaml: "app: &a {<<: &b {<<: *a}}\n", fatal: true,
-			structure: []finding{{Kind: confInvalid, Text: "anchor 'a' value contains itself"}}},
+			structure: []finding{{Kind: "mesh-config-invalid", Text: "anchor 'a' value contains itself"}}},
 		{name: "a port out of range", yaml: "app:\n  port: 99999\n",
-			warnings: []string{confPort}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-port"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a list at the top", yaml: "- app\n", fatal: true,
-			structure: []finding{{Kind: confWrongShape, Line: 1, Text: "a mapping of app and mesh belongs here, not a list"}}},
+			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 1, Text: "a mapping of app and mesh belongs here, not a list"}}},
 
 		{name: "a route without a slash", yaml: "mesh:\n  authentication:\n    bypassRoutes: [health, /ok]\n",
-			warnings: []string{confRoute}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/ok"}}},
+			warnings: []string{"mesh-config-route"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/ok"}}},
 		{name: "a route that opens everything", yaml: "mesh:\n  authentication:\n    bypassRoutes: [\"/*\"]\n",
-			warnings: []string{confOpenRoute}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/*"}}},
-		{name: "enable: yes is off", yaml: "mesh:\n  healthcheck:\n    enable: yes\n", warnings: []string{confEnable}},
-		{name: "enable: True is off", yaml: "mesh:\n  healthcheck:\n    enable: True\n", warnings: []string{confEnable}},
+			warnings: []string{"mesh-config-bypasses-everything"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/*"}}},
+		{name: "enable: yes is off", yaml: "mesh:\n  healthcheck:\n    enable: yes\n", warnings: []string{"mesh-config-healthcheck-enable"}},
+		{name: "enable: True is off", yaml: "mesh:\n  healthcheck:\n    enable: True\n", warnings: []string{"mesh-config-healthcheck-enable"}},
 		{name: "a health route without a slash", yaml: "mesh:\n  healthcheck:\n    route: health\n",
-			warnings: []string{confRoute}, bypass: []bypassRoute{{Path: "health", Health: true}}},
+			warnings: []string{"mesh-config-route"}, bypass: []bypassRoute{{Path: "health", Health: true}}},
 		{name: "a host without its scheme", yaml: "app:\n  host: 127.0.0.1\n",
-			warnings: []string{confHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a host with a port", yaml: "app:\n  host: http://127.0.0.1:3000\n",
-			warnings: []string{confHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a host with a path", yaml: "app:\n  host: http://localhost/api\n",
-			warnings: []string{confHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a host with a slash", yaml: "app:\n  host: http://localhost/\n",
-			warnings: []string{confHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a host with user info", yaml: "app:\n  host: http://user:s3cret@localhost\n",
-			warnings: []string{confHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a scheme in capitals", yaml: "app:\n  host: HTTP://127.0.0.1\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "an https host on the dyno", yaml: "app:\n  host: https://localhost\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a host off the dyno", yaml: "app:\n  host: https://mesh\n",
-			warnings: []string{confRemoteHost}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host-remote"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "IPv6 loopback", yaml: "app:\n  host: http://[::1]\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "all interfaces", yaml: "app:\n  host: http://0.0.0.0\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "placeholder segments", yaml: "mesh:\n  authentication:\n    bypassRoutes: [/api/summary/:systemId, \"/users/{id}/orders\", /ok/*]\n",
-			warnings: []string{confPlaceholder, confPlaceholder}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/ok/*"}}},
+			warnings: []string{"mesh-config-route-placeholder", "mesh-config-route-placeholder"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/ok/*"}}},
 		{name: "a health route that opens everything", yaml: "mesh:\n  healthcheck:\n    route: /*\n",
-			warnings: []string{confOpenRoute}, bypass: []bypassRoute{{Path: "/*", Health: true}}},
+			warnings: []string{"mesh-config-bypasses-everything"}, bypass: []bypassRoute{{Path: "/*", Health: true}}},
 		{name: "a port that is not one", yaml: "app:\n  port: eighty\n",
-			warnings: []string{confPort}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-port"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "app.port under the Procfile's APP_PORT", yaml: "app:\n  port: 8080\n", procfile: "3000",
-			warnings: []string{confOverridden}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-port-overridden"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "app.port equal to the Procfile's", yaml: "app:\n  port: 3000\n", procfile: "3000",
 			bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "app.port under an APP_PORT config var", yaml: "app:\n  port: 8080\n", configVar: true,
-			warnings: []string{confOverridden}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-port-overridden"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "two documents", yaml: "app:\n  port: 3000\n---\nmesh: {}\n",
-			warnings: []string{confDocuments}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-documents"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,7 +189,7 @@ func TestStartedInAFolder(t *testing.T) {
 	require.Equal(t, "web/heroku-applink-service-mesh.yaml", r.path)
 	require.Equal(t, []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/public/*"}}, r.bypass)
 	require.Len(t, r.warnings, 2)
-	require.Contains(t, r.warnings[0].Text, "web/heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\nthat exact name. Rename it.")
+	require.Contains(t, r.warnings[0].Text, "server/heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\nthat exact name. Rename it.")
 
 	// A folder that leaves the app, or is not there yet, is not looked
 	// into, and nothing else is taken for the file the mesh reads.
@@ -202,7 +202,7 @@ func TestStartedInAFolder(t *testing.T) {
 		require.Empty(t, r.bypass, d)
 		require.Empty(t, r.appPort, d)
 		last := r.warnings[len(r.warnings)-1]
-		require.Equal(t, confNotReadable, last.Kind, d)
+		require.Equal(t, "mesh-config-unreadable", last.Kind, d)
 		require.Contains(t, last.Text, "which this build cannot look into", d)
 	}
 	require.Empty(t, checkConfig(root(t, t.TempDir()), "dist", false).warnings, "no config file anywhere: nothing to say")
@@ -229,7 +229,7 @@ func TestMisplaced(t *testing.T) {
 	require.False(t, r.found)
 	var texts []string
 	for _, w := range r.warnings {
-		require.Equal(t, confMisplaced, w.Kind)
+		require.Equal(t, "mesh-config-misplaced", w.Kind)
 		texts = append(texts, w.Text)
 	}
 	want := []string{
@@ -261,7 +261,7 @@ func TestUnreadable(t *testing.T) {
 			require.True(t, r.found)
 			require.False(t, r.read)
 			require.Len(t, r.warnings, 1)
-			require.Equal(t, confNotReadable, r.warnings[0].Kind)
+			require.Equal(t, "mesh-config-unreadable", r.warnings[0].Kind)
 			require.Contains(t, r.warnings[0].Text, "it is "+name)
 			var out, errOut bytes.Buffer
 			r.report(output.New(&out, &errOut, output.Classic, false))
@@ -370,5 +370,5 @@ func TestMergeBomb(t *testing.T) {
 	b.WriteString("mesh: {<<: [*a63, *a63]}\n")
 	r := check(t, appWith(t, map[string]string{configName: b.String()}))
 	require.True(t, r.fatal)
-	require.Equal(t, []finding{{Kind: confInvalid, Text: "document contains excessive aliasing"}}, r.decoded)
+	require.Equal(t, []finding{{Kind: "mesh-config-invalid", Text: "document contains excessive aliasing"}}, r.decoded)
 }

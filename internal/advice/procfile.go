@@ -14,24 +14,23 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 )
 
-// maxProcfile bounds the read: real Procfiles are a few lines.
-const maxProcfile = 64 << 10
-
-// procfile maps process types to commands, in file order.
+// procfile maps process types to commands, in file order, with the lines
+// that define each (the last one wins).
 type procfile struct {
 	Types    []string
 	Commands map[string]string
-	Lines    map[string][]int // where each type is defined: the last one wins
+	Lines    map[string][]int
 	BOM      bool
 }
 
-// parseProcfile reads a Procfile as Heroku does: CRLF and lone CR end lines, blank
-// lines and "#" comments are ignored, the spacing around the colon is free,
-// the last definition of a type wins, and a byte-order mark is skipped.
+// parseProcfile reads a Procfile as Heroku does: CRLF and lone CR end
+// lines, blank lines and "#" comments are ignored, the spacing around the
+// colon is free, the last definition of a type wins, and a byte-order mark
+// is skipped.
 func parseProcfile(data []byte) (procfile, error) {
 	switch {
-	case len(data) > maxProcfile:
-		return procfile{}, fmt.Errorf("it is larger than %d KiB", maxProcfile>>10)
+	case len(data) > 64<<10:
+		return procfile{}, errors.New("it is larger than 64 KiB")
 	case bytes.IndexByte(data, 0) >= 0:
 		return procfile{}, errors.New("it is a binary file")
 	case !utf8.Valid(data):
@@ -58,7 +57,8 @@ func validType(s string) bool {
 }
 
 // kind is what the build found of the Procfile or a process, or a mistake
-// in a command that starts the mesh, as the build report names it.
+// in a command that starts the mesh (problemTexts says what each does), as
+// the build report names it.
 type kind string
 
 const (
@@ -72,11 +72,7 @@ const (
 	noWeb      kind = "procfile-no-web"
 	missing    kind = "procfile-missing"
 	unreadable kind = "procfile-unreadable"
-)
 
-// The mistakes in a command that starts the mesh; problemTexts says what
-// each one does.
-const (
 	repeatedType           kind = "procfile-repeated-type"
 	appUsesPORT            kind = "procfile-app-uses-port"
 	appPortTrap            kind = "procfile-app-port-trap"
@@ -94,46 +90,50 @@ const (
 	bareProgram            kind = "procfile-bare-program"
 )
 
-// mesh is what this build installed, and what the other checks found.
+// mesh is what this build installed, and what the other checks found: the
+// config var names they need (nil when the build cannot see them);
+// app.port, where the mesh forwards without APP_PORT, or whether it may be
+// anything, in a file the build could not read; the app's source.
 type mesh struct {
 	Names         []string // the plain name first, then its links
 	Version, Arch string
-	ConfigVars    []string // the config var names the checks need; nil when the build cannot see them
-	AppPort       string   // app.port in the mesh's config file: where it forwards without APP_PORT
-	PortUnknown   bool     // the config file could not be read: app.port may be anything
-	App           *os.Root // the app's source, where files the commands name are looked up; nil for none
+	ConfigVars    []string
+	AppPort       string
+	PortUnknown   bool
+	App           *os.Root
 }
 
-// process is what the build found of web, or of another process that
-// starts the mesh.
+// process is what the build found of a process that starts the mesh, or
+// of web: with the line to use instead, which fixes every problem and
+// draws no advice itself, the port it gives the app, and whether it runs
+// ./start.sh, which the user must write; the APP_PORT given to the mesh,
+// and where the mesh starts, after any cd. Reason says why bash cannot
+// read the command, or the Procfile cannot be read.
 type process struct {
-	Type, Command string
-	Kind          kind
-	Problems      []kind
-	Name          string // the mesh's name as the command gives it
-	Suggested     string // a whole line that fixes every problem and draws no advice
-	AppPort       string // the port the suggestion gives the app
-	Script        bool   // the suggestion runs ./start.sh, which the user must write
-	AppPortSet    string // the APP_PORT the command assigns for the mesh's
-	Dir           string // where the mesh starts, relative to the app's root, after a cd
-	DirUnknown    bool
-	Reason        string // why bash cannot parse the command
+	Type, Command   string
+	Kind            kind
+	Problems        []kind
+	Name            string // the mesh's name as the command gives it
+	Suggested       string
+	AppPort         string
+	Script          bool
+	AppPortSet, Dir string
+	DirUnknown      bool
+	Reason          string
 }
 
-// procfileResult is what to tell the user about their Procfile.
+// procfileResult is what the build found of the Procfile: web first (also
+// when it is missing, or the file is), then every other process that
+// starts the mesh.
 type procfileResult struct {
-	Kind      kind // missing, unreadable or noWeb; else the processes say
 	Mesh      mesh
-	Reason    string // why the Procfile is unreadable
-	Suggested string // a web process to add
 	BOM       bool
-	WebLines  []int     // when web is defined more than once
-	Processes []process // web first, then the others that start the mesh
+	WebLines  []int // when web is defined more than once
+	Processes []process
 }
 
-// web is the web process's finding, or a zero one.
 func (a procfileResult) web() process {
-	if len(a.Processes) > 0 && a.Processes[0].Type == "web" {
+	if a.Processes[0].Type == "web" {
 		return a.Processes[0]
 	}
 	return process{}
@@ -142,18 +142,17 @@ func (a procfileResult) web() process {
 // kinds names the advice given, for the build report.
 func (a procfileResult) kinds() []string {
 	var kinds []string
-	add := func(k string, given bool) {
-		if given && k != "" {
-			kinds = append(kinds, k)
-		}
+	if a.BOM {
+		kinds = append(kinds, "procfile-bom")
 	}
-	add("procfile-bom", a.BOM)
-	add("procfile-duplicate-web", len(a.WebLines) > 1)
-	add(string(a.Kind), true)
+	if len(a.WebLines) > 1 {
+		kinds = append(kinds, "procfile-duplicate-web")
+	}
 	for _, p := range a.Processes {
-		add(string(p.Kind), true)
-		for _, problem := range p.Problems {
-			add(string(problem), true)
+		for _, k := range append([]kind{p.Kind}, p.Problems...) {
+			if k != started {
+				kinds = append(kinds, string(k))
+			}
 		}
 	}
 	return kinds
@@ -161,32 +160,30 @@ func (a procfileResult) kinds() []string {
 
 // inspect reads the Procfile in the app and advises on it.
 func (m mesh) inspect() procfileResult {
-	data, err := fsutil.ReadFile(m.App, "Procfile", maxProcfile)
+	data, err := fsutil.ReadFile(m.App, "Procfile", 64<<10)
 	if errors.Is(err, fs.ErrNotExist) {
-		return procfileResult{Kind: missing, Mesh: m, Suggested: m.template("web")}
-	}
-	if err == nil {
+		return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: missing, Suggested: m.template("web")}}}
+	} else if err == nil {
 		var p procfile
 		if p, err = parseProcfile(data); err == nil {
 			return advise(p, m)
 		}
 	}
-	return procfileResult{Kind: unreadable, Mesh: m, Reason: reason(err)}
+	return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: unreadable, Reason: reason(err)}}}
 }
 
 // reason says why a file of the app's could not be read, without the
 // build's paths.
 func reason(err error) string {
 	var notRegular *fsutil.NotRegularError
-	var tooLarge *fsutil.TooLargeError
 	var pathErr *fs.PathError
 	switch {
 	case errors.As(err, &notRegular) && strings.HasPrefix(notRegular.Kind, "a symbolic link"):
 		return "it is a symbolic link out of the app"
 	case errors.As(err, &notRegular):
 		return "it is " + notRegular.Kind
-	case errors.As(err, &tooLarge):
-		return fmt.Sprintf("it is larger than %d KiB", tooLarge.Max>>10)
+	case errors.As(err, new(*fsutil.TooLargeError)):
+		return "it is larger than 64 KiB"
 	case errors.As(err, &pathErr):
 		return pathErr.Err.Error()
 	}
@@ -205,23 +202,21 @@ func (a procfileResult) report(p *output.Printer) {
 		lines := strings.ReplaceAll(strings.Trim(fmt.Sprint(a.WebLines[:n-1]), "[]"), " ", ", ")
 		p.Warning(fmt.Sprintf("Your Procfile defines the web process %d times (lines %s and %d).\nHeroku runs the last one, which is the one checked here:\n\n  web: %s\n\nRemove the others.", n, lines, a.WebLines[n-1], a.web().Command))
 	}
-	switch a.Kind {
-	case noWeb:
-		p.Warning("Your Procfile has no web process. AppLink needs the web process\nstarted through the service mesh, for example:\n\n  " + a.Suggested)
-	case missing:
-		p.Warning("Your app has no Procfile. AppLink needs a web process started through\nthe service mesh. Add a Procfile with a line such as:\n\n  " + a.Suggested)
-	case unreadable:
-		p.Warning("The Procfile was not checked: " + a.Reason + ".")
-	}
 	for _, proc := range a.Processes {
-		reportProcess(p, a.Mesh, proc)
+		a.reportProcess(p, proc)
 	}
 }
 
-func reportProcess(p *output.Printer, m mesh, proc process) {
-	typ, line := proc.Type, proc.Type+": "+proc.Command
+func (a procfileResult) reportProcess(p *output.Printer, proc process) {
+	typ, line, m := proc.Type, proc.Type+": "+proc.Command, a.Mesh
 	var text []string
 	switch proc.Kind {
+	case noWeb:
+		p.Warning("Your Procfile has no web process. AppLink needs the web process\nstarted through the service mesh, for example:\n\n  " + proc.Suggested)
+	case missing:
+		p.Warning("Your app has no Procfile. AppLink needs a web process started through\nthe service mesh. Add a Procfile with a line such as:\n\n  " + proc.Suggested)
+	case unreadable:
+		p.Warning("The Procfile was not checked: " + proc.Reason + ".")
 	case started:
 		p.Detail("The %s process starts the service mesh:\n  %s", typ, line)
 	case legacy:
@@ -241,24 +236,20 @@ func reportProcess(p *output.Printer, m mesh, proc process) {
 		}
 		p.Warning(fmt.Sprintf("Your Procfile's web process does not start the service mesh, so\nrequests from Salesforce will not reach your app:\n\n  %s\n\n%s\n\n  %s\n\nThe mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on %s.", line, start, proc.Suggested, proc.AppPort))
 	}
-	if proc.Kind != started && proc.Kind != legacy && proc.Kind != otherName {
-		return
-	}
-	port, forward := proc.AppPort+" here", "3000"
+	port, forward := proc.AppPort+" here", m.forwardPort()
 	if port == "$APP_PORT here" {
 		port = "the config var's value here"
 	}
 	if slices.Contains(m.ConfigVars, "APP_PORT") {
 		forward = "the APP_PORT config var's port"
 	} else if m.AppPort != "" {
-		forward = m.AppPort + " (app.port in heroku-applink-service-mesh.yaml)"
+		forward += " (app.port in heroku-applink-service-mesh.yaml)"
 	}
-	words := strings.NewReplacer("{type}", typ, "{port}", port, "{forward}", forward)
 	for _, problem := range proc.Problems {
-		text = append(text, words.Replace(problemTexts[problem]))
+		text = append(text, strings.NewReplacer("{type}", typ, "{port}", port, "{forward}", forward).Replace(problemTexts[problem]))
 	}
 	switch {
-	case len(text) == 0:
+	case len(text) == 0 || !slices.Contains([]kind{started, legacy, otherName}, proc.Kind):
 		return
 	case proc.Script:
 		text = append(text, "Put the app's command in a script, start.sh, and start that:\n\n  "+proc.Suggested)

@@ -348,11 +348,6 @@ func TestAdvise(t *testing.T) {
 				m = installed
 			}
 			a := advise(parsed(t, tt.procfile), m)
-			if tt.want == noWeb {
-				require.Equal(t, tt.want, a.Kind)
-				require.Equal(t, tt.suggested, a.Suggested)
-				return
-			}
 			web := a.web()
 			require.Equal(t, tt.want, web.Kind)
 			require.Equal(t, tt.problems, web.Problems)
@@ -409,7 +404,7 @@ func TestWhereTheMeshStarts(t *testing.T) {
 }
 
 func TestInspectFiles(t *testing.T) {
-	require.Equal(t, missing, inApp(t, t.TempDir(), installed).inspect().Kind)
+	require.Equal(t, missing, inApp(t, t.TempDir(), installed).inspect().web().Kind)
 
 	victim := filepath.Join(t.TempDir(), "victim")
 	require.NoError(t, os.WriteFile(victim, []byte("web: heroku-applink-service-mesh x\n"), 0o644))
@@ -422,7 +417,7 @@ func TestInspectFiles(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, create(filepath.Join(dir, "Procfile")))
-			a := inApp(t, dir, installed).inspect()
+			a := inApp(t, dir, installed).inspect().web()
 			require.Equal(t, unreadable, a.Kind)
 			require.Equal(t, "it is "+name, a.Reason, "a pipe is never opened for a blocking read, a link never followed")
 		})

@@ -85,7 +85,7 @@ func advise(p procfile, m mesh) procfileResult {
 	if i := slices.Index(types, "web"); i > 0 {
 		types = slices.Concat([]string{"web"}, types[:i], types[i+1:])
 	} else if i < 0 {
-		a.Kind, a.Suggested = noWeb, m.template("web")
+		a.Processes = []process{{Type: "web", Kind: noWeb, Suggested: m.template("web")}}
 	}
 	for _, typ := range types {
 		if proc, ok := m.check(typ, p.Commands[typ]); ok {
