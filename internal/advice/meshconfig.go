@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,16 +39,6 @@ type meshConfig struct {
 			Route  string `yaml:"route"`
 		} `yaml:"healthcheck"`
 	} `yaml:"mesh"`
-}
-
-// sections are the file's mappings, by the type the decoder's errors name:
-// where each is, and the keys it takes.
-var sections = map[string]struct{ path, keys string }{
-	reflect.TypeOf(meshConfig{}).String():                     {"", "app and mesh"},
-	reflect.TypeOf(meshConfig{}.App).String():                 {"app", "port and host"},
-	reflect.TypeOf(meshConfig{}.Mesh).String():                {"mesh", "authentication and healthcheck"},
-	reflect.TypeOf(meshConfig{}.Mesh.Authentication).String(): {"mesh.authentication", "bypassRoutes"},
-	reflect.TypeOf(meshConfig{}.Mesh.HealthCheck).String():    {"mesh.healthcheck", "enable and route"},
 }
 
 // finding is one thing wrong with the file, or with where it is: its kind
@@ -164,8 +153,8 @@ func (c *config) decode(data []byte) *config {
 	return c
 }
 
-// decoderFinding reads one of the decoder's errors ("line N: …") in the
-// file's terms, not those of the Go types it decodes into.
+// decoderFinding is one of the decoder's errors ("line N: …"), without
+// the Go types it decodes into, which are not the user's.
 func decoderFinding(e string) finding {
 	f := finding{"mesh-config-invalid", 0, e}
 	if n, text, ok := strings.Cut(strings.TrimPrefix(e, "line "), ": "); ok {
@@ -173,24 +162,14 @@ func decoderFinding(e string) finding {
 			f.Line, f.Text = line, text
 		}
 	}
-	field, typ, unknown := strings.Cut(strings.TrimPrefix(f.Text, "field "), " not found in type ")
-	got, want, wrong := strings.Cut(strings.TrimPrefix(f.Text, "cannot unmarshal "), " into ")
-	switch s := sections[typ]; {
-	case unknown && s.path == "":
-		f.Kind, f.Text = "mesh-config-unknown-key", field+" is not a key the mesh knows; the top-level keys are "+s.keys
-	case unknown:
-		f.Kind, f.Text = "mesh-config-unknown-key", s.path+"."+field+" is not a key the mesh knows; the keys under "+s.path+" are "+s.keys
-	case wrong:
-		what := map[string]string{"!!seq": "a list", "!!map": "a mapping"}[got]
-		if _, value, ok := strings.Cut(got, " `"); ok {
-			what = fmt.Sprintf("the value %q", strings.TrimSuffix(value, "`"))
+	if text, _, ok := strings.Cut(f.Text, " in type "); ok {
+		f.Kind, f.Text = "mesh-config-unknown-key", text
+	} else if text, into, ok := strings.Cut(f.Text, " into "); ok {
+		if into != "string" && into != "[]string" {
+			into = "a mapping"
 		}
-		shape := map[string]string{"string": "a single value", "[]string": "a list of routes (- /health)"}[want]
-		if s, ok := sections[want]; ok {
-			shape = "a mapping of " + s.keys
-		}
-		f.Kind, f.Text = "mesh-config-wrong-shape", shape+" belongs here, not "+cmp.Or(what, got)
-	case strings.Contains(f.Text, " already defined at line "):
+		f.Kind, f.Text = "mesh-config-wrong-shape", text+" into "+into
+	} else if strings.Contains(f.Text, " already defined at line ") {
 		f.Kind = "mesh-config-duplicate-key"
 	}
 	return f
@@ -360,6 +339,9 @@ func (c config) report(p *output.Printer) []string {
 	if how := "reads the\nfile strictly, and exits at boot with \"Invalid YAML config\""; c.fatal {
 		if c.null {
 			how = "reads the\nfile as no config at all, and crashes at boot (a nil pointer dereference)"
+		}
+		if slices.ContainsFunc(c.decoded, func(f finding) bool { return f.Kind == "mesh-config-unknown-key" }) {
+			lines = append(lines, "", "The mesh knows app.port, app.host, mesh.authentication.bypassRoutes,\nmesh.healthcheck.enable and mesh.healthcheck.route.")
 		}
 		p.Warning(fmt.Sprintf("The service mesh will not start with %s: it %s:\n\n%s\n\nFix the file, or remove it to use the mesh's defaults.", c.path, how, strings.Join(lines, "\n")))
 	}

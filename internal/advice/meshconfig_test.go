@@ -63,19 +63,19 @@ func TestCheck(t *testing.T) {
 		{name: "a tab", yaml: "app:\n\tport: 1\n", fatal: true,
 			structure: []finding{{Kind: "mesh-config-invalid", Line: 2, Text: "found character that cannot start any token"}}},
 		{name: "an unknown top-level key", yaml: "authentication:\n  bypassRoutes: [/health]\n", fatal: true,
-			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 1, Text: "authentication is not a key the mesh knows; the top-level keys are app and mesh"}}},
+			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 1, Text: "field authentication not found"}}},
 		{name: "an unknown nested key", yaml: "mesh:\n  healthchecks:\n    enable: true\n", fatal: true,
-			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 2, Text: "mesh.healthchecks is not a key the mesh knows; the keys under mesh are authentication and healthcheck"}}},
+			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 2, Text: "field healthchecks not found"}}},
 		{name: "the wrong case", yaml: "mesh:\n  authentication:\n    bypassroutes: [/health]\n", fatal: true,
-			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 3, Text: "mesh.authentication.bypassroutes is not a key the mesh knows; the keys under mesh.authentication are bypassRoutes"}}},
+			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 3, Text: "field bypassroutes not found"}}},
 		{name: "a route where a list belongs", yaml: "mesh:\n  authentication:\n    bypassRoutes: /health\n", fatal: true,
-			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 3, Text: "a list of routes (- /health) belongs here, not the value \"/health\""}}},
+			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 3, Text: "cannot unmarshal !!str `/health` into []string"}}},
 		{name: "a list where a value belongs", yaml: "app:\n  port: [3000]\n", fatal: true,
-			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 2, Text: "a single value belongs here, not a list"}}},
+			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 2, Text: "cannot unmarshal !!seq into string"}}},
 		{name: "a value where a mapping belongs", yaml: "app: 3000\n", fatal: true,
-			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 1, Text: "a mapping of port and host belongs here, not the value \"3000\""}}},
+			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 1, Text: "cannot unmarshal !!int `3000` into a mapping"}}},
 		{name: "a mapping in the routes", yaml: "mesh:\n  authentication:\n    bypassRoutes:\n      - path: /health\n", fatal: true,
-			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 4, Text: "a single value belongs here, not a mapping"}}},
+			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 4, Text: "cannot unmarshal !!map into string"}}},
 		{name: "a key twice", yaml: "app:\n  port: 1\napp:\n  port: 2\n", fatal: true,
 			structure: []finding{{Kind: "mesh-config-duplicate-key", Line: 3, Text: "mapping key \"app\" already defined at line 1"}}},
 		{name: "a null document", yaml: "---\n# mesh:\n#   authentication: {}\n", fatal: true,
@@ -83,9 +83,9 @@ func TestCheck(t *testing.T) {
 		{name: "a tilde", yaml: "~\n", fatal: true,
 			structure: []finding{{Kind: "mesh-config-invalid", Text: "the file's first YAML document is empty (null)"}}},
 		{name: "an unknown key through a merge", yaml: "app: {<<: {bogus: 1}}\n", fatal: true,
-			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 1, Text: "app.bogus is not a key the mesh knows; the keys under app are port and host"}}},
+			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 1, Text: "field bogus not found"}}},
 		{name: "a merge of known keys", yaml: "base: &b {port: \"8080\"}\n", fatal: true,
-			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 1, Text: "base is not a key the mesh knows; the top-level keys are app and mesh"}}},
+			structure: []finding{{Kind: "mesh-config-unknown-key", Line: 1, Text: "field base not found"}}},
 		{name: "a mapping that merges itself", yaml: "app: &x {<<: *x}\n", fatal: true,
 			structure: []finding{{Kind: "mesh-config-invalid", Text: "anchor 'x' value contains itself"}}},
 		{name: "mappings that merge each other", yaml: "app: &a {<<: &b {<<: *a}}\n", fatal: true,
@@ -93,7 +93,7 @@ func TestCheck(t *testing.T) {
 		{name: "a port out of range", yaml: "app:\n  port: 99999\n",
 			warnings: []string{"mesh-config-app-port"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
 		{name: "a list at the top", yaml: "- app\n", fatal: true,
-			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 1, Text: "a mapping of app and mesh belongs here, not a list"}}},
+			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 1, Text: "cannot unmarshal !!seq into a mapping"}}},
 
 		{name: "a route without a slash", yaml: "mesh:\n  authentication:\n    bypassRoutes: [health, /ok]\n",
 			warnings: []string{"mesh-config-route"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/ok"}}},
@@ -304,7 +304,10 @@ func TestConfigTranscripts(t *testing.T) {
 				" !     Warning: The service mesh will not start with heroku-applink-service-mesh.yaml: it reads the\n" +
 				" !     file strictly, and exits at boot with \"Invalid YAML config\":\n" +
 				" !\n" +
-				" !       line 4: mesh.healthchecks is not a key the mesh knows; the keys under mesh are authentication and healthcheck\n" +
+				" !       line 4: field healthchecks not found\n" +
+				" !\n" +
+				" !     The mesh knows app.port, app.host, mesh.authentication.bypassRoutes,\n" +
+				" !     mesh.healthcheck.enable and mesh.healthcheck.route.\n" +
 				" !\n" +
 				" !     Fix the file, or remove it to use the mesh's defaults.\n" +
 				"\n",

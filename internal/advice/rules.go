@@ -112,7 +112,6 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 	case p.Kind == noCommand:
 		return p, true
 	case found:
-		fixed = cmp.Or(fixed, src)
 	case mentions(src): // started where this reading does not go
 		p.Kind, p.Problems, p.DirUnknown = indirect, nil, true
 		return p, true
@@ -128,7 +127,7 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 		} else if fixed, _ = l.run(&wrapped); wrapped.Kind == noCommand {
 			return p, true
 		}
-		fixed, p.AppPort, p.Script, p.Suggested = cmp.Or(fixed, candidate), wrapped.AppPort, wrapped.Script, ""
+		p.AppPort, p.Script, p.Suggested = wrapped.AppPort, wrapped.Script, ""
 	}
 	if s := format(fixed); s != "" && s != format(command) {
 		p.Suggested = typ + ": " + s
@@ -181,10 +180,28 @@ func (a *assign) bad() bool {
 }
 
 // run follows the line's commands to the mesh's, checks it, and returns
-// the line fixed, or "" when there is nothing to fix.
+// the line fixed.
 func (l *line) run(p *process) (string, bool) {
 	cmds := flatten(l.file)
 	for i, c := range cmds {
+		// earlier follows an assignment before the mesh's command: APP_PORT
+		// reaches the mesh once exported; PORT always does, as Heroku
+		// exports it.
+		earlier := func(assigns []*syntax.Assign, exporting bool) {
+			for _, a := range assigns {
+				as := newAssign(a, a.Value)
+				if len(assigns) == 1 && i+1 < len(cmds) {
+					as.whole = &edit{off(c.stmt.Pos()), off(cmds[i+1].stmt.Pos()), ""}
+				}
+				if a.Name.Value == "APP_PORT" && a.Naked {
+					l.exported = l.exported || exporting
+				} else if a.Name.Value == "APP_PORT" {
+					l.appPort, l.exported = as, l.exported || exporting
+				} else if a.Name.Value == "PORT" && !a.Naked && !onPORT(as.value) {
+					l.setPort = append(l.setPort, as)
+				}
+			}
+		}
 		if c.nested {
 			l.dir, l.unknown = "", true
 		}
@@ -202,16 +219,14 @@ func (l *line) run(p *process) (string, bool) {
 					return "", false
 				}
 				fixed, found := in.run(p)
-				if s := format(fixed); s != "" {
+				if s := format(fixed); s != "" && fixed != text {
 					return apply(l.src, []edit{{off(w.Pos()), off(w.End()), quoted(w, s)}}), found
 				}
-				return "", found
+				return l.src, found
 			} else if len(x.Args) > 0 && c.op != "|" && c.op != "|&" && next != "|" && next != "|&" && next != "&" {
 				l.cd(x) // a cd in a pipeline or the background moves nothing
 			} else if len(x.Args) == 0 {
-				for _, a := range x.Assigns {
-					l.earlier(a, cmds, i, len(x.Assigns) == 1, false)
-				}
+				earlier(x.Assigns, false)
 			}
 		case *syntax.DeclClause:
 			// export, or declare and typeset with -x.
@@ -222,30 +237,12 @@ func (l *line) run(p *process) (string, bool) {
 					named = append(named, a)
 				}
 			}
-			for _, a := range named {
-				l.earlier(a, cmds, i, len(named) == 1, exporting)
-			}
+			earlier(named, exporting)
 		default:
 			l.dir, l.unknown = "", true
 		}
 	}
 	return "", false
-}
-
-// earlier follows an assignment of a command before the mesh's.
-func (l *line) earlier(a *syntax.Assign, cmds []cmd, i int, alone, exporting bool) {
-	as := newAssign(a, a.Value)
-	if alone && i+1 < len(cmds) {
-		as.whole = &edit{off(cmds[i].stmt.Pos()), off(cmds[i+1].stmt.Pos()), ""}
-	}
-	if a.Name.Value == "APP_PORT" {
-		l.exported = l.exported || exporting
-		if !a.Naked {
-			l.appPort = as
-		}
-	} else if a.Name.Value == "PORT" && !a.Naked && !onPORT(as.value) {
-		l.setPort = append(l.setPort, as)
-	}
 }
 
 // cd follows a command before the mesh's that moves where it starts: a cd
@@ -394,7 +391,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 				if unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown); err == nil {
 					unquoted.quoted = true
 					fixed, _ := unquoted.run(p)
-					return cmp.Or(fixed, unquoted.src)
+					return fixed
 				}
 			}
 			l.quoted, script = true, true
@@ -410,13 +407,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	if inner, err := parse(st); isScript && err == nil {
 		scriptRefs = refs(inner, "PORT")
 	}
-	words := slices.Clone(c.app)
-	for _, a := range cmds[i+1:] {
-		if x, ok := a.stmt.Cmd.(*syntax.CallExpr); ok && off(x.Pos()) < to {
-			words = append(words, x.Args...)
-		}
-	}
-	listens := l.listens(words)
+	listens := l.listens(c.app)
 	configured := slices.Contains(m.ConfigVars, "APP_PORT")
 	port, given := l.port(c, configured), cmp.Or(c.prefix, l.appPort)
 	bare := !l.unknown && !more && m.program(l.dir, lead(first), true)
@@ -447,7 +438,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		}
 	}
 	if p.AppPort = port; len(p.Problems) == before {
-		return l.fixed()
+		return apply(l.src, l.edits)
 	}
 	// The app's command to listen on the port: every $PORT and $APP_PORT
 	// becomes it, and a literal port other than it; a file of the app's
@@ -527,14 +518,6 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	}
 	if last.Background {
 		l.edit(off(last.Semicolon), off(last.Semicolon)+1, " ")
-	}
-	return l.fixed()
-}
-
-// fixed is the line with its edits made, "" when there are none.
-func (l *line) fixed() string {
-	if len(l.edits) == 0 {
-		return ""
 	}
 	return apply(l.src, l.edits)
 }

@@ -321,7 +321,8 @@ func TestClassicMeshConfig(t *testing.T) {
 			"-----> Checking heroku-applink-service-mesh.yaml\n" +
 			warning("The service mesh will not start with heroku-applink-service-mesh.yaml: it reads the\n"+
 				"file strictly, and exits at boot with \"Invalid YAML config\":\n\n"+
-				"  line 2: mesh.healthchecks is not a key the mesh knows; the keys under mesh are authentication and healthcheck\n\n"+
+				"  line 2: field healthchecks not found\n\n"+
+				"The mesh knows app.port, app.host, mesh.authentication.bypassRoutes,\nmesh.healthcheck.enable and mesh.healthcheck.route.\n\n"+
 				"Fix the file, or remove it to use the mesh's defaults.") + done
 		if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
 			t.Errorf("build log (-want +got):\n%s", diff)
