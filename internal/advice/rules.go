@@ -24,8 +24,7 @@ var (
 	meshName = regexp.MustCompile(`^heroku-(applink|integration)-service-mesh(-(latest|v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*)-(amd64|arm64|x86_64|aarch64))?$`)
 	// listenPort matches a word that gives the app a literal port: --port=N,
 	// -pN, PORT=N, or a local address, alone or as a bind option's value.
-	listenPort  = regexp.MustCompile(`^(?:--port=|-p=?|PORT=|(?:(?:-b|--bind|--listen|-l)=)?(?:tcp://)?(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:)(\d{1,5})$`)
-	bindOptions = map[string]bool{"-b": true, "--bind": true, "--listen": true, "-l": true}
+	listenPort = regexp.MustCompile(`^(?:--port=|-p=?|PORT=|(?:(?:-b|--bind|--listen|-l)=)?(?:tcp://)?(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:)(\d{1,5})$`)
 )
 
 // isPort reports whether s is a TCP port number as a Procfile or a config
@@ -121,8 +120,7 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 		// Put in the mesh, the command is checked and fixed as any other.
 		p.Kind, p.Suggested, p.AppPort = notWrapped, m.template(typ), m.forwardPort()
 		var wrapped process
-		candidate := l.wrap()
-		if l, err = m.read(candidate, "", false); err != nil || candidate == "" {
+		if l, err = m.read(l.wrap(), "", false); err != nil || l.src == "" {
 			return p, true
 		} else if fixed, _ = l.run(&wrapped); wrapped.Kind == noCommand {
 			return p, true
@@ -156,7 +154,6 @@ func (m mesh) read(src, dir string, unknown bool) (*line, error) {
 	return &line{m: m, src: src, file: f, dir: dir, startDir: dir, unknown: unknown, startUnknown: unknown}, err
 }
 
-// edit adds an edit of [from, to) to the line's fix.
 func (l *line) edit(from, to int, text string) { l.edits = append(l.edits, edit{from, to, text}) }
 
 // assign is an assignment the build follows; whole removes its command,
@@ -184,30 +181,27 @@ func (a *assign) bad() bool {
 func (l *line) run(p *process) (string, bool) {
 	cmds := flatten(l.file)
 	for i, c := range cmds {
-		// earlier follows an assignment before the mesh's command: APP_PORT
-		// reaches the mesh once exported; PORT always does, as Heroku
-		// exports it.
+		// An assignment before the mesh's command: APP_PORT reaches the mesh
+		// once exported; PORT always does, as Heroku exports it.
 		earlier := func(assigns []*syntax.Assign, exporting bool) {
 			for _, a := range assigns {
 				as := newAssign(a, a.Value)
 				if len(assigns) == 1 && i+1 < len(cmds) {
 					as.whole = &edit{off(c.stmt.Pos()), off(cmds[i+1].stmt.Pos()), ""}
 				}
-				if a.Name.Value == "APP_PORT" && a.Naked {
-					l.exported = l.exported || exporting
-				} else if a.Name.Value == "APP_PORT" {
-					l.appPort, l.exported = as, l.exported || exporting
+				if l.exported = l.exported || exporting && a.Name.Value == "APP_PORT"; a.Name.Value == "APP_PORT" && !a.Naked {
+					l.appPort = as
 				} else if a.Name.Value == "PORT" && !a.Naked && !onPORT(as.value) {
 					l.setPort = append(l.setPort, as)
 				}
 			}
 		}
-		if c.nested {
-			l.dir, l.unknown = "", true
-		}
 		next := ""
 		if i+1 < len(cmds) {
 			next = cmds[i+1].op
+		}
+		if c.nested {
+			l.dir, l.unknown = "", true
 		}
 		switch x := c.stmt.Cmd.(type) {
 		case *syntax.CallExpr:
@@ -228,8 +222,7 @@ func (l *line) run(p *process) (string, bool) {
 			} else if len(x.Args) == 0 {
 				earlier(x.Assigns, false)
 			}
-		case *syntax.DeclClause:
-			// export, or declare and typeset with -x.
+		case *syntax.DeclClause: // export, or declare and typeset with -x
 			exporting, named := x.Variant.Value == "export", []*syntax.Assign{}
 			for _, a := range x.Args {
 				v, _ := static(a.Value)
@@ -380,32 +373,37 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	if more {
 		to = end(l.file)
 	}
-	script := false
+	toScript := false
 	if raw := text(l.src, first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && strings.ContainsRune(`"'`, rune(raw[0])) {
 		// A command quoted whole, which the mesh would run as one program's
 		// name, is read unquoted; a quoted path to a file of the app's is
 		// no command.
 		if v, ok := static(first); !ok || l.unknown || !m.program(l.dir, v, false) {
 			inner := raw[1 : len(raw)-1]
-			if script = len(c.app) > 1 || more || strings.ContainsAny(inner, `'"\`); !script {
+			if toScript = len(c.app) > 1 || more || strings.ContainsAny(inner, `'"\`); !toScript {
 				if unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown); err == nil {
 					unquoted.quoted = true
 					fixed, _ := unquoted.run(p)
 					return fixed
 				}
 			}
-			l.quoted, script = true, true
+			l.quoted, toScript = true, true
 		}
 	}
-	// What the app's command expands and listens on, and the script it
-	// runs under sh -c, if any.
-	var app []edit
-	outside := func(pe *syntax.ParamExp) bool { return off(pe.Pos()) < from || off(pe.End()) > to }
-	portRefs, appPortRefs := slices.DeleteFunc(refs(l.file, "PORT"), outside), slices.DeleteFunc(refs(l.file, "APP_PORT"), outside)
+	// Where the app's command expands $PORT and $APP_PORT, in it and in
+	// the script it runs under sh -c, if any, and the ports it listens on.
+	var portRefs, appPortRefs, inner []*syntax.ParamExp
+	for _, pe := range refs(l.file, "PORT", "APP_PORT") {
+		if off(pe.Pos()) < from || off(pe.End()) > to {
+		} else if pe.Param.Value == "PORT" {
+			portRefs = append(portRefs, pe)
+		} else {
+			appPortRefs = append(appPortRefs, pe)
+		}
+	}
 	sw, st, isScript := shScript(c.app)
-	var scriptRefs []*syntax.ParamExp
-	if inner, err := parse(st); isScript && err == nil {
-		scriptRefs = refs(inner, "PORT")
+	if f, err := parse(st); isScript && err == nil {
+		inner = refs(f, "PORT")
 	}
 	listens := l.listens(c.app)
 	configured := slices.Contains(m.ConfigVars, "APP_PORT")
@@ -416,7 +414,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		problem kind
 		found   bool
 	}{
-		{appUsesPORT, len(portRefs)+len(scriptRefs) > 0},
+		{appUsesPORT, len(portRefs)+len(inner) > 0},
 		{appPortTrap, len(appPortRefs) > 0 && c.prefix != nil && !(l.appPort != nil && l.appPort.val() == c.prefix.val())},
 		{appPortUnset, slices.ContainsFunc(appPortRefs, func(pe *syntax.ParamExp) bool { return ref(pe, "APP_PORT", false) }) && !sets && m.ConfigVars != nil && !configured},
 		// A plain assignment reaches the mesh only when APP_PORT is already
@@ -444,7 +442,8 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	// becomes it, and a literal port other than it; a file of the app's
 	// named bare gets its path. Several commands run under one "bash -c",
 	// so that the mesh starts them all; else they go in a script.
-	for _, pe := range append(portRefs, appPortRefs...) {
+	var app, script []edit
+	for _, pe := range slices.Concat(portRefs, appPortRefs) {
 		if port != "$APP_PORT" || pe.Param.Value == "PORT" {
 			app = append(app, edit{off(pe.Pos()) - from, off(pe.End()) - from, port})
 		}
@@ -457,15 +456,14 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	if bare {
 		app = append(app, edit{0, 0, "./"})
 	}
-	if len(scriptRefs) > 0 {
-		var edits []edit
-		for _, pe := range scriptRefs {
-			edits = append(edits, edit{off(pe.Pos()), off(pe.End()), port})
-		}
-		app = append(app, edit{off(sw.Pos()) - from, off(sw.End()) - from, quoted(sw, apply(st, edits))})
+	for _, pe := range inner {
+		script = append(script, edit{off(pe.Pos()), off(pe.End()), port})
+	}
+	if len(inner) > 0 {
+		app = append(app, edit{off(sw.Pos()) - from, off(sw.End()) - from, quoted(sw, apply(st, script))})
 	}
 	fixedApp := apply(l.src[from:to], app)
-	if s := format(fixedApp); script || more && (s == "" || strings.Contains(s, "'")) {
+	if s := format(fixedApp); toScript || more && (s == "" || strings.Contains(s, "'")) {
 		fixedApp, p.Script = "./start.sh", true
 	} else if more {
 		fixedApp = "bash -c '" + s + "'"
@@ -504,11 +502,10 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		l.edit(off(w.Pos()), off(w.End()), "")
 	}
 	// An APP_PORT that is no port, or is the mesh's own, becomes the app's.
-	if a := c.prefix; a != nil && !isPort(a.val()) {
-		l.edit(a.from, a.to, "APP_PORT="+port)
-	}
-	if a := l.appPort; a != nil && a.bad() {
-		l.edit(a.from, a.to, "APP_PORT="+port)
+	for _, a := range []*assign{c.prefix, l.appPort} {
+		if a != nil && (a == c.prefix && !isPort(a.val()) || a.bad()) {
+			l.edit(a.from, a.to, "APP_PORT="+port)
+		}
 	}
 	if slices.Contains(p.Problems, appPortNotExported) {
 		l.edit(l.appPort.from, l.appPort.from, "export ")
@@ -552,8 +549,8 @@ func (l *line) listens(words []*syntax.Word) []edit {
 	prev := ""
 	for _, w := range words {
 		v, _ := static(w)
-		if m := listenPort.FindStringSubmatchIndex(v); m != nil && (v[0] == '-' || v[0] == 'P' || !strings.HasPrefix(prev, "-") || bindOptions[prev]) &&
-			strings.HasSuffix(text(l.src, w), v[m[2]:]) {
+		bind := slices.Contains([]string{"-b", "--bind", "--listen", "-l"}, prev)
+		if m := listenPort.FindStringSubmatchIndex(v); m != nil && (v[0] == '-' || v[0] == 'P' || !strings.HasPrefix(prev, "-") || bind) && strings.HasSuffix(text(l.src, w), v[m[2]:]) {
 			out = append(out, edit{off(w.End()) - (m[3] - m[2]), off(w.End()), v[m[2]:]})
 		} else if (prev == "--port" || prev == "-p") && isPort(v) && text(l.src, w) == v {
 			out = append(out, edit{off(w.Pos()), off(w.End()), v})

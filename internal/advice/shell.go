@@ -12,7 +12,6 @@ import (
 // Heroku runs each Procfile command with bash: the build reads it with a
 // bash parser, and writes a fixed line back with its printer, so that a
 // suggestion means what it says.
-
 func parse(src string) (*syntax.File, error) {
 	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 }
@@ -34,7 +33,6 @@ func format(src string) string {
 
 func off(p syntax.Pos) int { return int(p.Offset()) }
 
-// text is the source of a node.
 func text(src string, n syntax.Node) string { return src[off(n.Pos()):off(n.End())] }
 
 // edit replaces [from, to) of a line with text.
@@ -62,7 +60,7 @@ func apply(src string, edits []edit) string {
 var dyno = expand.FuncEnviron(func(name string) string { return map[string]string{"HOME": "/app"}[name] })
 
 // static is the text bash makes of a word that expands nothing but $HOME
-// and ~, and whether it is one.
+// and ~ (which are /app on a dyno), and whether it is one.
 func static(w *syntax.Word) (string, bool) {
 	ok := w != nil && len(w.Parts) > 0
 	syntax.Walk(w, func(n syntax.Node) bool {
@@ -101,11 +99,10 @@ func ref(pe *syntax.ParamExp, name string, ops bool) bool {
 		pe.Slice == nil && pe.Repl == nil && (ops || pe.Exp == nil)
 }
 
-// refs are the expansions of a variable in node, in any form.
-func refs(node syntax.Node, name string) []*syntax.ParamExp {
+func refs(node syntax.Node, names ...string) []*syntax.ParamExp {
 	var out []*syntax.ParamExp
 	syntax.Walk(node, func(n syntax.Node) bool {
-		if pe, ok := n.(*syntax.ParamExp); ok && ref(pe, name, true) {
+		if pe, ok := n.(*syntax.ParamExp); ok && slices.ContainsFunc(names, func(name string) bool { return ref(pe, name, true) }) {
 			out = append(out, pe)
 		}
 		return true
@@ -166,11 +163,9 @@ func shScript(args []*syntax.Word) (*syntax.Word, string, bool) {
 	}
 	flag := lead(args[i+1])
 	text, ok := static(args[i+2])
-	return args[i+2], text, ok && shells[path.Base(lead(args[i]))] && len(flag) > 1 && flag[0] == '-' &&
+	return args[i+2], text, ok && slices.Contains([]string{"sh", "bash", "dash"}, path.Base(lead(args[i]))) && len(flag) > 1 && flag[0] == '-' &&
 		strings.HasSuffix(flag, "c") && strings.Trim(flag[1:], "abcdefghijklmnopqrstuvwxyz") == ""
 }
-
-var shells = map[string]bool{"sh": true, "bash": true, "dash": true}
 
 // cmd is one command of a line, in the order bash reaches it: op is the
 // operator before it ("", ";", "&", "&&", "||", "|" or "|&"), at opAt for
