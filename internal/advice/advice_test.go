@@ -236,3 +236,30 @@ func TestEveryConfigVarName(t *testing.T) {
 		"       The app's config vars could not be listed (not a directory), so the build\n"+
 		"       cannot tell whether the AppLink add-on is attached.\n")
 }
+
+// TestAppTextReachesTheLogEscaped: text from the app (the Procfile, routes,
+// keys, folder names) reaches the log only through the printer, which
+// shows an escape sequence instead of sending it to the terminal: a decoy
+// route cannot erase another from the listing.
+func TestAppTextReachesTheLogEscaped(t *testing.T) {
+	for name, app := range map[string]map[string]string{
+		"the Procfile and a route": {
+			"Procfile":                         "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp --title \x1b[1A\x1b[2K\n",
+			"heroku-applink-service-mesh.yaml": "mesh:\n  authentication:\n    bypassRoutes: [\"/admin/*\", \"\\e[1A\\e[2K/decoy\"]\n",
+		},
+		"a key": {
+			"Procfile":                         "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n",
+			"heroku-applink-service-mesh.yaml": "\"\\e[1A\\e[2Kapp\": {}\n",
+		},
+		"a folder's name": {
+			"Procfile": "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n",
+			"conf\x1b[1A\x1b[2K/heroku-applink-service-mesh.yaml": "app: {}\n",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, out, errOut := check(input(files(t, app), ""))
+			require.NotContains(t, out+errOut, "\x1b")
+			require.Contains(t, out+errOut, `\x1b[1A\x1b[2K`)
+		})
+	}
+}

@@ -245,6 +245,21 @@ func TestMisplaced(t *testing.T) {
 	}
 }
 
+// TestPreAppLinkContent: a file under the pre-AppLink name is worth
+// renaming only when the AppLink mesh loads what it holds.
+func TestPreAppLinkContent(t *testing.T) {
+	for content, want := range map[string]string{
+		"mesh:\n  authentication:\n    bypassRoutes: [/health]\n": "heroku-integration-service-mesh.yaml is the name from before AppLink: the AppLink mesh reads\n" +
+			"heroku-applink-service-mesh.yaml. Rename it.",
+		"integration:\n  apiUrl: https://example.com\n": "heroku-integration-service-mesh.yaml is the name from before AppLink: the AppLink mesh reads\n" +
+			"heroku-applink-service-mesh.yaml, but would not load this file once renamed, and would exit at\n" +
+			"boot: line 1: field integration not found.\nFix it before you rename it, or remove it.",
+	} {
+		r := check(t, appWith(t, map[string]string{"heroku-integration-service-mesh.yaml": content}))
+		require.Equal(t, []finding{{"mesh-config-misplaced", 0, want}}, r.warnings)
+	}
+}
+
 func TestUnreadable(t *testing.T) {
 	victim := filepath.Join(t.TempDir(), "victim")
 	require.NoError(t, os.WriteFile(victim, []byte("app: {}\n"), 0o644))

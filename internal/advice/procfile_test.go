@@ -2,6 +2,7 @@ package advice
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -340,6 +341,22 @@ func TestAdvise(t *testing.T) {
 		{name: "no web", procfile: "worker: pnpm worker", want: noWeb,
 			suggested: "web: APP_PORT=3000 heroku-applink-service-mesh <your app's start command>"},
 		{name: "a byte-order mark hides nothing", procfile: "\uFEFFweb: APP_PORT=3000 heroku-applink-service-mesh npm start", want: started},
+
+		{name: "the process type again", procfile: "web: web: APP_PORT=3000 heroku-applink-service-mesh python app.py", want: started,
+			problems: []kind{repeatedType}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh python app.py"},
+		{name: "the process type again, not wrapped", procfile: "web: web: node app.js", want: notWrapped,
+			problems: []kind{repeatedType}, suggested: "web: APP_PORT=3000 heroku-applink-service-mesh node app.js"},
+		{name: "$PORT inside sh -c", procfile: "web: sh -c 'APP_PORT=3000 heroku-applink-service-mesh node app.js --port $PORT'", want: started,
+			problems: []kind{appUsesPORT}, suggested: "web: sh -c 'APP_PORT=3000 heroku-applink-service-mesh node app.js --port 3000'"},
+		{name: "a cd inside bash -lc", procfile: `web: exec bash -lc "cd api && heroku-applink-service-mesh-latest-amd64 npm start"`, want: legacy,
+			suggested: "web: exec bash -lc 'cd api && heroku-applink-service-mesh npm start'"},
+		{name: "ANSI-C quoting and -pN", procfile: "web: APP_PORT=$'3000' heroku-applink-service-mesh rails s -p8080", want: started,
+			problems: []kind{appPortMismatch}, suggested: "web: APP_PORT=$'3000' heroku-applink-service-mesh rails s -p3000"},
+		{name: "env -u PORT before the mesh", procfile: "web: env -u PORT APP_PORT=3000 heroku-applink-service-mesh npm start", want: started,
+			problems: []kind{meshPort}, suggested: "web: env APP_PORT=3000 heroku-applink-service-mesh npm start"},
+		{name: "env -u PORT for the app", procfile: "web: APP_PORT=3000 heroku-applink-service-mesh env -u PORT npm start", want: started},
+		{name: "a cd || exit before the mesh", procfile: "web: cd api || exit 1; APP_PORT=3000 heroku-applink-service-mesh npm start", want: started},
+		{name: "bash cannot read it", procfile: `web: APP_PORT=3000 heroku-applink-service-mesh "npm start`, want: badSyntax},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -576,4 +593,69 @@ func TestNoCommandExampleUsesTheForwardPort(t *testing.T) {
 	var out, errOut bytes.Buffer
 	inApp(t, dir, m).inspect().report(output.New(&out, &errOut, output.Classic, false))
 	require.Contains(t, errOut.String(), " !       web: APP_PORT=4000 heroku-applink-service-mesh npm start\n")
+}
+
+// TestFilesOfTheApp: the app's own files decide whether a quoted word is a
+// path and whether a bare name is a program of the app's.
+func TestFilesOfTheApp(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"startup.sh", "my app/start.sh", "server/start.sh", "bash"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"), 0o755))
+	}
+	tests := []struct {
+		procfile  string
+		want      kind
+		problems  []kind
+		suggested string
+	}{
+		{"web: APP_PORT=3000 heroku-applink-service-mesh startup.sh", started, []kind{bareProgram}, "web: APP_PORT=3000 heroku-applink-service-mesh ./startup.sh"},
+		{"web: startup.sh", notWrapped, nil, "web: APP_PORT=3000 heroku-applink-service-mesh ./startup.sh"},
+		{"web: cd server && APP_PORT=3000 heroku-applink-service-mesh start.sh --port $PORT", started, []kind{appUsesPORT, bareProgram},
+			"web: cd server && APP_PORT=3000 heroku-applink-service-mesh ./start.sh --port 3000"},
+		{`web: APP_PORT=3000 heroku-applink-service-mesh "./my app/start.sh"`, started, nil, ""},
+		{`web: APP_PORT=3000 heroku-applink-service-mesh "$HOME/my app/start.sh" --port 3000`, started, nil, ""},
+		{`web: APP_PORT=3000 heroku-applink-service-mesh "/app/my app/start.sh"`, started, nil, ""},
+		{`web: APP_PORT=3000 heroku-applink-service-mesh "my app/stop.sh"`, started, []kind{quotedCommand}, "web: APP_PORT=3000 heroku-applink-service-mesh my app/stop.sh"},
+		{"web: APP_PORT=3000 heroku-applink-service-mesh npm start", started, nil, ""},
+		{"web: APP_PORT=3000 heroku-applink-service-mesh bash -c 'exec node x'", started, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.procfile, func(t *testing.T) {
+			m := inApp(t, dir, installed)
+			web := advise(parsed(t, tt.procfile), m).web()
+			require.Equal(t, tt.want, web.Kind)
+			require.Equal(t, tt.problems, web.Problems)
+			require.Equal(t, tt.suggested, web.Suggested)
+			if tt.suggested != "" {
+				again := advise(parsed(t, tt.suggested), m).web()
+				require.Equal(t, started, again.Kind)
+				require.Empty(t, again.Problems)
+			}
+		})
+	}
+}
+
+// TestEveryProcessThatStartsTheMesh: not only web gets the mesh's checks;
+// a process that does not start the mesh is none of the build's business.
+func TestEveryProcessThatStartsTheMesh(t *testing.T) {
+	a := advise(parsed(t, "web-mesh: APP_PORT=3000 heroku-applink-service-mesh\nworker: node worker.js --port $PORT\n"+
+		"web: APP_PORT=3000 heroku-applink-service-mesh npm start\nquoted: APP_PORT=3000 heroku-applink-service-mesh \"java -jar app.jar\"\n"), installed)
+	var got []string
+	for _, p := range a.Processes {
+		got = append(got, p.Type+" "+string(p.Kind)+fmt.Sprint(p.Problems)+" "+p.Suggested)
+	}
+	want := []string{
+		"web [] ",
+		"web-mesh procfile-no-command[] ",
+		"quoted [procfile-quoted-command] quoted: APP_PORT=3000 heroku-applink-service-mesh java -jar app.jar",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	var out, errOut bytes.Buffer
+	a.report(output.New(&out, &errOut, output.Classic, false))
+	require.Contains(t, errOut.String(), " !     Warning: Your Procfile's web-mesh process runs heroku-applink-service-mesh with no app command:\n !\n !       web-mesh: APP_PORT=3000 heroku-applink-service-mesh\n")
+	require.Contains(t, errOut.String(), " !       quoted: APP_PORT=3000 heroku-applink-service-mesh java -jar app.jar\n")
+	require.NotContains(t, out.String()+errOut.String(), "worker")
 }
