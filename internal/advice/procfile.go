@@ -57,8 +57,8 @@ func validType(s string) bool {
 }
 
 // kind is what the build found of the Procfile or a process, or a mistake
-// in a command that starts the mesh (problemTexts says what each does), as
-// the build report names it.
+// in a command that starts the mesh (texts says what each means), as the
+// build report names it.
 type kind string
 
 const (
@@ -208,48 +208,30 @@ func (a procfileResult) report(p *output.Printer) {
 }
 
 func (a procfileResult) reportProcess(p *output.Printer, proc process) {
-	typ, line, m := proc.Type, proc.Type+": "+proc.Command, a.Mesh
-	var text []string
-	switch proc.Kind {
-	case noWeb:
-		p.Warning("Your Procfile has no web process. AppLink needs the web process\nstarted through the service mesh, for example:\n\n  " + proc.Suggested)
-	case missing:
-		p.Warning("Your app has no Procfile. AppLink needs a web process started through\nthe service mesh. Add a Procfile with a line such as:\n\n  " + proc.Suggested)
-	case unreadable:
-		p.Warning("The Procfile was not checked: " + proc.Reason + ".")
-	case started:
-		p.Detail("The %s process starts the service mesh:\n  %s", typ, line)
-	case legacy:
-		text = append(text, fmt.Sprintf("Your Procfile's %s process starts the mesh as\n\n  %s\n\na name this buildpack links only so that old Procfiles keep working. It\nbreaks when the architecture or the version changes: use the plain name,\n%s.", typ, proc.Name, m.Names[0]))
-	case otherName:
-		text = append(text, fmt.Sprintf("Your Procfile's %s process starts\n\n  %s\n\nwhich this build did not install, so the %s process will not start. This\nbuild installed %s %s for %s, also linked as:\n\n  %s\n\nUse the plain name.", typ, proc.Name, typ, m.Names[0], m.Version, m.Arch, strings.Join(m.Names[1:], "\n  ")))
-	case indirect:
-		p.Detail("The %s process mentions the service mesh, but the build cannot tell how it\nstarts it:\n  %s\nMake sure the mesh starts your app, with the app on APP_PORT.", typ, line)
-	case noCommand:
-		p.Warning(fmt.Sprintf("Your Procfile's %s process runs %s with no app command:\n\n  %s\n\nThe mesh starts your app: put the app's start command after it, e.g.\n\n  %s: APP_PORT=%s %s npm start", typ, proc.Name, line, typ, m.forwardPort(), m.Names[0]))
-	case badSyntax:
-		p.Warning(fmt.Sprintf("Bash cannot read your Procfile's %s process, so it fails at start:\n\n  %s\n\n%s.", typ, line, proc.Reason))
-	case notWrapped:
-		start := "Start it through the mesh instead:"
-		if proc.Script {
-			start = "Put the commands in a script, start.sh, and start it through the mesh:"
-		}
-		p.Warning(fmt.Sprintf("Your Procfile's web process does not start the service mesh, so\nrequests from Salesforce will not reach your app:\n\n  %s\n\n%s\n\n  %s\n\nThe mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on %s.", line, start, proc.Suggested, proc.AppPort))
+	m, start, port, forward := a.Mesh, "Start it through the mesh instead:", proc.AppPort+" here", forwardDesc(a.Mesh)
+	if proc.Script {
+		start = "Put the commands in a script, start.sh, and start it through the mesh:"
 	}
-	port, forward := proc.AppPort+" here", m.forwardPort()
 	if port == "$APP_PORT here" {
 		port = "the config var's value here"
 	}
-	if slices.Contains(m.ConfigVars, "APP_PORT") {
-		forward = "the APP_PORT config var's port"
-	} else if m.AppPort != "" {
-		forward += " (app.port in heroku-applink-service-mesh.yaml)"
-	}
-	for _, problem := range proc.Problems {
-		text = append(text, strings.NewReplacer("{type}", typ, "{port}", port, "{forward}", forward).Replace(problemTexts[problem]))
+	words := strings.NewReplacer("{type}", proc.Type, "{line}", proc.Type+": "+proc.Command, "{name}", proc.Name, "{mesh}", m.Names[0],
+		"{version}", m.Version, "{arch}", m.Arch, "{links}", strings.Join(m.Names[1:], "\n  "), "{suggested}", proc.Suggested,
+		"{reason}", proc.Reason, "{start}", start, "{appPort}", proc.AppPort, "{forwardPort}", m.forwardPort(), "{port}", port, "{forward}", forward)
+	var text []string
+	for _, k := range append([]kind{proc.Kind}, proc.Problems...) {
+		text = append(text, words.Replace(texts[k]))
 	}
 	switch {
-	case len(text) == 0 || !slices.Contains([]kind{started, legacy, otherName}, proc.Kind):
+	case proc.Kind == started || proc.Kind == indirect:
+		p.Detail("%s", text[0])
+		text = text[1:]
+	case proc.Kind != legacy && proc.Kind != otherName:
+		p.Warning(text[0])
+		return
+	}
+	switch {
+	case len(text) == 0:
 		return
 	case proc.Script:
 		text = append(text, "Put the app's command in a script, start.sh, and start that:\n\n  "+proc.Suggested)
@@ -259,8 +241,28 @@ func (a procfileResult) reportProcess(p *output.Printer, proc process) {
 	p.Warning(strings.Join(text, "\n\n"))
 }
 
-// problemTexts say what each problem does.
-var problemTexts = map[kind]string{
+// forwardDesc says where the mesh forwards without APP_PORT.
+func forwardDesc(m mesh) string {
+	if slices.Contains(m.ConfigVars, "APP_PORT") {
+		return "the APP_PORT config var's port"
+	} else if m.AppPort != "" {
+		return m.AppPort + " (app.port in heroku-applink-service-mesh.yaml)"
+	}
+	return "3000"
+}
+
+// texts say what each kind of advice means.
+var texts = map[kind]string{
+	noWeb:                  "Your Procfile has no web process. AppLink needs the web process\nstarted through the service mesh, for example:\n\n  {suggested}",
+	missing:                "Your app has no Procfile. AppLink needs a web process started through\nthe service mesh. Add a Procfile with a line such as:\n\n  {suggested}",
+	unreadable:             "The Procfile was not checked: {reason}.",
+	started:                "The {type} process starts the service mesh:\n  {line}",
+	indirect:               "The {type} process mentions the service mesh, but the build cannot tell how it\nstarts it:\n  {line}\nMake sure the mesh starts your app, with the app on APP_PORT.",
+	legacy:                 "Your Procfile's {type} process starts the mesh as\n\n  {name}\n\na name this buildpack links only so that old Procfiles keep working. It\nbreaks when the architecture or the version changes: use the plain name,\n{mesh}.",
+	otherName:              "Your Procfile's {type} process starts\n\n  {name}\n\nwhich this build did not install, so the {type} process will not start. This\nbuild installed {mesh} {version} for {arch}, also linked as:\n\n  {links}\n\nUse the plain name.",
+	noCommand:              "Your Procfile's {type} process runs {name} with no app command:\n\n  {line}\n\nThe mesh starts your app: put the app's start command after it, e.g.\n\n  {type}: APP_PORT={forwardPort} {mesh} npm start",
+	badSyntax:              "Bash cannot read your Procfile's {type} process, so it fails at start:\n\n  {line}\n\n{reason}.",
+	notWrapped:             "Your Procfile's web process does not start the service mesh, so\nrequests from Salesforce will not reach your app:\n\n  {line}\n\n{start}\n\n  {suggested}\n\nThe mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on {appPort}.",
 	repeatedType:           "The command starts with \"{type}:\" again: bash runs {type}: as a program,\nwhich does not exist, and the process fails at start.",
 	appUsesPORT:            "Your app's command refers to $PORT, but the mesh listens on $PORT. The app\nmust listen on the port the mesh forwards to, APP_PORT ({port}), or\nthe two collide and requests fail.",
 	appPortTrap:            "Your app's command refers to $APP_PORT, but APP_PORT is set only for the\nmesh's command: the shell expands $APP_PORT before that assignment takes\neffect, so the app gets no port (or the config var's). Give the app the\nport itself.",
