@@ -40,10 +40,8 @@ func Check(p *output.Printer, in Input) []string {
 	defer app.Close()
 	vars, listErr := configVars(in.EnvDir, in.Image)
 	m := mesh{Names: in.Names, Version: in.Version, Arch: in.Arch, ConfigVars: vars, App: app}
-	// The mesh reads its config file where the web process starts it (a cd
-	// may move it), and the file's app.port is where the mesh forwards
-	// without APP_PORT, which the Procfile advice gives the app: the
-	// Procfile is read for the one, then advised on with the other.
+	// The mesh reads its config file where web starts it, and its app.port
+	// is the app's port: the Procfile is read for one, advised on with the other.
 	start := m.inspect().web()
 	conf := checkConfig(app, start.Dir, start.DirUnknown)
 	m.AppPort, m.PortUnknown = conf.appPort, conf.found && !conf.read
@@ -63,12 +61,9 @@ const (
 	maxOthers     = 1000 // names kept that may be the add-on's under another attachment name
 )
 
-// configVars lists the names of the app's config vars the checks need:
-// the add-on's, APP_PORT, and pairs that may be the add-on's under another
-// name. It reads every name, a batch at a time, and opens no file, so no
-// value is read. vars is nil when the build cannot see the config: no
-// folder, or on CNB none or an empty one, which the platform passes only
-// when the app has config; err says why a folder could not be listed.
+// configVars lists the config var names the checks need, reading every
+// name a batch at a time and opening no file. It is nil when the build
+// cannot see the config (on CNB, also an empty folder).
 func configVars(dir string, image bool) (vars []string, err error) {
 	d, err := os.Open(dir)
 	if dir == "" || errors.Is(err, fs.ErrNotExist) {
@@ -103,9 +98,7 @@ func configVars(dir string, image bool) (vars []string, err error) {
 	return vars, nil
 }
 
-// addon says what the config var names tell of the AppLink add-on, and
-// returns the kind of advice given, or "". It says nothing when the build
-// cannot see the names, and that it could not list them when it tried.
+// addon says what the names tell of the add-on: the kind of advice, or "".
 func addon(p *output.Printer, vars []string, listErr error, image bool) string {
 	hasURL, hasToken := slices.Contains(vars, apiURL), slices.Contains(vars, token)
 	if vars == nil && listErr == nil || hasURL && hasToken {

@@ -23,8 +23,7 @@ import (
 // configName is the only file the mesh reads, from where it starts.
 const configName = "heroku-applink-service-mesh.yaml"
 
-// meshConfig is the shape the mesh decodes the file into (the public mesh
-// source's conf.YamlConfig): every value a string.
+// meshConfig is the mesh's own shape of the file (conf.YamlConfig).
 type meshConfig struct {
 	App struct {
 		Port string `yaml:"port"`
@@ -41,8 +40,7 @@ type meshConfig struct {
 	} `yaml:"mesh"`
 }
 
-// finding is one thing wrong with the file, or with where it is: its kind
-// as the build report names it, and its line in the file, or 0.
+// finding is one thing wrong with the file, or where it is.
 type finding struct {
 	Kind string
 	Line int
@@ -61,11 +59,8 @@ type bypassRoute struct {
 	Health bool
 }
 
-// config is what the check found: whether the app has the file where the
-// mesh reads it, and the build could read it; whether the mesh exits at
-// boot on it (or, null, crashes), for the decoder's reasons; the routes
-// that skip authentication; app.port, where the mesh forwards without
-// APP_PORT.
+// config is what the check found: whether the mesh exits at boot on the
+// file (or, null, crashes), and why; the routes that skip authentication.
 type config struct {
 	path                     string
 	found, read, fatal, null bool
@@ -74,11 +69,8 @@ type config struct {
 	appPort                  string
 }
 
-// checkConfig reads the mesh's config file where the web process starts
-// the mesh, in dir (unknown when the build cannot tell), and looks for
-// copies the mesh never reads. A folder missing at this point of the build
-// (a later buildpack may make it), or outside the app, is not looked into:
-// the build says so when the app has a config file elsewhere.
+// checkConfig reads the config file where web starts the mesh, and looks
+// for copies it never reads; it says so when it cannot look there.
 func checkConfig(root *os.Root, dir string, unknown bool) config {
 	c := config{path: path.Join(dir, configName)}
 	if info, err := root.Stat(path.Join(".", dir)); unknown || err != nil || !info.IsDir() {
@@ -105,8 +97,7 @@ func checkConfig(root *os.Root, dir string, unknown bool) config {
 	return c
 }
 
-// against adds what else sets the mesh's port: APP_PORT wins over
-// app.port, so an app.port it overrides is a mistake to hear about.
+// against warns of an app.port that APP_PORT overrides.
 func (c *config) against(procfile string, configVar bool) {
 	switch {
 	case c.appPort == "":
@@ -118,7 +109,7 @@ func (c *config) against(procfile string, configVar bool) {
 }
 
 // decode reads the file as the mesh does: strictly, into a pointer, which
-// a null first document sets to nil (the mesh crashes on that at boot).
+// a null document sets to nil (the mesh then crashes).
 func (c *config) decode(data []byte) *config {
 	got := &meshConfig{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -153,8 +144,7 @@ func (c *config) decode(data []byte) *config {
 	return c
 }
 
-// decoderFinding is one of the decoder's errors ("line N: …"), without
-// the Go types it decodes into, which are not the user's.
+// decoderFinding is a decoder's error, without the Go types, not the user's.
 func decoderFinding(e string) finding {
 	f := finding{"mesh-config-invalid", 0, e}
 	if n, text, ok := strings.Cut(strings.TrimPrefix(e, "line "), ": "); ok {
@@ -175,8 +165,7 @@ func decoderFinding(e string) finding {
 	return f
 }
 
-// values checks what the mesh loads without a word, but that breaks
-// routing or authentication.
+// values checks what the mesh loads without a word but mis-routes.
 func (c *config) values(got meshConfig) {
 	health, route := got.Mesh.HealthCheck, cmp.Or(got.Mesh.HealthCheck.Route, "/healthcheck")
 	switch health.Enable {
@@ -236,12 +225,10 @@ func (c *config) warn(kind, format string, a ...any) {
 	c.warnings = append(c.warnings, finding{kind, 0, fmt.Sprintf(format, a...)})
 }
 
-// opensAll reports whether a bypass route matches every path: the mesh
-// matches a route ending in * as a prefix.
+// opensAll: a route matching every path (a final * matches a prefix).
 func opensAll(route string) bool { return route == "*" || route == "/*" || route == "/**" }
 
-// paramPrefix is the route up to a segment that frameworks read as a
-// parameter (:id, {id}) and the mesh compares literally, or "".
+// paramPrefix is the route up to a parameter (:id, {id}), or "".
 func paramPrefix(route string) string {
 	segments := strings.Split(route, "/")
 	for i, s := range segments {
@@ -259,9 +246,8 @@ func same(root *os.Root, a, b string) bool {
 	return errA == nil && errB == nil && os.SameFile(x, y)
 }
 
-// misplaced finds files the mesh never reads: the config under another
-// name where the mesh reads it (in dir), or under its name elsewhere. A
-// pre-AppLink file is worth renaming only when the AppLink mesh loads it.
+// misplaced finds copies the mesh never reads; a pre-AppLink file is worth
+// renaming only when the AppLink mesh loads it.
 func misplaced(root *os.Root, dir string) []finding {
 	var found []finding
 	where := "the app's root directory"
@@ -288,10 +274,8 @@ func misplaced(root *os.Root, dir string) []finding {
 	return found
 }
 
-// copies lists the app's files under the mesh's names (in any case, .yml,
-// pre-AppLink), relative to its root: those where the mesh starts first,
-// then at the root, then a few levels into the app's own tree, never into
-// dependencies, hidden folders or links.
+// copies lists files under the mesh's names (any case, .yml, pre-AppLink)
+// a few levels into the app's own tree: where the mesh starts, then root.
 func copies(root *os.Root, dir string) []string {
 	var out []string
 	seen := 0
@@ -325,8 +309,7 @@ func copies(root *os.Root, dir string) []string {
 	return out
 }
 
-// report prints what the check found, and returns the kinds of advice
-// given. An app with no config file, nor a copy of one, gets no output.
+// report prints what the check found, and returns the kinds of advice.
 func (c config) report(p *output.Printer) []string {
 	if !c.found && len(c.warnings) == 0 {
 		return nil

@@ -14,8 +14,7 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 )
 
-// procfile maps process types to commands, in file order, with the lines
-// that define each (the last one wins).
+// procfile maps process types to commands, in file order.
 type procfile struct {
 	Types    []string
 	Commands map[string]string
@@ -23,10 +22,8 @@ type procfile struct {
 	BOM      bool
 }
 
-// parseProcfile reads a Procfile as Heroku does: CRLF and lone CR end
-// lines, blank lines and "#" comments are ignored, the spacing around the
-// colon is free, the last definition of a type wins, and a byte-order mark
-// is skipped.
+// parseProcfile reads a Procfile as Heroku does: CR or CRLF ends a line,
+// "#" a comment; the last definition of a type wins.
 func parseProcfile(data []byte) (procfile, error) {
 	switch {
 	case len(data) > 64<<10:
@@ -90,10 +87,8 @@ const (
 	bareProgram            kind = "procfile-bare-program"
 )
 
-// mesh is what this build installed, and what the other checks found: the
-// config var names they need (nil when the build cannot see them);
-// app.port, where the mesh forwards without APP_PORT, or whether it may be
-// anything, in a file the build could not read; the app's source.
+// mesh is what this build installed, and what the other checks found:
+// config var names (nil when unseen), app.port (PortUnknown: unread).
 type mesh struct {
 	Names         []string // the plain name first, then its links
 	Version, Arch string
@@ -103,12 +98,9 @@ type mesh struct {
 	App           *os.Root
 }
 
-// process is what the build found of a process that starts the mesh, or
-// of web: with the line to use instead, which fixes every problem and
-// draws no advice itself, the port it gives the app, and whether it runs
-// ./start.sh, which the user must write; the APP_PORT given to the mesh,
-// and where the mesh starts, after any cd. Reason says why bash cannot
-// read the command, or the Procfile cannot be read.
+// process is what the build found of web, or of another process that
+// starts the mesh: the line to use instead, the port it gives the app, and
+// where the mesh starts, after any cd.
 type process struct {
 	Type, Command   string
 	Kind            kind
@@ -122,9 +114,8 @@ type process struct {
 	Reason          string
 }
 
-// procfileResult is what the build found of the Procfile: web first (also
-// when it is missing, or the file is), then every other process that
-// starts the mesh.
+// procfileResult is web's finding (also when the Procfile lacks it), then
+// those of the other processes that start the mesh.
 type procfileResult struct {
 	Mesh      mesh
 	BOM       bool
@@ -172,8 +163,7 @@ func (m mesh) inspect() procfileResult {
 	return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: unreadable, Reason: reason(err)}}}
 }
 
-// reason says why a file of the app's could not be read, without the
-// build's paths.
+// reason says why a file of the app's could not be read, without paths.
 func reason(err error) string {
 	var notRegular *fsutil.NotRegularError
 	var pathErr *fs.PathError
@@ -190,9 +180,7 @@ func reason(err error) string {
 	return err.Error()
 }
 
-// report prints the advice. Only a process that starts the mesh right is a
-// plain detail; anything else means Salesforce requests will not reach the
-// app, and is a warning.
+// report prints the advice: anything but a mesh started right is a warning.
 func (a procfileResult) report(p *output.Printer) {
 	p.Step("Checking Procfile")
 	if a.BOM {

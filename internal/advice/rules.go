@@ -14,21 +14,18 @@ import (
 )
 
 var (
-	// wrappers run the command after them; optionArgs are their options
-	// that take a value.
+	// wrappers run the command after them; optionArgs take a value.
 	wrappers   = map[string]bool{"exec": true, "env": true, "nice": true, "nohup": true, "tini": true, "dumb-init": true, "command": true}
 	optionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true, "--chdir": true, "-n": true, "--adjustment": true, "-a": true}
-	// meshName matches the release bucket's object names, which old samples
-	// put in Procfiles, and the pre-AppLink name: a mesh this build did not
-	// install is found, and named.
+	// meshName matches the bucket's object names, which old samples use, and
+	// the pre-AppLink name: a mesh this build did not install is named.
 	meshName = regexp.MustCompile(`^heroku-(applink|integration)-service-mesh(-(latest|v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*)-(amd64|arm64|x86_64|aarch64))?$`)
-	// listenPort matches a word that gives the app a literal port: --port=N,
-	// -pN, PORT=N, or a local address, alone or as a bind option's value.
+	// listenPort matches a word giving the app a port: --port=N, -pN, PORT=N,
+	// a local address alone or as a bind option's value.
 	listenPort = regexp.MustCompile(`^(?:--port=|-p=?|PORT=|(?:(?:-b|--bind|--listen|-l)=)?(?:tcp://)?(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:)(\d{1,5})$`)
 )
 
-// isPort reports whether s is a TCP port number as a Procfile or a config
-// file spells one: digits only, 1 to 65535.
+// isPort reports whether s is a TCP port number: digits only, 1 to 65535.
 func isPort(s string) bool {
 	n, err := strconv.Atoi(s)
 	return err == nil && s[0] != '+' && s[0] != '-' && len(s) <= 5 && n >= 1 && n <= 65535
@@ -50,10 +47,9 @@ func (m mesh) template(typ string) string {
 	return typ + ": APP_PORT=" + m.forwardPort() + " " + m.Names[0] + " <your app's start command>"
 }
 
-// program reports whether name is a regular file of the app's as the mesh
-// finds it from dir (the app is at /app on a dyno). A bare one, named
-// without a path, the mesh (as bash) looks up on PATH only, which holds
-// neither the app's folder nor any program the stack lacks.
+// program reports whether name is a file of the app's as the mesh finds it
+// from dir; a bare one (no "/", not the stack's) the mesh, like bash, looks
+// up on PATH only, which does not hold the app's folder.
 func (m mesh) program(dir, name string, bare bool) bool {
 	if bare && (strings.Contains(name, "/") || slices.ContainsFunc([]string{"/usr/local/bin", "/usr/bin", "/bin"}, func(d string) bool {
 		_, err := os.Stat(filepath.Join(d, name))
@@ -73,8 +69,7 @@ func (m mesh) program(dir, name string, bare bool) bool {
 	return err == nil && info.Mode().IsRegular()
 }
 
-// advise checks the web process of p, and every other process that starts
-// the mesh.
+// advise checks web, and every other process that starts the mesh.
 func advise(p procfile, m mesh) procfileResult {
 	a := procfileResult{Mesh: m, BOM: p.BOM}
 	if lines := p.Lines["web"]; len(lines) > 1 {
@@ -95,7 +90,7 @@ func advise(p procfile, m mesh) procfileResult {
 }
 
 // check reads one process's command; ok is false for a process other than
-// web that does not start the mesh, which is none of the build's business.
+// web that does not start the mesh: none of the build's business.
 func (m mesh) check(typ, command string) (p process, ok bool) {
 	p, src := process{Type: typ, Command: command}, command
 	if first, rest, found := strings.Cut(command, ":"); found && validType(first) && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
@@ -133,11 +128,9 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 	return p, true
 }
 
-// line is a command line read for where it starts the mesh: a Procfile
-// command, or a script that sh -c runs. dir is where the next command runs
-// (unknown when the build cannot tell); appPort is APP_PORT as earlier
-// commands assign it, which reaches the mesh once exported; setPort is
-// PORT, which always does: Heroku exports it.
+// line is a Procfile command, or a script sh -c runs: dir is where its
+// next command runs; appPort and setPort are APP_PORT and PORT as earlier
+// commands assign them.
 type line struct {
 	m                                       mesh
 	src                                     string
@@ -156,8 +149,7 @@ func (m mesh) read(src, dir string, unknown bool) (*line, error) {
 
 func (l *line) edit(from, to int, text string) { l.edits = append(l.edits, edit{from, to, text}) }
 
-// assign is an assignment the build follows; whole removes its command,
-// when it is all the command does.
+// assign is an assignment; whole removes its command, if it is all of it.
 type assign struct {
 	from, to int
 	value    *syntax.Word
@@ -170,19 +162,16 @@ func newAssign(n syntax.Node, value *syntax.Word) *assign {
 
 func (a *assign) val() string { v, _ := static(a.value); return v }
 
-// bad: APP_PORT is the mesh's own port, or a literal that is no port.
-// Another variable's value cannot be judged.
+// bad: $PORT, or a literal that is no port; another variable's, unjudged.
 func (a *assign) bad() bool {
 	return len(refs(a.value, "PORT")) > 0 || a.val() != "" && !isPort(a.val())
 }
 
-// run follows the line's commands to the mesh's, checks it, and returns
-// the line fixed.
+// run follows the line's commands to the mesh's, and returns the line fixed.
 func (l *line) run(p *process) (string, bool) {
 	cmds := flatten(l.file)
 	for i, c := range cmds {
-		// An assignment before the mesh's command: APP_PORT reaches the mesh
-		// once exported; PORT always does, as Heroku exports it.
+		// APP_PORT reaches the mesh once exported; PORT always (Heroku's).
 		earlier := func(assigns []*syntax.Assign, exporting bool) {
 			for _, a := range assigns {
 				as := newAssign(a, a.Value)
@@ -238,9 +227,7 @@ func (l *line) run(p *process) (string, bool) {
 	return "", false
 }
 
-// cd follows a command before the mesh's that moves where it starts: a cd
-// to a plain path in the app (at /app on a dyno); anything else leaves it
-// unknown.
+// cd follows a cd to a plain path in the app; anything else, it cannot.
 func (l *line) cd(x *syntax.CallExpr) {
 	switch v, _ := static(x.Args[0]); v {
 	case "pushd", "popd":
@@ -263,11 +250,9 @@ func (l *line) cd(x *syntax.CallExpr) {
 	}
 }
 
-// call is the mesh's command: the mesh's word, and the first wrapper's
-// (exec, nice…) or -1; APP_PORT and PORT given to the mesh; assignments
-// after a wrapper other than env, which runs them as a program's name;
-// env's -u PORT; the mesh's --port; whether "--" ends its options, and env
-// -C moves it; the app's command.
+// call is the mesh's command: its word, the first wrapper's (or -1), the
+// APP_PORT and PORT given to it, assignments after a wrapper other than
+// env (which runs them as a program), env -u PORT, its --port, the app's.
 type call struct {
 	x            *syntax.CallExpr
 	at, wrap     int
@@ -279,8 +264,7 @@ type call struct {
 	app          []*syntax.Word
 }
 
-// call reads a command as the mesh's, if it is one: past assignments and
-// wrappers such as exec, env and nice, with their options.
+// call reads a command as the mesh's, if it is one.
 func (l *line) call(x *syntax.CallExpr) *call {
 	c := &call{x: x, wrap: -1}
 	give := func(name string, a *assign) {
@@ -342,9 +326,8 @@ func (l *line) call(x *syntax.CallExpr) *call {
 	return nil
 }
 
-// mesh checks the mesh's command, and fixes the line: the app's command
-// (at [from, to)) to listen on the port the mesh forwards to, the mesh on
-// $PORT, APP_PORT assigned and exported where the mesh sees it.
+// mesh checks the mesh's command, and fixes the line: the app (at
+// [from, to)) on the port the mesh forwards to, the mesh on $PORT.
 func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	m, w := l.m, c.x.Args[c.at]
 	v, _ := static(w)
@@ -375,9 +358,8 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	}
 	toScript := false
 	if raw := text(l.src, first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && strings.ContainsRune(`"'`, rune(raw[0])) {
-		// A command quoted whole, which the mesh would run as one program's
-		// name, is read unquoted; a quoted path to a file of the app's is
-		// no command.
+		// A command quoted whole, which the mesh runs as one program's
+		// name, is read unquoted; a quoted path of the app's is none.
 		if v, ok := static(first); !ok || l.unknown || !m.program(l.dir, v, false) {
 			inner := raw[1 : len(raw)-1]
 			if toScript = len(c.app) > 1 || more || strings.ContainsAny(inner, `'"\`); !toScript {
@@ -390,8 +372,6 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 			l.quoted, toScript = true, true
 		}
 	}
-	// Where the app's command expands $PORT and $APP_PORT, in it and in
-	// the script it runs under sh -c, if any, and the ports it listens on.
 	var portRefs, appPortRefs, inner []*syntax.ParamExp
 	for _, pe := range refs(l.file, "PORT", "APP_PORT") {
 		if off(pe.Pos()) < from || off(pe.End()) > to {
@@ -417,8 +397,6 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		{appUsesPORT, len(portRefs)+len(inner) > 0},
 		{appPortTrap, len(appPortRefs) > 0 && c.prefix != nil && !(l.appPort != nil && l.appPort.val() == c.prefix.val())},
 		{appPortUnset, slices.ContainsFunc(appPortRefs, func(pe *syntax.ParamExp) bool { return ref(pe, "APP_PORT", false) }) && !sets && m.ConfigVars != nil && !configured},
-		// A plain assignment reaches the mesh only when APP_PORT is already
-		// in its environment, as a config var.
 		{appPortNotExported, c.prefix == nil && l.appPort != nil && !l.exported && !configured && l.appPort.val() != m.forwardPort()},
 		{quotedCommand, l.quoted},
 		{chained, more && !l.quoted},
@@ -438,10 +416,8 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	if p.AppPort = port; len(p.Problems) == before {
 		return apply(l.src, l.edits)
 	}
-	// The app's command to listen on the port: every $PORT and $APP_PORT
-	// becomes it, and a literal port other than it; a file of the app's
-	// named bare gets its path. Several commands run under one "bash -c",
-	// so that the mesh starts them all; else they go in a script.
+	// $PORT, $APP_PORT and other ports become the app's; several commands
+	// run under one "bash -c", or else in a script.
 	var app, script []edit
 	for _, pe := range slices.Concat(portRefs, appPortRefs) {
 		if port != "$APP_PORT" || pe.Param.Value == "PORT" {
@@ -469,8 +445,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		fixedApp = "bash -c '" + s + "'"
 	}
 	if c.port != nil || len(l.setPort) > 0 {
-		// The PORT given to the mesh was meant for the app, or is harmless
-		// to it: the app keeps it, as the port it listens on.
+		// The PORT given to the mesh was meant for the app: it keeps it.
 		fixedApp = "env PORT=" + port + " " + fixedApp
 	}
 	l.edits = append(append(l.edits, edit{from, to, fixedApp}), c.unset...)
@@ -482,8 +457,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 			l.edits = append(l.edits, *cmp.Or(a.whole, &edit{a.from, a.to, ""}))
 		}
 	}
-	// Assignments after a wrapper move before it, after an APP_PORT the
-	// build cannot see is where the mesh forwards without it.
+	// Assignments after a wrapper move before it.
 	start := off(c.x.Args[max(c.wrap, 0)].Pos())
 	if c.wrap < 0 {
 		start = off(w.Pos())
@@ -519,10 +493,8 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	return apply(l.src, l.edits)
 }
 
-// port is the port the app must listen on: the APP_PORT the mesh gets
-// (the config var's, as $APP_PORT, which then expands right), else where
-// the mesh forwards by default. An APP_PORT that is no port, or is $PORT,
-// is replaced by the fix, with the default.
+// port is the port the app must listen on: the mesh's APP_PORT (the
+// config var's as $APP_PORT), or its default; a bad one is replaced.
 func (l *line) port(c *call, configured bool) string {
 	for _, a := range []*assign{c.prefix, l.appPort} {
 		switch {
@@ -541,9 +513,8 @@ func (l *line) port(c *call, configured bool) string {
 	return l.m.forwardPort()
 }
 
-// listens finds the literal ports words give the app to listen on: where
-// the digits are, and them. Another option's address (--statsd-host
-// localhost:8125) is another service's.
+// listens finds the ports words give the app; another option's address
+// (--statsd-host localhost:8125) is another service's.
 func (l *line) listens(words []*syntax.Word) []edit {
 	var out []edit
 	prev := ""
@@ -560,10 +531,8 @@ func (l *line) listens(words []*syntax.Word) []edit {
 	return out
 }
 
-// wrap puts the mesh in front of a command that does not start it, with
-// APP_PORT set to the port an APP_PORT assignment in the command gives
-// the app, if any. The first command's assignments stay in front, and exec
-// goes, as the mesh is what the shell runs; "" when nothing runs.
+// wrap puts the mesh, and APP_PORT, in front of a command that does not
+// start it: after its first command's assignments, in place of exec.
 func (l *line) wrap() string {
 	port := l.m.forwardPort()
 	syntax.Walk(l.file, func(n syntax.Node) bool {

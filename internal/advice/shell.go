@@ -10,14 +10,13 @@ import (
 )
 
 // Heroku runs each Procfile command with bash: the build reads it with a
-// bash parser, and writes a fixed line back with its printer, so that a
-// suggestion means what it says.
+// bash parser, and writes a fix back with its printer.
 func parse(src string) (*syntax.File, error) {
 	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 }
 
-// format writes a line as bash reads it, on one line: "" when it does not
-// parse, or holds a control character, which the printer may not keep.
+// format writes a line as bash reads it: "" when it does not parse, or
+// holds a control character, which the printer may not keep.
 func format(src string) string {
 	f, err := parse(src)
 	if err != nil || strings.ContainsFunc(src, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
@@ -41,8 +40,7 @@ type edit struct {
 	text     string
 }
 
-// apply makes the edits in order of position, insertions first; one that
-// overlaps an earlier one is dropped.
+// apply makes the edits, insertions first; one overlapping another is dropped.
 func apply(src string, edits []edit) string {
 	slices.SortStableFunc(edits, func(a, b edit) int { return 2*(a.from-b.from) + min(a.to-a.from, 1) - min(b.to-b.from, 1) })
 	var b strings.Builder
@@ -59,8 +57,7 @@ func apply(src string, edits []edit) string {
 // dyno is all a static word may expand: HOME, and ~, are the app's folder.
 var dyno = expand.FuncEnviron(func(name string) string { return map[string]string{"HOME": "/app"}[name] })
 
-// static is the text bash makes of a word that expands nothing but $HOME
-// and ~ (which are /app on a dyno), and whether it is one.
+// static is the text bash makes of a word that expands nothing but $HOME and ~.
 func static(w *syntax.Word) (string, bool) {
 	ok := w != nil && len(w.Parts) > 0
 	syntax.Walk(w, func(n syntax.Node) bool {
@@ -80,8 +77,7 @@ func static(w *syntax.Word) (string, bool) {
 	return strings.Join(fields, " "), err == nil && len(fields) == 1
 }
 
-// lead is a word as bash reads it, or its literal start when it expands
-// more: enough to tell an option's name.
+// lead is a word as bash reads it, or its literal start: enough for an option.
 func lead(w *syntax.Word) string {
 	if v, ok := static(w); ok {
 		return v
@@ -92,8 +88,7 @@ func lead(w *syntax.Word) string {
 	return ""
 }
 
-// ref reports whether pe expands the variable name, plainly ($name,
-// ${name}) or, with ops, also with an operator (${name:-5000}).
+// ref reports whether pe expands name: plainly, or with ops (${name:-5000}).
 func ref(pe *syntax.ParamExp, name string, ops bool) bool {
 	return pe.Param != nil && pe.Param.Value == name && !pe.Length && !pe.Excl && pe.Index == nil &&
 		pe.Slice == nil && pe.Repl == nil && (ops || pe.Exp == nil)
@@ -110,8 +105,7 @@ func refs(node syntax.Node, names ...string) []*syntax.ParamExp {
 	return out
 }
 
-// onPORT reports whether a word is Heroku's port and nothing else: $PORT
-// in any form, quoted or not, or as an option's value (--port=$PORT).
+// onPORT: a word that is $PORT alone, in any form (also --port=$PORT).
 func onPORT(w *syntax.Word) bool {
 	parts := w.Parts
 	if lit, ok := parts[0].(*syntax.Lit); len(parts) > 1 && ok && (lit.Value == "--port=" || lit.Value == "-p=") {
@@ -127,8 +121,7 @@ func onPORT(w *syntax.Word) bool {
 	return ok && ref(pe, "PORT", true)
 }
 
-// splitAssign reads a word such as APP_PORT=3000, given to env or, by
-// mistake, to exec: its name and value.
+// splitAssign reads a word such as APP_PORT=3000, given to env or exec.
 func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
 	lit, ok := w.Parts[0].(*syntax.Lit)
 	if !ok {
@@ -141,8 +134,7 @@ func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
 	return name, &syntax.Word{Parts: append([]syntax.WordPart{&syntax.Lit{ValuePos: lit.ValuePos, Value: rest}}, w.Parts[1:]...)}, true
 }
 
-// quoted writes text as one word, quoted as w is when that keeps its
-// meaning, else as bash would quote it.
+// quoted writes text as one word, quoted as w is if that keeps its meaning.
 func quoted(w *syntax.Word, text string) string {
 	if sq, ok := w.Parts[0].(*syntax.SglQuoted); ok && len(w.Parts) == 1 && !sq.Dollar && !strings.Contains(text, "'") {
 		return "'" + text + "'"
@@ -151,8 +143,7 @@ func quoted(w *syntax.Word, text string) string {
 	return q
 }
 
-// shScript finds "sh -c '…'" (or bash, dash; after exec and the like): the
-// script's word and text, when it is static.
+// shScript finds "sh -c '…'" (or bash, dash; -lc…): the script's word and text.
 func shScript(args []*syntax.Word) (*syntax.Word, string, bool) {
 	i := 0
 	for i < len(args) && wrappers[lead(args[i])] {
@@ -167,10 +158,8 @@ func shScript(args []*syntax.Word) (*syntax.Word, string, bool) {
 		strings.HasSuffix(flag, "c") && strings.Trim(flag[1:], "abcdefghijklmnopqrstuvwxyz") == ""
 }
 
-// cmd is one command of a line, in the order bash reaches it: op is the
-// operator before it ("", ";", "&", "&&", "||", "|" or "|&"), at opAt for
-// && and ||; a nested one is inside ( ) or { }, where the build does not
-// follow a cd.
+// cmd is one command of a line, after the operator op (at opAt); a nested
+// one is inside ( ) or { }, where the build does not follow a cd.
 type cmd struct {
 	stmt   *syntax.Stmt
 	op     string
@@ -178,8 +167,7 @@ type cmd struct {
 	nested bool
 }
 
-// flatten lists the commands of a line, through lists, pipelines,
-// subshells and groups.
+// flatten lists a line's commands, through lists, pipelines and subshells.
 func flatten(f *syntax.File) []cmd {
 	var out []cmd
 	var list func(stmts []*syntax.Stmt, c cmd)
