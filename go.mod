@@ -10,6 +10,7 @@ require (
 	github.com/heroku/color v0.0.6
 	github.com/stretchr/testify v1.12.1
 	go.yaml.in/yaml/v3 v3.0.6
+	mvdan.cc/sh/v3 v3.14.1
 )
 
 require (
@@ -18,5 +19,4 @@ require (
 	github.com/mattn/go-isatty v0.0.8 // indirect
 	golang.org/x/crypto v0.41.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
-	mvdan.cc/sh/v3 v3.14.1 // indirect
 )
