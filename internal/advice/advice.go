@@ -38,6 +38,9 @@ func Check(p *output.Printer, in Input) []string {
 		return []string{"app-unreadable"}
 	}
 	defer app.Close()
+	if len(in.Names) == 0 {
+		in.Names = []string{"heroku-applink-service-mesh"}
+	}
 	vars, listErr := configVars(in.EnvDir, in.Image)
 	m := mesh{Names: in.Names, Version: in.Version, Arch: in.Arch, ConfigVars: vars, App: app}
 	// The mesh reads its config file where web starts it, and its app.port
