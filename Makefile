@@ -28,8 +28,8 @@ ENGINE ?= podman
 # go1.27). FUZZTIME=30s (or 100000x) overrides every count.
 FUZZTIME ?=
 FUZZ_TARGETS := internal/inventory:FuzzParseRequest:60000 internal/inventory:FuzzParse:100000 \
-	internal/procfile:FuzzProcfile:50000 internal/config:FuzzEnvDir:3000 internal/fetch:FuzzKnobs:20000 \
-	internal/cnb:FuzzLayerMetadata:9000 internal/meshconfig:FuzzMeshConfig:4000
+	internal/advice:FuzzProcfile:50000 internal/config:FuzzEnvDir:3000 internal/fetch:FuzzKnobs:20000 \
+	internal/cnb:FuzzLayerMetadata:9000 internal/advice:FuzzMeshConfig:4000
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/report bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run \

@@ -1,83 +1,140 @@
 package advice
 
 import (
+	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"slices"
-	"sort"
+	"strings"
 
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/addon"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/meshconfig"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/procfile"
 )
 
 // Input is what the checks look at.
 type Input struct {
 	// AppDir is the app's source: the build dir, or the CNB app dir.
 	AppDir string
-	// Names are the names the mesh was installed under, the plain one
-	// first.
+	// Names are every name the mesh was installed under: the plain name
+	// first, then its links.
 	Names []string
-	// Version and Arch are what was installed.
+	// Version and Arch are what was installed; Version may be "latest".
 	Version, Arch string
-	// EnvDir holds the app's config vars, one file each; "" when the
-	// platform passes none.
+	// EnvDir is the folder of the app's config vars (ENV_DIR, or the CNB
+	// platform's env), or "" when the platform passes none. Only names are
+	// read from it, never a value.
 	EnvDir string
-	// Image is set for a CNB build, whose image may run outside Heroku.
+	// Image is set for a CNB build: its platform passes config vars only
+	// when the app has some, and its image may run outside Heroku.
 	Image bool
 }
 
 // Check runs every check, prints its advice and returns the kinds of
 // advice given, for the build report.
 func Check(p *output.Printer, in Input) []string {
-	configVars := varNames(in.EnvDir, in.Image)
-	mesh := procfile.Mesh{
-		Name:       in.Names[0],
-		Links:      in.Names[1:],
-		Version:    in.Version,
-		Arch:       in.Arch,
-		ConfigVars: configVars,
+	app, err := os.OpenRoot(in.AppDir)
+	if err != nil {
+		p.Warning("The app's Procfile and mesh config were not checked: " + reason(err) + ".")
+		return []string{"app-unreadable"}
 	}
-	// The mesh reads its config file where the web process starts it (a
-	// "cd" may move it), and the file's app.port is where the mesh
-	// forwards without APP_PORT, which the Procfile advice gives the app:
-	// the Procfile is read for the one, then advised on with the other.
-	var conf meshconfig.Result
-	if start := procfile.Inspect(in.AppDir, mesh); start.DirUnknown {
-		conf = meshconfig.Unknown(in.AppDir)
-	} else {
-		conf = meshconfig.CheckIn(in.AppDir, start.Dir)
+	defer app.Close()
+	if len(in.Names) == 0 {
+		in.Names = []string{"heroku-applink-service-mesh"}
 	}
-	mesh.AppPort, mesh.PortUnknown = conf.AppPort, conf.Found && !conf.Read
-	a := procfile.Inspect(in.AppDir, mesh)
-	procfile.Report(p, a)
-	kinds := a.Kinds()
-
-	conf.Against(meshconfig.AppPort{Procfile: a.AppPortSet, ConfigVar: slices.Contains(configVars, "APP_PORT")})
-	kinds = append(kinds, meshconfig.Report(p, conf)...)
-
-	if configVars != nil {
-		r := addon.Check(configVars)
-		addon.Report(p, r, in.Image)
-		if k := r.Kind(); k != "" {
-			kinds = append(kinds, k)
-		}
+	vars, listErr := configVars(in.EnvDir, in.Image)
+	m := mesh{Names: in.Names, Version: in.Version, Arch: in.Arch, ConfigVars: vars, App: app}
+	// The mesh reads its config file where web starts it, and its app.port
+	// is the app's port: the Procfile is read for one, advised on with the other.
+	start := m.inspect().web()
+	conf := checkConfig(app, start.Dir, start.DirUnknown)
+	m.AppPort, m.PortUnknown = conf.appPort, conf.found && !conf.read
+	a := m.inspect()
+	a.report(p)
+	conf.against(a.web().AppPortSet, slices.Contains(vars, "APP_PORT"))
+	kinds := append(a.kinds(), conf.report(p)...)
+	if k := addon(p, vars, listErr, in.Image); k != "" {
+		kinds = append(kinds, k)
 	}
 	return kinds
 }
 
-// varNames lists the config var names in dir, or nil when they cannot be
-// seen (on CNB, an empty folder says nothing either).
-func varNames(dir string, image bool) []string {
+// The config vars the add-on sets, which the mesh needs at boot.
+const (
+	apiURL, token = "HEROKU_APPLINK_API_URL", "HEROKU_APPLINK_TOKEN"
+	maxOthers     = 1000 // names kept that may be the add-on's under another attachment name
+)
+
+// configVars lists the config var names the checks need, reading every
+// name a batch at a time and opening no file. It is nil when the build
+// cannot see the config (on CNB, also an empty folder).
+func configVars(dir string, image bool) (vars []string, err error) {
 	d, err := os.Open(dir)
-	if dir == "" || err != nil {
-		return nil
+	if dir == "" || errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
 	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	if err != nil || (image && len(names) == 0) {
-		return nil
+	vars, others, seen := []string{}, 0, 0
+	for {
+		entries, err := d.ReadDir(1024)
+		for _, e := range entries {
+			seen++
+			switch name := e.Name(); {
+			case e.IsDir() || name[0] <= '9' || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "":
+			case name == apiURL || name == token || name == "APP_PORT":
+				vars = append(vars, name)
+			case others < maxOthers && (strings.HasSuffix(name, "_API_URL") || strings.HasSuffix(name, "_TOKEN")):
+				vars, others = append(vars, name), others+1
+			}
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		} else if err != nil || len(entries) == 0 {
+			break
+		}
 	}
-	sort.Strings(names)
-	return names
+	if image && seen == 0 {
+		return nil, nil
+	}
+	slices.Sort(vars)
+	return vars, nil
+}
+
+// addon says what the names tell of the add-on: the kind of advice, or "".
+func addon(p *output.Printer, vars []string, listErr error, image bool) string {
+	hasURL, hasToken := slices.Contains(vars, apiURL), slices.Contains(vars, token)
+	if vars == nil && listErr == nil || hasURL && hasToken {
+		return ""
+	}
+	p.Step("Checking the AppLink add-on")
+	if listErr != nil {
+		p.Detail("The app's config vars could not be listed (%s), so the build\ncannot tell whether the AppLink add-on is attached.", reason(listErr))
+		return "addon-not-checked"
+	}
+	exits, elsewhere := "it exits at boot without them (\"Heroku AppLink add-on config vars not set\")", ""
+	if image {
+		elsewhere = "\n\nWhen you run the image yourself, set both in its environment instead."
+	}
+	if hasURL || hasToken {
+		present, absent := apiURL, token
+		if hasToken {
+			present, absent = token, apiURL
+		}
+		p.Warning("The app has " + present + " but not " + absent + ". The service mesh\nneeds both: " + exits + ".\nRestore the missing config var, or attach the add-on again." + elsewhere)
+		return "addon-partial"
+	}
+	var pairs []string
+	for _, n := range vars {
+		if prefix, ok := strings.CutSuffix(n, "_API_URL"); ok && prefix != "" && slices.Contains(vars, prefix+"_TOKEN") && len(pairs) < 3 {
+			pairs = append(pairs, "  "+n+" and "+prefix+"_TOKEN")
+		}
+	}
+	if len(pairs) == 0 {
+		p.Warning("The AppLink add-on is not attached: the app has neither\n" + apiURL + " nor " + token + ", and the service mesh exits at boot\nwithout them (\"Heroku AppLink add-on config vars not set\"). Attach it:\n\n  heroku addons:create heroku-applink" + elsewhere)
+		return "addon-missing"
+	}
+	p.Warning("The app has neither " + apiURL + " nor " + token + ", which the\nservice mesh reads: " + exits + ".\nThese may be the AppLink add-on attached under another name, or another\nadd-on's or your own config vars (the build reads names only):\n\n" + strings.Join(pairs, "\n") +
+		"\n\nIf one is the AppLink add-on, attach it as HEROKU_APPLINK too:\n\n  heroku addons:attach <add-on name> --as HEROKU_APPLINK\n\nIf none is, the add-on is not attached. Attach it:\n\n  heroku addons:create heroku-applink" + elsewhere)
+	return "addon-other-name"
 }

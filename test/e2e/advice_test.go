@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
@@ -23,7 +25,11 @@ func (e *classicEnv) appWith(t *testing.T, files map[string]string) *harness.App
 	for name, content := range files {
 		p := filepath.Join(src, name)
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(content, "#!") {
+			mode = 0o755 // a script the Procfile runs
+		}
+		require.NoError(t, os.WriteFile(p, []byte(content), mode))
 	}
 	app, err := harness.NewApp(e.bp, src, t.TempDir())
 	require.NoError(t, err)
@@ -321,7 +327,8 @@ func TestClassicMeshConfig(t *testing.T) {
 			"-----> Checking heroku-applink-service-mesh.yaml\n" +
 			warning("The service mesh will not start with heroku-applink-service-mesh.yaml: it reads the\n"+
 				"file strictly, and exits at boot with \"Invalid YAML config\":\n\n"+
-				"  line 2: mesh.healthchecks is not a key the mesh knows; the keys under mesh are authentication and healthcheck\n\n"+
+				"  line 2: field healthchecks not found\n\n"+
+				"The mesh knows app.port, app.host, mesh.authentication.bypassRoutes,\nmesh.healthcheck.enable and mesh.healthcheck.route.\n\n"+
 				"Fix the file, or remove it to use the mesh's defaults.") + done
 		if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
 			t.Errorf("build log (-want +got):\n%s", diff)
@@ -435,4 +442,277 @@ func TestClassicAddonConfigVars(t *testing.T) {
 		require.NoError(t, deploy(t, app))
 		require.NotContains(t, app.Output(), "AppLink add-on")
 	})
+}
+
+// script runs the fixture app, as a start script of the app's does.
+const script = "#!/bin/sh\nexec bin/webapp \"$@\"\n"
+
+// TestClassicProcfileReadAsBash: the Procfile forms bash reads otherwise
+// than a word splitter did, on the real bin/compile, with the whole log; the
+// line the build suggests is written back, builds with no advice, and boots
+// through the stand-in mesh.
+func TestClassicProcfileReadAsBash(t *testing.T) {
+	t.Parallel()
+	api := newAppLink(t)
+	e := newClassicEnv(t, "0.2.2")
+	tests := []struct {
+		name, procfile string
+		files          map[string]string
+		advice         string
+		fixed          string // the Procfile's web line the advice leads to
+	}{
+		{
+			name:     "a quoted program path with a space is no quoted command",
+			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh \"./my app/start.sh\"\n",
+			files:    map[string]string{"my app/start.sh": script},
+			advice:   okProcfile(`APP_PORT=3000 heroku-applink-service-mesh "./my app/start.sh"`),
+			fixed:    `web: APP_PORT=3000 heroku-applink-service-mesh "./my app/start.sh"`,
+		},
+		{
+			name:     "$PORT inside sh -c",
+			procfile: "web: sh -c 'APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port $PORT'\n",
+			advice: okProcfile("sh -c 'APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port $PORT'") +
+				warning("Your app's command refers to $PORT, but the mesh listens on $PORT. The app\n"+
+					"must listen on the port the mesh forwards to, APP_PORT (3000 here), or\nthe two collide and requests fail.\n\n"+
+					"Use this line instead:\n\n  web: sh -c 'APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port 3000'"),
+			fixed: "web: sh -c 'APP_PORT=3000 heroku-applink-service-mesh bin/webapp --port 3000'",
+		},
+		{
+			name:     "ANSI-C quoting",
+			procfile: "web: APP_PORT=$'3000' heroku-applink-service-mesh bin/webapp --port 4000\n",
+			advice: okProcfile("APP_PORT=$'3000' heroku-applink-service-mesh bin/webapp --port 4000") +
+				warning("Your app's command gives it a port other than the one the mesh forwards\n"+
+					"to, APP_PORT (3000 here): every request would fail with a 502.\n\n"+
+					"Use this line instead:\n\n  web: APP_PORT=$'3000' heroku-applink-service-mesh bin/webapp --port 3000"),
+			fixed: "web: APP_PORT=$'3000' heroku-applink-service-mesh bin/webapp --port 3000",
+		},
+		{
+			name:     "the process type twice",
+			procfile: "web: web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n",
+			advice: okProcfile("web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp") +
+				warning("The command starts with \"web:\" again: bash runs web: as a program,\n"+
+					"which does not exist, and the process fails at start.\n\n"+
+					"Use this line instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp"),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp",
+		},
+		{
+			name:     "a bare startup.sh",
+			procfile: "web: APP_PORT=3000 heroku-applink-service-mesh startup.sh\n",
+			files:    map[string]string{"startup.sh": script},
+			advice: okProcfile("APP_PORT=3000 heroku-applink-service-mesh startup.sh") +
+				warning("Your app's command names a file of your app without a path. The mesh looks\n"+
+					"such a name up on PATH, which does not hold your app's folder, so it cannot\n"+
+					"start it: put ./ in front.\n\n"+
+					"Use this line instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh ./startup.sh"),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh ./startup.sh",
+		},
+		{
+			name:     "a bare startup.sh, not wrapped",
+			procfile: "web: startup.sh\n",
+			files:    map[string]string{"startup.sh": script},
+			advice: "-----> Checking Procfile\n" + warning("Your Procfile's web process does not start the service mesh, so\n"+
+				"requests from Salesforce will not reach your app:\n\n  web: startup.sh\n\n"+
+				"Start it through the mesh instead:\n\n  web: APP_PORT=3000 heroku-applink-service-mesh ./startup.sh\n\n"+
+				"The mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on 3000."),
+			fixed: "web: APP_PORT=3000 heroku-applink-service-mesh ./startup.sh",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			files := map[string]string{"Procfile": tt.procfile}
+			for k, v := range tt.files {
+				files[k] = v
+			}
+			app := e.appWith(t, files)
+			require.NoError(t, app.Deploy(ctx), "advice never fails a build")
+			want := e.installLog(t, "0.2.2") + tt.advice + done
+			if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+				t.Errorf("build log (-want +got):\n%s", diff)
+			}
+
+			files["Procfile"] = tt.fixed + "\n"
+			fixed := e.appWith(t, files)
+			require.NoError(t, fixed.SetConfigs(api.Config()))
+			require.NoError(t, fixed.Deploy(ctx))
+			want = e.installLog(t, "0.2.2") + okProcfile(strings.TrimPrefix(tt.fixed, "web: ")) + done
+			if diff := cmp.Diff(want, normalize(fixed.Output(), e.mirror.URL(), fixed.BuildDir)); diff != "" {
+				t.Errorf("build log of the fixed Procfile (-want +got):\n%s", diff)
+			}
+			assertServes(t, startWeb(t, fixed, nil), api, "0.2.2")
+		})
+	}
+}
+
+// TestClassicEveryProcessThatStartsTheMesh: a process other than web that
+// starts the mesh gets the same checks; one that does not, none.
+func TestClassicEveryProcessThatStartsTheMesh(t *testing.T) {
+	t.Parallel()
+	e := newClassicEnv(t, "0.2.2")
+	app := e.appWith(t, map[string]string{"Procfile": "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp\n" +
+		"worker: bin/webapp --worker --port $PORT\nweb-mesh: heroku-applink-service-mesh\n"})
+	require.NoError(t, app.Deploy(context.Background()))
+	want := e.installLog(t, "0.2.2") + okProcfile("APP_PORT=3000 heroku-applink-service-mesh bin/webapp") +
+		warning("Your Procfile's web-mesh process runs heroku-applink-service-mesh with no app command:\n\n"+
+			"  web-mesh: heroku-applink-service-mesh\n\n"+
+			"The mesh starts your app: put the app's start command after it, e.g.\n\n"+
+			"  web-mesh: APP_PORT=3000 heroku-applink-service-mesh npm start") + done
+	if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+		t.Errorf("build log (-want +got):\n%s", diff)
+	}
+}
+
+// TestClassicMeshConfigAsTheMeshReadsIt: what the mesh does with routes,
+// hosts and pre-AppLink files, said at build time, and checked on a dyno.
+func TestClassicMeshConfigAsTheMeshReadsIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	api := newAppLink(t)
+	e := newClassicEnv(t, "0.2.2")
+	web := okProcfile("APP_PORT=3000 heroku-applink-service-mesh bin/webapp")
+	routes := func(extra ...string) string {
+		return "       Routes that skip AppLink authentication:\n         /healthcheck (the health check)\n" +
+			strings.Join(append(extra, ""), "") + "       Every other route answers 401 unless the request comes from Salesforce\n       through AppLink.\n"
+	}
+	deploy := func(t *testing.T, files map[string]string, want string) *harness.App {
+		app := e.appWith(t, files)
+		require.NoError(t, app.SetConfigs(api.Config()))
+		require.NoError(t, app.Deploy(ctx))
+		if diff := cmp.Diff(e.installLog(t, "0.2.2")+web+want+done, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+			t.Errorf("build log (-want +got):\n%s", diff)
+		}
+		return app
+	}
+
+	t.Run("placeholder routes, which the mesh compares literally", func(t *testing.T) {
+		app := deploy(t, map[string]string{"heroku-applink-service-mesh.yaml": "mesh:\n  authentication:\n    bypassRoutes:\n      - /api/summary/:systemId\n      - /public/*\n"},
+			"-----> Checking heroku-applink-service-mesh.yaml\n"+
+				warning("mesh.authentication.bypassRoutes has \"/api/summary/:systemId\", but the mesh compares routes\n"+
+					"literally (only a final * matches more): a request to a real path there still\n"+
+					"needs authentication. To skip it for every path under /api/summary/, write /api/summary/*.")+
+				routes("         /public/*\n"))
+		d := startWeb(t, app, nil)
+		require.NoError(t, d.WaitHealthy(ctx, "/healthcheck", time.Minute))
+		res, err := d.Get(ctx, "/api/summary/123", nil)
+		require.NoError(t, err)
+		require.Equal(t, 401, res.Code, "the mesh matched the placeholder literally")
+		res, err = d.Get(ctx, "/public/status", nil)
+		require.NoError(t, err)
+		require.Equal(t, 200, res.Code, res.Body)
+	})
+
+	t.Run("a host off the dyno", func(t *testing.T) {
+		deploy(t, map[string]string{"heroku-applink-service-mesh.yaml": "app:\n  host: https://mesh\n"},
+			"-----> Checking heroku-applink-service-mesh.yaml\n"+
+				warning("app.host is \"https://mesh\", which is not this dyno: the mesh forwards every request\n"+
+					"there, while your app runs beside the mesh, so requests fail (502) or reach\n"+
+					"another server. Use http://127.0.0.1, or remove app.host.")+routes())
+	})
+
+	t.Run("localhost is the dyno", func(t *testing.T) {
+		app := deploy(t, map[string]string{"heroku-applink-service-mesh.yaml": "app:\n  host: http://localhost\n"},
+			"-----> Checking heroku-applink-service-mesh.yaml\n"+routes())
+		assertServes(t, startWeb(t, app, nil), api, "0.2.2")
+	})
+
+	t.Run("a pre-AppLink file the AppLink mesh would refuse", func(t *testing.T) {
+		deploy(t, map[string]string{"heroku-integration-service-mesh.yaml": "integration:\n  apiUrl: https://example.com\n"},
+			"-----> Checking heroku-applink-service-mesh.yaml\n"+
+				warning("heroku-integration-service-mesh.yaml is the name from before AppLink: the AppLink mesh reads\n"+
+					"heroku-applink-service-mesh.yaml, but would not load this file once renamed, and would exit at\n"+
+					"boot: line 1: field integration not found.\nFix it before you rename it, or remove it."))
+	})
+
+	t.Run("a pre-AppLink file the AppLink mesh would load", func(t *testing.T) {
+		files := map[string]string{"heroku-integration-service-mesh.yaml": "mesh:\n  authentication:\n    bypassRoutes: [/public/*]\n"}
+		deploy(t, files, "-----> Checking heroku-applink-service-mesh.yaml\n"+
+			warning("heroku-integration-service-mesh.yaml is the name from before AppLink: the AppLink mesh reads\n"+
+				"heroku-applink-service-mesh.yaml. Rename it."))
+		// Renamed as advised, it loads.
+		app := deploy(t, map[string]string{"heroku-applink-service-mesh.yaml": files["heroku-integration-service-mesh.yaml"]},
+			"-----> Checking heroku-applink-service-mesh.yaml\n"+routes("         /public/*\n"))
+		assertServes(t, startWeb(t, app, nil), api, "0.2.2")
+	})
+}
+
+// TestClassicManyConfigVars: every config var name is read, however many:
+// the add-on's come after 20,000 others, and the build finds them.
+func TestClassicManyConfigVars(t *testing.T) {
+	t.Parallel()
+	e := newClassicEnv(t, "0.2.2")
+	app := e.appWith(t, nil)
+	for k := range addonPlaceholder {
+		require.NoError(t, app.SetConfig(k, ""))
+	}
+	for i := range 20_000 {
+		require.NoError(t, app.SetConfig(fmt.Sprintf("SOME_VAR_%05d", i), "x"))
+	}
+	require.NoError(t, app.SetConfigs(addonPlaceholder))
+	require.NoError(t, app.Deploy(context.Background()))
+	want := e.installLog(t, "0.2.2") + okProcfile("APP_PORT=3000 heroku-applink-service-mesh bin/webapp") + done
+	if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+		t.Errorf("build log (-want +got):\n%s", diff)
+	}
+}
+
+// TestClassicAdviceEscapesAppText: escape sequences in the Procfile, a
+// route, a key and a folder's name reach the log as text, so a decoy route
+// cannot erase /admin/* from the listing of routes that skip
+// authentication.
+func TestClassicAdviceEscapesAppText(t *testing.T) {
+	t.Parallel()
+	e := newClassicEnv(t, "0.2.2")
+	const esc = "\x1b[1A\x1b[2K"
+	shown := `\x1b[1A\x1b[2K`
+	web := okProcfile("APP_PORT=3000 heroku-applink-service-mesh bin/webapp")
+	tests := []struct {
+		name   string
+		files  map[string]string
+		advice string
+	}{
+		{
+			name:   "the Procfile",
+			files:  map[string]string{"Procfile": "web: APP_PORT=3000 heroku-applink-service-mesh bin/webapp " + esc + "\n"},
+			advice: okProcfile("APP_PORT=3000 heroku-applink-service-mesh bin/webapp " + shown),
+		},
+		{
+			name:  "a route",
+			files: map[string]string{"heroku-applink-service-mesh.yaml": "mesh:\n  authentication:\n    bypassRoutes: [\"/admin/*\", \"\\e[1A\\e[2K\"]\n"},
+			advice: web + "-----> Checking heroku-applink-service-mesh.yaml\n" +
+				warning("mesh.authentication.bypassRoutes has \"\\x1b[1A\\x1b[2K\", which does not start with /: it\n"+
+					"never matches a request path, so that route still needs authentication.") +
+				"       Routes that skip AppLink authentication:\n         /healthcheck (the health check)\n         /admin/*\n" +
+				"       Every other route answers 401 unless the request comes from Salesforce\n       through AppLink.\n",
+		},
+		{
+			name:  "a key",
+			files: map[string]string{"heroku-applink-service-mesh.yaml": "\"\\e[1A\\e[2Kapp\": {}\n"},
+			advice: web + "-----> Checking heroku-applink-service-mesh.yaml\n" +
+				warning("The service mesh will not start with heroku-applink-service-mesh.yaml: it reads the\n"+
+					"file strictly, and exits at boot with \"Invalid YAML config\":\n\n"+
+					"  line 1: field "+shown+"app not found\n\n"+
+					"The mesh knows app.port, app.host, mesh.authentication.bypassRoutes,\nmesh.healthcheck.enable and mesh.healthcheck.route.\n\n"+
+					"Fix the file, or remove it to use the mesh's defaults."),
+		},
+		{
+			name:  "a folder's name",
+			files: map[string]string{"conf" + esc + "/heroku-applink-service-mesh.yaml": "app: {}\n"},
+			advice: web + "-----> Checking heroku-applink-service-mesh.yaml\n" +
+				warning("conf"+shown+"/heroku-applink-service-mesh.yaml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml,\n"+
+					"under that exact name, from the app's root directory. Move it there."),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			app := e.appWith(t, tt.files)
+			require.NoError(t, app.Deploy(context.Background()))
+			require.NotContains(t, app.RawOutput, "\x1b[1A", "no escape sequence from the app reaches the terminal")
+			want := e.installLog(t, "0.2.2") + tt.advice + done
+			if diff := cmp.Diff(want, normalize(app.Output(), e.mirror.URL(), app.BuildDir)); diff != "" {
+				t.Errorf("build log (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -1,0 +1,346 @@
+package advice
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+)
+
+// configName is the only file the mesh reads, from where it starts.
+const configName = "heroku-applink-service-mesh.yaml"
+
+// meshConfig is the mesh's own shape of the file (conf.YamlConfig).
+type meshConfig struct {
+	App struct {
+		Port string `yaml:"port"`
+		Host string `yaml:"host"`
+	} `yaml:"app"`
+	Mesh struct {
+		Authentication struct {
+			BypassRoutes []string `yaml:"bypassRoutes"`
+		} `yaml:"authentication"`
+		HealthCheck struct {
+			Enable string `yaml:"enable"`
+			Route  string `yaml:"route"`
+		} `yaml:"healthcheck"`
+	} `yaml:"mesh"`
+}
+
+// finding is one thing wrong with the file, or where it is.
+type finding struct {
+	Kind string
+	Line int
+	Text string
+}
+
+func (f finding) String() string {
+	if f.Line == 0 {
+		return f.Text
+	}
+	return fmt.Sprintf("line %d: %s", f.Line, f.Text)
+}
+
+type bypassRoute struct {
+	Path   string
+	Health bool
+}
+
+// config is what the check found: whether the mesh exits at boot on the
+// file (or, null, crashes), and why; the routes that skip authentication.
+type config struct {
+	path                     string
+	found, read, fatal, null bool
+	decoded, warnings        []finding
+	bypass                   []bypassRoute
+	appPort                  string
+}
+
+// checkConfig reads the config file where web starts the mesh, and looks
+// for copies it never reads; it says so when it cannot look there.
+func checkConfig(root *os.Root, dir string, unknown bool) config {
+	c := config{path: path.Join(dir, configName)}
+	if info, err := root.Stat(path.Join(".", dir)); unknown || err != nil || !info.IsDir() {
+		why := c.path + " was not checked: the Procfile's web process starts the mesh in\n" + dir + "/, which this build cannot look into (it does not exist yet, or it is\noutside the app)."
+		if unknown {
+			c.path, why = configName, "The Procfile's web process changes directory before it starts the mesh in a\nway the build cannot follow, so it cannot tell which "+configName+"\nthe mesh reads: none was checked."
+		} else if dir != "" {
+			c.warnings = misplaced(root, dir)
+		}
+		if c.found = len(copies(root, "")) > 0; !c.found {
+			c.warnings = nil
+		} else {
+			c.warn("mesh-config-unreadable", "%s", why)
+		}
+		return c
+	}
+	c.warnings = misplaced(root, dir)
+	data, err := fsutil.ReadFile(root, c.path, 64<<10)
+	if c.found, c.read = !errors.Is(err, fs.ErrNotExist), err == nil; c.found && !c.read {
+		c.warn("mesh-config-unreadable", "%s was not checked: %s.", c.path, reason(err))
+	} else if c.read {
+		c.decode(data)
+	}
+	return c
+}
+
+// against warns of an app.port that APP_PORT overrides.
+func (c *config) against(procfile string, configVar bool) {
+	switch {
+	case c.appPort == "":
+	case procfile != "" && procfile != c.appPort:
+		c.warn("mesh-config-app-port-overridden", "app.port is %s, but the Procfile sets APP_PORT=%s for the mesh, which wins:\nthe mesh forwards to port %s.", c.appPort, procfile, procfile)
+	case procfile == "" && configVar:
+		c.warn("mesh-config-app-port-overridden", "app.port is %s, but the app has an APP_PORT config var, which wins: the\nmesh forwards to that port instead.", c.appPort)
+	}
+}
+
+// decode reads the file as the mesh does: strictly, into a pointer, which
+// a null document sets to nil (the mesh then crashes).
+func (c *config) decode(data []byte) *config {
+	got := &meshConfig{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(&got)
+	var typeErr *yaml.TypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		c.decoded = []finding{{"mesh-config-invalid", 0, "the file has no content (the mesh reads an empty file as an error)"}}
+	case errors.As(err, &typeErr):
+		for _, e := range typeErr.Errors {
+			c.decoded = append(c.decoded, decoderFinding(e))
+		}
+	case err != nil:
+		c.decoded = []finding{decoderFinding(strings.TrimPrefix(err.Error(), "yaml: "))}
+	case got == nil:
+		c.null, c.decoded = true, []finding{{"mesh-config-invalid", 0, "the file's first YAML document is empty (null)"}}
+	}
+	if c.fatal = len(c.decoded) > 0; c.fatal {
+		if n := len(c.decoded); n > 10 { // a file wrong everywhere needs fixing, not a flood
+			c.decoded = append(c.decoded[:10], finding{c.decoded[10].Kind, 0, fmt.Sprintf("and %d more", n-10)})
+		}
+		return c
+	}
+	n := 0
+	for more := (yaml.Node{}); n < 100 && dec.Decode(&more) == nil; n++ {
+	}
+	if n > 0 {
+		c.warn("mesh-config-documents", "%s holds %d YAML documents; the mesh reads only the first.", c.path, n+1)
+	}
+	c.values(*got)
+	return c
+}
+
+// decoderFinding is a decoder's error, without the Go types, not the user's.
+func decoderFinding(e string) finding {
+	f := finding{"mesh-config-invalid", 0, e}
+	if n, text, ok := strings.Cut(strings.TrimPrefix(e, "line "), ": "); ok {
+		if line, err := strconv.Atoi(n); err == nil {
+			f.Line, f.Text = line, text
+		}
+	}
+	if text, _, ok := strings.Cut(f.Text, " in type "); ok {
+		f.Kind, f.Text = "mesh-config-unknown-key", text
+	} else if text, into, ok := strings.Cut(f.Text, " into "); ok {
+		if into != "string" && into != "[]string" {
+			into = "a mapping"
+		}
+		f.Kind, f.Text = "mesh-config-wrong-shape", text+" into "+into
+	} else if strings.Contains(f.Text, " already defined at line ") {
+		f.Kind = "mesh-config-duplicate-key"
+	}
+	return f
+}
+
+// values checks what the mesh loads without a word but mis-routes.
+func (c *config) values(got meshConfig) {
+	health, route := got.Mesh.HealthCheck, cmp.Or(got.Mesh.HealthCheck.Route, "/healthcheck")
+	switch health.Enable {
+	case "", "true":
+		c.bypass = append(c.bypass, bypassRoute{route, true})
+		if opensAll(route) { // it skips authentication as bypassRoutes do
+			c.warn("mesh-config-bypasses-everything", "mesh.healthcheck.route is %q, which matches every path: the health check's\nroute skips authentication, so no request to the app is authenticated.", route)
+		} else if !strings.HasPrefix(route, "/") {
+			c.warn("mesh-config-route", "mesh.healthcheck.route is %q, which does not start with /: it never matches a\nrequest path, so no health check answers.", route)
+		}
+	case "false":
+	default:
+		c.warn("mesh-config-healthcheck-enable", "mesh.healthcheck.enable is %q: the mesh turns the health check on only for\nexactly true, so with this value it is off and %s needs\nauthentication like any other route. Write true or false.", health.Enable, route)
+	}
+	for _, r := range got.Mesh.Authentication.BypassRoutes {
+		switch prefix := paramPrefix(r); {
+		case !strings.HasPrefix(r, "/") && r != "*":
+			c.warn("mesh-config-route", "mesh.authentication.bypassRoutes has %q, which does not start with /: it\nnever matches a request path, so that route still needs authentication.", r)
+		case prefix != "":
+			c.warn("mesh-config-route-placeholder", "mesh.authentication.bypassRoutes has %q, but the mesh compares routes\nliterally (only a final * matches more): a request to a real path there still\nneeds authentication. To skip it for every path under %s, write %s*.", r, prefix, prefix)
+		default:
+			c.bypass = append(c.bypass, bypassRoute{r, false})
+			if opensAll(r) {
+				c.warn("mesh-config-bypasses-everything", "mesh.authentication.bypassRoutes has %q, which matches every path: no\nrequest to the app is authenticated, and anyone can reach every route.", r)
+			}
+		}
+	}
+	if host := got.App.Host; host != "" {
+		u, err := url.Parse(host)
+		why, lower := "", strings.ToLower(host)
+		switch {
+		case err == nil && u.User != nil: // may be a secret: not printed
+			host, why = u.Scheme+"://xxxxx@"+u.Host, "user info here is sent nowhere, and breaks the address"
+		case err != nil || !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://"):
+			why = "this one has no scheme"
+		case u.Host == "":
+			why = "this one has no host"
+		case u.Port() != "":
+			why = "the port goes in app.port or APP_PORT, not here"
+		case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(host, "?") || strings.HasSuffix(host, "#"):
+			why = "a path here ends up before the port"
+		case !slices.Contains([]string{"localhost", "127.0.0.1", "::1", "0.0.0.0"}, strings.ToLower(u.Hostname())):
+			c.warn("mesh-config-app-host-remote", "app.host is %q, which is not this dyno: the mesh forwards every request\nthere, while your app runs beside the mesh, so requests fail (502) or reach\nanother server. Use http://127.0.0.1, or remove app.host.", host)
+		}
+		if why != "" {
+			c.warn("mesh-config-app-host", "app.host is %q: the mesh forwards to app.host, \":\", the port and the path,\nso it must be a scheme and a host only, as in http://127.0.0.1; %s.", host, why)
+		}
+	}
+	if p := got.App.Port; isPort(p) {
+		c.appPort = p
+	} else if p != "" {
+		c.warn("mesh-config-app-port", "app.port is %q, which is not a port number.", p)
+	}
+}
+
+func (c *config) warn(kind, format string, a ...any) {
+	c.warnings = append(c.warnings, finding{kind, 0, fmt.Sprintf(format, a...)})
+}
+
+// opensAll: a route matching every path (a final * matches a prefix).
+func opensAll(route string) bool { return route == "*" || route == "/*" || route == "/**" }
+
+// paramPrefix is the route up to a parameter (:id, {id}), or "".
+func paramPrefix(route string) string {
+	segments := strings.Split(route, "/")
+	for i, s := range segments {
+		if len(s) > 1 && s[0] == ':' || len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}' {
+			return strings.Join(segments[:i], "/") + "/"
+		}
+	}
+	return ""
+}
+
+// same reports whether two of the app's paths are one file or folder.
+func same(root *os.Root, a, b string) bool {
+	x, errA := root.Stat(path.Join(".", a))
+	y, errB := root.Stat(path.Join(".", b))
+	return errA == nil && errB == nil && os.SameFile(x, y)
+}
+
+// misplaced finds copies the mesh never reads; a pre-AppLink file is worth
+// renaming only when the AppLink mesh loads it.
+func misplaced(root *os.Root, dir string) []finding {
+	var found []finding
+	where := "the app's root directory"
+	if dir != "" {
+		where = dir + "/, where the Procfile's web process starts it"
+	}
+	for _, rel := range copies(root, dir) {
+		text := rel + " is not read by the mesh, which reads only " + configName
+		var old config
+		switch data, err := fsutil.ReadFile(root, rel, 64<<10); {
+		case rel == path.Join(dir, configName) || same(root, rel, path.Join(dir, configName)):
+			continue // the one the mesh reads
+		case !same(root, path.Dir(rel), dir):
+			text += ",\nunder that exact name, from " + where + ". Move it there."
+		case !strings.HasPrefix(strings.ToLower(path.Base(rel)), "heroku-integration-"):
+			text += ", with\nthat exact name. Rename it."
+		case err == nil && old.decode(data).fatal:
+			text = rel + " is the name from before AppLink: the AppLink mesh reads\n" + configName + ", but would not load this file once renamed, and would exit at\nboot: " + old.decoded[0].String() + ".\nFix it before you rename it, or remove it."
+		default:
+			text = rel + " is the name from before AppLink: the AppLink mesh reads\n" + configName + ". Rename it."
+		}
+		found = append(found, finding{"mesh-config-misplaced", 0, text})
+	}
+	return found
+}
+
+// copies lists files under the mesh's names (any case, .yml, pre-AppLink)
+// a few levels into the app's own tree: where the mesh starts, then root.
+func copies(root *os.Root, dir string) []string {
+	var out []string
+	seen := 0
+	fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		name := strings.ToLower(path.Base(p))
+		base := strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")
+		switch seen++; {
+		case seen > 20000:
+			return fs.SkipAll
+		case err != nil && d != nil && d.IsDir():
+			return fs.SkipDir // a folder the build cannot read hides only itself
+		case err != nil:
+		case d.IsDir() && p != "." && (name[0] == '.' || strings.Count(p, "/") >= 3 ||
+			slices.Contains([]string{"node_modules", "vendor", "target", "build", "dist"}, name)):
+			return fs.SkipDir
+		case !d.IsDir() && base != name && (base == "heroku-applink-service-mesh" || base == "heroku-integration-service-mesh"):
+			out = append(out, p)
+		}
+		return nil
+	})
+	rank := func(p string) int {
+		switch {
+		case same(root, path.Dir(p), dir):
+			return 0
+		case !strings.Contains(p, "/"):
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
+	return out
+}
+
+// report prints what the check found, and returns the kinds of advice.
+func (c config) report(p *output.Printer) []string {
+	if !c.found && len(c.warnings) == 0 {
+		return nil
+	}
+	var kinds, lines, routes []string
+	p.Step("Checking %s", c.path)
+	for _, f := range c.decoded {
+		kinds, lines = append(kinds, f.Kind), append(lines, "  "+f.String())
+	}
+	if how := "reads the\nfile strictly, and exits at boot with \"Invalid YAML config\""; c.fatal {
+		if c.null {
+			how = "reads the\nfile as no config at all, and crashes at boot (a nil pointer dereference)"
+		}
+		if slices.ContainsFunc(c.decoded, func(f finding) bool { return f.Kind == "mesh-config-unknown-key" }) {
+			lines = append(lines, "", "The mesh knows app.port, app.host, mesh.authentication.bypassRoutes,\nmesh.healthcheck.enable and mesh.healthcheck.route.")
+		}
+		p.Warning(fmt.Sprintf("The service mesh will not start with %s: it %s:\n\n%s\n\nFix the file, or remove it to use the mesh's defaults.", c.path, how, strings.Join(lines, "\n")))
+	}
+	for _, f := range c.warnings {
+		kinds = append(kinds, f.Kind)
+		p.Warning(f.Text)
+	}
+	for _, r := range c.bypass {
+		routes = append(routes, "  "+r.Path+map[bool]string{true: " (the health check)"}[r.Health])
+	}
+	switch {
+	case !c.read || c.fatal: // nothing is known of the routes of a file not read
+	case len(routes) == 0:
+		p.Detail("No route skips AppLink authentication: every request must come from\nSalesforce through AppLink.")
+	default:
+		p.Detail("Routes that skip AppLink authentication:\n%s\nEvery other route answers 401 unless the request comes from Salesforce\nthrough AppLink.", strings.Join(routes, "\n"))
+	}
+	return kinds
+}

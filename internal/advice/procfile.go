@@ -1,0 +1,269 @@
+package advice
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+)
+
+// procfile maps process types to commands, in file order.
+type procfile struct {
+	Types    []string
+	Commands map[string]string
+	Lines    map[string][]int
+	BOM      bool
+}
+
+// parseProcfile reads a Procfile as Heroku does: CR or CRLF ends a line,
+// "#" a comment; the last definition of a type wins.
+func parseProcfile(data []byte) (procfile, error) {
+	switch {
+	case len(data) > 64<<10:
+		return procfile{}, errors.New("it is larger than 64 KiB")
+	case bytes.IndexByte(data, 0) >= 0:
+		return procfile{}, errors.New("it is a binary file")
+	case !utf8.Valid(data):
+		return procfile{}, errors.New("it is not valid UTF-8")
+	}
+	p := procfile{Commands: map[string]string{}, Lines: map[string][]int{}}
+	data, p.BOM = bytes.CutPrefix(data, []byte("\uFEFF"))
+	for i, line := range strings.Split(strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(string(data)), "\n") {
+		typ, cmd, ok := strings.Cut(strings.TrimSpace(line), ":")
+		typ, cmd = strings.TrimRight(typ, " \t"), strings.TrimLeft(cmd, " \t")
+		if !ok || !validType(typ) || cmd == "" {
+			continue
+		}
+		if _, seen := p.Commands[typ]; !seen {
+			p.Types = append(p.Types, typ)
+		}
+		p.Commands[typ], p.Lines[typ] = cmd, append(p.Lines[typ], i+1)
+	}
+	return p, nil
+}
+
+func validType(s string) bool {
+	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == ""
+}
+
+// kind is what the build found of the Procfile or a process, or a mistake
+// in a command that starts the mesh (texts says what each means), as the
+// build report names it.
+type kind string
+
+const (
+	started    kind = ""
+	legacy     kind = "procfile-link-name"  // one of the names this build links
+	otherName  kind = "procfile-other-name" // a mesh this build did not install
+	noCommand  kind = "procfile-no-command"
+	indirect   kind = "procfile-indirect" // the mesh's name where the build cannot tell what runs it
+	notWrapped kind = "procfile-not-wrapped"
+	badSyntax  kind = "procfile-syntax" // bash cannot parse the command
+	noWeb      kind = "procfile-no-web"
+	missing    kind = "procfile-missing"
+	unreadable kind = "procfile-unreadable"
+
+	repeatedType           kind = "procfile-repeated-type"
+	appUsesPORT            kind = "procfile-app-uses-port"
+	appPortTrap            kind = "procfile-app-port-trap"
+	appPortUnset           kind = "procfile-app-port-unset"
+	quotedCommand          kind = "procfile-quoted-command"
+	appPortNotExported     kind = "procfile-app-port-not-exported"
+	chained                kind = "procfile-chained"
+	meshPort               kind = "procfile-mesh-port"
+	appPortIsPORT          kind = "procfile-app-port-is-port"
+	appPortInvalid         kind = "procfile-app-port-invalid"
+	assignmentAfterWrapper kind = "procfile-assignment-after-wrapper"
+	inBackground           kind = "procfile-background"
+	appPortMismatch        kind = "procfile-app-port-mismatch"
+	meshOnFailure          kind = "procfile-mesh-on-failure"
+	bareProgram            kind = "procfile-bare-program"
+)
+
+// mesh is what this build installed, and what the other checks found:
+// config var names (nil when unseen), app.port (PortUnknown: unread).
+type mesh struct {
+	Names         []string // the plain name first, then its links
+	Version, Arch string
+	ConfigVars    []string
+	AppPort       string
+	PortUnknown   bool
+	App           *os.Root
+}
+
+// process is what the build found of web, or of another process that
+// starts the mesh: the line to use instead, the port it gives the app, and
+// where the mesh starts, after any cd.
+type process struct {
+	Type, Command   string
+	Kind            kind
+	Problems        []kind
+	Name            string // the mesh's name as the command gives it
+	Suggested       string
+	AppPort         string
+	Script          bool
+	AppPortSet, Dir string
+	DirUnknown      bool
+	Reason          string
+}
+
+// procfileResult is web's finding (also when the Procfile lacks it), then
+// those of the other processes that start the mesh.
+type procfileResult struct {
+	Mesh      mesh
+	BOM       bool
+	WebLines  []int // when web is defined more than once
+	Processes []process
+}
+
+func (a procfileResult) web() process {
+	if a.Processes[0].Type == "web" {
+		return a.Processes[0]
+	}
+	return process{}
+}
+
+// kinds names the advice given, for the build report.
+func (a procfileResult) kinds() []string {
+	var kinds []string
+	if a.BOM {
+		kinds = append(kinds, "procfile-bom")
+	}
+	if len(a.WebLines) > 1 {
+		kinds = append(kinds, "procfile-duplicate-web")
+	}
+	for _, p := range a.Processes {
+		for _, k := range append([]kind{p.Kind}, p.Problems...) {
+			if k != started {
+				kinds = append(kinds, string(k))
+			}
+		}
+	}
+	return kinds
+}
+
+// inspect reads the Procfile in the app and advises on it.
+func (m mesh) inspect() procfileResult {
+	data, err := fsutil.ReadFile(m.App, "Procfile", 64<<10)
+	if errors.Is(err, fs.ErrNotExist) {
+		return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: missing, Suggested: m.template("web")}}}
+	} else if err == nil {
+		var p procfile
+		if p, err = parseProcfile(data); err == nil {
+			return advise(p, m)
+		}
+	}
+	return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: unreadable, Reason: reason(err)}}}
+}
+
+// reason says why a file of the app's could not be read, without paths.
+func reason(err error) string {
+	var notRegular *fsutil.NotRegularError
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(err, &notRegular) && strings.HasPrefix(notRegular.Kind, "a symbolic link"):
+		return "it is a symbolic link out of the app"
+	case errors.As(err, &notRegular):
+		return "it is " + notRegular.Kind
+	case errors.As(err, new(*fsutil.TooLargeError)):
+		return "it is larger than 64 KiB"
+	case errors.As(err, &pathErr):
+		return pathErr.Err.Error()
+	}
+	return err.Error()
+}
+
+// report prints the advice: anything but a mesh started right is a warning.
+func (a procfileResult) report(p *output.Printer) {
+	p.Step("Checking Procfile")
+	if a.BOM {
+		p.Warning("Your Procfile starts with a byte-order mark (U+FEFF). Heroku reads Procfiles\nwithout one: the first line may be dropped, or the file refused. Save the\nProcfile as UTF-8 without a byte-order mark.")
+	}
+	if n := len(a.WebLines); n > 1 {
+		lines := strings.ReplaceAll(strings.Trim(fmt.Sprint(a.WebLines[:n-1]), "[]"), " ", ", ")
+		p.Warning(fmt.Sprintf("Your Procfile defines the web process %d times (lines %s and %d).\nHeroku runs the last one, which is the one checked here:\n\n  web: %s\n\nRemove the others.", n, lines, a.WebLines[n-1], a.web().Command))
+	}
+	for _, proc := range a.Processes {
+		a.reportProcess(p, proc)
+	}
+}
+
+func (a procfileResult) reportProcess(p *output.Printer, proc process) {
+	m, start, port, forward := a.Mesh, "Start it through the mesh instead:", proc.AppPort+" here", forwardDesc(a.Mesh)
+	if proc.Script {
+		start = "Put the commands in a script, start.sh, and start it through the mesh:"
+	}
+	if port == "$APP_PORT here" {
+		port = "the config var's value here"
+	}
+	words := strings.NewReplacer("{type}", proc.Type, "{line}", proc.Type+": "+proc.Command, "{name}", proc.Name, "{mesh}", m.Names[0],
+		"{version}", m.Version, "{arch}", m.Arch, "{links}", strings.Join(m.Names[1:], "\n  "), "{suggested}", proc.Suggested,
+		"{reason}", proc.Reason, "{start}", start, "{appPort}", proc.AppPort, "{forwardPort}", m.forwardPort(), "{port}", port, "{forward}", forward)
+	var text []string
+	for _, k := range append([]kind{proc.Kind}, proc.Problems...) {
+		text = append(text, words.Replace(texts[k]))
+	}
+	switch {
+	case proc.Kind == started || proc.Kind == indirect:
+		p.Detail("%s", text[0])
+		text = text[1:]
+	case proc.Kind != legacy && proc.Kind != otherName:
+		p.Warning(text[0])
+		return
+	}
+	switch {
+	case len(text) == 0:
+		return
+	case proc.Script:
+		text = append(text, "Put the app's command in a script, start.sh, and start that:\n\n  "+proc.Suggested)
+	case proc.Suggested != "":
+		text = append(text, "Use this line instead:\n\n  "+proc.Suggested)
+	}
+	p.Warning(strings.Join(text, "\n\n"))
+}
+
+// forwardDesc says where the mesh forwards without APP_PORT.
+func forwardDesc(m mesh) string {
+	if slices.Contains(m.ConfigVars, "APP_PORT") {
+		return "the APP_PORT config var's port"
+	} else if m.AppPort != "" {
+		return m.AppPort + " (app.port in heroku-applink-service-mesh.yaml)"
+	}
+	return "3000"
+}
+
+// texts say what each kind of advice means.
+var texts = map[kind]string{
+	noWeb:                  "Your Procfile has no web process. AppLink needs the web process\nstarted through the service mesh, for example:\n\n  {suggested}",
+	missing:                "Your app has no Procfile. AppLink needs a web process started through\nthe service mesh. Add a Procfile with a line such as:\n\n  {suggested}",
+	unreadable:             "The Procfile was not checked: {reason}.",
+	started:                "The {type} process starts the service mesh:\n  {line}",
+	indirect:               "The {type} process mentions the service mesh, but the build cannot tell how it\nstarts it:\n  {line}\nMake sure the mesh starts your app, with the app on APP_PORT.",
+	legacy:                 "Your Procfile's {type} process starts the mesh as\n\n  {name}\n\na name this buildpack links only so that old Procfiles keep working. It\nbreaks when the architecture or the version changes: use the plain name,\n{mesh}.",
+	otherName:              "Your Procfile's {type} process starts\n\n  {name}\n\nwhich this build did not install, so the {type} process will not start. This\nbuild installed {mesh} {version} for {arch}, also linked as:\n\n  {links}\n\nUse the plain name.",
+	noCommand:              "Your Procfile's {type} process runs {name} with no app command:\n\n  {line}\n\nThe mesh starts your app: put the app's start command after it, e.g.\n\n  {type}: APP_PORT={forwardPort} {mesh} npm start",
+	badSyntax:              "Bash cannot read your Procfile's {type} process, so it fails at start:\n\n  {line}\n\n{reason}.",
+	notWrapped:             "Your Procfile's web process does not start the service mesh, so\nrequests from Salesforce will not reach your app:\n\n  {line}\n\n{start}\n\n  {suggested}\n\nThe mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on {appPort}.",
+	repeatedType:           "The command starts with \"{type}:\" again: bash runs {type}: as a program,\nwhich does not exist, and the process fails at start.",
+	appUsesPORT:            "Your app's command refers to $PORT, but the mesh listens on $PORT. The app\nmust listen on the port the mesh forwards to, APP_PORT ({port}), or\nthe two collide and requests fail.",
+	appPortTrap:            "Your app's command refers to $APP_PORT, but APP_PORT is set only for the\nmesh's command: the shell expands $APP_PORT before that assignment takes\neffect, so the app gets no port (or the config var's). Give the app the\nport itself.",
+	appPortUnset:           "Your app's command refers to $APP_PORT, but no config var or assignment\nsets APP_PORT, so it expands to nothing. The mesh forwards to {forward}.",
+	quotedCommand:          "The command after the mesh is one quoted string. The mesh runs it\nwithout a shell, as a single program name, so it will not start.",
+	appPortNotExported:     "An earlier command assigns APP_PORT without exporting it: your app's\n$APP_PORT has that value, but the mesh does not see it, and forwards to {forward}.",
+	chained:                "More commands follow your app's on this line (after &&, || or ;). The mesh\nstarts only the first; the others run after it exits. Run them under one shell.",
+	meshPort:               "The mesh is given a port of its own (PORT=… or --port …), but it must listen\non $PORT, where Heroku's router sends requests. Leave $PORT to the mesh and\ngive your app another port.",
+	appPortIsPORT:          "APP_PORT is set to $PORT, the port the mesh itself listens on: the mesh\nforwards every request to itself, and an app on APP_PORT collides with it.\nGive APP_PORT a port of its own.",
+	appPortInvalid:         "APP_PORT is set to something that is not a port number (1 to 65535), so\nthe mesh cannot forward requests to your app.",
+	assignmentAfterWrapper: "An assignment comes after exec, nice or a similar command, which runs it\nas a program's name: the web process fails with \"not found\". Only env takes\nassignments there; put them first.",
+	inBackground:           "The line ends in &, which runs it in the background: the web process's\nshell exits at once, and Heroku restarts the dyno.",
+	appPortMismatch:        "Your app's command gives it a port other than the one the mesh forwards\nto, APP_PORT ({port}): every request would fail with a 502.",
+	meshOnFailure:          "The mesh comes after ||, so it starts only when the command before it\nfails: when that command succeeds, the web process exits without it.",
+	bareProgram:            "Your app's command names a file of your app without a path. The mesh looks\nsuch a name up on PATH, which does not hold your app's folder, so it cannot\nstart it: put ./ in front.",
+}

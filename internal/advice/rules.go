@@ -1,0 +1,576 @@
+package advice
+
+import (
+	"cmp"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+var (
+	// wrappers run the command after them; optionArgs take a value.
+	wrappers   = map[string]bool{"exec": true, "env": true, "nice": true, "nohup": true, "tini": true, "dumb-init": true, "command": true}
+	optionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true, "--chdir": true, "-n": true, "--adjustment": true, "-a": true}
+	// meshName matches the bucket's object names, which old samples use, and
+	// the pre-AppLink name: a mesh this build did not install is named.
+	meshName = regexp.MustCompile(`^heroku-(applink|integration)-service-mesh(-(latest|v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*)-(amd64|arm64|x86_64|aarch64))?$`)
+	// listenPort matches a word giving the app a port: --port=N, -pN, PORT=N,
+	// a local address alone or as a bind option's value.
+	listenPort = regexp.MustCompile(`^(?:--port=|-p=?|PORT=|(?:(?:-b|--bind|--listen|-l)=)?(?:tcp://)?(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:)(\d{1,5})$`)
+)
+
+// isPort reports whether s is a TCP port number: digits only, 1 to 65535.
+func isPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && s[0] != '+' && s[0] != '-' && len(s) <= 5 && n >= 1 && n <= 65535
+}
+
+func samePort(a, b string) bool {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	return errA == nil && errB == nil && x == y
+}
+
+func mentions(s string) bool {
+	return strings.Contains(s, "heroku-applink-service-mesh") || strings.Contains(s, "heroku-integration-service-mesh")
+}
+
+func (m mesh) forwardPort() string { return cmp.Or(m.AppPort, "3000") }
+
+func (m mesh) template(typ string) string {
+	return typ + ": APP_PORT=" + m.forwardPort() + " " + m.Names[0] + " <your app's start command>"
+}
+
+// program reports whether name is a file of the app's as the mesh finds it
+// from dir; a bare one (no "/", not the stack's) the mesh, like bash, looks
+// up on PATH only, which does not hold the app's folder.
+func (m mesh) program(dir, name string, bare bool) bool {
+	if bare && (strings.Contains(name, "/") || slices.ContainsFunc([]string{"/usr/local/bin", "/usr/bin", "/bin"}, func(d string) bool {
+		_, err := os.Stat(filepath.Join(d, name))
+		return err == nil
+	})) {
+		return false
+	}
+	if rest, ok := strings.CutPrefix(name, "/app/"); ok {
+		name = rest
+	} else if !path.IsAbs(name) {
+		name = path.Join(dir, name)
+	}
+	if m.App == nil || !filepath.IsLocal(name) {
+		return false
+	}
+	info, err := m.App.Stat(name)
+	return err == nil && info.Mode().IsRegular()
+}
+
+// advise checks web, and every other process that starts the mesh.
+func advise(p procfile, m mesh) procfileResult {
+	a := procfileResult{Mesh: m, BOM: p.BOM}
+	if lines := p.Lines["web"]; len(lines) > 1 {
+		a.WebLines = lines
+	}
+	types := p.Types
+	if i := slices.Index(types, "web"); i > 0 {
+		types = slices.Concat([]string{"web"}, types[:i], types[i+1:])
+	} else if i < 0 {
+		a.Processes = []process{{Type: "web", Kind: noWeb, Suggested: m.template("web")}}
+	}
+	for _, typ := range types {
+		if proc, ok := m.check(typ, p.Commands[typ]); ok {
+			a.Processes = append(a.Processes, proc)
+		}
+	}
+	return a
+}
+
+// check reads one process's command; ok is false for a process other than
+// web that does not start the mesh: none of the build's business.
+func (m mesh) check(typ, command string) (p process, ok bool) {
+	p, src := process{Type: typ, Command: command}, command
+	if first, rest, found := strings.Cut(command, ":"); found && validType(first) && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+		p.Problems, src = []kind{repeatedType}, strings.TrimLeft(rest, " \t")
+	}
+	l, err := m.read(src, "", false)
+	if err != nil {
+		p.Kind, p.Reason = badSyntax, err.Error()
+		return p, typ == "web" || mentions(src)
+	}
+	fixed, found := l.run(&p)
+	switch {
+	case p.Kind == noCommand:
+		return p, true
+	case found:
+	case mentions(src): // started where this reading does not go
+		p.Kind, p.Problems, p.DirUnknown = indirect, nil, true
+		return p, true
+	case typ != "web":
+		return p, false
+	default:
+		// Put in the mesh, the command is checked and fixed as any other.
+		p.Kind, p.Suggested, p.AppPort = notWrapped, m.template(typ), m.forwardPort()
+		var wrapped process
+		if l, err = m.read(l.wrap(), "", false); err != nil || l.src == "" {
+			return p, true
+		} else if fixed, _ = l.run(&wrapped); wrapped.Kind == noCommand {
+			return p, true
+		}
+		p.AppPort, p.Script, p.Suggested = wrapped.AppPort, wrapped.Script, ""
+	}
+	if s := format(fixed); s != "" && s != format(command) {
+		p.Suggested = typ + ": " + s
+	}
+	return p, true
+}
+
+// line is a Procfile command, or a script sh -c runs: dir is where its
+// next command runs; appPort and setPort are APP_PORT and PORT as earlier
+// commands assign them.
+type line struct {
+	m                                       mesh
+	src                                     string
+	file                                    *syntax.File
+	edits                                   []edit
+	dir, startDir                           string
+	unknown, startUnknown, exported, quoted bool
+	appPort                                 *assign
+	setPort                                 []*assign
+}
+
+func (m mesh) read(src, dir string, unknown bool) (*line, error) {
+	f, err := parse(src)
+	return &line{m: m, src: src, file: f, dir: dir, startDir: dir, unknown: unknown, startUnknown: unknown}, err
+}
+
+func (l *line) edit(from, to int, text string) { l.edits = append(l.edits, edit{from, to, text}) }
+
+// assign is an assignment; whole removes its command, if it is all of it.
+type assign struct {
+	from, to int
+	value    *syntax.Word
+	whole    *edit
+}
+
+func newAssign(n syntax.Node, value *syntax.Word) *assign {
+	return &assign{from: off(n.Pos()), to: off(n.End()), value: cmp.Or(value, &syntax.Word{Parts: []syntax.WordPart{&syntax.Lit{}}})}
+}
+
+func (a *assign) val() string { v, _ := static(a.value); return v }
+
+// bad: $PORT, or a literal that is no port; another variable's, unjudged.
+func (a *assign) bad() bool {
+	return len(refs(a.value, "PORT")) > 0 || a.val() != "" && !isPort(a.val())
+}
+
+// run follows the line's commands to the mesh's, and returns the line fixed.
+func (l *line) run(p *process) (string, bool) {
+	cmds := flatten(l.file)
+	for i, c := range cmds {
+		// APP_PORT reaches the mesh once exported; PORT always (Heroku's).
+		earlier := func(assigns []*syntax.Assign, exporting bool) {
+			for _, a := range assigns {
+				as := newAssign(a, a.Value)
+				if len(assigns) == 1 && i+1 < len(cmds) {
+					as.whole = &edit{off(c.stmt.Pos()), off(cmds[i+1].stmt.Pos()), ""}
+				}
+				if l.exported = l.exported || exporting && a.Name.Value == "APP_PORT"; a.Name.Value == "APP_PORT" && !a.Naked {
+					l.appPort = as
+				} else if a.Name.Value == "PORT" && !a.Naked && !onPORT(as.value) {
+					l.setPort = append(l.setPort, as)
+				}
+			}
+		}
+		next := ""
+		if i+1 < len(cmds) {
+			next = cmds[i+1].op
+		}
+		if c.nested {
+			l.dir, l.unknown = "", true
+		}
+		switch x := c.stmt.Cmd.(type) {
+		case *syntax.CallExpr:
+			if mc := l.call(x); mc != nil {
+				return l.mesh(p, mc, cmds, i), true
+			} else if w, text, ok := shScript(x.Args); ok && mentions(text) {
+				in, err := l.m.read(text, l.dir, l.unknown)
+				if err != nil {
+					return "", false
+				}
+				fixed, found := in.run(p)
+				if s := format(fixed); s != "" && fixed != text {
+					return apply(l.src, []edit{{off(w.Pos()), off(w.End()), quoted(w, s)}}), found
+				}
+				return l.src, found
+			} else if len(x.Args) > 0 && c.op != "|" && c.op != "|&" && next != "|" && next != "|&" && next != "&" {
+				l.cd(x) // a cd in a pipeline or the background moves nothing
+			} else if len(x.Args) == 0 {
+				earlier(x.Assigns, false)
+			}
+		case *syntax.DeclClause: // export, or declare and typeset with -x
+			exporting, named := x.Variant.Value == "export", []*syntax.Assign{}
+			for _, a := range x.Args {
+				v, _ := static(a.Value)
+				if exporting = exporting || a.Name == nil && strings.HasPrefix(v, "-") && strings.Contains(v, "x"); a.Name != nil {
+					named = append(named, a)
+				}
+			}
+			earlier(named, exporting)
+		default:
+			l.dir, l.unknown = "", true
+		}
+	}
+	return "", false
+}
+
+// cd follows a cd to a plain path in the app; anything else, it cannot.
+func (l *line) cd(x *syntax.CallExpr) {
+	switch v, _ := static(x.Args[0]); v {
+	case "pushd", "popd":
+		l.dir, l.unknown = "", true
+	case "cd":
+		target, ok := "/app", true // HOME, where a bare cd goes
+		if len(x.Args) > 1 {
+			target, ok = static(x.Args[1])
+		}
+		if rest, in := strings.CutPrefix(target, "/app"); ok && in && (rest == "" || rest[0] == '/') {
+			l.dir, l.unknown, target = "", false, "."+rest
+		}
+		d := path.Join(l.dir, target)
+		if !ok || l.unknown || target == "" || strings.ContainsAny(target, "*?[") || path.IsAbs(target) || target[0] == '-' ||
+			d == ".." || strings.HasPrefix(d, "../") || len(d) > 1024 {
+			l.dir, l.unknown = "", true
+		} else {
+			l.dir = strings.TrimSuffix(d, ".")
+		}
+	}
+}
+
+// call is the mesh's command: its word, the first wrapper's (or -1), the
+// APP_PORT and PORT given to it, assignments after a wrapper other than
+// env (which runs them as a program), env -u PORT, its --port, the app's.
+type call struct {
+	x            *syntax.CallExpr
+	at, wrap     int
+	prefix, port *assign
+	misplaced    []*syntax.Word
+	unset        []edit
+	flag         *syntax.Word
+	sep, chdir   bool
+	app          []*syntax.Word
+}
+
+// call reads a command as the mesh's, if it is one.
+func (l *line) call(x *syntax.CallExpr) *call {
+	c := &call{x: x, wrap: -1}
+	give := func(name string, a *assign) {
+		if name == "APP_PORT" {
+			c.prefix = a
+		} else if name == "PORT" && !onPORT(a.value) {
+			c.port = a
+		}
+	}
+	for _, a := range x.Assigns {
+		give(a.Name.Value, newAssign(a, a.Value))
+	}
+	wrapper := ""
+	for i := 0; i < len(x.Args); i++ {
+		w := x.Args[i]
+		v, _ := static(w)
+		name, value, isAssign := splitAssign(w)
+		switch {
+		case wrapper != "" && strings.HasPrefix(v, "-"):
+			c.chdir = c.chdir || v == "-C" || strings.HasPrefix(v, "--chdir")
+			next := ""
+			if optionArgs[v] && i+1 < len(x.Args) {
+				i++
+				next, _ = static(x.Args[i])
+			}
+			if wrapper == "env" && (next == "PORT" && (v == "-u" || v == "--unset") || v == "-uPORT" || v == "--unset=PORT") {
+				c.unset = append(c.unset, edit{off(w.Pos()), off(x.Args[i].End()), ""})
+			}
+		case wrappers[v]:
+			if wrapper = v; c.wrap < 0 {
+				c.wrap = i
+			}
+		case wrapper != "" && isAssign:
+			if wrapper != "env" {
+				c.misplaced = append(c.misplaced, w)
+			}
+			give(name, newAssign(w, value))
+		case !slices.Contains(l.m.Names, path.Base(v)) && !meshName.MatchString(path.Base(v)):
+			return nil
+		default:
+			for c.at, i = i, i+1; i < len(x.Args); i++ {
+				if flag := lead(x.Args[i]); (flag == "--port" || flag == "-p") && i+1 < len(x.Args) {
+					i++
+					c.flag = x.Args[i]
+				} else if strings.HasPrefix(flag, "--port=") || strings.HasPrefix(flag, "-p=") {
+					c.flag = x.Args[i]
+				} else {
+					c.sep = flag == "--"
+					break
+				}
+			}
+			if c.sep {
+				i++
+			}
+			c.app = x.Args[min(i, len(x.Args)):]
+			return c
+		}
+	}
+	return nil
+}
+
+// mesh checks the mesh's command, and fixes the line: the app (at
+// [from, to)) on the port the mesh forwards to, the mesh on $PORT.
+func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
+	m, w := l.m, c.x.Args[c.at]
+	v, _ := static(w)
+	if c.chdir {
+		l.dir, l.unknown = "", true
+	}
+	p.Name, p.Dir, p.DirUnknown = path.Base(v), l.dir, l.unknown
+	if c.prefix != nil {
+		p.AppPortSet = c.prefix.val()
+	}
+	if raw := text(l.src, w); p.Name != m.Names[0] {
+		if p.Kind = otherName; slices.Contains(m.Names, p.Name) {
+			p.Kind = legacy
+		}
+		if !strings.HasSuffix(raw, p.Name) {
+			raw = v
+		}
+		l.edit(off(w.Pos()), off(w.End()), strings.TrimSuffix(raw, p.Name)+m.Names[0])
+	}
+	if len(c.app) == 0 || !c.sep && strings.HasPrefix(lead(c.app[0]), "-") {
+		p.Kind, p.Problems = noCommand, nil // nothing to start, or a flag of the mesh's own (-v)
+		return ""
+	}
+	more := slices.ContainsFunc(cmds[i+1:], func(c cmd) bool { return c.op != "|" && c.op != "|&" })
+	from, to, first := off(c.app[0].Pos()), off(c.app[len(c.app)-1].End()), c.app[0]
+	if more {
+		to = end(l.file)
+	}
+	toScript := false
+	if raw := text(l.src, first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && strings.ContainsRune(`"'`, rune(raw[0])) {
+		// A command quoted whole, which the mesh runs as one program's
+		// name, is read unquoted; a quoted path of the app's is none.
+		if v, ok := static(first); !ok || l.unknown || !m.program(l.dir, v, false) {
+			inner := raw[1 : len(raw)-1]
+			if toScript = len(c.app) > 1 || more || strings.ContainsAny(inner, `'"\`); !toScript {
+				if unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown); err == nil {
+					unquoted.quoted = true
+					fixed, _ := unquoted.run(p)
+					return fixed
+				}
+			}
+			l.quoted, toScript = true, true
+		}
+	}
+	var portRefs, appPortRefs, inner []*syntax.ParamExp
+	for _, pe := range refs(l.file, "PORT", "APP_PORT") {
+		if off(pe.Pos()) < from || off(pe.End()) > to {
+		} else if pe.Param.Value == "PORT" {
+			portRefs = append(portRefs, pe)
+		} else {
+			appPortRefs = append(appPortRefs, pe)
+		}
+	}
+	sw, st, isScript := shScript(c.app)
+	if f, err := parse(st); isScript && err == nil {
+		inner = refs(f, "PORT")
+	}
+	listens := l.listens(c.app)
+	configured := slices.Contains(m.ConfigVars, "APP_PORT")
+	port, given := l.port(c, configured), cmp.Or(c.prefix, l.appPort)
+	bare := !l.unknown && !more && m.program(l.dir, lead(first), true)
+	sets, last, before := given != nil, l.file.Stmts[len(l.file.Stmts)-1], len(p.Problems)
+	for _, check := range []struct {
+		problem kind
+		found   bool
+	}{
+		{appUsesPORT, len(portRefs)+len(inner) > 0},
+		{appPortTrap, len(appPortRefs) > 0 && c.prefix != nil && !(l.appPort != nil && l.appPort.val() == c.prefix.val())},
+		{appPortUnset, slices.ContainsFunc(appPortRefs, func(pe *syntax.ParamExp) bool { return ref(pe, "APP_PORT", false) }) && !sets && m.ConfigVars != nil && !configured},
+		{appPortNotExported, c.prefix == nil && l.appPort != nil && !l.exported && !configured && l.appPort.val() != m.forwardPort()},
+		{quotedCommand, l.quoted},
+		{chained, more && !l.quoted},
+		{meshPort, c.port != nil || len(l.setPort) > 0 || c.flag != nil && !onPORT(c.flag) || len(c.unset) > 0},
+		{appPortIsPORT, sets && len(refs(given.value, "PORT")) > 0},
+		{appPortInvalid, sets && len(refs(given.value, "PORT")) == 0 && given.bad()},
+		{assignmentAfterWrapper, len(c.misplaced) > 0},
+		{meshOnFailure, cmds[i].op == "||"},
+		{inBackground, last.Background},
+		{appPortMismatch, isPort(port) && (!m.PortUnknown || sets) && slices.ContainsFunc(listens, func(e edit) bool { return !samePort(e.text, port) })},
+		{bareProgram, bare},
+	} {
+		if check.found {
+			p.Problems = append(p.Problems, check.problem)
+		}
+	}
+	if p.AppPort = port; len(p.Problems) == before {
+		return apply(l.src, l.edits)
+	}
+	// $PORT, $APP_PORT and other ports become the app's; several commands
+	// run under one "bash -c", or else in a script.
+	var app, script []edit
+	for _, pe := range slices.Concat(portRefs, appPortRefs) {
+		if port != "$APP_PORT" || pe.Param.Value == "PORT" {
+			app = append(app, edit{off(pe.Pos()) - from, off(pe.End()) - from, port})
+		}
+	}
+	for _, e := range listens {
+		if isPort(port) && !samePort(e.text, port) {
+			app = append(app, edit{e.from - from, e.to - from, port})
+		}
+	}
+	if bare {
+		app = append(app, edit{0, 0, "./"})
+	}
+	for _, pe := range inner {
+		script = append(script, edit{off(pe.Pos()), off(pe.End()), port})
+	}
+	if len(inner) > 0 {
+		app = append(app, edit{off(sw.Pos()) - from, off(sw.End()) - from, quoted(sw, apply(st, script))})
+	}
+	fixedApp := apply(l.src[from:to], app)
+	if s := format(fixedApp); toScript || more && (s == "" || strings.Contains(s, "'")) {
+		fixedApp, p.Script = "./start.sh", true
+	} else if more {
+		fixedApp = "bash -c '" + s + "'"
+	}
+	if c.port != nil || len(l.setPort) > 0 {
+		// The PORT given to the mesh was meant for the app: it keeps it.
+		fixedApp = "env PORT=" + port + " " + fixedApp
+	}
+	l.edits = append(append(l.edits, edit{from, to, fixedApp}), c.unset...)
+	if flag := c.flag; flag != nil && !onPORT(flag) {
+		l.edit(off(flag.Pos()), off(flag.End()), lead(flag)[:strings.IndexByte(lead(flag), '=')+1]+"$PORT")
+	}
+	for _, a := range append([]*assign{c.port}, l.setPort...) {
+		if a != nil {
+			l.edits = append(l.edits, *cmp.Or(a.whole, &edit{a.from, a.to, ""}))
+		}
+	}
+	// Assignments after a wrapper move before it.
+	start := off(c.x.Args[max(c.wrap, 0)].Pos())
+	if c.wrap < 0 {
+		start = off(w.Pos())
+	}
+	if m.PortUnknown && !sets && isPort(port) {
+		l.edit(start, start, "APP_PORT="+port+" ")
+	}
+	for _, w := range c.misplaced {
+		switch at := off(w.Pos()); {
+		case c.port != nil && c.port.from == at: // goes, as PORT does
+		case c.prefix != nil && c.prefix.from == at && !isPort(c.prefix.val()):
+			l.edit(start, start, "APP_PORT="+port+" ")
+		default:
+			l.edit(start, start, text(l.src, w)+" ")
+		}
+		l.edit(off(w.Pos()), off(w.End()), "")
+	}
+	// An APP_PORT that is no port, or is the mesh's own, becomes the app's.
+	for _, a := range []*assign{c.prefix, l.appPort} {
+		if a != nil && (a == c.prefix && !isPort(a.val()) || a.bad()) {
+			l.edit(a.from, a.to, "APP_PORT="+port)
+		}
+	}
+	if slices.Contains(p.Problems, appPortNotExported) {
+		l.edit(l.appPort.from, l.appPort.from, "export ")
+	}
+	if cmds[i].op == "||" {
+		l.edit(cmds[i].opAt, cmds[i].opAt+2, "&&")
+	}
+	if last.Background {
+		l.edit(off(last.Semicolon), off(last.Semicolon)+1, " ")
+	}
+	return apply(l.src, l.edits)
+}
+
+// port is the port the app must listen on: the mesh's APP_PORT (the
+// config var's as $APP_PORT), or its default; a bad one is replaced.
+func (l *line) port(c *call, configured bool) string {
+	for _, a := range []*assign{c.prefix, l.appPort} {
+		switch {
+		case a == nil:
+		case isPort(a.val()):
+			return a.val()
+		case a == c.prefix || a.bad():
+			return l.m.forwardPort()
+		case l.exported:
+			return "$APP_PORT"
+		}
+	}
+	if configured {
+		return "$APP_PORT"
+	}
+	return l.m.forwardPort()
+}
+
+// listens finds the ports words give the app; another option's address
+// (--statsd-host localhost:8125) is another service's.
+func (l *line) listens(words []*syntax.Word) []edit {
+	var out []edit
+	prev := ""
+	for _, w := range words {
+		v, _ := static(w)
+		bind := slices.Contains([]string{"-b", "--bind", "--listen", "-l"}, prev)
+		if m := listenPort.FindStringSubmatchIndex(v); m != nil && (v[0] == '-' || v[0] == 'P' || !strings.HasPrefix(prev, "-") || bind) && strings.HasSuffix(text(l.src, w), v[m[2]:]) {
+			out = append(out, edit{off(w.End()) - (m[3] - m[2]), off(w.End()), v[m[2]:]})
+		} else if (prev == "--port" || prev == "-p") && isPort(v) && text(l.src, w) == v {
+			out = append(out, edit{off(w.Pos()), off(w.End()), v})
+		}
+		prev = v
+	}
+	return out
+}
+
+// wrap puts the mesh, and APP_PORT, in front of a command that does not
+// start it: after its first command's assignments, in place of exec.
+func (l *line) wrap() string {
+	port := l.m.forwardPort()
+	syntax.Walk(l.file, func(n syntax.Node) bool {
+		if a, ok := n.(*syntax.Assign); ok && a.Name != nil && a.Name.Value == "APP_PORT" && port == l.m.forwardPort() && isPort(newAssign(a, a.Value).val()) {
+			port = newAssign(a, a.Value).val()
+		}
+		return true
+	})
+	prefix, mesh, cmds := "APP_PORT="+port+" ", l.m.Names[0]+" ", flatten(l.file)
+	if len(cmds) == 0 {
+		return ""
+	}
+	x, _ := cmds[0].stmt.Cmd.(*syntax.CallExpr)
+	if _, decl := cmds[0].stmt.Cmd.(*syntax.DeclClause); cmds[0].nested || cmds[0].stmt.Negated || x == nil && !decl {
+		return prefix + mesh + "bash -c " + quoted(&syntax.Word{Parts: []syntax.WordPart{&syntax.SglQuoted{}}}, l.src[:end(l.file)])
+	} else if x == nil || len(x.Args) == 0 {
+		return prefix + mesh + l.src
+	}
+	i := 0
+	if lead(x.Args[0]) == "exec" {
+		for i = 1; i < len(x.Args); i++ {
+			v := lead(x.Args[i])
+			if v == "-a" || v == "--" {
+				i++
+			}
+			if v == "--" || !strings.HasPrefix(v, "-") {
+				break
+			}
+		}
+	}
+	if slices.ContainsFunc(x.Assigns, func(a *syntax.Assign) bool { return a.Name.Value == "APP_PORT" }) {
+		prefix = ""
+	}
+	at := off(x.Args[len(x.Args)-1].End())
+	if i < len(x.Args) {
+		if at = off(x.Args[i].Pos()); strings.HasPrefix(lead(x.Args[i]), "-") {
+			mesh += "-- " // not the mesh's own flags
+		}
+	}
+	return apply(l.src, []edit{{off(x.Pos()), off(x.Pos()), prefix}, {off(x.Args[0].Pos()), at, ""}, {at, at, mesh}})
+}

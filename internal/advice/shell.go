@@ -1,0 +1,210 @@
+package advice
+
+import (
+	"path"
+	"slices"
+	"strings"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Heroku runs each Procfile command with bash: the build reads it with a
+// bash parser, and writes a fix back with its printer.
+func parse(src string) (*syntax.File, error) {
+	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+}
+
+// format writes a line as bash reads it: "" when it does not parse, or
+// holds a control character, which the printer may not keep.
+func format(src string) string {
+	f, err := parse(src)
+	if err != nil || strings.ContainsFunc(src, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		return ""
+	}
+	var b strings.Builder
+	syntax.NewPrinter(syntax.SingleLine(true)).Print(&b, f)
+	if _, err := parse(b.String()); err != nil {
+		return "" // a form the printer cannot write back
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func off(p syntax.Pos) int { return int(p.Offset()) }
+
+func text(src string, n syntax.Node) string { return src[off(n.Pos()):off(n.End())] }
+
+// edit replaces [from, to) of a line with text.
+type edit struct {
+	from, to int
+	text     string
+}
+
+// apply makes the edits, insertions first; one overlapping another is dropped.
+func apply(src string, edits []edit) string {
+	slices.SortStableFunc(edits, func(a, b edit) int { return 2*(a.from-b.from) + min(a.to-a.from, 1) - min(b.to-b.from, 1) })
+	var b strings.Builder
+	at := 0
+	for _, e := range edits {
+		if e.from >= at {
+			b.WriteString(src[at:e.from] + e.text)
+			at = e.to
+		}
+	}
+	return b.String() + src[at:]
+}
+
+// dyno is all a static word may expand: HOME, and ~, are the app's folder.
+var dyno = expand.FuncEnviron(func(name string) string { return map[string]string{"HOME": "/app"}[name] })
+
+// static is the text bash makes of a word that expands nothing but $HOME and ~.
+func static(w *syntax.Word) (string, bool) {
+	ok := w != nil && len(w.Parts) > 0
+	syntax.Walk(w, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.ParamExp:
+			ok = ok && ref(n, "HOME", false)
+		case nil, *syntax.Word, *syntax.Lit, *syntax.SglQuoted, *syntax.DblQuoted:
+		default:
+			ok = false
+		}
+		return ok
+	})
+	if !ok {
+		return "", false
+	}
+	fields, err := expand.Fields(&expand.Config{Env: dyno}, w)
+	return strings.Join(fields, " "), err == nil && len(fields) == 1
+}
+
+// lead is a word as bash reads it, or its literal start: enough for an option.
+func lead(w *syntax.Word) string {
+	if v, ok := static(w); ok {
+		return v
+	}
+	if lit, ok := w.Parts[0].(*syntax.Lit); ok {
+		return lit.Value
+	}
+	return ""
+}
+
+// ref reports whether pe expands name: plainly, or with ops (${name:-5000}).
+func ref(pe *syntax.ParamExp, name string, ops bool) bool {
+	return pe.Param != nil && pe.Param.Value == name && !pe.Length && !pe.Excl && pe.Index == nil &&
+		pe.Slice == nil && pe.Repl == nil && (ops || pe.Exp == nil)
+}
+
+func refs(node syntax.Node, names ...string) []*syntax.ParamExp {
+	var out []*syntax.ParamExp
+	syntax.Walk(node, func(n syntax.Node) bool {
+		if pe, ok := n.(*syntax.ParamExp); ok && slices.ContainsFunc(names, func(name string) bool { return ref(pe, name, true) }) {
+			out = append(out, pe)
+		}
+		return true
+	})
+	return out
+}
+
+// onPORT: a word that is $PORT alone, in any form (also --port=$PORT).
+func onPORT(w *syntax.Word) bool {
+	parts := w.Parts
+	if lit, ok := parts[0].(*syntax.Lit); len(parts) > 1 && ok && (lit.Value == "--port=" || lit.Value == "-p=") {
+		parts = parts[1:]
+	}
+	if dq, ok := parts[0].(*syntax.DblQuoted); len(parts) == 1 && ok {
+		parts = dq.Parts
+	}
+	if len(parts) != 1 {
+		return false
+	}
+	pe, ok := parts[0].(*syntax.ParamExp)
+	return ok && ref(pe, "PORT", true)
+}
+
+// splitAssign reads a word such as APP_PORT=3000, given to env or exec.
+func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
+	lit, ok := w.Parts[0].(*syntax.Lit)
+	if !ok {
+		return "", nil, false
+	}
+	name, rest, found := strings.Cut(lit.Value, "=")
+	if !found || name == "" || name[0] <= '9' || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" {
+		return "", nil, false
+	}
+	return name, &syntax.Word{Parts: append([]syntax.WordPart{&syntax.Lit{ValuePos: lit.ValuePos, Value: rest}}, w.Parts[1:]...)}, true
+}
+
+// quoted writes text as one word, quoted as w is if that keeps its meaning.
+func quoted(w *syntax.Word, text string) string {
+	if sq, ok := w.Parts[0].(*syntax.SglQuoted); ok && len(w.Parts) == 1 && !sq.Dollar && !strings.Contains(text, "'") {
+		return "'" + text + "'"
+	}
+	q, _ := syntax.Quote(text, syntax.LangBash)
+	return q
+}
+
+// shScript finds "sh -c '…'" (or bash, dash; -lc…): the script's word and text.
+func shScript(args []*syntax.Word) (*syntax.Word, string, bool) {
+	i := 0
+	for i < len(args) && wrappers[lead(args[i])] {
+		i++
+	}
+	if i+2 >= len(args) {
+		return nil, "", false
+	}
+	flag := lead(args[i+1])
+	text, ok := static(args[i+2])
+	return args[i+2], text, ok && slices.Contains([]string{"sh", "bash", "dash"}, path.Base(lead(args[i]))) && len(flag) > 1 && flag[0] == '-' &&
+		strings.HasSuffix(flag, "c") && strings.Trim(flag[1:], "abcdefghijklmnopqrstuvwxyz") == ""
+}
+
+// cmd is one command of a line, after the operator op (at opAt); a nested
+// one is inside ( ) or { }, where the build does not follow a cd.
+type cmd struct {
+	stmt   *syntax.Stmt
+	op     string
+	opAt   int
+	nested bool
+}
+
+// flatten lists a line's commands, through lists, pipelines and subshells.
+func flatten(f *syntax.File) []cmd {
+	var out []cmd
+	var list func(stmts []*syntax.Stmt, c cmd)
+	var add func(s *syntax.Stmt, c cmd)
+	add = func(s *syntax.Stmt, c cmd) {
+		switch x := s.Cmd.(type) {
+		case *syntax.BinaryCmd:
+			add(x.X, c)
+			add(x.Y, cmd{op: x.Op.String(), opAt: off(x.OpPos), nested: c.nested})
+		case *syntax.Subshell:
+			c.nested = true
+			list(x.Stmts, c)
+		case *syntax.Block:
+			c.nested = true
+			list(x.Stmts, c)
+		default:
+			c.stmt = s
+			out = append(out, c)
+		}
+	}
+	list = func(stmts []*syntax.Stmt, c cmd) {
+		for _, s := range stmts {
+			add(s, c)
+			c.op = map[bool]string{false: ";", true: "&"}[s.Background]
+		}
+	}
+	list(f.Stmts, cmd{})
+	return out
+}
+
+// end is where a line's last command ends, before a final ";" or "&".
+func end(f *syntax.File) int {
+	if len(f.Stmts) == 0 {
+		return 0
+	}
+	if last := f.Stmts[len(f.Stmts)-1]; last.Semicolon.IsValid() {
+		return off(last.Semicolon)
+	}
+	return off(f.Stmts[len(f.Stmts)-1].End())
+}
