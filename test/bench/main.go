@@ -456,7 +456,8 @@ indicative.
 - **bin/detect**: the packaged bin/detect (a POSIX sh script) against `+"`test/bench/noop`"+`, a
   Go program that does nothing.
 - **First install**: bin/compile with an empty cache, against
-  `+"`curl -fsS -o FILE URL && sha256sum FILE`"+` on the same artifact from the same mirror.
+  `+"`curl -fsS -o FILE URL && sha256sum FILE`"+` on the same artifact from the same mirror. The build
+  also writes the artifact a second time, into the cache; the baseline does not.
 - **Peak RSS**: the highest VmHWM of bin/compile (the shim execs the binary in the same process)
   polled from /proc over three first installs; flat means the 500 MiB figure over the 100 MiB one.
 - **CNB**, for reference: the lifecycle's builder after the platform restored the layer, against
