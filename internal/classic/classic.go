@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/advice"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
@@ -123,10 +124,11 @@ func openCache(out *output.Printer, dir string) *os.Root {
 		}
 	}
 	if err == nil {
-		f, tmp, cerr := fsutil.CreateTemp(cache, entries)
-		if err = cerr; err == nil {
-			f.Close()
-			cache.Remove(tmp)
+		// A cache that cannot take a write would fail every later save.
+		if err = cache.MkdirAll(entries, 0o755); err == nil {
+			err = syscall.Access(filepath.Join(dir, CacheFolder, entries), 2) // W_OK
+		}
+		if err == nil {
 			return cache
 		}
 		cache.Close()

@@ -148,11 +148,13 @@ func WriteFile(root *os.Root, name string, r io.Reader, perm fs.FileMode) error 
 
 // Symlink atomically points name within root at target.
 func Symlink(root *os.Root, target, name string) error {
-	tmp := tempName(path.Dir(name))
-	err := root.Symlink(target, tmp)
-	if err == nil {
-		if err = root.Rename(tmp, name); err != nil {
-			root.Remove(tmp)
+	err := root.Symlink(target, name)
+	if errors.Is(err, fs.ErrExist) {
+		tmp := tempName(path.Dir(name))
+		if err = root.Symlink(target, tmp); err == nil {
+			if err = root.Rename(tmp, name); err != nil {
+				root.Remove(tmp)
+			}
 		}
 	}
 	if err != nil {

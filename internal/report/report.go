@@ -39,7 +39,10 @@ type Recorder struct {
 // a compile that dies must not leave another build's data to report.
 func Start(cacheDir, buildpackVersion, stack string, now func() time.Time) *Recorder {
 	r := &Recorder{cacheDir: cacheDir, now: now, start: now(), data: map[string]any{}}
-	r.save()
+	if root, err := os.OpenRoot(cacheDir); err == nil {
+		root.Remove(Dir + "/" + FileName)
+		root.Close()
+	}
 	r.set("buildpack_version", buildpackVersion)
 	if stack != "" {
 		r.set("stack", stack)
