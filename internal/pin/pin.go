@@ -1,3 +1,7 @@
+// Package pin pins mesh releases in the buildpack's inventory.toml (make pin,
+// make update-inventory): every file is verified by signature under the
+// buildpack's own trust rules before its sha256 is written, and the
+// inventory is rewritten whole.
 package pin
 
 import (
@@ -37,68 +41,64 @@ type Tool struct {
 	Out                        *output.Printer
 	Stdout                     io.Writer
 	Buildpack, Mirror, KeyFile string
-}
 
-// session is what a command starts from: the inventory, where files come
-// from, the key, and a private folder for the downloads.
-type session struct {
+	// What start found, and the private folder of the downloads.
 	inv    inventory.Inventory
 	source config.Source
 	key    *signature.Key
 	dir    string
 }
 
-func (t *Tool) start(ctx context.Context, needFingerprint bool) (*session, error) {
-	inv, err := inventory.Load(filepath.Join(t.Buildpack, inventory.FileName))
-	if err != nil {
-		return nil, err
+func (t *Tool) start(ctx context.Context, needFingerprint bool) (err error) {
+	if t.inv, err = inventory.Load(filepath.Join(t.Buildpack, inventory.FileName)); err != nil {
+		return err
 	}
-	if needFingerprint && inv.SigningKey == "" {
-		return nil, errors.New("inventory.toml pins no signing key fingerprint: pin the release key first, as [signing] fingerprint = \"<40 hex digits>\"")
+	if needFingerprint && t.inv.SigningKey == "" {
+		return errors.New("inventory.toml pins no signing key fingerprint: pin the release key first, as [signing] fingerprint = \"<40 hex digits>\"")
 	}
 	cfg, err := config.Parse(map[string]string{config.VarMirror: t.Mirror})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ks := install.Keys(cfg.Source, inv.SigningKey, t.Buildpack)
+	t.source = cfg.Source
+	ks := install.Keys(cfg.Source, t.inv.SigningKey, t.Buildpack)
 	ks.File = cmp.Or(t.KeyFile, ks.File)
-	key, err := install.LoadKey(ctx, t.Fetch, ks)
-	if err != nil {
-		return nil, err
+	if t.key, err = install.LoadKey(ctx, t.Fetch, ks); err != nil {
+		return err
 	}
 	if ks.Fingerprint == "" {
-		t.Out.Warning("No signing key fingerprint is pinned in inventory.toml: the key " + key.Fingerprint +
+		t.Out.Warning("No signing key fingerprint is pinned in inventory.toml: the key " + t.key.Fingerprint +
 			"\nis trusted as found. Pin it under [signing].")
 	}
-	dir, err := os.MkdirTemp("", "heroku-applink-pin-")
-	return &session{inv: inv, source: cfg.Source, key: key, dir: dir}, err
+	t.dir, err = os.MkdirTemp("", "heroku-applink-pin-")
+	return err
 }
 
-// fetch downloads object into the session's folder and verifies its
+// fetch downloads object into the download folder and verifies its
 // signature, returning the file's path and sha256.
-func (t *Tool) fetch(ctx context.Context, s *session, object string) (string, string, error) {
-	url := s.source.URL(object)
+func (t *Tool) fetch(ctx context.Context, object string) (string, string, error) {
+	url := t.source.URL(object)
 	t.Out.Detail("Downloading %s", config.Redact(url))
-	f, err := os.Create(filepath.Join(s.dir, object))
+	f, err := os.Create(filepath.Join(t.dir, object))
 	if err != nil {
 		return "", "", err
 	}
 	defer f.Close()
-	sum, _, err := install.FetchSigned(ctx, t.Fetch, s.key, url, f)
+	sum, _, err := install.FetchSigned(ctx, t.Fetch, t.key, url, f)
 	if err != nil {
 		return "", "", fmt.Errorf("%s: %w", object, err)
 	}
-	t.Out.Detail("Signature by key %s verified: %s", s.key.Fingerprint, sum)
+	t.Out.Detail("Signature by key %s verified: %s", t.key.Fingerprint, sum)
 	return f.Name(), sum, nil
 }
 
 // pin is the inventory with v pinned for every architecture; when latest
 // holds the sha256 of each arch's latest file, v's must be the same bytes.
-func (t *Tool) pin(ctx context.Context, s *session, v *semver.Version, latest map[string]string) (inventory.Inventory, error) {
-	updated := s.inv
+func (t *Tool) pin(ctx context.Context, v *semver.Version, latest map[string]string) (inventory.Inventory, error) {
+	updated := t.inv
 	for _, arch := range inventory.Architectures {
 		object := install.Object(v.String(), arch)
-		_, sum, err := t.fetch(ctx, s, object)
+		_, sum, err := t.fetch(ctx, object)
 		if err == nil && latest != nil && sum != latest[arch] {
 			err = fmt.Errorf("%s is %s, but latest for %s is %s; nothing was changed", object, sum, arch, latest[arch])
 		}
@@ -117,13 +117,12 @@ func (t *Tool) Pin(ctx context.Context, version string, dryRun bool) error {
 	if err != nil {
 		return fmt.Errorf("invalid version %q: want X.Y.Z: %w", version, err)
 	}
-	s, err := t.start(ctx, false)
-	if err != nil {
+	if err := t.start(ctx, false); err != nil {
 		return err
 	}
-	defer os.RemoveAll(s.dir)
+	defer os.RemoveAll(t.dir)
 	t.Out.Step("Pinning the Heroku AppLink Service Mesh %s for %s", v, strings.Join(inventory.Architectures, ", "))
-	updated, err := t.pin(ctx, s, v, nil)
+	updated, err := t.pin(ctx, v, nil)
 	switch {
 	case err != nil:
 		return err
@@ -139,27 +138,24 @@ func (t *Tool) Pin(ctx context.Context, version string, dryRun bool) error {
 }
 
 // Update pins the release the bucket calls latest when it is new: the
-// latest file of every arch, signed by the pinned key, must be one version,
-// published under that version's name with the same bytes. It rewrites
-// inventory.toml and adds a line to the CHANGELOG's Unreleased section; it
-// changes nothing when that release is pinned already, or when anything
-// does not verify.
+// latest file of every arch must be one version, published under that
+// version's name with the same bytes. It rewrites inventory.toml and adds a
+// line to the CHANGELOG's Unreleased section, or changes nothing.
 func (t *Tool) Update(ctx context.Context) error {
-	s, err := t.start(ctx, true)
-	if err != nil {
+	if err := t.start(ctx, true); err != nil {
 		return err
 	}
-	defer os.RemoveAll(s.dir)
+	defer os.RemoveAll(t.dir)
 	t.Out.Step("Looking for a new Heroku AppLink Service Mesh release for %s", strings.Join(inventory.Architectures, ", "))
 	latest := map[string]string{}
 	var version *semver.Version
 	for _, arch := range inventory.Architectures {
-		p, sum, err := t.fetch(ctx, s, install.Object("latest", arch))
+		p, sum, err := t.fetch(ctx, install.Object("latest", arch))
 		if err != nil {
 			return err
 		}
 		latest[arch] = sum
-		v, err := versionOf(ctx, p, arch == runtime.GOARCH)
+		v, err := versionOf(ctx, p, arch)
 		switch {
 		case err != nil:
 			return fmt.Errorf("%s: %w", install.Object("latest", arch), err)
@@ -174,7 +170,7 @@ func (t *Tool) Update(ctx context.Context) error {
 	}
 	t.Out.Detail("Latest is %s", version)
 	pinned := 0
-	for _, a := range s.inv.Artifacts {
+	for _, a := range t.inv.Artifacts {
 		if a.Version.Equal(version) && a.Checksum != latest[a.Arch] {
 			return fmt.Errorf("inventory.toml pins %s for %s with %s, but latest is %s; nothing was changed", version, a.Arch, a.Checksum, latest[a.Arch])
 		} else if a.Version.Equal(version) {
@@ -185,23 +181,32 @@ func (t *Tool) Update(ctx context.Context) error {
 		t.Out.Step("%s is pinned already: nothing to do", version)
 		return nil
 	}
-	updated, err := t.pin(ctx, s, version, latest)
+	updated, err := t.pin(ctx, version, latest)
 	if err != nil {
 		return err
 	}
-	line := fmt.Sprintf("- The Heroku AppLink Service Mesh %s is pinned for linux %s, and is the default release.", version, strings.Join(inventory.Architectures, " and "))
-	changelog, err := withUnreleased(filepath.Join(t.Buildpack, "CHANGELOG.md"), line)
-	if err == nil {
-		err = updated.Save(t.Buildpack)
-	}
-	var root *os.Root
-	if err == nil {
-		root, err = os.OpenRoot(t.Buildpack)
-	}
+	root, err := os.OpenRoot(t.Buildpack)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
+	// The line goes at the top of the Unreleased section, the CHANGELOG is
+	// checked before the inventory is written.
+	changelog, err := root.ReadFile("CHANGELOG.md")
+	before, after, found := bytes.Cut(changelog, []byte("## [Unreleased]\n"))
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return errors.New(`CHANGELOG.md has no "## [Unreleased]" section: add one, then run this again`)
+	}
+	after = bytes.TrimLeft(after, "\n")
+	sep := map[bool]string{true: "\n", false: "\n\n"}[bytes.HasPrefix(after, []byte("- "))]
+	changelog = fmt.Appendf(nil, "%s## [Unreleased]\n\n- The Heroku AppLink Service Mesh %s is pinned for linux %s, and is the default release.%s%s",
+		before, version, strings.Join(inventory.Architectures, " and "), sep, after)
+	if err := updated.Save(t.Buildpack); err != nil {
+		return err
+	}
 	if err := fsutil.WriteFile(root, "CHANGELOG.md", bytes.NewReader(changelog), 0o644); err != nil {
 		return err
 	}
@@ -213,13 +218,13 @@ func (t *Tool) Update(ctx context.Context) error {
 // information; without it, by running the binary with -v when it is for
 // this machine (in an empty environment and folder, for a few seconds at
 // most); else nil.
-func versionOf(ctx context.Context, path string, runnable bool) (*semver.Version, error) {
+func versionOf(ctx context.Context, path, arch string) (*semver.Version, error) {
 	if info, err := buildinfo.ReadFile(path); err == nil {
 		if v, err := semver.StrictNewVersion(strings.TrimPrefix(info.Main.Version, "v")); err == nil && v.Prerelease() == "" {
 			return v, nil
 		}
 	}
-	if !runnable {
+	if arch != runtime.GOARCH {
 		return nil, nil
 	}
 	if err := os.Chmod(path, 0o700); err != nil {
@@ -240,24 +245,4 @@ func versionOf(ctx context.Context, path string, runnable bool) (*semver.Version
 		}
 	}
 	return nil, fmt.Errorf("its -v output names no version: %q", output.Escape(strings.TrimSpace(string(out))))
-}
-
-// withUnreleased is the CHANGELOG with line added at the top of its
-// Unreleased section.
-func withUnreleased(path, line string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	const heading = "## [Unreleased]\n"
-	i := bytes.Index(data, []byte(heading))
-	if i < 0 {
-		return nil, fmt.Errorf("%s has no %q section", path, strings.TrimSpace(heading))
-	}
-	rest := bytes.TrimLeft(data[i+len(heading):], "\n")
-	sep := "\n\n"
-	if bytes.HasPrefix(rest, []byte("- ")) {
-		sep = "\n"
-	}
-	return slices.Concat(data[:i+len(heading)], []byte("\n"+line+sep), rest), nil
 }
