@@ -130,13 +130,11 @@ func writeFile(path string, f *fstest.MapFile) error {
 	return os.WriteFile(path, f.Data, f.Mode)
 }
 
-// tables are the tables of a TOML file: from a line that starts with "["
-// to the next one.
-var tables = regexp.MustCompile(`(?m)^\[.*(?:\n(?:[^\[\n].*)?)*`)
-
 // forTarget is buildpack.toml for one target's CNB package: its
-// [[targets]] table only, and no [publish] tables.
+// [[targets]] table only, and no [publish] tables. A table runs from a line
+// that starts with "[" to the next one.
 func forTarget(descriptor []byte, arch string) []byte {
+	tables := regexp.MustCompile(`(?m)^\[.*(?:\n(?:[^\[\n].*)?)*`)
 	return tables.ReplaceAllFunc(descriptor, func(table []byte) []byte {
 		if bytes.HasPrefix(table, []byte("[publish")) || bytes.HasPrefix(table, []byte("[[targets]]")) && !bytes.Contains(table, []byte(`arch = "`+arch+`"`)) {
 			return nil
@@ -188,17 +186,17 @@ func Check(root, rebuilt string) ([]string, error) {
 	if changelog, err := os.ReadFile(filepath.Join(root, "CHANGELOG.md")); err != nil || !dated(changelog, d.Buildpack.Version) {
 		problems = append(problems, fmt.Sprintf("CHANGELOG.md has no \"## [%s] - YYYY-MM-DD\" entry for the version in buildpack.toml", d.Buildpack.Version))
 	}
-	if inv, err := inventory.Load(filepath.Join(root, inventory.FileName)); err != nil {
+	inv, err := inventory.Load(filepath.Join(root, inventory.FileName))
+	if err != nil {
 		problems = append(problems, err.Error())
-	} else {
-		for _, t := range d.Targets {
-			if len(inv.Versions(t.Arch)) == 0 {
-				problems = append(problems, fmt.Sprintf("%s pins no release of the service mesh for %s/%s: run make update-inventory (or make pin VERSION=vX.Y.Z) and commit it", inventory.FileName, t.OS, t.Arch))
-			}
+	}
+	for _, t := range d.Targets {
+		if err == nil && len(inv.Versions(t.Arch)) == 0 {
+			problems = append(problems, fmt.Sprintf("%s pins no release of the service mesh for %s/%s: run make update-inventory (or make pin VERSION=vX.Y.Z) and commit it", inventory.FileName, t.OS, t.Arch))
 		}
-		if inv.SigningKey == "" {
-			problems = append(problems, inventory.FileName+" pins no signing key: add [signing] fingerprint = \"<40 hex digits>\" to it, the fingerprint of the key that signs mesh releases")
-		}
+	}
+	if err == nil && inv.SigningKey == "" {
+		problems = append(problems, inventory.FileName+" pins no signing key: add [signing] fingerprint = \"<40 hex digits>\" to it, the fingerprint of the key that signs mesh releases")
 	}
 	for _, arch := range inventory.Architectures {
 		bin := BinaryPath(arch)
