@@ -1,9 +1,6 @@
-// Command heroku-applink-release is the maintainers' tool: it pins mesh
-// releases in inventory.toml (make pin, make update-inventory; see package
-// pin), packages the buildpack (make package), checks a release commit
-// (make release-check) and makes a release's edits (make prepare-release);
-// the release workflow reads the version, its notes and the image
-// repository with it. See package release.
+// Command heroku-applink-release is the maintainers' tool behind make pin,
+// update-inventory, package, release-check and prepare-release, and the
+// release workflows' version, image and notes.
 package main
 
 import (
@@ -33,26 +30,46 @@ const usage = `usage:
   heroku-applink-release prepare ROOT BUMP DATE           bump the version (major, minor or patch) and date the CHANGELOG
   heroku-applink-release version|image|notes ROOT         print the version, the image repository, the version's notes`
 
+var errUsage = errors.New("usage")
+
 func main() {
 	color.Disable(os.Getenv("NO_COLOR") != "")
 	out := output.New(os.Stdout, os.Stderr, output.Classic, os.Getenv("NO_COLOR") == "")
-	var err error
-	switch args := os.Args[1:]; {
-	case len(args) > 0 && (args[0] == "pin" || args[0] == "update"):
-		err = pinning(args, out)
-	case len(args) >= 2:
-		err = run(args, out)
-	default:
+	if err := run(os.Args[1:], out); err == errUsage {
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
-	}
-	if err != nil {
+	} else if err != nil {
 		out.Error(err)
 		os.Exit(1)
 	}
 }
 
 func run(args []string, out *output.Printer) error {
+	if len(args) > 0 && (args[0] == "pin" || args[0] == "update") {
+		fs := flag.NewFlagSet(args[0], flag.ExitOnError)
+		tool := &pin.Tool{Out: out, Stdout: os.Stdout}
+		fs.StringVar(&tool.Buildpack, "buildpack", ".", "the buildpack directory")
+		fs.StringVar(&tool.Mirror, "mirror", "", "download release files from this base URL instead of the release bucket")
+		fs.StringVar(&tool.KeyFile, "key", "", "an armoured public key file to verify with")
+		dryRun := fs.Bool("dry-run", false, "print the updated inventory without writing it")
+		fs.Parse(args[1:])
+		var err error
+		if tool.Fetch, err = fetch.New("heroku-applink-release", os.Getenv); err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		switch {
+		case args[0] == "update" && fs.NArg() == 0:
+			return tool.Update(ctx)
+		case args[0] == "pin" && fs.NArg() == 1:
+			return tool.Pin(ctx, fs.Arg(0), *dryRun)
+		}
+		return errUsage
+	}
+	if len(args) < 2 {
+		return errUsage
+	}
 	d, err := release.Read(args[1])
 	switch {
 	case err != nil:
@@ -74,11 +91,11 @@ func run(args []string, out *output.Printer) error {
 		out.Detail("%s", strings.Join(written, "\n"))
 	case args[0] == "check" && len(args) == 3:
 		problems, err := release.Check(args[1], args[2])
+		if err == nil && len(problems) > 0 {
+			err = fmt.Errorf("the tree is not ready to release:\n- %s", strings.Join(problems, "\n- "))
+		}
 		if err != nil {
 			return err
-		}
-		if len(problems) > 0 {
-			return fmt.Errorf("the tree is not ready to release:\n- %s", strings.Join(problems, "\n- "))
 		}
 		out.Step("Ready to release %s: version, CHANGELOG, inventory and reproducible binaries check out", d.Buildpack.Version)
 	case args[0] == "prepare" && len(args) == 4:
@@ -99,35 +116,7 @@ func run(args []string, out *output.Printer) error {
 		}
 		fmt.Print(notes)
 	default:
-		fmt.Fprintln(os.Stderr, usage)
-		os.Exit(2)
+		return errUsage
 	}
-	return nil
-}
-
-// pinning runs the pin tool: a version, or what the bucket calls latest.
-func pinning(args []string, out *output.Printer) error {
-	fs := flag.NewFlagSet(args[0], flag.ExitOnError)
-	tool := &pin.Tool{Out: out, Stdout: os.Stdout}
-	fs.StringVar(&tool.Buildpack, "buildpack", ".", "the buildpack directory")
-	fs.StringVar(&tool.Mirror, "mirror", "", "download release files from this base URL instead of the release bucket")
-	fs.StringVar(&tool.KeyFile, "key", "", "an armoured public key file to verify with")
-	dryRun := fs.Bool("dry-run", false, "print the updated inventory without writing it")
-	fs.Parse(args[1:])
-	client, err := fetch.New("heroku-applink-release", os.Getenv)
-	if err != nil {
-		return err
-	}
-	tool.Fetch = client
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if args[0] == "update" && fs.NArg() == 0 {
-		return tool.Update(ctx)
-	}
-	if args[0] == "pin" && fs.NArg() == 1 {
-		return tool.Pin(ctx, fs.Arg(0), *dryRun)
-	}
-	fmt.Fprintln(os.Stderr, usage)
-	os.Exit(2)
 	return nil
 }

@@ -1,3 +1,6 @@
+// Package pin pins mesh releases in the buildpack's inventory.toml (make
+// pin, make update-inventory), each file verified by signature under the
+// buildpack's own trust rules before its sha256 is written.
 package pin
 
 import (
@@ -24,90 +27,17 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
 )
 
-// Tool pins releases in the inventory.toml of the buildpack in Buildpack,
-// for every architecture, downloading them from the official bucket or
-// Mirror (the pins name the official bucket either way) and verifying them
-// by the buildpack's own trust rules: the key is KeyFile, or as a build
-// finds it.
+// Tool pins releases for every architecture in the inventory.toml of the
+// buildpack in Buildpack, downloaded from the official bucket or Mirror (the
+// pins name the official bucket either way) and verified with KeyFile's key
+// or the one a build would trust.
 type Tool struct {
 	Fetch                      *fetch.Client
 	Out                        *output.Printer
 	Stdout                     io.Writer
 	Buildpack, Mirror, KeyFile string
-}
-
-// session is what a command starts from: the inventory, where files come
-// from, the key, and a private folder for the downloads.
-type session struct {
-	inv    inventory.Inventory
-	source config.Source
-	key    *signature.Key
-	dir    string
-}
-
-func (t *Tool) start(ctx context.Context, needFingerprint bool) (*session, error) {
-	inv, err := inventory.Load(filepath.Join(t.Buildpack, inventory.FileName))
-	if err != nil {
-		return nil, err
-	}
-	if needFingerprint && inv.SigningKey == "" {
-		return nil, errors.New("inventory.toml pins no signing key fingerprint: pin the release key first, as [signing] fingerprint = \"<40 hex digits>\"")
-	}
-	cfg, err := config.Parse(map[string]string{config.VarMirror: t.Mirror})
-	if err != nil {
-		return nil, err
-	}
-	ks := install.Keys(cfg.Source, inv.SigningKey, t.Buildpack)
-	ks.File = cmp.Or(t.KeyFile, ks.File)
-	key, err := install.LoadKey(ctx, t.Fetch, ks)
-	if err != nil {
-		return nil, err
-	}
-	if ks.Fingerprint == "" {
-		t.Out.Warning("No signing key fingerprint is pinned in inventory.toml: the key " + key.Fingerprint +
-			"\nis trusted as found. Pin it under [signing].")
-	}
-	dir, err := os.MkdirTemp("", "heroku-applink-pin-")
-	return &session{inv: inv, source: cfg.Source, key: key, dir: dir}, err
-}
-
-// fetch downloads object into the session's folder and verifies its
-// signature, returning the file's path and sha256.
-func (t *Tool) fetch(ctx context.Context, s *session, object string) (string, string, error) {
-	url := s.source.URL(object)
-	t.Out.Detail("Downloading %s", config.Redact(url))
-	f, err := os.Create(filepath.Join(s.dir, object))
-	if err != nil {
-		return "", "", err
-	}
-	defer f.Close()
-	sum, _, err := install.FetchSigned(ctx, t.Fetch, s.key, url, f)
-	if err != nil {
-		return "", "", fmt.Errorf("%s: %w", object, err)
-	}
-	t.Out.Detail("Signature by key %s verified: %s", s.key.Fingerprint, sum)
-	return f.Name(), sum, nil
-}
-
-// pin is the inventory with v pinned for every architecture; when latest
-// holds the sha256 of each arch's latest file, v's must be the same bytes.
-func (t *Tool) pin(ctx context.Context, s *session, v *semver.Version, latest map[string]string) (inventory.Inventory, error) {
-	updated := s.inv
-	for _, arch := range inventory.Architectures {
-		object := install.Object(v.String(), arch)
-		_, sum, err := t.fetch(ctx, s, object)
-		if err == nil && latest != nil && sum != latest[arch] {
-			err = fmt.Errorf("%s is %s, but latest for %s is %s; nothing was changed", object, sum, arch, latest[arch])
-		}
-		if err != nil {
-			return inventory.Inventory{}, err
-		}
-		updated = updated.With(inventory.Artifact{Version: v, Arch: arch, URL: config.OfficialURL(object), Checksum: sum})
-	}
-	return updated, nil
 }
 
 // Pin pins version: it writes the new inventory, or only prints it with
@@ -117,95 +47,148 @@ func (t *Tool) Pin(ctx context.Context, version string, dryRun bool) error {
 	if err != nil {
 		return fmt.Errorf("invalid version %q: want X.Y.Z: %w", version, err)
 	}
-	s, err := t.start(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(s.dir)
-	t.Out.Step("Pinning the Heroku AppLink Service Mesh %s for %s", v, strings.Join(inventory.Architectures, ", "))
-	updated, err := t.pin(ctx, s, v, nil)
-	switch {
-	case err != nil:
-		return err
-	case dryRun:
-		t.Out.Step("Dry run: %s is unchanged; it would read", inventory.FileName)
-		return updated.Encode(t.Stdout)
-	}
-	if err := updated.Save(t.Buildpack); err != nil {
-		return err
-	}
-	t.Out.Step("Updated %s", filepath.Join(t.Buildpack, inventory.FileName))
-	return nil
+	return t.run(ctx, v, dryRun)
 }
 
-// Update pins the release the bucket calls latest when it is new: the
-// latest file of every arch, signed by the pinned key, must be one version,
-// published under that version's name with the same bytes. It rewrites
-// inventory.toml and adds a line to the CHANGELOG's Unreleased section; it
-// changes nothing when that release is pinned already, or when anything
-// does not verify.
-func (t *Tool) Update(ctx context.Context) error {
-	s, err := t.start(ctx, true)
+// Update pins the release the bucket calls latest when it is new, with a
+// line in the CHANGELOG's Unreleased section; it changes nothing when that
+// release is pinned already or anything does not verify.
+func (t *Tool) Update(ctx context.Context) error { return t.run(ctx, nil, false) }
+
+// run pins v, or without one updates to latest.
+func (t *Tool) run(ctx context.Context, v *semver.Version, dryRun bool) error {
+	update := v == nil
+	inv, err := inventory.Load(filepath.Join(t.Buildpack, inventory.FileName))
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(s.dir)
-	t.Out.Step("Looking for a new Heroku AppLink Service Mesh release for %s", strings.Join(inventory.Architectures, ", "))
+	if update && inv.SigningKey == "" {
+		return errors.New("inventory.toml pins no signing key fingerprint: pin the release key first, as [signing] fingerprint = \"<40 hex digits>\"")
+	}
+	cfg, err := config.Parse(map[string]string{config.VarMirror: t.Mirror})
+	if err != nil {
+		return err
+	}
+	ks := install.Keys(cfg.Source, inv.SigningKey, t.Buildpack)
+	ks.File = cmp.Or(t.KeyFile, ks.File)
+	key, err := install.LoadKey(ctx, t.Fetch, ks)
+	if err != nil {
+		return err
+	}
+	if ks.Fingerprint == "" {
+		t.Out.Warning("No signing key fingerprint is pinned in inventory.toml: the key " + key.Fingerprint +
+			"\nis trusted as found. Pin it under [signing].")
+	}
+	dir, err := os.MkdirTemp("", "heroku-applink-pin-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	fetch := func(object string) (path, sum string, err error) {
+		url := cfg.Source.URL(object)
+		t.Out.Detail("Downloading %s", config.Redact(url))
+		f, err := os.Create(filepath.Join(dir, object))
+		if err != nil {
+			return "", "", err
+		}
+		defer f.Close()
+		if sum, _, err = install.FetchSigned(ctx, t.Fetch, key, url, f); err != nil {
+			return "", "", fmt.Errorf("%s: %w", object, err)
+		}
+		t.Out.Detail("Signature by key %s verified: %s", key.Fingerprint, sum)
+		return f.Name(), sum, nil
+	}
+
 	latest := map[string]string{}
-	var version *semver.Version
+	if update {
+		t.Out.Step("Looking for a new Heroku AppLink Service Mesh release for %s", strings.Join(inventory.Architectures, ", "))
+		for _, arch := range inventory.Architectures {
+			object := install.Object("latest", arch)
+			path, sum, err := fetch(object)
+			if err != nil {
+				return err
+			}
+			latest[arch] = sum
+			found, err := versionOf(ctx, path, arch)
+			switch {
+			case err != nil:
+				return fmt.Errorf("%s: %w", object, err)
+			case found != nil && v != nil && !found.Equal(v):
+				return fmt.Errorf("the latest releases disagree on the version: %s and %s; nothing was changed", v, found)
+			case found != nil:
+				v = found
+			}
+		}
+		if v == nil {
+			return fmt.Errorf("no latest release tells its version (none is for this machine's %s); nothing was changed", runtime.GOARCH)
+		}
+		t.Out.Detail("Latest is %s", v)
+		pinned := 0
+		for _, a := range inv.Artifacts {
+			if a.Version.Equal(v) && a.Checksum != latest[a.Arch] {
+				return fmt.Errorf("inventory.toml pins %s for %s with %s, but latest is %s; nothing was changed", v, a.Arch, a.Checksum, latest[a.Arch])
+			} else if a.Version.Equal(v) {
+				pinned++
+			}
+		}
+		if pinned == len(inventory.Architectures) {
+			t.Out.Step("%s is pinned already: nothing to do", v)
+			return nil
+		}
+	} else {
+		t.Out.Step("Pinning the Heroku AppLink Service Mesh %s for %s", v, strings.Join(inventory.Architectures, ", "))
+	}
+
+	// v for every arch: on update, the same bytes as its latest.
+	updated := inv
 	for _, arch := range inventory.Architectures {
-		p, sum, err := t.fetch(ctx, s, install.Object("latest", arch))
+		object := install.Object(v.String(), arch)
+		_, sum, err := fetch(object)
+		if err == nil && update && sum != latest[arch] {
+			err = fmt.Errorf("%s is %s, but latest for %s is %s; nothing was changed", object, sum, arch, latest[arch])
+		}
 		if err != nil {
 			return err
 		}
-		latest[arch] = sum
-		v, err := versionOf(ctx, p, arch == runtime.GOARCH)
-		switch {
-		case err != nil:
-			return fmt.Errorf("%s: %w", install.Object("latest", arch), err)
-		case v != nil && version != nil && !v.Equal(version):
-			return fmt.Errorf("the latest releases disagree on the version: %s and %s; nothing was changed", version, v)
-		case v != nil:
-			version = v
+		updated = updated.With(inventory.Artifact{Version: v, Arch: arch, URL: config.OfficialURL(object), Checksum: sum})
+	}
+	if dryRun {
+		t.Out.Step("Dry run: %s is unchanged; it would read", inventory.FileName)
+		return updated.Encode(t.Stdout)
+	}
+	if !update {
+		if err := updated.Save(t.Buildpack); err != nil {
+			return err
 		}
-	}
-	if version == nil {
-		return fmt.Errorf("no latest release tells its version (none is for this machine's %s); nothing was changed", runtime.GOARCH)
-	}
-	t.Out.Detail("Latest is %s", version)
-	pinned := 0
-	for _, a := range s.inv.Artifacts {
-		if a.Version.Equal(version) && a.Checksum != latest[a.Arch] {
-			return fmt.Errorf("inventory.toml pins %s for %s with %s, but latest is %s; nothing was changed", version, a.Arch, a.Checksum, latest[a.Arch])
-		} else if a.Version.Equal(version) {
-			pinned++
-		}
-	}
-	if pinned == len(inventory.Architectures) {
-		t.Out.Step("%s is pinned already: nothing to do", version)
+		t.Out.Step("Updated %s", filepath.Join(t.Buildpack, inventory.FileName))
 		return nil
 	}
-	updated, err := t.pin(ctx, s, version, latest)
-	if err != nil {
-		return err
-	}
-	line := fmt.Sprintf("- The Heroku AppLink Service Mesh %s is pinned for linux %s, and is the default release.", version, strings.Join(inventory.Architectures, " and "))
-	changelog, err := withUnreleased(filepath.Join(t.Buildpack, "CHANGELOG.md"), line)
-	if err == nil {
-		err = updated.Save(t.Buildpack)
-	}
-	var root *os.Root
-	if err == nil {
-		root, err = os.OpenRoot(t.Buildpack)
-	}
+	// The CHANGELOG is read and checked before the inventory is written.
+	root, err := os.OpenRoot(t.Buildpack)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
+	changelog, err := root.ReadFile("CHANGELOG.md")
+	before, after, found := bytes.Cut(changelog, []byte("## [Unreleased]\n"))
+	if err == nil && !found {
+		err = errors.New(`CHANGELOG.md has no "## [Unreleased]" section: add one, then run this again`)
+	}
+	if err == nil {
+		err = updated.Save(t.Buildpack)
+	}
+	if err != nil {
+		return err
+	}
+	// The line goes first in the section: in its list if it starts with one.
+	after = bytes.TrimLeft(after, "\n")
+	sep := map[bool]string{true: "\n", false: "\n\n"}[bytes.HasPrefix(after, []byte("- "))]
+	changelog = fmt.Appendf(nil, "%s## [Unreleased]\n\n- The Heroku AppLink Service Mesh %s is pinned for linux %s, and is the default release.%s%s",
+		before, v, strings.Join(inventory.Architectures, " and "), sep, after)
 	if err := fsutil.WriteFile(root, "CHANGELOG.md", bytes.NewReader(changelog), 0o644); err != nil {
 		return err
 	}
-	t.Out.Step("Pinned %s in %s; CHANGELOG.md says so under Unreleased", version, inventory.FileName)
+	t.Out.Step("Pinned %s in %s; CHANGELOG.md says so under Unreleased", v, inventory.FileName)
 	return nil
 }
 
@@ -213,13 +196,13 @@ func (t *Tool) Update(ctx context.Context) error {
 // information; without it, by running the binary with -v when it is for
 // this machine (in an empty environment and folder, for a few seconds at
 // most); else nil.
-func versionOf(ctx context.Context, path string, runnable bool) (*semver.Version, error) {
+func versionOf(ctx context.Context, path, arch string) (*semver.Version, error) {
 	if info, err := buildinfo.ReadFile(path); err == nil {
 		if v, err := semver.StrictNewVersion(strings.TrimPrefix(info.Main.Version, "v")); err == nil && v.Prerelease() == "" {
 			return v, nil
 		}
 	}
-	if !runnable {
+	if arch != runtime.GOARCH {
 		return nil, nil
 	}
 	if err := os.Chmod(path, 0o700); err != nil {
@@ -240,24 +223,4 @@ func versionOf(ctx context.Context, path string, runnable bool) (*semver.Version
 		}
 	}
 	return nil, fmt.Errorf("its -v output names no version: %q", output.Escape(strings.TrimSpace(string(out))))
-}
-
-// withUnreleased is the CHANGELOG with line added at the top of its
-// Unreleased section.
-func withUnreleased(path, line string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	const heading = "## [Unreleased]\n"
-	i := bytes.Index(data, []byte(heading))
-	if i < 0 {
-		return nil, fmt.Errorf("%s has no %q section", path, strings.TrimSpace(heading))
-	}
-	rest := bytes.TrimLeft(data[i+len(heading):], "\n")
-	sep := "\n\n"
-	if bytes.HasPrefix(rest, []byte("- ")) {
-		sep = "\n"
-	}
-	return slices.Concat(data[:i+len(heading)], []byte("\n"+line+sep), rest), nil
 }

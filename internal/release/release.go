@@ -1,16 +1,22 @@
+// Package release turns the source tree into what users install (the
+// classic tarball and per-target CNB directories, with prebuilt binaries and
+// no Go sources) and makes and checks a release commit.
 package release
 
 import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
-	"maps"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"testing/fstest"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -38,34 +44,20 @@ type Descriptor struct {
 func Read(root string) (Descriptor, error) {
 	var d Descriptor
 	_, err := toml.DecodeFile(filepath.Join(root, "buildpack.toml"), &d)
-	if err == nil {
-		if _, verr := semver.StrictNewVersion(d.Buildpack.Version); verr != nil {
-			err = fmt.Errorf("[buildpack] version %q is not a semantic version X.Y.Z", d.Buildpack.Version)
-		}
+	if _, verr := semver.StrictNewVersion(d.Buildpack.Version); err == nil && verr != nil {
+		err = fmt.Errorf("[buildpack] version %q is not a semantic version X.Y.Z", d.Buildpack.Version)
 	}
 	return d, err
 }
 
-// files a platform runs, besides the binaries, and the classic tarball's
-// documents.
-var (
-	runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/report", "bin/build", "lib/shim.sh", "buildpack.toml", inventory.FileName}
-	docFiles     = []string{"README.md", "LICENSE", "CHANGELOG.md"}
-)
-
-// file is one entry of a package.
-type file struct {
-	name string
-	mode int64
-	data []byte
-}
+// runtimeFiles are what a platform runs, besides the binaries.
+var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/report", "bin/build", "lib/shim.sh", "LICENSE"}
 
 // Package writes into dist the classic tarball, with the binaries of
-// binDir/linux-<arch>/, and one CNB directory per target, which pack makes
-// a buildpackage of. A CNB package holds its target's binary, a
-// buildpack.toml declaring only that target (and none of the classic
-// registry's [publish] tables, which pack warns about) and an inventory
-// pinning only its arch.
+// binDir/linux-<arch>/, and one CNB directory per target for pack: its
+// target's binary, an inventory pinning only its arch, and a
+// buildpack.toml declaring only its target and none of the classic
+// registry's [publish] tables, which pack warns about.
 func Package(root, binDir, dist string) ([]string, error) {
 	d, err := Read(root)
 	if err != nil {
@@ -75,56 +67,54 @@ func Package(root, binDir, dist string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var common, classic []file
-	for _, name := range append(slices.Clone(runtimeFiles), docFiles...) {
+	// Fixed times, modes and owners, and the directories: the same files
+	// always give the same tarball.
+	epoch, owner := time.Unix(0, 0), &tar.Header{Uname: "root", Gname: "root"}
+	dir := &fstest.MapFile{Mode: fs.ModeDir | 0o755, ModTime: epoch, Sys: owner}
+	classic := fstest.MapFS{"bin": dir, "lib": dir}
+	for _, name := range slices.Concat(runtimeFiles, []string{"buildpack.toml", inventory.FileName, "README.md", "CHANGELOG.md"}) {
 		data, err := os.ReadFile(filepath.Join(root, name))
 		if err != nil {
 			return nil, err
 		}
-		mode := map[bool]int64{true: 0o755, false: 0o644}[strings.HasPrefix(name, "bin/")]
-		common = append(common, file{name, mode, data})
+		classic[name] = &fstest.MapFile{Data: data, Mode: map[bool]fs.FileMode{true: 0o755, false: 0o644}[strings.HasPrefix(name, "bin/")], ModTime: epoch, Sys: owner}
 	}
-	binaries := map[string]file{}
 	for _, arch := range inventory.Architectures {
 		data, err := os.ReadFile(filepath.Join(binDir, "linux-"+arch, BuildpackBinary))
 		if err != nil {
 			return nil, fmt.Errorf("missing the linux/%s binary: %w (run make binaries)", arch, err)
 		}
-		binaries[arch] = file{BinaryPath(arch), 0o755, data}
-		classic = append(classic, binaries[arch])
+		classic[BinaryPath(arch)] = &fstest.MapFile{Data: data, Mode: 0o755, ModTime: epoch, Sys: owner}
+		classic[filepath.Dir(BinaryPath(arch))] = dir
 	}
+	var tgz bytes.Buffer
+	gz, _ := gzip.NewWriterLevel(&tgz, gzip.BestCompression)
+	tw := tar.NewWriter(gz)
 	tarball := filepath.Join(dist, "heroku-applink-service-mesh-buildpack-v"+d.Buildpack.Version+".tgz")
-	written := []string{tarball}
-	if err := writeTarball(tarball, append(classic, common...)); err != nil {
+	if err := errors.Join(tw.AddFS(classic), tw.Close(), gz.Close()); err != nil {
 		return nil, err
 	}
+	if err := writeFile(tarball, &fstest.MapFile{Data: tgz.Bytes(), Mode: 0o644}); err != nil {
+		return nil, err
+	}
+	written := []string{tarball}
 	for _, arch := range inventory.Architectures {
 		var only bytes.Buffer
-		if err := inv.ForArch(arch).Encode(&only); err != nil {
-			return nil, err
-		}
-		files := []file{binaries[arch], {"package.toml", 0o644, []byte("[buildpack]\nuri = \".\"\n\n[platform]\nos = \"linux\"\n")}}
-		for _, f := range common {
-			switch f.name {
-			case inventory.FileName:
-				f.data = only.Bytes()
-			case "buildpack.toml":
-				f.data = []byte(ForTarget(string(f.data), arch))
-			case "README.md", "CHANGELOG.md":
-				continue
-			}
-			files = append(files, f)
-		}
 		dir := filepath.Join(dist, "cnb", "linux-"+arch)
-		if err := os.RemoveAll(dir); err != nil {
+		if err := errors.Join(inv.ForArch(arch).Encode(&only), os.RemoveAll(dir)); err != nil {
 			return nil, err
 		}
-		for _, f := range files {
-			p := filepath.Join(dir, f.name)
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(p, f.data, os.FileMode(f.mode)); err != nil {
+		cnb := fstest.MapFS{
+			"package.toml":     {Data: []byte("[buildpack]\nuri = \".\"\n\n[platform]\nos = \"linux\"\n"), Mode: 0o644},
+			"buildpack.toml":   {Data: forTarget(classic["buildpack.toml"].Data, arch), Mode: 0o644},
+			inventory.FileName: {Data: only.Bytes(), Mode: 0o644},
+			BinaryPath(arch):   classic[BinaryPath(arch)],
+		}
+		for _, name := range runtimeFiles {
+			cnb[name] = classic[name]
+		}
+		for name, f := range cnb {
+			if err := writeFile(filepath.Join(dir, name), f); err != nil {
 				return nil, err
 			}
 		}
@@ -133,23 +123,24 @@ func Package(root, binDir, dist string) ([]string, error) {
 	return written, nil
 }
 
-// ForTarget is buildpack.toml for one target's CNB package: its
-// [[targets]] table only, and no [publish] tables.
-func ForTarget(descriptor, arch string) string {
-	var blocks []string
-	for _, line := range strings.SplitAfter(descriptor, "\n") {
-		if strings.HasPrefix(line, "[") || blocks == nil {
-			blocks = append(blocks, "")
-		}
-		blocks[len(blocks)-1] += line
+func writeFile(path string, f *fstest.MapFile) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
 	}
-	var out strings.Builder
-	for _, b := range blocks {
-		if !strings.HasPrefix(b, "[publish") && !(strings.HasPrefix(b, "[[targets]]") && !strings.Contains(b, `arch = "`+arch+`"`)) {
-			out.WriteString(b)
+	return os.WriteFile(path, f.Data, f.Mode)
+}
+
+// forTarget is buildpack.toml for one target's CNB package: its
+// [[targets]] table only, and no [publish] tables. A table runs from a line
+// that starts with "[" to the next one.
+func forTarget(descriptor []byte, arch string) []byte {
+	tables := regexp.MustCompile(`(?m)^\[.*(?:\n(?:[^\[\n].*)?)*`)
+	return tables.ReplaceAllFunc(descriptor, func(table []byte) []byte {
+		if bytes.HasPrefix(table, []byte("[publish")) || bytes.HasPrefix(table, []byte("[[targets]]")) && !bytes.Contains(table, []byte(`arch = "`+arch+`"`)) {
+			return nil
 		}
-	}
-	return out.String()
+		return table
+	})
 }
 
 // CNBFile is where `make package` writes one target's buildpackage.
@@ -167,7 +158,7 @@ func PackCNB(pack, dist, version string, env []string) ([]string, error) {
 		cmd.Env = env
 		log, err := cmd.CombinedOutput()
 		if err == nil && strings.Contains(string(log), "Warning") {
-			err = fmt.Errorf("it warned")
+			err = errors.New("it warned")
 		}
 		if err != nil {
 			return nil, fmt.Errorf("pack buildpack package for linux/%s: %w\n%s", arch, err, log)
@@ -177,41 +168,114 @@ func PackCNB(pack, dist, version string, env []string) ([]string, error) {
 	return written, nil
 }
 
-// writeTarball writes a gzipped tar with directories, sorted names, fixed
-// times and owners: the same files always give the same bytes.
-func writeTarball(path string, files []file) error {
-	entries := map[string]file{}
-	for _, f := range files {
-		entries[f.name] = f
-		for d := filepath.Dir(f.name); d != "."; d = filepath.Dir(d) {
-			entries[d+"/"] = file{d + "/", 0o755, nil}
+// Check lists why root is not ready to release: a version without its
+// dated CHANGELOG section; an inventory that pins no mesh release for a
+// target (its users' builds would all fall back to an unpinned latest) or
+// no signing key (those would be checked against a key from the same
+// bucket); and a missing binary, or one that is not byte for byte the
+// build of this source (rebuilt/linux-<arch>/).
+func Check(root, rebuilt string) ([]string, error) {
+	var problems []string
+	d, err := Read(root)
+	if err == nil && len(d.Targets) == 0 {
+		err = errors.New("buildpack.toml declares no [[targets]]")
+	}
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if changelog, err := os.ReadFile(filepath.Join(root, "CHANGELOG.md")); err != nil || !dated(changelog, d.Buildpack.Version) {
+		problems = append(problems, fmt.Sprintf("CHANGELOG.md has no \"## [%s] - YYYY-MM-DD\" entry for the version in buildpack.toml", d.Buildpack.Version))
+	}
+	inv, err := inventory.Load(filepath.Join(root, inventory.FileName))
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	for _, t := range d.Targets {
+		if err == nil && len(inv.Versions(t.Arch)) == 0 {
+			problems = append(problems, fmt.Sprintf("%s pins no release of the service mesh for %s/%s: run make update-inventory (or make pin VERSION=vX.Y.Z) and commit it", inventory.FileName, t.OS, t.Arch))
 		}
 	}
-	var buf bytes.Buffer
-	gz, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	tw := tar.NewWriter(gz)
-	for _, name := range slices.Sorted(maps.Keys(entries)) {
-		f := entries[name]
-		hdr := &tar.Header{Name: name, Mode: f.mode, Size: int64(len(f.data)), ModTime: time.Unix(0, 0), Uname: "root", Gname: "root",
-			Format: tar.FormatPAX, Typeflag: tar.TypeReg}
-		if strings.HasSuffix(name, "/") {
-			hdr.Typeflag = tar.TypeDir
+	if err == nil && inv.SigningKey == "" {
+		problems = append(problems, inventory.FileName+" pins no signing key: add [signing] fingerprint = \"<40 hex digits>\" to it, the fingerprint of the key that signs mesh releases")
+	}
+	for _, arch := range inventory.Architectures {
+		bin := BinaryPath(arch)
+		committed, err := os.ReadFile(filepath.Join(root, bin))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("the linux/%s binary %s is missing (make release-binaries)", arch, bin))
+			continue
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
+		if info, err := os.Stat(filepath.Join(root, bin)); err == nil && info.Mode().Perm()&0o111 == 0 {
+			problems = append(problems, bin+" is not executable")
 		}
-		if _, err := tw.Write(f.data); err != nil {
-			return err
+		fresh, err := os.ReadFile(filepath.Join(rebuilt, "linux-"+arch, BuildpackBinary))
+		if err != nil {
+			return nil, fmt.Errorf("the rebuilt linux/%s binary: %w", arch, err)
+		}
+		if !bytes.Equal(committed, fresh) {
+			problems = append(problems, bin+" is not the reproducible build of this source")
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return err
+	return problems, nil
+}
+
+// dated reports whether changelog has version's section, dated as Keep a
+// Changelog has it.
+func dated(changelog []byte, version string) bool {
+	return regexp.MustCompile(`(?m)^## \[` + regexp.QuoteMeta(version) + `\] - \d{4}-\d{2}-\d{2}[ \t]*$`).Match(changelog)
+}
+
+// Prepare makes a release's edits for a major, minor or patch bump, dated
+// date: buildpack.toml's version, the CHANGELOG's Unreleased notes under
+// the new version, and its compare links. Both files are checked before
+// either is written; it returns the new version.
+func Prepare(root, bump, date string) (string, error) {
+	d, err := Read(root)
+	if err != nil {
+		return "", err
 	}
-	if err := gz.Close(); err != nil {
-		return err
+	v := semver.MustParse(d.Buildpack.Version)
+	version := map[string]semver.Version{"major": v.IncMajor(), "minor": v.IncMinor(), "patch": v.IncPatch()}[bump].String()
+	descriptor, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
+	changelog, cerr := os.ReadFile(filepath.Join(root, "CHANGELOG.md"))
+	notes, nerr := Notes(changelog, "Unreleased")
+	link := regexp.MustCompile(`(?m)^\[unreleased\]: (\S+)/compare/v(\S+)\.\.\.HEAD$`).FindSubmatch(changelog)
+	switch {
+	case err != nil || cerr != nil || nerr != nil:
+		return "", errors.Join(err, cerr, nerr)
+	case dated(changelog, version):
+		return "", fmt.Errorf("CHANGELOG.md already has a section for %s", version)
+	case version == "0.0.0":
+		return "", fmt.Errorf("unknown bump %q: want major, minor or patch", bump)
+	case !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`).MatchString(date):
+		return "", fmt.Errorf("release date %q is not YYYY-MM-DD", date)
+	case strings.TrimSpace(notes) == "":
+		return "", errors.New("CHANGELOG.md has nothing under [Unreleased]: there is nothing to release")
+	case link == nil:
+		return "", errors.New(`CHANGELOG.md has no "[unreleased]: <repository>/compare/vX.Y.Z...HEAD" link`)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+	// [buildpack]'s is the descriptor's first version line: the classic
+	// registry's parser takes only plain lines, no dotted keys.
+	at := regexp.MustCompile(`(?m)^version = "[^"]*"$`).FindIndex(descriptor)
+	descriptor = slices.Concat(descriptor[:at[0]], []byte(`version = "`+version+`"`), descriptor[at[1]:])
+	changelog = bytes.Replace(changelog, link[0], fmt.Appendf(nil, "[unreleased]: %s/compare/v%s...HEAD\n[%s]: %s/compare/v%s...v%s", link[1], version, version, link[1], link[2], version), 1)
+	changelog = bytes.Replace(changelog, []byte("## [Unreleased]\n"), fmt.Appendf(nil, "## [Unreleased]\n\n## [%s] - %s\n", version, date), 1)
+	if err := os.WriteFile(filepath.Join(root, "buildpack.toml"), descriptor, 0o644); err != nil {
+		return "", err
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return version, os.WriteFile(filepath.Join(root, "CHANGELOG.md"), changelog, 0o644)
+}
+
+// Notes is the body of a CHANGELOG section ("Unreleased", or a version's),
+// as release notes.
+func Notes(changelog []byte, version string) (string, error) {
+	start := regexp.MustCompile(`(?m)^## \[` + regexp.QuoteMeta(version) + `\].*\n`).FindIndex(changelog)
+	if start == nil {
+		return "", fmt.Errorf("CHANGELOG.md has no section for %s", version)
+	}
+	body := string(changelog[start[1]:])
+	if end := regexp.MustCompile(`(?m)^(## \[|\[[^\]]+\]: )`).FindStringIndex(body); end != nil {
+		body = body[:end[0]]
+	}
+	return strings.TrimSpace(body) + "\n", nil
 }
