@@ -11,10 +11,6 @@ import (
 	"time"
 )
 
-// Every error a download can end in is one of these types, and each says
-// in one place whether another attempt could succeed (Retryable), what the
-// user can do (Help) and how the build report names it (Reason).
-
 const nothing = "Nothing was installed."
 
 // StatusError is an HTTP answer other than 200 OK.
@@ -53,7 +49,7 @@ func (e *StatusError) Reason() string { return "download::http-status" }
 
 // NotAFileError is a 200 answer that cannot be the file: a web page (a
 // proxy's or a portal's), an encoded body, or no body at all.
-type NotAFileError struct{ URL, What string }
+type NotAFileError struct{ What string }
 
 func (e *NotAFileError) Error() string   { return "the server sent " + e.What + ", not the file" }
 func (e *NotAFileError) Retryable() bool { return false }
@@ -65,10 +61,7 @@ func (e *NotAFileError) Help() string {
 }
 
 // TooLargeError is a body over the size cap.
-type TooLargeError struct {
-	URL             string
-	Limit, Declared int64
-}
+type TooLargeError struct{ Limit, Declared int64 }
 
 func (e *TooLargeError) Error() string {
 	if e.Declared > 0 {
@@ -137,34 +130,33 @@ func (e *TLSError) Help() string {
 		"environment with SSL_CERT_FILE (a PEM file) or SSL_CERT_DIR. " + nothing
 }
 
-func certificateProblem(err error) (string, bool) {
+// certificateProblem is what a TLS error says about the server, or "".
+func certificateProblem(err error) string {
 	var (
-		unknown  x509.UnknownAuthorityError
-		host     x509.HostnameError
-		invalid  x509.CertificateInvalidError
-		verify   *tls.CertificateVerificationError
-		insecure x509.InsecureAlgorithmError
-		alert    tls.AlertError
+		host    x509.HostnameError
+		invalid x509.CertificateInvalidError
+		verify  *tls.CertificateVerificationError
+		alert   tls.AlertError
 	)
 	switch {
-	case errors.As(err, &unknown):
-		return "the certificate is signed by an unknown authority", true
+	case errors.As(err, new(x509.UnknownAuthorityError)):
+		return "the certificate is signed by an unknown authority"
 	case errors.As(err, &host):
-		return "the certificate is not valid for " + host.Host, true
+		return "the certificate is not valid for " + host.Host
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		return "the certificate has expired or is not yet valid", true
+		return "the certificate has expired or is not yet valid"
 	case errors.As(err, &invalid):
-		return "the certificate is not valid (" + invalid.Error() + ")", true
-	case errors.As(err, &insecure):
-		return "the certificate uses an insecure algorithm", true
+		return "the certificate is not valid (" + invalid.Error() + ")"
+	case errors.As(err, new(x509.InsecureAlgorithmError)):
+		return "the certificate uses an insecure algorithm"
 	case errors.As(err, &verify):
-		return "the certificate could not be verified (" + verify.Err.Error() + ")", true
+		return "the certificate could not be verified (" + verify.Err.Error() + ")"
 	case errors.As(err, new(tls.RecordHeaderError)), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return "the server does not answer in TLS (a plain http server behind an https URL?)", true
+		return "the server does not answer in TLS (a plain http server behind an https URL?)"
 	case errors.As(err, &alert):
-		return "the TLS handshake was refused (" + alert.Error() + ")", true
+		return "the TLS handshake was refused (" + alert.Error() + ")"
 	}
-	return "", false
+	return ""
 }
 
 // RedirectError is a redirect (or a URL) the client refused to follow.
