@@ -26,13 +26,11 @@ const FileName = "inventory.toml"
 // them; the buildpack's own binaries are built for the same list.
 var Architectures = []string{"amd64", "arm64"}
 
-// Artifact is one pinned release file, for linux.
+// Artifact is one pinned release file, for linux; Checksum is
+// "sha256:<64 lowercase hex digits>".
 type Artifact struct {
-	Version *semver.Version
-	Arch    string
-	URL     string
-	// Checksum is "sha256:<64 lowercase hex digits>".
-	Checksum string
+	Version             *semver.Version
+	Arch, URL, Checksum string
 }
 
 // Inventory is the pinned artifacts and the pinned fingerprint of the key
@@ -44,10 +42,12 @@ type Inventory struct {
 
 // document is inventory.toml as it is stored.
 type document struct {
-	Signing *struct {
-		Fingerprint string `toml:"fingerprint"`
-	} `toml:"signing,omitempty"`
+	Signing   *signing `toml:"signing,omitempty"`
 	Artifacts []stored `toml:"artifacts,omitempty"`
+}
+
+type signing struct {
+	Fingerprint string `toml:"fingerprint"`
 }
 
 type stored struct {
@@ -87,8 +87,13 @@ func Parse(r io.Reader) (Inventory, error) {
 	}
 	var inv Inventory
 	if doc.Signing != nil {
-		if inv.SigningKey, err = NormalizeFingerprint(doc.Signing.Fingerprint); err != nil {
-			return Inventory{}, fmt.Errorf("[signing]: %w", err)
+		// A v4 (40 hex digits) or v6 (64) fingerprint, in any spacing or case.
+		fp := doc.Signing.Fingerprint
+		inv.SigningKey = strings.TrimPrefix(strings.ToUpper(strings.Join(strings.Fields(fp), "")), "0X")
+		if _, err := hex.DecodeString(inv.SigningKey); len(inv.SigningKey) != 40 && len(inv.SigningKey) != 64 {
+			return Inventory{}, fmt.Errorf("[signing]: fingerprint %q: want 40 or 64 hex digits", fp)
+		} else if err != nil {
+			return Inventory{}, fmt.Errorf("[signing]: fingerprint %q is not hex", fp)
 		}
 	}
 	for i, s := range doc.Artifacts {
@@ -146,20 +151,15 @@ func ValidChecksum(s string) error {
 	return nil
 }
 
-// NormalizeFingerprint accepts a v4 (40 hex digits) or v6 (64) OpenPGP key
-// fingerprint with any spacing or case, and returns it as uppercase hex.
-func NormalizeFingerprint(s string) (string, error) {
-	f := strings.TrimPrefix(strings.ToUpper(strings.Join(strings.Fields(s), "")), "0X")
-	if _, err := hex.DecodeString(f); len(f) != 40 && len(f) != 64 {
-		return "", fmt.Errorf("fingerprint %q: want 40 or 64 hex digits", s)
-	} else if err != nil {
-		return "", fmt.Errorf("fingerprint %q is not hex", s)
-	}
-	return f, nil
-}
-
 func (inv Inventory) index(a Artifact) int {
 	return slices.IndexFunc(inv.Artifacts, func(b Artifact) bool { return b.Version.Equal(a.Version) && b.Arch == a.Arch })
+}
+
+// newestFirst sorts artifacts by version, newest first, then by arch.
+func newestFirst(arts []Artifact) []Artifact {
+	arts = slices.Clone(arts)
+	slices.SortStableFunc(arts, func(a, b Artifact) int { return cmp.Or(b.Version.Compare(a.Version), strings.Compare(a.Arch, b.Arch)) })
+	return arts
 }
 
 // Encode writes the whole inventory: a header, the signing key, then the
@@ -167,13 +167,9 @@ func (inv Inventory) index(a Artifact) int {
 func (inv Inventory) Encode(w io.Writer) error {
 	var doc document
 	if inv.SigningKey != "" {
-		doc.Signing = &struct {
-			Fingerprint string `toml:"fingerprint"`
-		}{inv.SigningKey}
+		doc.Signing = &signing{inv.SigningKey}
 	}
-	arts := slices.Clone(inv.Artifacts)
-	slices.SortStableFunc(arts, func(a, b Artifact) int { return cmp.Or(b.Version.Compare(a.Version), strings.Compare(a.Arch, b.Arch)) })
-	for _, a := range arts {
+	for _, a := range newestFirst(inv.Artifacts) {
 		doc.Artifacts = append(doc.Artifacts, stored{Version: a.Version.String(), OS: "linux", Arch: a.Arch, URL: a.URL, Checksum: a.Checksum})
 	}
 	buf := bytes.NewBufferString("# The Heroku AppLink Service Mesh releases this buildpack pins: one\n" +
@@ -226,10 +222,8 @@ func (inv Inventory) ForArch(arch string) Inventory {
 
 // Versions lists the versions pinned for one architecture, newest first.
 func (inv Inventory) Versions(arch string) []string {
-	arts := inv.ForArch(arch).Artifacts
-	slices.SortFunc(arts, func(a, b Artifact) int { return b.Version.Compare(a.Version) })
 	var out []string
-	for _, a := range arts {
+	for _, a := range newestFirst(inv.ForArch(arch).Artifacts) {
 		out = append(out, a.Version.String())
 	}
 	return out
@@ -245,16 +239,11 @@ func (inv Inventory) Resolve(req Request, arch string) (Artifact, error) {
 	if !slices.Contains(Architectures, arch) {
 		return Artifact{}, &UnsupportedArchError{Arch: arch}
 	}
-	var best *Artifact
-	for i, a := range inv.Artifacts {
-		if a.Arch == arch && req.Matches(a.Version) && (best == nil || a.Version.GreaterThan(best.Version)) {
-			best = &inv.Artifacts[i]
-		}
+	arts := newestFirst(inv.ForArch(arch).Artifacts)
+	if i := slices.IndexFunc(arts, func(a Artifact) bool { return req.Matches(a.Version) }); i >= 0 {
+		return arts[i], nil
 	}
-	if best == nil {
-		return Artifact{}, &NoMatchError{Request: req, Arch: arch, Available: inv.Versions(arch)}
-	}
-	return *best, nil
+	return Artifact{}, &NoMatchError{Request: req, Arch: arch, Available: inv.Versions(arch)}
 }
 
 // NoMatchError means no pinned artifact satisfies the request.
@@ -272,7 +261,6 @@ func (e *NoMatchError) Error() string {
 }
 
 func (e *NoMatchError) Reason() string { return "version::no-match" }
-
 func (e *NoMatchError) Help() string {
 	if len(e.Available) == 0 {
 		return "This buildpack pins no release for this architecture yet. Unset\n" +
