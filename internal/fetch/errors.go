@@ -23,11 +23,10 @@ type StatusError struct {
 func (e *StatusError) Error() string {
 	return "server answered " + cmp.Or(e.Status, fmt.Sprintf("%d %s", e.Code, http.StatusText(e.Code)))
 }
-
+func (e *StatusError) Reason() string { return "download::http-status" }
 func (e *StatusError) Retryable() bool {
 	return e.Code >= 500 || e.Code == http.StatusTooManyRequests || e.Code == http.StatusRequestTimeout
 }
-
 func (e *StatusError) Help() string {
 	switch i := strings.LastIndex(e.URL, "/"); {
 	case e.Code == http.StatusNotFound || e.Code == http.StatusForbidden:
@@ -44,8 +43,6 @@ func (e *StatusError) Help() string {
 	}
 	return "The server refused the request; retrying will not change that. Check the\nmirror or bucket, and its URL. " + nothing
 }
-
-func (e *StatusError) Reason() string { return "download::http-status" }
 
 // NotAFileError is a 200 answer that cannot be the file: a web page (a
 // proxy's or a portal's), an encoded body, or no body at all.
@@ -69,15 +66,13 @@ func (e *TooLargeError) Error() string {
 	}
 	return fmt.Sprintf("response is over the %d-byte limit", e.Limit)
 }
-
 func (e *TooLargeError) Retryable() bool { return false }
 func (e *TooLargeError) Reason() string  { return "download::too-large" }
 func (e *TooLargeError) Help() string {
 	return "The server sent far more data than the file can be. Check the source\n(the mirror or bucket, and its URL). " + nothing
 }
 
-// NetworkError is a failure to connect or to read: refused, reset, timed
-// out, stalled or cut short, all worth another try.
+// NetworkError is a failure to connect or to read, worth another try.
 type NetworkError struct{ Err error }
 
 func (e *NetworkError) Error() string   { return "network error: " + e.Err.Error() }
@@ -88,8 +83,7 @@ func (e *NetworkError) Help() string {
 	return "This is usually a temporary network problem: retry the build.\n" + nothing
 }
 
-// TooSlowError is a download that did not end within its deadline, however
-// steadily bytes arrived; the deadline covers every attempt.
+// TooSlowError is a download, all attempts, that missed its deadline.
 type TooSlowError struct {
 	Received, Declared int64
 	After              time.Duration
@@ -104,7 +98,6 @@ func (e *TooSlowError) Error() string {
 	}
 	return "too slow: no answer in " + seconds(e.After)
 }
-
 func (e *TooSlowError) Retryable() bool { return false }
 func (e *TooSlowError) Reason() string  { return "download::too-slow" }
 func (e *TooSlowError) Help() string {
@@ -112,8 +105,7 @@ func (e *TooSlowError) Help() string {
 		"longer with HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE (seconds) in the\nbuild's environment. " + nothing
 }
 
-// TLSError is a server whose certificate could not be verified: the next
-// attempt would meet the same certificate.
+// TLSError is a server whose certificate could not be verified.
 type TLSError struct {
 	Cause string
 	Err   error

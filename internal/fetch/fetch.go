@@ -41,22 +41,18 @@ const (
 
 // Client downloads with timeouts, a size cap and bounded retries.
 type Client struct {
-	HTTP *http.Client
-	// Backoff is the wait before retry n (n ≥ 1), unless the server sent
-	// Retry-After.
+	HTTP     *http.Client
 	Attempts int
-	Backoff  func(n int) time.Duration
+	Backoff  func(n int) time.Duration // before retry n ≥ 1, unless the server sent Retry-After
 	// Idle fails a body that delivers no byte for this long; Answer bounds
 	// everything before the headers (a proxy's CONNECT included); Deadline
 	// bounds a whole download, retries included.
 	Idle, Answer, Deadline time.Duration
 	UserAgent              string
-	// OnRetry hears of each failed attempt that will be retried; OnProgress,
-	// every ProgressEvery, how far a file has come (total -1 when unknown).
-	OnRetry       func(attempt int, err error, wait time.Duration)
-	OnProgress    func(received, total int64, elapsed time.Duration)
-	ProgressEvery time.Duration
-	Now           func() time.Time
+	OnRetry                func(attempt int, err error, wait time.Duration)
+	OnProgress             func(received, total int64, elapsed time.Duration) // total -1 when unknown
+	ProgressEvery          time.Duration
+	Now                    func() time.Time
 }
 
 // New returns a Client with production settings, adjusted by the knobs.
@@ -72,11 +68,8 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 			knobs[name] = time.Duration(f * float64(time.Second))
 		}
 	}
-	connect, header, idle := 10*time.Second, 30*time.Second, 30*time.Second
-	if t := knobs[KnobTimeout]; t > 0 {
-		connect, header, idle = t, t, t
-	}
-	delay := knobs[KnobRetryDelay]
+	t, delay := knobs[KnobTimeout], knobs[KnobRetryDelay]
+	connect, header := cmp.Or(t, 10*time.Second), cmp.Or(t, 30*time.Second)
 	return &Client{
 		HTTP: &http.Client{CheckRedirect: checkRedirect, Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
@@ -90,7 +83,7 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 		// Doubling, with up to 25% jitter so that builds retrying together
 		// do not hit the server in step.
 		Backoff:  func(n int) time.Duration { d := delay << (n - 1); return d + time.Duration(rand.Int64N(int64(d)/4+1)) },
-		Attempts: 4, Idle: idle, Answer: connect + header, Deadline: knobs[KnobDeadline],
+		Attempts: 4, Idle: header, Answer: connect + header, Deadline: knobs[KnobDeadline],
 		UserAgent: userAgent, ProgressEvery: 5 * time.Second, Now: time.Now,
 	}, nil
 }
@@ -110,9 +103,8 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// File downloads url into f, from its start on each retry, and returns the
-// "sha256:<hex>" of what it wrote and its size. A failed write is an
-// *fsutil.PathError.
+// File downloads url into f and returns the "sha256:<hex>" of what it wrote
+// and its size. A failed write is an *fsutil.PathError.
 func (c *Client) File(ctx context.Context, url string, f *os.File) (string, int64, error) {
 	var h hash.Hash
 	n, err := c.get(ctx, url, DefaultMaxSize, c.OnProgress, func() (io.Writer, error) {
@@ -268,8 +260,7 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 	return &NetworkError{Err: unwrapURL(err)}
 }
 
-// unwrapURL drops the *url.Error wrapper, whose text repeats the URL: the
-// caller reports it once, redacted.
+// unwrapURL drops the *url.Error wrapper: the caller shows the URL, redacted.
 func unwrapURL(err error) error {
 	if uerr, ok := errors.AsType[*url.Error](err); ok {
 		return uerr.Err
