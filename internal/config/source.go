@@ -30,10 +30,8 @@ type Source struct {
 	base *url.URL
 }
 
-// Bucket replaces the official bucket with another S3 bucket, named by S3's
-// rules: 3 to 63 lowercase letters, digits, dots and hyphens, starting and
-// ending with a letter or digit, no "..", not an IP address. Naming the
-// official bucket is the same as naming none.
+// Bucket replaces the official bucket with another one, named by S3's rules.
+// Naming the official bucket is the same as naming none.
 func Bucket(name string) (Source, error) {
 	valid := len(name) >= 3 && len(name) <= 63 && !strings.Contains(name, "..") && net.ParseIP(name) == nil
 	for i, r := range name {
@@ -55,29 +53,21 @@ func Bucket(name string) (Source, error) {
 // https, or http to a loopback host. Its credentials, if any, are used for
 // requests and never shown.
 func Mirror(raw string) (Source, error) {
-	if !utf8.ValidString(raw) || strings.ContainsAny(raw, " \t\r\n\x00") {
-		return Source{}, errors.New("it contains white space or control characters")
-	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
+	switch {
+	case !utf8.ValidString(raw) || strings.ContainsAny(raw, " \t\r\n\x00"):
+		return Source{}, errors.New("it contains white space or control characters")
+	case err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "":
 		return Source{}, fmt.Errorf("%s is not an absolute URL", Redact(raw))
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !IsLoopback(u.Hostname()) {
-			return Source{}, fmt.Errorf("%s uses http to a host that is not loopback", Redact(raw))
-		}
-	default:
+	case u.Scheme == "http" && !IsLoopback(u.Hostname()):
+		return Source{}, fmt.Errorf("%s uses http to a host that is not loopback", Redact(raw))
+	case u.Scheme != "https" && u.Scheme != "http":
 		return Source{}, fmt.Errorf("%s uses the scheme %q", Redact(raw), u.Scheme)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	case u.RawQuery != "" || u.Fragment != "":
 		return Source{}, fmt.Errorf("%s has a query or fragment", Redact(raw))
-	}
-	// An "@" past the host is a credential that holds a "/" (a base64
-	// token, say), which url.Parse reads as host and path: refuse it
-	// rather than send or show it.
-	if strings.Contains(u.Path, "@") || strings.Contains(u.Host, "@") {
+	case strings.Contains(u.Path, "@") || strings.Contains(u.Host, "@"):
+		// A credential that holds a "/" (a base64 token, say), which
+		// url.Parse reads as host and path: refuse it rather than send it.
 		return Source{}, fmt.Errorf("%s has an \"@\" after its host: percent-encode a \"/\" or \"@\" in a user name or password (%%2F, %%40)", Redact(raw))
 	}
 	return Source{kind: "mirror", base: u}, nil
@@ -95,8 +85,7 @@ func (s Source) URL(object string) string {
 	return u.String()
 }
 
-// Overridden reports whether downloads come from elsewhere than the
-// official bucket.
+// Overridden reports whether downloads come from another bucket or a mirror.
 func (s Source) Overridden() bool { return s.base != nil }
 
 // Kind names the source for the build report, never with a URL.
@@ -114,8 +103,7 @@ func IsLoopback(host string) bool {
 // a fragment), reads "xxxxx", so the log still says credentials were used.
 func Redact(raw string) string { return strip(raw, "xxxxx@") }
 
-// Public is a URL as the buildpack may store it: with nothing before its
-// last "@".
+// Public is a URL with nothing before its last "@", as the buildpack may store it.
 func Public(raw string) string { return strip(raw, "") }
 
 func strip(raw, with string) string {
