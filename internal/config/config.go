@@ -19,8 +19,7 @@ const (
 	VarMirror  = "HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL"
 )
 
-// maxValueLen bounds one config var file. Real values are a few dozen bytes;
-// anything this large is a mistake, and reading it whole would be one too.
+// maxValueLen bounds a config var file: real values are a few dozen bytes.
 const maxValueLen = 4096
 
 // Config is the validated user configuration.
@@ -102,12 +101,10 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("invalid %s: %s", e.Var, e.Problem)
 }
-
 func (e *Error) Help() string {
 	if e.Advice == "" && e.Var != "" {
 		return fmt.Sprintf("Fix or unset the config var:\n  heroku config:unset %s", e.Var)
 	}
 	return e.Advice
 }
-
 func (e *Error) Reason() string { return cmp.Or(e.reason, "config::invalid") }

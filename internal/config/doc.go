@@ -1,6 +1,4 @@
-// Package config owns the user's configuration: the buildpack's three config
-// vars, read from a directory of one file per variable (never from the
-// process environment: the platform hands them over as files so that a
-// buildpack chooses what to trust), validated into a version request and a
-// download Source.
+// Package config owns the user's configuration: three config vars, read from
+// a directory of one file per variable, never from the process environment
+// (so the buildpack chooses what to trust), validated into a Config.
 package config

@@ -23,8 +23,7 @@ func OfficialURL(object string) string {
 	return "https://" + OfficialBucket + "." + s3Host + "/" + object
 }
 
-// Source is where this build downloads release files from. The zero value
-// is the official bucket.
+// Source is where release files come from; the zero value is the official bucket.
 type Source struct {
 	kind string // "bucket" or "mirror"
 	base *url.URL
@@ -91,8 +90,7 @@ func (s Source) Overridden() bool { return s.base != nil }
 // Kind names the source for the build report, never with a URL.
 func (s Source) Kind() string { return cmp.Or(s.kind, "official") }
 
-// IsLoopback reports whether host is localhost or a loopback address: the
-// only hosts plain http is allowed to.
+// IsLoopback reports whether host is loopback, the only one plain http may reach.
 func IsLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())

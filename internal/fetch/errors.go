@@ -44,8 +44,7 @@ func (e *StatusError) Help() string {
 	return "The server refused the request; retrying will not change that. Check the\nmirror or bucket, and its URL. " + nothing
 }
 
-// NotAFileError is a 200 answer that cannot be the file: a web page (a
-// proxy's or a portal's), an encoded body, or no body at all.
+// NotAFileError is a 200 answer that cannot be the file: a page, an encoded or empty body.
 type NotAFileError struct{ What string }
 
 func (e *NotAFileError) Error() string   { return "the server sent " + e.What + ", not the file" }

@@ -80,16 +80,14 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 			// The body is hashed as received, not decompressed.
 			DisableCompression: true,
 		}},
-		// Doubling, with up to 25% jitter so that builds retrying together
-		// do not hit the server in step.
+		// Doubling, with up to 25% jitter: builds retrying together spread out.
 		Backoff:  func(n int) time.Duration { d := delay << (n - 1); return d + time.Duration(rand.Int64N(int64(d)/4+1)) },
 		Attempts: 4, Idle: header, Answer: connect + header, Deadline: knobs[KnobDeadline],
 		UserAgent: userAgent, ProgressEvery: 5 * time.Second, Now: time.Now,
 	}, nil
 }
 
-// checkRedirect never lets a redirect lower security: https, or http on a
-// loopback host.
+// checkRedirect never lets a redirect lower security: https, or http to loopback.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	u := config.Redact(req.URL.String())
 	switch {
@@ -199,8 +197,7 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 	start, reported, received := c.Now(), time.Duration(0), int64(0)
 	idle := time.AfterFunc(c.Idle, func() { cancel(errStalled) })
 	defer idle.Stop()
-	// Progress is reported from the reading goroutine itself, so that it
-	// never races with the rest of the build's output.
+	// Progress is reported from the reading goroutine: it never races other output.
 	sniff := bufio.NewReaderSize(onRead{io.LimitReader(resp.Body, limit+1), func(n int) {
 		received += int64(n)
 		idle.Reset(c.Idle)

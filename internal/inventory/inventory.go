@@ -22,8 +22,7 @@ import (
 // FileName is the inventory's name at the buildpack's root.
 const FileName = "inventory.toml"
 
-// Architectures the mesh is released for, as Go and the CNB spec name
-// them; the buildpack's own binaries are built for the same list.
+// Architectures the mesh is released for, and the buildpack is built for.
 var Architectures = []string{"amd64", "arm64"}
 
 // Artifact is one pinned release file, for linux; Checksum is
@@ -33,8 +32,7 @@ type Artifact struct {
 	Arch, URL, Checksum string
 }
 
-// Inventory is the pinned artifacts and the pinned fingerprint of the key
-// that signs releases (uppercase hex), if any.
+// Inventory is the pinned artifacts and signing key fingerprint (uppercase hex).
 type Inventory struct {
 	Artifacts  []Artifact
 	SigningKey string
@@ -133,8 +131,7 @@ func (s stored) validate() (Artifact, error) {
 	return Artifact{Version: v, Arch: s.Arch, URL: s.URL, Checksum: s.Checksum}, ValidChecksum(s.Checksum)
 }
 
-// ValidChecksum accepts "sha256:<64 lowercase hex digits>", the one form
-// checksums are stored and compared in.
+// ValidChecksum accepts the one form checksums are stored and compared in.
 func ValidChecksum(s string) error {
 	algo, h, ok := strings.Cut(s, ":")
 	_, err := hex.DecodeString(h)
@@ -162,8 +159,7 @@ func newestFirst(arts []Artifact) []Artifact {
 	return arts
 }
 
-// Encode writes the whole inventory: a header, the signing key, then the
-// artifacts, newest version first.
+// Encode writes a header, the signing key, then the artifacts, newest first.
 func (inv Inventory) Encode(w io.Writer) error {
 	var doc document
 	if inv.SigningKey != "" {
@@ -185,8 +181,7 @@ func (inv Inventory) Encode(w io.Writer) error {
 	return err
 }
 
-// Save writes the inventory as dir's inventory.toml, atomically, once what
-// it writes parses back.
+// Save writes dir's inventory.toml atomically, once what it writes parses back.
 func (inv Inventory) Save(dir string) error {
 	var buf bytes.Buffer
 	if err := inv.Encode(&buf); err != nil {
@@ -203,8 +198,7 @@ func (inv Inventory) Save(dir string) error {
 	return fsutil.WriteFile(root, FileName, &buf, 0o644)
 }
 
-// With returns the inventory with a in place of the artifact of the same
-// version and arch, or added.
+// With returns the inventory with a replacing the artifact of its version and arch, or added.
 func (inv Inventory) With(a Artifact) Inventory {
 	out := Inventory{SigningKey: inv.SigningKey, Artifacts: slices.Clone(inv.Artifacts)}
 	if i := out.index(a); i >= 0 {

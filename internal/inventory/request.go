@@ -78,7 +78,6 @@ func (r Request) Matches(v *semver.Version) bool {
 	case Constraint:
 		return r.constraint.Check(v)
 	}
-	// The default takes the newest stable pin; a pre-release must be asked
-	// for by name.
+	// The default takes the newest stable pin; a pre-release is asked for by name.
 	return v.Prerelease() == ""
 }

@@ -58,10 +58,9 @@ func ParseKey(armored []byte, pinned string) (*Key, error) {
 // strong are the hashes a signature may be made over.
 var strong = []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_512}
 
-// Verify checks an armoured detached signature over what signed yields:
-// binary-mode (a text-mode one verifies bytes whose line ends were changed),
-// over a strong hash, by this key or a signing subkey, neither expired nor
-// revoked. An error reading signed is returned as it is.
+// Verify checks an armoured detached signature over what signed yields: binary
+// (text mode would verify bytes with other line ends), over a strong hash, by
+// this key or a subkey, neither expired nor revoked. A read error is returned.
 func (k *Key) Verify(signed io.Reader, armoredSig []byte) error {
 	block, err := armor.Decode(bytes.NewReader(armoredSig))
 	if len(armoredSig) > MaxSize || err != nil || block.Type != openpgp.SignatureType {
@@ -97,8 +96,7 @@ func (k *Key) Verify(signed io.Reader, armoredSig []byte) error {
 	return &Error{Problem: Mismatch}
 }
 
-// readErr keeps the error of the signed bytes' reader, so that it is not
-// taken for a bad signature.
+// readErr keeps a read error of the signed bytes, not to take it for a bad signature.
 type readErr struct {
 	r   io.Reader
 	err error
@@ -149,7 +147,6 @@ func (e *Error) Error() string {
 	}
 	return "signature verification failed: " + e.Problem
 }
-
 func (e *Error) Reason() string { return "verify::signature" }
 func (e *Error) Help() string {
 	switch e.Problem {
