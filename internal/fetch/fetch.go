@@ -107,11 +107,8 @@ func (c *Client) File(ctx context.Context, url string, f *os.File) (string, int6
 	var h hash.Hash
 	n, err := c.get(ctx, url, DefaultMaxSize, c.OnProgress, func() (io.Writer, error) {
 		h = sha256.New()
-		if err := f.Truncate(0); err != nil {
-			return nil, err
-		}
 		_, err := f.Seek(0, io.SeekStart)
-		return io.MultiWriter(f, h), err
+		return io.MultiWriter(f, h), cmp.Or(f.Truncate(0), err)
 	})
 	// A failed write is the machine's problem, never a network error.
 	if pe, ok := errors.AsType[*fs.PathError](err); ok && pe.Op != "read" {
