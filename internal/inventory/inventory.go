@@ -59,11 +59,10 @@ type stored struct {
 // Load reads a buildpack's inventory.
 func Load(path string) (Inventory, error) {
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return Inventory{}, fmt.Errorf("the buildpack has no %s: reinstall the buildpack", filepath.Base(path))
-	}
 	inv, perr := Parse(bytes.NewReader(data))
 	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return Inventory{}, fmt.Errorf("the buildpack has no %s: reinstall the buildpack", filepath.Base(path))
 	case err != nil:
 		return Inventory{}, fmt.Errorf("failed to read the inventory: %w", err)
 	case perr != nil:

@@ -12,8 +12,7 @@ import (
 
 // Request is HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION, parsed.
 type Request struct {
-	raw        string
-	kind       string
+	raw, kind  string
 	exact      *semver.Version
 	constraint *semver.Constraints
 }
