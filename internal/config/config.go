@@ -17,10 +17,9 @@ const (
 	VarVersion = "HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION"
 	VarBucket  = "HEROKU_APPLINK_SERVICE_MESH_S3_BUCKET"
 	VarMirror  = "HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL"
+	// maxValueLen bounds a config var file: real values are a few dozen bytes.
+	maxValueLen = 4096
 )
-
-// maxValueLen bounds a config var file: real values are a few dozen bytes.
-const maxValueLen = 4096
 
 // Config is the validated user configuration.
 type Config struct {

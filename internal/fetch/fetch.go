@@ -28,12 +28,11 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 )
 
-// DefaultMaxSize caps a release file: the mesh is tens of megabytes.
-const DefaultMaxSize = 512 << 20
-
-// The operator's knobs, read from the build's environment (never from
-// config vars): platforms on slow networks may need longer, tests shorter.
 const (
+	// DefaultMaxSize caps a release file: the mesh is tens of megabytes.
+	DefaultMaxSize = 512 << 20
+	// The operator's knobs, read from the build's environment (never from
+	// config vars): platforms on slow networks may need longer, tests shorter.
 	KnobTimeout    = "HEROKU_APPLINK_BUILDPACK_TIMEOUT"
 	KnobRetryDelay = "HEROKU_APPLINK_BUILDPACK_RETRY_DELAY"
 	KnobDeadline   = "HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE"
