@@ -130,7 +130,7 @@ func (s stored) validate() (Artifact, error) {
 	return Artifact{Version: v, Arch: s.Arch, URL: s.URL, Checksum: s.Checksum}, ValidChecksum(s.Checksum)
 }
 
-// ValidChecksum accepts the one form checksums are stored and compared in.
+// ValidChecksum accepts "sha256:<64 lowercase hex digits>", the one form used.
 func ValidChecksum(s string) error {
 	algo, h, ok := strings.Cut(s, ":")
 	_, err := hex.DecodeString(h)
@@ -151,7 +151,7 @@ func (inv Inventory) index(a Artifact) int {
 	return slices.IndexFunc(inv.Artifacts, func(b Artifact) bool { return b.Version.Equal(a.Version) && b.Arch == a.Arch })
 }
 
-// newestFirst sorts artifacts by version, newest first, then by arch.
+// newestFirst is a copy of arts sorted by version, newest first, then by arch.
 func newestFirst(arts []Artifact) []Artifact {
 	arts = slices.Clone(arts)
 	slices.SortStableFunc(arts, func(a, b Artifact) int { return cmp.Or(b.Version.Compare(a.Version), strings.Compare(a.Arch, b.Arch)) })
