@@ -68,20 +68,20 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 		}
 	}
 	t, delay := knobs[KnobTimeout], knobs[KnobRetryDelay]
-	connect, header := cmp.Or(t, 10*time.Second), cmp.Or(t, 30*time.Second)
+	connect, idle := cmp.Or(t, 10*time.Second), cmp.Or(t, 30*time.Second)
 	return &Client{
 		HTTP: &http.Client{CheckRedirect: checkRedirect, Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
 			DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
 			TLSHandshakeTimeout:   connect,
-			ResponseHeaderTimeout: header,
+			ResponseHeaderTimeout: idle,
 			ForceAttemptHTTP2:     true,
 			// The body is hashed as received, not decompressed.
 			DisableCompression: true,
 		}},
 		// Doubling, with up to 25% jitter: builds retrying together spread out.
 		Backoff:  func(n int) time.Duration { d := delay << (n - 1); return d + time.Duration(rand.Int64N(int64(d)/4+1)) },
-		Attempts: 4, Idle: header, Answer: connect + header, Deadline: knobs[KnobDeadline],
+		Attempts: 4, Idle: idle, Answer: connect + idle, Deadline: knobs[KnobDeadline],
 		UserAgent: userAgent, ProgressEvery: 5 * time.Second, Now: time.Now,
 	}, nil
 }
