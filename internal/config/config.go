@@ -17,22 +17,18 @@ const (
 	VarVersion = "HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION"
 	VarBucket  = "HEROKU_APPLINK_SERVICE_MESH_S3_BUCKET"
 	VarMirror  = "HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL"
+	// maxValueLen bounds a config var file: real values are a few dozen bytes.
+	maxValueLen = 4096
 )
-
-// maxValueLen bounds one config var file. Real values are a few dozen bytes;
-// anything this large is a mistake, and reading it whole would be one too.
-const maxValueLen = 4096
 
 // Config is the validated user configuration.
 type Config struct {
 	Request inventory.Request
-	// Source is where release files are downloaded from.
-	Source Source
+	Source  Source
 }
 
-// Read reads and validates the three config vars in dir, one file per
-// variable. A missing directory or file means the variable is unset; no
-// other file in dir is opened.
+// Read reads and validates the three config vars in dir. A missing
+// directory or file means the variable is unset; no other file is opened.
 func Read(dir string) (Config, error) {
 	vars := map[string]string{}
 	root, err := os.OpenRoot(dir)
@@ -46,23 +42,19 @@ func Read(dir string) (Config, error) {
 	defer root.Close()
 	for _, name := range []string{VarVersion, VarBucket, VarMirror} {
 		b, err := fsutil.ReadFile(root, name, maxValueLen)
-		var (
-			notRegular *fsutil.NotRegularError
-			tooLarge   *fsutil.TooLargeError
-		)
+		notRegular, isNotRegular := errors.AsType[*fsutil.NotRegularError](err)
 		switch {
 		case err == nil:
 			vars[name] = string(b)
 		case errors.Is(err, fs.ErrNotExist):
-		case errors.As(err, &notRegular):
+		case isNotRegular:
 			return Config{}, &Error{Var: name, Problem: "is not a regular file (it is " + notRegular.Kind + ")",
 				Advice: "Config vars reach the build as regular files, one per variable, in\n" + dir + ".\n" +
 					"The buildpack does not follow links out of it or read pipes: write the\nvalue into a regular file of that name."}
-		case errors.As(err, &tooLarge):
+		case errors.As(err, new(*fsutil.TooLargeError)):
 			return Config{}, &Error{Var: name, Problem: fmt.Sprintf("is longer than %d bytes", maxValueLen)}
 		default:
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
+			if pe, ok := errors.AsType[*fs.PathError](err); ok {
 				err = pe.Err
 			}
 			return Config{}, &Error{Var: name, Problem: "cannot be read: " + err.Error()}
@@ -71,8 +63,7 @@ func Read(dir string) (Config, error) {
 	return Parse(vars)
 }
 
-// Parse validates the variables. Every error names the variable and says
-// what a valid value looks like.
+// Parse validates the variables; every error names its variable.
 func Parse(vars map[string]string) (Config, error) {
 	req, err := inventory.ParseRequest(vars[VarVersion])
 	if err != nil {
@@ -109,13 +100,10 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("invalid %s: %s", e.Var, e.Problem)
 }
-
-// Help says how to fix it.
 func (e *Error) Help() string {
 	if e.Advice == "" && e.Var != "" {
 		return fmt.Sprintf("Fix or unset the config var:\n  heroku config:unset %s", e.Var)
 	}
 	return e.Advice
 }
-
 func (e *Error) Reason() string { return cmp.Or(e.reason, "config::invalid") }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -9,123 +10,87 @@ import (
 	"unicode/utf8"
 )
 
-// KeyObject is the release signing key's name in the bucket.
-const KeyObject = "public-key.asc"
-
-// OfficialBucket is the bucket Heroku publishes the mesh to.
-const OfficialBucket = "heroku-applink-service-mesh-binaries"
-
-// s3Host is the dual-stack endpoint the release bucket is served from.
-const s3Host = "s3.dualstack.us-east-1.amazonaws.com"
+const (
+	// KeyObject is the release signing key's name in the bucket.
+	KeyObject = "public-key.asc"
+	// OfficialBucket is the bucket Heroku publishes the mesh to.
+	OfficialBucket = "heroku-applink-service-mesh-binaries"
+	s3Host         = "s3.dualstack.us-east-1.amazonaws.com"
+)
 
 // OfficialURL is an object's URL in the official bucket.
 func OfficialURL(object string) string {
 	return "https://" + OfficialBucket + "." + s3Host + "/" + object
 }
 
-// Source is where this build downloads release files from. The zero value
-// is the official bucket.
+// Source is where release files come from; the zero value is the official bucket.
 type Source struct {
-	bucket string
-	mirror *url.URL
+	kind string // "bucket" or "mirror"
+	base *url.URL
 }
 
-// validBucketName applies S3's naming rules: 3 to 63 lowercase letters,
-// digits, dots and hyphens, starting and ending with a letter or digit, no
-// "..", not an IP address.
-func validBucketName(s string) bool {
-	if len(s) < 3 || len(s) > 63 || strings.Contains(s, "..") || net.ParseIP(s) != nil {
-		return false
-	}
-	for i, r := range s {
-		alnum := (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9')
-		if !alnum && ((r != '.' && r != '-') || i == 0 || i == len(s)-1) {
-			return false
-		}
-	}
-	return true
-}
-
-// Bucket replaces the official bucket with another S3 bucket. Naming the
-// official bucket is the same as naming none.
+// Bucket replaces the official bucket with another one, named by S3's rules.
+// Naming the official bucket is the same as naming none.
 func Bucket(name string) (Source, error) {
-	if !validBucketName(name) {
-		if len(name) > 70 {
-			name = name[:70] + "…"
-		}
-		return Source{}, fmt.Errorf("%q is not a valid S3 bucket name", name)
+	valid := len(name) >= 3 && len(name) <= 63 && !strings.Contains(name, "..") && net.ParseIP(name) == nil
+	for i, r := range name {
+		alnum := (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9')
+		valid = valid && (alnum || (r == '.' || r == '-') && i > 0 && i < len(name)-1)
 	}
-	if name == OfficialBucket {
+	switch {
+	case !valid && len(name) > 70:
+		return Source{}, fmt.Errorf("%q is not a valid S3 bucket name", name[:70]+"…")
+	case !valid:
+		return Source{}, fmt.Errorf("%q is not a valid S3 bucket name", name)
+	case name == OfficialBucket:
 		return Source{}, nil
 	}
-	return Source{bucket: name}, nil
+	return Source{kind: "bucket", base: &url.URL{Scheme: "https", Host: name + "." + s3Host}}, nil
 }
 
 // Mirror replaces scheme, host and path of every download with a base URL:
-// https, or http to a loopback host. The URL may carry credentials; they
-// are used for requests and never shown.
+// https, or http to a loopback host. Its credentials, if any, are used for
+// requests and never shown.
 func Mirror(raw string) (Source, error) {
-	if !utf8.ValidString(raw) || strings.ContainsAny(raw, " \t\r\n\x00") {
-		return Source{}, errors.New("it contains white space or control characters")
-	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
+	switch {
+	case !utf8.ValidString(raw) || strings.ContainsAny(raw, " \t\r\n\x00"):
+		return Source{}, errors.New("it contains white space or control characters")
+	case err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "":
 		return Source{}, fmt.Errorf("%s is not an absolute URL", Redact(raw))
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !IsLoopback(u.Hostname()) {
-			return Source{}, fmt.Errorf("%s uses http to a host that is not loopback", Redact(raw))
-		}
-	default:
+	case u.Scheme == "http" && !IsLoopback(u.Hostname()):
+		return Source{}, fmt.Errorf("%s uses http to a host that is not loopback", Redact(raw))
+	case u.Scheme != "https" && u.Scheme != "http":
 		return Source{}, fmt.Errorf("%s uses the scheme %q", Redact(raw), u.Scheme)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	case u.RawQuery != "" || u.Fragment != "":
 		return Source{}, fmt.Errorf("%s has a query or fragment", Redact(raw))
-	}
-	// An "@" past the host is a credential that holds a "/" (a base64
-	// token, say), which url.Parse reads as host and path: refuse it
-	// rather than send or show it.
-	if strings.Contains(u.Path, "@") || strings.Contains(u.Host, "@") {
+	case strings.Contains(u.Path, "@") || strings.Contains(u.Host, "@"):
+		// A credential that holds a "/" (a base64 token, say), which
+		// url.Parse reads as host and path: refuse it rather than send it.
 		return Source{}, fmt.Errorf("%s has an \"@\" after its host: percent-encode a \"/\" or \"@\" in a user name or password (%%2F, %%40)", Redact(raw))
 	}
-	return Source{mirror: u}, nil
+	return Source{kind: "mirror", base: u}, nil
 }
 
 // URL is where to request an object from. It may carry credentials: hand
 // it to the HTTP client, never to a log or a file.
 func (s Source) URL(object string) string {
-	switch {
-	case s.mirror != nil:
-		u := *s.mirror
-		u.Path = strings.TrimSuffix(u.Path, "/") + "/" + object
-		u.RawPath = ""
-		return u.String()
-	case s.bucket != "":
-		return "https://" + s.bucket + "." + s3Host + "/" + object
-	default:
+	if s.base == nil {
 		return OfficialURL(object)
 	}
+	u := *s.base
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + object
+	u.RawPath = ""
+	return u.String()
 }
 
-// Overridden reports whether downloads come from somewhere other than the
-// official bucket.
-func (s Source) Overridden() bool { return s.mirror != nil || s.bucket != "" }
+// Overridden reports whether downloads come from another bucket or a mirror.
+func (s Source) Overridden() bool { return s.base != nil }
 
 // Kind names the source for the build report, never with a URL.
-func (s Source) Kind() string {
-	switch {
-	case s.mirror != nil:
-		return "mirror"
-	case s.bucket != "":
-		return "bucket"
-	}
-	return "official"
-}
+func (s Source) Kind() string { return cmp.Or(s.kind, "official") }
 
-// IsLoopback reports whether host is localhost or a loopback address: the
-// only hosts plain http is allowed to.
+// IsLoopback reports whether host is loopback, the only one plain http may reach.
 func IsLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
@@ -136,8 +101,7 @@ func IsLoopback(host string) bool {
 // a fragment), reads "xxxxx", so the log still says credentials were used.
 func Redact(raw string) string { return strip(raw, "xxxxx@") }
 
-// Public is a URL as the buildpack may store it: with nothing before its
-// last "@".
+// Public is a URL with nothing before its last "@", as the buildpack may store it.
 func Public(raw string) string { return strip(raw, "") }
 
 func strip(raw, with string) string {

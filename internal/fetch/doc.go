@@ -1,7 +1,4 @@
-// Package fetch owns downloading and verifying: one artifact streamed from a
-// URL into a private temporary file while its sha256 is computed in the same
-// pass, with timeouts, a size cap and bounded retries.
-//
-// A file this package returns has matched its expected digest; on any error
-// nothing it wrote is left behind.
+// Package fetch owns downloading: one file streamed from a URL while its
+// sha256 is computed in the same pass, with timeouts, a size cap and bounded
+// retries, every failure an error that says whether a retry could help.
 package fetch

@@ -11,10 +11,6 @@ import (
 	"time"
 )
 
-// Every error a download can end in is one of these types, and each says
-// in one place whether another attempt could succeed (Retryable), what the
-// user can do (Help) and how the build report names it (Reason).
-
 const nothing = "Nothing was installed."
 
 // StatusError is an HTTP answer other than 200 OK.
@@ -27,11 +23,10 @@ type StatusError struct {
 func (e *StatusError) Error() string {
 	return "server answered " + cmp.Or(e.Status, fmt.Sprintf("%d %s", e.Code, http.StatusText(e.Code)))
 }
-
+func (e *StatusError) Reason() string { return "download::http-status" }
 func (e *StatusError) Retryable() bool {
 	return e.Code >= 500 || e.Code == http.StatusTooManyRequests || e.Code == http.StatusRequestTimeout
 }
-
 func (e *StatusError) Help() string {
 	switch i := strings.LastIndex(e.URL, "/"); {
 	case e.Code == http.StatusNotFound || e.Code == http.StatusForbidden:
@@ -49,11 +44,8 @@ func (e *StatusError) Help() string {
 	return "The server refused the request; retrying will not change that. Check the\nmirror or bucket, and its URL. " + nothing
 }
 
-func (e *StatusError) Reason() string { return "download::http-status" }
-
-// NotAFileError is a 200 answer that cannot be the file: a web page (a
-// proxy's or a portal's), an encoded body, or no body at all.
-type NotAFileError struct{ URL, What string }
+// NotAFileError is a 200 answer that cannot be the file: a page, an encoded or empty body.
+type NotAFileError struct{ What string }
 
 func (e *NotAFileError) Error() string   { return "the server sent " + e.What + ", not the file" }
 func (e *NotAFileError) Retryable() bool { return false }
@@ -65,10 +57,7 @@ func (e *NotAFileError) Help() string {
 }
 
 // TooLargeError is a body over the size cap.
-type TooLargeError struct {
-	URL             string
-	Limit, Declared int64
-}
+type TooLargeError struct{ Limit, Declared int64 }
 
 func (e *TooLargeError) Error() string {
 	if e.Declared > 0 {
@@ -76,15 +65,13 @@ func (e *TooLargeError) Error() string {
 	}
 	return fmt.Sprintf("response is over the %d-byte limit", e.Limit)
 }
-
 func (e *TooLargeError) Retryable() bool { return false }
 func (e *TooLargeError) Reason() string  { return "download::too-large" }
 func (e *TooLargeError) Help() string {
 	return "The server sent far more data than the file can be. Check the source\n(the mirror or bucket, and its URL). " + nothing
 }
 
-// NetworkError is a failure to connect or to read: refused, reset, timed
-// out, stalled or cut short, all worth another try.
+// NetworkError is a failure to connect or to read, worth another try.
 type NetworkError struct{ Err error }
 
 func (e *NetworkError) Error() string   { return "network error: " + e.Err.Error() }
@@ -95,8 +82,7 @@ func (e *NetworkError) Help() string {
 	return "This is usually a temporary network problem: retry the build.\n" + nothing
 }
 
-// TooSlowError is a download that did not end within its deadline, however
-// steadily bytes arrived; the deadline covers every attempt.
+// TooSlowError is a download, all attempts, that missed its deadline.
 type TooSlowError struct {
 	Received, Declared int64
 	After              time.Duration
@@ -111,7 +97,6 @@ func (e *TooSlowError) Error() string {
 	}
 	return "too slow: no answer in " + seconds(e.After)
 }
-
 func (e *TooSlowError) Retryable() bool { return false }
 func (e *TooSlowError) Reason() string  { return "download::too-slow" }
 func (e *TooSlowError) Help() string {
@@ -119,8 +104,7 @@ func (e *TooSlowError) Help() string {
 		"longer with HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE (seconds) in the\nbuild's environment. " + nothing
 }
 
-// TLSError is a server whose certificate could not be verified: the next
-// attempt would meet the same certificate.
+// TLSError is a server whose certificate could not be verified.
 type TLSError struct {
 	Cause string
 	Err   error
@@ -137,34 +121,33 @@ func (e *TLSError) Help() string {
 		"environment with SSL_CERT_FILE (a PEM file) or SSL_CERT_DIR. " + nothing
 }
 
-func certificateProblem(err error) (string, bool) {
+// certificateProblem is what a TLS error says about the server, or "".
+func certificateProblem(err error) string {
 	var (
-		unknown  x509.UnknownAuthorityError
-		host     x509.HostnameError
-		invalid  x509.CertificateInvalidError
-		verify   *tls.CertificateVerificationError
-		insecure x509.InsecureAlgorithmError
-		alert    tls.AlertError
+		host    x509.HostnameError
+		invalid x509.CertificateInvalidError
+		verify  *tls.CertificateVerificationError
+		alert   tls.AlertError
 	)
 	switch {
-	case errors.As(err, &unknown):
-		return "the certificate is signed by an unknown authority", true
+	case errors.As(err, new(x509.UnknownAuthorityError)):
+		return "the certificate is signed by an unknown authority"
 	case errors.As(err, &host):
-		return "the certificate is not valid for " + host.Host, true
+		return "the certificate is not valid for " + host.Host
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		return "the certificate has expired or is not yet valid", true
+		return "the certificate has expired or is not yet valid"
 	case errors.As(err, &invalid):
-		return "the certificate is not valid (" + invalid.Error() + ")", true
-	case errors.As(err, &insecure):
-		return "the certificate uses an insecure algorithm", true
+		return "the certificate is not valid (" + invalid.Error() + ")"
+	case errors.As(err, new(x509.InsecureAlgorithmError)):
+		return "the certificate uses an insecure algorithm"
 	case errors.As(err, &verify):
-		return "the certificate could not be verified (" + verify.Err.Error() + ")", true
+		return "the certificate could not be verified (" + verify.Err.Error() + ")"
 	case errors.As(err, new(tls.RecordHeaderError)), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return "the server does not answer in TLS (a plain http server behind an https URL?)", true
+		return "the server does not answer in TLS (a plain http server behind an https URL?)"
 	case errors.As(err, &alert):
-		return "the TLS handshake was refused (" + alert.Error() + ")", true
+		return "the TLS handshake was refused (" + alert.Error() + ")"
 	}
-	return "", false
+	return ""
 }
 
 // RedirectError is a redirect (or a URL) the client refused to follow.

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,12 +28,11 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 )
 
-// DefaultMaxSize caps a release file: the mesh is tens of megabytes.
-const DefaultMaxSize = 512 << 20
-
-// The operator's knobs, read from the build's environment (never from
-// config vars): platforms on slow networks may need longer, tests shorter.
 const (
+	// DefaultMaxSize caps a release file: the mesh is tens of megabytes.
+	DefaultMaxSize = 512 << 20
+	// The operator's knobs, read from the build's environment (never from
+	// config vars): platforms on slow networks may need longer, tests shorter.
 	KnobTimeout    = "HEROKU_APPLINK_BUILDPACK_TIMEOUT"
 	KnobRetryDelay = "HEROKU_APPLINK_BUILDPACK_RETRY_DELAY"
 	KnobDeadline   = "HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE"
@@ -40,27 +40,21 @@ const (
 
 // Client downloads with timeouts, a size cap and bounded retries.
 type Client struct {
-	HTTP *http.Client
-	// Attempts bounds tries per download; Backoff is the wait before retry
-	// n (n ≥ 1), unless the server sent Retry-After.
+	HTTP     *http.Client
 	Attempts int
-	Backoff  func(n int) time.Duration
-	MaxSize  int64
+	Backoff  func(n int) time.Duration // before retry n ≥ 1, unless the server sent Retry-After
 	// Idle fails a body that delivers no byte for this long; Answer bounds
 	// everything before the headers (a proxy's CONNECT included); Deadline
 	// bounds a whole download, retries included.
 	Idle, Answer, Deadline time.Duration
 	UserAgent              string
-	// OnRetry hears of each failed attempt that will be retried; OnProgress,
-	// every ProgressEvery, how far a file has come (total -1 when unknown).
-	OnRetry       func(attempt int, err error, wait time.Duration)
-	OnProgress    func(received, total int64, elapsed time.Duration)
-	ProgressEvery time.Duration
-	Now           func() time.Time
+	OnRetry                func(attempt int, err error, wait time.Duration)
+	OnProgress             func(received, total int64, elapsed time.Duration) // total -1 when unknown
+	ProgressEvery          time.Duration
+	Now                    func() time.Time
 }
 
-// New returns a Client with production timeouts and retries, adjusted by
-// the operator's knobs that getenv finds.
+// New returns a Client with production settings, adjusted by the knobs.
 func New(userAgent string, getenv func(string) string) (*Client, error) {
 	knobs := map[string]time.Duration{KnobTimeout: 0, KnobRetryDelay: 500 * time.Millisecond, KnobDeadline: 10 * time.Minute}
 	for name := range knobs {
@@ -73,34 +67,26 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 			knobs[name] = time.Duration(f * float64(time.Second))
 		}
 	}
-	connect, header, idle := 10*time.Second, 30*time.Second, 30*time.Second
-	if t := knobs[KnobTimeout]; t > 0 {
-		connect, header, idle = t, t, t
-	}
-	delay := knobs[KnobRetryDelay]
-	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   connect,
-		ResponseHeaderTimeout: header,
-		ForceAttemptHTTP2:     true,
-		// The body is hashed as received: a decompressed body would hash
-		// other bytes than the ones the checksum pins.
-		DisableCompression: true,
-	}
+	t, delay := knobs[KnobTimeout], knobs[KnobRetryDelay]
+	connect, idle := cmp.Or(t, 10*time.Second), cmp.Or(t, 30*time.Second)
 	return &Client{
-		HTTP:     &http.Client{Transport: transport, CheckRedirect: checkRedirect},
-		Attempts: 4,
-		// Doubling, with up to 25% jitter so that builds retrying together
-		// do not hit the server in step.
-		Backoff: func(n int) time.Duration { d := delay << (n - 1); return d + time.Duration(rand.Int64N(int64(d)/4+1)) },
-		MaxSize: DefaultMaxSize, Idle: idle, Answer: connect + header, Deadline: knobs[KnobDeadline],
+		HTTP: &http.Client{CheckRedirect: checkRedirect, Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   connect,
+			ResponseHeaderTimeout: idle,
+			ForceAttemptHTTP2:     true,
+			// The body is hashed as received, not decompressed.
+			DisableCompression: true,
+		}},
+		// Doubling, with up to 25% jitter: builds retrying together spread out.
+		Backoff:  func(n int) time.Duration { d := delay << (n - 1); return d + time.Duration(rand.Int64N(int64(d)/4+1)) },
+		Attempts: 4, Idle: idle, Answer: connect + idle, Deadline: knobs[KnobDeadline],
 		UserAgent: userAgent, ProgressEvery: 5 * time.Second, Now: time.Now,
 	}, nil
 }
 
-// checkRedirect follows a few redirects and never lets one lower the
-// transport's security: https, or http on a loopback host.
+// checkRedirect never lets a redirect lower security: https, or http to loopback.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	u := config.Redact(req.URL.String())
 	switch {
@@ -114,21 +100,17 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// File downloads url into f, from its start (again on each retry), and
-// returns the sha256 of what it wrote ("sha256:<hex>", computed as the
-// bytes went by) and their count. A failed write is an *fsutil.PathError.
+// File downloads url into f and returns the "sha256:<hex>" of what it wrote
+// and its size. A failed write is an *fsutil.PathError.
 func (c *Client) File(ctx context.Context, url string, f *os.File) (string, int64, error) {
 	var h hash.Hash
-	n, err := c.get(ctx, url, c.MaxSize, c.OnProgress, func() (io.Writer, error) {
+	n, err := c.get(ctx, url, DefaultMaxSize, c.OnProgress, func() (io.Writer, error) {
 		h = sha256.New()
-		if err := f.Truncate(0); err != nil {
-			return nil, err
-		}
 		_, err := f.Seek(0, io.SeekStart)
-		return io.MultiWriter(f, h), err
+		return io.MultiWriter(f, h), cmp.Or(f.Truncate(0), err)
 	})
 	// A failed write is the machine's problem, never a network error.
-	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Op != "read" {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok && pe.Op != "read" {
 		err = &fsutil.PathError{Path: f.Name(), Err: pe.Err}
 	}
 	if err != nil {
@@ -144,27 +126,19 @@ func (c *Client) Bytes(ctx context.Context, url string, limit int64) ([]byte, er
 	return buf.Bytes(), err
 }
 
-var (
-	errTooSlow  = errors.New("download deadline")
-	errStalled  = errors.New("no data received")
-	errNoAnswer = errors.New("no answer")
-)
+// The causes once and get cancel a request with.
+var errTooSlow, errStalled, errNoAnswer = errors.New("download deadline"), errors.New("no data received"), errors.New("no answer")
 
-// get is the retry loop around one request.
 func (c *Client) get(ctx context.Context, url string, limit int64, progress func(int64, int64, time.Duration), open func() (io.Writer, error)) (int64, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, c.Deadline, errTooSlow)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
 		n, err := c.once(ctx, url, limit, progress, open)
-		var (
-			retry  interface{ Retryable() bool }
-			slow   *TooSlowError
-			status *StatusError
-		)
+		var retry interface{ Retryable() bool }
 		switch {
 		case err == nil:
 			return n, nil
-		case errors.Is(context.Cause(ctx), errTooSlow) && !errors.As(err, &slow):
+		case errors.Is(context.Cause(ctx), errTooSlow) && !errors.As(err, new(*TooSlowError)):
 			return n, &TooSlowError{After: c.Deadline}
 		case ctx.Err() != nil || !errors.As(err, &retry) || !retry.Retryable():
 			return n, err
@@ -172,7 +146,7 @@ func (c *Client) get(ctx context.Context, url string, limit int64, progress func
 			return n, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
 		}
 		wait := c.Backoff(attempt)
-		if errors.As(err, &status) && status.RetryAfter > 0 {
+		if status, ok := errors.AsType[*StatusError](err); ok && status.RetryAfter > 0 {
 			wait = min(status.RetryAfter, 20*time.Second)
 		}
 		if c.OnRetry != nil {
@@ -185,7 +159,7 @@ func (c *Client) get(ctx context.Context, url string, limit int64, progress func
 	}
 }
 
-// once makes one request and streams its body into what open returns.
+// once streams one response's body into what open returns.
 func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress func(int64, int64, time.Duration), open func() (io.Writer, error)) (int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -210,37 +184,38 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 	case resp.StatusCode != http.StatusOK:
 		return 0, &StatusError{URL: url, Code: resp.StatusCode, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 	case resp.ContentLength > limit:
-		return 0, &TooLargeError{URL: url, Limit: limit, Declared: resp.ContentLength}
+		return 0, &TooLargeError{Limit: limit, Declared: resp.ContentLength}
 	case mediaType == "text/html" || mediaType == "application/xhtml+xml":
-		return 0, &NotAFileError{URL: url, What: "a web page (" + what + ")"}
+		return 0, &NotAFileError{What: "a web page (" + what + ")"}
 	case enc != "" && !strings.EqualFold(enc, "identity"):
-		return 0, &NotAFileError{URL: url, What: "a compressed body (" + what + ", content encoding " + enc + ")"}
+		return 0, &NotAFileError{What: "a compressed body (" + what + ", content encoding " + enc + ")"}
 	}
-	start := c.Now()
+	start, reported, received := c.Now(), time.Duration(0), int64(0)
 	idle := time.AfterFunc(c.Idle, func() { cancel(errStalled) })
 	defer idle.Stop()
-	body := &reader{r: io.LimitReader(resp.Body, limit+1)}
-	body.onRead = func(n int64) {
+	// Progress is reported from the reading goroutine: it never races other output.
+	sniff := bufio.NewReaderSize(onRead{io.LimitReader(resp.Body, limit+1), func(n int) {
+		received += int64(n)
 		idle.Reset(c.Idle)
-		if elapsed := c.Now().Sub(start); progress != nil && elapsed-body.reported >= c.ProgressEvery {
-			body.reported = elapsed
-			progress(n, resp.ContentLength, elapsed)
+		if elapsed := c.Now().Sub(start); progress != nil && elapsed-reported >= c.ProgressEvery {
+			reported = elapsed
+			progress(received, resp.ContentLength, elapsed)
 		}
-	}
+	}}, 512)
 	// What a misconfigured mirror or a captive proxy answers with 200 is
 	// most often an HTML page: say so, rather than call it tampering.
-	sniff := bufio.NewReaderSize(body, 512)
-	if head, _ := sniff.Peek(512); looksLikeHTML(head) {
-		return 0, &NotAFileError{URL: url, What: "a web page (" + what + ")"}
+	head, _ := sniff.Peek(512)
+	head = bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n"))
+	if slices.ContainsFunc([]string{"<!doctype html", "<html", "<head", "<body"}, func(p string) bool { return bytes.HasPrefix(head, []byte(p)) }) {
+		return 0, &NotAFileError{What: "a web page (" + what + ")"}
 	}
 	w, err := open()
 	if err != nil {
 		return 0, err
 	}
 	n, err := io.Copy(w, sniff)
-	var pe *fs.PathError
 	switch {
-	case errors.As(err, &pe):
+	case errors.As(err, new(*fs.PathError)):
 		return n, err
 	case err != nil && errors.Is(context.Cause(ctx), errStalled):
 		return n, &NetworkError{Err: fmt.Errorf("no data received for %s after %d bytes", seconds(c.Idle), n)}
@@ -249,16 +224,14 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 	case err != nil:
 		return n, c.classify(ctx, err, n, resp.ContentLength)
 	case n > limit:
-		return n, &TooLargeError{URL: url, Limit: limit}
+		return n, &TooLargeError{Limit: limit}
 	case n == 0:
-		return 0, &NotAFileError{URL: url, What: "an empty body (" + resp.Status + ")"}
+		return 0, &NotAFileError{What: "an empty body (" + resp.Status + ")"}
 	}
 	return n, nil
 }
 
-// classify names the true cause of a failed request or body, once: the
-// deadline, a refused redirect, a transfer encoding, a certificate, or the
-// network.
+// classify names the true cause of a failed request or body.
 func (c *Client) classify(ctx context.Context, err error, received, declared int64) error {
 	var redirect *RedirectError
 	_, enc, unsupported := strings.Cut(err.Error(), "unsupported transfer encoding: ")
@@ -274,46 +247,30 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 	case unsupported:
 		return &NotAFileError{What: "a body in transfer encoding " + enc + " (only chunked is accepted)"}
 	}
-	if reason, ok := certificateProblem(err); ok {
-		return &TLSError{Cause: reason, Err: err}
+	if cause := certificateProblem(err); cause != "" {
+		return &TLSError{Cause: cause, Err: err}
 	}
 	return &NetworkError{Err: unwrapURL(err)}
 }
 
-// unwrapURL drops the *url.Error wrapper, whose text repeats the URL: the
-// caller reports it once, redacted.
+// unwrapURL drops the *url.Error wrapper: the caller shows the URL, redacted.
 func unwrapURL(err error) error {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
+	if uerr, ok := errors.AsType[*url.Error](err); ok {
 		return uerr.Err
 	}
 	return err
 }
 
-func looksLikeHTML(head []byte) bool {
-	h := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n"))
-	for _, prefix := range []string{"<!doctype html", "<html", "<head", "<body"} {
-		if bytes.HasPrefix(h, []byte(prefix)) {
-			return true
-		}
-	}
-	return false
+// onRead calls f with the size of every read that returned bytes.
+type onRead struct {
+	r io.Reader
+	f func(n int)
 }
 
-// reader reports every read from the reading goroutine itself, so that
-// progress never races with the rest of the build's output.
-type reader struct {
-	r        io.Reader
-	n        int64
-	reported time.Duration
-	onRead   func(int64)
-}
-
-func (r *reader) Read(p []byte) (int, error) {
+func (r onRead) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	if n > 0 {
-		r.n += int64(n)
-		r.onRead(r.n)
+		r.f(n)
 	}
 	return n, err
 }

@@ -22,21 +22,17 @@ import (
 // FileName is the inventory's name at the buildpack's root.
 const FileName = "inventory.toml"
 
-// Architectures the mesh is released for, as Go and the CNB spec name
-// them; the buildpack's own binaries are built for the same list.
+// Architectures the mesh is released for, and the buildpack is built for.
 var Architectures = []string{"amd64", "arm64"}
 
-// Artifact is one pinned release file, for linux.
+// Artifact is one pinned release file, for linux; Checksum is
+// "sha256:<64 lowercase hex digits>".
 type Artifact struct {
-	Version *semver.Version
-	Arch    string
-	URL     string
-	// Checksum is "sha256:<64 lowercase hex digits>".
-	Checksum string
+	Version             *semver.Version
+	Arch, URL, Checksum string
 }
 
-// Inventory is the pinned artifacts and the pinned fingerprint of the key
-// that signs releases (uppercase hex), if any.
+// Inventory is the pinned artifacts and signing key fingerprint (uppercase hex).
 type Inventory struct {
 	Artifacts  []Artifact
 	SigningKey string
@@ -44,10 +40,12 @@ type Inventory struct {
 
 // document is inventory.toml as it is stored.
 type document struct {
-	Signing *struct {
-		Fingerprint string `toml:"fingerprint"`
-	} `toml:"signing,omitempty"`
+	Signing   *signing `toml:"signing,omitempty"`
 	Artifacts []stored `toml:"artifacts,omitempty"`
+}
+
+type signing struct {
+	Fingerprint string `toml:"fingerprint"`
 }
 
 type stored struct {
@@ -61,11 +59,10 @@ type stored struct {
 // Load reads a buildpack's inventory.
 func Load(path string) (Inventory, error) {
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return Inventory{}, fmt.Errorf("the buildpack has no %s: reinstall the buildpack", filepath.Base(path))
-	}
 	inv, perr := Parse(bytes.NewReader(data))
 	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return Inventory{}, fmt.Errorf("the buildpack has no %s: reinstall the buildpack", filepath.Base(path))
 	case err != nil:
 		return Inventory{}, fmt.Errorf("failed to read the inventory: %w", err)
 	case perr != nil:
@@ -87,8 +84,13 @@ func Parse(r io.Reader) (Inventory, error) {
 	}
 	var inv Inventory
 	if doc.Signing != nil {
-		if inv.SigningKey, err = NormalizeFingerprint(doc.Signing.Fingerprint); err != nil {
-			return Inventory{}, fmt.Errorf("[signing]: %w", err)
+		// A v4 (40 hex digits) or v6 (64) fingerprint, in any spacing or case.
+		fp := doc.Signing.Fingerprint
+		inv.SigningKey = strings.TrimPrefix(strings.ToUpper(strings.Join(strings.Fields(fp), "")), "0X")
+		if _, err := hex.DecodeString(inv.SigningKey); len(inv.SigningKey) != 40 && len(inv.SigningKey) != 64 {
+			return Inventory{}, fmt.Errorf("[signing]: fingerprint %q: want 40 or 64 hex digits", fp)
+		} else if err != nil {
+			return Inventory{}, fmt.Errorf("[signing]: fingerprint %q is not hex", fp)
 		}
 	}
 	for i, s := range doc.Artifacts {
@@ -128,8 +130,7 @@ func (s stored) validate() (Artifact, error) {
 	return Artifact{Version: v, Arch: s.Arch, URL: s.URL, Checksum: s.Checksum}, ValidChecksum(s.Checksum)
 }
 
-// ValidChecksum accepts "sha256:<64 lowercase hex digits>", the one form
-// checksums are stored and compared in.
+// ValidChecksum accepts "sha256:<64 lowercase hex digits>", the one form used.
 func ValidChecksum(s string) error {
 	algo, h, ok := strings.Cut(s, ":")
 	_, err := hex.DecodeString(h)
@@ -146,34 +147,24 @@ func ValidChecksum(s string) error {
 	return nil
 }
 
-// NormalizeFingerprint accepts a v4 (40 hex digits) or v6 (64) OpenPGP key
-// fingerprint with any spacing or case, and returns it as uppercase hex.
-func NormalizeFingerprint(s string) (string, error) {
-	f := strings.TrimPrefix(strings.ToUpper(strings.Join(strings.Fields(s), "")), "0X")
-	if _, err := hex.DecodeString(f); len(f) != 40 && len(f) != 64 {
-		return "", fmt.Errorf("fingerprint %q: want 40 or 64 hex digits", s)
-	} else if err != nil {
-		return "", fmt.Errorf("fingerprint %q is not hex", s)
-	}
-	return f, nil
-}
-
 func (inv Inventory) index(a Artifact) int {
 	return slices.IndexFunc(inv.Artifacts, func(b Artifact) bool { return b.Version.Equal(a.Version) && b.Arch == a.Arch })
 }
 
-// Encode writes the whole inventory: a header, the signing key, then the
-// artifacts, newest version first.
+// newestFirst is a copy of arts sorted by version, newest first, then by arch.
+func newestFirst(arts []Artifact) []Artifact {
+	arts = slices.Clone(arts)
+	slices.SortStableFunc(arts, func(a, b Artifact) int { return cmp.Or(b.Version.Compare(a.Version), strings.Compare(a.Arch, b.Arch)) })
+	return arts
+}
+
+// Encode writes a header, the signing key, then the artifacts, newest first.
 func (inv Inventory) Encode(w io.Writer) error {
 	var doc document
 	if inv.SigningKey != "" {
-		doc.Signing = &struct {
-			Fingerprint string `toml:"fingerprint"`
-		}{inv.SigningKey}
+		doc.Signing = &signing{inv.SigningKey}
 	}
-	arts := slices.Clone(inv.Artifacts)
-	slices.SortStableFunc(arts, func(a, b Artifact) int { return cmp.Or(b.Version.Compare(a.Version), strings.Compare(a.Arch, b.Arch)) })
-	for _, a := range arts {
+	for _, a := range newestFirst(inv.Artifacts) {
 		doc.Artifacts = append(doc.Artifacts, stored{Version: a.Version.String(), OS: "linux", Arch: a.Arch, URL: a.URL, Checksum: a.Checksum})
 	}
 	buf := bytes.NewBufferString("# The Heroku AppLink Service Mesh releases this buildpack pins: one\n" +
@@ -189,8 +180,7 @@ func (inv Inventory) Encode(w io.Writer) error {
 	return err
 }
 
-// Save writes the inventory as dir's inventory.toml, atomically, once what
-// it writes parses back.
+// Save writes dir's inventory.toml atomically, once what it writes parses back.
 func (inv Inventory) Save(dir string) error {
 	var buf bytes.Buffer
 	if err := inv.Encode(&buf); err != nil {
@@ -207,8 +197,7 @@ func (inv Inventory) Save(dir string) error {
 	return fsutil.WriteFile(root, FileName, &buf, 0o644)
 }
 
-// With returns the inventory with a in place of the artifact of the same
-// version and arch, or added.
+// With returns the inventory with a replacing the artifact of its version and arch, or added.
 func (inv Inventory) With(a Artifact) Inventory {
 	out := Inventory{SigningKey: inv.SigningKey, Artifacts: slices.Clone(inv.Artifacts)}
 	if i := out.index(a); i >= 0 {
@@ -226,10 +215,8 @@ func (inv Inventory) ForArch(arch string) Inventory {
 
 // Versions lists the versions pinned for one architecture, newest first.
 func (inv Inventory) Versions(arch string) []string {
-	arts := inv.ForArch(arch).Artifacts
-	slices.SortFunc(arts, func(a, b Artifact) int { return b.Version.Compare(a.Version) })
 	var out []string
-	for _, a := range arts {
+	for _, a := range newestFirst(inv.ForArch(arch).Artifacts) {
 		out = append(out, a.Version.String())
 	}
 	return out
@@ -245,16 +232,11 @@ func (inv Inventory) Resolve(req Request, arch string) (Artifact, error) {
 	if !slices.Contains(Architectures, arch) {
 		return Artifact{}, &UnsupportedArchError{Arch: arch}
 	}
-	var best *Artifact
-	for i, a := range inv.Artifacts {
-		if a.Arch == arch && req.Matches(a.Version) && (best == nil || a.Version.GreaterThan(best.Version)) {
-			best = &inv.Artifacts[i]
-		}
+	arts := newestFirst(inv.ForArch(arch).Artifacts)
+	if i := slices.IndexFunc(arts, func(a Artifact) bool { return req.Matches(a.Version) }); i >= 0 {
+		return arts[i], nil
 	}
-	if best == nil {
-		return Artifact{}, &NoMatchError{Request: req, Arch: arch, Available: inv.Versions(arch)}
-	}
-	return *best, nil
+	return Artifact{}, &NoMatchError{Request: req, Arch: arch, Available: inv.Versions(arch)}
 }
 
 // NoMatchError means no pinned artifact satisfies the request.
@@ -272,7 +254,6 @@ func (e *NoMatchError) Error() string {
 }
 
 func (e *NoMatchError) Reason() string { return "version::no-match" }
-
 func (e *NoMatchError) Help() string {
 	if len(e.Available) == 0 {
 		return "This buildpack pins no release for this architecture yet. Unset\n" +

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"unicode"
@@ -9,11 +10,9 @@ import (
 	"github.com/Masterminds/semver/v3"
 )
 
-// Request is what the user asked for in
-// HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION.
+// Request is HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION, parsed.
 type Request struct {
-	raw        string
-	kind       string
+	raw, kind  string
 	exact      *semver.Version
 	constraint *semver.Constraints
 }
@@ -26,13 +25,8 @@ const (
 	Constraint = "constraint"
 )
 
-// maxRequestLen bounds what is parsed and echoed back: a version is short,
-// and a config var can hold anything.
-const maxRequestLen = 128
-
-// ParseRequest parses a release version request. Surrounding white space is
-// ignored; an empty value is the default request. Errors quote the value,
-// shortened.
+// ParseRequest parses a version request; an empty one is the default.
+// Errors quote the value, shortened: a config var can hold anything.
 func ParseRequest(s string) (Request, error) {
 	q := fmt.Sprintf("%q", s)
 	if r := []rune(s); len(r) > 40 {
@@ -44,8 +38,8 @@ func ParseRequest(s string) (Request, error) {
 		return Request{}, fmt.Errorf("%s is not valid UTF-8", q)
 	case s == "":
 		return Request{kind: Default}, nil
-	case len(s) > maxRequestLen:
-		return Request{}, fmt.Errorf("%s is longer than %d characters", q, maxRequestLen)
+	case len(s) > 128:
+		return Request{}, fmt.Errorf("%s is longer than 128 characters", q)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return Request{}, fmt.Errorf("%s contains control characters", q)
 	case strings.EqualFold(s, "latest"):
@@ -64,26 +58,15 @@ func ParseRequest(s string) (Request, error) {
 }
 
 // Kind is Default, Latest, Exact or Constraint.
-func (r Request) Kind() string {
-	if r.kind == "" {
-		return Default
-	}
-	return r.kind
-}
+func (r Request) Kind() string { return cmp.Or(r.kind, Default) }
 
 // ExactVersion is the version of an Exact request, else nil.
 func (r Request) ExactVersion() *semver.Version { return r.exact }
 
 // String is the request as the user wrote it, or "default".
-func (r Request) String() string {
-	if r.raw == "" {
-		return Default
-	}
-	return r.raw
-}
+func (r Request) String() string { return cmp.Or(r.raw, Default) }
 
-// Matches reports whether a pinned release of version v satisfies the
-// request.
+// Matches reports whether a pinned release of version v satisfies r.
 func (r Request) Matches(v *semver.Version) bool {
 	switch r.Kind() {
 	case Latest:
@@ -94,7 +77,6 @@ func (r Request) Matches(v *semver.Version) bool {
 	case Constraint:
 		return r.constraint.Check(v)
 	}
-	// The default takes the newest stable pin; a pre-release must be asked
-	// for by name.
+	// The default takes the newest stable pin; a pre-release is asked for by name.
 	return v.Prerelease() == ""
 }

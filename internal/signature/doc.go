@@ -1,5 +1,4 @@
-// Package signature owns OpenPGP verification for releases the inventory
-// does not pin: parsing the release signing key, checking it against a
-// pinned fingerprint, and verifying a detached ASCII-armoured signature over
-// a downloaded file, all in-process, with no gpg binary.
+// Package signature owns OpenPGP verification of releases the inventory
+// does not pin: the release signing key, checked against a pinned
+// fingerprint, and detached armoured signatures, all in-process.
 package signature

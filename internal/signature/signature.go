@@ -25,9 +25,8 @@ type Key struct {
 	Fingerprint string
 }
 
-// ParseKey reads an armoured public key: the one with the pinned
-// fingerprint, wherever it is in the file, or without a pin, the file's
-// only key.
+// ParseKey reads the armoured public key with the pinned fingerprint, or
+// without a pin, the file's only key.
 func ParseKey(armored []byte, pinned string) (*Key, error) {
 	var all openpgp.EntityList
 	// Each block is decoded on its own: the decoder reads past a block's end.
@@ -59,11 +58,9 @@ func ParseKey(armored []byte, pinned string) (*Key, error) {
 // strong are the hashes a signature may be made over.
 var strong = []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_512}
 
-// Verify checks an armoured detached signature over the bytes signed
-// yields: binary-mode (a text-mode one verifies bytes whose line ends were
-// changed), over SHA-256 or stronger, by this key or one of its signing
-// subkeys, neither expired nor revoked. An error from signed is returned as
-// it is, not as a bad signature.
+// Verify checks an armoured detached signature over what signed yields: binary
+// (text mode would verify bytes with other line ends), over a strong hash, by
+// this key or a subkey, neither expired nor revoked. A read error is returned.
 func (k *Key) Verify(signed io.Reader, armoredSig []byte) error {
 	block, err := armor.Decode(bytes.NewReader(armoredSig))
 	if len(armoredSig) > MaxSize || err != nil || block.Type != openpgp.SignatureType {
@@ -82,8 +79,6 @@ func (k *Key) Verify(signed io.Reader, armoredSig []byte) error {
 	}
 	src := &readErr{r: signed}
 	_, _, err = openpgp.VerifyDetachedSignature(openpgp.EntityList{k.entity}, src, bytes.NewReader(raw), nil)
-	var structural pgperrors.StructuralError
-	var unsupported pgperrors.UnsupportedError
 	switch {
 	case src.err != nil:
 		return src.err
@@ -95,14 +90,13 @@ func (k *Key) Verify(signed io.Reader, armoredSig []byte) error {
 		return &Error{Problem: Expired, Detail: err.Error()}
 	case errors.Is(err, pgperrors.ErrKeyRevoked):
 		return &Error{Problem: Revoked}
-	case errors.As(err, &structural), errors.As(err, &unsupported):
+	case errors.As(err, new(pgperrors.StructuralError)), errors.As(err, new(pgperrors.UnsupportedError)):
 		return &Error{Problem: Malformed, Detail: err.Error()}
 	}
 	return &Error{Problem: Mismatch}
 }
 
-// readErr keeps the error of the signed bytes' reader, which the OpenPGP
-// library would otherwise report as a signature that does not verify.
+// readErr keeps a read error of the signed bytes, not to take it for a bad signature.
 type readErr struct {
 	r   io.Reader
 	err error
@@ -144,8 +138,7 @@ const (
 	Mismatch  = "the signature does not match the file"
 )
 
-// Error is a signature that does not prove the file is the release. None
-// is cured by a retry.
+// Error is a signature that does not prove the file is the release.
 type Error struct{ Problem, Detail string }
 
 func (e *Error) Error() string {
@@ -154,7 +147,6 @@ func (e *Error) Error() string {
 	}
 	return "signature verification failed: " + e.Problem
 }
-
 func (e *Error) Reason() string { return "verify::signature" }
 func (e *Error) Help() string {
 	switch e.Problem {
