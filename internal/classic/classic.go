@@ -75,7 +75,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		}
 	}()
 	if cache != nil && rel.Pinned() && !res.Reused {
-		if err := save(ctx, build, cache, hexOf(res.Checksum)); err != nil {
+		if err := save(build, cache, hexOf(res.Checksum)); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -139,13 +139,13 @@ func openCache(out *output.Printer, dir string) *os.Root {
 
 // save copies the installed binary into the cache under its sha256
 // (copied, not linked or renamed: the cache may be another filesystem).
-func save(ctx context.Context, build, cache *os.Root, name string) error {
+func save(build, cache *os.Root, name string) error {
 	src, _, err := fsutil.Open(build, path.Join(BinDir, install.Binary))
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	return fsutil.WriteFile(cache, path.Join(entries, name), fsutil.Reader(ctx, src), 0o600)
+	return fsutil.WriteFile(cache, path.Join(entries, name), src, 0o600) // copied in the kernel
 }
 
 // prune removes, best effort, what no build will reuse: entries no longer
