@@ -121,6 +121,11 @@ func onPORT(w *syntax.Word) bool {
 	return ok && ref(pe, "PORT", true)
 }
 
+// isName reports whether s is a shell variable's name.
+func isName(s string) bool {
+	return s != "" && s[0] > '9' && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
+}
+
 // splitAssign reads a word such as APP_PORT=3000, given to env or exec.
 func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
 	lit, ok := w.Parts[0].(*syntax.Lit)
@@ -128,7 +133,7 @@ func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
 		return "", nil, false
 	}
 	name, rest, found := strings.Cut(lit.Value, "=")
-	if !found || name == "" || name[0] <= '9' || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" {
+	if !found || !isName(name) {
 		return "", nil, false
 	}
 	return name, &syntax.Word{Parts: append([]syntax.WordPart{&syntax.Lit{ValuePos: lit.ValuePos, Value: rest}}, w.Parts[1:]...)}, true
