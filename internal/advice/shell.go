@@ -9,13 +9,12 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
-// Heroku runs each Procfile command with bash: the build reads it with a
-// bash parser, and writes a fix back with its printer.
+// parse reads a command as bash, which Heroku runs it with, reads it.
 func parse(src string) (*syntax.File, error) {
 	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 }
 
-// format writes a line as bash reads it: "" when it does not parse, or
+// format writes a line back as bash reads it, or "" when it does not parse or
 // holds a control character, which the printer may not keep.
 func format(src string) string {
 	f, err := parse(src)
@@ -40,6 +39,8 @@ type edit struct {
 	text     string
 }
 
+func over(n syntax.Node, text string) edit { return edit{off(n.Pos()), off(n.End()), text} }
+
 // apply makes the edits, insertions first; one overlapping another is dropped.
 func apply(src string, edits []edit) string {
 	slices.SortStableFunc(edits, func(a, b edit) int { return 2*(a.from-b.from) + min(a.to-a.from, 1) - min(b.to-b.from, 1) })
@@ -54,10 +55,8 @@ func apply(src string, edits []edit) string {
 	return b.String() + src[at:]
 }
 
-// dyno is all a static word may expand: HOME, and ~, are the app's folder.
-var dyno = expand.FuncEnviron(func(name string) string { return map[string]string{"HOME": "/app"}[name] })
-
-// static is the text bash makes of a word that expands nothing but $HOME and ~.
+// static is the text bash makes of a word that expands nothing but $HOME and
+// ~, which are the app's folder on a dyno.
 func static(w *syntax.Word) (string, bool) {
 	ok := w != nil && len(w.Parts) > 0
 	syntax.Walk(w, func(n syntax.Node) bool {
@@ -73,7 +72,8 @@ func static(w *syntax.Word) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	fields, err := expand.Fields(&expand.Config{Env: dyno}, w)
+	home := expand.FuncEnviron(func(name string) string { return map[string]string{"HOME": "/app"}[name] })
+	fields, err := expand.Fields(&expand.Config{Env: home}, w)
 	return strings.Join(fields, " "), err == nil && len(fields) == 1
 }
 
@@ -94,10 +94,10 @@ func ref(pe *syntax.ParamExp, name string, ops bool) bool {
 		pe.Slice == nil && pe.Repl == nil && (ops || pe.Exp == nil)
 }
 
-func refs(node syntax.Node, names ...string) []*syntax.ParamExp {
+func refs(node syntax.Node, name string) []*syntax.ParamExp {
 	var out []*syntax.ParamExp
 	syntax.Walk(node, func(n syntax.Node) bool {
-		if pe, ok := n.(*syntax.ParamExp); ok && slices.ContainsFunc(names, func(name string) bool { return ref(pe, name, true) }) {
+		if pe, ok := n.(*syntax.ParamExp); ok && ref(pe, name, true) {
 			out = append(out, pe)
 		}
 		return true
@@ -121,7 +121,6 @@ func onPORT(w *syntax.Word) bool {
 	return ok && ref(pe, "PORT", true)
 }
 
-// isName reports whether s is a shell variable's name.
 func isName(s string) bool {
 	return s != "" && s[0] > '9' && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
 }
@@ -163,8 +162,8 @@ func shScript(args []*syntax.Word) (*syntax.Word, string, bool) {
 		strings.HasSuffix(flag, "c") && strings.Trim(flag[1:], "abcdefghijklmnopqrstuvwxyz") == ""
 }
 
-// cmd is one command of a line, after the operator op (at opAt); a nested
-// one is inside ( ) or { }, where the build does not follow a cd.
+// cmd is one command of a line, after the operator op (at opAt); a nested one
+// is in ( ) or { }, where the build does not follow a cd.
 type cmd struct {
 	stmt   *syntax.Stmt
 	op     string
@@ -183,11 +182,9 @@ func flatten(f *syntax.File) []cmd {
 			add(x.X, c)
 			add(x.Y, cmd{op: x.Op.String(), opAt: off(x.OpPos), nested: c.nested})
 		case *syntax.Subshell:
-			c.nested = true
-			list(x.Stmts, c)
+			list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
 		case *syntax.Block:
-			c.nested = true
-			list(x.Stmts, c)
+			list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
 		default:
 			c.stmt = s
 			out = append(out, c)
@@ -205,11 +202,16 @@ func flatten(f *syntax.File) []cmd {
 
 // end is where a line's last command ends, before a final ";" or "&".
 func end(f *syntax.File) int {
-	if len(f.Stmts) == 0 {
-		return 0
-	}
 	if last := f.Stmts[len(f.Stmts)-1]; last.Semicolon.IsValid() {
 		return off(last.Semicolon)
 	}
 	return off(f.Stmts[len(f.Stmts)-1].End())
+}
+
+func overAll(pes []*syntax.ParamExp, text string) []edit {
+	var out []edit
+	for _, pe := range pes {
+		out = append(out, over(pe, text))
+	}
+	return out
 }
