@@ -53,19 +53,19 @@ func validType(s string) bool {
 	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == ""
 }
 
-// kind is what the build found of the Procfile or a process, or a mistake
-// in a command that starts the mesh (texts says what each means), as the
-// build report names it.
+// kind is what the build found of the Procfile or a process, or a mistake in
+// a command that starts the mesh, as the build report names it (texts: what
+// each means).
 type kind string
 
 const (
 	started    kind = ""
-	legacy     kind = "procfile-link-name"  // one of the names this build links
-	otherName  kind = "procfile-other-name" // a mesh this build did not install
+	legacy     kind = "procfile-link-name"
+	otherName  kind = "procfile-other-name"
 	noCommand  kind = "procfile-no-command"
-	indirect   kind = "procfile-indirect" // the mesh's name where the build cannot tell what runs it
+	indirect   kind = "procfile-indirect"
 	notWrapped kind = "procfile-not-wrapped"
-	badSyntax  kind = "procfile-syntax" // bash cannot parse the command
+	badSyntax  kind = "procfile-syntax"
 	noWeb      kind = "procfile-no-web"
 	missing    kind = "procfile-missing"
 	unreadable kind = "procfile-unreadable"
@@ -87,31 +87,24 @@ const (
 	bareProgram            kind = "procfile-bare-program"
 )
 
-// mesh is what this build installed, and what the other checks found:
-// config var names (nil when unseen), app.port (PortUnknown: unread).
+// mesh is what this build installed, and what the other checks found: config
+// var names (nil when unseen), app.port (PortUnknown: the file was unread).
 type mesh struct {
-	Names         []string // the plain name first, then its links
-	Version, Arch string
-	ConfigVars    []string
-	AppPort       string
-	PortUnknown   bool
-	App           *os.Root
+	Names, ConfigVars      []string // Names: the plain name first, then its links
+	Version, Arch, AppPort string
+	PortUnknown            bool
+	App                    *os.Root
 }
 
-// process is what the build found of web, or of another process that
-// starts the mesh: the line to use instead, the port it gives the app, and
-// where the mesh starts, after any cd.
+// process is what the build found of web, or of another process that starts
+// the mesh: the mesh's Name as given, the line Suggested instead, the port it
+// gives the app, and where the mesh starts (Dir), after any cd.
 type process struct {
-	Type, Command   string
-	Kind            kind
-	Problems        []kind
-	Name            string // the mesh's name as the command gives it
-	Suggested       string
-	AppPort         string
-	Script          bool
-	AppPortSet, Dir string
-	DirUnknown      bool
-	Reason          string
+	Type, Command, Name, Suggested, Reason string
+	AppPort, AppPortSet, Dir               string
+	Kind                                   kind
+	Problems                               []kind
+	Script, DirUnknown                     bool
 }
 
 // procfileResult is web's finding (also when the Procfile lacks it), then
@@ -119,7 +112,7 @@ type process struct {
 type procfileResult struct {
 	Mesh      mesh
 	BOM       bool
-	WebLines  []int // when web is defined more than once
+	WebLines  []int
 	Processes []process
 }
 
@@ -165,17 +158,14 @@ func (m mesh) inspect() procfileResult {
 
 // reason says why a file of the app's could not be read, without paths.
 func reason(err error) string {
-	var notRegular *fsutil.NotRegularError
-	var pathErr *fs.PathError
-	switch {
-	case errors.As(err, &notRegular) && strings.HasPrefix(notRegular.Kind, "a symbolic link"):
+	if e, ok := errors.AsType[*fsutil.NotRegularError](err); ok && strings.HasPrefix(e.Kind, "a symbolic link") {
 		return "it is a symbolic link out of the app"
-	case errors.As(err, &notRegular):
-		return "it is " + notRegular.Kind
-	case errors.As(err, new(*fsutil.TooLargeError)):
+	} else if ok {
+		return "it is " + e.Kind
+	} else if errors.As(err, new(*fsutil.TooLargeError)) {
 		return "it is larger than 64 KiB"
-	case errors.As(err, &pathErr):
-		return pathErr.Err.Error()
+	} else if e, ok := errors.AsType[*fs.PathError](err); ok {
+		return e.Err.Error()
 	}
 	return err.Error()
 }
@@ -190,53 +180,44 @@ func (a procfileResult) report(p *output.Printer) {
 		lines := strings.ReplaceAll(strings.Trim(fmt.Sprint(a.WebLines[:n-1]), "[]"), " ", ", ")
 		p.Warning(fmt.Sprintf("Your Procfile defines the web process %d times (lines %s and %d).\nHeroku runs the last one, which is the one checked here:\n\n  web: %s\n\nRemove the others.", n, lines, a.WebLines[n-1], a.web().Command))
 	}
-	for _, proc := range a.Processes {
-		a.reportProcess(p, proc)
+	m, forward := a.Mesh, a.Mesh.forwardPort() // where the mesh forwards without APP_PORT
+	if m.AppPort != "" {
+		forward += " (app.port in " + configName + ")"
 	}
-}
-
-func (a procfileResult) reportProcess(p *output.Printer, proc process) {
-	m, start, port, forward := a.Mesh, "Start it through the mesh instead:", proc.AppPort+" here", forwardDesc(a.Mesh)
-	if proc.Script {
-		start = "Put the commands in a script, start.sh, and start it through the mesh:"
-	}
-	if port == "$APP_PORT here" {
-		port = "the config var's value here"
-	}
-	words := strings.NewReplacer("{type}", proc.Type, "{line}", proc.Type+": "+proc.Command, "{name}", proc.Name, "{mesh}", m.Names[0],
-		"{version}", m.Version, "{arch}", m.Arch, "{links}", strings.Join(m.Names[1:], "\n  "), "{suggested}", proc.Suggested,
-		"{reason}", proc.Reason, "{start}", start, "{appPort}", proc.AppPort, "{forwardPort}", m.forwardPort(), "{port}", port, "{forward}", forward)
-	var text []string
-	for _, k := range append([]kind{proc.Kind}, proc.Problems...) {
-		text = append(text, words.Replace(texts[k]))
-	}
-	switch {
-	case proc.Kind == started || proc.Kind == indirect:
-		p.Detail("%s", text[0])
-		text = text[1:]
-	case proc.Kind != legacy && proc.Kind != otherName:
-		p.Warning(text[0])
-		return
-	}
-	switch {
-	case len(text) == 0:
-		return
-	case proc.Script:
-		text = append(text, "Put the app's command in a script, start.sh, and start that:\n\n  "+proc.Suggested)
-	case proc.Suggested != "":
-		text = append(text, "Use this line instead:\n\n  "+proc.Suggested)
-	}
-	p.Warning(strings.Join(text, "\n\n"))
-}
-
-// forwardDesc says where the mesh forwards without APP_PORT.
-func forwardDesc(m mesh) string {
 	if slices.Contains(m.ConfigVars, "APP_PORT") {
-		return "the APP_PORT config var's port"
-	} else if m.AppPort != "" {
-		return m.AppPort + " (app.port in heroku-applink-service-mesh.yaml)"
+		forward = "the APP_PORT config var's port"
 	}
-	return "3000"
+	for _, proc := range a.Processes {
+		port := proc.AppPort + " here"
+		if proc.AppPort == "$APP_PORT" {
+			port = "the config var's value here"
+		}
+		words := strings.NewReplacer("{type}", proc.Type, "{line}", proc.Type+": "+proc.Command, "{name}", proc.Name, "{mesh}", m.Names[0],
+			"{version}", m.Version, "{arch}", m.Arch, "{links}", strings.Join(m.Names[1:], "\n  "), "{suggested}", proc.Suggested,
+			"{reason}", proc.Reason, "{appPort}", proc.AppPort, "{forwardPort}", m.forwardPort(), "{port}", port, "{forward}", forward,
+			"{start}", map[bool]string{false: "Start it through the mesh instead:", true: "Put the commands in a script, start.sh, and start it through the mesh:"}[proc.Script])
+		var text []string
+		for _, k := range append([]kind{proc.Kind}, proc.Problems...) {
+			text = append(text, words.Replace(texts[k]))
+		}
+		switch {
+		case proc.Kind == started || proc.Kind == indirect:
+			p.Detail("%s", text[0])
+			text = text[1:]
+		case proc.Kind != legacy && proc.Kind != otherName:
+			p.Warning(text[0])
+			continue
+		}
+		switch {
+		case len(text) == 0:
+			continue
+		case proc.Script:
+			text = append(text, "Put the app's command in a script, start.sh, and start that:\n\n  "+proc.Suggested)
+		case proc.Suggested != "":
+			text = append(text, "Use this line instead:\n\n  "+proc.Suggested)
+		}
+		p.Warning(strings.Join(text, "\n\n"))
+	}
 }
 
 // texts say what each kind of advice means.
