@@ -59,35 +59,32 @@ type bypassRoute struct {
 	Health bool
 }
 
-// config is what the check found: whether the mesh exits at boot on the
-// file (or, null, crashes), and why; the routes that skip authentication.
+// config is what the check found: whether the mesh exits at boot on the file
+// (or, null, crashes), and why; the routes that skip authentication.
 type config struct {
-	path                     string
+	path, appPort            string
 	found, read, fatal, null bool
 	decoded, warnings        []finding
 	bypass                   []bypassRoute
-	appPort                  string
 }
 
-// checkConfig reads the config file where web starts the mesh, and looks
-// for copies it never reads; it says so when it cannot look there.
+// checkConfig reads the config file where web starts the mesh, and looks for
+// copies it never reads; it says so when it cannot look there.
 func checkConfig(root *os.Root, dir string, unknown bool) config {
 	c := config{path: path.Join(dir, configName)}
+	if !unknown {
+		c.warnings = misplaced(root, dir)
+	}
 	if info, err := root.Stat(path.Join(".", dir)); unknown || err != nil || !info.IsDir() {
 		why := c.path + " was not checked: the Procfile's web process starts the mesh in\n" + dir + "/, which this build cannot look into (it does not exist yet, or it is\noutside the app)."
 		if unknown {
 			c.path, why = configName, "The Procfile's web process changes directory before it starts the mesh in a\nway the build cannot follow, so it cannot tell which "+configName+"\nthe mesh reads: none was checked."
-		} else if dir != "" {
-			c.warnings = misplaced(root, dir)
 		}
-		if c.found = len(copies(root, "")) > 0; !c.found {
-			c.warnings = nil
-		} else {
+		if c.found = len(copies(root, "")) > 0; c.found {
 			c.warn("mesh-config-unreadable", "%s", why)
 		}
 		return c
 	}
-	c.warnings = misplaced(root, dir)
 	data, err := fsutil.ReadFile(root, c.path, 64<<10)
 	if c.found, c.read = !errors.Is(err, fs.ErrNotExist), err == nil; c.found && !c.read {
 		c.warn("mesh-config-unreadable", "%s was not checked: %s.", c.path, reason(err))
