@@ -17,14 +17,12 @@ var (
 	// wrappers run the command after them; optionArgs take a value.
 	wrappers   = map[string]bool{"exec": true, "env": true, "nice": true, "nohup": true, "tini": true, "dumb-init": true, "command": true}
 	optionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true, "--chdir": true, "-n": true, "--adjustment": true, "-a": true}
-	// meshName also matches the bucket's object names, which old samples use,
-	// and the pre-AppLink name, so that a mesh this build did not install is named.
+	// meshName: also the bucket's names, which old samples use, and the pre-AppLink one.
 	meshName = regexp.MustCompile(`^heroku-(applink|integration)-service-mesh(-(latest|v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*)-(amd64|arm64|x86_64|aarch64))?$`)
 	// listenPort: --port=N, -pN, PORT=N, a local address alone or as a bind option's value.
 	listenPort = regexp.MustCompile(`^(?:--port=|-p=?|PORT=|(?:(?:-b|--bind|--listen|-l)=)?(?:tcp://)?(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:)(\d{1,5})$`)
 )
 
-// isPort reports whether s is a TCP port number: digits only, 1 to 65535.
 func isPort(s string) bool {
 	n, err := strconv.Atoi(s)
 	return err == nil && s[0] != '+' && s[0] != '-' && len(s) <= 5 && n >= 1 && n <= 65535
@@ -40,9 +38,8 @@ func (m mesh) template(typ string) string {
 	return typ + ": APP_PORT=" + m.forwardPort() + " " + m.Names[0] + " <your app's start command>"
 }
 
-// program reports whether name is a file of the app's as the mesh finds it
-// from dir; a bare one (no "/", not the stack's) the mesh, like bash, looks up
-// on PATH only, which does not hold the app's folder.
+// program reports whether name is a file of the app's as the mesh finds it from
+// dir; a bare one (no "/", not the stack's) it looks up on PATH only, like bash.
 func (m mesh) program(dir, name string, bare bool) bool {
 	if bare && (strings.Contains(name, "/") || slices.ContainsFunc([]string{"/usr/local/bin", "/usr/bin", "/bin"}, func(d string) bool {
 		_, err := os.Stat(filepath.Join(d, name))
@@ -62,7 +59,6 @@ func (m mesh) program(dir, name string, bare bool) bool {
 	return err == nil && info.Mode().IsRegular()
 }
 
-// advise checks web, and every other process that starts the mesh.
 func advise(p procfile, m mesh) procfileResult {
 	a, types := procfileResult{Mesh: m, BOM: p.BOM, WebLines: p.Lines["web"]}, p.Types
 	if i := slices.Index(types, "web"); i > 0 {
@@ -78,8 +74,8 @@ func advise(p procfile, m mesh) procfileResult {
 	return a
 }
 
-// check reads one process's command; ok is false for a process other than web
-// that does not start the mesh: none of the build's business.
+// check reads one process's command; one other than web that does not start
+// the mesh is none of the build's business (!ok).
 func (m mesh) check(typ, command string) (p process, ok bool) {
 	p, src := process{Type: typ, Command: command}, command
 	if first, rest, found := strings.Cut(command, ":"); found && validType(first) && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
@@ -117,14 +113,12 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 }
 
 // line is a Procfile command, or a script sh -c runs: dir is where its next
-// command runs; appPort and setPort are APP_PORT and PORT as earlier commands
-// assign them.
+// command runs; appPort and setPort, APP_PORT and PORT as earlier ones set them.
 type line struct {
 	m                                       mesh
-	src                                     string
+	src, dir, startDir                      string
 	file                                    *syntax.File
 	edits                                   []edit
-	dir, startDir                           string
 	unknown, startUnknown, exported, quoted bool
 	appPort                                 *assign
 	setPort                                 []*assign
@@ -215,7 +209,6 @@ func (l *line) run(p *process) (string, bool) {
 	return "", false
 }
 
-// cd follows a cd to a plain path in the app; anything else, it cannot.
 func (l *line) cd(x *syntax.CallExpr) {
 	switch v, _ := static(x.Args[0]); v {
 	case "pushd", "popd":
@@ -238,19 +231,17 @@ func (l *line) cd(x *syntax.CallExpr) {
 	}
 }
 
-// call is the mesh's command: its word (at), the first wrapper's, the APP_PORT
-// and PORT given to it, assignments after a wrapper other than env (which runs
-// them as a program), env -u PORT, its --port, and the app's words.
+// call is the mesh's command: its word (at), the first wrapper, the APP_PORT and
+// PORT given to it, assignments after a wrapper but env (which runs them as a
+// program), env -u PORT, a --port not $PORT, and the app's words.
 type call struct {
-	x            *syntax.CallExpr
-	at           int
-	wrap         *syntax.Word
-	prefix, port *assign
-	misplaced    []*syntax.Word
-	unset        []edit
-	flag         *syntax.Word
-	sep, chdir   bool
-	app          []*syntax.Word
+	x              *syntax.CallExpr
+	at             int
+	wrap, flag     *syntax.Word
+	prefix, port   *assign
+	misplaced, app []*syntax.Word
+	unset          []edit
+	sep, chdir     bool
 }
 
 // call reads a command as the mesh's, if it is one.
@@ -304,7 +295,7 @@ func (l *line) call(x *syntax.CallExpr) *call {
 				}
 			}
 			if c.flag != nil && onPORT(c.flag) {
-				c.flag = nil // where it listens already
+				c.flag = nil
 			}
 			if c.sep {
 				i++
@@ -348,8 +339,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	}
 	toScript := false
 	if raw := text(l.src, first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && strings.ContainsRune(`"'`, rune(raw[0])) {
-		// A command quoted whole, which the mesh runs as one program's name, is
-		// read unquoted; a quoted path of the app's is none.
+		// The mesh runs a command quoted whole as one program's name.
 		if v, ok := static(first); !ok || l.unknown || !m.program(l.dir, v, false) {
 			if inner := raw[1 : len(raw)-1]; len(c.app) == 1 && !more && !strings.ContainsAny(inner, `'"\`) {
 				if unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown); err == nil {
@@ -373,29 +363,25 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	listens := l.listens(c.app, port)
 	bare := !l.unknown && !more && m.program(l.dir, lead(first), true)
 	sets, last, before := given != nil, l.file.Stmts[len(l.file.Stmts)-1], len(p.Problems)
-	for _, check := range []struct {
-		problem kind
-		found   bool
-	}{
-		{appUsesPORT, len(portRefs)+len(inner) > 0},
-		{appPortTrap, len(appPortRefs) > 0 && c.prefix != nil && !(l.appPort != nil && l.appPort.val() == c.prefix.val())},
-		{appPortUnset, slices.ContainsFunc(appPortRefs, func(pe *syntax.ParamExp) bool { return ref(pe, "APP_PORT", false) }) && !sets && m.ConfigVars != nil && !configured},
-		{appPortNotExported, c.prefix == nil && l.appPort != nil && !l.exported && !configured && l.appPort.val() != m.forwardPort()},
-		{quotedCommand, l.quoted},
-		{chained, more && !l.quoted},
-		{meshPort, c.port != nil || len(l.setPort) > 0 || c.flag != nil || len(c.unset) > 0},
-		{appPortIsPORT, sets && len(refs(given.value, "PORT")) > 0},
-		{appPortInvalid, sets && len(refs(given.value, "PORT")) == 0 && given.bad()},
-		{assignmentAfterWrapper, len(c.misplaced) > 0},
-		{meshOnFailure, cmds[i].op == "||"},
-		{inBackground, last.Background},
-		{appPortMismatch, (!m.PortUnknown || sets) && len(listens) > 0},
-		{bareProgram, bare},
-	} {
-		if check.found {
-			p.Problems = append(p.Problems, check.problem)
+	problem := func(k kind, found bool) {
+		if found {
+			p.Problems = append(p.Problems, k)
 		}
 	}
+	problem(appUsesPORT, len(portRefs)+len(inner) > 0)
+	problem(appPortTrap, len(appPortRefs) > 0 && c.prefix != nil && !(l.appPort != nil && l.appPort.val() == c.prefix.val()))
+	problem(appPortUnset, slices.ContainsFunc(appPortRefs, func(pe *syntax.ParamExp) bool { return ref(pe, "APP_PORT", false) }) && !sets && m.ConfigVars != nil && !configured)
+	problem(appPortNotExported, c.prefix == nil && l.appPort != nil && !l.exported && !configured && l.appPort.val() != m.forwardPort())
+	problem(quotedCommand, l.quoted)
+	problem(chained, more && !l.quoted)
+	problem(meshPort, c.port != nil || len(l.setPort) > 0 || c.flag != nil || len(c.unset) > 0)
+	problem(appPortIsPORT, sets && len(refs(given.value, "PORT")) > 0)
+	problem(appPortInvalid, sets && len(refs(given.value, "PORT")) == 0 && given.bad())
+	problem(assignmentAfterWrapper, len(c.misplaced) > 0)
+	problem(meshOnFailure, cmds[i].op == "||")
+	problem(inBackground, last.Background)
+	problem(appPortMismatch, (!m.PortUnknown || sets) && len(listens) > 0)
+	problem(bareProgram, bare)
 	if p.AppPort = port; len(p.Problems) == before {
 		return apply(l.src, l.edits)
 	}
@@ -482,8 +468,7 @@ func (l *line) port(c *call, configured bool) string {
 }
 
 // listens finds where words give the app a port other than port, to put port
-// there; another option's address (--statsd-host localhost:8125) is another
-// service's.
+// there; another option's address (--statsd-host localhost:8125) is left alone.
 func (l *line) listens(words []*syntax.Word, port string) []edit {
 	var out []edit
 	prev, want := "", 0
