@@ -23,21 +23,16 @@ import (
 // configName is the only file the mesh reads, from where it starts.
 const configName = "heroku-applink-service-mesh.yaml"
 
-// meshConfig is the mesh's own shape of the file (conf.YamlConfig).
+// meshConfig is the mesh's own shape of the file (conf.YamlConfig); a key is
+// its field's name in lower case.
 type meshConfig struct {
-	App struct {
-		Port string `yaml:"port"`
-		Host string `yaml:"host"`
-	} `yaml:"app"`
+	App  struct{ Port, Host string }
 	Mesh struct {
 		Authentication struct {
 			BypassRoutes []string `yaml:"bypassRoutes"`
-		} `yaml:"authentication"`
-		HealthCheck struct {
-			Enable string `yaml:"enable"`
-			Route  string `yaml:"route"`
-		} `yaml:"healthcheck"`
-	} `yaml:"mesh"`
+		}
+		HealthCheck struct{ Enable, Route string }
+	}
 }
 
 // finding is one thing wrong with the file, or where it is.
