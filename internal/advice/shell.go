@@ -1,6 +1,7 @@
 package advice
 
 import (
+	"cmp"
 	"path"
 	"slices"
 	"strings"
@@ -44,15 +45,13 @@ func over(n syntax.Node, text string) edit { return edit{off(n.Pos()), off(n.End
 // apply makes the edits, insertions first; one overlapping another is dropped.
 func apply(src string, edits []edit) string {
 	slices.SortStableFunc(edits, func(a, b edit) int { return 2*(a.from-b.from) + min(a.to-a.from, 1) - min(b.to-b.from, 1) })
-	var b strings.Builder
-	at := 0
+	out, at := "", 0
 	for _, e := range edits {
 		if e.from >= at {
-			b.WriteString(src[at:e.from] + e.text)
-			at = e.to
+			out, at = out+src[at:e.from]+e.text, e.to
 		}
 	}
-	return b.String() + src[at:]
+	return out + src[at:]
 }
 
 // static is the text bash makes of a word that expands nothing but $HOME and
@@ -127,15 +126,12 @@ func isName(s string) bool {
 
 // splitAssign reads a word such as APP_PORT=3000, given to env or exec.
 func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
-	lit, ok := w.Parts[0].(*syntax.Lit)
-	if !ok {
-		return "", nil, false
+	if lit, ok := w.Parts[0].(*syntax.Lit); ok {
+		if name, rest, found := strings.Cut(lit.Value, "="); found && isName(name) {
+			return name, &syntax.Word{Parts: append([]syntax.WordPart{&syntax.Lit{ValuePos: lit.ValuePos, Value: rest}}, w.Parts[1:]...)}, true
+		}
 	}
-	name, rest, found := strings.Cut(lit.Value, "=")
-	if !found || !isName(name) {
-		return "", nil, false
-	}
-	return name, &syntax.Word{Parts: append([]syntax.WordPart{&syntax.Lit{ValuePos: lit.ValuePos, Value: rest}}, w.Parts[1:]...)}, true
+	return "", nil, false
 }
 
 // quoted writes text as one word, quoted as w is if that keeps its meaning.
@@ -175,24 +171,19 @@ type cmd struct {
 func flatten(f *syntax.File) []cmd {
 	var out []cmd
 	var list func(stmts []*syntax.Stmt, c cmd)
-	var add func(s *syntax.Stmt, c cmd)
-	add = func(s *syntax.Stmt, c cmd) {
-		switch x := s.Cmd.(type) {
-		case *syntax.BinaryCmd:
-			add(x.X, c)
-			add(x.Y, cmd{op: x.Op.String(), opAt: off(x.OpPos), nested: c.nested})
-		case *syntax.Subshell:
-			list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
-		case *syntax.Block:
-			list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
-		default:
-			c.stmt = s
-			out = append(out, c)
-		}
-	}
 	list = func(stmts []*syntax.Stmt, c cmd) {
 		for _, s := range stmts {
-			add(s, c)
+			switch x := s.Cmd.(type) {
+			case *syntax.BinaryCmd:
+				list([]*syntax.Stmt{x.X}, c)
+				list([]*syntax.Stmt{x.Y}, cmd{op: x.Op.String(), opAt: off(x.OpPos), nested: c.nested})
+			case *syntax.Subshell:
+				list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
+			case *syntax.Block:
+				list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
+			default:
+				out = append(out, cmd{s, c.op, c.opAt, c.nested})
+			}
 			c.op = map[bool]string{false: ";", true: "&"}[s.Background]
 		}
 	}
@@ -202,10 +193,8 @@ func flatten(f *syntax.File) []cmd {
 
 // end is where a line's last command ends, before a final ";" or "&".
 func end(f *syntax.File) int {
-	if last := f.Stmts[len(f.Stmts)-1]; last.Semicolon.IsValid() {
-		return off(last.Semicolon)
-	}
-	return off(f.Stmts[len(f.Stmts)-1].End())
+	last := f.Stmts[len(f.Stmts)-1]
+	return off(cmp.Or(last.Semicolon, last.End()))
 }
 
 func overAll(pes []*syntax.ParamExp, text string) []edit {
