@@ -89,7 +89,6 @@ func checkConfig(root *os.Root, dir string, unknown bool) config {
 	return c
 }
 
-// against warns of an app.port that APP_PORT overrides.
 func (c *config) against(procfile string, configVar bool) {
 	switch {
 	case c.appPort == "":
@@ -100,8 +99,8 @@ func (c *config) against(procfile string, configVar bool) {
 	}
 }
 
-// decode reads the file as the mesh does: strictly, into a pointer, which
-// a null document sets to nil (the mesh then crashes).
+// decode reads the file as the mesh does: strictly, into a pointer, which a
+// null document sets to nil (the mesh then crashes).
 func (c *config) decode(data []byte) *config {
 	got := &meshConfig{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -220,7 +219,6 @@ func (c *config) warn(kind, format string, a ...any) {
 // opensAll: a route matching every path (a final * matches a prefix).
 func opensAll(route string) bool { return route == "*" || route == "/*" || route == "/**" }
 
-// paramPrefix is the route up to a parameter (:id, {id}), or "".
 func paramPrefix(route string) string {
 	segments := strings.Split(route, "/")
 	for i, s := range segments {
@@ -231,15 +229,13 @@ func paramPrefix(route string) string {
 	return ""
 }
 
-// same reports whether two of the app's paths are one file or folder.
 func same(root *os.Root, a, b string) bool {
 	x, errA := root.Stat(path.Join(".", a))
 	y, errB := root.Stat(path.Join(".", b))
 	return errA == nil && errB == nil && os.SameFile(x, y)
 }
 
-// misplaced finds copies the mesh never reads; a pre-AppLink file is worth
-// renaming only when the AppLink mesh loads it.
+// misplaced: a pre-AppLink file is worth renaming only if the AppLink mesh loads it.
 func misplaced(root *os.Root, dir string) []finding {
 	var found []finding
 	where := "the app's root directory"
@@ -266,8 +262,8 @@ func misplaced(root *os.Root, dir string) []finding {
 	return found
 }
 
-// copies lists files under the mesh's names (any case, .yml, pre-AppLink)
-// a few levels into the app's own tree: where the mesh starts, then root.
+// copies lists files under the mesh's names (any case, .yml, pre-AppLink) a few
+// levels into the app's own tree: where the mesh starts first, then the root.
 func copies(root *os.Root, dir string) []string {
 	var out []string
 	seen := 0
@@ -301,7 +297,6 @@ func copies(root *os.Root, dir string) []string {
 	return out
 }
 
-// report prints what the check found, and returns the kinds of advice.
 func (c config) report(p *output.Printer) []string {
 	if !c.found && len(c.warnings) == 0 {
 		return nil

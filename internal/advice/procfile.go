@@ -14,7 +14,6 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 )
 
-// procfile maps process types to commands, in file order.
 type procfile struct {
 	Types    []string
 	Commands map[string]string
@@ -22,8 +21,8 @@ type procfile struct {
 	BOM      bool
 }
 
-// parseProcfile reads a Procfile as Heroku does: CR or CRLF ends a line,
-// "#" a comment; the last definition of a type wins.
+// parseProcfile reads a Procfile as Heroku does: CR or CRLF ends a line, "#" a
+// comment; the last definition of a type wins.
 func parseProcfile(data []byte) (procfile, error) {
 	switch {
 	case len(data) > 64<<10:
@@ -53,23 +52,21 @@ func validType(s string) bool {
 	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == ""
 }
 
-// kind is what the build found of the Procfile or a process, or a mistake in
-// a command that starts the mesh, as the build report names it (texts: what
-// each means).
+// kind is what the build found of a process, or a mistake in a command that
+// starts the mesh, as the build report names it.
 type kind string
 
 const (
-	started    kind = ""
-	legacy     kind = "procfile-link-name"
-	otherName  kind = "procfile-other-name"
-	noCommand  kind = "procfile-no-command"
-	indirect   kind = "procfile-indirect"
-	notWrapped kind = "procfile-not-wrapped"
-	badSyntax  kind = "procfile-syntax"
-	noWeb      kind = "procfile-no-web"
-	missing    kind = "procfile-missing"
-	unreadable kind = "procfile-unreadable"
-
+	started                kind = ""
+	legacy                 kind = "procfile-link-name"
+	otherName              kind = "procfile-other-name"
+	noCommand              kind = "procfile-no-command"
+	indirect               kind = "procfile-indirect"
+	notWrapped             kind = "procfile-not-wrapped"
+	badSyntax              kind = "procfile-syntax"
+	noWeb                  kind = "procfile-no-web"
+	missing                kind = "procfile-missing"
+	unreadable             kind = "procfile-unreadable"
 	repeatedType           kind = "procfile-repeated-type"
 	appUsesPORT            kind = "procfile-app-uses-port"
 	appPortTrap            kind = "procfile-app-port-trap"
@@ -97,8 +94,7 @@ type mesh struct {
 }
 
 // process is what the build found of web, or of another process that starts
-// the mesh: the mesh's Name as given, the line Suggested instead, the port it
-// gives the app, and where the mesh starts (Dir), after any cd.
+// the mesh; Dir is where the mesh starts, after any cd.
 type process struct {
 	Type, Command, Name, Suggested, Reason string
 	AppPort, AppPortSet, Dir               string
@@ -107,8 +103,8 @@ type process struct {
 	Script, DirUnknown                     bool
 }
 
-// procfileResult is web's finding (also when the Procfile lacks it), then
-// those of the other processes that start the mesh.
+// procfileResult: web first (also when the Procfile lacks it), then the other
+// processes that start the mesh.
 type procfileResult struct {
 	Mesh      mesh
 	BOM       bool
@@ -116,14 +112,8 @@ type procfileResult struct {
 	Processes []process
 }
 
-func (a procfileResult) web() process {
-	if a.Processes[0].Type == "web" {
-		return a.Processes[0]
-	}
-	return process{}
-}
+func (a procfileResult) web() process { return a.Processes[0] }
 
-// kinds names the advice given, for the build report.
 func (a procfileResult) kinds() []string {
 	var kinds []string
 	if a.BOM {
@@ -142,7 +132,6 @@ func (a procfileResult) kinds() []string {
 	return kinds
 }
 
-// inspect reads the Procfile in the app and advises on it.
 func (m mesh) inspect() procfileResult {
 	data, err := fsutil.ReadFile(m.App, "Procfile", 64<<10)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -156,7 +145,7 @@ func (m mesh) inspect() procfileResult {
 	return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: unreadable, Reason: reason(err)}}}
 }
 
-// reason says why a file of the app's could not be read, without paths.
+// reason says why a file of the app's could not be read, without its path.
 func reason(err error) string {
 	if e, ok := errors.AsType[*fsutil.NotRegularError](err); ok && strings.HasPrefix(e.Kind, "a symbolic link") {
 		return "it is a symbolic link out of the app"
@@ -170,7 +159,6 @@ func reason(err error) string {
 	return err.Error()
 }
 
-// report prints the advice: anything but a mesh started right is a warning.
 func (a procfileResult) report(p *output.Printer) {
 	p.Step("Checking Procfile")
 	if a.BOM {
@@ -220,7 +208,6 @@ func (a procfileResult) report(p *output.Printer) {
 	}
 }
 
-// texts say what each kind of advice means.
 var texts = map[kind]string{
 	noWeb:                  "Your Procfile has no web process. AppLink needs the web process\nstarted through the service mesh, for example:\n\n  {suggested}",
 	missing:                "Your app has no Procfile. AppLink needs a web process started through\nthe service mesh. Add a Procfile with a line such as:\n\n  {suggested}",
