@@ -25,7 +25,7 @@ var (
 
 func isPort(s string) bool {
 	n, err := strconv.Atoi(s)
-	return err == nil && s[0] != '+' && s[0] != '-' && len(s) <= 5 && n >= 1 && n <= 65535
+	return err == nil && s[0] != '+' && len(s) <= 5 && n >= 1 && n <= 65535
 }
 
 func mentions(s string) bool {
@@ -33,13 +33,12 @@ func mentions(s string) bool {
 }
 
 func (m mesh) forwardPort() string { return cmp.Or(m.AppPort, "3000") }
-
 func (m mesh) template(typ string) string {
 	return typ + ": APP_PORT=" + m.forwardPort() + " " + m.Names[0] + " <your app's start command>"
 }
 
-// program reports whether name is a file of the app's as the mesh finds it from
-// dir; a bare one (no "/", not the stack's) it looks up on PATH only, like bash.
+// program reports whether name is a file of the app's, run from dir; the mesh,
+// like bash, looks a bare one up on PATH, which does not hold the app's folder.
 func (m mesh) program(dir, name string, bare bool) bool {
 	if bare && (strings.Contains(name, "/") || slices.ContainsFunc([]string{"/usr/local/bin", "/usr/bin", "/bin"}, func(d string) bool {
 		_, err := os.Stat(filepath.Join(d, name))
@@ -144,12 +143,11 @@ func newAssign(n syntax.Node, value *syntax.Word) *assign {
 
 func (a *assign) val() string { v, _ := static(a.value); return v }
 
-// bad: $PORT, or a literal that is no port; another variable's, unjudged.
+// bad: $PORT, or a literal that is no port; another variable's is not judged.
 func (a *assign) bad() bool {
 	return len(refs(a.value, "PORT")) > 0 || a.val() != "" && !isPort(a.val())
 }
 
-// run follows the line's commands to the mesh's, and returns the line fixed.
 func (l *line) run(p *process) (string, bool) {
 	cmds := flatten(l.file)
 	for i, c := range cmds {
@@ -231,9 +229,9 @@ func (l *line) cd(x *syntax.CallExpr) {
 	}
 }
 
-// call is the mesh's command: its word (at), the first wrapper, the APP_PORT and
-// PORT given to it, assignments after a wrapper but env (which runs them as a
-// program), env -u PORT, a --port not $PORT, and the app's words.
+// call is the mesh's command: its word (at), the first wrapper, APP_PORT and PORT
+// given to it, assignments after a wrapper but env (which runs them as a program
+// name), env -u PORT, a --port not $PORT, and the app's words.
 type call struct {
 	x              *syntax.CallExpr
 	at             int
@@ -244,7 +242,6 @@ type call struct {
 	sep, chdir     bool
 }
 
-// call reads a command as the mesh's, if it is one.
 func (l *line) call(x *syntax.CallExpr) *call {
 	c := &call{x: x}
 	give := func(name string, a *assign) {

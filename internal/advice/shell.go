@@ -10,7 +10,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
-// parse reads a command as bash, which Heroku runs it with, reads it.
+// parse reads a command as bash, which Heroku runs it with, does.
 func parse(src string) (*syntax.File, error) {
 	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 }
@@ -30,17 +30,15 @@ func format(src string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-func off(p syntax.Pos) int { return int(p.Offset()) }
-
-func text(src string, n syntax.Node) string { return src[off(n.Pos()):off(n.End())] }
-
 // edit replaces [from, to) of a line with text.
 type edit struct {
 	from, to int
 	text     string
 }
 
-func over(n syntax.Node, text string) edit { return edit{off(n.Pos()), off(n.End()), text} }
+func off(p syntax.Pos) int                  { return int(p.Offset()) }
+func text(src string, n syntax.Node) string { return src[off(n.Pos()):off(n.End())] }
+func over(n syntax.Node, text string) edit  { return edit{off(n.Pos()), off(n.End()), text} }
 
 // apply makes the edits, insertions first; one overlapping another is dropped.
 func apply(src string, edits []edit) string {
@@ -191,7 +189,6 @@ func flatten(f *syntax.File) []cmd {
 	return out
 }
 
-// end is where a line's last command ends, before a final ";" or "&".
 func end(f *syntax.File) int {
 	last := f.Stmts[len(f.Stmts)-1]
 	return off(cmp.Or(last.Semicolon, last.End()))
