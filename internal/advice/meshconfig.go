@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -172,11 +173,11 @@ func (c *config) values(got meshConfig) {
 		c.warn("mesh-config-healthcheck-enable", "mesh.healthcheck.enable is %q: the mesh turns the health check on only for\nexactly true, so with this value it is off and %s needs\nauthentication like any other route. Write true or false.", health.Enable, route)
 	}
 	for _, r := range got.Mesh.Authentication.BypassRoutes {
-		switch prefix := paramPrefix(r); {
+		switch m := placeholder.FindStringSubmatch(r); {
 		case !strings.HasPrefix(r, "/") && r != "*":
 			c.warn("mesh-config-route", "mesh.authentication.bypassRoutes has %q, which does not start with /: it\nnever matches a request path, so that route still needs authentication.", r)
-		case prefix != "":
-			c.warn("mesh-config-route-placeholder", "mesh.authentication.bypassRoutes has %q, but the mesh compares routes\nliterally (only a final * matches more): a request to a real path there still\nneeds authentication. To skip it for every path under %s, write %s*.", r, prefix, prefix)
+		case m != nil:
+			c.warn("mesh-config-route-placeholder", "mesh.authentication.bypassRoutes has %q, but the mesh compares routes\nliterally (only a final * matches more): a request to a real path there still\nneeds authentication. To skip it for every path under %s, write %s*.", r, m[1], m[1])
 		default:
 			c.bypass = append(c.bypass, bypassRoute{r, false})
 			if opensAll(r) {
@@ -219,15 +220,8 @@ func (c *config) warn(kind, format string, a ...any) {
 // opensAll: a route matching every path (a final * matches a prefix).
 func opensAll(route string) bool { return route == "*" || route == "/*" || route == "/**" }
 
-func paramPrefix(route string) string {
-	segments := strings.Split(route, "/")
-	for i, s := range segments {
-		if len(s) > 1 && s[0] == ':' || len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}' {
-			return strings.Join(segments[:i], "/") + "/"
-		}
-	}
-	return ""
-}
+// placeholder finds a route's first placeholder segment (:id, {id}), after its prefix.
+var placeholder = regexp.MustCompile(`(?s)^(.*?/)(?::[^/]+|\{[^/]+\})(?:/|$)`)
 
 func same(root *os.Root, a, b string) bool {
 	x, errA := root.Stat(path.Join(".", a))
