@@ -40,9 +40,9 @@ func Check(p *output.Printer, in Input) []string {
 	conf := checkConfig(app, start.Dir, start.DirUnknown)
 	m.AppPort, m.PortUnknown = conf.appPort, conf.found && !conf.read
 	a := m.inspect()
-	a.report(p)
+	kinds := a.report(p)
 	conf.against(a.web().AppPortSet, slices.Contains(vars, "APP_PORT"))
-	return slices.Concat(a.kinds(), conf.report(p), addon(p, vars, listErr, in.Image))
+	return slices.Concat(kinds, conf.report(p), addon(p, vars, listErr, in.Image))
 }
 
 // The config vars the add-on sets, which the mesh needs at boot.

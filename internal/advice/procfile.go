@@ -114,24 +114,6 @@ type procfileResult struct {
 
 func (a procfileResult) web() process { return a.Processes[0] }
 
-func (a procfileResult) kinds() []string {
-	var kinds []string
-	if a.BOM {
-		kinds = append(kinds, "procfile-bom")
-	}
-	if len(a.WebLines) > 1 {
-		kinds = append(kinds, "procfile-duplicate-web")
-	}
-	for _, p := range a.Processes {
-		for _, k := range append([]kind{p.Kind}, p.Problems...) {
-			if k != started {
-				kinds = append(kinds, string(k))
-			}
-		}
-	}
-	return kinds
-}
-
 func (m mesh) inspect() procfileResult {
 	data, err := fsutil.ReadFile(m.App, "Procfile", 64<<10)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -159,12 +141,15 @@ func reason(err error) string {
 	return err.Error()
 }
 
-func (a procfileResult) report(p *output.Printer) {
+// report prints the advice, and returns its kinds for the build report.
+func (a procfileResult) report(p *output.Printer) (kinds []string) {
 	p.Step("Checking Procfile")
 	if a.BOM {
+		kinds = append(kinds, "procfile-bom")
 		p.Warning("Your Procfile starts with a byte-order mark (U+FEFF). Heroku reads Procfiles\nwithout one: the first line may be dropped, or the file refused. Save the\nProcfile as UTF-8 without a byte-order mark.")
 	}
 	if n := len(a.WebLines); n > 1 {
+		kinds = append(kinds, "procfile-duplicate-web")
 		lines := strings.ReplaceAll(strings.Trim(fmt.Sprint(a.WebLines[:n-1]), "[]"), " ", ", ")
 		p.Warning(fmt.Sprintf("Your Procfile defines the web process %d times (lines %s and %d).\nHeroku runs the last one, which is the one checked here:\n\n  web: %s\n\nRemove the others.", n, lines, a.WebLines[n-1], a.web().Command))
 	}
@@ -187,6 +172,9 @@ func (a procfileResult) report(p *output.Printer) {
 		var text []string
 		for _, k := range append([]kind{proc.Kind}, proc.Problems...) {
 			text = append(text, words.Replace(texts[k]))
+			if k != started {
+				kinds = append(kinds, string(k))
+			}
 		}
 		switch {
 		case proc.Kind == started || proc.Kind == indirect:
@@ -206,6 +194,7 @@ func (a procfileResult) report(p *output.Printer) {
 		}
 		p.Warning(strings.Join(text, "\n\n"))
 	}
+	return kinds
 }
 
 var texts = map[kind]string{
