@@ -278,14 +278,11 @@ func copies(root *os.Root, dir string) []string {
 		}
 		return nil
 	})
-	rank := func(p string) int {
-		switch {
-		case same(root, path.Dir(p), dir):
+	rank := func(p string) int { // where the mesh starts, the root, deeper
+		if same(root, path.Dir(p), dir) {
 			return 0
-		case !strings.Contains(p, "/"):
-			return 1
 		}
-		return 2
+		return 1 + min(strings.Count(p, "/"), 1)
 	}
 	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
 	return out

@@ -192,14 +192,11 @@ func (l *line) run(p *process) (string, bool) {
 				earlier(x.Assigns, false)
 			}
 		case *syntax.DeclClause: // export, or declare and typeset with -x
-			exporting, named := x.Variant.Value == "export", []*syntax.Assign{}
-			for _, a := range x.Args {
+			exporting := x.Variant.Value == "export" || slices.ContainsFunc(x.Args, func(a *syntax.Assign) bool {
 				v, _ := static(a.Value)
-				if exporting = exporting || a.Name == nil && strings.HasPrefix(v, "-") && strings.Contains(v, "x"); a.Name != nil {
-					named = append(named, a)
-				}
-			}
-			earlier(named, exporting)
+				return a.Name == nil && strings.HasPrefix(v, "-") && strings.Contains(v, "x")
+			})
+			earlier(slices.DeleteFunc(slices.Clone(x.Args), func(a *syntax.Assign) bool { return a.Name == nil }), exporting)
 		default:
 			l.dir, l.unknown = "", true
 		}
@@ -468,10 +465,8 @@ func (l *line) port(c *call, configured bool) string {
 // there; another option's address (--statsd-host localhost:8125) is left alone.
 func (l *line) listens(words []*syntax.Word, port string) []edit {
 	var out []edit
-	prev, want := "", 0
-	if isPort(port) {
-		want, _ = strconv.Atoi(port)
-	}
+	want, _ := strconv.Atoi(port)
+	prev := ""
 	for _, w := range words {
 		v, _ := static(w)
 		digits, bind := "", slices.Contains([]string{"-b", "--bind", "--listen", "-l"}, prev)
@@ -480,7 +475,7 @@ func (l *line) listens(words []*syntax.Word, port string) []edit {
 		} else if (prev == "--port" || prev == "-p") && isPort(v) && text(l.src, w) == v {
 			digits = v
 		}
-		if n, _ := strconv.Atoi(digits); digits != "" && want > 0 && n != want {
+		if n, _ := strconv.Atoi(digits); digits != "" && isPort(port) && n != want {
 			out = append(out, edit{off(w.End()) - len(digits), off(w.End()), port})
 		}
 		prev = v
