@@ -20,8 +20,7 @@ type Input struct {
 	Image         bool     // a CNB build: config vars come only when there are some; it may run off Heroku
 }
 
-// Check runs every check, prints its advice and returns the kinds of advice
-// given, for the build report.
+// Check runs the checks, prints their advice and returns its kinds, for the build report.
 func Check(p *output.Printer, in Input) []string {
 	app, err := os.OpenRoot(in.AppDir)
 	if err != nil {
@@ -34,8 +33,7 @@ func Check(p *output.Printer, in Input) []string {
 	}
 	vars, listErr := configVars(in.EnvDir, in.Image)
 	m := mesh{Names: in.Names, Version: in.Version, Arch: in.Arch, ConfigVars: vars, App: app}
-	// The mesh reads its config file where web starts it, and that file's
-	// app.port is the app's: the Procfile is read once for each.
+	// Where web starts the mesh picks its config file, whose app.port the advice uses.
 	start := m.inspect().web()
 	conf := checkConfig(app, start.Dir, start.DirUnknown)
 	m.AppPort, m.PortUnknown = conf.appPort, conf.found && !conf.read
@@ -45,11 +43,9 @@ func Check(p *output.Printer, in Input) []string {
 	return slices.Concat(kinds, conf.report(p), addon(p, vars, listErr, in.Image))
 }
 
-// The config vars the add-on sets, which the mesh needs at boot.
 const apiURL, token = "HEROKU_APPLINK_API_URL", "HEROKU_APPLINK_TOKEN"
 
-// configVars lists the names the checks need, a batch at a time, opening no
-// file: nil when the build cannot see the config (on CNB, an empty folder).
+// configVars reads names only, a batch at a time; nil: the build cannot see the config.
 func configVars(dir string, image bool) (vars []string, err error) {
 	d, err := os.Open(dir)
 	if dir == "" || errors.Is(err, fs.ErrNotExist) {
@@ -84,7 +80,6 @@ func configVars(dir string, image bool) (vars []string, err error) {
 	return vars, nil
 }
 
-// addon says what the names tell of the add-on, and returns the kind of advice.
 func addon(p *output.Printer, vars []string, listErr error, image bool) []string {
 	hasURL, hasToken := slices.Contains(vars, apiURL), slices.Contains(vars, token)
 	if vars == nil && listErr == nil || hasURL && hasToken {

@@ -24,8 +24,7 @@ import (
 // configName is the only file the mesh reads, from where it starts.
 const configName = "heroku-applink-service-mesh.yaml"
 
-// meshConfig is the mesh's own shape of the file (conf.YamlConfig); a key is
-// its field's name in lower case.
+// meshConfig is the mesh's conf.YamlConfig; a key is its field's name in lower case.
 type meshConfig struct {
 	App  struct{ Port, Host string }
 	Mesh struct {
@@ -36,7 +35,6 @@ type meshConfig struct {
 	}
 }
 
-// finding is one thing wrong with the file, or where it is.
 type finding struct {
 	Kind string
 	Line int
@@ -55,8 +53,7 @@ type bypassRoute struct {
 	Health bool
 }
 
-// config is what the check found: whether the mesh exits at boot on the file
-// (or, null, crashes), and why; the routes that skip authentication.
+// config is the check's verdict: fatal when the mesh exits at boot (null: crashes).
 type config struct {
 	path, appPort            string
 	found, read, fatal, null bool
@@ -64,8 +61,7 @@ type config struct {
 	bypass                   []bypassRoute
 }
 
-// checkConfig reads the config file where web starts the mesh, and looks for
-// copies it never reads; it says so when it cannot look there.
+// checkConfig reads the file where web starts the mesh, and looks for copies it never reads.
 func checkConfig(root *os.Root, dir string, unknown bool) config {
 	c := config{path: path.Join(dir, configName)}
 	if !unknown {
@@ -100,8 +96,7 @@ func (c *config) against(procfile string, configVar bool) {
 	}
 }
 
-// decode reads the file as the mesh does: strictly, into a pointer, which a
-// null document sets to nil (the mesh then crashes).
+// decode reads as the mesh does: strictly, into a pointer, which a null document makes nil.
 func (c *config) decode(data []byte) *config {
 	got := &meshConfig{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -256,8 +251,7 @@ func misplaced(root *os.Root, dir string) []finding {
 	return found
 }
 
-// copies lists files under the mesh's names (any case, .yml, pre-AppLink) a few
-// levels into the app's own tree: where the mesh starts first, then the root.
+// copies lists files under the mesh's names (any case, .yml, pre-AppLink) in the app's tree.
 func copies(root *os.Root, dir string) []string {
 	var out []string
 	seen := 0

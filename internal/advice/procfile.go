@@ -21,8 +21,7 @@ type procfile struct {
 	BOM      bool
 }
 
-// parseProcfile reads a Procfile as Heroku does: CR or CRLF ends a line, "#" a
-// comment; the last definition of a type wins.
+// parseProcfile reads as Heroku does: CR or CRLF ends a line; the last definition wins.
 func parseProcfile(data []byte) (procfile, error) {
 	switch {
 	case len(data) > 64<<10:
@@ -52,8 +51,7 @@ func validType(s string) bool {
 	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == ""
 }
 
-// kind is what the build found of a process, or a mistake in a command that
-// starts the mesh, as the build report names it.
+// kind is the build report's name for what the build found of a process.
 type kind string
 
 const (
@@ -84,8 +82,7 @@ const (
 	bareProgram            kind = "procfile-bare-program"
 )
 
-// mesh is what this build installed, and what the other checks found: config
-// var names (nil when unseen), app.port (PortUnknown: the file was unread).
+// mesh is what was installed, and what the other checks found (ConfigVars nil: unseen).
 type mesh struct {
 	Names, ConfigVars      []string // Names: the plain name first, then its links
 	Version, Arch, AppPort string
@@ -93,8 +90,6 @@ type mesh struct {
 	App                    *os.Root
 }
 
-// process is what the build found of web, or of another process that starts
-// the mesh; Dir is where the mesh starts, after any cd.
 type process struct {
 	Type, Command, Name, Suggested, Reason string
 	AppPort, AppPortSet, Dir               string
@@ -103,8 +98,7 @@ type process struct {
 	Script, DirUnknown                     bool
 }
 
-// procfileResult: web first (also when the Procfile lacks it), then the other
-// processes that start the mesh.
+// procfileResult holds web first, also when the Procfile lacks it.
 type procfileResult struct {
 	Mesh      mesh
 	BOM       bool
@@ -141,7 +135,6 @@ func reason(err error) string {
 	return err.Error()
 }
 
-// report prints the advice, and returns its kinds for the build report.
 func (a procfileResult) report(p *output.Printer) (kinds []string) {
 	p.Step("Checking Procfile")
 	if a.BOM {

@@ -37,8 +37,7 @@ func (m mesh) template(typ string) string {
 	return typ + ": APP_PORT=" + m.forwardPort() + " " + m.Names[0] + " <your app's start command>"
 }
 
-// program reports whether name is a file of the app's, run from dir; the mesh,
-// like bash, looks a bare one up on PATH, which does not hold the app's folder.
+// program: a file of the app's, from dir; a bare name the mesh looks up on PATH, like bash.
 func (m mesh) program(dir, name string, bare bool) bool {
 	if bare && (strings.Contains(name, "/") || slices.ContainsFunc([]string{"/usr/local/bin", "/usr/bin", "/bin"}, func(d string) bool {
 		_, err := os.Stat(filepath.Join(d, name))
@@ -73,8 +72,7 @@ func advise(p procfile, m mesh) procfileResult {
 	return a
 }
 
-// check reads one process's command; one other than web that does not start
-// the mesh is none of the build's business (!ok).
+// check reads one command; !ok: not web, and starts no mesh, so none of the build's business.
 func (m mesh) check(typ, command string) (p process, ok bool) {
 	p, src := process{Type: typ, Command: command}, command
 	if first, rest, found := strings.Cut(command, ":"); found && validType(first) && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
@@ -111,8 +109,7 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 	return p, true
 }
 
-// line is a Procfile command, or a script sh -c runs: dir is where its next
-// command runs; appPort and setPort, APP_PORT and PORT as earlier ones set them.
+// line is a command, or an sh -c script, read up to the mesh's, with what earlier ones set.
 type line struct {
 	m                                       mesh
 	src, dir, startDir                      string
@@ -226,9 +223,7 @@ func (l *line) cd(x *syntax.CallExpr) {
 	}
 }
 
-// call is the mesh's command: its word (at), the first wrapper, APP_PORT and PORT
-// given to it, assignments after a wrapper but env (which runs them as a program
-// name), env -u PORT, a --port not $PORT, and the app's words.
+// call is the mesh's command: wrappers, assignments, options, and the app's words.
 type call struct {
 	x              *syntax.CallExpr
 	at             int
@@ -301,8 +296,7 @@ func (l *line) call(x *syntax.CallExpr) *call {
 	return nil
 }
 
-// mesh checks the mesh's command and fixes the line: the app on the port the
-// mesh forwards to, the mesh on $PORT.
+// mesh checks the mesh's command, and fixes the line: the app on its port, the mesh on $PORT.
 func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	m, w := l.m, c.x.Args[c.at]
 	v, _ := static(w)
@@ -379,8 +373,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	if p.AppPort = port; len(p.Problems) == before {
 		return apply(l.src, l.edits)
 	}
-	// $PORT, $APP_PORT and other ports become the app's; several commands run
-	// under one "bash -c", or else in a script.
+	// Ports become the app's; several commands run under one "bash -c", or else a script.
 	if port != "$APP_PORT" {
 		portRefs = append(portRefs, appPortRefs...)
 	}
@@ -441,8 +434,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	return apply(l.src, l.edits)
 }
 
-// port is the port the app must listen on: the mesh's APP_PORT (the config
-// var's as $APP_PORT), or its default; a bad one is replaced.
+// port is the app's: the mesh's APP_PORT (the config var's as $APP_PORT), or its default.
 func (l *line) port(c *call, configured bool) string {
 	for _, a := range []*assign{c.prefix, l.appPort} {
 		switch {
@@ -461,8 +453,7 @@ func (l *line) port(c *call, configured bool) string {
 	return l.m.forwardPort()
 }
 
-// listens finds where words give the app a port other than port, to put port
-// there; another option's address (--statsd-host localhost:8125) is left alone.
+// listens finds other ports words give the app, not another option's (--statsd-host h:8125).
 func (l *line) listens(words []*syntax.Word, port string) []edit {
 	var out []edit
 	want, _ := strconv.Atoi(port)
@@ -483,8 +474,7 @@ func (l *line) listens(words []*syntax.Word, port string) []edit {
 	return out
 }
 
-// wrap puts the mesh, and APP_PORT, in front of a command that does not start
-// it: after its first command's assignments, in place of exec.
+// wrap puts the mesh and APP_PORT in front: after the first command's assignments, for exec.
 func (l *line) wrap() string {
 	port := l.m.forwardPort()
 	syntax.Walk(l.file, func(n syntax.Node) bool {

@@ -15,8 +15,7 @@ func parse(src string) (*syntax.File, error) {
 	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 }
 
-// format writes a line back as bash reads it, or "" when it does not parse or
-// holds a control character, which the printer may not keep.
+// format is a line as bash's printer writes it; "" when the printer cannot keep it.
 func format(src string) string {
 	f, err := parse(src)
 	if err != nil || strings.ContainsFunc(src, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
@@ -30,7 +29,6 @@ func format(src string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// edit replaces [from, to) of a line with text.
 type edit struct {
 	from, to int
 	text     string
@@ -52,8 +50,7 @@ func apply(src string, edits []edit) string {
 	return out + src[at:]
 }
 
-// static is the text bash makes of a word that expands nothing but $HOME and
-// ~, which are the app's folder on a dyno.
+// static is a word as bash expands it, if it expands nothing but $HOME and ~ (/app).
 func static(w *syntax.Word) (string, bool) {
 	ok := w != nil && len(w.Parts) > 0
 	syntax.Walk(w, func(n syntax.Node) bool {
@@ -122,7 +119,6 @@ func isName(s string) bool {
 	return s != "" && s[0] > '9' && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
 }
 
-// splitAssign reads a word such as APP_PORT=3000, given to env or exec.
 func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
 	if lit, ok := w.Parts[0].(*syntax.Lit); ok {
 		if name, rest, found := strings.Cut(lit.Value, "="); found && isName(name) {
@@ -156,8 +152,7 @@ func shScript(args []*syntax.Word) (*syntax.Word, string, bool) {
 		strings.HasSuffix(flag, "c") && strings.Trim(flag[1:], "abcdefghijklmnopqrstuvwxyz") == ""
 }
 
-// cmd is one command of a line, after the operator op (at opAt); a nested one
-// is in ( ) or { }, where the build does not follow a cd.
+// cmd is a command after op; nested: in ( ) or { }, where a cd is not followed.
 type cmd struct {
 	stmt   *syntax.Stmt
 	op     string
@@ -165,7 +160,6 @@ type cmd struct {
 	nested bool
 }
 
-// flatten lists a line's commands, through lists, pipelines and subshells.
 func flatten(f *syntax.File) []cmd {
 	var out []cmd
 	var list func(stmts []*syntax.Stmt, c cmd)
