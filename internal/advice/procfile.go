@@ -2,6 +2,7 @@ package advice
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -110,13 +111,11 @@ func (a procfileResult) web() process { return a.Processes[0] }
 
 func (m mesh) inspect() procfileResult {
 	data, err := fsutil.ReadFile(m.App, "Procfile", 64<<10)
+	p, parseErr := parseProcfile(data)
 	if errors.Is(err, fs.ErrNotExist) {
 		return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: missing, Suggested: m.template("web")}}}
-	} else if err == nil {
-		var p procfile
-		if p, err = parseProcfile(data); err == nil {
-			return advise(p, m)
-		}
+	} else if err = cmp.Or(err, parseErr); err == nil {
+		return advise(p, m)
 	}
 	return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: unreadable, Reason: reason(err)}}}
 }
