@@ -13,24 +13,14 @@ import (
 
 // Input is what the checks look at.
 type Input struct {
-	// AppDir is the app's source: the build dir, or the CNB app dir.
-	AppDir string
-	// Names are every name the mesh was installed under: the plain name
-	// first, then its links.
-	Names []string
-	// Version and Arch are what was installed; Version may be "latest".
-	Version, Arch string
-	// EnvDir is the folder of the app's config vars (ENV_DIR, or the CNB
-	// platform's env), or "" when the platform passes none. Only names are
-	// read from it, never a value.
-	EnvDir string
-	// Image is set for a CNB build: its platform passes config vars only
-	// when the app has some, and its image may run outside Heroku.
-	Image bool
+	AppDir        string   // the build dir, or the CNB app dir
+	Names         []string // every name the mesh was installed under: the plain one first
+	Version, Arch string   // what was installed; Version may be "latest"
+	EnvDir        string   // the config vars' folder (ENV_DIR, CNB's env), or "": names only are read
+	Image         bool     // a CNB build: config vars come only when there are some; it may run off Heroku
 }
 
-// Check runs every check, prints its advice and returns the kinds of
-// advice given, for the build report.
+// Check runs the checks, prints their advice and returns its kinds, for the build report.
 func Check(p *output.Printer, in Input) []string {
 	app, err := os.OpenRoot(in.AppDir)
 	if err != nil {
@@ -43,30 +33,19 @@ func Check(p *output.Printer, in Input) []string {
 	}
 	vars, listErr := configVars(in.EnvDir, in.Image)
 	m := mesh{Names: in.Names, Version: in.Version, Arch: in.Arch, ConfigVars: vars, App: app}
-	// The mesh reads its config file where web starts it, and its app.port
-	// is the app's port: the Procfile is read for one, advised on with the other.
+	// Where web starts the mesh picks its config file, whose app.port the advice uses.
 	start := m.inspect().web()
 	conf := checkConfig(app, start.Dir, start.DirUnknown)
 	m.AppPort, m.PortUnknown = conf.appPort, conf.found && !conf.read
 	a := m.inspect()
-	a.report(p)
+	kinds := a.report(p)
 	conf.against(a.web().AppPortSet, slices.Contains(vars, "APP_PORT"))
-	kinds := append(a.kinds(), conf.report(p)...)
-	if k := addon(p, vars, listErr, in.Image); k != "" {
-		kinds = append(kinds, k)
-	}
-	return kinds
+	return slices.Concat(kinds, conf.report(p), addon(p, vars, listErr, in.Image))
 }
 
-// The config vars the add-on sets, which the mesh needs at boot.
-const (
-	apiURL, token = "HEROKU_APPLINK_API_URL", "HEROKU_APPLINK_TOKEN"
-	maxOthers     = 1000 // names kept that may be the add-on's under another attachment name
-)
+const apiURL, token = "HEROKU_APPLINK_API_URL", "HEROKU_APPLINK_TOKEN"
 
-// configVars lists the config var names the checks need, reading every
-// name a batch at a time and opening no file. It is nil when the build
-// cannot see the config (on CNB, also an empty folder).
+// configVars reads names only, a batch at a time; nil: the build cannot see the config.
 func configVars(dir string, image bool) (vars []string, err error) {
 	d, err := os.Open(dir)
 	if dir == "" || errors.Is(err, fs.ErrNotExist) {
@@ -81,10 +60,10 @@ func configVars(dir string, image bool) (vars []string, err error) {
 		for _, e := range entries {
 			seen++
 			switch name := e.Name(); {
-			case e.IsDir() || name[0] <= '9' || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "":
+			case e.IsDir() || !isName(name):
 			case name == apiURL || name == token || name == "APP_PORT":
 				vars = append(vars, name)
-			case others < maxOthers && (strings.HasSuffix(name, "_API_URL") || strings.HasSuffix(name, "_TOKEN")):
+			case others < 1000 && (strings.HasSuffix(name, "_API_URL") || strings.HasSuffix(name, "_TOKEN")): // perhaps the add-on, named otherwise
 				vars, others = append(vars, name), others+1
 			}
 		}
@@ -101,28 +80,15 @@ func configVars(dir string, image bool) (vars []string, err error) {
 	return vars, nil
 }
 
-// addon says what the names tell of the add-on: the kind of advice, or "".
-func addon(p *output.Printer, vars []string, listErr error, image bool) string {
+func addon(p *output.Printer, vars []string, listErr error, image bool) []string {
 	hasURL, hasToken := slices.Contains(vars, apiURL), slices.Contains(vars, token)
 	if vars == nil && listErr == nil || hasURL && hasToken {
-		return ""
+		return nil
 	}
 	p.Step("Checking the AppLink add-on")
 	if listErr != nil {
 		p.Detail("The app's config vars could not be listed (%s), so the build\ncannot tell whether the AppLink add-on is attached.", reason(listErr))
-		return "addon-not-checked"
-	}
-	exits, elsewhere := "it exits at boot without them (\"Heroku AppLink add-on config vars not set\")", ""
-	if image {
-		elsewhere = "\n\nWhen you run the image yourself, set both in its environment instead."
-	}
-	if hasURL || hasToken {
-		present, absent := apiURL, token
-		if hasToken {
-			present, absent = token, apiURL
-		}
-		p.Warning("The app has " + present + " but not " + absent + ". The service mesh\nneeds both: " + exits + ".\nRestore the missing config var, or attach the add-on again." + elsewhere)
-		return "addon-partial"
+		return []string{"addon-not-checked"}
 	}
 	var pairs []string
 	for _, n := range vars {
@@ -130,11 +96,23 @@ func addon(p *output.Printer, vars []string, listErr error, image bool) string {
 			pairs = append(pairs, "  "+n+" and "+prefix+"_TOKEN")
 		}
 	}
-	if len(pairs) == 0 {
-		p.Warning("The AppLink add-on is not attached: the app has neither\n" + apiURL + " nor " + token + ", and the service mesh exits at boot\nwithout them (\"Heroku AppLink add-on config vars not set\"). Attach it:\n\n  heroku addons:create heroku-applink" + elsewhere)
-		return "addon-missing"
+	exits, kind, text := "it exits at boot without them (\"Heroku AppLink add-on config vars not set\")", "addon-partial", ""
+	switch {
+	case hasURL || hasToken:
+		present, absent := apiURL, token
+		if hasToken {
+			present, absent = token, apiURL
+		}
+		text = "The app has " + present + " but not " + absent + ". The service mesh\nneeds both: " + exits + ".\nRestore the missing config var, or attach the add-on again."
+	case len(pairs) == 0:
+		kind, text = "addon-missing", "The AppLink add-on is not attached: the app has neither\n"+apiURL+" nor "+token+", and the service mesh exits at boot\nwithout them (\"Heroku AppLink add-on config vars not set\"). Attach it:\n\n  heroku addons:create heroku-applink"
+	default:
+		kind, text = "addon-other-name", "The app has neither "+apiURL+" nor "+token+", which the\nservice mesh reads: "+exits+".\nThese may be the AppLink add-on attached under another name, or another\nadd-on's or your own config vars (the build reads names only):\n\n"+strings.Join(pairs, "\n")+
+			"\n\nIf one is the AppLink add-on, attach it as HEROKU_APPLINK too:\n\n  heroku addons:attach <add-on name> --as HEROKU_APPLINK\n\nIf none is, the add-on is not attached. Attach it:\n\n  heroku addons:create heroku-applink"
 	}
-	p.Warning("The app has neither " + apiURL + " nor " + token + ", which the\nservice mesh reads: " + exits + ".\nThese may be the AppLink add-on attached under another name, or another\nadd-on's or your own config vars (the build reads names only):\n\n" + strings.Join(pairs, "\n") +
-		"\n\nIf one is the AppLink add-on, attach it as HEROKU_APPLINK too:\n\n  heroku addons:attach <add-on name> --as HEROKU_APPLINK\n\nIf none is, the add-on is not attached. Attach it:\n\n  heroku addons:create heroku-applink" + elsewhere)
-	return "addon-other-name"
+	if image {
+		text += "\n\nWhen you run the image yourself, set both in its environment instead."
+	}
+	p.Warning(text)
+	return []string{kind}
 }

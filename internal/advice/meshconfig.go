@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,24 +24,17 @@ import (
 // configName is the only file the mesh reads, from where it starts.
 const configName = "heroku-applink-service-mesh.yaml"
 
-// meshConfig is the mesh's own shape of the file (conf.YamlConfig).
+// meshConfig is the mesh's conf.YamlConfig; a key is its field's name in lower case.
 type meshConfig struct {
-	App struct {
-		Port string `yaml:"port"`
-		Host string `yaml:"host"`
-	} `yaml:"app"`
+	App  struct{ Port, Host string }
 	Mesh struct {
 		Authentication struct {
 			BypassRoutes []string `yaml:"bypassRoutes"`
-		} `yaml:"authentication"`
-		HealthCheck struct {
-			Enable string `yaml:"enable"`
-			Route  string `yaml:"route"`
-		} `yaml:"healthcheck"`
-	} `yaml:"mesh"`
+		}
+		HealthCheck struct{ Enable, Route string }
+	}
 }
 
-// finding is one thing wrong with the file, or where it is.
 type finding struct {
 	Kind string
 	Line int
@@ -59,35 +53,30 @@ type bypassRoute struct {
 	Health bool
 }
 
-// config is what the check found: whether the mesh exits at boot on the
-// file (or, null, crashes), and why; the routes that skip authentication.
+// config is the check's verdict: fatal when the mesh exits at boot (null: crashes).
 type config struct {
-	path                     string
+	path, appPort            string
 	found, read, fatal, null bool
 	decoded, warnings        []finding
 	bypass                   []bypassRoute
-	appPort                  string
 }
 
-// checkConfig reads the config file where web starts the mesh, and looks
-// for copies it never reads; it says so when it cannot look there.
+// checkConfig reads the file where web starts the mesh, and looks for copies it never reads.
 func checkConfig(root *os.Root, dir string, unknown bool) config {
 	c := config{path: path.Join(dir, configName)}
+	if !unknown {
+		c.warnings = misplaced(root, dir)
+	}
 	if info, err := root.Stat(path.Join(".", dir)); unknown || err != nil || !info.IsDir() {
 		why := c.path + " was not checked: the Procfile's web process starts the mesh in\n" + dir + "/, which this build cannot look into (it does not exist yet, or it is\noutside the app)."
 		if unknown {
 			c.path, why = configName, "The Procfile's web process changes directory before it starts the mesh in a\nway the build cannot follow, so it cannot tell which "+configName+"\nthe mesh reads: none was checked."
-		} else if dir != "" {
-			c.warnings = misplaced(root, dir)
 		}
-		if c.found = len(copies(root, "")) > 0; !c.found {
-			c.warnings = nil
-		} else {
+		if c.found = len(copies(root, "")) > 0; c.found {
 			c.warn("mesh-config-unreadable", "%s", why)
 		}
 		return c
 	}
-	c.warnings = misplaced(root, dir)
 	data, err := fsutil.ReadFile(root, c.path, 64<<10)
 	if c.found, c.read = !errors.Is(err, fs.ErrNotExist), err == nil; c.found && !c.read {
 		c.warn("mesh-config-unreadable", "%s was not checked: %s.", c.path, reason(err))
@@ -97,7 +86,6 @@ func checkConfig(root *os.Root, dir string, unknown bool) config {
 	return c
 }
 
-// against warns of an app.port that APP_PORT overrides.
 func (c *config) against(procfile string, configVar bool) {
 	switch {
 	case c.appPort == "":
@@ -108,8 +96,7 @@ func (c *config) against(procfile string, configVar bool) {
 	}
 }
 
-// decode reads the file as the mesh does: strictly, into a pointer, which
-// a null document sets to nil (the mesh then crashes).
+// decode reads as the mesh does: strictly, into a pointer, which a null document makes nil.
 func (c *config) decode(data []byte) *config {
 	got := &meshConfig{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -181,11 +168,11 @@ func (c *config) values(got meshConfig) {
 		c.warn("mesh-config-healthcheck-enable", "mesh.healthcheck.enable is %q: the mesh turns the health check on only for\nexactly true, so with this value it is off and %s needs\nauthentication like any other route. Write true or false.", health.Enable, route)
 	}
 	for _, r := range got.Mesh.Authentication.BypassRoutes {
-		switch prefix := paramPrefix(r); {
+		switch m := placeholder.FindStringSubmatch(r); {
 		case !strings.HasPrefix(r, "/") && r != "*":
 			c.warn("mesh-config-route", "mesh.authentication.bypassRoutes has %q, which does not start with /: it\nnever matches a request path, so that route still needs authentication.", r)
-		case prefix != "":
-			c.warn("mesh-config-route-placeholder", "mesh.authentication.bypassRoutes has %q, but the mesh compares routes\nliterally (only a final * matches more): a request to a real path there still\nneeds authentication. To skip it for every path under %s, write %s*.", r, prefix, prefix)
+		case m != nil:
+			c.warn("mesh-config-route-placeholder", "mesh.authentication.bypassRoutes has %q, but the mesh compares routes\nliterally (only a final * matches more): a request to a real path there still\nneeds authentication. To skip it for every path under %s, write %s*.", r, m[1], m[1])
 		default:
 			c.bypass = append(c.bypass, bypassRoute{r, false})
 			if opensAll(r) {
@@ -228,26 +215,16 @@ func (c *config) warn(kind, format string, a ...any) {
 // opensAll: a route matching every path (a final * matches a prefix).
 func opensAll(route string) bool { return route == "*" || route == "/*" || route == "/**" }
 
-// paramPrefix is the route up to a parameter (:id, {id}), or "".
-func paramPrefix(route string) string {
-	segments := strings.Split(route, "/")
-	for i, s := range segments {
-		if len(s) > 1 && s[0] == ':' || len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}' {
-			return strings.Join(segments[:i], "/") + "/"
-		}
-	}
-	return ""
-}
+// placeholder finds a route's first placeholder segment (:id, {id}), after its prefix.
+var placeholder = regexp.MustCompile(`(?s)^(.*?/)(?::[^/]+|\{[^/]+\})(?:/|$)`)
 
-// same reports whether two of the app's paths are one file or folder.
 func same(root *os.Root, a, b string) bool {
 	x, errA := root.Stat(path.Join(".", a))
 	y, errB := root.Stat(path.Join(".", b))
 	return errA == nil && errB == nil && os.SameFile(x, y)
 }
 
-// misplaced finds copies the mesh never reads; a pre-AppLink file is worth
-// renaming only when the AppLink mesh loads it.
+// misplaced: a pre-AppLink file is worth renaming only if the AppLink mesh loads it.
 func misplaced(root *os.Root, dir string) []finding {
 	var found []finding
 	where := "the app's root directory"
@@ -274,8 +251,7 @@ func misplaced(root *os.Root, dir string) []finding {
 	return found
 }
 
-// copies lists files under the mesh's names (any case, .yml, pre-AppLink)
-// a few levels into the app's own tree: where the mesh starts, then root.
+// copies lists files under the mesh's names (any case, .yml, pre-AppLink) in the app's tree.
 func copies(root *os.Root, dir string) []string {
 	var out []string
 	seen := 0
@@ -296,20 +272,16 @@ func copies(root *os.Root, dir string) []string {
 		}
 		return nil
 	})
-	rank := func(p string) int {
-		switch {
-		case same(root, path.Dir(p), dir):
+	rank := func(p string) int { // where the mesh starts, the root, deeper
+		if same(root, path.Dir(p), dir) {
 			return 0
-		case !strings.Contains(p, "/"):
-			return 1
 		}
-		return 2
+		return 1 + min(strings.Count(p, "/"), 1)
 	}
 	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
 	return out
 }
 
-// report prints what the check found, and returns the kinds of advice.
 func (c config) report(p *output.Printer) []string {
 	if !c.found && len(c.warnings) == 0 {
 		return nil

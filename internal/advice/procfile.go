@@ -2,6 +2,7 @@ package advice
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,7 +15,6 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 )
 
-// procfile maps process types to commands, in file order.
 type procfile struct {
 	Types    []string
 	Commands map[string]string
@@ -22,8 +22,7 @@ type procfile struct {
 	BOM      bool
 }
 
-// parseProcfile reads a Procfile as Heroku does: CR or CRLF ends a line,
-// "#" a comment; the last definition of a type wins.
+// parseProcfile reads as Heroku does: CR or CRLF ends a line; the last definition wins.
 func parseProcfile(data []byte) (procfile, error) {
 	switch {
 	case len(data) > 64<<10:
@@ -53,23 +52,20 @@ func validType(s string) bool {
 	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == ""
 }
 
-// kind is what the build found of the Procfile or a process, or a mistake
-// in a command that starts the mesh (texts says what each means), as the
-// build report names it.
+// kind is the build report's name for what the build found of a process.
 type kind string
 
 const (
-	started    kind = ""
-	legacy     kind = "procfile-link-name"  // one of the names this build links
-	otherName  kind = "procfile-other-name" // a mesh this build did not install
-	noCommand  kind = "procfile-no-command"
-	indirect   kind = "procfile-indirect" // the mesh's name where the build cannot tell what runs it
-	notWrapped kind = "procfile-not-wrapped"
-	badSyntax  kind = "procfile-syntax" // bash cannot parse the command
-	noWeb      kind = "procfile-no-web"
-	missing    kind = "procfile-missing"
-	unreadable kind = "procfile-unreadable"
-
+	started                kind = ""
+	legacy                 kind = "procfile-link-name"
+	otherName              kind = "procfile-other-name"
+	noCommand              kind = "procfile-no-command"
+	indirect               kind = "procfile-indirect"
+	notWrapped             kind = "procfile-not-wrapped"
+	badSyntax              kind = "procfile-syntax"
+	noWeb                  kind = "procfile-no-web"
+	missing                kind = "procfile-missing"
+	unreadable             kind = "procfile-unreadable"
 	repeatedType           kind = "procfile-repeated-type"
 	appUsesPORT            kind = "procfile-app-uses-port"
 	appPortTrap            kind = "procfile-app-port-trap"
@@ -87,159 +83,112 @@ const (
 	bareProgram            kind = "procfile-bare-program"
 )
 
-// mesh is what this build installed, and what the other checks found:
-// config var names (nil when unseen), app.port (PortUnknown: unread).
+// mesh is what was installed, and what the other checks found (ConfigVars nil: unseen).
 type mesh struct {
-	Names         []string // the plain name first, then its links
-	Version, Arch string
-	ConfigVars    []string
-	AppPort       string
-	PortUnknown   bool
-	App           *os.Root
+	Names, ConfigVars      []string // Names: the plain name first, then its links
+	Version, Arch, AppPort string
+	PortUnknown            bool
+	App                    *os.Root
 }
 
-// process is what the build found of web, or of another process that
-// starts the mesh: the line to use instead, the port it gives the app, and
-// where the mesh starts, after any cd.
 type process struct {
-	Type, Command   string
-	Kind            kind
-	Problems        []kind
-	Name            string // the mesh's name as the command gives it
-	Suggested       string
-	AppPort         string
-	Script          bool
-	AppPortSet, Dir string
-	DirUnknown      bool
-	Reason          string
+	Type, Command, Name, Suggested, Reason string
+	AppPort, AppPortSet, Dir               string
+	Kind                                   kind
+	Problems                               []kind
+	Script, DirUnknown                     bool
 }
 
-// procfileResult is web's finding (also when the Procfile lacks it), then
-// those of the other processes that start the mesh.
+// procfileResult holds web first, also when the Procfile lacks it.
 type procfileResult struct {
 	Mesh      mesh
 	BOM       bool
-	WebLines  []int // when web is defined more than once
+	WebLines  []int
 	Processes []process
 }
 
-func (a procfileResult) web() process {
-	if a.Processes[0].Type == "web" {
-		return a.Processes[0]
-	}
-	return process{}
-}
+func (a procfileResult) web() process { return a.Processes[0] }
 
-// kinds names the advice given, for the build report.
-func (a procfileResult) kinds() []string {
-	var kinds []string
-	if a.BOM {
-		kinds = append(kinds, "procfile-bom")
-	}
-	if len(a.WebLines) > 1 {
-		kinds = append(kinds, "procfile-duplicate-web")
-	}
-	for _, p := range a.Processes {
-		for _, k := range append([]kind{p.Kind}, p.Problems...) {
-			if k != started {
-				kinds = append(kinds, string(k))
-			}
-		}
-	}
-	return kinds
-}
-
-// inspect reads the Procfile in the app and advises on it.
 func (m mesh) inspect() procfileResult {
 	data, err := fsutil.ReadFile(m.App, "Procfile", 64<<10)
+	p, parseErr := parseProcfile(data)
 	if errors.Is(err, fs.ErrNotExist) {
 		return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: missing, Suggested: m.template("web")}}}
-	} else if err == nil {
-		var p procfile
-		if p, err = parseProcfile(data); err == nil {
-			return advise(p, m)
-		}
+	} else if err = cmp.Or(err, parseErr); err == nil {
+		return advise(p, m)
 	}
 	return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: unreadable, Reason: reason(err)}}}
 }
 
-// reason says why a file of the app's could not be read, without paths.
+// reason says why a file of the app's could not be read, without its path.
 func reason(err error) string {
-	var notRegular *fsutil.NotRegularError
-	var pathErr *fs.PathError
-	switch {
-	case errors.As(err, &notRegular) && strings.HasPrefix(notRegular.Kind, "a symbolic link"):
+	if e, ok := errors.AsType[*fsutil.NotRegularError](err); ok && strings.HasPrefix(e.Kind, "a symbolic link") {
 		return "it is a symbolic link out of the app"
-	case errors.As(err, &notRegular):
-		return "it is " + notRegular.Kind
-	case errors.As(err, new(*fsutil.TooLargeError)):
+	} else if ok {
+		return "it is " + e.Kind
+	} else if errors.As(err, new(*fsutil.TooLargeError)) {
 		return "it is larger than 64 KiB"
-	case errors.As(err, &pathErr):
-		return pathErr.Err.Error()
+	} else if e, ok := errors.AsType[*fs.PathError](err); ok {
+		return e.Err.Error()
 	}
 	return err.Error()
 }
 
-// report prints the advice: anything but a mesh started right is a warning.
-func (a procfileResult) report(p *output.Printer) {
+func (a procfileResult) report(p *output.Printer) (kinds []string) {
 	p.Step("Checking Procfile")
 	if a.BOM {
+		kinds = append(kinds, "procfile-bom")
 		p.Warning("Your Procfile starts with a byte-order mark (U+FEFF). Heroku reads Procfiles\nwithout one: the first line may be dropped, or the file refused. Save the\nProcfile as UTF-8 without a byte-order mark.")
 	}
 	if n := len(a.WebLines); n > 1 {
+		kinds = append(kinds, "procfile-duplicate-web")
 		lines := strings.ReplaceAll(strings.Trim(fmt.Sprint(a.WebLines[:n-1]), "[]"), " ", ", ")
 		p.Warning(fmt.Sprintf("Your Procfile defines the web process %d times (lines %s and %d).\nHeroku runs the last one, which is the one checked here:\n\n  web: %s\n\nRemove the others.", n, lines, a.WebLines[n-1], a.web().Command))
 	}
-	for _, proc := range a.Processes {
-		a.reportProcess(p, proc)
+	m, forward := a.Mesh, a.Mesh.forwardPort() // where the mesh forwards without APP_PORT
+	if m.AppPort != "" {
+		forward += " (app.port in " + configName + ")"
 	}
-}
-
-func (a procfileResult) reportProcess(p *output.Printer, proc process) {
-	m, start, port, forward := a.Mesh, "Start it through the mesh instead:", proc.AppPort+" here", forwardDesc(a.Mesh)
-	if proc.Script {
-		start = "Put the commands in a script, start.sh, and start it through the mesh:"
-	}
-	if port == "$APP_PORT here" {
-		port = "the config var's value here"
-	}
-	words := strings.NewReplacer("{type}", proc.Type, "{line}", proc.Type+": "+proc.Command, "{name}", proc.Name, "{mesh}", m.Names[0],
-		"{version}", m.Version, "{arch}", m.Arch, "{links}", strings.Join(m.Names[1:], "\n  "), "{suggested}", proc.Suggested,
-		"{reason}", proc.Reason, "{start}", start, "{appPort}", proc.AppPort, "{forwardPort}", m.forwardPort(), "{port}", port, "{forward}", forward)
-	var text []string
-	for _, k := range append([]kind{proc.Kind}, proc.Problems...) {
-		text = append(text, words.Replace(texts[k]))
-	}
-	switch {
-	case proc.Kind == started || proc.Kind == indirect:
-		p.Detail("%s", text[0])
-		text = text[1:]
-	case proc.Kind != legacy && proc.Kind != otherName:
-		p.Warning(text[0])
-		return
-	}
-	switch {
-	case len(text) == 0:
-		return
-	case proc.Script:
-		text = append(text, "Put the app's command in a script, start.sh, and start that:\n\n  "+proc.Suggested)
-	case proc.Suggested != "":
-		text = append(text, "Use this line instead:\n\n  "+proc.Suggested)
-	}
-	p.Warning(strings.Join(text, "\n\n"))
-}
-
-// forwardDesc says where the mesh forwards without APP_PORT.
-func forwardDesc(m mesh) string {
 	if slices.Contains(m.ConfigVars, "APP_PORT") {
-		return "the APP_PORT config var's port"
-	} else if m.AppPort != "" {
-		return m.AppPort + " (app.port in heroku-applink-service-mesh.yaml)"
+		forward = "the APP_PORT config var's port"
 	}
-	return "3000"
+	for _, proc := range a.Processes {
+		port := proc.AppPort + " here"
+		if proc.AppPort == "$APP_PORT" {
+			port = "the config var's value here"
+		}
+		words := strings.NewReplacer("{type}", proc.Type, "{line}", proc.Type+": "+proc.Command, "{name}", proc.Name, "{mesh}", m.Names[0],
+			"{version}", m.Version, "{arch}", m.Arch, "{links}", strings.Join(m.Names[1:], "\n  "), "{suggested}", proc.Suggested,
+			"{reason}", proc.Reason, "{appPort}", proc.AppPort, "{forwardPort}", m.forwardPort(), "{port}", port, "{forward}", forward,
+			"{start}", map[bool]string{false: "Start it through the mesh instead:", true: "Put the commands in a script, start.sh, and start it through the mesh:"}[proc.Script])
+		var text []string
+		for _, k := range append([]kind{proc.Kind}, proc.Problems...) {
+			text = append(text, words.Replace(texts[k]))
+			if k != started {
+				kinds = append(kinds, string(k))
+			}
+		}
+		switch {
+		case proc.Kind == started || proc.Kind == indirect:
+			p.Detail("%s", text[0])
+			text = text[1:]
+		case proc.Kind != legacy && proc.Kind != otherName:
+			p.Warning(text[0])
+			continue
+		}
+		switch {
+		case len(text) == 0:
+			continue
+		case proc.Script:
+			text = append(text, "Put the app's command in a script, start.sh, and start that:\n\n  "+proc.Suggested)
+		case proc.Suggested != "":
+			text = append(text, "Use this line instead:\n\n  "+proc.Suggested)
+		}
+		p.Warning(strings.Join(text, "\n\n"))
+	}
+	return kinds
 }
 
-// texts say what each kind of advice means.
 var texts = map[kind]string{
 	noWeb:                  "Your Procfile has no web process. AppLink needs the web process\nstarted through the service mesh, for example:\n\n  {suggested}",
 	missing:                "Your app has no Procfile. AppLink needs a web process started through\nthe service mesh. Add a Procfile with a line such as:\n\n  {suggested}",

@@ -3,6 +3,7 @@ package advice
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -444,8 +445,8 @@ func TestInspectFiles(t *testing.T) {
 func TestKinds(t *testing.T) {
 	p := parsed(t, "\uFEFFweb: x\nweb: APP_PORT=3000 heroku-applink-service-mesh-latest-amd64 app --port $PORT\n")
 	require.Equal(t, []string{"procfile-bom", "procfile-duplicate-web", "procfile-link-name", "procfile-app-uses-port"},
-		advise(p, installed).kinds())
-	require.Empty(t, advise(parsed(t, "web: APP_PORT=3000 heroku-applink-service-mesh npm start\n"), installed).kinds())
+		advise(p, installed).report(output.New(io.Discard, io.Discard, output.Classic, false)))
+	require.Empty(t, advise(parsed(t, "web: APP_PORT=3000 heroku-applink-service-mesh npm start\n"), installed).report(output.New(io.Discard, io.Discard, output.Classic, false)))
 }
 
 func TestProcfileTranscripts(t *testing.T) {

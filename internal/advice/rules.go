@@ -17,24 +17,15 @@ var (
 	// wrappers run the command after them; optionArgs take a value.
 	wrappers   = map[string]bool{"exec": true, "env": true, "nice": true, "nohup": true, "tini": true, "dumb-init": true, "command": true}
 	optionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true, "--chdir": true, "-n": true, "--adjustment": true, "-a": true}
-	// meshName matches the bucket's object names, which old samples use, and
-	// the pre-AppLink name: a mesh this build did not install is named.
+	// meshName: also the bucket's names, which old samples use, and the pre-AppLink one.
 	meshName = regexp.MustCompile(`^heroku-(applink|integration)-service-mesh(-(latest|v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*)-(amd64|arm64|x86_64|aarch64))?$`)
-	// listenPort matches a word giving the app a port: --port=N, -pN, PORT=N,
-	// a local address alone or as a bind option's value.
+	// listenPort: --port=N, -pN, PORT=N, a local address alone or as a bind option's value.
 	listenPort = regexp.MustCompile(`^(?:--port=|-p=?|PORT=|(?:(?:-b|--bind|--listen|-l)=)?(?:tcp://)?(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:)(\d{1,5})$`)
 )
 
-// isPort reports whether s is a TCP port number: digits only, 1 to 65535.
 func isPort(s string) bool {
 	n, err := strconv.Atoi(s)
-	return err == nil && s[0] != '+' && s[0] != '-' && len(s) <= 5 && n >= 1 && n <= 65535
-}
-
-func samePort(a, b string) bool {
-	x, errA := strconv.Atoi(a)
-	y, errB := strconv.Atoi(b)
-	return errA == nil && errB == nil && x == y
+	return err == nil && s[0] != '+' && len(s) <= 5 && n >= 1 && n <= 65535
 }
 
 func mentions(s string) bool {
@@ -42,14 +33,11 @@ func mentions(s string) bool {
 }
 
 func (m mesh) forwardPort() string { return cmp.Or(m.AppPort, "3000") }
-
 func (m mesh) template(typ string) string {
 	return typ + ": APP_PORT=" + m.forwardPort() + " " + m.Names[0] + " <your app's start command>"
 }
 
-// program reports whether name is a file of the app's as the mesh finds it
-// from dir; a bare one (no "/", not the stack's) the mesh, like bash, looks
-// up on PATH only, which does not hold the app's folder.
+// program: a file of the app's, from dir; a bare name the mesh looks up on PATH, like bash.
 func (m mesh) program(dir, name string, bare bool) bool {
 	if bare && (strings.Contains(name, "/") || slices.ContainsFunc([]string{"/usr/local/bin", "/usr/bin", "/bin"}, func(d string) bool {
 		_, err := os.Stat(filepath.Join(d, name))
@@ -69,13 +57,8 @@ func (m mesh) program(dir, name string, bare bool) bool {
 	return err == nil && info.Mode().IsRegular()
 }
 
-// advise checks web, and every other process that starts the mesh.
 func advise(p procfile, m mesh) procfileResult {
-	a := procfileResult{Mesh: m, BOM: p.BOM}
-	if lines := p.Lines["web"]; len(lines) > 1 {
-		a.WebLines = lines
-	}
-	types := p.Types
+	a, types := procfileResult{Mesh: m, BOM: p.BOM, WebLines: p.Lines["web"]}, p.Types
 	if i := slices.Index(types, "web"); i > 0 {
 		types = slices.Concat([]string{"web"}, types[:i], types[i+1:])
 	} else if i < 0 {
@@ -89,8 +72,7 @@ func advise(p procfile, m mesh) procfileResult {
 	return a
 }
 
-// check reads one process's command; ok is false for a process other than
-// web that does not start the mesh: none of the build's business.
+// check reads one command; !ok: not web, and starts no mesh, so none of the build's business.
 func (m mesh) check(typ, command string) (p process, ok bool) {
 	p, src := process{Type: typ, Command: command}, command
 	if first, rest, found := strings.Cut(command, ":"); found && validType(first) && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
@@ -111,8 +93,7 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 		return p, true
 	case typ != "web":
 		return p, false
-	default:
-		// Put in the mesh, the command is checked and fixed as any other.
+	default: // put in the mesh, the command is checked and fixed as any other
 		p.Kind, p.Suggested, p.AppPort = notWrapped, m.template(typ), m.forwardPort()
 		var wrapped process
 		if l, err = m.read(l.wrap(), "", false); err != nil || l.src == "" {
@@ -128,15 +109,12 @@ func (m mesh) check(typ, command string) (p process, ok bool) {
 	return p, true
 }
 
-// line is a Procfile command, or a script sh -c runs: dir is where its
-// next command runs; appPort and setPort are APP_PORT and PORT as earlier
-// commands assign them.
+// line is a command, or an sh -c script, read up to the mesh's, with what earlier ones set.
 type line struct {
 	m                                       mesh
-	src                                     string
+	src, dir, startDir                      string
 	file                                    *syntax.File
 	edits                                   []edit
-	dir, startDir                           string
 	unknown, startUnknown, exported, quoted bool
 	appPort                                 *assign
 	setPort                                 []*assign
@@ -162,12 +140,11 @@ func newAssign(n syntax.Node, value *syntax.Word) *assign {
 
 func (a *assign) val() string { v, _ := static(a.value); return v }
 
-// bad: $PORT, or a literal that is no port; another variable's, unjudged.
+// bad: $PORT, or a literal that is no port; another variable's is not judged.
 func (a *assign) bad() bool {
 	return len(refs(a.value, "PORT")) > 0 || a.val() != "" && !isPort(a.val())
 }
 
-// run follows the line's commands to the mesh's, and returns the line fixed.
 func (l *line) run(p *process) (string, bool) {
 	cmds := flatten(l.file)
 	for i, c := range cmds {
@@ -203,7 +180,7 @@ func (l *line) run(p *process) (string, bool) {
 				}
 				fixed, found := in.run(p)
 				if s := format(fixed); s != "" && fixed != text {
-					return apply(l.src, []edit{{off(w.Pos()), off(w.End()), quoted(w, s)}}), found
+					return apply(l.src, []edit{over(w, quoted(w, s))}), found
 				}
 				return l.src, found
 			} else if len(x.Args) > 0 && c.op != "|" && c.op != "|&" && next != "|" && next != "|&" && next != "&" {
@@ -212,14 +189,11 @@ func (l *line) run(p *process) (string, bool) {
 				earlier(x.Assigns, false)
 			}
 		case *syntax.DeclClause: // export, or declare and typeset with -x
-			exporting, named := x.Variant.Value == "export", []*syntax.Assign{}
-			for _, a := range x.Args {
+			exporting := x.Variant.Value == "export" || slices.ContainsFunc(x.Args, func(a *syntax.Assign) bool {
 				v, _ := static(a.Value)
-				if exporting = exporting || a.Name == nil && strings.HasPrefix(v, "-") && strings.Contains(v, "x"); a.Name != nil {
-					named = append(named, a)
-				}
-			}
-			earlier(named, exporting)
+				return a.Name == nil && strings.HasPrefix(v, "-") && strings.Contains(v, "x")
+			})
+			earlier(slices.DeleteFunc(slices.Clone(x.Args), func(a *syntax.Assign) bool { return a.Name == nil }), exporting)
 		default:
 			l.dir, l.unknown = "", true
 		}
@@ -227,7 +201,6 @@ func (l *line) run(p *process) (string, bool) {
 	return "", false
 }
 
-// cd follows a cd to a plain path in the app; anything else, it cannot.
 func (l *line) cd(x *syntax.CallExpr) {
 	switch v, _ := static(x.Args[0]); v {
 	case "pushd", "popd":
@@ -250,23 +223,19 @@ func (l *line) cd(x *syntax.CallExpr) {
 	}
 }
 
-// call is the mesh's command: its word, the first wrapper's (or -1), the
-// APP_PORT and PORT given to it, assignments after a wrapper other than
-// env (which runs them as a program), env -u PORT, its --port, the app's.
+// call is the mesh's command: wrappers, assignments, options, and the app's words.
 type call struct {
-	x            *syntax.CallExpr
-	at, wrap     int
-	prefix, port *assign
-	misplaced    []*syntax.Word
-	unset        []edit
-	flag         *syntax.Word
-	sep, chdir   bool
-	app          []*syntax.Word
+	x              *syntax.CallExpr
+	at             int
+	wrap, flag     *syntax.Word
+	prefix, port   *assign
+	misplaced, app []*syntax.Word
+	unset          []edit
+	sep, chdir     bool
 }
 
-// call reads a command as the mesh's, if it is one.
 func (l *line) call(x *syntax.CallExpr) *call {
-	c := &call{x: x, wrap: -1}
+	c := &call{x: x}
 	give := func(name string, a *assign) {
 		if name == "APP_PORT" {
 			c.prefix = a
@@ -294,9 +263,7 @@ func (l *line) call(x *syntax.CallExpr) *call {
 				c.unset = append(c.unset, edit{off(w.Pos()), off(x.Args[i].End()), ""})
 			}
 		case wrappers[v]:
-			if wrapper = v; c.wrap < 0 {
-				c.wrap = i
-			}
+			c.wrap, wrapper = cmp.Or(c.wrap, w), v
 		case wrapper != "" && isAssign:
 			if wrapper != "env" {
 				c.misplaced = append(c.misplaced, w)
@@ -316,6 +283,9 @@ func (l *line) call(x *syntax.CallExpr) *call {
 					break
 				}
 			}
+			if c.flag != nil && onPORT(c.flag) {
+				c.flag = nil
+			}
 			if c.sep {
 				i++
 			}
@@ -326,8 +296,7 @@ func (l *line) call(x *syntax.CallExpr) *call {
 	return nil
 }
 
-// mesh checks the mesh's command, and fixes the line: the app (at
-// [from, to)) on the port the mesh forwards to, the mesh on $PORT.
+// mesh checks the mesh's command, and fixes the line: the app on its port, the mesh on $PORT.
 func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	m, w := l.m, c.x.Args[c.at]
 	v, _ := static(w)
@@ -345,7 +314,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		if !strings.HasSuffix(raw, p.Name) {
 			raw = v
 		}
-		l.edit(off(w.Pos()), off(w.End()), strings.TrimSuffix(raw, p.Name)+m.Names[0])
+		l.edits = append(l.edits, over(w, strings.TrimSuffix(raw, p.Name)+m.Names[0]))
 	}
 	if len(c.app) == 0 || !c.sep && strings.HasPrefix(lead(c.app[0]), "-") {
 		p.Kind, p.Problems = noCommand, nil // nothing to start, or a flag of the mesh's own (-v)
@@ -358,11 +327,9 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	}
 	toScript := false
 	if raw := text(l.src, first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && strings.ContainsRune(`"'`, rune(raw[0])) {
-		// A command quoted whole, which the mesh runs as one program's
-		// name, is read unquoted; a quoted path of the app's is none.
+		// The mesh runs a command quoted whole as one program's name.
 		if v, ok := static(first); !ok || l.unknown || !m.program(l.dir, v, false) {
-			inner := raw[1 : len(raw)-1]
-			if toScript = len(c.app) > 1 || more || strings.ContainsAny(inner, `'"\`); !toScript {
+			if inner := raw[1 : len(raw)-1]; len(c.app) == 1 && !more && !strings.ContainsAny(inner, `'"\`) {
 				if unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown); err == nil {
 					unquoted.quoted = true
 					fixed, _ := unquoted.run(p)
@@ -372,96 +339,70 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 			l.quoted, toScript = true, true
 		}
 	}
-	var portRefs, appPortRefs, inner []*syntax.ParamExp
-	for _, pe := range refs(l.file, "PORT", "APP_PORT") {
-		if off(pe.Pos()) < from || off(pe.End()) > to {
-		} else if pe.Param.Value == "PORT" {
-			portRefs = append(portRefs, pe)
-		} else {
-			appPortRefs = append(appPortRefs, pe)
-		}
-	}
+	outside := func(pe *syntax.ParamExp) bool { return off(pe.Pos()) < from || off(pe.End()) > to }
+	portRefs, appPortRefs := slices.DeleteFunc(refs(l.file, "PORT"), outside), slices.DeleteFunc(refs(l.file, "APP_PORT"), outside)
+	var inner []*syntax.ParamExp
 	sw, st, isScript := shScript(c.app)
 	if f, err := parse(st); isScript && err == nil {
 		inner = refs(f, "PORT")
 	}
-	listens := l.listens(c.app)
 	configured := slices.Contains(m.ConfigVars, "APP_PORT")
 	port, given := l.port(c, configured), cmp.Or(c.prefix, l.appPort)
+	listens := l.listens(c.app, port)
 	bare := !l.unknown && !more && m.program(l.dir, lead(first), true)
 	sets, last, before := given != nil, l.file.Stmts[len(l.file.Stmts)-1], len(p.Problems)
-	for _, check := range []struct {
-		problem kind
-		found   bool
-	}{
-		{appUsesPORT, len(portRefs)+len(inner) > 0},
-		{appPortTrap, len(appPortRefs) > 0 && c.prefix != nil && !(l.appPort != nil && l.appPort.val() == c.prefix.val())},
-		{appPortUnset, slices.ContainsFunc(appPortRefs, func(pe *syntax.ParamExp) bool { return ref(pe, "APP_PORT", false) }) && !sets && m.ConfigVars != nil && !configured},
-		{appPortNotExported, c.prefix == nil && l.appPort != nil && !l.exported && !configured && l.appPort.val() != m.forwardPort()},
-		{quotedCommand, l.quoted},
-		{chained, more && !l.quoted},
-		{meshPort, c.port != nil || len(l.setPort) > 0 || c.flag != nil && !onPORT(c.flag) || len(c.unset) > 0},
-		{appPortIsPORT, sets && len(refs(given.value, "PORT")) > 0},
-		{appPortInvalid, sets && len(refs(given.value, "PORT")) == 0 && given.bad()},
-		{assignmentAfterWrapper, len(c.misplaced) > 0},
-		{meshOnFailure, cmds[i].op == "||"},
-		{inBackground, last.Background},
-		{appPortMismatch, isPort(port) && (!m.PortUnknown || sets) && slices.ContainsFunc(listens, func(e edit) bool { return !samePort(e.text, port) })},
-		{bareProgram, bare},
-	} {
-		if check.found {
-			p.Problems = append(p.Problems, check.problem)
+	problem := func(k kind, found bool) {
+		if found {
+			p.Problems = append(p.Problems, k)
 		}
 	}
+	problem(appUsesPORT, len(portRefs)+len(inner) > 0)
+	problem(appPortTrap, len(appPortRefs) > 0 && c.prefix != nil && !(l.appPort != nil && l.appPort.val() == c.prefix.val()))
+	problem(appPortUnset, slices.ContainsFunc(appPortRefs, func(pe *syntax.ParamExp) bool { return ref(pe, "APP_PORT", false) }) && !sets && m.ConfigVars != nil && !configured)
+	problem(appPortNotExported, c.prefix == nil && l.appPort != nil && !l.exported && !configured && l.appPort.val() != m.forwardPort())
+	problem(quotedCommand, l.quoted)
+	problem(chained, more && !l.quoted)
+	problem(meshPort, c.port != nil || len(l.setPort) > 0 || c.flag != nil || len(c.unset) > 0)
+	problem(appPortIsPORT, sets && len(refs(given.value, "PORT")) > 0)
+	problem(appPortInvalid, sets && len(refs(given.value, "PORT")) == 0 && given.bad())
+	problem(assignmentAfterWrapper, len(c.misplaced) > 0)
+	problem(meshOnFailure, cmds[i].op == "||")
+	problem(inBackground, last.Background)
+	problem(appPortMismatch, (!m.PortUnknown || sets) && len(listens) > 0)
+	problem(bareProgram, bare)
 	if p.AppPort = port; len(p.Problems) == before {
 		return apply(l.src, l.edits)
 	}
-	// $PORT, $APP_PORT and other ports become the app's; several commands
-	// run under one "bash -c", or else in a script.
-	var app, script []edit
-	for _, pe := range slices.Concat(portRefs, appPortRefs) {
-		if port != "$APP_PORT" || pe.Param.Value == "PORT" {
-			app = append(app, edit{off(pe.Pos()) - from, off(pe.End()) - from, port})
-		}
+	// Ports become the app's; several commands run under one "bash -c", or else a script.
+	if port != "$APP_PORT" {
+		portRefs = append(portRefs, appPortRefs...)
 	}
-	for _, e := range listens {
-		if isPort(port) && !samePort(e.text, port) {
-			app = append(app, edit{e.from - from, e.to - from, port})
-		}
-	}
+	app := append(listens, overAll(portRefs, port)...)
 	if bare {
-		app = append(app, edit{0, 0, "./"})
-	}
-	for _, pe := range inner {
-		script = append(script, edit{off(pe.Pos()), off(pe.End()), port})
+		app = append(app, edit{from, from, "./"})
 	}
 	if len(inner) > 0 {
-		app = append(app, edit{off(sw.Pos()) - from, off(sw.End()) - from, quoted(sw, apply(st, script))})
+		app = append(app, over(sw, quoted(sw, apply(st, overAll(inner, port)))))
 	}
-	fixedApp := apply(l.src[from:to], app)
+	fixedApp := apply(l.src[:to], app)[from:]
 	if s := format(fixedApp); toScript || more && (s == "" || strings.Contains(s, "'")) {
 		fixedApp, p.Script = "./start.sh", true
 	} else if more {
 		fixedApp = "bash -c '" + s + "'"
 	}
-	if c.port != nil || len(l.setPort) > 0 {
-		// The PORT given to the mesh was meant for the app: it keeps it.
-		fixedApp = "env PORT=" + port + " " + fixedApp
+	ports := slices.DeleteFunc(append([]*assign{c.port}, l.setPort...), func(a *assign) bool { return a == nil })
+	if len(ports) > 0 {
+		fixedApp = "env PORT=" + port + " " + fixedApp // the PORT given to the mesh was meant for the app
 	}
 	l.edits = append(append(l.edits, edit{from, to, fixedApp}), c.unset...)
-	if flag := c.flag; flag != nil && !onPORT(flag) {
-		l.edit(off(flag.Pos()), off(flag.End()), lead(flag)[:strings.IndexByte(lead(flag), '=')+1]+"$PORT")
+	if c.flag != nil {
+		l.edits = append(l.edits, over(c.flag, lead(c.flag)[:strings.IndexByte(lead(c.flag), '=')+1]+"$PORT"))
 	}
-	for _, a := range append([]*assign{c.port}, l.setPort...) {
-		if a != nil {
-			l.edits = append(l.edits, *cmp.Or(a.whole, &edit{a.from, a.to, ""}))
-		}
+	for _, a := range ports {
+		l.edits = append(l.edits, *cmp.Or(a.whole, &edit{a.from, a.to, ""}))
 	}
 	// Assignments after a wrapper move before it.
-	start := off(c.x.Args[max(c.wrap, 0)].Pos())
-	if c.wrap < 0 {
-		start = off(w.Pos())
-	}
+	start := off(cmp.Or(c.wrap, w).Pos())
 	if m.PortUnknown && !sets && isPort(port) {
 		l.edit(start, start, "APP_PORT="+port+" ")
 	}
@@ -473,7 +414,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		default:
 			l.edit(start, start, text(l.src, w)+" ")
 		}
-		l.edit(off(w.Pos()), off(w.End()), "")
+		l.edits = append(l.edits, over(w, ""))
 	}
 	// An APP_PORT that is no port, or is the mesh's own, becomes the app's.
 	for _, a := range []*assign{c.prefix, l.appPort} {
@@ -493,8 +434,7 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	return apply(l.src, l.edits)
 }
 
-// port is the port the app must listen on: the mesh's APP_PORT (the
-// config var's as $APP_PORT), or its default; a bad one is replaced.
+// port is the app's: the mesh's APP_PORT (the config var's as $APP_PORT), or its default.
 func (l *line) port(c *call, configured bool) string {
 	for _, a := range []*assign{c.prefix, l.appPort} {
 		switch {
@@ -513,31 +453,35 @@ func (l *line) port(c *call, configured bool) string {
 	return l.m.forwardPort()
 }
 
-// listens finds the ports words give the app; another option's address
-// (--statsd-host localhost:8125) is another service's.
-func (l *line) listens(words []*syntax.Word) []edit {
+// listens finds other ports words give the app, not another option's (--statsd-host h:8125).
+func (l *line) listens(words []*syntax.Word, port string) []edit {
 	var out []edit
+	want, _ := strconv.Atoi(port)
 	prev := ""
 	for _, w := range words {
 		v, _ := static(w)
-		bind := slices.Contains([]string{"-b", "--bind", "--listen", "-l"}, prev)
-		if m := listenPort.FindStringSubmatchIndex(v); m != nil && (v[0] == '-' || v[0] == 'P' || !strings.HasPrefix(prev, "-") || bind) && strings.HasSuffix(text(l.src, w), v[m[2]:]) {
-			out = append(out, edit{off(w.End()) - (m[3] - m[2]), off(w.End()), v[m[2]:]})
+		digits, bind := "", slices.Contains([]string{"-b", "--bind", "--listen", "-l"}, prev)
+		if m := listenPort.FindStringSubmatch(v); m != nil && (v[0] == '-' || v[0] == 'P' || !strings.HasPrefix(prev, "-") || bind) && strings.HasSuffix(text(l.src, w), m[1]) {
+			digits = m[1]
 		} else if (prev == "--port" || prev == "-p") && isPort(v) && text(l.src, w) == v {
-			out = append(out, edit{off(w.Pos()), off(w.End()), v})
+			digits = v
+		}
+		if n, _ := strconv.Atoi(digits); digits != "" && isPort(port) && n != want {
+			out = append(out, edit{off(w.End()) - len(digits), off(w.End()), port})
 		}
 		prev = v
 	}
 	return out
 }
 
-// wrap puts the mesh, and APP_PORT, in front of a command that does not
-// start it: after its first command's assignments, in place of exec.
+// wrap puts the mesh and APP_PORT in front: after the first command's assignments, for exec.
 func (l *line) wrap() string {
 	port := l.m.forwardPort()
 	syntax.Walk(l.file, func(n syntax.Node) bool {
-		if a, ok := n.(*syntax.Assign); ok && a.Name != nil && a.Name.Value == "APP_PORT" && port == l.m.forwardPort() && isPort(newAssign(a, a.Value).val()) {
-			port = newAssign(a, a.Value).val()
+		if a, ok := n.(*syntax.Assign); ok && a.Name != nil && a.Name.Value == "APP_PORT" && port == l.m.forwardPort() {
+			if v, _ := static(a.Value); isPort(v) {
+				port = v
+			}
 		}
 		return true
 	})

@@ -1,6 +1,7 @@
 package advice
 
 import (
+	"cmp"
 	"path"
 	"slices"
 	"strings"
@@ -9,14 +10,12 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
-// Heroku runs each Procfile command with bash: the build reads it with a
-// bash parser, and writes a fix back with its printer.
+// parse reads a command as bash, which Heroku runs it with, does.
 func parse(src string) (*syntax.File, error) {
 	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 }
 
-// format writes a line as bash reads it: "" when it does not parse, or
-// holds a control character, which the printer may not keep.
+// format is a line as bash's printer writes it; "" when the printer cannot keep it.
 func format(src string) string {
 	f, err := parse(src)
 	if err != nil || strings.ContainsFunc(src, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
@@ -30,34 +29,28 @@ func format(src string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-func off(p syntax.Pos) int { return int(p.Offset()) }
-
-func text(src string, n syntax.Node) string { return src[off(n.Pos()):off(n.End())] }
-
-// edit replaces [from, to) of a line with text.
 type edit struct {
 	from, to int
 	text     string
 }
 
+func off(p syntax.Pos) int                  { return int(p.Offset()) }
+func text(src string, n syntax.Node) string { return src[off(n.Pos()):off(n.End())] }
+func over(n syntax.Node, text string) edit  { return edit{off(n.Pos()), off(n.End()), text} }
+
 // apply makes the edits, insertions first; one overlapping another is dropped.
 func apply(src string, edits []edit) string {
 	slices.SortStableFunc(edits, func(a, b edit) int { return 2*(a.from-b.from) + min(a.to-a.from, 1) - min(b.to-b.from, 1) })
-	var b strings.Builder
-	at := 0
+	out, at := "", 0
 	for _, e := range edits {
 		if e.from >= at {
-			b.WriteString(src[at:e.from] + e.text)
-			at = e.to
+			out, at = out+src[at:e.from]+e.text, e.to
 		}
 	}
-	return b.String() + src[at:]
+	return out + src[at:]
 }
 
-// dyno is all a static word may expand: HOME, and ~, are the app's folder.
-var dyno = expand.FuncEnviron(func(name string) string { return map[string]string{"HOME": "/app"}[name] })
-
-// static is the text bash makes of a word that expands nothing but $HOME and ~.
+// static is a word as bash expands it, if it expands nothing but $HOME and ~ (/app).
 func static(w *syntax.Word) (string, bool) {
 	ok := w != nil && len(w.Parts) > 0
 	syntax.Walk(w, func(n syntax.Node) bool {
@@ -73,7 +66,8 @@ func static(w *syntax.Word) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	fields, err := expand.Fields(&expand.Config{Env: dyno}, w)
+	home := expand.FuncEnviron(func(name string) string { return map[string]string{"HOME": "/app"}[name] })
+	fields, err := expand.Fields(&expand.Config{Env: home}, w)
 	return strings.Join(fields, " "), err == nil && len(fields) == 1
 }
 
@@ -94,10 +88,10 @@ func ref(pe *syntax.ParamExp, name string, ops bool) bool {
 		pe.Slice == nil && pe.Repl == nil && (ops || pe.Exp == nil)
 }
 
-func refs(node syntax.Node, names ...string) []*syntax.ParamExp {
+func refs(node syntax.Node, name string) []*syntax.ParamExp {
 	var out []*syntax.ParamExp
 	syntax.Walk(node, func(n syntax.Node) bool {
-		if pe, ok := n.(*syntax.ParamExp); ok && slices.ContainsFunc(names, func(name string) bool { return ref(pe, name, true) }) {
+		if pe, ok := n.(*syntax.ParamExp); ok && ref(pe, name, true) {
 			out = append(out, pe)
 		}
 		return true
@@ -121,17 +115,17 @@ func onPORT(w *syntax.Word) bool {
 	return ok && ref(pe, "PORT", true)
 }
 
-// splitAssign reads a word such as APP_PORT=3000, given to env or exec.
+func isName(s string) bool {
+	return s != "" && s[0] > '9' && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
+}
+
 func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
-	lit, ok := w.Parts[0].(*syntax.Lit)
-	if !ok {
-		return "", nil, false
+	if lit, ok := w.Parts[0].(*syntax.Lit); ok {
+		if name, rest, found := strings.Cut(lit.Value, "="); found && isName(name) {
+			return name, &syntax.Word{Parts: append([]syntax.WordPart{&syntax.Lit{ValuePos: lit.ValuePos, Value: rest}}, w.Parts[1:]...)}, true
+		}
 	}
-	name, rest, found := strings.Cut(lit.Value, "=")
-	if !found || name == "" || name[0] <= '9' || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" {
-		return "", nil, false
-	}
-	return name, &syntax.Word{Parts: append([]syntax.WordPart{&syntax.Lit{ValuePos: lit.ValuePos, Value: rest}}, w.Parts[1:]...)}, true
+	return "", nil, false
 }
 
 // quoted writes text as one word, quoted as w is if that keeps its meaning.
@@ -158,8 +152,7 @@ func shScript(args []*syntax.Word) (*syntax.Word, string, bool) {
 		strings.HasSuffix(flag, "c") && strings.Trim(flag[1:], "abcdefghijklmnopqrstuvwxyz") == ""
 }
 
-// cmd is one command of a line, after the operator op (at opAt); a nested
-// one is inside ( ) or { }, where the build does not follow a cd.
+// cmd is a command after op; nested: in ( ) or { }, where a cd is not followed.
 type cmd struct {
 	stmt   *syntax.Stmt
 	op     string
@@ -167,30 +160,22 @@ type cmd struct {
 	nested bool
 }
 
-// flatten lists a line's commands, through lists, pipelines and subshells.
 func flatten(f *syntax.File) []cmd {
 	var out []cmd
 	var list func(stmts []*syntax.Stmt, c cmd)
-	var add func(s *syntax.Stmt, c cmd)
-	add = func(s *syntax.Stmt, c cmd) {
-		switch x := s.Cmd.(type) {
-		case *syntax.BinaryCmd:
-			add(x.X, c)
-			add(x.Y, cmd{op: x.Op.String(), opAt: off(x.OpPos), nested: c.nested})
-		case *syntax.Subshell:
-			c.nested = true
-			list(x.Stmts, c)
-		case *syntax.Block:
-			c.nested = true
-			list(x.Stmts, c)
-		default:
-			c.stmt = s
-			out = append(out, c)
-		}
-	}
 	list = func(stmts []*syntax.Stmt, c cmd) {
 		for _, s := range stmts {
-			add(s, c)
+			switch x := s.Cmd.(type) {
+			case *syntax.BinaryCmd:
+				list([]*syntax.Stmt{x.X}, c)
+				list([]*syntax.Stmt{x.Y}, cmd{op: x.Op.String(), opAt: off(x.OpPos), nested: c.nested})
+			case *syntax.Subshell:
+				list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
+			case *syntax.Block:
+				list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
+			default:
+				out = append(out, cmd{s, c.op, c.opAt, c.nested})
+			}
 			c.op = map[bool]string{false: ";", true: "&"}[s.Background]
 		}
 	}
@@ -198,13 +183,15 @@ func flatten(f *syntax.File) []cmd {
 	return out
 }
 
-// end is where a line's last command ends, before a final ";" or "&".
 func end(f *syntax.File) int {
-	if len(f.Stmts) == 0 {
-		return 0
+	last := f.Stmts[len(f.Stmts)-1]
+	return off(cmp.Or(last.Semicolon, last.End()))
+}
+
+func overAll(pes []*syntax.ParamExp, text string) []edit {
+	var out []edit
+	for _, pe := range pes {
+		out = append(out, over(pe, text))
 	}
-	if last := f.Stmts[len(f.Stmts)-1]; last.Semicolon.IsValid() {
-		return off(last.Semicolon)
-	}
-	return off(f.Stmts[len(f.Stmts)-1].End())
+	return out
 }
