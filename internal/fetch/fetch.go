@@ -242,8 +242,8 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 		return &TooSlowError{Received: received, Declared: declared, After: c.Deadline}
 	case errors.Is(cause, errNoAnswer):
 		return &NetworkError{Err: fmt.Errorf("no answer in %s (from the server, or a proxy on the way)", seconds(c.Answer))}
-	case errors.Is(err, context.Canceled):
-		return err
+	case errors.Is(err, context.Canceled), ctx.Err() != nil: // the build's, whatever the read says
+		return context.Cause(ctx)
 	case unsupported:
 		return &NotAFileError{What: "a body in transfer encoding " + enc + " (only chunked is accepted)"}
 	}
