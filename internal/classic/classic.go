@@ -156,13 +156,9 @@ func prune(cache *os.Root, inv inventory.Inventory) {
 	cache.RemoveAll("signed")
 	for _, dir := range []string{".", entries} {
 		fsutil.RemoveLeftovers(cache, dir)
-		d, err := cache.Open(dir)
-		if err != nil {
-			continue
-		}
-		names, _ := d.Readdirnames(-1)
-		d.Close()
-		for _, name := range names {
+		found, _ := fs.ReadDir(cache.FS(), dir)
+		for _, e := range found {
+			name := e.Name()
 			stale := dir == entries && inventory.ValidChecksum("sha256:"+name) == nil && !inv.Pinned("sha256:"+name)
 			for _, old := range []string{".heroku-applink-download-", ".heroku-applink-cached-", ".download-", ".cached-", ".tmp-"} {
 				stale = stale || strings.HasPrefix(name, old)

@@ -192,16 +192,12 @@ func shape(data []byte) error {
 // name but keep.
 func clear(layers *os.Root, keep string) error {
 	for _, dir := range []string{Layer, Layer + "/bin"} {
-		d, err := layers.Open(dir)
+		entries, err := fs.ReadDir(layers.FS(), dir)
 		if err != nil {
 			return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir), Err: err}
 		}
-		names, err := d.Readdirnames(-1)
-		d.Close()
-		if err != nil {
-			return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir), Err: err}
-		}
-		for _, name := range names {
+		for _, e := range entries {
+			name := e.Name()
 			if (dir == Layer && name == "bin") || (dir != Layer && name == keep) {
 				continue
 			}
