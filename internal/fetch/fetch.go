@@ -194,14 +194,15 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 	idle := time.AfterFunc(c.Idle, func() { cancel(errStalled) })
 	defer idle.Stop()
 	// Progress is reported from the reading goroutine: it never races other output.
-	sniff := bufio.NewReaderSize(onRead{io.LimitReader(resp.Body, limit+1), func(n int) {
-		received += int64(n)
+	sniff := bufio.NewReaderSize(io.TeeReader(io.LimitReader(resp.Body, limit+1), onWrite(func(p []byte) (int, error) {
+		received += int64(len(p))
 		idle.Reset(c.Idle)
 		if elapsed := c.Now().Sub(start); progress != nil && elapsed-reported >= c.ProgressEvery {
 			reported = elapsed
 			progress(received, resp.ContentLength, elapsed)
 		}
-	}}, 512)
+		return len(p), nil
+	})), 512)
 	// What a misconfigured mirror or a captive proxy answers with 200 is
 	// most often an HTML page: say so, rather than call it tampering.
 	head, _ := sniff.Peek(512)
@@ -261,19 +262,11 @@ func unwrapURL(err error) error {
 	return err
 }
 
-// onRead calls f with the size of every read that returned bytes.
-type onRead struct {
-	r io.Reader
-	f func(n int)
-}
+// onWrite is a writer that calls itself: io.TeeReader calls it with every
+// read that returned bytes.
+type onWrite func(p []byte) (int, error)
 
-func (r onRead) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if n > 0 {
-		r.f(n)
-	}
-	return n, err
-}
+func (f onWrite) Write(p []byte) (int, error) { return f(p) }
 
 func retryAfter(v string) time.Duration {
 	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
