@@ -75,10 +75,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		}
 	}()
 	if cache != nil && rel.Pinned() && !res.Reused {
-		if err := save(build, cache, hexOf(res.Checksum)); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+		if err := save(build, cache, hexOf(res.Checksum)); err != nil && ctx.Err() == nil {
 			out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
 		}
 	}
