@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -155,8 +156,9 @@ func prune(cache *os.Root, inv inventory.Inventory) {
 		fsutil.RemoveLeftovers(cache, dir)
 		found, _ := fs.ReadDir(cache.FS(), dir)
 		for _, e := range found {
-			name := e.Name()
-			stale := dir == entries && inventory.ValidChecksum("sha256:"+name) == nil && !inv.Pinned("sha256:"+name)
+			name, sum := e.Name(), "sha256:"+e.Name()
+			pinned := slices.ContainsFunc(inv.Artifacts, func(a inventory.Artifact) bool { return a.Checksum == sum })
+			stale := dir == entries && inventory.ValidChecksum(sum) == nil && !pinned
 			for _, old := range []string{".heroku-applink-download-", ".heroku-applink-cached-", ".download-", ".cached-", ".tmp-"} {
 				stale = stale || strings.HasPrefix(name, old)
 			}

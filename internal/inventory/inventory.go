@@ -224,11 +224,6 @@ func (inv Inventory) Versions(arch string) []string {
 	return out
 }
 
-// Pinned reports whether an artifact has this checksum.
-func (inv Inventory) Pinned(checksum string) bool {
-	return slices.ContainsFunc(inv.Artifacts, func(a Artifact) bool { return a.Checksum == checksum })
-}
-
 // Resolve picks the newest artifact for linux/arch that satisfies req.
 func (inv Inventory) Resolve(req Request, arch string) (Artifact, error) {
 	if !slices.Contains(Architectures, arch) {
