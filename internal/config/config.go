@@ -15,13 +15,18 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 )
 
-// The config vars this buildpack reads.
+// The config vars this buildpack reads, and the bucket releases come from.
 const (
 	VarVersion = "HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION"
 	VarBucket  = "HEROKU_APPLINK_SERVICE_MESH_S3_BUCKET"
 	VarMirror  = "HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL"
 	// maxValueLen bounds a config var file: real values are a few dozen bytes.
 	maxValueLen = 4096
+	// KeyObject is the release signing key's name in the bucket.
+	KeyObject = "public-key.asc"
+	// OfficialBucket is the bucket Heroku publishes the mesh to.
+	OfficialBucket = "heroku-applink-service-mesh-binaries"
+	s3Host         = "s3.dualstack.us-east-1.amazonaws.com"
 )
 
 // Config is the validated user configuration.
@@ -110,14 +115,6 @@ func (e *Error) Help() string {
 	return e.Advice
 }
 func (e *Error) Reason() string { return cmp.Or(e.reason, "config::invalid") }
-
-const (
-	// KeyObject is the release signing key's name in the bucket.
-	KeyObject = "public-key.asc"
-	// OfficialBucket is the bucket Heroku publishes the mesh to.
-	OfficialBucket = "heroku-applink-service-mesh-binaries"
-	s3Host         = "s3.dualstack.us-east-1.amazonaws.com"
-)
 
 // OfficialURL is an object's URL in the official bucket.
 func OfficialURL(object string) string {
