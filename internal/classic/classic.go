@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -75,10 +76,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		}
 	}()
 	if cache != nil && rel.Pinned() && !res.Reused {
-		if err := save(build, cache, hexOf(res.Checksum)); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+		if err := save(build, cache, hexOf(res.Checksum)); err != nil && ctx.Err() == nil {
 			out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
 		}
 	}
@@ -156,14 +154,11 @@ func prune(cache *os.Root, inv inventory.Inventory) {
 	cache.RemoveAll("signed")
 	for _, dir := range []string{".", entries} {
 		fsutil.RemoveLeftovers(cache, dir)
-		d, err := cache.Open(dir)
-		if err != nil {
-			continue
-		}
-		names, _ := d.Readdirnames(-1)
-		d.Close()
-		for _, name := range names {
-			stale := dir == entries && inventory.ValidChecksum("sha256:"+name) == nil && !inv.Pinned("sha256:"+name)
+		found, _ := fs.ReadDir(cache.FS(), dir)
+		for _, e := range found {
+			name, sum := e.Name(), "sha256:"+e.Name()
+			pinned := slices.ContainsFunc(inv.Artifacts, func(a inventory.Artifact) bool { return a.Checksum == sum })
+			stale := dir == entries && inventory.ValidChecksum(sum) == nil && !pinned
 			for _, old := range []string{".heroku-applink-download-", ".heroku-applink-cached-", ".download-", ".cached-", ".tmp-"} {
 				stale = stale || strings.HasPrefix(name, old)
 			}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -97,10 +99,7 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 		}
 	}
 	res, err := inst.Install(ctx, rel, layers, Layer+"/bin", kept)
-	if err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
+	if err = cmp.Or(err, ctx.Err()); err != nil {
 		return err
 	}
 	rec := Record{Version: rel.Version, OS: "linux", Arch: rel.Arch, URL: rel.Public, Checksum: res.Checksum, Verified: "pinned checksum", Signer: res.Signer}
@@ -192,16 +191,12 @@ func shape(data []byte) error {
 // name but keep.
 func clear(layers *os.Root, keep string) error {
 	for _, dir := range []string{Layer, Layer + "/bin"} {
-		d, err := layers.Open(dir)
+		entries, err := fs.ReadDir(layers.FS(), dir)
 		if err != nil {
 			return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir), Err: err}
 		}
-		names, err := d.Readdirnames(-1)
-		d.Close()
-		if err != nil {
-			return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir), Err: err}
-		}
-		for _, name := range names {
+		for _, e := range entries {
+			name := e.Name()
 			if (dir == Layer && name == "bin") || (dir != Layer && name == keep) {
 				continue
 			}
@@ -211,4 +206,20 @@ func clear(layers *os.Root, keep string) error {
 		}
 	}
 	return nil
+}
+
+// sbom is the layer's CycloneDX 1.5 bill of materials: the mesh, with its
+// sha256 and where it came from (never with credentials), as a generic
+// package URL, since the mesh is published as a bare file.
+func sbom(r Record, buildpackVersion string) []byte {
+	type object = map[string]any
+	purl := url.Values{"download_url": {r.URL}, "checksum": {r.Checksum}}
+	mesh := object{"type": "application", "name": install.Binary, "version": r.Version, "publisher": "Heroku",
+		"purl":               "pkg:generic/" + install.Binary + "@" + r.Version + "?" + purl.Encode(),
+		"hashes":             []object{{"alg": "SHA-256", "content": strings.TrimPrefix(r.Checksum, "sha256:")}},
+		"externalReferences": []object{{"type": "distribution", "url": r.URL}}}
+	tool := object{"type": "application", "name": "heroku/heroku-applink", "version": buildpackVersion, "publisher": "Heroku"}
+	data, _ := json.MarshalIndent(object{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+		"metadata": object{"tools": object{"components": []object{tool}}}, "components": []object{mesh}}, "", "  ")
+	return append(data, '\n')
 }

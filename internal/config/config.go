@@ -5,20 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 )
 
-// The config vars this buildpack reads.
+// The config vars this buildpack reads, and the bucket releases come from.
 const (
 	VarVersion = "HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION"
 	VarBucket  = "HEROKU_APPLINK_SERVICE_MESH_S3_BUCKET"
 	VarMirror  = "HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL"
 	// maxValueLen bounds a config var file: real values are a few dozen bytes.
 	maxValueLen = 4096
+	// KeyObject is the release signing key's name in the bucket.
+	KeyObject = "public-key.asc"
+	// OfficialBucket is the bucket Heroku publishes the mesh to.
+	OfficialBucket = "heroku-applink-service-mesh-binaries"
+	s3Host         = "s3.dualstack.us-east-1.amazonaws.com"
 )
 
 // Config is the validated user configuration.
@@ -107,3 +115,100 @@ func (e *Error) Help() string {
 	return e.Advice
 }
 func (e *Error) Reason() string { return cmp.Or(e.reason, "config::invalid") }
+
+// OfficialURL is an object's URL in the official bucket.
+func OfficialURL(object string) string {
+	return "https://" + OfficialBucket + "." + s3Host + "/" + object
+}
+
+// Source is where release files come from; the zero value is the official bucket.
+type Source struct {
+	kind string // "bucket" or "mirror"
+	base *url.URL
+}
+
+// Bucket replaces the official bucket with another one, named by S3's rules.
+// Naming the official bucket is the same as naming none.
+func Bucket(name string) (Source, error) {
+	valid := len(name) >= 3 && len(name) <= 63 && !strings.Contains(name, "..") && net.ParseIP(name) == nil
+	for i, r := range name {
+		alnum := (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9')
+		valid = valid && (alnum || (r == '.' || r == '-') && i > 0 && i < len(name)-1)
+	}
+	switch {
+	case !valid && len(name) > 70:
+		return Source{}, fmt.Errorf("%q is not a valid S3 bucket name", name[:70]+"…")
+	case !valid:
+		return Source{}, fmt.Errorf("%q is not a valid S3 bucket name", name)
+	case name == OfficialBucket:
+		return Source{}, nil
+	}
+	return Source{kind: "bucket", base: &url.URL{Scheme: "https", Host: name + "." + s3Host}}, nil
+}
+
+// Mirror replaces scheme, host and path of every download with a base URL:
+// https, or http to a loopback host. Its credentials, if any, are used for
+// requests and never shown.
+func Mirror(raw string) (Source, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case !utf8.ValidString(raw) || strings.ContainsAny(raw, " \t\r\n\x00"):
+		return Source{}, errors.New("it contains white space or control characters")
+	case err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "":
+		return Source{}, fmt.Errorf("%s is not an absolute URL", Redact(raw))
+	case u.Scheme == "http" && !IsLoopback(u.Hostname()):
+		return Source{}, fmt.Errorf("%s uses http to a host that is not loopback", Redact(raw))
+	case u.Scheme != "https" && u.Scheme != "http":
+		return Source{}, fmt.Errorf("%s uses the scheme %q", Redact(raw), u.Scheme)
+	case u.RawQuery != "" || u.Fragment != "":
+		return Source{}, fmt.Errorf("%s has a query or fragment", Redact(raw))
+	case strings.Contains(u.Path, "@") || strings.Contains(u.Host, "@"):
+		// A credential that holds a "/" (a base64 token, say), which
+		// url.Parse reads as host and path: refuse it rather than send it.
+		return Source{}, fmt.Errorf("%s has an \"@\" after its host: percent-encode a \"/\" or \"@\" in a user name or password (%%2F, %%40)", Redact(raw))
+	}
+	return Source{kind: "mirror", base: u}, nil
+}
+
+// URL is where to request an object from. It may carry credentials: hand
+// it to the HTTP client, never to a log or a file.
+func (s Source) URL(object string) string {
+	if s.base == nil {
+		return OfficialURL(object)
+	}
+	u := *s.base
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + object
+	u.RawPath = ""
+	return u.String()
+}
+
+// Overridden reports whether downloads come from another bucket or a mirror.
+func (s Source) Overridden() bool { return s.base != nil }
+
+// Kind names the source for the build report, never with a URL.
+func (s Source) Kind() string { return cmp.Or(s.kind, "official") }
+
+// IsLoopback reports whether host is loopback, the only one plain http may reach.
+func IsLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
+}
+
+// Redact is a URL as the build log may show it: whatever precedes its last
+// "@", parsed as user info or not (a malformed URL can hold a password in
+// a fragment), reads "xxxxx", so the log still says credentials were used.
+func Redact(raw string) string { return strip(raw, "xxxxx@") }
+
+// Public is a URL with nothing before its last "@", as the buildpack may store it.
+func Public(raw string) string { return strip(raw, "") }
+
+func strip(raw, with string) string {
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return raw
+	}
+	if scheme := strings.Index(raw, "://"); scheme >= 0 && scheme < at {
+		return raw[:scheme+3] + with + raw[at+1:]
+	}
+	return with + raw[at+1:]
+}

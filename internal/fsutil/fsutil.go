@@ -103,12 +103,7 @@ func CreateTemp(root *os.Root, dir string) (*os.File, string, error) {
 
 // RemoveLeftovers removes the temporary files in dir no process holds.
 func RemoveLeftovers(root *os.Root, dir string) {
-	d, err := root.Open(dir)
-	if err != nil {
-		return
-	}
-	entries, _ := d.ReadDir(-1)
-	d.Close()
+	entries, _ := fs.ReadDir(root.FS(), dir)
 	for _, e := range entries {
 		name := path.Join(dir, e.Name())
 		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), tempPrefix) {

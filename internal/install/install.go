@@ -91,26 +91,26 @@ func Resolve(envDir, buildpackDir, arch string) (Release, inventory.Inventory, e
 	}
 	rel := Release{Arch: arch, Request: cfg.Request, Source: cfg.Source, Pins: inv.Versions(arch)}
 	a, err := inv.Resolve(cfg.Request, arch)
-	var none *inventory.NoMatchError
+	_, unpinned := errors.AsType[*inventory.NoMatchError](err)
 	switch {
 	case err == nil:
-		// The pinned checksum applies wherever the file comes from.
 		rel.Version, rel.Checksum, rel.Public, rel.URL = a.Version.String(), a.Checksum, a.URL, a.URL
-		if cfg.Source.Overridden() {
-			rel.URL = cfg.Source.URL(Object(rel.Version, arch))
-		}
-		return rel, inv, nil
-	case !errors.As(err, &none) || cfg.Request.Kind() == inventory.Constraint:
+	case !unpinned || cfg.Request.Kind() == inventory.Constraint:
 		// No pin matches a constraint, and the bucket cannot be listed.
 		return Release{}, inventory.Inventory{}, err
+	case cfg.Request.ExactVersion() != nil:
+		rel.Version = cfg.Request.ExactVersion().String()
+	default:
+		rel.Version = "latest"
 	}
-	rel.Version = "latest"
-	if v := cfg.Request.ExactVersion(); v != nil {
-		rel.Version = v.String()
+	// The pinned checksum applies wherever the file comes from.
+	if !rel.Pinned() || cfg.Source.Overridden() {
+		rel.URL = cfg.Source.URL(Object(rel.Version, arch))
 	}
-	rel.URL = cfg.Source.URL(Object(rel.Version, arch))
-	rel.Public = config.Public(rel.URL)
-	rel.Key = Keys(cfg.Source, inv.SigningKey, buildpackDir)
+	if !rel.Pinned() {
+		rel.Public = config.Public(rel.URL)
+		rel.Key = Keys(cfg.Source, inv.SigningKey, buildpackDir)
+	}
 	return rel, inv, nil
 }
 
@@ -171,18 +171,12 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 	}
 	// f is a temporary file named tmp, or the kept binary itself.
 	var (
-		f      *os.File
-		tmp    string
-		placed bool
+		f   *os.File
+		tmp string
 	)
 	defer func() {
 		if f != nil {
 			f.Close()
-		}
-		for _, name := range names {
-			if err != nil && placed {
-				dst.Remove(path.Join(binDir, name))
-			}
 		}
 		if err != nil && tmp != "" {
 			dst.Remove(tmp)
@@ -210,9 +204,11 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 		}
 		tmp = ""
 	}
-	placed = true
 	for _, name := range names[1:] {
 		if err := fsutil.Symlink(dst, Binary, path.Join(binDir, name)); err != nil {
+			for _, name := range names {
+				dst.Remove(path.Join(binDir, name))
+			}
 			return res, err
 		}
 	}
@@ -233,19 +229,13 @@ func (i *Installer) keep(ctx context.Context, pin string, dst *os.Root, binDir s
 		why = fmt.Sprintf("it holds %s, not the pinned %s", cmp.Or(k.Checksum, "no recorded checksum"), pin)
 	}
 	if why == "" {
-		f, tmp, sum, n, problem, err := rehash(ctx, k, dst, binDir)
-		switch {
-		case err != nil:
+		f, tmp, n, problem, err := rehash(ctx, pin, k, dst, binDir)
+		if err != nil {
 			return nil, "", Result{}, err
-		case problem == "" && sum == pin:
+		}
+		if problem == "" {
 			i.Out.Detail("Using the %s (%s)", k.What, output.Size(n))
-			return f, tmp, Result{Checksum: sum, Size: n, Reused: true}, nil
-		case problem == "":
-			f.Close()
-			if tmp != "" {
-				dst.Remove(tmp)
-			}
-			problem = fmt.Sprintf("it no longer matches %s (got %s)", pin, sum)
+			return f, tmp, Result{Checksum: pin, Size: n, Reused: true}, nil
 		}
 		why = problem
 	}
@@ -253,19 +243,20 @@ func (i *Installer) keep(ctx context.Context, pin string, dst *os.Root, binDir s
 	return nil, "", Result{Discarded: why}, nil
 }
 
-// rehash hashes a kept copy again, in place or while copying it: only a
-// regular file within the size cap, in place only without another hard link
-// whose mode it would change. Why it cannot be kept is not an error.
-func rehash(ctx context.Context, k *Kept, dst *os.Root, binDir string) (f *os.File, tmp, sum string, n int64, why string, err error) {
+// rehash hashes a kept copy again, in place or while copying it, and
+// returns it open if it still holds pin: only a regular file within the size
+// cap, in place only without another hard link whose mode it would change.
+// Why it cannot be kept is not an error.
+func rehash(ctx context.Context, pin string, k *Kept, dst *os.Root, binDir string) (f *os.File, tmp string, n int64, why string, err error) {
 	src, info, err := fsutil.Open(k.Root, k.Name)
 	var notRegular *fsutil.NotRegularError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, "", "", 0, "the binary is missing", nil
+		return nil, "", 0, "the binary is missing", nil
 	case errors.As(err, &notRegular):
-		return nil, "", "", 0, "the binary is not a regular file (it is " + notRegular.Kind + ")", nil
+		return nil, "", 0, "the binary is not a regular file (it is " + notRegular.Kind + ")", nil
 	case err != nil:
-		return nil, "", "", 0, "the binary cannot be read: " + err.Error(), nil
+		return nil, "", 0, "the binary cannot be read: " + err.Error(), nil
 	case info.Size() > fetch.DefaultMaxSize:
 		why = fmt.Sprintf("the binary is %d bytes, over the %d-byte limit (not read)", info.Size(), fetch.DefaultMaxSize)
 	case k.InPlace && info.Sys().(*syscall.Stat_t).Nlink > 1:
@@ -273,19 +264,21 @@ func rehash(ctx context.Context, k *Kept, dst *os.Root, binDir string) (f *os.Fi
 	}
 	if why != "" {
 		src.Close()
-		return nil, "", "", 0, why, nil
+		return nil, "", 0, why, nil
 	}
 	h := sha256.New()
 	w, f := io.Writer(h), src
 	if !k.InPlace {
 		defer src.Close()
 		if f, tmp, err = fsutil.CreateTemp(dst, binDir); err != nil {
-			return nil, "", "", 0, "", err
+			return nil, "", 0, "", err
 		}
 		w = io.MultiWriter(f, h)
 	}
-	if n, err = io.Copy(w, fsutil.Reader(ctx, src)); err == nil && n == info.Size() {
-		return f, tmp, "sha256:" + hex.EncodeToString(h.Sum(nil)), n, "", nil
+	n, err = io.Copy(w, fsutil.Reader(ctx, src))
+	sum := "sha256:" + hex.EncodeToString(h.Sum(nil))
+	if err == nil && n == info.Size() && sum == pin {
+		return f, tmp, n, "", nil
 	}
 	f.Close()
 	if tmp != "" {
@@ -294,13 +287,15 @@ func rehash(ctx context.Context, k *Kept, dst *os.Root, binDir string) (f *os.Fi
 	var pe *fs.PathError
 	switch {
 	case ctx.Err() != nil:
-		return nil, "", "", 0, "", ctx.Err()
+		return nil, "", 0, "", ctx.Err()
 	case errors.As(err, &pe) && pe.Op == "write":
-		return nil, "", "", 0, "", &fsutil.PathError{Path: pe.Path, Err: pe.Err}
+		return nil, "", 0, "", &fsutil.PathError{Path: pe.Path, Err: pe.Err}
+	case err == nil && n == info.Size():
+		return nil, "", 0, fmt.Sprintf("it no longer matches %s (got %s)", pin, sum), nil
 	case err == nil:
 		err = errors.New("it changed while it was read")
 	}
-	return nil, "", "", 0, "the binary cannot be read: " + err.Error(), nil
+	return nil, "", 0, "the binary cannot be read: " + err.Error(), nil
 }
 
 // download fetches the release beside the destination and verifies it by
