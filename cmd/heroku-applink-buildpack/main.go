@@ -106,10 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 		err = rec.Finish(cancelled(ctx, err))
 	case "build":
 		d, derr := cnb.DirsFrom(args, getenv, wd, bpDir)
-		if err == nil {
-			err = derr
-		}
-		if err == nil {
+		if err = cmp.Or(derr, err); err == nil {
 			err = cnb.Build(ctx, inst, d, cmp.Or(getenv("CNB_TARGET_ARCH"), runtime.GOARCH), version)
 		}
 	default:

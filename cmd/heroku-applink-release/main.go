@@ -51,7 +51,10 @@ func run(args []string, out *output.Printer) error {
 		fs.StringVar(&tool.Buildpack, "buildpack", ".", "the buildpack directory")
 		fs.StringVar(&tool.Mirror, "mirror", "", "download release files from this base URL instead of the release bucket")
 		fs.StringVar(&tool.KeyFile, "key", "", "an armoured public key file to verify with")
-		dryRun := fs.Bool("dry-run", false, "print the updated inventory without writing it")
+		dryRun := new(bool)
+		if args[0] == "pin" {
+			fs.BoolVar(dryRun, "dry-run", false, "print the updated inventory without writing it")
+		}
 		fs.Parse(args[1:])
 		var err error
 		if tool.Fetch, err = fetch.New("heroku-applink-release", os.Getenv); err != nil {
