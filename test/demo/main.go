@@ -178,7 +178,7 @@ func (w *world) classic(ctx context.Context) error {
 }
 
 func (w *world) cnb(ctx context.Context) error {
-	say("Building the CNB lifecycle %s (first time only; cached in .build/lifecycle)", harness.LifecycleVersion)
+	say("Building the CNB lifecycle %s (first time only; cached in the user cache directory)", harness.LifecycleVersion)
 	lc, err := harness.EnsureLifecycle(w.root)
 	if err != nil {
 		return err
@@ -315,7 +315,7 @@ func (w *world) pack(ctx context.Context) error {
 		return err
 	}
 	say("Starting podman's Docker API (no daemon), making the stack from a Debian root filesystem (first time only)")
-	p, err := harness.StartPodman(w.root)
+	p, err := harness.StartPodman()
 	if err != nil {
 		return err
 	}
@@ -325,7 +325,7 @@ func (w *world) pack(ctx context.Context) error {
 		return err
 	}
 	fmt.Printf("    %s\n", cnbFile)
-	stack, err := harness.EnsureStack(ctx, p, w.root, os.Stdout)
+	stack, err := harness.EnsureStack(ctx, p, os.Stdout)
 	if err != nil {
 		return err
 	}

@@ -38,8 +38,8 @@ type Lifecycle struct {
 }
 
 // EnsureLifecycle builds the lifecycle from its tools module
-// (test/tools/lifecycle) once, into .build/lifecycle/<hash of its go.sum>,
-// and reuses it while the pin is unchanged.
+// (test/tools/lifecycle) once, into the CacheDir's lifecycle/<hash of its
+// go.sum>, and reuses it while the pin is unchanged.
 func EnsureLifecycle(root string) (*Lifecycle, error) {
 	tools := filepath.Join(root, lifecycleModule)
 	sum, err := os.ReadFile(filepath.Join(tools, "go.sum"))
@@ -47,7 +47,14 @@ func EnsureLifecycle(root string) (*Lifecycle, error) {
 		return nil, err
 	}
 	h := sha256.Sum256(sum)
-	dir := filepath.Join(root, ".build", "lifecycle", LifecycleVersion+"-"+hex.EncodeToString(h[:6]))
+	cache, err := CacheDir()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(cache, "lifecycle", LifecycleVersion+"-"+hex.EncodeToString(h[:6]))
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
 	if _, err := os.Stat(filepath.Join(dir, "launcher")); err == nil {
 		return &Lifecycle{Dir: dir}, nil
 	}
@@ -78,9 +85,8 @@ var runnable struct {
 }
 
 // runnableCopy returns a copy of lc the unprivileged build user can run.
-// The build sits in the checkout's .build/, and a checkout under a private
-// directory (mktemp -d, /root) is closed to that user: exec fails with
-// "permission denied". The copy is made once per process, in a directory
+// The build sits in the test user's cache, which under a private home
+// (/root) is closed to that user: exec fails with "permission denied". The copy is made once per process, in a directory
 // that user can reach; RemoveLifecycleCopies deletes it.
 func runnableCopy(lc *Lifecycle) (*Lifecycle, error) {
 	runnable.Lock()
@@ -383,6 +389,14 @@ func makeReadable(root string) error {
 		}
 		return os.Chmod(path, mode&^0o022)
 	})
+}
+
+// CacheDir is where the suites keep what they build once and reuse (the
+// lifecycle, pack's stack images), outside the checkout, which tests never
+// write into: the user's cache directory.
+func CacheDir() (string, error) {
+	dir, err := os.UserCacheDir()
+	return filepath.Join(dir, "heroku-applink-buildpack-tests"), err
 }
 
 // ReachableTempDir makes a temporary directory the unprivileged build user

@@ -42,7 +42,7 @@ const EngineEnv = "HEROKU_APPLINK_TEST_ENGINE"
 
 // Podman is the container engine pack builds through. By default it is a
 // podman API service of the tests' own (StartPodman): its configuration, a
-// storage under .build/pack/ kept between runs (so stack images are built
+// storage in the CacheDir's pack/ kept between runs (so stack images are built
 // once), and a socket pack talks to as if it were Docker. UseDocker drives
 // the machine's Docker daemon instead.
 type Podman struct {
@@ -55,7 +55,7 @@ type Podman struct {
 }
 
 // StartPodman starts the service. Close stops it and every container.
-func StartPodman(root string) (*Podman, error) {
+func StartPodman() (*Podman, error) {
 	for _, tool := range []string{"podman", "runc"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return nil, fmt.Errorf("harness: %s is missing: install Debian's podman and runc (.ci/run does)", tool)
@@ -66,7 +66,11 @@ func StartPodman(root string) (*Podman, error) {
 		return nil, err
 	}
 	p := &Podman{cli: "podman", dir: dir, socket: filepath.Join(dir, "podman.sock")}
-	storage := filepath.Join(root, ".build", "pack", "storage")
+	cache, err := CacheDir()
+	if err != nil {
+		return nil, err
+	}
+	storage := filepath.Join(cache, "pack", "storage")
 	// runc, not crun (cgroups in hybrid mode), cgroupfs and file events (no
 	// systemd), and no default ulimits (setrlimit is refused here); the
 	// host network, so builds and containers reach the loopback mirror.
@@ -230,15 +234,22 @@ run: LABEL io.buildpacks.base.distro.name=debian io.buildpacks.base.distro.versi
 
 // EnsureStack makes the stack images from a Debian minimal root
 // filesystem (mmdebstrap, from Debian's packages), once per recipe: the
-// root filesystem is kept in .build/pack/, the images in the storage.
-func EnsureStack(ctx context.Context, p *Podman, root string, log io.Writer) (Stack, error) {
+// root filesystem is kept in the CacheDir's pack/, the images in the storage.
+func EnsureStack(ctx context.Context, p *Podman, log io.Writer) (Stack, error) {
 	sum := sha256.Sum256([]byte(stackRecipe))
 	tag := hex.EncodeToString(sum[:6])
 	s := Stack{Build: "docker.io/applinktest/build:" + tag, Run: "docker.io/applinktest/run:" + tag}
 	if p.ImageExists(s.Build) && p.ImageExists(s.Run) {
 		return s, nil
 	}
-	rootfs := filepath.Join(root, ".build", "pack", "rootfs-"+tag+".tar")
+	cache, err := CacheDir()
+	if err != nil {
+		return Stack{}, err
+	}
+	rootfs := filepath.Join(cache, "pack", "rootfs-"+tag+".tar")
+	if err := os.MkdirAll(filepath.Dir(rootfs), 0o755); err != nil {
+		return Stack{}, err
+	}
 	if info, err := os.Stat(rootfs); err != nil || !info.Mode().IsRegular() {
 		os.RemoveAll(rootfs)
 		if _, err := exec.LookPath("mmdebstrap"); err != nil {

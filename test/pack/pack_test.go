@@ -157,10 +157,10 @@ func setup(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if w.engine, err = harness.StartPodman(w.root); err != nil {
+	if w.engine, err = harness.StartPodman(); err != nil {
 		return 0, err
 	}
-	if w.stack, err = harness.EnsureStack(ctx, w.engine, w.root, os.Stdout); err != nil {
+	if w.stack, err = harness.EnsureStack(ctx, w.engine, os.Stdout); err != nil {
 		return 0, err
 	}
 	w.lifecycle = filepath.Join(w.work, "lifecycle.tgz")
@@ -193,7 +193,7 @@ func setupBuilder(ctx context.Context) error {
 		w.engine, err = harness.UseDocker(ctx)
 	} else {
 		fmt.Println("-----> Starting podman")
-		w.engine, err = harness.StartPodman(w.root)
+		w.engine, err = harness.StartPodman()
 	}
 	if err != nil {
 		return err
