@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/advice"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
@@ -102,13 +101,14 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 func hexOf(checksum string) string { return strings.TrimPrefix(checksum, "sha256:") }
 
 // openCache returns the buildpack's folder of the build cache, or nil when
-// it is a link or cannot take a write: a build without a cache is slower,
-// not broken.
+// there is none or it is a link: a build without a cache is slower, not
+// broken. A read-only cache still serves its copies; a save warns.
 func openCache(out *output.Printer, dir string) *os.Root {
-	var root, cache *os.Root
-	err := os.MkdirAll(dir, 0o755)
-	if err == nil {
-		root, err = os.OpenRoot(dir)
+	root, err := os.OpenRoot(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			root, err = os.OpenRoot(dir)
+		}
 	}
 	if err == nil {
 		defer root.Close()
@@ -117,19 +117,12 @@ func openCache(out *output.Printer, dir string) *os.Root {
 				"does not follow links, so this build caches nothing. Clear the build cache to\ncache again.")
 			return nil
 		}
+		var cache *os.Root
 		if err = root.MkdirAll(CacheFolder, 0o755); err == nil {
-			cache, err = root.OpenRoot(CacheFolder)
+			if cache, err = root.OpenRoot(CacheFolder); err == nil {
+				return cache
+			}
 		}
-	}
-	if err == nil {
-		// A cache that cannot take a write would fail every later save.
-		if err = cache.MkdirAll(entries, 0o755); err == nil {
-			err = syscall.Access(filepath.Join(dir, CacheFolder, entries), 2) // W_OK
-		}
-		if err == nil {
-			return cache
-		}
-		cache.Close()
 	}
 	out.Warning(fmt.Sprintf("The build cache is not usable, so this build downloads the service\nmesh and caches nothing: %v", err))
 	return nil

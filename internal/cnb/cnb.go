@@ -141,8 +141,12 @@ func restored(layers *os.Root) *install.Kept {
 		dir        bool
 	}{{Layer, "its folder", true}, {Layer + ".toml", "its metadata", false}, {Layer + "/bin", "its bin folder", true}, {k.Name, "its binary", false}} {
 		info, err := layers.Lstat(c.name)
-		if err == nil && k.Problem == "" && (c.dir != info.IsDir() || (!c.dir && !info.Mode().IsRegular())) {
+		switch {
+		case k.Problem != "":
+		case err == nil && (c.dir != info.IsDir() || (!c.dir && !info.Mode().IsRegular())):
 			k.Problem = c.what + " is " + fsutil.Kind(info.Mode())
+		case errors.Is(err, fs.ErrNotExist) && c.dir: // the lifecycle restored the metadata alone
+			k.Problem = c.what + " is missing"
 		}
 	}
 	var doc layerTOML

@@ -225,6 +225,12 @@ func TestReinstallReasons(t *testing.T) {
 		{"missing metadata", func(t *testing.T, e *env) {
 			require.NoError(t, os.Remove(filepath.Join(e.dirs.Layers, "service-mesh.toml")))
 		}, "its metadata is missing"},
+		{"metadata without its folder", func(t *testing.T, e *env) {
+			require.NoError(t, os.RemoveAll(filepath.Join(e.dirs.Layers, "service-mesh")))
+		}, "its folder is missing"},
+		{"a folder without its bin", func(t *testing.T, e *env) {
+			require.NoError(t, os.RemoveAll(filepath.Join(e.dirs.Layers, "service-mesh/bin")))
+		}, "its bin folder is missing"},
 		{"the upstream buildpack's metadata", func(t *testing.T, e *env) {
 			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh.toml"), []byte("[metadata]\netag = \"abc\"\n"), 0o644))
 		}, "it holds no recorded checksum, not the pinned "},
