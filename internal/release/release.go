@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 )
 
@@ -47,8 +49,9 @@ func Read(root string) (Descriptor, error) {
 	return d, err
 }
 
-// runtimeFiles are what a platform runs, besides the binaries.
-var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/report", "bin/build", "lib/shim.sh", "LICENSE"}
+// runtimeFiles are what a platform runs, besides the binaries; the key file
+// only when the tree has one.
+var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/report", "bin/build", "lib/shim.sh", "LICENSE", install.KeyFile}
 
 // Package writes into dist the classic tarball, with the binaries of
 // binDir/linux-<arch>/, and one CNB directory per target for pack: its
@@ -68,11 +71,16 @@ func Package(root, binDir, dist string) ([]string, error) {
 	// always give the same tarball.
 	epoch, owner := time.Unix(0, 0), &tar.Header{Uname: "root", Gname: "root"}
 	dir := &fstest.MapFile{Mode: fs.ModeDir | 0o755, ModTime: epoch, Sys: owner}
-	classic := fstest.MapFS{"bin": dir, "lib": dir}
+	classic := fstest.MapFS{}
 	for _, name := range slices.Concat(runtimeFiles, []string{"buildpack.toml", inventory.FileName, "README.md", "CHANGELOG.md"}) {
 		data, err := os.ReadFile(filepath.Join(root, name))
-		if err != nil {
+		if name == install.KeyFile && errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
 			return nil, err
+		}
+		if d := path.Dir(name); d != "." {
+			classic[d] = dir
 		}
 		classic[name] = &fstest.MapFile{Data: data, Mode: map[bool]fs.FileMode{true: 0o755, false: 0o644}[strings.HasPrefix(name, "bin/")], ModTime: epoch, Sys: owner}
 	}
@@ -108,7 +116,9 @@ func Package(root, binDir, dist string) ([]string, error) {
 			BinaryPath(arch):   classic[BinaryPath(arch)],
 		}
 		for _, name := range runtimeFiles {
-			cnb[name] = classic[name]
+			if f, ok := classic[name]; ok {
+				cnb[name] = f
+			}
 		}
 		for name, f := range cnb {
 			if err := writeFile(filepath.Join(dir, name), f); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
@@ -137,6 +138,25 @@ func TestPackage(t *testing.T) {
 	second, err := os.ReadFile(filepath.Join(dist2, "heroku-applink-service-mesh-buildpack-v1.2.3.tgz"))
 	require.NoError(t, err)
 	require.Equal(t, first, second)
+}
+
+// TestPackageShipsTheKeyFile: a tree with the release key file carries it
+// in the tarball and every CNB package, where a build looks for it.
+func TestPackageShipsTheKeyFile(t *testing.T) {
+	root, bins := tree(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "keys"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, install.KeyFile), []byte("key"), 0o644))
+	dist := t.TempDir()
+	_, err := release.Package(root, bins, dist)
+	require.NoError(t, err)
+	classic := listTarball(t, filepath.Join(dist, "heroku-applink-service-mesh-buildpack-v1.2.3.tgz"))
+	require.Equal(t, "-rw-r--r--", classic[install.KeyFile])
+	require.Contains(t, classic, "keys/")
+	for _, arch := range inventory.Architectures {
+		data, err := os.ReadFile(filepath.Join(dist, "cnb", "linux-"+arch, install.KeyFile))
+		require.NoError(t, err)
+		require.Equal(t, "key", string(data))
+	}
 }
 
 func TestPackageNeedsBothBinaries(t *testing.T) {
