@@ -92,12 +92,19 @@ func CreateTemp(root *os.Root, dir string) (*os.File, string, error) {
 		if err != nil {
 			return nil, "", &PathError{Path: filepath.Join(root.Name(), dir), Err: err}
 		}
-		// A sweeper that locked the file first removed it: start again.
 		var st syscall.Stat_t
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX) == nil && syscall.Fstat(int(f.Fd()), &st) == nil && st.Nlink > 0 {
+		if err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err == nil {
+			err = syscall.Fstat(int(f.Fd()), &st)
+		}
+		if err == nil && st.Nlink > 0 {
 			return f, name, nil
 		}
 		f.Close()
+		if err != nil { // a filesystem without locks: no leftover either
+			root.Remove(name)
+			return nil, "", &PathError{Path: filepath.Join(root.Name(), dir), Err: err}
+		}
+		// A sweeper that locked the file first removed it: start again.
 	}
 }
 

@@ -59,15 +59,14 @@ func (r *Recorder) set(key string, value any) {
 	}
 }
 
+// cut keeps maxValue bytes at most, whole characters, invalid bytes as U+FFFD.
 func cut(s string) string {
-	if len(s) <= maxValue {
-		return s
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	i := min(len(s), maxValue)
+	for i < len(s) && !utf8.RuneStart(s[i]) {
+		i--
 	}
-	s = s[:maxValue]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
+	return s[:i]
 }
 
 func seconds(d time.Duration) float64 { return float64(d.Microseconds()) / 1e6 }

@@ -181,6 +181,12 @@ func TestLongValuesAreCut(t *testing.T) {
 	require.Error(t, r.Finish(errors.New(strings.Repeat("é", 300))))
 	got := printed(t, cache)
 	require.Contains(t, got, `"failure_detail": "`+strings.Repeat("é", 100)+`"`)
+
+	// An invalid byte early on loses nothing after it.
+	r = report.Start(cache, "0.2.0", "", clock(time.Second))
+	require.Error(t, r.Finish(errors.New("server answered 500 \xff"+strings.Repeat("a", 300))))
+	detail := "server answered 500 \ufffd"
+	require.Contains(t, printed(t, cache), `"failure_detail": "`+detail+strings.Repeat("a", 200-len(detail))+`"`)
 }
 
 func TestReason(t *testing.T) {
