@@ -28,7 +28,8 @@ const usage = `usage:
   heroku-applink-release package ROOT BINDIR DIST [PACK]  the classic tarball, the CNB directories (and with PACK, the .cnb files)
   heroku-applink-release check ROOT REBUILT               is ROOT ready to tag, against binaries rebuilt into REBUILT
   heroku-applink-release prepare ROOT BUMP DATE           bump the version (major, minor or patch) and date the CHANGELOG
-  heroku-applink-release version|image|notes ROOT         print the version, the image repository, the version's notes`
+  heroku-applink-release version|image ROOT               print the version, the image repository
+  heroku-applink-release notes ROOT [VERSION]             print a CHANGELOG section (default: the version's)`
 
 var errUsage = errors.New("usage")
 

@@ -140,6 +140,8 @@ func Bucket(name string) (Source, error) {
 		return Source{}, fmt.Errorf("%q is not a valid S3 bucket name", name[:70]+"…")
 	case !valid:
 		return Source{}, fmt.Errorf("%q is not a valid S3 bucket name", name)
+	case strings.Contains(name, "."): // S3's wildcard certificate covers one label
+		return Source{}, fmt.Errorf("%q has dots, which S3's https certificate does not cover: set HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL=https://s3.<region>.amazonaws.com/%s instead", name, name)
 	case name == OfficialBucket:
 		return Source{}, nil
 	}

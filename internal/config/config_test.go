@@ -90,7 +90,7 @@ func TestParse(t *testing.T) {
 		{"nothing set", nil, "default", config.OfficialURL("o")},
 		{"version", map[string]string{config.VarVersion: " v0.2.2\n"}, "v0.2.2", config.OfficialURL("o")},
 		{"official bucket named", map[string]string{config.VarBucket: config.OfficialBucket}, "default", config.OfficialURL("o")},
-		{"bucket", map[string]string{config.VarBucket: "my-bucket.example"}, "default", "https://my-bucket.example.s3.dualstack.us-east-1.amazonaws.com/o"},
+		{"bucket", map[string]string{config.VarBucket: "my-bucket-2"}, "default", "https://my-bucket-2.s3.dualstack.us-east-1.amazonaws.com/o"},
 		{"mirror wins over bucket", map[string]string{config.VarMirror: "http://127.0.0.1:8080", config.VarBucket: "other"}, "default", "http://127.0.0.1:8080/o"},
 		{"mirror credentials are kept for the request, hidden from the log", map[string]string{config.VarMirror: "https://TOKEN@mirror.example.com"}, "default", "https://xxxxx@mirror.example.com/o"},
 	}
@@ -113,6 +113,7 @@ func TestParseInvalid(t *testing.T) {
 		{"version", map[string]string{config.VarVersion: "^^1"}, "invalid HEROKU_APPLINK_SERVICE_MESH_RELEASE_VERSION"},
 		{"bucket uppercase", map[string]string{config.VarBucket: "My_Bucket"}, `invalid HEROKU_APPLINK_SERVICE_MESH_S3_BUCKET: "My_Bucket" is not a valid S3 bucket name`},
 		{"bucket ip", map[string]string{config.VarBucket: "192.168.1.1"}, "not a valid S3 bucket name"},
+		{"bucket with dots", map[string]string{config.VarBucket: "my.bucket"}, `"my.bucket" has dots, which S3's https certificate does not cover: set HEROKU_APPLINK_SERVICE_MESH_MIRROR_URL=https://s3.<region>.amazonaws.com/my.bucket instead`},
 		{"bucket short", map[string]string{config.VarBucket: "ab"}, "not a valid S3 bucket name"},
 		{"bucket with slash", map[string]string{config.VarBucket: "a/b/c"}, "not a valid S3 bucket name"},
 		{"mirror ftp", map[string]string{config.VarMirror: "ftp://mirror.example.com"}, `uses the scheme "ftp"`},

@@ -28,7 +28,7 @@ func TestURLAndKind(t *testing.T) {
 	}{
 		{"official", config.Source{}, "https://heroku-applink-service-mesh-binaries.s3.dualstack.us-east-1.amazonaws.com/" + object, "official"},
 		{"official bucket named", bucket(config.OfficialBucket), config.OfficialURL(object), "official"},
-		{"bucket", bucket("my-bucket.example"), "https://my-bucket.example.s3.dualstack.us-east-1.amazonaws.com/" + object, "bucket"},
+		{"bucket", bucket("my-bucket-2"), "https://my-bucket-2.s3.dualstack.us-east-1.amazonaws.com/" + object, "bucket"},
 		{"mirror with a path", mirror("https://mirror.example.com/applink/"), "https://mirror.example.com/applink/" + object, "mirror"},
 		{"loopback http", mirror("http://127.0.0.1:8080"), "http://127.0.0.1:8080/" + object, "mirror"},
 		{"localhost", mirror("http://localhost:1/m"), "http://localhost:1/m/" + object, "mirror"},

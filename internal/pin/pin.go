@@ -81,7 +81,7 @@ func (t *Tool) run(ctx context.Context, v *semver.Version, dryRun bool) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	fetch := func(object string) (path, sum string, err error) {
+	download := func(object string) (path, sum string, err error) {
 		url := cfg.Source.URL(object)
 		t.Out.Detail("Downloading %s", config.Redact(url))
 		f, err := os.Create(filepath.Join(dir, object))
@@ -101,7 +101,7 @@ func (t *Tool) run(ctx context.Context, v *semver.Version, dryRun bool) error {
 		t.Out.Step("Looking for a new Heroku AppLink Service Mesh release for %s", strings.Join(inventory.Architectures, ", "))
 		for _, arch := range inventory.Architectures {
 			object := install.Object("latest", arch)
-			path, sum, err := fetch(object)
+			path, sum, err := download(object)
 			if err != nil {
 				return err
 			}
@@ -140,7 +140,7 @@ func (t *Tool) run(ctx context.Context, v *semver.Version, dryRun bool) error {
 	updated := inv
 	for _, arch := range inventory.Architectures {
 		object := install.Object(v.String(), arch)
-		_, sum, err := fetch(object)
+		_, sum, err := download(object)
 		if err == nil && update && sum != latest[arch] {
 			err = fmt.Errorf("%s is %s, but latest for %s is %s; nothing was changed", object, sum, arch, latest[arch])
 		}
