@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
@@ -16,6 +17,7 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/report"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
@@ -71,7 +73,7 @@ func (x *compile) run(t *testing.T, d classic.Dirs) error {
 	t.Helper()
 	x.out.Reset()
 	x.err.Reset()
-	return classic.Compile(context.Background(), x.inst, d, "amd64", "1.2.3", nil)
+	return classic.Compile(context.Background(), x.inst, d, "amd64", "1.2.3", report.Start(d.Cache, "1.2.3", "", time.Now))
 }
 
 func (x *compile) log() string {
@@ -199,7 +201,7 @@ func TestCancelledAfterTheInstall(t *testing.T) {
 	defer cancel()
 	log := &cancelOn{line: "(pinned checksum)", cancel: cancel}
 	inst := testhelpers.Installer(log, &x.err, output.Classic)
-	err := classic.Compile(ctx, inst, x.dirs, "amd64", "1.2.3", nil)
+	err := classic.Compile(ctx, inst, x.dirs, "amd64", "1.2.3", report.Start(x.dirs.Cache, "1.2.3", "", time.Now))
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotContains(t, log.String(), "Done")
 	entries, rerr := os.ReadDir(filepath.Join(x.dirs.Build, "vendor/heroku-applink/bin"))

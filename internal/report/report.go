@@ -27,7 +27,7 @@ const (
 	maxSize  = 64 << 10
 )
 
-// Recorder collects one compile's data; a nil one records nothing.
+// Recorder collects one compile's data.
 type Recorder struct {
 	cacheDir string
 	now      func() time.Time
@@ -54,9 +54,7 @@ func (r *Recorder) set(key string, value any) {
 	if s, ok := value.(string); ok {
 		value = cut(s)
 	}
-	if r != nil {
-		r.data[key] = value
-	}
+	r.data[key] = value
 }
 
 // cut keeps maxValue bytes at most, whole characters, invalid bytes as U+FFFD.
@@ -125,9 +123,6 @@ func (r *Recorder) Advice(kinds []string) {
 
 // Finish records the duration and why a build failed, saves, and returns err.
 func (r *Recorder) Finish(err error) error {
-	if r == nil {
-		return err
-	}
 	r.set("total_duration", seconds(r.now().Sub(r.start)))
 	if err != nil {
 		r.set("failure_reason", Reason(err))
