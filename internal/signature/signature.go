@@ -3,6 +3,8 @@ package signature
 import (
 	"bytes"
 	"crypto"
+	//lint:ignore SA1019 go-crypto reads DSA keys into this type, which is how their size is read
+	"crypto/dsa"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -32,6 +34,9 @@ func ParseKey(armored []byte, pinned string) (*Key, error) {
 	// Each block is decoded on its own: the decoder reads past a block's end.
 	const begin = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
 	for _, part := range strings.Split(string(armored), begin)[1:] {
+		if err := affordable(begin + part); err != nil {
+			return nil, &KeyError{Problem: err.Error()}
+		}
 		list, err := openpgp.ReadArmoredKeyRing(strings.NewReader(begin + part))
 		if err != nil {
 			return nil, &KeyError{Problem: "the key is not an ASCII-armoured OpenPGP public key: " + err.Error()}
@@ -55,6 +60,28 @@ func ParseKey(armored []byte, pinned string) (*Key, error) {
 	return nil, &KeyError{Problem: fmt.Sprintf("its fingerprint %s differs from the pinned %s", strings.Join(found, ", "), pinned), rotated: true}
 }
 
+// affordable refuses, before any of its signatures is checked, a key whose
+// checks cost far more than its size: RSA over 8192 bits, DSA over the
+// standard's largest parameters (p of 3072 bits, q of 256).
+func affordable(armored string) error {
+	block, err := armor.Decode(strings.NewReader(armored))
+	for err == nil {
+		var p packet.Packet
+		if p, err = packet.Read(block.Body); err != nil {
+			return nil // the parser names what is wrong
+		}
+		pk, ok := p.(*packet.PublicKey)
+		if !ok {
+			continue
+		}
+		d, isDSA := pk.PublicKey.(*dsa.PublicKey)
+		if bits, _ := pk.BitLength(); bits > 8192 || isDSA && (bits > 3072 || d.Q.BitLen() > 256) {
+			return fmt.Errorf("the key has %d-bit parameters, more than a release key needs (RSA up to 8192 bits, DSA up to 3072)", bits)
+		}
+	}
+	return nil
+}
+
 // strong are the hashes a signature may be made over.
 var strong = []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_512}
 
@@ -67,11 +94,15 @@ func (k *Key) Verify(signed io.Reader, armoredSig []byte) error {
 		return &Error{Problem: Malformed, Detail: "it is not an ASCII-armoured OpenPGP signature of at most 64 KiB"}
 	}
 	raw, err := io.ReadAll(block.Body)
-	p, perr := packet.Read(bytes.NewReader(raw))
+	packets := bytes.NewReader(raw)
+	p, perr := packet.Read(packets)
 	sig, ok := p.(*packet.Signature)
+	_, next := packet.Read(packets)
 	switch {
 	case err != nil || perr != nil || !ok:
 		return &Error{Problem: Malformed, Detail: "it holds no signature packet"}
+	case next != io.EOF: // the verifier would pick the packet by the key, unchecked
+		return &Error{Problem: Malformed, Detail: "it holds more than one packet"}
 	case sig.SigType != packet.SigTypeBinary:
 		return &Error{Problem: Malformed, Detail: fmt.Sprintf("it is a signature of type %#02x; only a binary-mode one (0x00) is accepted", uint8(sig.SigType))}
 	case !slices.Contains(strong, sig.Hash):

@@ -3,9 +3,19 @@ package signature_test
 import (
 	"bytes"
 	"crypto"
+	//lint:ignore SA1019 go-crypto reads DSA keys into this type, which is how their size is read
+	"crypto/dsa"
+	"crypto/rsa"
 	"errors"
+	"io"
+	"math/big"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
 	"github.com/stretchr/testify/require"
 
@@ -47,6 +57,9 @@ func TestVerify(t *testing.T) {
 		{"garbage", release, data, []byte("not a signature at all"), signature.Malformed, "not an ASCII-armoured OpenPGP signature"},
 		{"a key where the signature goes", release, data, release.PublicKey(), signature.Malformed, "not an ASCII-armoured OpenPGP signature"},
 		{"empty", release, data, nil, signature.Malformed, ""},
+		{"a text-mode signature behind another key's", release, crlf, concat(t, other.Sign(crlf), release.SignAs(data, crypto.SHA256, true)), signature.Malformed, "more than one packet"},
+		{"a SHA-1 signature behind another key's", release, data, concat(t, other.Sign(data), release.SignAs(data, crypto.SHA1, false)), signature.Malformed, "more than one packet"},
+		{"two good signatures", release, data, concat(t, good, good), signature.Malformed, "more than one packet"},
 		{"too large", release, data, append(release.Sign(data), strings.Repeat("x", signature.MaxSize)...), signature.Malformed, "of at most 64 KiB"},
 	}
 	for _, tt := range tests {
@@ -92,6 +105,9 @@ func TestParseKey(t *testing.T) {
 		"garbage":                     {[]byte("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnope\n-----END PGP PUBLIC KEY BLOCK-----\n"), "", "not an ASCII-armoured OpenPGP public key", ""},
 		"empty":                       {nil, "", "holds no ASCII-armoured OpenPGP public key", ""},
 		"huge":                        {[]byte(strings.Repeat("x", signature.MaxSize+1)), "", "holds no ASCII-armoured OpenPGP public key", ""},
+		"DSA of huge parameters":      {dsaKey(t, 20000, 20000), "", "the key has 20000-bit parameters", ""},
+		"DSA of a huge q":             {dsaKey(t, 2048, 4000), "", "the key has 2048-bit parameters", ""},
+		"RSA over 8192 bits":          {rsaKey(t, 9000), "", "the key has 9000-bit parameters", ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := signature.ParseKey(tc.data, tc.pinned)
@@ -129,4 +145,43 @@ func (r *failingReader) Read(p []byte) (int, error) {
 	n := copy(p, r.data)
 	r.data = r.data[n:]
 	return n, nil
+}
+
+// concat is one armoured signature file of the packets of several.
+func concat(t *testing.T, sigs ...[]byte) []byte {
+	var raw bytes.Buffer
+	for _, sig := range sigs {
+		block, err := armor.Decode(bytes.NewReader(sig))
+		require.NoError(t, err)
+		_, err = io.Copy(&raw, block.Body)
+		require.NoError(t, err)
+	}
+	return armored(t, openpgp.SignatureType, raw.Bytes())
+}
+
+func armored(t *testing.T, kind string, data []byte) []byte {
+	var out bytes.Buffer
+	w, err := armor.Encode(&out, kind, nil)
+	require.NoError(t, err)
+	_, err = w.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return out.Bytes()
+}
+
+// bigInt is a number of the given bits: the parameters' sizes, not their
+// values, are what a key check refuses, before any signature is checked.
+func bigInt(bits int) *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(bits-1)) }
+
+func dsaKey(t *testing.T, pBits, qBits int) []byte {
+	pub := &dsa.PublicKey{Parameters: dsa.Parameters{P: bigInt(pBits), Q: bigInt(qBits), G: big.NewInt(2)}, Y: big.NewInt(3)}
+	var raw bytes.Buffer
+	require.NoError(t, packet.NewDSAPublicKey(time.Now(), pub).Serialize(&raw))
+	return armored(t, openpgp.PublicKeyType, raw.Bytes())
+}
+
+func rsaKey(t *testing.T, bits int) []byte {
+	var raw bytes.Buffer
+	require.NoError(t, packet.NewRSAPublicKey(time.Now(), &rsa.PublicKey{N: bigInt(bits), E: 65537}).Serialize(&raw))
+	return armored(t, openpgp.PublicKeyType, raw.Bytes())
 }
