@@ -66,11 +66,16 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		return err
 	}
 	rec.Installed(res, cache != nil)
-	// A build that fails from here on takes back the binary it installed.
+	// A build that fails from here on takes back what it installed.
 	defer func() {
 		if err != nil {
 			for _, name := range install.Names(rel.Version, rel.Arch) {
 				build.Remove(path.Join(BinDir, name))
+			}
+			build.Remove(ProfilePath)
+			if bp, err := os.OpenRoot(d.Buildpack); err == nil {
+				bp.Remove("export")
+				bp.Close()
 			}
 		}
 	}()
@@ -94,6 +99,9 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	}
 	rec.Advice(advice.Check(out, advice.Input{AppDir: d.Build, Names: install.Names(rel.Version, rel.Arch),
 		Version: rel.Version, Arch: rel.Arch, EnvDir: d.Env}))
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	out.Done(inst.Now().Sub(start))
 	return nil
 }

@@ -193,18 +193,24 @@ func (w *cancelOn) Write(p []byte) (int, error) {
 }
 
 // TestCancelledAfterTheInstall: a build cancelled once the binary is in
-// place stops there, takes the binary back and says why, instead of
-// finishing as if nothing happened.
+// place, or once its PATH files are written, stops there, takes back what
+// it installed and says why, instead of finishing as if nothing happened.
 func TestCancelledAfterTheInstall(t *testing.T) {
-	x := setup(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	log := &cancelOn{line: "(pinned checksum)", cancel: cancel}
-	inst := testhelpers.Installer(log, &x.err, output.Classic)
-	err := classic.Compile(ctx, inst, x.dirs, "amd64", "1.2.3", report.Start(x.dirs.Cache, "1.2.3", "", time.Now))
-	require.ErrorIs(t, err, context.Canceled)
-	require.NotContains(t, log.String(), "Done")
-	entries, rerr := os.ReadDir(filepath.Join(x.dirs.Build, "vendor/heroku-applink/bin"))
-	require.NoError(t, rerr)
-	require.Empty(t, entries, "the binary this build installed is taken back")
+	for _, line := range []string{"(pinned checksum)", "to PATH at runtime"} {
+		t.Run(line, func(t *testing.T) {
+			x := setup(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			log := &cancelOn{line: line, cancel: cancel}
+			inst := testhelpers.Installer(log, &x.err, output.Classic)
+			err := classic.Compile(ctx, inst, x.dirs, "amd64", "1.2.3", report.Start(x.dirs.Cache, "1.2.3", "", time.Now))
+			require.ErrorIs(t, err, context.Canceled)
+			require.NotContains(t, log.String(), "Done")
+			entries, rerr := os.ReadDir(filepath.Join(x.dirs.Build, "vendor/heroku-applink/bin"))
+			require.NoError(t, rerr)
+			require.Empty(t, entries, "the binary this build installed is taken back")
+			require.NoFileExists(t, filepath.Join(x.dirs.Build, classic.ProfilePath))
+			require.NoFileExists(t, filepath.Join(x.dirs.Buildpack, "export"))
+		})
+	}
 }

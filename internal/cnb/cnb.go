@@ -122,6 +122,9 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	}
 	out.Detail("Added %s/bin to PATH at launch", Layer)
 	advice.Check(out, advice.Input{AppDir: d.App, Names: install.Names(rel.Version, rel.Arch), Version: rel.Version, Arch: rel.Arch, EnvDir: env, Image: true})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	out.Done(inst.Now().Sub(start))
 	return nil
 }
