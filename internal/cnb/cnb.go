@@ -195,10 +195,13 @@ func shape(data []byte) error {
 }
 
 // clear removes from the layer every name but bin/, and from bin/ every
-// name but keep.
+// name but keep, and gives both folders the buildpack's mode.
 func clear(layers *os.Root, keep string) error {
 	for _, dir := range []string{Layer, Layer + "/bin"} {
 		entries, err := fs.ReadDir(layers.FS(), dir)
+		if err == nil {
+			err = layers.Chmod(dir, 0o755)
+		}
 		if err != nil {
 			return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir), Err: err}
 		}

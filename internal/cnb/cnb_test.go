@@ -318,6 +318,8 @@ func TestRestoredLayerHoldsOnlyTheVerifiedBinary(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(layer, "bin", "node"), []byte("#!/bin/sh\necho planted\n"), 0o755))
 			require.NoError(t, os.MkdirAll(filepath.Join(layer, "env.launch"), 0o755))
 			require.NoError(t, os.WriteFile(filepath.Join(layer, "env.launch", "LD_PRELOAD"), []byte("/evil.so"), 0o644))
+			require.NoError(t, os.Chmod(layer, 0o777))
+			require.NoError(t, os.Chmod(filepath.Join(layer, "bin"), 0o777))
 			version := "0.3.0"
 			if discard {
 				version = "0.2.2"
@@ -334,6 +336,11 @@ func TestRestoredLayerHoldsOnlyTheVerifiedBinary(t *testing.T) {
 			}))
 			require.ElementsMatch(t, []string{"bin", "bin/heroku-applink-service-mesh", "bin/heroku-applink-service-mesh-latest-amd64",
 				"bin/heroku-applink-service-mesh-v" + version + "-amd64"}, names)
+			for _, dir := range []string{layer, filepath.Join(layer, "bin")} {
+				info, err := os.Stat(dir)
+				require.NoError(t, err)
+				require.Equal(t, os.FileMode(0o755), info.Mode().Perm(), "no folder the image ships is world-writable")
+			}
 		})
 	}
 }
