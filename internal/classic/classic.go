@@ -159,7 +159,7 @@ func prune(cache *os.Root, inv inventory.Inventory) {
 		for _, e := range found {
 			name, sum := e.Name(), "sha256:"+e.Name()
 			pinned := slices.ContainsFunc(inv.Artifacts, func(a inventory.Artifact) bool { return a.Checksum == sum })
-			stale := dir == entries && inventory.ValidChecksum(sum) == nil && !pinned
+			stale := dir == entries && inventory.ValidChecksum(sum) == nil && (!pinned || !e.Type().IsRegular())
 			for _, old := range []string{".heroku-applink-download-", ".heroku-applink-cached-", ".download-", ".cached-", ".tmp-"} {
 				stale = stale || strings.HasPrefix(name, old)
 			}

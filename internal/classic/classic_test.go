@@ -115,6 +115,25 @@ func TestCompile(t *testing.T) {
 	})
 }
 
+// TestAFolderWhereTheCacheEntryGoesIsRepaired: a folder under the pinned
+// entry's name fails that build's save, with a warning, and is pruned, so
+// the next build caches again.
+func TestAFolderWhereTheCacheEntryGoesIsRepaired(t *testing.T) {
+	x := setup(t)
+	entry := filepath.Join(x.dirs.Cache, classic.CacheFolder, "sha256", strings.TrimPrefix(mesh.Checksum(), "sha256:"))
+	require.NoError(t, os.MkdirAll(filepath.Join(entry, "x"), 0o755))
+	require.NoError(t, x.run(t, x.dirs))
+	require.Contains(t, x.err.String(), "The build cache could not be updated")
+	for range 2 {
+		x.dirs.Build = t.TempDir()
+		require.NoError(t, x.run(t, x.dirs))
+	}
+	require.Contains(t, x.log(), "Using the cached copy")
+	info, err := os.Lstat(entry)
+	require.NoError(t, err)
+	require.True(t, info.Mode().IsRegular())
+}
+
 func TestDirsFrom(t *testing.T) {
 	d, err := classic.DirsFrom([]string{"/b", "/c", "/e"}, "/bp", "/wd")
 	require.NoError(t, err)
