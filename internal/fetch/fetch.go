@@ -182,11 +182,11 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 		return 0, c.classify(ctx, err, 0, -1)
 	}
 	defer resp.Body.Close()
-	what := resp.Status + ", content type " + cmp.Or(resp.Header.Get("Content-Type"), "unset")
+	what := short(resp.Status + ", content type " + cmp.Or(resp.Header.Get("Content-Type"), "unset"))
 	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch enc := resp.Header.Get("Content-Encoding"); {
 	case resp.StatusCode != http.StatusOK:
-		return 0, &StatusError{URL: url, Code: resp.StatusCode, Status: resp.Status, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+		return 0, &StatusError{URL: url, Code: resp.StatusCode, Status: short(resp.Status), RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 	case resp.ContentLength > limit:
 		return 0, &TooLargeError{Limit: limit, Declared: resp.ContentLength}
 	case mediaType == "text/html" || mediaType == "application/xhtml+xml":
@@ -231,7 +231,7 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 	case n > limit:
 		return n, &TooLargeError{Limit: limit}
 	case n == 0:
-		return 0, &NotAFileError{What: "an empty body (" + resp.Status + ")"}
+		return 0, &NotAFileError{What: "an empty body (" + short(resp.Status) + ")"}
 	}
 	return n, nil
 }
@@ -282,6 +282,14 @@ func retryAfter(v string) time.Duration {
 	return 0
 }
 
+// short cuts what a server says to a line's length: a reason phrase may be megabytes.
+func short(s string) string {
+	if len(s) > 100 {
+		return strings.ToValidUTF8(s[:100], "") + "…"
+	}
+	return s
+}
+
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
 
 // StatusError is an HTTP answer other than 200 OK.
@@ -296,7 +304,8 @@ func (e *StatusError) Error() string {
 }
 func (e *StatusError) Reason() string { return "download::http-status" }
 func (e *StatusError) Retryable() bool {
-	return e.Code >= 500 || e.Code == http.StatusTooManyRequests || e.Code == http.StatusRequestTimeout
+	permanent := e.Code == http.StatusNotImplemented || e.Code == http.StatusHTTPVersionNotSupported
+	return e.Code >= 500 && !permanent || e.Code == http.StatusTooManyRequests || e.Code == http.StatusRequestTimeout
 }
 func (e *StatusError) Help() string {
 	switch i := strings.LastIndex(e.URL, "/"); {

@@ -61,6 +61,14 @@ type faultCase struct {
 	attempts int
 }
 
+// longReason answers 503 with a reason phrase of a megabyte.
+func longReason(w http.ResponseWriter, _ *http.Request) {
+	conn, buf, _ := w.(http.Hijacker).Hijack()
+	defer conn.Close()
+	fmt.Fprintf(buf, "HTTP/1.1 503 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", strings.Repeat("R", 1<<20))
+	buf.Flush()
+}
+
 func onMirror(h ...http.HandlerFunc) func(*testing.T, *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 	return func(_ *testing.T, m *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 		m.Script("mesh", h...)
@@ -92,6 +100,10 @@ var faultCases = []faultCase{
 	{fault: "500 × 4", outcome: "fails after 4 attempts, saying the server kept failing",
 		setup: onMirror(testhelpers.Status(500), testhelpers.Status(500), testhelpers.Status(500), testhelpers.Status(500)),
 		want:  []string{"gave up after 4 attempts: server answered 500", "The server kept failing"}, attempts: 4},
+	{fault: "501 Not Implemented", outcome: "fails at once: the server refused the request",
+		setup: onMirror(testhelpers.Status(501)), want: []string{"server answered 501 Not Implemented", "retrying will not change that"}, attempts: 1},
+	{fault: "a reason phrase of a megabyte", outcome: "fails after 4 attempts, the reason phrase cut to a line",
+		setup: onMirror(longReason, longReason, longReason, longReason), want: []string{"gave up after 4 attempts: server answered 503 RRRR", "R…"}, attempts: 4},
 	{fault: "429 with Retry-After", outcome: "waits as told (at most 20s), then recovers",
 		setup: onMirror(testhelpers.TooManyRequests(1)), ok: true, want: []string{"1: server answered 429 Too Many Requests (wait 1s)"}, attempts: 2},
 	{fault: "connection refused", outcome: "fails after 4 attempts: connection refused",
@@ -237,6 +249,7 @@ func TestFaults(t *testing.T) {
 				Reason() string
 			}
 			require.ErrorAs(t, err, &named, "every failure names itself: %v", err)
+			require.Less(t, len(err.Error()), 1000, "an error is a few lines, whatever the server sent")
 			text := err.Error() + "\n" + named.Help()
 			for _, w := range tc.want {
 				require.Contains(t, text, w)

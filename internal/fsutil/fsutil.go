@@ -224,7 +224,7 @@ func (e *PathError) Help() string {
 	case errors.Is(e.Err, fs.ErrPermission):
 		return "The build's user cannot write there. Make the directory writable for it,\nand build again. Nothing was installed."
 	}
-	return "The buildpack installs into this path. Remove whatever is there from\nyour app's source and deploy again. Nothing was installed."
+	return "The buildpack installs into this path. Remove whatever is there from\nyour app's source and deploy again (in the build cache or a layer: clear\nthe build cache). Nothing was installed."
 }
 
 func (e *PathError) Reason() string {
