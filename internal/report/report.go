@@ -178,11 +178,13 @@ func clean(m map[string]any) bool {
 	for k, v := range m {
 		switch v := v.(type) {
 		case string:
-			m[k] = output.Escape(cut(v))
+			m[k] = cut(output.Escape(v))
 		case json.Number:
-			if f, err := v.Float64(); err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			f, err := v.Float64()
+			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 				return false
 			}
+			m[k] = f // as short as the number is: its text may be a megabyte
 		case bool:
 		default:
 			return false

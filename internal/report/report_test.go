@@ -173,6 +173,14 @@ func TestHostileValuesAreCutAndEscaped(t *testing.T) {
 	require.Contains(t, got, `"long": "`+strings.Repeat("x", 200)+`"`)
 	require.NotContains(t, got, strings.Repeat("x", 201))
 	require.Contains(t, got, `"n": 2.5`)
+
+	// Cut once escaped, and numbers printed as numbers, not as their text.
+	require.NoError(t, write(dir, `{"a": "`+strings.Repeat(`\u0001`, 200)+`", "t": 0.`+strings.Repeat("0", 60000)+`1, "u": 1.50}`))
+	got = printed(t, dir)
+	require.Contains(t, got, `"a": "`+strings.Repeat(`\\x01`, 50)+`"`)
+	require.Contains(t, got, `"t": 0,`)
+	require.Contains(t, got, `"u": 1.5`)
+	require.Less(t, len(got), 400)
 }
 
 func TestLongValuesAreCut(t *testing.T) {
