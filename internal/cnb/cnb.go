@@ -19,6 +19,7 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/advice"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
 )
 
 // Layer is the upstream buildpack's layer name, so its images' layers line up.
@@ -175,7 +176,9 @@ func restored(layers *os.Root) *install.Kept {
 	if doc.Metadata.Verified == "signature" {
 		return nil // unpinned releases are no longer reused: reinstalled quietly
 	}
-	k.Checksum = doc.Metadata.Checksum
+	if inventory.ValidChecksum(doc.Metadata.Checksum) == nil {
+		k.Checksum = doc.Metadata.Checksum // else none: no build wrote it
+	}
 	return k
 }
 

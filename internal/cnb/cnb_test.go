@@ -234,6 +234,10 @@ func TestReinstallReasons(t *testing.T) {
 		{"the upstream buildpack's metadata", func(t *testing.T, e *env) {
 			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh.toml"), []byte("[metadata]\netag = \"abc\"\n"), 0o644))
 		}, "it holds no recorded checksum, not the pinned "},
+		{"a recorded checksum no build wrote", func(t *testing.T, e *env) {
+			forged := strings.Replace(e.layerTOML(t), `checksum = "`, `checksum = "x\n  - Verified `, 1)
+			require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh.toml"), []byte(forged), 0o644))
+		}, "it holds no recorded checksum, not the pinned "},
 		{"metadata that is a folder", func(t *testing.T, e *env) {
 			require.NoError(t, os.Remove(filepath.Join(e.dirs.Layers, "service-mesh.toml")))
 			require.NoError(t, os.Mkdir(filepath.Join(e.dirs.Layers, "service-mesh.toml"), 0o755))
