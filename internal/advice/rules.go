@@ -171,8 +171,8 @@ func (l *line) run(p *process) (string, bool) {
 		}
 		switch x := c.stmt.Cmd.(type) {
 		case *syntax.CallExpr:
-			if mc := l.call(x); mc != nil {
-				return l.mesh(p, mc, cmds, i), true
+			if fixed, found := l.mesh(p, x, cmds[i:]); found {
+				return fixed, true
 			} else if w, text, ok := shScript(x.Args); ok && mentions(text) {
 				in, err := l.m.read(text, l.dir, l.unknown)
 				if err != nil {
@@ -223,89 +223,79 @@ func (l *line) cd(x *syntax.CallExpr) {
 	}
 }
 
-// call is the mesh's command: wrappers, assignments, options, and the app's words.
-type call struct {
-	x              *syntax.CallExpr
-	at             int
-	wrap, flag     *syntax.Word
-	prefix, port   *assign
-	misplaced, app []*syntax.Word
-	unset          []edit
-	sep, chdir     bool
-}
-
-func (l *line) call(x *syntax.CallExpr) *call {
-	c := &call{x: x}
+// mesh checks and fixes x, cmds[0], if it starts the mesh: the app on its port, the mesh on $PORT.
+func (l *line) mesh(p *process, x *syntax.CallExpr, cmds []cmd) (string, bool) {
+	var wrap, flag *syntax.Word
+	var prefix, setPORT *assign
+	var misplaced []*syntax.Word
+	var unset []edit
 	give := func(name string, a *assign) {
 		if name == "APP_PORT" {
-			c.prefix = a
+			prefix = a
 		} else if name == "PORT" && !onPORT(a.value) {
-			c.port = a
+			setPORT = a
 		}
 	}
 	for _, a := range x.Assigns {
 		give(a.Name.Value, newAssign(a, a.Value))
 	}
-	wrapper := ""
-	for i := 0; i < len(x.Args); i++ {
+	i, v, wrapper, chdir := 0, "", "", false
+words:
+	for ; i < len(x.Args); i++ {
 		w := x.Args[i]
-		v, _ := static(w)
+		v, _ = static(w)
 		name, value, isAssign := splitAssign(w)
 		switch {
 		case wrapper != "" && strings.HasPrefix(v, "-"):
-			c.chdir = c.chdir || v == "-C" || strings.HasPrefix(v, "--chdir")
+			chdir = chdir || v == "-C" || strings.HasPrefix(v, "--chdir")
 			next := ""
 			if optionArgs[v] && i+1 < len(x.Args) {
 				i++
 				next, _ = static(x.Args[i])
 			}
 			if wrapper == "env" && (next == "PORT" && (v == "-u" || v == "--unset") || v == "-uPORT" || v == "--unset=PORT") {
-				c.unset = append(c.unset, edit{off(w.Pos()), off(x.Args[i].End()), ""})
+				unset = append(unset, edit{off(w.Pos()), off(x.Args[i].End()), ""})
 			}
 		case wrappers[v]:
-			c.wrap, wrapper = cmp.Or(c.wrap, w), v
+			wrap, wrapper = cmp.Or(wrap, w), v
 		case wrapper != "" && isAssign:
 			if wrapper != "env" {
-				c.misplaced = append(c.misplaced, w)
+				misplaced = append(misplaced, w)
 			}
 			give(name, newAssign(w, value))
-		case !slices.Contains(l.m.Names, path.Base(v)) && !meshName.MatchString(path.Base(v)):
-			return nil
+		case slices.Contains(l.m.Names, path.Base(v)) || meshName.MatchString(path.Base(v)):
+			break words
 		default:
-			for c.at, i = i, i+1; i < len(x.Args); i++ {
-				if flag := lead(x.Args[i]); (flag == "--port" || flag == "-p") && i+1 < len(x.Args) {
-					i++
-					c.flag = x.Args[i]
-				} else if strings.HasPrefix(flag, "--port=") || strings.HasPrefix(flag, "-p=") {
-					c.flag = x.Args[i]
-				} else {
-					c.sep = flag == "--"
-					break
-				}
-			}
-			if c.flag != nil && onPORT(c.flag) {
-				c.flag = nil
-			}
-			if c.sep {
-				i++
-			}
-			c.app = x.Args[min(i, len(x.Args)):]
-			return c
+			return "", false
 		}
 	}
-	return nil
-}
-
-// mesh checks the mesh's command, and fixes the line: the app on its port, the mesh on $PORT.
-func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
-	m, w := l.m, c.x.Args[c.at]
-	v, _ := static(w)
-	if c.chdir {
+	if i == len(x.Args) {
+		return "", false
+	}
+	m, w, sep := l.m, x.Args[i], false
+	for i++; i < len(x.Args); i++ {
+		opt := lead(x.Args[i])
+		if (opt == "--port" || opt == "-p") && i+1 < len(x.Args) {
+			i++
+		} else if !strings.HasPrefix(opt, "--port=") && !strings.HasPrefix(opt, "-p=") {
+			sep = opt == "--"
+			break
+		}
+		flag = x.Args[i]
+	}
+	if flag != nil && onPORT(flag) {
+		flag = nil
+	}
+	if sep {
+		i++
+	}
+	app := x.Args[i:]
+	if chdir {
 		l.dir, l.unknown = "", true
 	}
 	p.Name, p.Dir, p.DirUnknown = path.Base(v), l.dir, l.unknown
-	if c.prefix != nil {
-		p.AppPortSet = c.prefix.val()
+	if prefix != nil {
+		p.AppPortSet = prefix.val()
 	}
 	if raw := text(l.src, w); p.Name != m.Names[0] {
 		if p.Kind = otherName; slices.Contains(m.Names, p.Name) {
@@ -316,12 +306,12 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		}
 		l.edits = append(l.edits, over(w, strings.TrimSuffix(raw, p.Name)+m.Names[0]))
 	}
-	if len(c.app) == 0 || !c.sep && strings.HasPrefix(lead(c.app[0]), "-") {
+	if len(app) == 0 || !sep && strings.HasPrefix(lead(app[0]), "-") {
 		p.Kind, p.Problems = noCommand, nil // nothing to start, or a flag of the mesh's own (-v)
-		return ""
+		return "", true
 	}
-	more := slices.ContainsFunc(cmds[i+1:], func(c cmd) bool { return c.op != "|" && c.op != "|&" })
-	from, to, first := off(c.app[0].Pos()), off(c.app[len(c.app)-1].End()), c.app[0]
+	more := slices.ContainsFunc(cmds[1:], func(c cmd) bool { return c.op != "|" && c.op != "|&" })
+	from, to, first := off(app[0].Pos()), off(app[len(app)-1].End()), app[0]
 	if more {
 		to = end(l.file)
 	}
@@ -329,11 +319,11 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	if raw := text(l.src, first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && strings.ContainsRune(`"'`, rune(raw[0])) {
 		// The mesh runs a command quoted whole as one program's name.
 		if v, ok := static(first); !ok || l.unknown || !m.program(l.dir, v, false) {
-			if inner := raw[1 : len(raw)-1]; len(c.app) == 1 && !more && !strings.ContainsAny(inner, `'"\`) {
+			if inner := raw[1 : len(raw)-1]; len(app) == 1 && !more && !strings.ContainsAny(inner, `'"\`) {
 				if unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown); err == nil {
 					unquoted.quoted = true
 					fixed, _ := unquoted.run(p)
-					return fixed
+					return fixed, true
 				}
 			}
 			l.quoted, toScript = true, true
@@ -342,13 +332,13 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 	outside := func(pe *syntax.ParamExp) bool { return off(pe.Pos()) < from || off(pe.End()) > to }
 	portRefs, appPortRefs := slices.DeleteFunc(refs(l.file, "PORT"), outside), slices.DeleteFunc(refs(l.file, "APP_PORT"), outside)
 	var inner []*syntax.ParamExp
-	sw, st, isScript := shScript(c.app)
+	sw, st, isScript := shScript(app)
 	if f, err := parse(st); isScript && err == nil {
 		inner = refs(f, "PORT")
 	}
 	configured := slices.Contains(m.ConfigVars, "APP_PORT")
-	port, given := l.port(c, configured), cmp.Or(c.prefix, l.appPort)
-	listens := l.listens(c.app, port)
+	port, given := l.port(prefix, configured), cmp.Or(prefix, l.appPort)
+	listens := l.listens(app, port)
 	bare := !l.unknown && !more && m.program(l.dir, lead(first), true)
 	sets, last, before := given != nil, l.file.Stmts[len(l.file.Stmts)-1], len(p.Problems)
 	problem := func(k kind, found bool) {
@@ -357,59 +347,59 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		}
 	}
 	problem(appUsesPORT, len(portRefs)+len(inner) > 0)
-	problem(appPortTrap, len(appPortRefs) > 0 && c.prefix != nil && !(l.appPort != nil && l.appPort.val() == c.prefix.val()))
+	problem(appPortTrap, len(appPortRefs) > 0 && prefix != nil && !(l.appPort != nil && l.appPort.val() == prefix.val()))
 	problem(appPortUnset, slices.ContainsFunc(appPortRefs, func(pe *syntax.ParamExp) bool { return ref(pe, "APP_PORT", false) }) && !sets && m.ConfigVars != nil && !configured)
-	problem(appPortNotExported, c.prefix == nil && l.appPort != nil && !l.exported && !configured && l.appPort.val() != m.forwardPort())
+	problem(appPortNotExported, prefix == nil && l.appPort != nil && !l.exported && !configured && l.appPort.val() != m.forwardPort())
 	problem(quotedCommand, l.quoted)
 	problem(chained, more && !l.quoted)
-	problem(meshPort, c.port != nil || len(l.setPort) > 0 || c.flag != nil || len(c.unset) > 0)
+	problem(meshPort, setPORT != nil || len(l.setPort) > 0 || flag != nil || len(unset) > 0)
 	problem(appPortIsPORT, sets && len(refs(given.value, "PORT")) > 0)
 	problem(appPortInvalid, sets && len(refs(given.value, "PORT")) == 0 && given.bad())
-	problem(assignmentAfterWrapper, len(c.misplaced) > 0)
-	problem(meshOnFailure, cmds[i].op == "||")
+	problem(assignmentAfterWrapper, len(misplaced) > 0)
+	problem(meshOnFailure, cmds[0].op == "||")
 	problem(inBackground, last.Background)
 	problem(appPortMismatch, (!m.PortUnknown || sets) && len(listens) > 0)
 	problem(bareProgram, bare)
 	if p.AppPort = port; len(p.Problems) == before {
-		return apply(l.src, l.edits)
+		return apply(l.src, l.edits), true
 	}
 	// Ports become the app's; several commands run under one "bash -c", or else a script.
 	if port != "$APP_PORT" {
 		portRefs = append(portRefs, appPortRefs...)
 	}
-	app := append(listens, overAll(portRefs, port)...)
+	edits := append(listens, overAll(portRefs, port)...)
 	if bare {
-		app = append(app, edit{from, from, "./"})
+		edits = append(edits, edit{from, from, "./"})
 	}
 	if len(inner) > 0 {
-		app = append(app, over(sw, quoted(sw, apply(st, overAll(inner, port)))))
+		edits = append(edits, over(sw, quoted(sw, apply(st, overAll(inner, port)))))
 	}
-	fixedApp := apply(l.src[:to], app)[from:]
+	fixedApp := apply(l.src[:to], edits)[from:]
 	if s := format(fixedApp); toScript || more && (s == "" || strings.Contains(s, "'")) {
 		fixedApp, p.Script = "./start.sh", true
 	} else if more {
 		fixedApp = "bash -c '" + s + "'"
 	}
-	ports := slices.DeleteFunc(append([]*assign{c.port}, l.setPort...), func(a *assign) bool { return a == nil })
+	ports := slices.DeleteFunc(append([]*assign{setPORT}, l.setPort...), func(a *assign) bool { return a == nil })
 	if len(ports) > 0 {
 		fixedApp = "env PORT=" + port + " " + fixedApp // the PORT given to the mesh was meant for the app
 	}
-	l.edits = append(append(l.edits, edit{from, to, fixedApp}), c.unset...)
-	if c.flag != nil {
-		l.edits = append(l.edits, over(c.flag, lead(c.flag)[:strings.IndexByte(lead(c.flag), '=')+1]+"$PORT"))
+	l.edits = append(append(l.edits, edit{from, to, fixedApp}), unset...)
+	if flag != nil {
+		l.edits = append(l.edits, over(flag, lead(flag)[:strings.IndexByte(lead(flag), '=')+1]+"$PORT"))
 	}
 	for _, a := range ports {
 		l.edits = append(l.edits, *cmp.Or(a.whole, &edit{a.from, a.to, ""}))
 	}
 	// Assignments after a wrapper move before it.
-	start := off(cmp.Or(c.wrap, w).Pos())
+	start := off(cmp.Or(wrap, w).Pos())
 	if m.PortUnknown && !sets && isPort(port) {
 		l.edit(start, start, "APP_PORT="+port+" ")
 	}
-	for _, w := range c.misplaced {
+	for _, w := range misplaced {
 		switch at := off(w.Pos()); {
-		case c.port != nil && c.port.from == at: // goes, as PORT does
-		case c.prefix != nil && c.prefix.from == at && !isPort(c.prefix.val()):
+		case setPORT != nil && setPORT.from == at: // goes, as PORT does
+		case prefix != nil && prefix.from == at && !isPort(prefix.val()):
 			l.edit(start, start, "APP_PORT="+port+" ")
 		default:
 			l.edit(start, start, text(l.src, w)+" ")
@@ -417,31 +407,31 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		l.edits = append(l.edits, over(w, ""))
 	}
 	// An APP_PORT that is no port, or is the mesh's own, becomes the app's.
-	for _, a := range []*assign{c.prefix, l.appPort} {
-		if a != nil && (a == c.prefix && !isPort(a.val()) || a.bad()) {
+	for _, a := range []*assign{prefix, l.appPort} {
+		if a != nil && (a == prefix && !isPort(a.val()) || a.bad()) {
 			l.edit(a.from, a.to, "APP_PORT="+port)
 		}
 	}
 	if slices.Contains(p.Problems, appPortNotExported) {
 		l.edit(l.appPort.from, l.appPort.from, "export ")
 	}
-	if cmds[i].op == "||" {
-		l.edit(cmds[i].opAt, cmds[i].opAt+2, "&&")
+	if cmds[0].op == "||" {
+		l.edit(cmds[0].opAt, cmds[0].opAt+2, "&&")
 	}
 	if last.Background {
 		l.edit(off(last.Semicolon), off(last.Semicolon)+1, " ")
 	}
-	return apply(l.src, l.edits)
+	return apply(l.src, l.edits), true
 }
 
 // port is the app's: the mesh's APP_PORT (the config var's as $APP_PORT), or its default.
-func (l *line) port(c *call, configured bool) string {
-	for _, a := range []*assign{c.prefix, l.appPort} {
+func (l *line) port(prefix *assign, configured bool) string {
+	for _, a := range []*assign{prefix, l.appPort} {
 		switch {
 		case a == nil:
 		case isPort(a.val()):
 			return a.val()
-		case a == c.prefix || a.bad():
+		case a == prefix || a.bad():
 			return l.m.forwardPort()
 		case l.exported:
 			return "$APP_PORT"
