@@ -336,8 +336,13 @@ words:
 	if f, err := parse(st); isScript && err == nil {
 		inner = refs(f, "PORT")
 	}
-	configured := slices.Contains(m.ConfigVars, "APP_PORT")
-	port, given := l.port(prefix, configured), cmp.Or(prefix, l.appPort)
+	// The app's port: the mesh's APP_PORT (the config var's as $APP_PORT), or its default.
+	configured, given, port := slices.Contains(m.ConfigVars, "APP_PORT"), cmp.Or(prefix, l.appPort), m.forwardPort()
+	if given != nil && isPort(given.val()) {
+		port = given.val()
+	} else if prefix == nil && (given == nil || !given.bad()) && (configured || given != nil && l.exported) {
+		port = "$APP_PORT"
+	}
 	listens := l.listens(app, port)
 	bare := !l.unknown && !more && m.program(l.dir, lead(first), true)
 	sets, last, before := given != nil, l.file.Stmts[len(l.file.Stmts)-1], len(p.Problems)
@@ -422,25 +427,6 @@ words:
 		l.edit(off(last.Semicolon), off(last.Semicolon)+1, " ")
 	}
 	return apply(l.src, l.edits), true
-}
-
-// port is the app's: the mesh's APP_PORT (the config var's as $APP_PORT), or its default.
-func (l *line) port(prefix *assign, configured bool) string {
-	for _, a := range []*assign{prefix, l.appPort} {
-		switch {
-		case a == nil:
-		case isPort(a.val()):
-			return a.val()
-		case a == prefix || a.bad():
-			return l.m.forwardPort()
-		case l.exported:
-			return "$APP_PORT"
-		}
-	}
-	if configured {
-		return "$APP_PORT"
-	}
-	return l.m.forwardPort()
 }
 
 // listens finds other ports words give the app, not another option's (--statsd-host h:8125).
