@@ -65,7 +65,7 @@ type config struct {
 func checkConfig(root *os.Root, dir string, unknown bool) config {
 	c := config{path: path.Join(dir, configName)}
 	if !unknown {
-		c.warnings = misplaced(root, dir)
+		c.misplaced(root, dir)
 	}
 	if info, err := root.Stat(path.Join(".", dir)); unknown || err != nil || !info.IsDir() {
 		why := c.path + " was not checked: the Procfile's web process starts the mesh in\n" + dir + "/, which this build cannot look into (it does not exist yet, or it is\noutside the app)."
@@ -225,8 +225,7 @@ func same(root *os.Root, a, b string) bool {
 }
 
 // misplaced: a pre-AppLink file is worth renaming only if the AppLink mesh loads it.
-func misplaced(root *os.Root, dir string) []finding {
-	var found []finding
+func (c *config) misplaced(root *os.Root, dir string) {
 	where := "the app's root directory"
 	if dir != "" {
 		where = dir + "/, where the Procfile's web process starts it"
@@ -246,9 +245,8 @@ func misplaced(root *os.Root, dir string) []finding {
 		default:
 			text = rel + " is the name from before AppLink: the AppLink mesh reads\n" + configName + ". Rename it."
 		}
-		found = append(found, finding{"mesh-config-misplaced", 0, text})
+		c.warn("mesh-config-misplaced", "%s", text)
 	}
-	return found
 }
 
 // copies lists files under the mesh's names (any case, .yml, pre-AppLink) in the app's tree.
