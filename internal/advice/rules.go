@@ -19,6 +19,7 @@ var (
 	optionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true, "--chdir": true, "-n": true, "--adjustment": true, "-a": true}
 	// meshName: also the bucket's names, which old samples use, and the pre-AppLink one.
 	meshName = regexp.MustCompile(`^heroku-(applink|integration)-service-mesh(-(latest|v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*)-(amd64|arm64|x86_64|aarch64))?$`)
+	mentions = regexp.MustCompile(`heroku-(applink|integration)-service-mesh`).MatchString
 	// listenPort: --port=N, -pN, PORT=N, a local address alone or as a bind option's value.
 	listenPort = regexp.MustCompile(`^(?:--port=|-p=?|PORT=|(?:(?:-b|--bind|--listen|-l)=)?(?:tcp://)?(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:)(\d{1,5})$`)
 )
@@ -26,10 +27,6 @@ var (
 func isPort(s string) bool {
 	n, err := strconv.Atoi(s)
 	return err == nil && s[0] != '+' && len(s) <= 5 && n >= 1 && n <= 65535
-}
-
-func mentions(s string) bool {
-	return strings.Contains(s, "heroku-applink-service-mesh") || strings.Contains(s, "heroku-integration-service-mesh")
 }
 
 func (m mesh) forwardPort() string { return cmp.Or(m.AppPort, "3000") }

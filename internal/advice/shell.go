@@ -75,8 +75,7 @@ func static(w *syntax.Word) (string, bool) {
 func lead(w *syntax.Word) string {
 	if v, ok := static(w); ok {
 		return v
-	}
-	if lit, ok := w.Parts[0].(*syntax.Lit); ok {
+	} else if lit, ok := w.Parts[0].(*syntax.Lit); ok {
 		return lit.Value
 	}
 	return ""
@@ -115,9 +114,7 @@ func onPORT(w *syntax.Word) bool {
 	return ok && ref(pe, "PORT", true)
 }
 
-func isName(s string) bool {
-	return s != "" && s[0] > '9' && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
-}
+func isName(s string) bool { return validType(s) && s[0] > '9' && !strings.Contains(s, "-") }
 
 func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
 	if lit, ok := w.Parts[0].(*syntax.Lit); ok {
