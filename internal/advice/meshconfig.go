@@ -102,11 +102,10 @@ func (c *config) decode(data []byte) *config {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(&got)
-	var typeErr *yaml.TypeError
-	switch {
+	switch typeErr, isType := errors.AsType[*yaml.TypeError](err); {
 	case errors.Is(err, io.EOF):
 		c.decoded = []finding{{"mesh-config-invalid", 0, "the file has no content (the mesh reads an empty file as an error)"}}
-	case errors.As(err, &typeErr):
+	case isType:
 		for _, e := range typeErr.Errors {
 			c.decoded = append(c.decoded, decoderFinding(e))
 		}
@@ -259,9 +258,8 @@ func copies(root *os.Root, dir string) []string {
 		switch seen++; {
 		case seen > 20000:
 			return fs.SkipAll
-		case err != nil && d != nil && d.IsDir():
-			return fs.SkipDir // a folder the build cannot read hides only itself
 		case err != nil:
+			return fs.SkipDir // a folder the build cannot read hides only itself
 		case d.IsDir() && p != "." && (name[0] == '.' || strings.Count(p, "/") >= 3 ||
 			slices.Contains([]string{"node_modules", "vendor", "target", "build", "dist"}, name)):
 			return fs.SkipDir
