@@ -42,10 +42,7 @@ type finding struct {
 }
 
 func (f finding) String() string {
-	if f.Line == 0 {
-		return f.Text
-	}
-	return fmt.Sprintf("line %d: %s", f.Line, f.Text)
+	return strings.TrimPrefix(fmt.Sprintf("line %d: %s", f.Line, f.Text), "line 0: ")
 }
 
 type bypassRoute struct {

@@ -111,7 +111,6 @@ type line struct {
 	m                                       mesh
 	src, dir, startDir                      string
 	file                                    *syntax.File
-	edits                                   []edit
 	unknown, startUnknown, exported, quoted bool
 	appPort                                 *assign
 	setPort                                 []*assign
@@ -121,8 +120,6 @@ func (m mesh) read(src, dir string, unknown bool) (*line, error) {
 	f, err := parse(src)
 	return &line{m: m, src: src, file: f, dir: dir, startDir: dir, unknown: unknown, startUnknown: unknown}, err
 }
-
-func (l *line) edit(from, to int, text string) { l.edits = append(l.edits, edit{from, to, text}) }
 
 // assign is an assignment; whole removes its command, if it is all of it.
 type assign struct {
@@ -225,7 +222,7 @@ func (l *line) mesh(p *process, x *syntax.CallExpr, cmds []cmd) (string, bool) {
 	var wrap, flag *syntax.Word
 	var prefix, setPORT *assign
 	var misplaced []*syntax.Word
-	var unset []edit
+	var unset, edits []edit
 	give := func(name string, a *assign) {
 		if name == "APP_PORT" {
 			prefix = a
@@ -301,7 +298,7 @@ words:
 		if !strings.HasSuffix(raw, p.Name) {
 			raw = v
 		}
-		l.edits = append(l.edits, over(w, strings.TrimSuffix(raw, p.Name)+m.Names[0]))
+		edits = append(edits, over(w, strings.TrimSuffix(raw, p.Name)+m.Names[0]))
 	}
 	if len(app) == 0 || !sep && strings.HasPrefix(lead(app[0]), "-") {
 		p.Kind, p.Problems = noCommand, nil // nothing to start, or a flag of the mesh's own (-v)
@@ -363,20 +360,20 @@ words:
 	problem(appPortMismatch, (!m.PortUnknown || sets) && len(listens) > 0)
 	problem(bareProgram, bare)
 	if p.AppPort = port; len(p.Problems) == before {
-		return apply(l.src, l.edits), true
+		return apply(l.src, edits), true
 	}
 	// Ports become the app's; several commands run under one "bash -c", or else a script.
 	if port != "$APP_PORT" {
 		portRefs = append(portRefs, appPortRefs...)
 	}
-	edits := append(listens, overAll(portRefs, port)...)
+	fixes := append(listens, overAll(portRefs, port)...)
 	if bare {
-		edits = append(edits, edit{from, from, "./"})
+		fixes = append(fixes, edit{from, from, "./"})
 	}
 	if len(inner) > 0 {
-		edits = append(edits, over(sw, quoted(sw, apply(st, overAll(inner, port)))))
+		fixes = append(fixes, over(sw, quoted(sw, apply(st, overAll(inner, port)))))
 	}
-	fixedApp := apply(l.src[:to], edits)[from:]
+	fixedApp := apply(l.src[:to], fixes)[from:]
 	if s := format(fixedApp); toScript || more && (s == "" || strings.Contains(s, "'")) {
 		fixedApp, p.Script = "./start.sh", true
 	} else if more {
@@ -386,44 +383,44 @@ words:
 	if len(ports) > 0 {
 		fixedApp = "env PORT=" + port + " " + fixedApp // the PORT given to the mesh was meant for the app
 	}
-	l.edits = append(append(l.edits, edit{from, to, fixedApp}), unset...)
+	edits = append(append(edits, edit{from, to, fixedApp}), unset...)
 	if flag != nil {
-		l.edits = append(l.edits, over(flag, lead(flag)[:strings.IndexByte(lead(flag), '=')+1]+"$PORT"))
+		edits = append(edits, over(flag, lead(flag)[:strings.IndexByte(lead(flag), '=')+1]+"$PORT"))
 	}
 	for _, a := range ports {
-		l.edits = append(l.edits, *cmp.Or(a.whole, &edit{a.from, a.to, ""}))
+		edits = append(edits, *cmp.Or(a.whole, &edit{a.from, a.to, ""}))
 	}
 	// Assignments after a wrapper move before it.
 	start := off(cmp.Or(wrap, w).Pos())
 	if m.PortUnknown && !sets && isPort(port) {
-		l.edit(start, start, "APP_PORT="+port+" ")
+		edits = append(edits, edit{start, start, "APP_PORT=" + port + " "})
 	}
 	for _, w := range misplaced {
 		switch at := off(w.Pos()); {
 		case setPORT != nil && setPORT.from == at: // goes, as PORT does
 		case prefix != nil && prefix.from == at && !isPort(prefix.val()):
-			l.edit(start, start, "APP_PORT="+port+" ")
+			edits = append(edits, edit{start, start, "APP_PORT=" + port + " "})
 		default:
-			l.edit(start, start, text(l.src, w)+" ")
+			edits = append(edits, edit{start, start, text(l.src, w) + " "})
 		}
-		l.edits = append(l.edits, over(w, ""))
+		edits = append(edits, over(w, ""))
 	}
 	// An APP_PORT that is no port, or is the mesh's own, becomes the app's.
 	for _, a := range []*assign{prefix, l.appPort} {
 		if a != nil && (a == prefix && !isPort(a.val()) || a.bad()) {
-			l.edit(a.from, a.to, "APP_PORT="+port)
+			edits = append(edits, edit{a.from, a.to, "APP_PORT=" + port})
 		}
 	}
 	if slices.Contains(p.Problems, appPortNotExported) {
-		l.edit(l.appPort.from, l.appPort.from, "export ")
+		edits = append(edits, edit{l.appPort.from, l.appPort.from, "export "})
 	}
 	if cmds[0].op == "||" {
-		l.edit(cmds[0].opAt, cmds[0].opAt+2, "&&")
+		edits = append(edits, edit{cmds[0].opAt, cmds[0].opAt + 2, "&&"})
 	}
 	if last.Background {
-		l.edit(off(last.Semicolon), off(last.Semicolon)+1, " ")
+		edits = append(edits, edit{off(last.Semicolon), off(last.Semicolon) + 1, " "})
 	}
-	return apply(l.src, l.edits), true
+	return apply(l.src, edits), true
 }
 
 // listens finds other ports words give the app, not another option's (--statsd-host h:8125).
