@@ -142,21 +142,8 @@ func (a *assign) bad() bool {
 func (l *line) run(p *process) (string, bool) {
 	cmds := flatten(l.file)
 	for i, c := range cmds {
-		// APP_PORT reaches the mesh once exported; PORT always (Heroku's).
-		earlier := func(assigns []*syntax.Assign, exporting bool) {
-			for _, a := range assigns {
-				as := newAssign(a, a.Value)
-				if len(assigns) == 1 && i+1 < len(cmds) {
-					as.whole = &edit{off(c.stmt.Pos()), off(cmds[i+1].stmt.Pos()), ""}
-				}
-				if l.exported = l.exported || exporting && a.Name.Value == "APP_PORT"; a.Name.Value == "APP_PORT" && !a.Naked {
-					l.appPort = as
-				} else if a.Name.Value == "PORT" && !a.Naked && !onPORT(as.value) {
-					l.setPort = append(l.setPort, as)
-				}
-			}
-		}
-		next := ""
+		var assigns []*syntax.Assign
+		next, exporting := "", false
 		if i+1 < len(cmds) {
 			next = cmds[i+1].op
 		}
@@ -180,16 +167,28 @@ func (l *line) run(p *process) (string, bool) {
 			} else if len(x.Args) > 0 && c.op != "|" && c.op != "|&" && next != "|" && next != "|&" && next != "&" {
 				l.cd(x) // a cd in a pipeline or the background moves nothing
 			} else if len(x.Args) == 0 {
-				earlier(x.Assigns, false)
+				assigns = x.Assigns
 			}
 		case *syntax.DeclClause: // export, or declare and typeset with -x
-			exporting := x.Variant.Value == "export" || slices.ContainsFunc(x.Args, func(a *syntax.Assign) bool {
+			exporting = x.Variant.Value == "export" || slices.ContainsFunc(x.Args, func(a *syntax.Assign) bool {
 				v, _ := static(a.Value)
 				return a.Name == nil && strings.HasPrefix(v, "-") && strings.Contains(v, "x")
 			})
-			earlier(slices.DeleteFunc(slices.Clone(x.Args), func(a *syntax.Assign) bool { return a.Name == nil }), exporting)
+			assigns = slices.DeleteFunc(slices.Clone(x.Args), func(a *syntax.Assign) bool { return a.Name == nil })
 		default:
 			l.dir, l.unknown = "", true
+		}
+		// APP_PORT reaches the mesh once exported; PORT always (Heroku's).
+		for _, a := range assigns {
+			as := newAssign(a, a.Value)
+			if len(assigns) == 1 && i+1 < len(cmds) {
+				as.whole = &edit{off(c.stmt.Pos()), off(cmds[i+1].stmt.Pos()), ""}
+			}
+			if l.exported = l.exported || exporting && a.Name.Value == "APP_PORT"; a.Name.Value == "APP_PORT" && !a.Naked {
+				l.appPort = as
+			} else if a.Name.Value == "PORT" && !a.Naked && !onPORT(as.value) {
+				l.setPort = append(l.setPort, as)
+			}
 		}
 	}
 	return "", false
