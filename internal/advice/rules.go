@@ -161,7 +161,7 @@ func (l *line) run(p *process) (string, bool) {
 				}
 				fixed, found := in.run(p)
 				if s := format(fixed); s != "" && fixed != text {
-					return apply(l.src, []edit{over(w, quoted(w, s))}), found
+					return apply(l.src, over(quoted(w, s), w)), found
 				}
 				return l.src, found
 			} else if len(x.Args) > 0 && c.op != "|" && c.op != "|&" && next != "|" && next != "|&" && next != "&" {
@@ -297,7 +297,7 @@ words:
 		if !strings.HasSuffix(raw, p.Name) {
 			raw = v
 		}
-		edits = append(edits, over(w, strings.TrimSuffix(raw, p.Name)+m.Names[0]))
+		edits = append(edits, over(strings.TrimSuffix(raw, p.Name)+m.Names[0], w)...)
 	}
 	if len(app) == 0 || !sep && strings.HasPrefix(lead(app[0]), "-") {
 		p.Kind, p.Problems = noCommand, nil // nothing to start, or a flag of the mesh's own (-v)
@@ -365,12 +365,12 @@ words:
 	if port != "$APP_PORT" {
 		portRefs = append(portRefs, appPortRefs...)
 	}
-	fixes := append(listens, overAll(portRefs, port)...)
+	fixes := append(listens, over(port, portRefs...)...)
 	if bare {
 		fixes = append(fixes, edit{from, from, "./"})
 	}
 	if len(inner) > 0 {
-		fixes = append(fixes, over(sw, quoted(sw, apply(st, overAll(inner, port)))))
+		fixes = append(fixes, over(quoted(sw, apply(st, over(port, inner...))), sw)...)
 	}
 	fixedApp := apply(l.src[:to], fixes)[from:]
 	if s := format(fixedApp); toScript || more && (s == "" || strings.Contains(s, "'")) {
@@ -384,7 +384,7 @@ words:
 	}
 	edits = append(append(edits, edit{from, to, fixedApp}), unset...)
 	if flag != nil {
-		edits = append(edits, over(flag, lead(flag)[:strings.IndexByte(lead(flag), '=')+1]+"$PORT"))
+		edits = append(edits, over(lead(flag)[:strings.IndexByte(lead(flag), '=')+1]+"$PORT", flag)...)
 	}
 	for _, a := range ports {
 		edits = append(edits, *cmp.Or(a.whole, &edit{a.from, a.to, ""}))
@@ -402,7 +402,7 @@ words:
 		default:
 			edits = append(edits, edit{start, start, text(l.src, w) + " "})
 		}
-		edits = append(edits, over(w, ""))
+		edits = append(edits, over("", w)...)
 	}
 	// An APP_PORT that is no port, or is the mesh's own, becomes the app's.
 	for _, a := range []*assign{prefix, l.appPort} {

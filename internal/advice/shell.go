@@ -36,7 +36,6 @@ type edit struct {
 
 func off(p syntax.Pos) int                  { return int(p.Offset()) }
 func text(src string, n syntax.Node) string { return src[off(n.Pos()):off(n.End())] }
-func over(n syntax.Node, text string) edit  { return edit{off(n.Pos()), off(n.End()), text} }
 
 // apply makes the edits, insertions first; one overlapping another is dropped.
 func apply(src string, edits []edit) string {
@@ -185,10 +184,10 @@ func end(f *syntax.File) int {
 	return off(cmp.Or(last.Semicolon, last.End()))
 }
 
-func overAll(pes []*syntax.ParamExp, text string) []edit {
+func over[N syntax.Node](text string, nodes ...N) []edit {
 	var out []edit
-	for _, pe := range pes {
-		out = append(out, over(pe, text))
+	for _, n := range nodes {
+		out = append(out, edit{off(n.Pos()), off(n.End()), text})
 	}
 	return out
 }
