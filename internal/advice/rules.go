@@ -143,10 +143,7 @@ func (l *line) run(p *process) (string, bool) {
 	cmds := flatten(l.file)
 	for i, c := range cmds {
 		var assigns []*syntax.Assign
-		next, exporting := "", false
-		if i+1 < len(cmds) {
-			next = cmds[i+1].op
-		}
+		next, exporting := slices.Concat(cmds[i+1:], []cmd{{}})[0].op, false // "" after the last
 		if c.nested {
 			l.dir, l.unknown = "", true
 		}
