@@ -20,6 +20,7 @@ var (
 	// meshName: also the bucket's names, which old samples use, and the pre-AppLink one.
 	meshName = regexp.MustCompile(`^heroku-(applink|integration)-service-mesh(-(latest|v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*)-(amd64|arm64|x86_64|aarch64))?$`)
 	mentions = regexp.MustCompile(`heroku-(applink|integration)-service-mesh`).MatchString
+	shFlag   = regexp.MustCompile(`^-[a-z]*c$`) // -c, -lc, -ec…
 	// listenPort: --port=N, -pN, PORT=N, a local address alone or as a bind option's value.
 	listenPort = regexp.MustCompile(`^(?:--port=|-p=?|PORT=|(?:(?:-b|--bind|--listen|-l)=)?(?:tcp://)?(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:)(\d{1,5})$`)
 )
@@ -463,13 +464,12 @@ func (l *line) wrap() string {
 	}
 	i := 0
 	if lead(x.Args[0]) == "exec" {
-		for i = 1; i < len(x.Args); i++ {
-			v := lead(x.Args[i])
-			if v == "-a" || v == "--" {
+		for i = 1; i < len(x.Args) && strings.HasPrefix(lead(x.Args[i]), "-"); i++ {
+			if v := lead(x.Args[i]); v == "--" {
 				i++
-			}
-			if v == "--" || !strings.HasPrefix(v, "-") {
 				break
+			} else if v == "-a" {
+				i++ // its value
 			}
 		}
 	}

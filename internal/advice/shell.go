@@ -135,17 +135,12 @@ func quoted(w *syntax.Word, text string) string {
 
 // shScript finds "sh -c '…'" (or bash, dash; -lc…): the script's word and text.
 func shScript(args []*syntax.Word) (*syntax.Word, string, bool) {
-	i := 0
-	for i < len(args) && wrappers[lead(args[i])] {
-		i++
-	}
-	if i+2 >= len(args) {
+	i := slices.IndexFunc(args, func(w *syntax.Word) bool { return !wrappers[lead(w)] })
+	if i < 0 || i+2 >= len(args) {
 		return nil, "", false
 	}
-	flag := lead(args[i+1])
 	text, ok := static(args[i+2])
-	return args[i+2], text, ok && slices.Contains([]string{"sh", "bash", "dash"}, path.Base(lead(args[i]))) && len(flag) > 1 && flag[0] == '-' &&
-		strings.HasSuffix(flag, "c") && strings.Trim(flag[1:], "abcdefghijklmnopqrstuvwxyz") == ""
+	return args[i+2], text, ok && slices.Contains([]string{"sh", "bash", "dash"}, path.Base(lead(args[i]))) && shFlag.MatchString(lead(args[i+1]))
 }
 
 // cmd is a command after op; nested: in ( ) or { }, where a cd is not followed.
