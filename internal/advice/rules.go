@@ -141,7 +141,7 @@ func (a *assign) bad() bool {
 }
 
 func (l *line) run(p *process) (string, bool) {
-	cmds := flatten(l.file)
+	cmds := flatten(nil, l.file.Stmts, cmd{})
 	for i, c := range cmds {
 		var assigns []*syntax.Assign
 		next, exporting := slices.Concat(cmds[i+1:], []cmd{{}})[0].op, false // "" after the last
@@ -452,7 +452,7 @@ func (l *line) wrap() string {
 		}
 		return true
 	})
-	prefix, mesh, cmds := "APP_PORT="+port+" ", l.m.Names[0]+" ", flatten(l.file)
+	prefix, mesh, cmds := "APP_PORT="+port+" ", l.m.Names[0]+" ", flatten(nil, l.file.Stmts, cmd{})
 	if len(cmds) == 0 {
 		return ""
 	}

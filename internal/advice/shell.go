@@ -151,26 +151,22 @@ type cmd struct {
 	nested bool
 }
 
-func flatten(f *syntax.File) []cmd {
-	var out []cmd
-	var list func(stmts []*syntax.Stmt, c cmd)
-	list = func(stmts []*syntax.Stmt, c cmd) {
-		for _, s := range stmts {
-			switch x := s.Cmd.(type) {
-			case *syntax.BinaryCmd:
-				list([]*syntax.Stmt{x.X}, c)
-				list([]*syntax.Stmt{x.Y}, cmd{op: x.Op.String(), opAt: off(x.OpPos), nested: c.nested})
-			case *syntax.Subshell:
-				list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
-			case *syntax.Block:
-				list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
-			default:
-				out = append(out, cmd{s, c.op, c.opAt, c.nested})
-			}
-			c.op = map[bool]string{false: ";", true: "&"}[s.Background]
+// flatten appends stmts' commands to out; c is what the first follows.
+func flatten(out []cmd, stmts []*syntax.Stmt, c cmd) []cmd {
+	for _, s := range stmts {
+		switch x := s.Cmd.(type) {
+		case *syntax.BinaryCmd:
+			out = flatten(out, []*syntax.Stmt{x.X}, c)
+			out = flatten(out, []*syntax.Stmt{x.Y}, cmd{op: x.Op.String(), opAt: off(x.OpPos), nested: c.nested})
+		case *syntax.Subshell:
+			out = flatten(out, x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
+		case *syntax.Block:
+			out = flatten(out, x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
+		default:
+			out = append(out, cmd{s, c.op, c.opAt, c.nested})
 		}
+		c.op = map[bool]string{false: ";", true: "&"}[s.Background]
 	}
-	list(f.Stmts, cmd{})
 	return out
 }
 
