@@ -65,8 +65,7 @@ func static(w *syntax.Word) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	home := expand.FuncEnviron(func(name string) string { return map[string]string{"HOME": "/app"}[name] })
-	fields, err := expand.Fields(&expand.Config{Env: home}, w)
+	fields, err := expand.Fields(&expand.Config{Env: expand.ListEnviron("HOME=/app")}, w)
 	return strings.Join(fields, " "), err == nil && len(fields) == 1
 }
 
