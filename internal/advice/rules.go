@@ -205,8 +205,7 @@ func (l *line) cd(x *syntax.CallExpr) {
 			l.dir, l.unknown, target = "", false, "."+rest
 		}
 		d := path.Join(l.dir, target)
-		if !ok || l.unknown || target == "" || strings.ContainsAny(target, "*?[") || path.IsAbs(target) || target[0] == '-' ||
-			d == ".." || strings.HasPrefix(d, "../") || len(d) > 1024 {
+		if !ok || l.unknown || target == "" || target[0] == '-' || strings.ContainsAny(target, "*?[") || !filepath.IsLocal(d) || len(d) > 1024 {
 			l.dir, l.unknown = "", true
 		} else {
 			l.dir = strings.TrimSuffix(d, ".")
