@@ -284,11 +284,10 @@ func (c config) report(p *output.Printer) []string {
 	for _, f := range c.decoded {
 		kinds, lines = append(kinds, f.Kind), append(lines, "  "+f.String())
 	}
-	if how := "reads the\nfile strictly, and exits at boot with \"Invalid YAML config\""; c.fatal {
-		if c.null {
-			how = "reads the\nfile as no config at all, and crashes at boot (a nil pointer dereference)"
-		}
-		if slices.ContainsFunc(c.decoded, func(f finding) bool { return f.Kind == "mesh-config-unknown-key" }) {
+	if c.fatal {
+		how := map[bool]string{false: "reads the\nfile strictly, and exits at boot with \"Invalid YAML config\"",
+			true: "reads the\nfile as no config at all, and crashes at boot (a nil pointer dereference)"}[c.null]
+		if slices.Contains(kinds, "mesh-config-unknown-key") {
 			lines = append(lines, "", "The mesh knows app.port, app.host, mesh.authentication.bypassRoutes,\nmesh.healthcheck.enable and mesh.healthcheck.route.")
 		}
 		p.Warning(fmt.Sprintf("The service mesh will not start with %s: it %s:\n\n%s\n\nFix the file, or remove it to use the mesh's defaults.", c.path, how, strings.Join(lines, "\n")))
