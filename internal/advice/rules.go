@@ -336,9 +336,9 @@ words:
 	listens := l.listens(app, port)
 	bare := !l.unknown && !more && m.program(l.dir, lead(first), true)
 	sets, last, before := given != nil, l.file.Stmts[len(l.file.Stmts)-1], len(p.Problems)
-	problem := func(k kind, found bool) {
+	problem := func(k kind, found bool, fixes ...edit) {
 		if found {
-			p.Problems = append(p.Problems, k)
+			p.Problems, edits = append(p.Problems, k), append(edits, fixes...)
 		}
 	}
 	problem(appUsesPORT, len(portRefs)+len(inner) > 0)
@@ -351,8 +351,8 @@ words:
 	problem(appPortIsPORT, sets && len(refs(given.value, "PORT")) > 0)
 	problem(appPortInvalid, sets && len(refs(given.value, "PORT")) == 0 && given.bad())
 	problem(assignmentAfterWrapper, len(misplaced) > 0)
-	problem(meshOnFailure, cmds[0].op == "||")
-	problem(inBackground, last.Background)
+	problem(meshOnFailure, cmds[0].op == "||", edit{cmds[0].opAt, cmds[0].opAt + 2, "&&"})
+	problem(inBackground, last.Background, edit{off(last.Semicolon), off(last.Semicolon) + 1, " "})
 	problem(appPortMismatch, (!m.PortUnknown || sets) && len(listens) > 0)
 	problem(bareProgram, bare)
 	if p.AppPort = port; len(p.Problems) == before {
@@ -409,12 +409,6 @@ words:
 	}
 	if slices.Contains(p.Problems, appPortNotExported) {
 		edits = append(edits, edit{l.appPort.from, l.appPort.from, "export "})
-	}
-	if cmds[0].op == "||" {
-		edits = append(edits, edit{cmds[0].opAt, cmds[0].opAt + 2, "&&"})
-	}
-	if last.Background {
-		edits = append(edits, edit{off(last.Semicolon), off(last.Semicolon) + 1, " "})
 	}
 	return apply(l.src, edits), true
 }
