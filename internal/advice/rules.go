@@ -268,16 +268,15 @@ words:
 		if (opt == "--port" || opt == "-p") && i+1 < len(x.Args) {
 			i++
 		} else if !strings.HasPrefix(opt, "--port=") && !strings.HasPrefix(opt, "-p=") {
-			sep = opt == "--"
+			if sep = opt == "--"; sep {
+				i++ // the app's words follow
+			}
 			break
 		}
 		flag = x.Args[i]
 	}
 	if flag != nil && onPORT(flag) {
 		flag = nil
-	}
-	if sep {
-		i++
 	}
 	app := x.Args[i:]
 	if chdir {
@@ -305,19 +304,18 @@ words:
 	if more {
 		to = end(l.file)
 	}
-	toScript := false
-	if raw := text(l.src, first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && strings.ContainsRune(`"'`, rune(raw[0])) {
-		// The mesh runs a command quoted whole as one program's name.
-		if v, ok := static(first); !ok || l.unknown || !m.program(l.dir, v, false) {
-			if inner := raw[1 : len(raw)-1]; len(app) == 1 && !more && !strings.ContainsAny(inner, `'"\`) {
-				if unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown); err == nil {
-					unquoted.quoted = true
-					fixed, _ := unquoted.run(p)
-					return fixed, true
-				}
+	// The mesh runs a command quoted whole as one program's name.
+	raw, toScript := text(l.src, first), false
+	if v, ok := static(first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && strings.ContainsRune(`"'`, rune(raw[0])) &&
+		(!ok || l.unknown || !m.program(l.dir, v, false)) {
+		if inner := raw[1 : len(raw)-1]; len(app) == 1 && !more && !strings.ContainsAny(inner, `'"\`) {
+			if unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown); err == nil {
+				unquoted.quoted = true
+				fixed, _ := unquoted.run(p)
+				return fixed, true
 			}
-			l.quoted, toScript = true, true
 		}
+		l.quoted, toScript = true, true
 	}
 	outside := func(pe *syntax.ParamExp) bool { return off(pe.Pos()) < from || off(pe.End()) > to }
 	portRefs, appPortRefs := slices.DeleteFunc(refs(l.file, "PORT"), outside), slices.DeleteFunc(refs(l.file, "APP_PORT"), outside)
