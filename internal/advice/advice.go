@@ -38,9 +38,8 @@ func Check(p *output.Printer, in Input) []string {
 	conf := checkConfig(app, start.Dir, start.DirUnknown)
 	m.AppPort, m.PortUnknown = conf.appPort, conf.found && !conf.read
 	a := m.inspect()
-	kinds := a.report(p)
 	conf.against(a.web().AppPortSet, slices.Contains(vars, "APP_PORT"))
-	return slices.Concat(kinds, conf.report(p), addon(p, vars, listErr, in.Image))
+	return slices.Concat(a.report(p), conf.report(p), addon(p, vars, listErr, in.Image))
 }
 
 const apiURL, token = "HEROKU_APPLINK_API_URL", "HEROKU_APPLINK_TOKEN"
