@@ -177,9 +177,8 @@ func (c *config) values(got meshConfig) {
 		}
 	}
 	if host := got.App.Host; host != "" {
-		u, err := url.Parse(host)
 		why, lower := "", strings.ToLower(host)
-		switch {
+		switch u, err := url.Parse(host); {
 		case err == nil && u.User != nil: // may be a secret: not printed
 			host, why = u.Scheme+"://xxxxx@"+u.Host, "user info here is sent nowhere, and breaks the address"
 		case err != nil || !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://"):
