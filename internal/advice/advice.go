@@ -38,9 +38,8 @@ func Check(p *output.Printer, in Input) []string {
 	conf := checkConfig(app, start.Dir, start.DirUnknown)
 	m.AppPort, m.PortUnknown = conf.appPort, conf.found && !conf.read
 	a := m.inspect()
-	kinds := a.report(p)
 	conf.against(a.web().AppPortSet, slices.Contains(vars, "APP_PORT"))
-	return slices.Concat(kinds, conf.report(p), addon(p, vars, listErr, in.Image))
+	return slices.Concat(a.report(p), conf.report(p), addon(p, vars, listErr, in.Image))
 }
 
 const apiURL, token = "HEROKU_APPLINK_API_URL", "HEROKU_APPLINK_TOKEN"
@@ -55,8 +54,10 @@ func configVars(dir string, image bool) (vars []string, err error) {
 	}
 	defer d.Close()
 	vars, others, seen := []string{}, 0, 0
-	for {
-		entries, err := d.ReadDir(1024)
+	for entries, err := d.ReadDir(1024); !errors.Is(err, io.EOF); entries, err = d.ReadDir(1024) {
+		if err != nil {
+			return nil, err
+		}
 		for _, e := range entries {
 			seen++
 			switch name := e.Name(); {
@@ -66,11 +67,6 @@ func configVars(dir string, image bool) (vars []string, err error) {
 			case others < 1000 && (strings.HasSuffix(name, "_API_URL") || strings.HasSuffix(name, "_TOKEN")): // perhaps the add-on, named otherwise
 				vars, others = append(vars, name), others+1
 			}
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, err
-		} else if err != nil || len(entries) == 0 {
-			break
 		}
 	}
 	if image && seen == 0 {

@@ -42,10 +42,7 @@ type finding struct {
 }
 
 func (f finding) String() string {
-	if f.Line == 0 {
-		return f.Text
-	}
-	return fmt.Sprintf("line %d: %s", f.Line, f.Text)
+	return strings.TrimPrefix(fmt.Sprintf("line %d: %s", f.Line, f.Text), "line 0: ")
 }
 
 type bypassRoute struct {
@@ -65,7 +62,7 @@ type config struct {
 func checkConfig(root *os.Root, dir string, unknown bool) config {
 	c := config{path: path.Join(dir, configName)}
 	if !unknown {
-		c.warnings = misplaced(root, dir)
+		c.misplaced(root, dir)
 	}
 	if info, err := root.Stat(path.Join(".", dir)); unknown || err != nil || !info.IsDir() {
 		why := c.path + " was not checked: the Procfile's web process starts the mesh in\n" + dir + "/, which this build cannot look into (it does not exist yet, or it is\noutside the app)."
@@ -102,11 +99,10 @@ func (c *config) decode(data []byte) *config {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(&got)
-	var typeErr *yaml.TypeError
-	switch {
+	switch typeErr, isType := errors.AsType[*yaml.TypeError](err); {
 	case errors.Is(err, io.EOF):
 		c.decoded = []finding{{"mesh-config-invalid", 0, "the file has no content (the mesh reads an empty file as an error)"}}
-	case errors.As(err, &typeErr):
+	case isType:
 		for _, e := range typeErr.Errors {
 			c.decoded = append(c.decoded, decoderFinding(e))
 		}
@@ -181,9 +177,8 @@ func (c *config) values(got meshConfig) {
 		}
 	}
 	if host := got.App.Host; host != "" {
-		u, err := url.Parse(host)
 		why, lower := "", strings.ToLower(host)
-		switch {
+		switch u, err := url.Parse(host); {
 		case err == nil && u.User != nil: // may be a secret: not printed
 			host, why = u.Scheme+"://xxxxx@"+u.Host, "user info here is sent nowhere, and breaks the address"
 		case err != nil || !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://"):
@@ -225,8 +220,7 @@ func same(root *os.Root, a, b string) bool {
 }
 
 // misplaced: a pre-AppLink file is worth renaming only if the AppLink mesh loads it.
-func misplaced(root *os.Root, dir string) []finding {
-	var found []finding
+func (c *config) misplaced(root *os.Root, dir string) {
 	where := "the app's root directory"
 	if dir != "" {
 		where = dir + "/, where the Procfile's web process starts it"
@@ -246,9 +240,8 @@ func misplaced(root *os.Root, dir string) []finding {
 		default:
 			text = rel + " is the name from before AppLink: the AppLink mesh reads\n" + configName + ". Rename it."
 		}
-		found = append(found, finding{"mesh-config-misplaced", 0, text})
+		c.warn("mesh-config-misplaced", "%s", text)
 	}
-	return found
 }
 
 // copies lists files under the mesh's names (any case, .yml, pre-AppLink) in the app's tree.
@@ -261,9 +254,8 @@ func copies(root *os.Root, dir string) []string {
 		switch seen++; {
 		case seen > 20000:
 			return fs.SkipAll
-		case err != nil && d != nil && d.IsDir():
-			return fs.SkipDir // a folder the build cannot read hides only itself
 		case err != nil:
+			return fs.SkipDir // a folder the build cannot read hides only itself
 		case d.IsDir() && p != "." && (name[0] == '.' || strings.Count(p, "/") >= 3 ||
 			slices.Contains([]string{"node_modules", "vendor", "target", "build", "dist"}, name)):
 			return fs.SkipDir
@@ -291,11 +283,10 @@ func (c config) report(p *output.Printer) []string {
 	for _, f := range c.decoded {
 		kinds, lines = append(kinds, f.Kind), append(lines, "  "+f.String())
 	}
-	if how := "reads the\nfile strictly, and exits at boot with \"Invalid YAML config\""; c.fatal {
-		if c.null {
-			how = "reads the\nfile as no config at all, and crashes at boot (a nil pointer dereference)"
-		}
-		if slices.ContainsFunc(c.decoded, func(f finding) bool { return f.Kind == "mesh-config-unknown-key" }) {
+	if c.fatal {
+		how := map[bool]string{false: "reads the\nfile strictly, and exits at boot with \"Invalid YAML config\"",
+			true: "reads the\nfile as no config at all, and crashes at boot (a nil pointer dereference)"}[c.null]
+		if slices.Contains(kinds, "mesh-config-unknown-key") {
 			lines = append(lines, "", "The mesh knows app.port, app.host, mesh.authentication.bypassRoutes,\nmesh.healthcheck.enable and mesh.healthcheck.route.")
 		}
 		p.Warning(fmt.Sprintf("The service mesh will not start with %s: it %s:\n\n%s\n\nFix the file, or remove it to use the mesh's defaults.", c.path, how, strings.Join(lines, "\n")))

@@ -153,13 +153,10 @@ func (a procfileResult) report(p *output.Printer) (kinds []string) {
 		forward = "the APP_PORT config var's port"
 	}
 	for _, proc := range a.Processes {
-		port := proc.AppPort + " here"
-		if proc.AppPort == "$APP_PORT" {
-			port = "the config var's value here"
-		}
 		words := strings.NewReplacer("{type}", proc.Type, "{line}", proc.Type+": "+proc.Command, "{name}", proc.Name, "{mesh}", m.Names[0],
 			"{version}", m.Version, "{arch}", m.Arch, "{links}", strings.Join(m.Names[1:], "\n  "), "{suggested}", proc.Suggested,
-			"{reason}", proc.Reason, "{appPort}", proc.AppPort, "{forwardPort}", m.forwardPort(), "{port}", port, "{forward}", forward,
+			"{reason}", proc.Reason, "{appPort}", proc.AppPort, "{forwardPort}", m.forwardPort(), "{forward}", forward,
+			"{port}", strings.Replace(proc.AppPort, "$APP_PORT", "the config var's value", 1)+" here",
 			"{start}", map[bool]string{false: "Start it through the mesh instead:", true: "Put the commands in a script, start.sh, and start it through the mesh:"}[proc.Script])
 		var text []string
 		for _, k := range append([]kind{proc.Kind}, proc.Problems...) {

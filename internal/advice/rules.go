@@ -19,6 +19,8 @@ var (
 	optionArgs = map[string]bool{"-u": true, "--unset": true, "-C": true, "--chdir": true, "-n": true, "--adjustment": true, "-a": true}
 	// meshName: also the bucket's names, which old samples use, and the pre-AppLink one.
 	meshName = regexp.MustCompile(`^heroku-(applink|integration)-service-mesh(-(latest|v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*)-(amd64|arm64|x86_64|aarch64))?$`)
+	mentions = regexp.MustCompile(`heroku-(applink|integration)-service-mesh`).MatchString
+	shFlag   = regexp.MustCompile(`^-[a-z]*c$`) // -c, -lc, -ec…
 	// listenPort: --port=N, -pN, PORT=N, a local address alone or as a bind option's value.
 	listenPort = regexp.MustCompile(`^(?:--port=|-p=?|PORT=|(?:(?:-b|--bind|--listen|-l)=)?(?:tcp://)?(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]|\*)?:)(\d{1,5})$`)
 )
@@ -26,10 +28,6 @@ var (
 func isPort(s string) bool {
 	n, err := strconv.Atoi(s)
 	return err == nil && s[0] != '+' && len(s) <= 5 && n >= 1 && n <= 65535
-}
-
-func mentions(s string) bool {
-	return strings.Contains(s, "heroku-applink-service-mesh") || strings.Contains(s, "heroku-integration-service-mesh")
 }
 
 func (m mesh) forwardPort() string { return cmp.Or(m.AppPort, "3000") }
@@ -114,7 +112,6 @@ type line struct {
 	m                                       mesh
 	src, dir, startDir                      string
 	file                                    *syntax.File
-	edits                                   []edit
 	unknown, startUnknown, exported, quoted bool
 	appPort                                 *assign
 	setPort                                 []*assign
@@ -124,8 +121,6 @@ func (m mesh) read(src, dir string, unknown bool) (*line, error) {
 	f, err := parse(src)
 	return &line{m: m, src: src, file: f, dir: dir, startDir: dir, unknown: unknown, startUnknown: unknown}, err
 }
-
-func (l *line) edit(from, to int, text string) { l.edits = append(l.edits, edit{from, to, text}) }
 
 // assign is an assignment; whole removes its command, if it is all of it.
 type assign struct {
@@ -146,33 +141,17 @@ func (a *assign) bad() bool {
 }
 
 func (l *line) run(p *process) (string, bool) {
-	cmds := flatten(l.file)
+	cmds := flatten(nil, l.file.Stmts, cmd{})
 	for i, c := range cmds {
-		// APP_PORT reaches the mesh once exported; PORT always (Heroku's).
-		earlier := func(assigns []*syntax.Assign, exporting bool) {
-			for _, a := range assigns {
-				as := newAssign(a, a.Value)
-				if len(assigns) == 1 && i+1 < len(cmds) {
-					as.whole = &edit{off(c.stmt.Pos()), off(cmds[i+1].stmt.Pos()), ""}
-				}
-				if l.exported = l.exported || exporting && a.Name.Value == "APP_PORT"; a.Name.Value == "APP_PORT" && !a.Naked {
-					l.appPort = as
-				} else if a.Name.Value == "PORT" && !a.Naked && !onPORT(as.value) {
-					l.setPort = append(l.setPort, as)
-				}
-			}
-		}
-		next := ""
-		if i+1 < len(cmds) {
-			next = cmds[i+1].op
-		}
+		var assigns []*syntax.Assign
+		next, exporting := slices.Concat(cmds[i+1:], []cmd{{}})[0].op, false // "" after the last
 		if c.nested {
 			l.dir, l.unknown = "", true
 		}
 		switch x := c.stmt.Cmd.(type) {
 		case *syntax.CallExpr:
-			if mc := l.call(x); mc != nil {
-				return l.mesh(p, mc, cmds, i), true
+			if fixed, found := l.mesh(p, x, cmds[i:]); found {
+				return fixed, true
 			} else if w, text, ok := shScript(x.Args); ok && mentions(text) {
 				in, err := l.m.read(text, l.dir, l.unknown)
 				if err != nil {
@@ -180,22 +159,34 @@ func (l *line) run(p *process) (string, bool) {
 				}
 				fixed, found := in.run(p)
 				if s := format(fixed); s != "" && fixed != text {
-					return apply(l.src, []edit{over(w, quoted(w, s))}), found
+					return apply(l.src, over(quoted(w, s), w)), found
 				}
 				return l.src, found
 			} else if len(x.Args) > 0 && c.op != "|" && c.op != "|&" && next != "|" && next != "|&" && next != "&" {
 				l.cd(x) // a cd in a pipeline or the background moves nothing
 			} else if len(x.Args) == 0 {
-				earlier(x.Assigns, false)
+				assigns = x.Assigns
 			}
 		case *syntax.DeclClause: // export, or declare and typeset with -x
-			exporting := x.Variant.Value == "export" || slices.ContainsFunc(x.Args, func(a *syntax.Assign) bool {
+			exporting = x.Variant.Value == "export" || slices.ContainsFunc(x.Args, func(a *syntax.Assign) bool {
 				v, _ := static(a.Value)
 				return a.Name == nil && strings.HasPrefix(v, "-") && strings.Contains(v, "x")
 			})
-			earlier(slices.DeleteFunc(slices.Clone(x.Args), func(a *syntax.Assign) bool { return a.Name == nil }), exporting)
+			assigns = slices.DeleteFunc(slices.Clone(x.Args), func(a *syntax.Assign) bool { return a.Name == nil })
 		default:
 			l.dir, l.unknown = "", true
+		}
+		// APP_PORT reaches the mesh once exported; PORT always (Heroku's).
+		for _, a := range assigns {
+			as := newAssign(a, a.Value)
+			if len(assigns) == 1 && i+1 < len(cmds) {
+				as.whole = &edit{off(c.stmt.Pos()), off(cmds[i+1].stmt.Pos()), ""}
+			}
+			if l.exported = l.exported || exporting && a.Name.Value == "APP_PORT"; a.Name.Value == "APP_PORT" && !a.Naked {
+				l.appPort = as
+			} else if a.Name.Value == "PORT" && !a.Naked && !onPORT(as.value) {
+				l.setPort = append(l.setPort, as)
+			}
 		}
 	}
 	return "", false
@@ -214,8 +205,7 @@ func (l *line) cd(x *syntax.CallExpr) {
 			l.dir, l.unknown, target = "", false, "."+rest
 		}
 		d := path.Join(l.dir, target)
-		if !ok || l.unknown || target == "" || strings.ContainsAny(target, "*?[") || path.IsAbs(target) || target[0] == '-' ||
-			d == ".." || strings.HasPrefix(d, "../") || len(d) > 1024 {
+		if !ok || l.unknown || target == "" || target[0] == '-' || strings.ContainsAny(target, "*?[") || !filepath.IsLocal(d) || len(d) > 1024 {
 			l.dir, l.unknown = "", true
 		} else {
 			l.dir = strings.TrimSuffix(d, ".")
@@ -223,90 +213,76 @@ func (l *line) cd(x *syntax.CallExpr) {
 	}
 }
 
-// call is the mesh's command: wrappers, assignments, options, and the app's words.
-type call struct {
-	x              *syntax.CallExpr
-	at             int
-	wrap, flag     *syntax.Word
-	prefix, port   *assign
-	misplaced, app []*syntax.Word
-	unset          []edit
-	sep, chdir     bool
-}
-
-func (l *line) call(x *syntax.CallExpr) *call {
-	c := &call{x: x}
+// mesh checks and fixes x, cmds[0], if it starts the mesh: the app on its port, the mesh on $PORT.
+func (l *line) mesh(p *process, x *syntax.CallExpr, cmds []cmd) (string, bool) {
+	var wrap, flag *syntax.Word
+	var prefix, setPORT *assign
+	var misplaced []*syntax.Word
+	var unset, edits []edit
 	give := func(name string, a *assign) {
 		if name == "APP_PORT" {
-			c.prefix = a
+			prefix = a
 		} else if name == "PORT" && !onPORT(a.value) {
-			c.port = a
+			setPORT = a
 		}
 	}
 	for _, a := range x.Assigns {
 		give(a.Name.Value, newAssign(a, a.Value))
 	}
-	wrapper := ""
-	for i := 0; i < len(x.Args); i++ {
+	i, v, wrapper, chdir := 0, "", "", false
+words:
+	for ; i < len(x.Args); i++ {
 		w := x.Args[i]
-		v, _ := static(w)
+		v, _ = static(w)
 		name, value, isAssign := splitAssign(w)
 		switch {
 		case wrapper != "" && strings.HasPrefix(v, "-"):
-			c.chdir = c.chdir || v == "-C" || strings.HasPrefix(v, "--chdir")
+			chdir = chdir || v == "-C" || strings.HasPrefix(v, "--chdir")
 			next := ""
 			if optionArgs[v] && i+1 < len(x.Args) {
 				i++
 				next, _ = static(x.Args[i])
 			}
 			if wrapper == "env" && (next == "PORT" && (v == "-u" || v == "--unset") || v == "-uPORT" || v == "--unset=PORT") {
-				c.unset = append(c.unset, edit{off(w.Pos()), off(x.Args[i].End()), ""})
+				unset = append(unset, edit{off(w.Pos()), off(x.Args[i].End()), ""})
 			}
 		case wrappers[v]:
-			c.wrap, wrapper = cmp.Or(c.wrap, w), v
+			wrap, wrapper = cmp.Or(wrap, w), v
 		case wrapper != "" && isAssign:
 			if wrapper != "env" {
-				c.misplaced = append(c.misplaced, w)
+				misplaced = append(misplaced, w)
 			}
 			give(name, newAssign(w, value))
-		case !slices.Contains(l.m.Names, path.Base(v)) && !meshName.MatchString(path.Base(v)):
-			return nil
+		case slices.Contains(l.m.Names, path.Base(v)) || meshName.MatchString(path.Base(v)):
+			break words
 		default:
-			for c.at, i = i, i+1; i < len(x.Args); i++ {
-				if flag := lead(x.Args[i]); (flag == "--port" || flag == "-p") && i+1 < len(x.Args) {
-					i++
-					c.flag = x.Args[i]
-				} else if strings.HasPrefix(flag, "--port=") || strings.HasPrefix(flag, "-p=") {
-					c.flag = x.Args[i]
-				} else {
-					c.sep = flag == "--"
-					break
-				}
-			}
-			if c.flag != nil && onPORT(c.flag) {
-				c.flag = nil
-			}
-			if c.sep {
-				i++
-			}
-			c.app = x.Args[min(i, len(x.Args)):]
-			return c
+			return "", false
 		}
 	}
-	return nil
-}
-
-// mesh checks the mesh's command, and fixes the line: the app on its port, the mesh on $PORT.
-func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
-	m, w := l.m, c.x.Args[c.at]
-	v, _ := static(w)
-	if c.chdir {
+	if i == len(x.Args) {
+		return "", false
+	}
+	m, w, sep := l.m, x.Args[i], false
+	for i++; i < len(x.Args); i++ {
+		opt := lead(x.Args[i])
+		if (opt == "--port" || opt == "-p") && i+1 < len(x.Args) {
+			i++
+		} else if !strings.HasPrefix(opt, "--port=") && !strings.HasPrefix(opt, "-p=") {
+			if sep = opt == "--"; sep {
+				i++ // the app's words follow
+			}
+			break
+		}
+		flag = x.Args[i]
+	}
+	if flag != nil && onPORT(flag) {
+		flag = nil
+	}
+	app := x.Args[i:]
+	if chdir {
 		l.dir, l.unknown = "", true
 	}
-	p.Name, p.Dir, p.DirUnknown = path.Base(v), l.dir, l.unknown
-	if c.prefix != nil {
-		p.AppPortSet = c.prefix.val()
-	}
+	p.Name, p.Dir, p.DirUnknown, p.AppPortSet = path.Base(v), l.dir, l.unknown, cmp.Or(prefix, &assign{}).val()
 	if raw := text(l.src, w); p.Name != m.Names[0] {
 		if p.Kind = otherName; slices.Contains(m.Names, p.Name) {
 			p.Kind = legacy
@@ -314,143 +290,122 @@ func (l *line) mesh(p *process, c *call, cmds []cmd, i int) string {
 		if !strings.HasSuffix(raw, p.Name) {
 			raw = v
 		}
-		l.edits = append(l.edits, over(w, strings.TrimSuffix(raw, p.Name)+m.Names[0]))
+		edits = append(edits, over(strings.TrimSuffix(raw, p.Name)+m.Names[0], w)...)
 	}
-	if len(c.app) == 0 || !c.sep && strings.HasPrefix(lead(c.app[0]), "-") {
+	if len(app) == 0 || !sep && strings.HasPrefix(lead(app[0]), "-") {
 		p.Kind, p.Problems = noCommand, nil // nothing to start, or a flag of the mesh's own (-v)
-		return ""
+		return "", true
 	}
-	more := slices.ContainsFunc(cmds[i+1:], func(c cmd) bool { return c.op != "|" && c.op != "|&" })
-	from, to, first := off(c.app[0].Pos()), off(c.app[len(c.app)-1].End()), c.app[0]
+	more := slices.ContainsFunc(cmds[1:], func(c cmd) bool { return c.op != "|" && c.op != "|&" })
+	from, to, first := off(app[0].Pos()), off(app[len(app)-1].End()), app[0]
 	if more {
 		to = end(l.file)
 	}
-	toScript := false
-	if raw := text(l.src, first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && strings.ContainsRune(`"'`, rune(raw[0])) {
-		// The mesh runs a command quoted whole as one program's name.
-		if v, ok := static(first); !ok || l.unknown || !m.program(l.dir, v, false) {
-			if inner := raw[1 : len(raw)-1]; len(c.app) == 1 && !more && !strings.ContainsAny(inner, `'"\`) {
-				if unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown); err == nil {
-					unquoted.quoted = true
-					fixed, _ := unquoted.run(p)
-					return fixed
-				}
+	// The mesh runs a command quoted whole as one program's name.
+	raw, toScript := text(l.src, first), false
+	if v, ok := static(first); len(first.Parts) == 1 && !l.quoted && strings.ContainsAny(raw, " \t") && strings.ContainsRune(`"'`, rune(raw[0])) &&
+		(!ok || l.unknown || !m.program(l.dir, v, false)) {
+		if inner := raw[1 : len(raw)-1]; len(app) == 1 && !more && !strings.ContainsAny(inner, `'"\`) {
+			if unquoted, err := m.read(apply(l.src, []edit{{from, to, inner}}), l.startDir, l.startUnknown); err == nil {
+				unquoted.quoted = true
+				fixed, _ := unquoted.run(p)
+				return fixed, true
 			}
-			l.quoted, toScript = true, true
 		}
+		l.quoted, toScript = true, true
 	}
 	outside := func(pe *syntax.ParamExp) bool { return off(pe.Pos()) < from || off(pe.End()) > to }
 	portRefs, appPortRefs := slices.DeleteFunc(refs(l.file, "PORT"), outside), slices.DeleteFunc(refs(l.file, "APP_PORT"), outside)
 	var inner []*syntax.ParamExp
-	sw, st, isScript := shScript(c.app)
+	sw, st, isScript := shScript(app)
 	if f, err := parse(st); isScript && err == nil {
 		inner = refs(f, "PORT")
 	}
-	configured := slices.Contains(m.ConfigVars, "APP_PORT")
-	port, given := l.port(c, configured), cmp.Or(c.prefix, l.appPort)
-	listens := l.listens(c.app, port)
+	// The app's port: the mesh's APP_PORT (the config var's as $APP_PORT), or its default.
+	configured, given, port := slices.Contains(m.ConfigVars, "APP_PORT"), cmp.Or(prefix, l.appPort), m.forwardPort()
+	if given != nil && isPort(given.val()) {
+		port = given.val()
+	} else if prefix == nil && (given == nil || !given.bad()) && (configured || given != nil && l.exported) {
+		port = "$APP_PORT"
+	}
+	listens := l.listens(app, port)
 	bare := !l.unknown && !more && m.program(l.dir, lead(first), true)
 	sets, last, before := given != nil, l.file.Stmts[len(l.file.Stmts)-1], len(p.Problems)
-	problem := func(k kind, found bool) {
+	problem := func(k kind, found bool, fixes ...edit) {
 		if found {
-			p.Problems = append(p.Problems, k)
+			p.Problems, edits = append(p.Problems, k), append(edits, fixes...)
 		}
 	}
 	problem(appUsesPORT, len(portRefs)+len(inner) > 0)
-	problem(appPortTrap, len(appPortRefs) > 0 && c.prefix != nil && !(l.appPort != nil && l.appPort.val() == c.prefix.val()))
+	problem(appPortTrap, len(appPortRefs) > 0 && prefix != nil && !(l.appPort != nil && l.appPort.val() == prefix.val()))
 	problem(appPortUnset, slices.ContainsFunc(appPortRefs, func(pe *syntax.ParamExp) bool { return ref(pe, "APP_PORT", false) }) && !sets && m.ConfigVars != nil && !configured)
-	problem(appPortNotExported, c.prefix == nil && l.appPort != nil && !l.exported && !configured && l.appPort.val() != m.forwardPort())
+	problem(appPortNotExported, prefix == nil && l.appPort != nil && !l.exported && !configured && l.appPort.val() != m.forwardPort())
 	problem(quotedCommand, l.quoted)
 	problem(chained, more && !l.quoted)
-	problem(meshPort, c.port != nil || len(l.setPort) > 0 || c.flag != nil || len(c.unset) > 0)
+	problem(meshPort, setPORT != nil || len(l.setPort) > 0 || flag != nil || len(unset) > 0)
 	problem(appPortIsPORT, sets && len(refs(given.value, "PORT")) > 0)
 	problem(appPortInvalid, sets && len(refs(given.value, "PORT")) == 0 && given.bad())
-	problem(assignmentAfterWrapper, len(c.misplaced) > 0)
-	problem(meshOnFailure, cmds[i].op == "||")
-	problem(inBackground, last.Background)
+	problem(assignmentAfterWrapper, len(misplaced) > 0)
+	problem(meshOnFailure, cmds[0].op == "||", edit{cmds[0].opAt, cmds[0].opAt + 2, "&&"})
+	problem(inBackground, last.Background, edit{off(last.Semicolon), off(last.Semicolon) + 1, " "})
 	problem(appPortMismatch, (!m.PortUnknown || sets) && len(listens) > 0)
 	problem(bareProgram, bare)
 	if p.AppPort = port; len(p.Problems) == before {
-		return apply(l.src, l.edits)
+		return apply(l.src, edits), true
 	}
 	// Ports become the app's; several commands run under one "bash -c", or else a script.
 	if port != "$APP_PORT" {
 		portRefs = append(portRefs, appPortRefs...)
 	}
-	app := append(listens, overAll(portRefs, port)...)
+	fixes := append(listens, over(port, portRefs...)...)
 	if bare {
-		app = append(app, edit{from, from, "./"})
+		fixes = append(fixes, edit{from, from, "./"})
 	}
 	if len(inner) > 0 {
-		app = append(app, over(sw, quoted(sw, apply(st, overAll(inner, port)))))
+		fixes = append(fixes, over(quoted(sw, apply(st, over(port, inner...))), sw)...)
 	}
-	fixedApp := apply(l.src[:to], app)[from:]
+	fixedApp := apply(l.src[:to], fixes)[from:]
 	if s := format(fixedApp); toScript || more && (s == "" || strings.Contains(s, "'")) {
 		fixedApp, p.Script = "./start.sh", true
 	} else if more {
 		fixedApp = "bash -c '" + s + "'"
 	}
-	ports := slices.DeleteFunc(append([]*assign{c.port}, l.setPort...), func(a *assign) bool { return a == nil })
+	ports := slices.DeleteFunc(append([]*assign{setPORT}, l.setPort...), func(a *assign) bool { return a == nil })
 	if len(ports) > 0 {
 		fixedApp = "env PORT=" + port + " " + fixedApp // the PORT given to the mesh was meant for the app
 	}
-	l.edits = append(append(l.edits, edit{from, to, fixedApp}), c.unset...)
-	if c.flag != nil {
-		l.edits = append(l.edits, over(c.flag, lead(c.flag)[:strings.IndexByte(lead(c.flag), '=')+1]+"$PORT"))
+	edits = append(append(edits, edit{from, to, fixedApp}), unset...)
+	if flag != nil {
+		edits = append(edits, over(lead(flag)[:strings.IndexByte(lead(flag), '=')+1]+"$PORT", flag)...)
 	}
 	for _, a := range ports {
-		l.edits = append(l.edits, *cmp.Or(a.whole, &edit{a.from, a.to, ""}))
+		edits = append(edits, *cmp.Or(a.whole, &edit{a.from, a.to, ""}))
 	}
 	// Assignments after a wrapper move before it.
-	start := off(cmp.Or(c.wrap, w).Pos())
+	start := off(cmp.Or(wrap, w).Pos())
 	if m.PortUnknown && !sets && isPort(port) {
-		l.edit(start, start, "APP_PORT="+port+" ")
+		edits = append(edits, edit{start, start, "APP_PORT=" + port + " "})
 	}
-	for _, w := range c.misplaced {
+	for _, w := range misplaced {
 		switch at := off(w.Pos()); {
-		case c.port != nil && c.port.from == at: // goes, as PORT does
-		case c.prefix != nil && c.prefix.from == at && !isPort(c.prefix.val()):
-			l.edit(start, start, "APP_PORT="+port+" ")
+		case setPORT != nil && setPORT.from == at: // goes, as PORT does
+		case prefix != nil && prefix.from == at && !isPort(prefix.val()):
+			edits = append(edits, edit{start, start, "APP_PORT=" + port + " "})
 		default:
-			l.edit(start, start, text(l.src, w)+" ")
+			edits = append(edits, edit{start, start, text(l.src, w) + " "})
 		}
-		l.edits = append(l.edits, over(w, ""))
+		edits = append(edits, over("", w)...)
 	}
 	// An APP_PORT that is no port, or is the mesh's own, becomes the app's.
-	for _, a := range []*assign{c.prefix, l.appPort} {
-		if a != nil && (a == c.prefix && !isPort(a.val()) || a.bad()) {
-			l.edit(a.from, a.to, "APP_PORT="+port)
+	for _, a := range []*assign{prefix, l.appPort} {
+		if a != nil && (a == prefix && !isPort(a.val()) || a.bad()) {
+			edits = append(edits, edit{a.from, a.to, "APP_PORT=" + port})
 		}
 	}
 	if slices.Contains(p.Problems, appPortNotExported) {
-		l.edit(l.appPort.from, l.appPort.from, "export ")
+		edits = append(edits, edit{l.appPort.from, l.appPort.from, "export "})
 	}
-	if cmds[i].op == "||" {
-		l.edit(cmds[i].opAt, cmds[i].opAt+2, "&&")
-	}
-	if last.Background {
-		l.edit(off(last.Semicolon), off(last.Semicolon)+1, " ")
-	}
-	return apply(l.src, l.edits)
-}
-
-// port is the app's: the mesh's APP_PORT (the config var's as $APP_PORT), or its default.
-func (l *line) port(c *call, configured bool) string {
-	for _, a := range []*assign{c.prefix, l.appPort} {
-		switch {
-		case a == nil:
-		case isPort(a.val()):
-			return a.val()
-		case a == c.prefix || a.bad():
-			return l.m.forwardPort()
-		case l.exported:
-			return "$APP_PORT"
-		}
-	}
-	if configured {
-		return "$APP_PORT"
-	}
-	return l.m.forwardPort()
+	return apply(l.src, edits), true
 }
 
 // listens finds other ports words give the app, not another option's (--statsd-host h:8125).
@@ -485,7 +440,7 @@ func (l *line) wrap() string {
 		}
 		return true
 	})
-	prefix, mesh, cmds := "APP_PORT="+port+" ", l.m.Names[0]+" ", flatten(l.file)
+	prefix, mesh, cmds := "APP_PORT="+port+" ", l.m.Names[0]+" ", flatten(nil, l.file.Stmts, cmd{})
 	if len(cmds) == 0 {
 		return ""
 	}
@@ -497,13 +452,12 @@ func (l *line) wrap() string {
 	}
 	i := 0
 	if lead(x.Args[0]) == "exec" {
-		for i = 1; i < len(x.Args); i++ {
-			v := lead(x.Args[i])
-			if v == "-a" || v == "--" {
+		for i = 1; i < len(x.Args) && strings.HasPrefix(lead(x.Args[i]), "-"); i++ {
+			if v := lead(x.Args[i]); v == "--" {
 				i++
-			}
-			if v == "--" || !strings.HasPrefix(v, "-") {
 				break
+			} else if v == "-a" {
+				i++ // its value
 			}
 		}
 	}

@@ -36,7 +36,6 @@ type edit struct {
 
 func off(p syntax.Pos) int                  { return int(p.Offset()) }
 func text(src string, n syntax.Node) string { return src[off(n.Pos()):off(n.End())] }
-func over(n syntax.Node, text string) edit  { return edit{off(n.Pos()), off(n.End()), text} }
 
 // apply makes the edits, insertions first; one overlapping another is dropped.
 func apply(src string, edits []edit) string {
@@ -66,8 +65,7 @@ func static(w *syntax.Word) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	home := expand.FuncEnviron(func(name string) string { return map[string]string{"HOME": "/app"}[name] })
-	fields, err := expand.Fields(&expand.Config{Env: home}, w)
+	fields, err := expand.Fields(&expand.Config{Env: expand.ListEnviron("HOME=/app")}, w)
 	return strings.Join(fields, " "), err == nil && len(fields) == 1
 }
 
@@ -75,8 +73,7 @@ func static(w *syntax.Word) (string, bool) {
 func lead(w *syntax.Word) string {
 	if v, ok := static(w); ok {
 		return v
-	}
-	if lit, ok := w.Parts[0].(*syntax.Lit); ok {
+	} else if lit, ok := w.Parts[0].(*syntax.Lit); ok {
 		return lit.Value
 	}
 	return ""
@@ -115,9 +112,7 @@ func onPORT(w *syntax.Word) bool {
 	return ok && ref(pe, "PORT", true)
 }
 
-func isName(s string) bool {
-	return s != "" && s[0] > '9' && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
-}
+func isName(s string) bool { return validType(s) && s[0] > '9' && !strings.Contains(s, "-") }
 
 func splitAssign(w *syntax.Word) (string, *syntax.Word, bool) {
 	if lit, ok := w.Parts[0].(*syntax.Lit); ok {
@@ -139,17 +134,12 @@ func quoted(w *syntax.Word, text string) string {
 
 // shScript finds "sh -c '…'" (or bash, dash; -lc…): the script's word and text.
 func shScript(args []*syntax.Word) (*syntax.Word, string, bool) {
-	i := 0
-	for i < len(args) && wrappers[lead(args[i])] {
-		i++
-	}
-	if i+2 >= len(args) {
+	i := slices.IndexFunc(args, func(w *syntax.Word) bool { return !wrappers[lead(w)] })
+	if i < 0 || i+2 >= len(args) {
 		return nil, "", false
 	}
-	flag := lead(args[i+1])
 	text, ok := static(args[i+2])
-	return args[i+2], text, ok && slices.Contains([]string{"sh", "bash", "dash"}, path.Base(lead(args[i]))) && len(flag) > 1 && flag[0] == '-' &&
-		strings.HasSuffix(flag, "c") && strings.Trim(flag[1:], "abcdefghijklmnopqrstuvwxyz") == ""
+	return args[i+2], text, ok && slices.Contains([]string{"sh", "bash", "dash"}, path.Base(lead(args[i]))) && shFlag.MatchString(lead(args[i+1]))
 }
 
 // cmd is a command after op; nested: in ( ) or { }, where a cd is not followed.
@@ -160,26 +150,22 @@ type cmd struct {
 	nested bool
 }
 
-func flatten(f *syntax.File) []cmd {
-	var out []cmd
-	var list func(stmts []*syntax.Stmt, c cmd)
-	list = func(stmts []*syntax.Stmt, c cmd) {
-		for _, s := range stmts {
-			switch x := s.Cmd.(type) {
-			case *syntax.BinaryCmd:
-				list([]*syntax.Stmt{x.X}, c)
-				list([]*syntax.Stmt{x.Y}, cmd{op: x.Op.String(), opAt: off(x.OpPos), nested: c.nested})
-			case *syntax.Subshell:
-				list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
-			case *syntax.Block:
-				list(x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
-			default:
-				out = append(out, cmd{s, c.op, c.opAt, c.nested})
-			}
-			c.op = map[bool]string{false: ";", true: "&"}[s.Background]
+// flatten appends stmts' commands to out; c is what the first follows.
+func flatten(out []cmd, stmts []*syntax.Stmt, c cmd) []cmd {
+	for _, s := range stmts {
+		switch x := s.Cmd.(type) {
+		case *syntax.BinaryCmd:
+			out = flatten(out, []*syntax.Stmt{x.X}, c)
+			out = flatten(out, []*syntax.Stmt{x.Y}, cmd{op: x.Op.String(), opAt: off(x.OpPos), nested: c.nested})
+		case *syntax.Subshell:
+			out = flatten(out, x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
+		case *syntax.Block:
+			out = flatten(out, x.Stmts, cmd{op: c.op, opAt: c.opAt, nested: true})
+		default:
+			out = append(out, cmd{s, c.op, c.opAt, c.nested})
 		}
+		c.op = map[bool]string{false: ";", true: "&"}[s.Background]
 	}
-	list(f.Stmts, cmd{})
 	return out
 }
 
@@ -188,10 +174,10 @@ func end(f *syntax.File) int {
 	return off(cmp.Or(last.Semicolon, last.End()))
 }
 
-func overAll(pes []*syntax.ParamExp, text string) []edit {
+func over[N syntax.Node](text string, nodes ...N) []edit {
 	var out []edit
-	for _, pe := range pes {
-		out = append(out, over(pe, text))
+	for _, n := range nodes {
+		out = append(out, edit{off(n.Pos()), off(n.End()), text})
 	}
 	return out
 }
