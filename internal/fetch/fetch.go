@@ -1,7 +1,6 @@
 package fetch
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -198,7 +197,7 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 	idle := time.AfterFunc(c.Idle, func() { cancel(errStalled) })
 	defer idle.Stop()
 	// Progress is reported from the reading goroutine: it never races other output.
-	sniff := bufio.NewReaderSize(io.TeeReader(io.LimitReader(resp.Body, limit+1), onWrite(func(p []byte) (int, error) {
+	body := io.TeeReader(io.LimitReader(resp.Body, limit+1), onWrite(func(p []byte) (int, error) {
 		received += int64(len(p))
 		idle.Reset(c.Idle)
 		if elapsed := c.Now().Sub(start); progress != nil && elapsed-reported >= c.ProgressEvery {
@@ -206,19 +205,22 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 			progress(received, resp.ContentLength, elapsed)
 		}
 		return len(p), nil
-	})), 512)
+	}))
 	// What a misconfigured mirror or a captive proxy answers with 200 is
 	// most often an HTML page: say so, rather than call it tampering.
-	head, _ := sniff.Peek(512)
-	head = bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n"))
-	if slices.ContainsFunc([]string{"<!doctype html", "<html", "<head", "<body"}, func(p string) bool { return bytes.HasPrefix(head, []byte(p)) }) {
+	head := make([]byte, 512)
+	k, _ := io.ReadFull(body, head) // a read error recurs on the next read
+	head = head[:k]
+	lower := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n"))
+	if slices.ContainsFunc([]string{"<!doctype html", "<html", "<head", "<body"}, func(p string) bool { return bytes.HasPrefix(lower, []byte(p)) }) {
 		return 0, &NotAFileError{What: "a web page (" + what + ")"}
 	}
 	w, err := open()
 	if err != nil {
 		return 0, err
 	}
-	n, err := io.Copy(w, sniff)
+	// Not through a small buffer: every write costs a system call.
+	n, err := io.Copy(w, io.MultiReader(bytes.NewReader(head), body))
 	switch {
 	case errors.As(err, new(*fs.PathError)):
 		return n, err
