@@ -55,9 +55,10 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	var kept *install.Kept
 	if cache != nil {
 		defer cache.Close()
-		// A cached copy is named by its sha256: only a pin finds one.
-		name := path.Join(entries, hexOf(rel.Checksum))
-		if _, err := cache.Lstat(name); err == nil && rel.Pinned() {
+	}
+	// A cached copy is named by its sha256: only a pin finds one.
+	if name := path.Join(entries, hexOf(rel.Checksum)); cache != nil && rel.Pinned() {
+		if _, err := cache.Lstat(name); err == nil {
 			kept = &install.Kept{Root: cache, Name: name, Checksum: rel.Checksum, What: "cached copy"}
 		}
 	}
