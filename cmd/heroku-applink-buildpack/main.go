@@ -68,16 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 	client, err := fetch.New("heroku-buildpack-heroku-applink-service-mesh/"+version, getenv)
 	inst := &install.Installer{Fetch: client, Out: out, Now: now}
 	if err == nil {
-		client.Now = now
 		client.OnRetry = func(attempt int, err error, wait time.Duration) {
 			out.Detail("Attempt %d failed (%v); retrying in %s", attempt, err, output.Duration(wait))
-		}
-		client.OnProgress = func(received, total int64, elapsed time.Duration) {
-			of := ""
-			if total > 0 {
-				of = fmt.Sprintf(" of %s (%d%%)", output.Size(total), received*100/total)
-			}
-			out.Detail("Received %s%s after %s", output.Size(received), of, output.Duration(elapsed))
 		}
 	}
 	bpDir := getenv("HEROKU_APPLINK_BUILDPACK_DIR")

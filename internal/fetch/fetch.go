@@ -52,9 +52,6 @@ type Client struct {
 	Idle, Answer, Deadline time.Duration
 	UserAgent              string
 	OnRetry                func(attempt int, err error, wait time.Duration)
-	OnProgress             func(received, total int64, elapsed time.Duration) // total -1 when unknown
-	ProgressEvery          time.Duration
-	Now                    func() time.Time
 }
 
 // New returns a Client with production settings, adjusted by the knobs.
@@ -85,7 +82,7 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 		// Doubling, with up to 25% jitter: builds retrying together spread out.
 		Backoff:  func(n int) time.Duration { d := delay << (n - 1); return d + time.Duration(rand.Int64N(int64(d)/4+1)) },
 		Attempts: 4, Idle: idle, Answer: connect + idle, Deadline: knobs[KnobDeadline],
-		UserAgent: userAgent, ProgressEvery: 5 * time.Second, Now: time.Now,
+		UserAgent: userAgent,
 	}, nil
 }
 
@@ -107,7 +104,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // and its size. A failed write is an *fsutil.PathError.
 func (c *Client) File(ctx context.Context, url string, f *os.File) (string, int64, error) {
 	var h hash.Hash
-	n, err := c.get(ctx, url, DefaultMaxSize, c.OnProgress, func() (io.Writer, error) {
+	n, err := c.get(ctx, url, DefaultMaxSize, func() (io.Writer, error) {
 		h = sha256.New()
 		_, err := f.Seek(0, io.SeekStart)
 		return io.MultiWriter(f, h), cmp.Or(f.Truncate(0), err)
@@ -125,18 +122,18 @@ func (c *Client) File(ctx context.Context, url string, f *os.File) (string, int6
 // Bytes downloads a small file (a key, a signature) into memory.
 func (c *Client) Bytes(ctx context.Context, url string, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
-	_, err := c.get(ctx, url, limit, nil, func() (io.Writer, error) { buf.Reset(); return &buf, nil })
+	_, err := c.get(ctx, url, limit, func() (io.Writer, error) { buf.Reset(); return &buf, nil })
 	return buf.Bytes(), err
 }
 
 // The causes once and get cancel a request with.
 var errTooSlow, errStalled, errNoAnswer = errors.New("download deadline"), errors.New("no data received"), errors.New("no answer")
 
-func (c *Client) get(ctx context.Context, url string, limit int64, progress func(int64, int64, time.Duration), open func() (io.Writer, error)) (int64, error) {
+func (c *Client) get(ctx context.Context, url string, limit int64, open func() (io.Writer, error)) (int64, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, c.Deadline, errTooSlow)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		n, err := c.once(ctx, url, limit, progress, open)
+		n, err := c.once(ctx, url, limit, open)
 		var retry interface{ Retryable() bool }
 		switch {
 		case err == nil:
@@ -163,7 +160,7 @@ func (c *Client) get(ctx context.Context, url string, limit int64, progress func
 }
 
 // once streams one response's body into what open returns.
-func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress func(int64, int64, time.Duration), open func() (io.Writer, error)) (int64, error) {
+func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func() (io.Writer, error)) (int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	url := config.Redact(rawURL)
@@ -193,19 +190,9 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, progress 
 	case enc != "" && !strings.EqualFold(enc, "identity"):
 		return 0, &NotAFileError{What: "a compressed body (" + what + ", content encoding " + enc + ")"}
 	}
-	start, reported, received := c.Now(), time.Duration(0), int64(0)
 	idle := time.AfterFunc(c.Idle, func() { cancel(errStalled) })
 	defer idle.Stop()
-	// Progress is reported from the reading goroutine: it never races other output.
-	body := io.TeeReader(io.LimitReader(resp.Body, limit+1), onWrite(func(p []byte) (int, error) {
-		received += int64(len(p))
-		idle.Reset(c.Idle)
-		if elapsed := c.Now().Sub(start); progress != nil && elapsed-reported >= c.ProgressEvery {
-			reported = elapsed
-			progress(received, resp.ContentLength, elapsed)
-		}
-		return len(p), nil
-	}))
+	body := io.TeeReader(io.LimitReader(resp.Body, limit+1), onWrite(func(p []byte) (int, error) { idle.Reset(c.Idle); return len(p), nil }))
 	// What a misconfigured mirror or a captive proxy answers with 200 is
 	// most often an HTML page: say so, rather than call it tampering.
 	head := make([]byte, 512)

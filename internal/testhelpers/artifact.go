@@ -81,7 +81,6 @@ func Installer(out, errOut io.Writer, style output.Style) *install.Installer {
 	}
 	client.Backoff = func(int) time.Duration { return 0 }
 	clock := time.Unix(0, 0)
-	client.Now = func() time.Time { return clock }
 	return &install.Installer{
 		Fetch: client,
 		Out:   output.New(out, errOut, style, false),
