@@ -183,16 +183,19 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 		}
 	}()
 	if kept != nil && rel.Pinned() {
-		if f, tmp, res, err = i.keep(ctx, rel.Checksum, dst, binDir, kept); err != nil {
+		if f, tmp, res.Size, res.Discarded, err = reuse(ctx, rel.Checksum, dst, binDir, kept); err != nil {
 			return res, err
+		} else if f != nil {
+			res.Checksum, res.Reused = rel.Checksum, true
+			i.Out.Detail("Using the %s (%s)", kept.What, output.Size(res.Size))
+		} else {
+			i.Out.Detail("Discarding the %s: %s", kept.What, res.Discarded)
 		}
 	}
 	if f == nil {
-		discarded := res.Discarded
-		if f, tmp, res, err = i.download(ctx, rel, dst, binDir); err != nil {
+		if f, tmp, err = i.download(ctx, rel, dst, binDir, &res); err != nil {
 			return res, err
 		}
-		res.Discarded = discarded
 	}
 	// Only verified bytes become executable, and take the name in one step.
 	if err := f.Chmod(0o755); err != nil {
@@ -220,34 +223,16 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 	return res, nil
 }
 
-// keep returns the kept copy of the pin, open (copied beside the
-// destination unless in place), or why it was discarded. An error is the
-// build's (cancelled, or the destination full), not the copy's.
-func (i *Installer) keep(ctx context.Context, pin string, dst *os.Root, binDir string, k *Kept) (*os.File, string, Result, error) {
-	why := k.Problem
-	if why == "" && k.Checksum != pin {
-		why = fmt.Sprintf("it holds %s, not the pinned %s", cmp.Or(k.Checksum, "no recorded checksum"), pin)
+// reuse returns the kept copy of the pin, open (copied beside the
+// destination unless in place), or why it cannot be kept, which is not an
+// error: its record must name the pin, and it must be a regular file within
+// the size cap that still hashes to it, in place only without another hard
+// link whose mode it would change. An error is the build's (cancelled, or
+// the destination full), not the copy's.
+func reuse(ctx context.Context, pin string, dst *os.Root, binDir string, k *Kept) (f *os.File, tmp string, n int64, why string, err error) {
+	if k.Problem != "" || k.Checksum != pin {
+		return nil, "", 0, cmp.Or(k.Problem, fmt.Sprintf("it holds %s, not the pinned %s", cmp.Or(k.Checksum, "no recorded checksum"), pin)), nil
 	}
-	if why == "" {
-		f, tmp, n, problem, err := rehash(ctx, pin, k, dst, binDir)
-		if err != nil {
-			return nil, "", Result{}, err
-		}
-		if problem == "" {
-			i.Out.Detail("Using the %s (%s)", k.What, output.Size(n))
-			return f, tmp, Result{Checksum: pin, Size: n, Reused: true}, nil
-		}
-		why = problem
-	}
-	i.Out.Detail("Discarding the %s: %s", k.What, why)
-	return nil, "", Result{Discarded: why}, nil
-}
-
-// rehash hashes a kept copy again, in place or while copying it, and
-// returns it open if it still holds pin: only a regular file within the size
-// cap, in place only without another hard link whose mode it would change.
-// Why it cannot be kept is not an error.
-func rehash(ctx context.Context, pin string, k *Kept, dst *os.Root, binDir string) (f *os.File, tmp string, n int64, why string, err error) {
 	src, info, err := fsutil.Open(k.Root, k.Name)
 	var notRegular *fsutil.NotRegularError
 	switch {
@@ -300,16 +285,16 @@ func rehash(ctx context.Context, pin string, k *Kept, dst *os.Root, binDir strin
 
 // download fetches the release beside the destination and verifies it by
 // the pinned checksum, or by the release key's detached signature.
-func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, binDir string) (f *os.File, tmp string, res Result, err error) {
+func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, binDir string, res *Result) (f *os.File, tmp string, err error) {
 	var key *signature.Key
 	if !rel.Pinned() {
 		if key, err = LoadKey(ctx, i.Fetch, rel.Key); err != nil {
-			return nil, "", res, err
+			return nil, "", err
 		}
 		res.Signer = key.Fingerprint
 	}
 	if f, tmp, err = fsutil.CreateTemp(dst, binDir); err != nil {
-		return nil, "", res, err
+		return nil, "", err
 	}
 	i.Out.Detail("Downloading from %s", config.Redact(rel.URL))
 	start := i.Now()
@@ -322,11 +307,11 @@ func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, bin
 		res.Checksum, res.Size, err = FetchSigned(ctx, i.Fetch, key, rel.URL, f)
 	}
 	if err != nil {
-		return f, tmp, res, fmt.Errorf("failed to download the service mesh %s from %s: %w", rel, config.Redact(rel.URL), err)
+		return f, tmp, fmt.Errorf("failed to download the service mesh %s from %s: %w", rel, config.Redact(rel.URL), err)
 	}
 	res.Download = i.Now().Sub(start)
 	i.Out.Detail("Downloaded %s in %s", output.Size(res.Size), output.Duration(res.Download))
-	return f, tmp, res, nil
+	return f, tmp, nil
 }
 
 // announce says what was asked for and, once, that it is not pinned, with
