@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -391,26 +390,16 @@ func (e *TLSError) Help() string {
 }
 
 // certificateProblem is what a TLS error says about the server, or "".
+// Every failed check of the server's certificate (authority, host, expiry,
+// algorithm) comes wrapped in a CertificateVerificationError.
 func certificateProblem(err error) string {
 	var (
-		host    x509.HostnameError
-		invalid x509.CertificateInvalidError
-		verify  *tls.CertificateVerificationError
-		alert   tls.AlertError
+		verify *tls.CertificateVerificationError
+		alert  tls.AlertError
 	)
 	switch {
-	case errors.As(err, new(x509.UnknownAuthorityError)):
-		return "the certificate is signed by an unknown authority"
-	case errors.As(err, &host):
-		return "the certificate is not valid for " + host.Host
-	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		return "the certificate has expired or is not yet valid"
-	case errors.As(err, &invalid):
-		return "the certificate is not valid (" + invalid.Error() + ")"
-	case errors.As(err, new(x509.InsecureAlgorithmError)):
-		return "the certificate uses an insecure algorithm"
 	case errors.As(err, &verify):
-		return "the certificate could not be verified (" + verify.Err.Error() + ")"
+		return strings.TrimPrefix(verify.Err.Error(), "x509: ")
 	case errors.As(err, new(tls.RecordHeaderError)), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return "the server does not answer in TLS (a plain http server behind an https URL?)"
 	case errors.As(err, &alert):

@@ -147,13 +147,13 @@ var faultCases = []faultCase{
 		}, want: []string{"too slow: ", " bytes in 1.0s", "HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE"}, attempts: 1},
 	{fault: "a certificate from an unknown authority", outcome: "fails at once, not retried: the certificate problem, SSL_CERT_FILE",
 		setup: overTLS(testhelpers.Body(release), testhelpers.Certificate{Hosts: []string{"127.0.0.1"}}, false),
-		want:  []string{"TLS certificate problem: the certificate is signed by an unknown authority", "SSL_CERT_FILE (a PEM file) or SSL_CERT_DIR"}},
+		want:  []string{"TLS certificate problem: certificate signed by unknown authority", "SSL_CERT_FILE (a PEM file) or SSL_CERT_DIR"}},
 	{fault: "an expired certificate", outcome: "fails at once, not retried: the certificate problem, SSL_CERT_FILE",
 		setup: overTLS(testhelpers.Body(release), testhelpers.Certificate{Hosts: []string{"127.0.0.1"}, NotAfter: time.Now().Add(-time.Hour)}, true),
-		want:  []string{"TLS certificate problem: the certificate has expired or is not yet valid", "SSL_CERT_FILE"}},
+		want:  []string{"TLS certificate problem: certificate has expired or is not yet valid", "SSL_CERT_FILE"}},
 	{fault: "a certificate for another host", outcome: "fails at once, not retried: the certificate problem, SSL_CERT_FILE",
 		setup: overTLS(testhelpers.Body(release), testhelpers.Certificate{Hosts: []string{"mirror.example.com"}}, true),
-		want:  []string{"TLS certificate problem: the certificate is not valid for 127.0.0.1"}},
+		want:  []string{"TLS certificate problem: cannot validate certificate for 127.0.0.1"}},
 	{fault: "a plain http server behind an https URL", outcome: "fails at once, not retried: the certificate problem, SSL_CERT_FILE",
 		setup: func(_ *testing.T, m *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 			return strings.Replace(m.URL(), "http://", "https://", 1) + "/mesh", nil, nil
