@@ -339,20 +339,19 @@ func (i *Installer) announce(rel Release) {
 	i.Out.Warning(text)
 }
 
-// LoadKey loads the release signing key by the rules of ks.
+// LoadKey loads the release signing key by the rules of ks. A key file is
+// the buildpack's own, read as its inventory is.
 func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (*signature.Key, error) {
 	var (
 		data []byte
 		err  error
-		root *os.Root
+		key  *signature.Key
 	)
-	if ks.File == "" {
+	if ks.File != "" {
+		data, err = os.ReadFile(ks.File)
+	} else {
 		data, err = c.Bytes(ctx, ks.URL, signature.MaxSize)
-	} else if root, err = os.OpenRoot(filepath.Dir(ks.File)); err == nil {
-		data, err = fsutil.ReadFile(root, filepath.Base(ks.File), signature.MaxSize)
-		root.Close()
 	}
-	var key *signature.Key
 	if err == nil {
 		if key, err = signature.ParseKey(data, ks.Fingerprint); err == nil {
 			return key, nil
