@@ -61,7 +61,8 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 			// NaN, infinities, zero and negatives would switch a bound off.
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil || math.IsNaN(f) || f < 0.001 || f > 3600 {
-				return nil, &KnobError{Name: name, Value: v}
+				return nil, &config.Error{Problem: fmt.Sprintf("%s=%q: want a number of seconds from 0.001 to 3600", name, v),
+					Advice: "This is a setting of the build platform, not a config var: fix it where\nthe build's environment is set."}
 			}
 			knobs[name] = time.Duration(f * float64(time.Second))
 		}
@@ -416,15 +417,4 @@ func (e *RedirectError) Retryable() bool { return false }
 func (e *RedirectError) Reason() string  { return "download::redirect" }
 func (e *RedirectError) Help() string {
 	return "The server sent the download somewhere the buildpack does not follow.\nCheck the mirror URL and its redirects. " + nothing
-}
-
-// KnobError is an operator knob that is not a usable number of seconds.
-type KnobError struct{ Name, Value string }
-
-func (e *KnobError) Error() string {
-	return fmt.Sprintf("%s=%q: want a number of seconds from 0.001 to 3600", e.Name, e.Value)
-}
-func (e *KnobError) Reason() string { return "config::invalid" }
-func (e *KnobError) Help() string {
-	return "This is a setting of the build platform, not a config var: fix it where\nthe build's environment is set."
 }

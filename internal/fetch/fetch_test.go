@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/config"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
@@ -280,7 +281,7 @@ func TestKnobs(t *testing.T) {
 		{fetch.KnobRetryDelay, "Inf"}, {fetch.KnobDeadline, "3601"}, {fetch.KnobTimeout, "soon"},
 	} {
 		_, err := fetch.New("test", func(k string) string { return map[string]string{tc.knob: tc.value}[k] })
-		var knob *fetch.KnobError
+		var knob *config.Error
 		require.ErrorAs(t, err, &knob, tc.knob+"="+tc.value)
 		require.EqualError(t, err, tc.knob+"=\""+tc.value+"\": want a number of seconds from 0.001 to 3600")
 		require.Contains(t, knob.Help(), "a setting of the build platform, not a config var")

@@ -205,7 +205,6 @@ func TestReason(t *testing.T) {
 		{context.Canceled, "build::cancelled"},
 		{func() error { _, err := config.Parse(map[string]string{config.VarVersion: "^^1"}); return err }(), "config::invalid-version"},
 		{&config.Error{Var: "X"}, "config::invalid"},
-		{&fetch.KnobError{Name: "X"}, "config::invalid"},
 		{&inventory.NoMatchError{}, "version::no-match"},
 		{&inventory.UnsupportedArchError{}, "platform::unsupported-arch"},
 		{fmt.Errorf("failed to download: %w", &fetch.StatusError{Code: 404}), "download::http-status"},
