@@ -35,7 +35,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/report bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run \
 	test/fixtures/buildpacks/procfile/bin/detect test/fixtures/buildpacks/procfile/bin/build
 
-.PHONY: lint bench fuzz help build binaries release-binaries package release-check prepare-release test unit e2e test-pack test-shim \
+.PHONY: lint bench fuzz help build binaries release-binaries package release-check test unit e2e test-pack test-shim \
 	demo demo-cnb demo-pack pin update-inventory verify-reproducible vet fmt clean
 
 help: ## Show this help
@@ -67,10 +67,6 @@ package: binaries $(PACK) ## Write the classic tarball, the per-target CNB direc
 
 release-check: binaries ## Check a release commit: version, CHANGELOG, a pin per target and the key, binaries = this source's build
 	@$(GO) run ./cmd/heroku-applink-release check . dist/bin
-
-prepare-release: ## Bump the version and date the CHANGELOG's Unreleased notes: make prepare-release BUMP=major|minor|patch
-	@test -n "$(BUMP)" || { echo "usage: make prepare-release BUMP=major|minor|patch"; exit 2; }
-	@$(GO) run ./cmd/heroku-applink-release prepare . $(BUMP) $$(date -u +%Y-%m-%d)
 
 verify-reproducible: ## Build twice from two clean clones of HEAD and check the binaries are byte-identical
 	@sh test/reproducible.sh

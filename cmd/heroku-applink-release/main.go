@@ -1,6 +1,6 @@
 // Command heroku-applink-release is the maintainers' tool behind make pin,
-// update-inventory, package, release-check and prepare-release, and the
-// release workflows' version, image and notes.
+// update-inventory, package and release-check, and the release workflow's
+// version, image and notes.
 package main
 
 import (
@@ -27,7 +27,6 @@ const usage = `usage:
   heroku-applink-release update [--buildpack DIR] [--mirror URL] [--key FILE]
   heroku-applink-release package ROOT BINDIR DIST [PACK]  the classic tarball, the CNB directories (and with PACK, the .cnb files)
   heroku-applink-release check ROOT REBUILT               is ROOT ready to tag, against binaries rebuilt into REBUILT
-  heroku-applink-release prepare ROOT BUMP DATE           bump the version (major, minor or patch) and date the CHANGELOG
   heroku-applink-release version|image ROOT               print the version, the image repository
   heroku-applink-release notes ROOT [VERSION]             print a CHANGELOG section (default: the version's)`
 
@@ -102,12 +101,6 @@ func run(args []string, out *output.Printer) error {
 			return err
 		}
 		out.Step("Ready to release %s: version, CHANGELOG, inventory and reproducible binaries check out", d.Buildpack.Version)
-	case args[0] == "prepare" && len(args) == 4:
-		version, err := release.Prepare(args[1], args[2], args[3])
-		if err != nil {
-			return err
-		}
-		fmt.Println(version)
 	case args[0] == "version":
 		fmt.Println(d.Buildpack.Version)
 	case args[0] == "image":

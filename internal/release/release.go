@@ -232,47 +232,6 @@ func dated(changelog []byte, version string) bool {
 	return regexp.MustCompile(`(?m)^## \[` + regexp.QuoteMeta(version) + `\] - \d{4}-\d{2}-\d{2}[ \t]*$`).Match(changelog)
 }
 
-// Prepare makes a release's edits for a major, minor or patch bump, dated
-// date: buildpack.toml's version, the CHANGELOG's Unreleased notes under
-// the new version, and its compare links. Both files are checked before
-// either is written; it returns the new version.
-func Prepare(root, bump, date string) (string, error) {
-	d, err := Read(root)
-	if err != nil {
-		return "", err
-	}
-	v := semver.MustParse(d.Buildpack.Version)
-	version := map[string]semver.Version{"major": v.IncMajor(), "minor": v.IncMinor(), "patch": v.IncPatch()}[bump].String()
-	descriptor, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
-	changelog, cerr := os.ReadFile(filepath.Join(root, "CHANGELOG.md"))
-	notes, nerr := Notes(changelog, "Unreleased")
-	link := regexp.MustCompile(`(?m)^\[unreleased\]: (\S+)/compare/v(\S+)\.\.\.HEAD$`).FindSubmatch(changelog)
-	switch {
-	case err != nil || cerr != nil || nerr != nil:
-		return "", errors.Join(err, cerr, nerr)
-	case dated(changelog, version):
-		return "", fmt.Errorf("CHANGELOG.md already has a section for %s", version)
-	case version == "0.0.0":
-		return "", fmt.Errorf("unknown bump %q: want major, minor or patch", bump)
-	case !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`).MatchString(date):
-		return "", fmt.Errorf("release date %q is not YYYY-MM-DD", date)
-	case strings.TrimSpace(notes) == "":
-		return "", errors.New("CHANGELOG.md has nothing under [Unreleased]: there is nothing to release")
-	case link == nil:
-		return "", errors.New(`CHANGELOG.md has no "[unreleased]: <repository>/compare/vX.Y.Z...HEAD" link`)
-	}
-	// [buildpack]'s is the descriptor's first version line: the classic
-	// registry's parser takes only plain lines, no dotted keys.
-	at := regexp.MustCompile(`(?m)^version = "[^"]*"$`).FindIndex(descriptor)
-	descriptor = slices.Concat(descriptor[:at[0]], []byte(`version = "`+version+`"`), descriptor[at[1]:])
-	changelog = bytes.Replace(changelog, link[0], fmt.Appendf(nil, "[unreleased]: %s/compare/v%s...HEAD\n[%s]: %s/compare/v%s...v%s", link[1], version, version, link[1], link[2], version), 1)
-	changelog = bytes.Replace(changelog, []byte("## [Unreleased]\n"), fmt.Appendf(nil, "## [Unreleased]\n\n## [%s] - %s\n", version, date), 1)
-	if err := os.WriteFile(filepath.Join(root, "buildpack.toml"), descriptor, 0o644); err != nil {
-		return "", err
-	}
-	return version, os.WriteFile(filepath.Join(root, "CHANGELOG.md"), changelog, 0o644)
-}
-
 // Notes is the body of a CHANGELOG section ("Unreleased", or a version's),
 // as release notes.
 func Notes(changelog []byte, version string) (string, error) {

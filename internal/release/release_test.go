@@ -307,3 +307,27 @@ func listDir(t *testing.T, dir string) map[string]string {
 	}))
 	return entries
 }
+
+func TestNotes(t *testing.T) {
+	const repo = "https://github.com/heroku/heroku-buildpack-heroku-applink-service-mesh"
+	const changelog = "# Changelog\n\n## [Unreleased]\n\n### Changed\n\n- Pinned 0.3.0.\n\n## [1.2.3] - 2026-12-05\n\n- The rewrite.\n\n" +
+		"[unreleased]: " + repo + "/compare/v1.2.3...HEAD\n[1.2.3]: " + repo + "/compare/v1.1.1...v1.2.3\n"
+	tests := []struct {
+		version, want, err string
+	}{
+		{version: "Unreleased", want: "### Changed\n\n- Pinned 0.3.0.\n"},
+		{version: "1.2.3", want: "- The rewrite.\n"},
+		{version: "1.9.0", err: "CHANGELOG.md has no section for 1.9.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.version, func(t *testing.T) {
+			got, err := release.Notes([]byte(changelog), tt.version)
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
