@@ -31,6 +31,12 @@ FUZZ_TARGETS := internal/inventory:FuzzParseRequest:60000 internal/inventory:Fuz
 	internal/advice:FuzzProcfile:50000 internal/config:FuzzEnvDir:3000 internal/fetch:FuzzKnobs:20000 \
 	internal/cnb:FuzzLayerMetadata:9000 internal/advice:FuzzMeshConfig:4000
 
+# What the release workflow reads of buildpack.toml (make -s print-NAME),
+# with lib/build.sh's sed: [buildpack]'s version is the file's first version
+# line, as the classic registry's parser takes no dotted keys.
+BUILDPACK_VERSION = $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' buildpack.toml | head -n 1)
+IMAGE_REPOSITORY = $(shell sed -n '/^\[metadata\.release\.image\]/,/^\[/s/^repository *= *"\([^"]*\)".*/\1/p' buildpack.toml)
+
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/report bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run \
 	test/fixtures/buildpacks/procfile/bin/detect test/fixtures/buildpacks/procfile/bin/build
@@ -132,6 +138,7 @@ fmt: ## Format the Go sources and the shell scripts
 clean: ## Remove build output
 	rm -rf .build dist
 
-# make -s print-PACK prints a variable (the release workflow finds pack so).
+# make -s print-PACK prints a variable (the release workflow finds pack,
+# the version and the image repository so).
 print-%:
 	@echo $($*)

@@ -1,6 +1,6 @@
 // Command heroku-applink-release is the maintainers' tool behind make pin,
 // update-inventory, package and release-check, and the release workflow's
-// version, image and notes.
+// notes.
 package main
 
 import (
@@ -27,7 +27,6 @@ const usage = `usage:
   heroku-applink-release update [--buildpack DIR] [--mirror URL] [--key FILE]
   heroku-applink-release package ROOT BINDIR DIST [PACK]  the classic tarball, the CNB directories (and with PACK, the .cnb files)
   heroku-applink-release check ROOT REBUILT               is ROOT ready to tag, against binaries rebuilt into REBUILT
-  heroku-applink-release version|image ROOT               print the version, the image repository
   heroku-applink-release notes ROOT [VERSION]             print a CHANGELOG section (default: the version's)`
 
 var errUsage = errors.New("usage")
@@ -101,10 +100,6 @@ func run(args []string, out *output.Printer) error {
 			return err
 		}
 		out.Step("Ready to release %s: version, CHANGELOG, inventory and reproducible binaries check out", d.Buildpack.Version)
-	case args[0] == "version":
-		fmt.Println(d.Buildpack.Version)
-	case args[0] == "image":
-		fmt.Println(d.Metadata.Release.Image.Repository)
 	case args[0] == "notes":
 		changelog, err := os.ReadFile(filepath.Join(args[1], "CHANGELOG.md"))
 		notes, nerr := release.Notes(changelog, append(args[2:], d.Buildpack.Version)[0])

@@ -34,9 +34,6 @@ func BinaryPath(arch string) string { return filepath.Join("lib", "linux-"+arch,
 type Descriptor struct {
 	Buildpack struct{ Version string }
 	Targets   []struct{ OS, Arch string }
-	Metadata  struct {
-		Release struct{ Image struct{ Repository string } }
-	}
 }
 
 // Read reads root's buildpack.toml; its version must be X.Y.Z.
