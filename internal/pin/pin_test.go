@@ -248,3 +248,42 @@ func tagged(t *testing.T, version, arch string) []byte {
 	require.NoError(t, err)
 	return data
 }
+
+// TestUpdateChangelog: the line goes first under Unreleased, in its list
+// when the section starts with one; without the section nothing is
+// written.
+func TestUpdateChangelog(t *testing.T) {
+	const line = "- The Heroku AppLink Service Mesh 0.3.0 is pinned for linux amd64 and arm64, and is the default release.\n"
+	tests := []struct {
+		name, changelog, want, err string
+	}{
+		{name: "a list", changelog: "# Changelog\n\n## [Unreleased]\n\n- Other.\n\n## [1.0.0] - 2026-12-05\n",
+			want: "# Changelog\n\n## [Unreleased]\n\n" + line + "- Other.\n\n## [1.0.0] - 2026-12-05\n"},
+		{name: "prose", changelog: "# Changelog\n\n## [Unreleased]\n\n### Changed\n\n- Other.\n",
+			want: "# Changelog\n\n## [Unreleased]\n\n" + line + "\n### Changed\n\n- Other.\n"},
+		{name: "the last section", changelog: "# Changelog\n\n## [Unreleased]\n",
+			want: "# Changelog\n\n## [Unreleased]\n\n" + line + "\n"},
+		{name: "no Unreleased section", changelog: "# Changelog\n\n## [1.0.0] - 2026-12-05\n",
+			err: `CHANGELOG.md has no "## [Unreleased]" section: add one, then run this again`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, inventory.Inventory{})
+			e.publish("latest", mesh("0.3.0"))
+			e.publish("0.3.0", mesh("0.3.0"))
+			require.NoError(t, os.WriteFile(filepath.Join(e.dir, "CHANGELOG.md"), []byte(tt.changelog), 0o644))
+			before := e.files(t)
+			err := e.tool.Update(context.Background())
+			if tt.err != "" {
+				require.EqualError(t, err, tt.err)
+				require.Equal(t, before, e.files(t), "nothing is written")
+				return
+			}
+			require.NoError(t, err)
+			data, err := os.ReadFile(filepath.Join(e.dir, "CHANGELOG.md"))
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(data))
+			require.Len(t, e.inventory(t).Artifacts, 2)
+		})
+	}
+}
