@@ -187,7 +187,8 @@ func Check(root, rebuilt string) ([]string, error) {
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
-	if changelog, err := os.ReadFile(filepath.Join(root, "CHANGELOG.md")); err != nil || !dated(changelog, d.Buildpack.Version) {
+	dated := regexp.MustCompile(`(?m)^## \[` + regexp.QuoteMeta(d.Buildpack.Version) + `\] - \d{4}-\d{2}-\d{2}[ \t]*$`)
+	if changelog, err := os.ReadFile(filepath.Join(root, "CHANGELOG.md")); err != nil || !dated.Match(changelog) {
 		problems = append(problems, fmt.Sprintf("CHANGELOG.md has no \"## [%s] - YYYY-MM-DD\" entry for the version in buildpack.toml", d.Buildpack.Version))
 	}
 	inv, err := inventory.Load(filepath.Join(root, inventory.FileName))
@@ -221,12 +222,6 @@ func Check(root, rebuilt string) ([]string, error) {
 		}
 	}
 	return problems, nil
-}
-
-// dated reports whether changelog has version's section, dated as Keep a
-// Changelog has it.
-func dated(changelog []byte, version string) bool {
-	return regexp.MustCompile(`(?m)^## \[` + regexp.QuoteMeta(version) + `\] - \d{4}-\d{2}-\d{2}[ \t]*$`).Match(changelog)
 }
 
 // Notes is the body of a CHANGELOG section ("Unreleased", or a version's),
