@@ -225,15 +225,11 @@ func Check(root, rebuilt string) ([]string, error) {
 }
 
 // Notes is the body of a CHANGELOG section ("Unreleased", or a version's),
-// as release notes.
+// as release notes: up to the next section, the link definitions or the end.
 func Notes(changelog []byte, version string) (string, error) {
-	start := regexp.MustCompile(`(?m)^## \[` + regexp.QuoteMeta(version) + `\].*\n`).FindIndex(changelog)
-	if start == nil {
+	section := regexp.MustCompile(`(?ms)^## \[` + regexp.QuoteMeta(version) + `\][^\n]*\n(.*?)(?:^## \[|^\[[^\]]+\]: |\z)`).FindSubmatch(changelog)
+	if section == nil {
 		return "", fmt.Errorf("CHANGELOG.md has no section for %s", version)
 	}
-	body := string(changelog[start[1]:])
-	if end := regexp.MustCompile(`(?m)^(## \[|\[[^\]]+\]: )`).FindStringIndex(body); end != nil {
-		body = body[:end[0]]
-	}
-	return strings.TrimSpace(body) + "\n", nil
+	return strings.TrimSpace(string(section[1])) + "\n", nil
 }
