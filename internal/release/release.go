@@ -50,6 +50,10 @@ func Read(root string) (Descriptor, error) {
 // only when the tree has one.
 var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/report", "bin/build", "lib/shim.sh", "LICENSE", install.KeyFile}
 
+// tables matches buildpack.toml's tables: each runs from a line that
+// starts with "[" to the next one.
+var tables = regexp.MustCompile(`(?m)^\[.*(?:\n(?:[^\[\n].*)?)*`)
+
 // Package writes into dist the classic tarball, with the binaries of
 // binDir/linux-<arch>/, and one CNB directory per target for pack: its
 // target's binary, an inventory pinning only its arch, and a
@@ -57,12 +61,9 @@ var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/rep
 // registry's [publish] tables, which pack warns about.
 func Package(root, binDir, dist string) ([]string, error) {
 	d, err := Read(root)
-	if err != nil {
-		return nil, err
-	}
-	inv, err := inventory.Load(filepath.Join(root, inventory.FileName))
-	if err != nil {
-		return nil, err
+	inv, ierr := inventory.Load(filepath.Join(root, inventory.FileName))
+	if err != nil || ierr != nil {
+		return nil, errors.Join(err, ierr)
 	}
 	// Fixed times, modes and owners, and the directories: the same files
 	// always give the same tarball.
@@ -92,59 +93,46 @@ func Package(root, binDir, dist string) ([]string, error) {
 	var tgz bytes.Buffer
 	gz, _ := gzip.NewWriterLevel(&tgz, gzip.BestCompression)
 	tw := tar.NewWriter(gz)
-	tarball := filepath.Join(dist, "heroku-applink-service-mesh-buildpack-v"+d.Buildpack.Version+".tgz")
 	if err := errors.Join(tw.AddFS(classic), tw.Close(), gz.Close()); err != nil {
 		return nil, err
 	}
-	if err := writeFile(tarball, &fstest.MapFile{Data: tgz.Bytes(), Mode: 0o644}); err != nil {
-		return nil, err
-	}
-	written := []string{tarball}
+	// What Package writes, by its path in dist.
+	tarball := "heroku-applink-service-mesh-buildpack-v" + d.Buildpack.Version + ".tgz"
+	out := fstest.MapFS{tarball: {Data: tgz.Bytes(), Mode: 0o644}}
+	written := []string{filepath.Join(dist, tarball)}
 	for _, arch := range inventory.Architectures {
 		var only bytes.Buffer
-		dir := filepath.Join(dist, "cnb", "linux-"+arch)
-		if err := errors.Join(inv.ForArch(arch).Encode(&only), os.RemoveAll(dir)); err != nil {
+		cnb := path.Join("cnb", "linux-"+arch)
+		if err := errors.Join(inv.ForArch(arch).Encode(&only), os.RemoveAll(filepath.Join(dist, cnb))); err != nil {
 			return nil, err
 		}
-		cnb := fstest.MapFS{
-			"package.toml":     {Data: []byte("[buildpack]\nuri = \".\"\n\n[platform]\nos = \"linux\"\n"), Mode: 0o644},
-			"buildpack.toml":   {Data: forTarget(classic["buildpack.toml"].Data, arch), Mode: 0o644},
-			inventory.FileName: {Data: only.Bytes(), Mode: 0o644},
-			BinaryPath(arch):   classic[BinaryPath(arch)],
-		}
-		for _, name := range runtimeFiles {
+		descriptor := tables.ReplaceAllFunc(classic["buildpack.toml"].Data, func(table []byte) []byte {
+			if bytes.HasPrefix(table, []byte("[publish")) || bytes.HasPrefix(table, []byte("[[targets]]")) && !bytes.Contains(table, []byte(`arch = "`+arch+`"`)) {
+				return nil
+			}
+			return table
+		})
+		out[cnb+"/package.toml"] = &fstest.MapFile{Data: []byte("[buildpack]\nuri = \".\"\n\n[platform]\nos = \"linux\"\n"), Mode: 0o644}
+		out[cnb+"/buildpack.toml"] = &fstest.MapFile{Data: descriptor, Mode: 0o644}
+		out[cnb+"/"+inventory.FileName] = &fstest.MapFile{Data: only.Bytes(), Mode: 0o644}
+		for _, name := range slices.Concat(runtimeFiles, []string{BinaryPath(arch)}) {
 			if f, ok := classic[name]; ok {
-				cnb[name] = f
+				out[path.Join(cnb, name)] = f
 			}
 		}
-		for name, f := range cnb {
-			if err := writeFile(filepath.Join(dir, name), f); err != nil {
-				return nil, err
-			}
+		written = append(written, filepath.Join(dist, cnb))
+	}
+	for name, f := range out {
+		name = filepath.Join(dist, name)
+		err := os.MkdirAll(filepath.Dir(name), 0o755)
+		if err == nil {
+			err = os.WriteFile(name, f.Data, f.Mode)
 		}
-		written = append(written, dir)
+		if err != nil {
+			return nil, err
+		}
 	}
 	return written, nil
-}
-
-func writeFile(path string, f *fstest.MapFile) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, f.Data, f.Mode)
-}
-
-// forTarget is buildpack.toml for one target's CNB package: its
-// [[targets]] table only, and no [publish] tables. A table runs from a line
-// that starts with "[" to the next one.
-func forTarget(descriptor []byte, arch string) []byte {
-	tables := regexp.MustCompile(`(?m)^\[.*(?:\n(?:[^\[\n].*)?)*`)
-	return tables.ReplaceAllFunc(descriptor, func(table []byte) []byte {
-		if bytes.HasPrefix(table, []byte("[publish")) || bytes.HasPrefix(table, []byte("[[targets]]")) && !bytes.Contains(table, []byte(`arch = "`+arch+`"`)) {
-			return nil
-		}
-		return table
-	})
 }
 
 // CNBFile is where `make package` writes one target's buildpackage.
