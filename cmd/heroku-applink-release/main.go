@@ -14,8 +14,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/heroku/color"
-
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/pin"
@@ -32,7 +30,6 @@ const usage = `usage:
 var errUsage = errors.New("usage")
 
 func main() {
-	color.Disable(os.Getenv("NO_COLOR") != "")
 	out := output.New(os.Stdout, os.Stderr, output.Classic, os.Getenv("NO_COLOR") == "")
 	if err := run(os.Args[1:], out); err == errUsage {
 		fmt.Fprintln(os.Stderr, usage)
