@@ -81,8 +81,8 @@ pin: ## Pin a release in inventory.toml: make pin VERSION=v1.2.3 [MIRROR=https:/
 	@test -n "$(VERSION)" || { echo "usage: make pin VERSION=v1.2.3 [MIRROR=https://...] [DRY_RUN=1]"; exit 2; }
 	@$(GO) run ./cmd/heroku-applink-release pin $(if $(MIRROR),--mirror $(MIRROR)) $(if $(DRY_RUN),--dry-run) $(VERSION)
 
-update-inventory: ## Pin the newest mesh release if it is new, with its CHANGELOG line: make update-inventory [MIRROR=https://...]
-	@$(GO) run ./cmd/heroku-applink-release update $(if $(MIRROR),--mirror $(MIRROR))
+update-inventory: ## Pin the newest mesh release if it is new, with its CHANGELOG line: make update-inventory [MIRROR=https://...] [DRY_RUN=1]
+	@$(GO) run ./cmd/heroku-applink-release update $(if $(MIRROR),--mirror $(MIRROR)) $(if $(DRY_RUN),--dry-run)
 
 test: vet unit e2e ## Run every test: go vet, the unit tests, the end-to-end suite
 

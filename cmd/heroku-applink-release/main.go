@@ -22,7 +22,7 @@ import (
 
 const usage = `usage:
   heroku-applink-release pin [--buildpack DIR] [--mirror URL] [--key FILE] [--dry-run] VERSION
-  heroku-applink-release update [--buildpack DIR] [--mirror URL] [--key FILE]
+  heroku-applink-release update [--buildpack DIR] [--mirror URL] [--key FILE] [--dry-run]
   heroku-applink-release package ROOT BINDIR DIST [PACK]  the classic tarball, the CNB directories (and with PACK, the .cnb files)
   heroku-applink-release check ROOT REBUILT               is ROOT ready to tag, against binaries rebuilt into REBUILT
   heroku-applink-release notes ROOT [VERSION]             print a CHANGELOG section (default: the version's)`
@@ -47,10 +47,7 @@ func run(args []string, out *output.Printer) error {
 		fs.StringVar(&tool.Buildpack, "buildpack", ".", "the buildpack directory")
 		fs.StringVar(&tool.Mirror, "mirror", "", "download release files from this base URL instead of the release bucket")
 		fs.StringVar(&tool.KeyFile, "key", "", "an armoured public key file to verify with")
-		dryRun := new(bool)
-		if args[0] == "pin" {
-			fs.BoolVar(dryRun, "dry-run", false, "print the updated inventory without writing it")
-		}
+		fs.BoolVar(&tool.DryRun, "dry-run", false, "print the updated inventory without writing anything")
 		fs.Parse(args[1:])
 		var err error
 		if tool.Fetch, err = fetch.New("heroku-applink-release", os.Getenv); err != nil {
@@ -62,7 +59,7 @@ func run(args []string, out *output.Printer) error {
 		case args[0] == "update" && fs.NArg() == 0:
 			return tool.Update(ctx)
 		case args[0] == "pin" && fs.NArg() == 1:
-			return tool.Pin(ctx, fs.Arg(0), *dryRun)
+			return tool.Pin(ctx, fs.Arg(0))
 		}
 		return errUsage
 	}
