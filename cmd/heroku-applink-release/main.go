@@ -86,12 +86,8 @@ func run(args []string, out *output.Printer) error {
 		out.Step("Packaged the buildpack")
 		out.Detail("%s", strings.Join(written, "\n"))
 	case args[0] == "check" && len(args) == 3:
-		problems, err := release.Check(args[1], args[2])
-		if err == nil && len(problems) > 0 {
-			err = fmt.Errorf("the tree is not ready to release:\n- %s", strings.Join(problems, "\n- "))
-		}
-		if err != nil {
-			return err
+		if problems := release.Check(args[1], args[2]); len(problems) > 0 {
+			return fmt.Errorf("the tree is not ready to release:\n- %s", strings.Join(problems, "\n- "))
 		}
 		out.Step("Ready to release %s: version, CHANGELOG, inventory and reproducible binaries check out", d.Buildpack.Version)
 	case args[0] == "notes":

@@ -196,8 +196,7 @@ func ready(t *testing.T) (string, string) {
 
 func TestCheck(t *testing.T) {
 	root, bins := ready(t)
-	problems, err := release.Check(root, bins)
-	require.NoError(t, err)
+	problems := release.Check(root, bins)
 	require.Empty(t, problems)
 
 	tests := []struct {
@@ -240,8 +239,7 @@ func TestCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root, bins := ready(t)
 			tt.break_(root)
-			problems, err := release.Check(root, bins)
-			require.NoError(t, err)
+			problems := release.Check(root, bins)
 			var texts []string
 			for _, p := range problems {
 				texts = append(texts, string(p))
@@ -249,6 +247,16 @@ func TestCheck(t *testing.T) {
 			require.Contains(t, strings.Join(texts, "\n"), tt.want)
 		})
 	}
+}
+
+// TestCheckWithoutTheRebuiltBinary: the binaries to compare with are a
+// problem to report too.
+func TestCheckWithoutTheRebuiltBinary(t *testing.T) {
+	root, bins := ready(t)
+	require.NoError(t, os.Remove(filepath.Join(bins, "linux-arm64", release.BuildpackBinary)))
+	problems := release.Check(root, bins)
+	require.Len(t, problems, 1)
+	require.Contains(t, problems[0], "the rebuilt linux/arm64 binary: open "+filepath.Join(bins, "linux-arm64", release.BuildpackBinary))
 }
 
 func edit(t *testing.T, path, old, new string) {
@@ -293,8 +301,7 @@ func TestCheckInventory(t *testing.T) {
 			} else {
 				testhelpers.WriteInventory(t, root, tt.inv)
 			}
-			problems, err := release.Check(root, bins)
-			require.NoError(t, err)
+			problems := release.Check(root, bins)
 			var got []string
 			for _, p := range problems {
 				got = append(got, string(p))
@@ -309,8 +316,7 @@ func TestCheckInventory(t *testing.T) {
 func TestCheckTargets(t *testing.T) {
 	root, bins := ready(t)
 	edit(t, filepath.Join(root, "buildpack.toml"), "[[targets]]\nos = \"linux\"\narch = \"arm64\"\n", "[[targets]]\nos = \"linux\"\narch = \"arm64\"\n\n[[targets]]\nos = \"linux\"\narch = \"riscv64\"\n")
-	problems, err := release.Check(root, bins)
-	require.NoError(t, err)
+	problems := release.Check(root, bins)
 	require.Equal(t, []string{"inventory.toml pins no release of the service mesh for linux/riscv64: run make update-inventory (or make pin VERSION=vX.Y.Z) and commit it"}, problems,
 		"every target buildpack.toml declares needs a pin")
 }
