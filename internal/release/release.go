@@ -50,10 +50,6 @@ func Read(root string) (Descriptor, error) {
 // only when the tree has one.
 var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/report", "bin/build", "lib/shim.sh", "LICENSE", install.KeyFile}
 
-// tables matches buildpack.toml's tables: each runs from a line that
-// starts with "[" to the next one.
-var tables = regexp.MustCompile(`(?m)^\[.*(?:\n(?:[^\[\n].*)?)*`)
-
 // Package writes into dist the classic tarball, with the binaries of
 // binDir/linux-<arch>/, and one CNB directory per target for pack: its
 // target's binary, an inventory pinning only its arch, and a
@@ -106,6 +102,8 @@ func Package(root, binDir, dist string) ([]string, error) {
 		if err := errors.Join(inv.ForArch(arch).Encode(&only), os.RemoveAll(filepath.Join(dist, cnb))); err != nil {
 			return nil, err
 		}
+		// A table runs from a line that starts with "[" to the next one.
+		tables := regexp.MustCompile(`(?m)^\[.*(?:\n(?:[^\[\n].*)?)*`)
 		descriptor := tables.ReplaceAllFunc(classic["buildpack.toml"].Data, func(table []byte) []byte {
 			if bytes.HasPrefix(table, []byte("[publish")) || bytes.HasPrefix(table, []byte("[[targets]]")) && !bytes.Contains(table, []byte(`arch = "`+arch+`"`)) {
 				return nil
