@@ -109,14 +109,13 @@ func (t *Tool) run(ctx context.Context, v *semver.Version) error {
 			}
 			latest[arch] = sum
 			found, err := versionOf(ctx, path, arch)
-			switch {
-			case err != nil:
+			if err != nil {
 				return fmt.Errorf("%s: %w", object, err)
-			case found != nil && v != nil && !found.Equal(v):
-				return fmt.Errorf("the latest releases disagree on the version: %s and %s; nothing was changed", v, found)
-			case found != nil:
-				v = found
 			}
+			if found != nil && v != nil && !found.Equal(v) {
+				return fmt.Errorf("the latest releases disagree on the version: %s and %s; nothing was changed", v, found)
+			}
+			v = cmp.Or(found, v)
 		}
 		if v == nil {
 			return fmt.Errorf("no latest release tells its version (none is for this machine's %s); nothing was changed", runtime.GOARCH)
