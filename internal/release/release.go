@@ -122,11 +122,7 @@ func Package(root, binDir, dist string) ([]string, error) {
 	}
 	for name, f := range out {
 		name = filepath.Join(dist, name)
-		err := os.MkdirAll(filepath.Dir(name), 0o755)
-		if err == nil {
-			err = os.WriteFile(name, f.Data, f.Mode)
-		}
-		if err != nil {
+		if err := errors.Join(os.MkdirAll(filepath.Dir(name), 0o755), os.WriteFile(name, f.Data, f.Mode)); err != nil {
 			return nil, err
 		}
 	}
