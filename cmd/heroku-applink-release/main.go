@@ -1,6 +1,5 @@
 // Command heroku-applink-release is the maintainers' tool behind make pin,
-// update-inventory, package and release-check, and the release workflow's
-// notes.
+// update-inventory, package and release-check, and release.yml's notes.
 package main
 
 import (
