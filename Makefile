@@ -31,11 +31,17 @@ FUZZ_TARGETS := internal/inventory:FuzzParseRequest:60000 internal/inventory:Fuz
 	internal/advice:FuzzProcfile:50000 internal/config:FuzzEnvDir:3000 internal/fetch:FuzzKnobs:20000 \
 	internal/cnb:FuzzLayerMetadata:9000 internal/advice:FuzzMeshConfig:4000
 
+# What the release workflow reads of buildpack.toml (make -s print-NAME),
+# with lib/build.sh's sed: [buildpack]'s version is the file's first version
+# line, as the classic registry's parser takes no dotted keys.
+BUILDPACK_VERSION = $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' buildpack.toml | head -n 1)
+IMAGE_REPOSITORY = $(shell sed -n '/^\[metadata\.release\.image\]/,/^\[/s/^repository *= *"\([^"]*\)".*/\1/p' buildpack.toml)
+
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SHELL_SCRIPTS := bin/detect bin/compile bin/release bin/report bin/build lib/shim.sh lib/build.sh test/reproducible.sh .ci/run \
 	test/fixtures/buildpacks/procfile/bin/detect test/fixtures/buildpacks/procfile/bin/build
 
-.PHONY: lint bench fuzz help build binaries release-binaries package release-check prepare-release test unit e2e test-pack test-shim \
+.PHONY: lint bench fuzz help build binaries release-binaries package release-check test unit e2e test-pack test-shim \
 	demo demo-cnb demo-pack pin update-inventory verify-reproducible vet fmt clean
 
 help: ## Show this help
@@ -68,10 +74,6 @@ package: binaries $(PACK) ## Write the classic tarball, the per-target CNB direc
 release-check: binaries ## Check a release commit: version, CHANGELOG, a pin per target and the key, binaries = this source's build
 	@$(GO) run ./cmd/heroku-applink-release check . dist/bin
 
-prepare-release: ## Bump the version and date the CHANGELOG's Unreleased notes: make prepare-release BUMP=major|minor|patch
-	@test -n "$(BUMP)" || { echo "usage: make prepare-release BUMP=major|minor|patch"; exit 2; }
-	@$(GO) run ./cmd/heroku-applink-release prepare . $(BUMP) $$(date -u +%Y-%m-%d)
-
 verify-reproducible: ## Build twice from two clean clones of HEAD and check the binaries are byte-identical
 	@sh test/reproducible.sh
 
@@ -79,8 +81,8 @@ pin: ## Pin a release in inventory.toml: make pin VERSION=v1.2.3 [MIRROR=https:/
 	@test -n "$(VERSION)" || { echo "usage: make pin VERSION=v1.2.3 [MIRROR=https://...] [DRY_RUN=1]"; exit 2; }
 	@$(GO) run ./cmd/heroku-applink-release pin $(if $(MIRROR),--mirror $(MIRROR)) $(if $(DRY_RUN),--dry-run) $(VERSION)
 
-update-inventory: ## Pin the newest mesh release if it is new, with its CHANGELOG line: make update-inventory [MIRROR=https://...]
-	@$(GO) run ./cmd/heroku-applink-release update $(if $(MIRROR),--mirror $(MIRROR))
+update-inventory: ## Pin the newest mesh release if it is new, with its CHANGELOG line: make update-inventory [MIRROR=https://...] [DRY_RUN=1]
+	@$(GO) run ./cmd/heroku-applink-release update $(if $(MIRROR),--mirror $(MIRROR)) $(if $(DRY_RUN),--dry-run)
 
 test: vet unit e2e ## Run every test: go vet, the unit tests, the end-to-end suite
 
@@ -136,6 +138,7 @@ fmt: ## Format the Go sources and the shell scripts
 clean: ## Remove build output
 	rm -rf .build dist
 
-# make -s print-PACK prints a variable (the release workflow finds pack so).
+# make -s print-PACK prints a variable (the release workflow finds pack,
+# the version and the image repository so).
 print-%:
 	@echo $($*)

@@ -1,6 +1,5 @@
 // Command heroku-applink-release is the maintainers' tool behind make pin,
-// update-inventory, package, release-check and prepare-release, and the
-// release workflows' version, image and notes.
+// update-inventory, package and release-check, and release.yml's notes.
 package main
 
 import (
@@ -14,8 +13,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/heroku/color"
-
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/pin"
@@ -24,17 +21,14 @@ import (
 
 const usage = `usage:
   heroku-applink-release pin [--buildpack DIR] [--mirror URL] [--key FILE] [--dry-run] VERSION
-  heroku-applink-release update [--buildpack DIR] [--mirror URL] [--key FILE]
+  heroku-applink-release update [--buildpack DIR] [--mirror URL] [--key FILE] [--dry-run]
   heroku-applink-release package ROOT BINDIR DIST [PACK]  the classic tarball, the CNB directories (and with PACK, the .cnb files)
   heroku-applink-release check ROOT REBUILT               is ROOT ready to tag, against binaries rebuilt into REBUILT
-  heroku-applink-release prepare ROOT BUMP DATE           bump the version (major, minor or patch) and date the CHANGELOG
-  heroku-applink-release version|image ROOT               print the version, the image repository
   heroku-applink-release notes ROOT [VERSION]             print a CHANGELOG section (default: the version's)`
 
 var errUsage = errors.New("usage")
 
 func main() {
-	color.Disable(os.Getenv("NO_COLOR") != "")
 	out := output.New(os.Stdout, os.Stderr, output.Classic, os.Getenv("NO_COLOR") == "")
 	if err := run(os.Args[1:], out); err == errUsage {
 		fmt.Fprintln(os.Stderr, usage)
@@ -52,10 +46,7 @@ func run(args []string, out *output.Printer) error {
 		fs.StringVar(&tool.Buildpack, "buildpack", ".", "the buildpack directory")
 		fs.StringVar(&tool.Mirror, "mirror", "", "download release files from this base URL instead of the release bucket")
 		fs.StringVar(&tool.KeyFile, "key", "", "an armoured public key file to verify with")
-		dryRun := new(bool)
-		if args[0] == "pin" {
-			fs.BoolVar(dryRun, "dry-run", false, "print the updated inventory without writing it")
-		}
+		fs.BoolVar(&tool.DryRun, "dry-run", false, "print the updated inventory without writing anything")
 		fs.Parse(args[1:])
 		var err error
 		if tool.Fetch, err = fetch.New("heroku-applink-release", os.Getenv); err != nil {
@@ -67,7 +58,7 @@ func run(args []string, out *output.Printer) error {
 		case args[0] == "update" && fs.NArg() == 0:
 			return tool.Update(ctx)
 		case args[0] == "pin" && fs.NArg() == 1:
-			return tool.Pin(ctx, fs.Arg(0), *dryRun)
+			return tool.Pin(ctx, fs.Arg(0))
 		}
 		return errUsage
 	}
@@ -94,24 +85,10 @@ func run(args []string, out *output.Printer) error {
 		out.Step("Packaged the buildpack")
 		out.Detail("%s", strings.Join(written, "\n"))
 	case args[0] == "check" && len(args) == 3:
-		problems, err := release.Check(args[1], args[2])
-		if err == nil && len(problems) > 0 {
-			err = fmt.Errorf("the tree is not ready to release:\n- %s", strings.Join(problems, "\n- "))
-		}
-		if err != nil {
-			return err
+		if problems := release.Check(args[1], args[2]); len(problems) > 0 {
+			return fmt.Errorf("the tree is not ready to release:\n- %s", strings.Join(problems, "\n- "))
 		}
 		out.Step("Ready to release %s: version, CHANGELOG, inventory and reproducible binaries check out", d.Buildpack.Version)
-	case args[0] == "prepare" && len(args) == 4:
-		version, err := release.Prepare(args[1], args[2], args[3])
-		if err != nil {
-			return err
-		}
-		fmt.Println(version)
-	case args[0] == "version":
-		fmt.Println(d.Buildpack.Version)
-	case args[0] == "image":
-		fmt.Println(d.Metadata.Release.Image.Repository)
 	case args[0] == "notes":
 		changelog, err := os.ReadFile(filepath.Join(args[1], "CHANGELOG.md"))
 		notes, nerr := release.Notes(changelog, append(args[2:], d.Buildpack.Version)[0])

@@ -29,31 +29,32 @@ import (
 // Tool pins releases for every architecture in the inventory.toml of the
 // buildpack in Buildpack, downloaded from the official bucket or Mirror (the
 // pins name the official bucket either way) and verified with KeyFile's key
-// or the one a build would trust.
+// or the one a build would trust. With DryRun it prints the new inventory
+// to Stdout and writes nothing.
 type Tool struct {
 	Fetch                      *fetch.Client
 	Out                        *output.Printer
 	Stdout                     io.Writer
 	Buildpack, Mirror, KeyFile string
+	DryRun                     bool
 }
 
-// Pin pins version: it writes the new inventory, or only prints it with
-// dryRun.
-func (t *Tool) Pin(ctx context.Context, version string, dryRun bool) error {
+// Pin pins version.
+func (t *Tool) Pin(ctx context.Context, version string) error {
 	v, err := semver.StrictNewVersion(strings.TrimPrefix(version, "v"))
 	if err != nil {
 		return fmt.Errorf("invalid version %q: want X.Y.Z: %w", version, err)
 	}
-	return t.run(ctx, v, dryRun)
+	return t.run(ctx, v)
 }
 
 // Update pins the release the bucket calls latest when it is new, with a
 // line in the CHANGELOG's Unreleased section; it changes nothing when that
 // release is pinned already or anything does not verify.
-func (t *Tool) Update(ctx context.Context) error { return t.run(ctx, nil, false) }
+func (t *Tool) Update(ctx context.Context) error { return t.run(ctx, nil) }
 
 // run pins v, or without one updates to latest.
-func (t *Tool) run(ctx context.Context, v *semver.Version, dryRun bool) error {
+func (t *Tool) run(ctx context.Context, v *semver.Version) error {
 	update := v == nil
 	inv, err := inventory.Load(filepath.Join(t.Buildpack, inventory.FileName))
 	if err != nil {
@@ -84,7 +85,8 @@ func (t *Tool) run(ctx context.Context, v *semver.Version, dryRun bool) error {
 	download := func(object string) (path, sum string, err error) {
 		url := cfg.Source.URL(object)
 		t.Out.Detail("Downloading %s", config.Redact(url))
-		f, err := os.Create(filepath.Join(dir, object))
+		// Executable, as versionOf may run it: dir is this run's own.
+		f, err := os.OpenFile(filepath.Join(dir, object), os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o700)
 		if err != nil {
 			return "", "", err
 		}
@@ -107,14 +109,13 @@ func (t *Tool) run(ctx context.Context, v *semver.Version, dryRun bool) error {
 			}
 			latest[arch] = sum
 			found, err := versionOf(ctx, path, arch)
-			switch {
-			case err != nil:
+			if err != nil {
 				return fmt.Errorf("%s: %w", object, err)
-			case found != nil && v != nil && !found.Equal(v):
-				return fmt.Errorf("the latest releases disagree on the version: %s and %s; nothing was changed", v, found)
-			case found != nil:
-				v = found
 			}
+			if found != nil && v != nil && !found.Equal(v) {
+				return fmt.Errorf("the latest releases disagree on the version: %s and %s; nothing was changed", v, found)
+			}
+			v = cmp.Or(found, v)
 		}
 		if v == nil {
 			return fmt.Errorf("no latest release tells its version (none is for this machine's %s); nothing was changed", runtime.GOARCH)
@@ -149,7 +150,7 @@ func (t *Tool) run(ctx context.Context, v *semver.Version, dryRun bool) error {
 		}
 		updated = updated.With(inventory.Artifact{Version: v, Arch: arch, URL: config.OfficialURL(object), Checksum: sum})
 	}
-	if dryRun {
+	if t.DryRun {
 		t.Out.Step("Dry run: %s is unchanged; it would read", inventory.FileName)
 		return updated.Encode(t.Stdout)
 	}
@@ -201,9 +202,6 @@ func versionOf(ctx context.Context, path, arch string) (*semver.Version, error) 
 	}
 	if arch != runtime.GOARCH {
 		return nil, nil
-	}
-	if err := os.Chmod(path, 0o700); err != nil {
-		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

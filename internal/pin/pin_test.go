@@ -107,7 +107,7 @@ func TestPin(t *testing.T) {
 	old := testhelpers.FakeMesh("1.0.0", "amd64")
 	e := newEnv(t, testhelpers.Inventory("", old))
 	arts := e.publish("1.2.3", mesh("1.2.3"))
-	require.NoError(t, e.tool.Pin(context.Background(), "v1.2.3", false))
+	require.NoError(t, e.tool.Pin(context.Background(), "v1.2.3"))
 	got := e.inventory(t)
 	require.ElementsMatch(t, []inventory.Artifact{pinOf(old, "1.0.0"), pinOf(arts["amd64"], "1.2.3"), pinOf(arts["arm64"], "1.2.3")}, got.Artifacts)
 	require.Contains(t, e.out.String(), "Signature by key "+e.key.Fingerprint+" verified: "+arts["amd64"].Checksum())
@@ -117,7 +117,8 @@ func TestPin(t *testing.T) {
 		e := newEnv(t, inventory.Inventory{})
 		e.publish("1.2.3", mesh("1.2.3"))
 		before := e.files(t)
-		require.NoError(t, e.tool.Pin(context.Background(), "1.2.3", true))
+		e.tool.DryRun = true
+		require.NoError(t, e.tool.Pin(context.Background(), "1.2.3"))
 		require.Equal(t, before, e.files(t))
 		require.Contains(t, e.stdout.String(), "checksum = \""+testhelpers.FakeMesh("1.2.3", "arm64").Checksum()+"\"")
 	})
@@ -147,14 +148,14 @@ func TestPinRefusesToWriteOnAnyFailure(t *testing.T) {
 			e.publish("1.2.3", mesh("1.2.3"))
 			tt.break_(e)
 			before := e.files(t)
-			err := e.tool.Pin(context.Background(), "1.2.3", false)
+			err := e.tool.Pin(context.Background(), "1.2.3")
 			require.ErrorContains(t, err, tt.wantErr)
 			require.ErrorAs(t, err, tt.as)
 			require.Equal(t, before, e.files(t), "nothing is written")
 		})
 	}
 	e := newEnv(t, inventory.Inventory{})
-	require.ErrorContains(t, e.tool.Pin(context.Background(), "1.2", false), "want X.Y.Z")
+	require.ErrorContains(t, e.tool.Pin(context.Background(), "1.2"), "want X.Y.Z")
 }
 
 // TestUpdate: the release the bucket calls latest is pinned when it is
@@ -172,6 +173,17 @@ func TestUpdate(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "# Changelog\n\n## [Unreleased]\n\n- The Heroku AppLink Service Mesh 0.3.0 is pinned for linux amd64 and arm64, and is the default release.\n\n## [1.0.0] - 2026-12-05\n\n- First.\n", string(data))
 	require.Contains(t, e.out.String(), "       Latest is 0.3.0\n")
+
+	t.Run("a dry run writes nothing", func(t *testing.T) {
+		e := newEnv(t, inventory.Inventory{})
+		e.publish("latest", mesh("0.3.0"))
+		e.publish("0.3.0", mesh("0.3.0"))
+		before := e.files(t)
+		e.tool.DryRun = true
+		require.NoError(t, e.tool.Update(context.Background()))
+		require.Equal(t, before, e.files(t))
+		require.Contains(t, e.stdout.String(), "checksum = \""+testhelpers.FakeMesh("0.3.0", "arm64").Checksum()+"\"")
+	})
 
 	t.Run("again: nothing to do, nothing changed", func(t *testing.T) {
 		before := e.files(t)
@@ -247,4 +259,43 @@ func tagged(t *testing.T, version, arch string) []byte {
 	data, err := os.ReadFile(filepath.Join(dir, "mesh"))
 	require.NoError(t, err)
 	return data
+}
+
+// TestUpdateChangelog: the line goes first under Unreleased, in its list
+// when the section starts with one; without the section nothing is
+// written.
+func TestUpdateChangelog(t *testing.T) {
+	const line = "- The Heroku AppLink Service Mesh 0.3.0 is pinned for linux amd64 and arm64, and is the default release.\n"
+	tests := []struct {
+		name, changelog, want, err string
+	}{
+		{name: "a list", changelog: "# Changelog\n\n## [Unreleased]\n\n- Other.\n\n## [1.0.0] - 2026-12-05\n",
+			want: "# Changelog\n\n## [Unreleased]\n\n" + line + "- Other.\n\n## [1.0.0] - 2026-12-05\n"},
+		{name: "prose", changelog: "# Changelog\n\n## [Unreleased]\n\n### Changed\n\n- Other.\n",
+			want: "# Changelog\n\n## [Unreleased]\n\n" + line + "\n### Changed\n\n- Other.\n"},
+		{name: "the last section", changelog: "# Changelog\n\n## [Unreleased]\n",
+			want: "# Changelog\n\n## [Unreleased]\n\n" + line + "\n"},
+		{name: "no Unreleased section", changelog: "# Changelog\n\n## [1.0.0] - 2026-12-05\n",
+			err: `CHANGELOG.md has no "## [Unreleased]" section: add one, then run this again`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, inventory.Inventory{})
+			e.publish("latest", mesh("0.3.0"))
+			e.publish("0.3.0", mesh("0.3.0"))
+			require.NoError(t, os.WriteFile(filepath.Join(e.dir, "CHANGELOG.md"), []byte(tt.changelog), 0o644))
+			before := e.files(t)
+			err := e.tool.Update(context.Background())
+			if tt.err != "" {
+				require.EqualError(t, err, tt.err)
+				require.Equal(t, before, e.files(t), "nothing is written")
+				return
+			}
+			require.NoError(t, err)
+			data, err := os.ReadFile(filepath.Join(e.dir, "CHANGELOG.md"))
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(data))
+			require.Len(t, e.inventory(t).Artifacts, 2)
+		})
+	}
 }

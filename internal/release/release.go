@@ -34,9 +34,6 @@ func BinaryPath(arch string) string { return filepath.Join("lib", "linux-"+arch,
 type Descriptor struct {
 	Buildpack struct{ Version string }
 	Targets   []struct{ OS, Arch string }
-	Metadata  struct {
-		Release struct{ Image struct{ Repository string } }
-	}
 }
 
 // Read reads root's buildpack.toml; its version must be X.Y.Z.
@@ -60,12 +57,9 @@ var runtimeFiles = []string{"bin/detect", "bin/compile", "bin/release", "bin/rep
 // registry's [publish] tables, which pack warns about.
 func Package(root, binDir, dist string) ([]string, error) {
 	d, err := Read(root)
-	if err != nil {
-		return nil, err
-	}
-	inv, err := inventory.Load(filepath.Join(root, inventory.FileName))
-	if err != nil {
-		return nil, err
+	inv, ierr := inventory.Load(filepath.Join(root, inventory.FileName))
+	if err != nil || ierr != nil {
+		return nil, errors.Join(err, ierr)
 	}
 	// Fixed times, modes and owners, and the directories: the same files
 	// always give the same tarball.
@@ -95,59 +89,44 @@ func Package(root, binDir, dist string) ([]string, error) {
 	var tgz bytes.Buffer
 	gz, _ := gzip.NewWriterLevel(&tgz, gzip.BestCompression)
 	tw := tar.NewWriter(gz)
-	tarball := filepath.Join(dist, "heroku-applink-service-mesh-buildpack-v"+d.Buildpack.Version+".tgz")
 	if err := errors.Join(tw.AddFS(classic), tw.Close(), gz.Close()); err != nil {
 		return nil, err
 	}
-	if err := writeFile(tarball, &fstest.MapFile{Data: tgz.Bytes(), Mode: 0o644}); err != nil {
-		return nil, err
-	}
-	written := []string{tarball}
+	// What Package writes, by its path in dist.
+	tarball := "heroku-applink-service-mesh-buildpack-v" + d.Buildpack.Version + ".tgz"
+	out := fstest.MapFS{tarball: {Data: tgz.Bytes(), Mode: 0o644}}
+	written := []string{filepath.Join(dist, tarball)}
 	for _, arch := range inventory.Architectures {
 		var only bytes.Buffer
-		dir := filepath.Join(dist, "cnb", "linux-"+arch)
-		if err := errors.Join(inv.ForArch(arch).Encode(&only), os.RemoveAll(dir)); err != nil {
+		cnb := path.Join("cnb", "linux-"+arch)
+		if err := errors.Join(inv.ForArch(arch).Encode(&only), os.RemoveAll(filepath.Join(dist, cnb))); err != nil {
 			return nil, err
 		}
-		cnb := fstest.MapFS{
-			"package.toml":     {Data: []byte("[buildpack]\nuri = \".\"\n\n[platform]\nos = \"linux\"\n"), Mode: 0o644},
-			"buildpack.toml":   {Data: forTarget(classic["buildpack.toml"].Data, arch), Mode: 0o644},
-			inventory.FileName: {Data: only.Bytes(), Mode: 0o644},
-			BinaryPath(arch):   classic[BinaryPath(arch)],
-		}
-		for _, name := range runtimeFiles {
+		// A table runs from a line that starts with "[" to the next one.
+		tables := regexp.MustCompile(`(?m)^\[.*(?:\n(?:[^\[\n].*)?)*`)
+		descriptor := tables.ReplaceAllFunc(classic["buildpack.toml"].Data, func(table []byte) []byte {
+			if bytes.HasPrefix(table, []byte("[publish")) || bytes.HasPrefix(table, []byte("[[targets]]")) && !bytes.Contains(table, []byte(`arch = "`+arch+`"`)) {
+				return nil
+			}
+			return table
+		})
+		out[cnb+"/package.toml"] = &fstest.MapFile{Data: []byte("[buildpack]\nuri = \".\"\n\n[platform]\nos = \"linux\"\n"), Mode: 0o644}
+		out[cnb+"/buildpack.toml"] = &fstest.MapFile{Data: descriptor, Mode: 0o644}
+		out[cnb+"/"+inventory.FileName] = &fstest.MapFile{Data: only.Bytes(), Mode: 0o644}
+		for _, name := range slices.Concat(runtimeFiles, []string{BinaryPath(arch)}) {
 			if f, ok := classic[name]; ok {
-				cnb[name] = f
+				out[path.Join(cnb, name)] = f
 			}
 		}
-		for name, f := range cnb {
-			if err := writeFile(filepath.Join(dir, name), f); err != nil {
-				return nil, err
-			}
+		written = append(written, filepath.Join(dist, cnb))
+	}
+	for name, f := range out {
+		name = filepath.Join(dist, name)
+		if err := errors.Join(os.MkdirAll(filepath.Dir(name), 0o755), os.WriteFile(name, f.Data, f.Mode)); err != nil {
+			return nil, err
 		}
-		written = append(written, dir)
 	}
 	return written, nil
-}
-
-func writeFile(path string, f *fstest.MapFile) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, f.Data, f.Mode)
-}
-
-// forTarget is buildpack.toml for one target's CNB package: its
-// [[targets]] table only, and no [publish] tables. A table runs from a line
-// that starts with "[" to the next one.
-func forTarget(descriptor []byte, arch string) []byte {
-	tables := regexp.MustCompile(`(?m)^\[.*(?:\n(?:[^\[\n].*)?)*`)
-	return tables.ReplaceAllFunc(descriptor, func(table []byte) []byte {
-		if bytes.HasPrefix(table, []byte("[publish")) || bytes.HasPrefix(table, []byte("[[targets]]")) && !bytes.Contains(table, []byte(`arch = "`+arch+`"`)) {
-			return nil
-		}
-		return table
-	})
 }
 
 // CNBFile is where `make package` writes one target's buildpackage.
@@ -179,9 +158,9 @@ func PackCNB(pack, dist, version string, env []string) ([]string, error) {
 // dated CHANGELOG section; an inventory that pins no mesh release for a
 // target (its users' builds would all fall back to an unpinned latest) or
 // no signing key (those would be checked against a key from the same
-// bucket); and a missing binary, or one that is not byte for byte the
-// build of this source (rebuilt/linux-<arch>/).
-func Check(root, rebuilt string) ([]string, error) {
+// bucket); and a binary missing, here or in rebuilt/linux-<arch>/, or not
+// byte for byte that build of this source.
+func Check(root, rebuilt string) []string {
 	var problems []string
 	d, err := Read(root)
 	if err == nil && len(d.Targets) == 0 {
@@ -190,7 +169,8 @@ func Check(root, rebuilt string) ([]string, error) {
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
-	if changelog, err := os.ReadFile(filepath.Join(root, "CHANGELOG.md")); err != nil || !dated(changelog, d.Buildpack.Version) {
+	dated := regexp.MustCompile(`(?m)^## \[` + regexp.QuoteMeta(d.Buildpack.Version) + `\] - \d{4}-\d{2}-\d{2}[ \t]*$`)
+	if changelog, err := os.ReadFile(filepath.Join(root, "CHANGELOG.md")); err != nil || !dated.Match(changelog) {
 		problems = append(problems, fmt.Sprintf("CHANGELOG.md has no \"## [%s] - YYYY-MM-DD\" entry for the version in buildpack.toml", d.Buildpack.Version))
 	}
 	inv, err := inventory.Load(filepath.Join(root, inventory.FileName))
@@ -215,74 +195,21 @@ func Check(root, rebuilt string) ([]string, error) {
 		if info, err := os.Stat(filepath.Join(root, bin)); err == nil && info.Mode().Perm()&0o111 == 0 {
 			problems = append(problems, bin+" is not executable")
 		}
-		fresh, err := os.ReadFile(filepath.Join(rebuilt, "linux-"+arch, BuildpackBinary))
-		if err != nil {
-			return nil, fmt.Errorf("the rebuilt linux/%s binary: %w", arch, err)
-		}
-		if !bytes.Equal(committed, fresh) {
+		if fresh, err := os.ReadFile(filepath.Join(rebuilt, "linux-"+arch, BuildpackBinary)); err != nil {
+			problems = append(problems, fmt.Sprintf("the rebuilt linux/%s binary: %v", arch, err))
+		} else if !bytes.Equal(committed, fresh) {
 			problems = append(problems, bin+" is not the reproducible build of this source")
 		}
 	}
-	return problems, nil
-}
-
-// dated reports whether changelog has version's section, dated as Keep a
-// Changelog has it.
-func dated(changelog []byte, version string) bool {
-	return regexp.MustCompile(`(?m)^## \[` + regexp.QuoteMeta(version) + `\] - \d{4}-\d{2}-\d{2}[ \t]*$`).Match(changelog)
-}
-
-// Prepare makes a release's edits for a major, minor or patch bump, dated
-// date: buildpack.toml's version, the CHANGELOG's Unreleased notes under
-// the new version, and its compare links. Both files are checked before
-// either is written; it returns the new version.
-func Prepare(root, bump, date string) (string, error) {
-	d, err := Read(root)
-	if err != nil {
-		return "", err
-	}
-	v := semver.MustParse(d.Buildpack.Version)
-	version := map[string]semver.Version{"major": v.IncMajor(), "minor": v.IncMinor(), "patch": v.IncPatch()}[bump].String()
-	descriptor, err := os.ReadFile(filepath.Join(root, "buildpack.toml"))
-	changelog, cerr := os.ReadFile(filepath.Join(root, "CHANGELOG.md"))
-	notes, nerr := Notes(changelog, "Unreleased")
-	link := regexp.MustCompile(`(?m)^\[unreleased\]: (\S+)/compare/v(\S+)\.\.\.HEAD$`).FindSubmatch(changelog)
-	switch {
-	case err != nil || cerr != nil || nerr != nil:
-		return "", errors.Join(err, cerr, nerr)
-	case dated(changelog, version):
-		return "", fmt.Errorf("CHANGELOG.md already has a section for %s", version)
-	case version == "0.0.0":
-		return "", fmt.Errorf("unknown bump %q: want major, minor or patch", bump)
-	case !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`).MatchString(date):
-		return "", fmt.Errorf("release date %q is not YYYY-MM-DD", date)
-	case strings.TrimSpace(notes) == "":
-		return "", errors.New("CHANGELOG.md has nothing under [Unreleased]: there is nothing to release")
-	case link == nil:
-		return "", errors.New(`CHANGELOG.md has no "[unreleased]: <repository>/compare/vX.Y.Z...HEAD" link`)
-	}
-	// [buildpack]'s is the descriptor's first version line: the classic
-	// registry's parser takes only plain lines, no dotted keys.
-	at := regexp.MustCompile(`(?m)^version = "[^"]*"$`).FindIndex(descriptor)
-	descriptor = slices.Concat(descriptor[:at[0]], []byte(`version = "`+version+`"`), descriptor[at[1]:])
-	changelog = bytes.Replace(changelog, link[0], fmt.Appendf(nil, "[unreleased]: %s/compare/v%s...HEAD\n[%s]: %s/compare/v%s...v%s", link[1], version, version, link[1], link[2], version), 1)
-	changelog = bytes.Replace(changelog, []byte("## [Unreleased]\n"), fmt.Appendf(nil, "## [Unreleased]\n\n## [%s] - %s\n", version, date), 1)
-	if err := os.WriteFile(filepath.Join(root, "buildpack.toml"), descriptor, 0o644); err != nil {
-		return "", err
-	}
-	return version, os.WriteFile(filepath.Join(root, "CHANGELOG.md"), changelog, 0o644)
+	return problems
 }
 
 // Notes is the body of a CHANGELOG section ("Unreleased", or a version's),
-// as release notes.
+// as release notes: up to the next section, the link definitions or the end.
 func Notes(changelog []byte, version string) (string, error) {
-	start := regexp.MustCompile(`(?m)^## \[` + regexp.QuoteMeta(version) + `\].*\n`).FindIndex(changelog)
-	if start == nil {
+	section := regexp.MustCompile(`(?ms)^## \[` + regexp.QuoteMeta(version) + `\][^\n]*\n(.*?)(?:^## \[|^\[[^\]]+\]: |\z)`).FindSubmatch(changelog)
+	if section == nil {
 		return "", fmt.Errorf("CHANGELOG.md has no section for %s", version)
 	}
-	body := string(changelog[start[1]:])
-	if end := regexp.MustCompile(`(?m)^(## \[|\[[^\]]+\]: )`).FindStringIndex(body); end != nil {
-		body = body[:end[0]]
-	}
-	return strings.TrimSpace(body) + "\n", nil
+	return strings.TrimSpace(string(section[1])) + "\n", nil
 }

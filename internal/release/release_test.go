@@ -112,9 +112,16 @@ func TestPackage(t *testing.T) {
 	require.Equal(t, "-rw-r--r--", classic["buildpack.toml"])
 
 	cnb := listDir(t, filepath.Join(dist, "cnb", "linux-arm64"))
-	require.Contains(t, cnb, "package.toml")
-	require.Contains(t, cnb, "lib/linux-arm64/heroku-applink-buildpack")
-	require.NotContains(t, cnb, "lib/linux-amd64/heroku-applink-buildpack")
+	var cnbNames []string
+	for n := range cnb {
+		cnbNames = append(cnbNames, n)
+	}
+	sort.Strings(cnbNames)
+	want = []string{"LICENSE", "bin/build", "bin/compile", "bin/detect", "bin/release", "bin/report", "buildpack.toml", "inventory.toml",
+		"lib/linux-arm64/heroku-applink-buildpack", "lib/shim.sh", "package.toml"}
+	if diff := cmp.Diff(want, cnbNames); diff != "" {
+		t.Errorf("CNB directory (-want +got):\n%s", diff)
+	}
 	toml, err := os.ReadFile(filepath.Join(dist, "cnb", "linux-arm64", "buildpack.toml"))
 	require.NoError(t, err)
 	require.Contains(t, string(toml), "[[targets]]\nos = \"linux\"\narch = \"arm64\"\n")
@@ -128,6 +135,13 @@ func TestPackage(t *testing.T) {
 	info, err := os.Stat(filepath.Join(dist, "cnb", "linux-arm64", "bin", "build"))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o755), info.Mode().Perm())
+
+	// Packaging again into the same dist replaces what it wrote.
+	stray := filepath.Join(dist, "cnb", "linux-arm64", "stray")
+	require.NoError(t, os.WriteFile(stray, nil, 0o644))
+	_, err = release.Package(root, bins, dist)
+	require.NoError(t, err)
+	require.NoFileExists(t, stray)
 
 	// The same tree packages to the same bytes.
 	first, err := os.ReadFile(filepath.Join(dist, "heroku-applink-service-mesh-buildpack-v1.2.3.tgz"))
@@ -182,8 +196,7 @@ func ready(t *testing.T) (string, string) {
 
 func TestCheck(t *testing.T) {
 	root, bins := ready(t)
-	problems, err := release.Check(root, bins)
-	require.NoError(t, err)
+	problems := release.Check(root, bins)
 	require.Empty(t, problems)
 
 	tests := []struct {
@@ -194,6 +207,12 @@ func TestCheck(t *testing.T) {
 		{"version without a CHANGELOG entry", func(root string) {
 			edit(t, filepath.Join(root, "buildpack.toml"), `version = "1.2.3"`, `version = "1.2.4"`)
 		}, `CHANGELOG.md has no "## [1.2.4] - YYYY-MM-DD" entry`},
+		{"the version's section undated", func(root string) {
+			edit(t, filepath.Join(root, "CHANGELOG.md"), "## [1.2.3] - 2026-11-26", "## [1.2.3]")
+		}, `CHANGELOG.md has no "## [1.2.3] - YYYY-MM-DD" entry`},
+		{"no CHANGELOG", func(root string) {
+			require.NoError(t, os.Remove(filepath.Join(root, "CHANGELOG.md")))
+		}, `CHANGELOG.md has no "## [1.2.3] - YYYY-MM-DD" entry`},
 		{"version that is not semver", func(root string) {
 			edit(t, filepath.Join(root, "buildpack.toml"), `version = "1.2.3"`, `version = "1.2"`)
 		}, `[buildpack] version "1.2" is not a semantic version`},
@@ -220,8 +239,7 @@ func TestCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root, bins := ready(t)
 			tt.break_(root)
-			problems, err := release.Check(root, bins)
-			require.NoError(t, err)
+			problems := release.Check(root, bins)
 			var texts []string
 			for _, p := range problems {
 				texts = append(texts, string(p))
@@ -229,6 +247,16 @@ func TestCheck(t *testing.T) {
 			require.Contains(t, strings.Join(texts, "\n"), tt.want)
 		})
 	}
+}
+
+// TestCheckWithoutTheRebuiltBinary: the binaries to compare with are a
+// problem to report too.
+func TestCheckWithoutTheRebuiltBinary(t *testing.T) {
+	root, bins := ready(t)
+	require.NoError(t, os.Remove(filepath.Join(bins, "linux-arm64", release.BuildpackBinary)))
+	problems := release.Check(root, bins)
+	require.Len(t, problems, 1)
+	require.Contains(t, problems[0], "the rebuilt linux/arm64 binary: open "+filepath.Join(bins, "linux-arm64", release.BuildpackBinary))
 }
 
 func edit(t *testing.T, path, old, new string) {
@@ -273,8 +301,7 @@ func TestCheckInventory(t *testing.T) {
 			} else {
 				testhelpers.WriteInventory(t, root, tt.inv)
 			}
-			problems, err := release.Check(root, bins)
-			require.NoError(t, err)
+			problems := release.Check(root, bins)
 			var got []string
 			for _, p := range problems {
 				got = append(got, string(p))
@@ -289,8 +316,7 @@ func TestCheckInventory(t *testing.T) {
 func TestCheckTargets(t *testing.T) {
 	root, bins := ready(t)
 	edit(t, filepath.Join(root, "buildpack.toml"), "[[targets]]\nos = \"linux\"\narch = \"arm64\"\n", "[[targets]]\nos = \"linux\"\narch = \"arm64\"\n\n[[targets]]\nos = \"linux\"\narch = \"riscv64\"\n")
-	problems, err := release.Check(root, bins)
-	require.NoError(t, err)
+	problems := release.Check(root, bins)
 	require.Equal(t, []string{"inventory.toml pins no release of the service mesh for linux/riscv64: run make update-inventory (or make pin VERSION=vX.Y.Z) and commit it"}, problems,
 		"every target buildpack.toml declares needs a pin")
 }
@@ -306,4 +332,34 @@ func listDir(t *testing.T, dir string) map[string]string {
 		return err
 	}))
 	return entries
+}
+
+func TestNotes(t *testing.T) {
+	const repo = "https://github.com/heroku/heroku-buildpack-heroku-applink-service-mesh"
+	const changelog = "# Changelog\n\n## [Unreleased]\n\n### Changed\n\n- Pinned 0.3.0.\n\n## [1.2.3] - 2026-12-05\n\n- The rewrite.\n\n" +
+		"[unreleased]: " + repo + "/compare/v1.2.3...HEAD\n[1.2.3]: " + repo + "/compare/v1.1.1...v1.2.3\n"
+	tests := []struct {
+		name, changelog, version, want, err string
+	}{
+		{name: "Unreleased", version: "Unreleased", want: "### Changed\n\n- Pinned 0.3.0.\n"},
+		{name: "a version", version: "1.2.3", want: "- The rewrite.\n"},
+		{name: "a version without a section", version: "1.9.0", err: "CHANGELOG.md has no section for 1.9.0"},
+		{name: "the last section, without links", changelog: "## [Unreleased]\n\n## [1.0.0] - 2026-01-01\n\n- Last.\n", version: "1.0.0", want: "- Last.\n"},
+		{name: "an empty section", changelog: "## [Unreleased]\n\n## [1.0.0] - 2026-01-01\n\n- Last.\n", version: "Unreleased", want: "\n"},
+		{name: "a heading without its newline", changelog: "## [1.0.0] - 2026-01-01", version: "1.0.0", err: "CHANGELOG.md has no section for 1.0.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.changelog == "" {
+				tt.changelog = changelog
+			}
+			got, err := release.Notes([]byte(tt.changelog), tt.version)
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
 }

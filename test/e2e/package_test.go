@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/BurntSushi/toml"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
@@ -176,6 +177,30 @@ func TestArm64Binary(t *testing.T) {
 	out, err = exec.Command(qemu, filepath.Join(build, "vendor/heroku-applink/bin/heroku-applink-service-mesh"), "-v").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Equal(t, "heroku-applink-service-mesh version v0.3.0 [os: linux, arch: arm64]\n", string(out))
+}
+
+// TestReleaseWorkflowReadsTheDescriptor: what the release workflow reads
+// with make -s print-BUILDPACK_VERSION and print-IMAGE_REPOSITORY, a sed
+// over buildpack.toml, is what a TOML parser reads.
+func TestReleaseWorkflowReadsTheDescriptor(t *testing.T) {
+	t.Parallel()
+	var d struct {
+		Buildpack struct{ Version string }
+		Metadata  struct {
+			Release struct{ Image struct{ Repository string } }
+		}
+	}
+	_, err := toml.DecodeFile(filepath.Join(repoRoot, "buildpack.toml"), &d)
+	require.NoError(t, err)
+	require.NotEmpty(t, d.Buildpack.Version)
+	require.NotEmpty(t, d.Metadata.Release.Image.Repository)
+	for name, want := range map[string]string{"BUILDPACK_VERSION": d.Buildpack.Version, "IMAGE_REPOSITORY": d.Metadata.Release.Image.Repository} {
+		cmd := exec.Command("make", "-s", "print-"+name)
+		cmd.Dir = repoRoot
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		require.Equal(t, want+"\n", string(out), name)
+	}
 }
 
 // TestReleaseCheck runs `make release-check` on a release tree built from
