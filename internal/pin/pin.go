@@ -85,8 +85,7 @@ func (t *Tool) run(ctx context.Context, v *semver.Version) error {
 	download := func(object string) (path, sum string, err error) {
 		url := cfg.Source.URL(object)
 		t.Out.Detail("Downloading %s", config.Redact(url))
-		// Executable, as versionOf may run it: dir is this run's own.
-		f, err := os.OpenFile(filepath.Join(dir, object), os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o700)
+		f, err := os.Create(filepath.Join(dir, object))
 		if err != nil {
 			return "", "", err
 		}
@@ -202,6 +201,9 @@ func versionOf(ctx context.Context, path, arch string) (*semver.Version, error) 
 	}
 	if arch != runtime.GOARCH {
 		return nil, nil
+	}
+	if err := os.Chmod(path, 0o700); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
