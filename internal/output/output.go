@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/heroku/color"
@@ -48,26 +49,19 @@ func New(out, errOut io.Writer, style Style, useColor bool) *Printer {
 // C1 controls, bidi overrides and marks, and bytes that are not UTF-8.
 func Escape(s string) string {
 	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+	for i, r := range s {
 		switch {
-		case r == utf8.RuneError && size == 1:
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"): // a byte that is not UTF-8
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x20 && r != '\n', r == 0x7f:
+		case r == '\n' || !unicode.IsControl(r) && !unicode.Is(unicode.Bidi_Control, r):
+			b.WriteRune(r)
+		case r < 0x80: // C0 or DEL
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
+		default: // C1, or a bidi override or mark
 			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+size])
 		}
-		i += size
 	}
 	return b.String()
-}
-
-func unsafeRune(r rune) bool {
-	return (r >= 0x80 && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) ||
-		r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 // paint colours one line, with its own reset: Git prefixes each streamed
@@ -137,10 +131,9 @@ func Duration(d time.Duration) string {
 		return "< 0.1s"
 	case d < time.Minute:
 		return fmt.Sprintf("%.1fs", d.Seconds())
-	default:
-		d = d.Round(time.Second)
-		return fmt.Sprintf("%dm %02ds", int(d.Minutes()), int(d.Seconds())%60)
 	}
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%dm %02ds", int(d.Minutes()), int(d.Seconds())%60)
 }
 
 func Size(n int64) string {

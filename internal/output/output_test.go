@@ -124,6 +124,9 @@ func TestEscape(t *testing.T) {
 		{"c1 \u009b31m", `c1 \u009b31m`},
 		{"bidi \u202eevil\u2066x\u2069 \u200f", `bidi \u202eevil\u2066x\u2069 \u200f`},
 		{"bytes \xff\x9b", `bytes \xff\x9b`},
+		{"marks \u061c\u200e\u202a\u2068 nel \u0085", `marks \u061c\u200e\u202a\u2068 nel \u0085`},
+		{"a real \ufffd, a cut one \xef\xbf", "a real \ufffd, a cut one " + `\xef\xbf`},
+		{"not bidi \u200d\u2060\u00a0", "not bidi \u200d\u2060\u00a0"},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, output.Escape(tt.in)); diff != "" {
