@@ -48,12 +48,12 @@ func TestParseInvalid(t *testing.T) {
 	tests := []struct {
 		name, body, wantErr string
 	}{
-		{"checksum without algorithm", strings.Replace(artifact("0.2.2", "amd64"), "sha256:", "", 1), "no algorithm prefix"},
-		{"checksum with md5", strings.Replace(artifact("0.2.2", "amd64"), "sha256:", "md5:", 1), `uses "md5"`},
-		{"checksum too short", strings.Replace(artifact("0.2.2", "amd64"), "aaaa\"", "\"", 1), "want 64 lowercase hex digits"},
-		{"checksum uppercase", strings.Replace(artifact("0.2.2", "amd64"), "aaaa\"", "AAAA\"", 1), "want 64 lowercase hex digits"},
-		{"checksum not hex", strings.Replace(artifact("0.2.2", "amd64"), "aaaa\"", "zzzz\"", 1), "not hex"},
-		{"checksum missing", strings.Replace(artifact("0.2.2", "amd64"), `checksum = "`+sumA+`"`, "", 1), "checksum is missing"},
+		{"checksum without algorithm", strings.Replace(artifact("0.2.2", "amd64"), "sha256:", "", 1), `artifact 1: checksum "aaaa`},
+		{"checksum with md5", strings.Replace(artifact("0.2.2", "amd64"), "sha256:", "md5:", 1), `checksum "md5:aaaa`},
+		{"checksum too short", strings.Replace(artifact("0.2.2", "amd64"), "aaaa\"", "\"", 1), "a\": want sha256:<64 lowercase hex digits>"},
+		{"checksum uppercase", strings.Replace(artifact("0.2.2", "amd64"), "aaaa\"", "AAAA\"", 1), "AAAA\": want sha256:<64 lowercase hex digits>"},
+		{"checksum not hex", strings.Replace(artifact("0.2.2", "amd64"), "aaaa\"", "zzzz\"", 1), "zzzz\": want sha256:<64 lowercase hex digits>"},
+		{"checksum missing", strings.Replace(artifact("0.2.2", "amd64"), `checksum = "`+sumA+`"`, "", 1), `artifact 1: checksum "": want sha256:<64 lowercase hex digits>`},
 		{"duplicate", artifact("0.2.2", "amd64") + artifact("v0.2.2", "amd64"), "artifact 2: duplicate of artifact 1"},
 		{"unknown arch", artifact("0.2.2", "386"), `arch "386" is not supported`},
 		{"unknown os", strings.Replace(artifact("0.2.2", "amd64"), `"linux"`, `"darwin"`, 1), `os "darwin"`},
@@ -67,7 +67,7 @@ func TestParseInvalid(t *testing.T) {
 		{"wrong type", "artifacts = \"x\"\n", "failed to parse TOML"},
 		{"not TOML", "[[artifacts]\n", "failed to parse TOML"},
 		{"bad fingerprint", "[signing]\nfingerprint = \"abc\"\n", `[signing]: fingerprint "abc": want 40 or 64 hex digits`},
-		{"fingerprint not hex", "[signing]\nfingerprint = \"" + strings.Repeat("z", 40) + "\"\n", "is not hex"},
+		{"fingerprint not hex", "[signing]\nfingerprint = \"" + strings.Repeat("z", 40) + "\"\n", `: want 40 or 64 hex digits`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
