@@ -61,11 +61,8 @@ func Read(dir string) (Config, error) {
 					"The buildpack does not follow links out of it or read pipes: write the\nvalue into a regular file of that name."}
 		case errors.As(err, new(*fsutil.TooLargeError)):
 			return Config{}, &Error{Var: name, Problem: fmt.Sprintf("is longer than %d bytes", maxValueLen)}
-		default:
-			if pe, ok := errors.AsType[*fs.PathError](err); ok {
-				err = pe.Err
-			}
-			return Config{}, &Error{Var: name, Problem: "cannot be read: " + err.Error()}
+		default: // without its path: the message names the variable
+			return Config{}, &Error{Var: name, Problem: "cannot be read: " + cmp.Or(errors.Unwrap(err), err).Error()}
 		}
 	}
 	return Parse(vars)
@@ -130,11 +127,8 @@ type Source struct {
 // Bucket replaces the official bucket with another one, named by S3's rules.
 // Naming the official bucket is the same as naming none.
 func Bucket(name string) (Source, error) {
-	valid := len(name) >= 3 && len(name) <= 63 && !strings.Contains(name, "..") && net.ParseIP(name) == nil
-	for i, r := range name {
-		alnum := (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9')
-		valid = valid && (alnum || (r == '.' || r == '-') && i > 0 && i < len(name)-1)
-	}
+	valid := len(name) >= 3 && len(name) <= 63 && strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") == "" &&
+		strings.Trim(name, ".-") == name && !strings.Contains(name, "..") && net.ParseIP(name) == nil
 	switch {
 	case !valid && len(name) > 70:
 		return Source{}, fmt.Errorf("%q is not a valid S3 bucket name", name[:70]+"…")

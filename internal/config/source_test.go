@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -66,7 +67,7 @@ func TestInvalidSources(t *testing.T) {
 			require.NotContains(t, err.Error(), "TOKEN")
 		})
 	}
-	for _, name := range []string{"My_Bucket", "192.168.1.1", "ab", "a/b/c", "a..b"} {
+	for _, name := range []string{"My_Bucket", "192.168.1.1", "ab", "a/b/c", "a..b", "-ab", "ab-", ".ab", "ab.", "caf\u00e9", strings.Repeat("a", 64)} {
 		_, err := config.Bucket(name)
 		require.ErrorContains(t, err, "is not a valid S3 bucket name", name)
 	}
