@@ -67,16 +67,12 @@ func affordable(armored string) error {
 	block, err := armor.Decode(strings.NewReader(armored))
 	for err == nil {
 		var p packet.Packet
-		if p, err = packet.Read(block.Body); err != nil {
-			return nil // the parser names what is wrong
-		}
-		pk, ok := p.(*packet.PublicKey)
-		if !ok {
-			continue
-		}
-		d, isDSA := pk.PublicKey.(*dsa.PublicKey)
-		if bits, _ := pk.BitLength(); bits > 8192 || isDSA && (bits > 3072 || d.Q.BitLen() > 256) {
-			return fmt.Errorf("the key has %d-bit parameters, more than a release key needs (RSA up to 8192 bits, DSA up to 3072)", bits)
+		p, err = packet.Read(block.Body) // an error ends the check: the parser names it
+		if pk, ok := p.(*packet.PublicKey); ok && err == nil {
+			d, isDSA := pk.PublicKey.(*dsa.PublicKey)
+			if bits, _ := pk.BitLength(); bits > 8192 || isDSA && (bits > 3072 || d.Q.BitLen() > 256) {
+				return fmt.Errorf("the key has %d-bit parameters, more than a release key needs (RSA up to 8192 bits, DSA up to 3072)", bits)
+			}
 		}
 	}
 	return nil

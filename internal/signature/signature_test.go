@@ -108,6 +108,7 @@ func TestParseKey(t *testing.T) {
 		"DSA of huge parameters":      {dsaKey(t, 20000, 20000), "", "the key has 20000-bit parameters", ""},
 		"DSA of a huge q":             {dsaKey(t, 2048, 4000), "", "the key has 2048-bit parameters", ""},
 		"RSA over 8192 bits":          {rsaKey(t, 9000), "", "the key has 9000-bit parameters", ""},
+		"a key packet cut short":      {cutKey(t), "", "not an ASCII-armoured OpenPGP public key", ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := signature.ParseKey(tc.data, tc.pinned)
@@ -184,4 +185,12 @@ func rsaKey(t *testing.T, bits int) []byte {
 	var raw bytes.Buffer
 	require.NoError(t, packet.NewRSAPublicKey(time.Now(), &rsa.PublicKey{N: bigInt(bits), E: 65537}).Serialize(&raw))
 	return armored(t, openpgp.PublicKeyType, raw.Bytes())
+}
+
+// cutKey is an RSA key packet whose header promises more than it holds:
+// the parser returns the half-read packet with its error.
+func cutKey(t *testing.T) []byte {
+	var raw bytes.Buffer
+	require.NoError(t, packet.NewRSAPublicKey(time.Now(), &rsa.PublicKey{N: bigInt(2048), E: 65537}).Serialize(&raw))
+	return armored(t, openpgp.PublicKeyType, raw.Bytes()[:raw.Len()-100])
 }
