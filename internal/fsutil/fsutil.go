@@ -1,9 +1,9 @@
 package fsutil
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -71,11 +71,7 @@ func Kind(m fs.FileMode) string {
 // tempPrefix names the buildpack: some folders it writes in are the app's.
 const tempPrefix = ".heroku-applink-tmp-"
 
-func tempName(dir string) string {
-	var b [8]byte
-	rand.Read(b[:])
-	return path.Join(dir, tempPrefix+hex.EncodeToString(b[:]))
-}
+func tempName(dir string) string { return path.Join(dir, tempPrefix+rand.Text()) }
 
 // CreateTemp creates a private temporary file in dir within root (made when
 // missing), locked until closed: the kernel drops a dead build's locks, so
@@ -135,10 +131,7 @@ func WriteFile(root *os.Root, name string, r io.Reader, perm fs.FileMode) error 
 	if err == nil {
 		err = f.Chmod(perm)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
+	if err = cmp.Or(err, f.Close()); err == nil {
 		err = root.Rename(tmp, name)
 	}
 	if err != nil {
