@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strings"
 	"time"
 	"unicode"
@@ -136,15 +137,11 @@ func Duration(d time.Duration) string {
 	return fmt.Sprintf("%dm %02ds", int(d.Minutes()), int(d.Seconds())%60)
 }
 
+// Size is n bytes in binary units: 1023 B, 1.0 KiB, 12.5 MiB.
 func Size(n int64) string {
-	const unit = 1024
-	if n < unit {
+	if n < 1024 {
 		return fmt.Sprintf("%d B", n)
 	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	exp := (bits.Len64(uint64(n)) - 1) / 10 // the largest power of 1024 in n
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(int64(1)<<(10*exp)), " KMGTPE"[exp])
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -157,7 +158,8 @@ func TestErrorWithoutHelp(t *testing.T) {
 }
 
 func TestSizeAndDuration(t *testing.T) {
-	for in, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 10 << 20: "10.0 MiB", 3 << 30: "3.0 GiB"} {
+	for in, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1<<20 - 1: "1024.0 KiB", 10 << 20: "10.0 MiB", 3 << 30: "3.0 GiB",
+		math.MaxInt64: "8.0 EiB"} {
 		if got := output.Size(in); got != want {
 			t.Errorf("Size(%d) = %q, want %q", in, got, want)
 		}
