@@ -110,8 +110,6 @@ func (s stored) validate() (Artifact, error) {
 	v, err := semver.StrictNewVersion(strings.TrimPrefix(s.Version, "v"))
 	u, uerr := url.Parse(s.URL)
 	switch {
-	case s.Version == "":
-		return Artifact{}, errors.New("version is missing")
 	case err != nil:
 		return Artifact{}, fmt.Errorf("version %q is not a semantic version: %w", s.Version, err)
 	case s.OS != "linux":

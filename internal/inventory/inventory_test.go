@@ -58,7 +58,7 @@ func TestParseInvalid(t *testing.T) {
 		{"unknown arch", artifact("0.2.2", "386"), `arch "386" is not supported`},
 		{"unknown os", strings.Replace(artifact("0.2.2", "amd64"), `"linux"`, `"darwin"`, 1), `os "darwin"`},
 		{"bad version", artifact("0.2", "amd64"), `version "0.2" is not a semantic version`},
-		{"missing version", strings.Replace(artifact("0.2.2", "amd64"), `version = "0.2.2"`, "", 1), "version is missing"},
+		{"missing version", strings.Replace(artifact("0.2.2", "amd64"), `version = "0.2.2"`, "", 1), `artifact 1: version "" is not a semantic version`},
 		{"relative url", strings.Replace(artifact("0.2.2", "amd64"), "https://example-bucket.s3.dualstack.us-east-1.amazonaws.com", "", 1), "not an absolute http(s) URL"},
 		{"ftp url", strings.Replace(artifact("0.2.2", "amd64"), "https://", "ftp://", 1), "not an absolute http(s) URL"},
 		{"url with credentials", strings.Replace(artifact("0.2.2", "amd64"), "https://", "https://u:p@", 1), "carries credentials"},
