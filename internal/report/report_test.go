@@ -102,16 +102,18 @@ func TestReportNeverFails(t *testing.T) {
 	victim := filepath.Join(t.TempDir(), "secret.json")
 	require.NoError(t, os.WriteFile(victim, []byte(`{"password": "hunter2"}`), 0o600))
 	for name, setup := range map[string]func(dir string) error{
-		"no cache dir":       func(string) error { return nil },
-		"no data":            func(dir string) error { return os.MkdirAll(filepath.Join(dir, report.Dir), 0o755) },
-		"not JSON":           func(dir string) error { return write(dir, "not json") },
-		"nested values":      func(dir string) error { return write(dir, `{"a": {"b": 1}}`) },
-		"an array":           func(dir string) error { return write(dir, `[1, 2]`) },
-		"null":               func(dir string) error { return write(dir, `null`) },
-		"too large":          func(dir string) error { return write(dir, `{"a": "`+strings.Repeat("x", 70<<10)+`"}`) },
-		"a link to a secret": func(dir string) error { return link(dir, victim) },
-		"an infinite number": func(dir string) error { return write(dir, `{"total_duration": 1e999}`) },
-		"a control in a key": func(dir string) error { return write(dir, `{"a\u001b[2K": "x"}`) },
+		"no cache dir":        func(string) error { return nil },
+		"no data":             func(dir string) error { return os.MkdirAll(filepath.Join(dir, report.Dir), 0o755) },
+		"not JSON":            func(dir string) error { return write(dir, "not json") },
+		"nested values":       func(dir string) error { return write(dir, `{"a": {"b": 1}}`) },
+		"an array":            func(dir string) error { return write(dir, `[1, 2]`) },
+		"null":                func(dir string) error { return write(dir, `null`) },
+		"too large":           func(dir string) error { return write(dir, `{"a": "`+strings.Repeat("x", 70<<10)+`"}`) },
+		"a link to a secret":  func(dir string) error { return link(dir, victim) },
+		"an infinite number":  func(dir string) error { return write(dir, `{"total_duration": 1e999}`) },
+		"a negative infinite": func(dir string) error { return write(dir, `{"total_duration": -1e999}`) },
+		"data after the data": func(dir string) error { return write(dir, `{"a": "x"} {"b": 1}`) },
+		"a control in a key":  func(dir string) error { return write(dir, `{"a\u001b[2K": "x"}`) },
 		"a named pipe": func(dir string) error {
 			require.NoError(t, os.MkdirAll(filepath.Join(dir, report.Dir), 0o755))
 			return syscall.Mkfifo(filepath.Join(dir, report.Dir, report.FileName), 0o644)
