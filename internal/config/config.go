@@ -186,8 +186,7 @@ func (s Source) Kind() string { return cmp.Or(s.kind, "official") }
 
 // IsLoopback reports whether host is loopback, the only one plain http may reach.
 func IsLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
+	return strings.EqualFold(host, "localhost") || net.ParseIP(host).IsLoopback() // a nil IP is not loopback
 }
 
 // Redact is a URL as the build log may show it: whatever precedes its last
