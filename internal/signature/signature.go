@@ -5,7 +5,6 @@ import (
 	"crypto"
 	//lint:ignore SA1019 go-crypto reads DSA keys into this type, which is how their size is read
 	"crypto/dsa"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -45,7 +44,7 @@ func ParseKey(armored []byte, pinned string) (*Key, error) {
 	}
 	var found []string
 	for _, e := range all {
-		fp := strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))
+		fp := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 		if fp == pinned || (pinned == "" && len(all) == 1) {
 			return &Key{entity: e, Fingerprint: fp}, nil
 		}
