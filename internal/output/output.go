@@ -22,8 +22,8 @@ const (
 	CNB
 )
 
-// prefixes: step, detail, a detail's further lines, warning, empty warning.
-var prefixes = [...][5]string{Classic: {"-----> ", "       ", "       ", " !     ", " !"}, CNB: {"- ", "  - ", "    ", "! ", "!"}}
+// prefixes: step, detail, a detail's further lines, warning.
+var prefixes = [...][4]string{Classic: {"-----> ", "       ", "       ", " !     "}, CNB: {"- ", "  - ", "    ", "! "}}
 
 var (
 	stepColor    = color.New(color.Bold)
@@ -36,7 +36,7 @@ var (
 // Without colour it emits no escape code, whatever color's global switch says.
 type Printer struct {
 	out, err io.Writer
-	p        [5]string
+	p        [4]string
 	color    bool
 	cnb      bool
 }
@@ -111,11 +111,7 @@ func (p *Printer) Error(err error) {
 func (p *Printer) block(c *color.Color, text string) {
 	fmt.Fprintln(p.err)
 	for _, line := range lines(text) {
-		if line == "" {
-			fmt.Fprintln(p.err, p.paint(c, p.p[4]))
-		} else {
-			fmt.Fprintln(p.err, p.paint(c, p.p[3]+line))
-		}
+		fmt.Fprintln(p.err, p.paint(c, strings.TrimRight(p.p[3]+line, " "))) // an empty line is the mark alone
 	}
 	fmt.Fprintln(p.err)
 }

@@ -155,6 +155,11 @@ func TestErrorWithoutHelp(t *testing.T) {
 	if out.Len() != 0 {
 		t.Errorf("errors must not go to stdout, got %q", out.String())
 	}
+	errOut.Reset()
+	output.New(&out, &errOut, output.CNB, false).Warning("ends in spaces  \n   \nnext")
+	if diff := cmp.Diff("\n! Warning: ends in spaces\n!\n! next\n\n", errOut.String()); diff != "" {
+		t.Errorf("no line ends in spaces (-want +got):\n%s", diff)
+	}
 }
 
 func TestSizeAndDuration(t *testing.T) {
