@@ -25,13 +25,6 @@ const (
 // prefixes: step, detail, a detail's further lines, warning.
 var prefixes = [...][4]string{Classic: {"-----> ", "       ", "       ", " !     "}, CNB: {"- ", "  - ", "    ", "! "}}
 
-var (
-	stepColor    = color.New(color.Bold)
-	warningColor = color.New(color.FgYellow)
-	errorColor   = color.New(color.FgRed)
-	headerColor  = color.New(color.Bold, color.FgMagenta)
-)
-
 // Printer writes steps and details to out, warnings and errors to errOut.
 // Without colour it emits no escape code, whatever color's global switch says.
 type Printer struct {
@@ -77,13 +70,13 @@ func (p *Printer) paint(c *color.Color, line string) string {
 // Header opens a CNB log; on classic the platform prints its own.
 func (p *Printer) Header(title string) {
 	if p.cnb {
-		fmt.Fprintf(p.out, "\n%s\n\n", p.paint(headerColor, "## "+Escape(title)))
+		fmt.Fprintf(p.out, "\n%s\n\n", p.paint(color.New(color.Bold, color.FgMagenta), "## "+Escape(title)))
 	}
 }
 
 func (p *Printer) Step(format string, a ...any) {
 	for _, line := range lines(fmt.Sprintf(format, a...)) {
-		fmt.Fprintln(p.out, p.paint(stepColor, p.p[0]+line))
+		fmt.Fprintln(p.out, p.paint(color.New(color.Bold), p.p[0]+line))
 	}
 }
 
@@ -95,7 +88,7 @@ func (p *Printer) Detail(format string, a ...any) {
 
 func (p *Printer) Done(took time.Duration) { p.Step("Done (finished in %s)", Duration(took)) }
 
-func (p *Printer) Warning(text string) { p.block(warningColor, "Warning: "+text) }
+func (p *Printer) Warning(text string) { p.block(color.New(color.FgYellow), "Warning: "+text) }
 
 // Error renders err for humans, here and nowhere else: the chain, then the
 // first help in it.
@@ -105,7 +98,7 @@ func (p *Printer) Error(err error) {
 	if errors.As(err, &h) && h.Help() != "" {
 		text += "\n\n" + h.Help()
 	}
-	p.block(errorColor, text)
+	p.block(color.New(color.FgRed), text)
 }
 
 func (p *Printer) block(c *color.Color, text string) {

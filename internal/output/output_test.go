@@ -146,6 +146,14 @@ func TestEscape(t *testing.T) {
 	}
 }
 
+func TestCNBHeaderColour(t *testing.T) {
+	var out, errOut bytes.Buffer
+	output.New(&out, &errOut, output.CNB, true).Header("Title")
+	if diff := cmp.Diff("\n\x1b[1;35m## Title\x1b[0m\n\n", out.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func TestErrorWithoutHelp(t *testing.T) {
 	var out, errOut bytes.Buffer
 	output.New(&out, &errOut, output.Classic, false).Error(errors.New("disk full"))
