@@ -66,8 +66,6 @@ func cut(s string) string {
 	return s[:i]
 }
 
-func seconds(d time.Duration) float64 { return float64(d.Microseconds()) / 1e6 }
-
 func (r *Recorder) Release(rel install.Release) {
 	r.set("mesh_version", rel.Version)
 	r.set("mesh_arch", rel.Arch)
@@ -99,7 +97,7 @@ func (r *Recorder) Installed(res install.Result, cached bool) {
 	}
 	r.set("cache_status", status)
 	if res.Download > 0 {
-		r.set("mesh_download_duration", seconds(res.Download))
+		r.set("mesh_download_duration", res.Download.Round(time.Microsecond).Seconds())
 	}
 }
 
@@ -122,7 +120,7 @@ func (r *Recorder) Advice(kinds []string) {
 
 // Finish records the duration and why a build failed, saves, and returns err.
 func (r *Recorder) Finish(err error) error {
-	r.set("total_duration", seconds(r.now().Sub(r.start)))
+	r.set("total_duration", r.now().Sub(r.start).Round(time.Microsecond).Seconds())
 	if err != nil {
 		r.set("failure_reason", Reason(err))
 		line, _, _ := strings.Cut(err.Error(), "\n")
