@@ -77,9 +77,6 @@ func affordable(armored string) error {
 	return nil
 }
 
-// strong are the hashes a signature may be made over.
-var strong = []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_512}
-
 // Verify checks an armoured detached signature over what signed yields: binary
 // (text mode would verify bytes with other line ends), over a strong hash, by
 // this key or a subkey, neither expired nor revoked. A read error is returned.
@@ -100,7 +97,7 @@ func (k *Key) Verify(signed io.Reader, armoredSig []byte) error {
 		return &Error{Problem: Malformed, Detail: "it holds more than one packet"}
 	case sig.SigType != packet.SigTypeBinary:
 		return &Error{Problem: Malformed, Detail: fmt.Sprintf("it is a signature of type %#02x; only a binary-mode one (0x00) is accepted", uint8(sig.SigType))}
-	case !slices.Contains(strong, sig.Hash):
+	case !slices.Contains([]crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_512}, sig.Hash):
 		return &Error{Problem: WeakHash, Detail: sig.Hash.String()}
 	}
 	src := &readErr{r: signed}
