@@ -95,8 +95,8 @@ func Parse(r io.Reader) (Inventory, error) {
 	}
 	for i, s := range doc.Artifacts {
 		a, err := s.validate()
-		if err == nil && inv.index(a) >= 0 {
-			err = fmt.Errorf("duplicate of artifact %d (%s %s)", inv.index(a)+1, a.Version, a.Arch)
+		if j := slices.IndexFunc(inv.Artifacts, sameAs(a)); err == nil && j >= 0 {
+			err = fmt.Errorf("duplicate of artifact %d (%s %s)", j+1, a.Version, a.Arch)
 		}
 		if err != nil {
 			return Inventory{}, fmt.Errorf("artifact %d: %w", i+1, err)
@@ -135,8 +135,9 @@ func ValidChecksum(s string) error {
 	return nil
 }
 
-func (inv Inventory) index(a Artifact) int {
-	return slices.IndexFunc(inv.Artifacts, func(b Artifact) bool { return b.Version.Equal(a.Version) && b.Arch == a.Arch })
+// sameAs matches the artifacts of a's version and arch.
+func sameAs(a Artifact) func(Artifact) bool {
+	return func(b Artifact) bool { return b.Version.Equal(a.Version) && b.Arch == a.Arch }
 }
 
 // newestFirst is a copy of arts sorted by version, newest first, then by arch.
@@ -187,13 +188,8 @@ func (inv Inventory) Save(dir string) error {
 
 // With returns the inventory with a replacing the artifact of its version and arch, or added.
 func (inv Inventory) With(a Artifact) Inventory {
-	out := Inventory{SigningKey: inv.SigningKey, Artifacts: slices.Clone(inv.Artifacts)}
-	if i := out.index(a); i >= 0 {
-		out.Artifacts[i] = a
-	} else {
-		out.Artifacts = append(out.Artifacts, a)
-	}
-	return out
+	arts := slices.DeleteFunc(slices.Clone(inv.Artifacts), sameAs(a))
+	return Inventory{SigningKey: inv.SigningKey, Artifacts: append(arts, a)}
 }
 
 // ForArch is the inventory of one architecture's CNB package.

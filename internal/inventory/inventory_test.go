@@ -135,6 +135,7 @@ func TestEncodeIsTheFileFormat(t *testing.T) {
 
 	replaced := inv.With(mk("0.2.2", "amd64", "d"))
 	require.Len(t, replaced.Artifacts, 3, "a pin of the same version and arch replaces the old one")
+	require.Contains(t, replaced.Artifacts, mk("0.2.2", "amd64", "d"))
 	require.Len(t, inv.Artifacts, 3)
 	require.Equal(t, strings.Repeat("a", 64), strings.TrimPrefix(inv.Artifacts[2].Checksum, "sha256:"), "With leaves the original alone")
 
