@@ -27,8 +27,7 @@ const FileName = "inventory.toml"
 // Architectures the mesh is released for, and the buildpack is built for.
 var Architectures = []string{"amd64", "arm64"}
 
-// Artifact is one pinned release file, for linux; Checksum is
-// "sha256:<64 lowercase hex digits>".
+// Artifact is one pinned linux release file; its Checksum passes ValidChecksum.
 type Artifact struct {
 	Version             *semver.Version
 	Arch, URL, Checksum string
@@ -316,8 +315,7 @@ func (r Request) String() string { return cmp.Or(r.raw, Default) }
 // Matches reports whether a pinned release of version v satisfies r.
 func (r Request) Matches(v *semver.Version) bool {
 	switch r.Kind() {
-	case Latest:
-		// Whatever Heroku released last, which no inventory can know.
+	case Latest: // whatever Heroku released last, which no inventory can know
 		return false
 	case Exact:
 		return v.Equal(r.exact)
