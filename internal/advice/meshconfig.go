@@ -45,17 +45,12 @@ func (f finding) String() string {
 	return strings.TrimPrefix(fmt.Sprintf("line %d: %s", f.Line, f.Text), "line 0: ")
 }
 
-type bypassRoute struct {
-	Path   string
-	Health bool
-}
-
 // config is the check's verdict: fatal when the mesh exits at boot (null: crashes).
 type config struct {
 	path, appPort            string
 	found, read, fatal, null bool
 	decoded, warnings        []finding
-	bypass                   []bypassRoute
+	bypass                   []string // the routes that skip authentication, as the report lists them
 }
 
 // checkConfig reads the file where web starts the mesh, and looks for copies it never reads.
@@ -153,7 +148,7 @@ func (c *config) values(got meshConfig) {
 	health, route := got.Mesh.HealthCheck, cmp.Or(got.Mesh.HealthCheck.Route, "/healthcheck")
 	switch health.Enable {
 	case "", "true":
-		c.bypass = append(c.bypass, bypassRoute{route, true})
+		c.bypass = append(c.bypass, route+" (the health check)")
 		if opensAll(route) { // it skips authentication as bypassRoutes do
 			c.warn("mesh-config-bypasses-everything", "mesh.healthcheck.route is %q, which matches every path: the health check's\nroute skips authentication, so no request to the app is authenticated.", route)
 		} else if !strings.HasPrefix(route, "/") {
@@ -170,7 +165,7 @@ func (c *config) values(got meshConfig) {
 		case m != nil:
 			c.warn("mesh-config-route-placeholder", "mesh.authentication.bypassRoutes has %q, but the mesh compares routes\nliterally (only a final * matches more): a request to a real path there still\nneeds authentication. To skip it for every path under %s, write %s*.", r, m[1], m[1])
 		default:
-			c.bypass = append(c.bypass, bypassRoute{r, false})
+			c.bypass = append(c.bypass, r)
 			if opensAll(r) {
 				c.warn("mesh-config-bypasses-everything", "mesh.authentication.bypassRoutes has %q, which matches every path: no\nrequest to the app is authenticated, and anyone can reach every route.", r)
 			}
@@ -278,7 +273,7 @@ func (c config) report(p *output.Printer) []string {
 	if !c.found && len(c.warnings) == 0 {
 		return nil
 	}
-	var kinds, lines, routes []string
+	var kinds, lines []string
 	p.Step("Checking %s", c.path)
 	for _, f := range c.decoded {
 		kinds, lines = append(kinds, f.Kind), append(lines, "  "+f.String())
@@ -295,15 +290,12 @@ func (c config) report(p *output.Printer) []string {
 		kinds = append(kinds, f.Kind)
 		p.Warning(f.Text)
 	}
-	for _, r := range c.bypass {
-		routes = append(routes, "  "+r.Path+map[bool]string{true: " (the health check)"}[r.Health])
-	}
 	switch {
 	case !c.read || c.fatal: // nothing is known of the routes of a file not read
-	case len(routes) == 0:
+	case len(c.bypass) == 0:
 		p.Detail("No route skips AppLink authentication: every request must come from\nSalesforce through AppLink.")
 	default:
-		p.Detail("Routes that skip AppLink authentication:\n%s\nEvery other route answers 401 unless the request comes from Salesforce\nthrough AppLink.", strings.Join(routes, "\n"))
+		p.Detail("Routes that skip AppLink authentication:\n  %s\nEvery other route answers 401 unless the request comes from Salesforce\nthrough AppLink.", strings.Join(c.bypass, "\n  "))
 	}
 	return kinds
 }

@@ -49,13 +49,13 @@ func TestCheck(t *testing.T) {
 		fatal     bool
 		structure []finding
 		warnings  []string
-		bypass    []bypassRoute
+		bypass    []string
 	}{
-		{name: "the defaults", yaml: "app:\n  port: 3000\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+		{name: "the defaults", yaml: "app:\n  port: 3000\n", bypass: []string{"/healthcheck (the health check)"}},
 		{name: "everything", yaml: "app:\n  port: \"8080\"\n  host: http://127.0.0.1\nmesh:\n  authentication:\n    bypassRoutes:\n      - /health\n      - /public/*\n  healthcheck:\n    enable: true\n    route: /ping\n",
-			bypass: []bypassRoute{{Path: "/ping", Health: true}, {Path: "/health"}, {Path: "/public/*"}}},
+			bypass: []string{"/ping (the health check)", "/health", "/public/*"}},
 		{name: "the health check off", yaml: "mesh:\n  healthcheck:\n    enable: false\n"},
-		{name: "null sections", yaml: "app:\nmesh: ~\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+		{name: "null sections", yaml: "app:\nmesh: ~\n", bypass: []string{"/healthcheck (the health check)"}},
 		{name: "a comment only", yaml: "# nothing yet\n", fatal: true,
 			structure: []finding{{Kind: "mesh-config-invalid", Text: "the file has no content (the mesh reads an empty file as an error)"}}},
 		{name: "not YAML", yaml: "app: [\n", fatal: true,
@@ -91,48 +91,48 @@ func TestCheck(t *testing.T) {
 		{name: "mappings that merge each other", yaml: "app: &a {<<: &b {<<: *a}}\n", fatal: true,
 			structure: []finding{{Kind: "mesh-config-invalid", Text: "anchor 'a' value contains itself"}}},
 		{name: "a port out of range", yaml: "app:\n  port: 99999\n",
-			warnings: []string{"mesh-config-app-port"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-port"}, bypass: []string{"/healthcheck (the health check)"}},
 		{name: "a list at the top", yaml: "- app\n", fatal: true,
 			structure: []finding{{Kind: "mesh-config-wrong-shape", Line: 1, Text: "cannot unmarshal !!seq into a mapping"}}},
 
 		{name: "a route without a slash", yaml: "mesh:\n  authentication:\n    bypassRoutes: [health, /ok]\n",
-			warnings: []string{"mesh-config-route"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/ok"}}},
+			warnings: []string{"mesh-config-route"}, bypass: []string{"/healthcheck (the health check)", "/ok"}},
 		{name: "a route that opens everything", yaml: "mesh:\n  authentication:\n    bypassRoutes: [\"/*\"]\n",
-			warnings: []string{"mesh-config-bypasses-everything"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/*"}}},
+			warnings: []string{"mesh-config-bypasses-everything"}, bypass: []string{"/healthcheck (the health check)", "/*"}},
 		{name: "enable: yes is off", yaml: "mesh:\n  healthcheck:\n    enable: yes\n", warnings: []string{"mesh-config-healthcheck-enable"}},
 		{name: "enable: True is off", yaml: "mesh:\n  healthcheck:\n    enable: True\n", warnings: []string{"mesh-config-healthcheck-enable"}},
 		{name: "a health route without a slash", yaml: "mesh:\n  healthcheck:\n    route: health\n",
-			warnings: []string{"mesh-config-route"}, bypass: []bypassRoute{{Path: "health", Health: true}}},
+			warnings: []string{"mesh-config-route"}, bypass: []string{"health (the health check)"}},
 		{name: "a host without its scheme", yaml: "app:\n  host: 127.0.0.1\n",
-			warnings: []string{"mesh-config-app-host"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host"}, bypass: []string{"/healthcheck (the health check)"}},
 		{name: "a host with a port", yaml: "app:\n  host: http://127.0.0.1:3000\n",
-			warnings: []string{"mesh-config-app-host"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host"}, bypass: []string{"/healthcheck (the health check)"}},
 		{name: "a host with a path", yaml: "app:\n  host: http://localhost/api\n",
-			warnings: []string{"mesh-config-app-host"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host"}, bypass: []string{"/healthcheck (the health check)"}},
 		{name: "a host with a slash", yaml: "app:\n  host: http://localhost/\n",
-			warnings: []string{"mesh-config-app-host"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host"}, bypass: []string{"/healthcheck (the health check)"}},
 		{name: "a host with user info", yaml: "app:\n  host: http://user:s3cret@localhost\n",
-			warnings: []string{"mesh-config-app-host"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
-		{name: "a scheme in capitals", yaml: "app:\n  host: HTTP://127.0.0.1\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
-		{name: "an https host on the dyno", yaml: "app:\n  host: https://localhost\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host"}, bypass: []string{"/healthcheck (the health check)"}},
+		{name: "a scheme in capitals", yaml: "app:\n  host: HTTP://127.0.0.1\n", bypass: []string{"/healthcheck (the health check)"}},
+		{name: "an https host on the dyno", yaml: "app:\n  host: https://localhost\n", bypass: []string{"/healthcheck (the health check)"}},
 		{name: "a host off the dyno", yaml: "app:\n  host: https://mesh\n",
-			warnings: []string{"mesh-config-app-host-remote"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
-		{name: "IPv6 loopback", yaml: "app:\n  host: http://[::1]\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
-		{name: "all interfaces", yaml: "app:\n  host: http://0.0.0.0\n", bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-host-remote"}, bypass: []string{"/healthcheck (the health check)"}},
+		{name: "IPv6 loopback", yaml: "app:\n  host: http://[::1]\n", bypass: []string{"/healthcheck (the health check)"}},
+		{name: "all interfaces", yaml: "app:\n  host: http://0.0.0.0\n", bypass: []string{"/healthcheck (the health check)"}},
 		{name: "placeholder segments", yaml: "mesh:\n  authentication:\n    bypassRoutes: [/api/summary/:systemId, \"/users/{id}/orders\", /ok/*]\n",
-			warnings: []string{"mesh-config-route-placeholder", "mesh-config-route-placeholder"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/ok/*"}}},
+			warnings: []string{"mesh-config-route-placeholder", "mesh-config-route-placeholder"}, bypass: []string{"/healthcheck (the health check)", "/ok/*"}},
 		{name: "a health route that opens everything", yaml: "mesh:\n  healthcheck:\n    route: /*\n",
-			warnings: []string{"mesh-config-bypasses-everything"}, bypass: []bypassRoute{{Path: "/*", Health: true}}},
+			warnings: []string{"mesh-config-bypasses-everything"}, bypass: []string{"/* (the health check)"}},
 		{name: "a port that is not one", yaml: "app:\n  port: eighty\n",
-			warnings: []string{"mesh-config-app-port"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-port"}, bypass: []string{"/healthcheck (the health check)"}},
 		{name: "app.port under the Procfile's APP_PORT", yaml: "app:\n  port: 8080\n", procfile: "3000",
-			warnings: []string{"mesh-config-app-port-overridden"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-port-overridden"}, bypass: []string{"/healthcheck (the health check)"}},
 		{name: "app.port equal to the Procfile's", yaml: "app:\n  port: 3000\n", procfile: "3000",
-			bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			bypass: []string{"/healthcheck (the health check)"}},
 		{name: "app.port under an APP_PORT config var", yaml: "app:\n  port: 8080\n", configVar: true,
-			warnings: []string{"mesh-config-app-port-overridden"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-app-port-overridden"}, bypass: []string{"/healthcheck (the health check)"}},
 		{name: "two documents", yaml: "app:\n  port: 3000\n---\nmesh: {}\n",
-			warnings: []string{"mesh-config-documents"}, bypass: []bypassRoute{{Path: "/healthcheck", Health: true}}},
+			warnings: []string{"mesh-config-documents"}, bypass: []string{"/healthcheck (the health check)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,7 +166,7 @@ func TestStartedInAFolder(t *testing.T) {
 	r := checkConfig(root(t, dir), "server", false)
 	require.True(t, r.read)
 	require.Equal(t, "server/heroku-applink-service-mesh.yaml", r.path)
-	require.Equal(t, []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/public/*"}}, r.bypass)
+	require.Equal(t, []string{"/healthcheck (the health check)", "/public/*"}, r.bypass)
 	var texts []string
 	for _, w := range r.warnings {
 		texts = append(texts, w.Text)
@@ -187,7 +187,7 @@ func TestStartedInAFolder(t *testing.T) {
 	r = checkConfig(root(t, dir), "web", false)
 	require.True(t, r.read)
 	require.Equal(t, "web/heroku-applink-service-mesh.yaml", r.path)
-	require.Equal(t, []bypassRoute{{Path: "/healthcheck", Health: true}, {Path: "/public/*"}}, r.bypass)
+	require.Equal(t, []string{"/healthcheck (the health check)", "/public/*"}, r.bypass)
 	require.Len(t, r.warnings, 2)
 	require.Contains(t, r.warnings[0].Text, "server/heroku-applink-service-mesh.yml is not read by the mesh, which reads only heroku-applink-service-mesh.yaml, with\nthat exact name. Rename it.")
 
