@@ -25,8 +25,6 @@ type procfile struct {
 // parseProcfile reads as Heroku does: CR or CRLF ends a line; the last definition wins.
 func parseProcfile(data []byte) (procfile, error) {
 	switch {
-	case len(data) > 64<<10:
-		return procfile{}, errors.New("it is larger than 64 KiB")
 	case bytes.IndexByte(data, 0) >= 0:
 		return procfile{}, errors.New("it is a binary file")
 	case !utf8.Valid(data):
