@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 )
 
@@ -33,11 +34,12 @@ func Check(p *output.Printer, in Input) []string {
 	}
 	vars, listErr := configVars(in.EnvDir, in.Image)
 	m := mesh{Names: in.Names, Version: in.Version, Arch: in.Arch, ConfigVars: vars, App: app}
+	procfile, err := fsutil.ReadFile(app, "Procfile", 64<<10)
 	// Where web starts the mesh picks its config file, whose app.port the advice uses.
-	start := m.inspect().web()
+	start := m.inspect(procfile, err).web()
 	conf := checkConfig(app, start.Dir, start.DirUnknown)
 	m.AppPort, m.PortUnknown = conf.appPort, conf.found && !conf.read
-	a := m.inspect()
+	a := m.inspect(procfile, err)
 	conf.against(a.web().AppPortSet, slices.Contains(vars, "APP_PORT"))
 	return slices.Concat(a.report(p), conf.report(p), addon(p, vars, listErr, in.Image))
 }

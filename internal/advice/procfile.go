@@ -107,8 +107,7 @@ type procfileResult struct {
 
 func (a procfileResult) web() process { return a.Processes[0] }
 
-func (m mesh) inspect() procfileResult {
-	data, err := fsutil.ReadFile(m.App, "Procfile", 64<<10)
+func (m mesh) inspect(data []byte, err error) procfileResult {
 	p, parseErr := parseProcfile(data)
 	if errors.Is(err, fs.ErrNotExist) {
 		return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: missing, Suggested: m.template("web")}}}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fsutil"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
 )
 
@@ -47,6 +48,13 @@ func inApp(t *testing.T, dir string, m mesh) mesh {
 	t.Cleanup(func() { root.Close() })
 	m.App = root
 	return m
+}
+
+// inspected is the advice on the Procfile in dir, read as Check reads it.
+func inspected(t *testing.T, dir string, m mesh) procfileResult {
+	t.Helper()
+	m = inApp(t, dir, m)
+	return m.inspect(fsutil.ReadFile(m.App, "Procfile", 64<<10))
 }
 
 func parsed(t *testing.T, s string) procfile {
@@ -422,7 +430,7 @@ func TestWhereTheMeshStarts(t *testing.T) {
 }
 
 func TestInspectFiles(t *testing.T) {
-	require.Equal(t, missing, inApp(t, t.TempDir(), installed).inspect().web().Kind)
+	require.Equal(t, missing, inspected(t, t.TempDir(), installed).web().Kind)
 
 	victim := filepath.Join(t.TempDir(), "victim")
 	require.NoError(t, os.WriteFile(victim, []byte("web: heroku-applink-service-mesh x\n"), 0o644))
@@ -435,7 +443,7 @@ func TestInspectFiles(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, create(filepath.Join(dir, "Procfile")))
-			a := inApp(t, dir, installed).inspect().web()
+			a := inspected(t, dir, installed).web()
 			require.Equal(t, unreadable, a.Kind)
 			require.Equal(t, "it is "+name, a.Reason, "a pipe is never opened for a blocking read, a link never followed")
 		})
@@ -572,7 +580,7 @@ func TestProcfileTranscripts(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "Procfile"), []byte(tt.procfile), 0o644))
 			var out, errOut bytes.Buffer
-			inApp(t, dir, installed).inspect().report(output.New(&out, &errOut, output.Classic, false))
+			inspected(t, dir, installed).report(output.New(&out, &errOut, output.Classic, false))
 			if diff := cmp.Diff(tt.wantOut, out.String()); diff != "" {
 				t.Errorf("stdout (-want +got):\n%s", diff)
 			}
@@ -592,7 +600,7 @@ func TestNoCommandExampleUsesTheForwardPort(t *testing.T) {
 	m := installed
 	m.AppPort = "4000"
 	var out, errOut bytes.Buffer
-	inApp(t, dir, m).inspect().report(output.New(&out, &errOut, output.Classic, false))
+	inspected(t, dir, m).report(output.New(&out, &errOut, output.Classic, false))
 	require.Contains(t, errOut.String(), " !       web: APP_PORT=4000 heroku-applink-service-mesh npm start\n")
 }
 
