@@ -50,35 +50,37 @@ func validType(s string) bool {
 	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == ""
 }
 
-// kind is the build report's name for what the build found of a process.
-type kind string
+// kind is what the build found of a process: the build report's name for it, and the advice.
+type kind struct{ name, text string }
 
-const (
-	started                kind = ""
-	legacy                 kind = "procfile-link-name"
-	otherName              kind = "procfile-other-name"
-	noCommand              kind = "procfile-no-command"
-	indirect               kind = "procfile-indirect"
-	notWrapped             kind = "procfile-not-wrapped"
-	badSyntax              kind = "procfile-syntax"
-	noWeb                  kind = "procfile-no-web"
-	missing                kind = "procfile-missing"
-	unreadable             kind = "procfile-unreadable"
-	repeatedType           kind = "procfile-repeated-type"
-	appUsesPORT            kind = "procfile-app-uses-port"
-	appPortTrap            kind = "procfile-app-port-trap"
-	appPortUnset           kind = "procfile-app-port-unset"
-	quotedCommand          kind = "procfile-quoted-command"
-	appPortNotExported     kind = "procfile-app-port-not-exported"
-	chained                kind = "procfile-chained"
-	meshPort               kind = "procfile-mesh-port"
-	appPortIsPORT          kind = "procfile-app-port-is-port"
-	appPortInvalid         kind = "procfile-app-port-invalid"
-	assignmentAfterWrapper kind = "procfile-assignment-after-wrapper"
-	inBackground           kind = "procfile-background"
-	appPortMismatch        kind = "procfile-app-port-mismatch"
-	meshOnFailure          kind = "procfile-mesh-on-failure"
-	bareProgram            kind = "procfile-bare-program"
+func (k kind) String() string { return k.name }
+
+var (
+	started                = kind{"", "The {type} process starts the service mesh:\n  {line}"}
+	legacy                 = kind{"procfile-link-name", "Your Procfile's {type} process starts the mesh as\n\n  {name}\n\na name this buildpack links only so that old Procfiles keep working. It\nbreaks when the architecture or the version changes: use the plain name,\n{mesh}."}
+	otherName              = kind{"procfile-other-name", "Your Procfile's {type} process starts\n\n  {name}\n\nwhich this build did not install, so the {type} process will not start. This\nbuild installed {mesh} {version} for {arch}, also linked as:\n\n  {links}\n\nUse the plain name."}
+	noCommand              = kind{"procfile-no-command", "Your Procfile's {type} process runs {name} with no app command:\n\n  {line}\n\nThe mesh starts your app: put the app's start command after it, e.g.\n\n  {type}: APP_PORT={forwardPort} {mesh} npm start"}
+	indirect               = kind{"procfile-indirect", "The {type} process mentions the service mesh, but the build cannot tell how it\nstarts it:\n  {line}\nMake sure the mesh starts your app, with the app on APP_PORT."}
+	notWrapped             = kind{"procfile-not-wrapped", "Your Procfile's web process does not start the service mesh, so\nrequests from Salesforce will not reach your app:\n\n  {line}\n\n{start}\n\n  {suggested}\n\nThe mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on {appPort}."}
+	badSyntax              = kind{"procfile-syntax", "Bash cannot read your Procfile's {type} process, so it fails at start:\n\n  {line}\n\n{reason}."}
+	noWeb                  = kind{"procfile-no-web", "Your Procfile has no web process. AppLink needs the web process\nstarted through the service mesh, for example:\n\n  {suggested}"}
+	missing                = kind{"procfile-missing", "Your app has no Procfile. AppLink needs a web process started through\nthe service mesh. Add a Procfile with a line such as:\n\n  {suggested}"}
+	unreadable             = kind{"procfile-unreadable", "The Procfile was not checked: {reason}."}
+	repeatedType           = kind{"procfile-repeated-type", "The command starts with \"{type}:\" again: bash runs {type}: as a program,\nwhich does not exist, and the process fails at start."}
+	appUsesPORT            = kind{"procfile-app-uses-port", "Your app's command refers to $PORT, but the mesh listens on $PORT. The app\nmust listen on the port the mesh forwards to, APP_PORT ({port}), or\nthe two collide and requests fail."}
+	appPortTrap            = kind{"procfile-app-port-trap", "Your app's command refers to $APP_PORT, but APP_PORT is set only for the\nmesh's command: the shell expands $APP_PORT before that assignment takes\neffect, so the app gets no port (or the config var's). Give the app the\nport itself."}
+	appPortUnset           = kind{"procfile-app-port-unset", "Your app's command refers to $APP_PORT, but no config var or assignment\nsets APP_PORT, so it expands to nothing. The mesh forwards to {forward}."}
+	quotedCommand          = kind{"procfile-quoted-command", "The command after the mesh is one quoted string. The mesh runs it\nwithout a shell, as a single program name, so it will not start."}
+	appPortNotExported     = kind{"procfile-app-port-not-exported", "An earlier command assigns APP_PORT without exporting it: your app's\n$APP_PORT has that value, but the mesh does not see it, and forwards to {forward}."}
+	chained                = kind{"procfile-chained", "More commands follow your app's on this line (after &&, || or ;). The mesh\nstarts only the first; the others run after it exits. Run them under one shell."}
+	meshPort               = kind{"procfile-mesh-port", "The mesh is given a port of its own (PORT=… or --port …), but it must listen\non $PORT, where Heroku's router sends requests. Leave $PORT to the mesh and\ngive your app another port."}
+	appPortIsPORT          = kind{"procfile-app-port-is-port", "APP_PORT is set to $PORT, the port the mesh itself listens on: the mesh\nforwards every request to itself, and an app on APP_PORT collides with it.\nGive APP_PORT a port of its own."}
+	appPortInvalid         = kind{"procfile-app-port-invalid", "APP_PORT is set to something that is not a port number (1 to 65535), so\nthe mesh cannot forward requests to your app."}
+	assignmentAfterWrapper = kind{"procfile-assignment-after-wrapper", "An assignment comes after exec, nice or a similar command, which runs it\nas a program's name: the web process fails with \"not found\". Only env takes\nassignments there; put them first."}
+	inBackground           = kind{"procfile-background", "The line ends in &, which runs it in the background: the web process's\nshell exits at once, and Heroku restarts the dyno."}
+	appPortMismatch        = kind{"procfile-app-port-mismatch", "Your app's command gives it a port other than the one the mesh forwards\nto, APP_PORT ({port}): every request would fail with a 502."}
+	meshOnFailure          = kind{"procfile-mesh-on-failure", "The mesh comes after ||, so it starts only when the command before it\nfails: when that command succeeds, the web process exits without it."}
+	bareProgram            = kind{"procfile-bare-program", "Your app's command names a file of your app without a path. The mesh looks\nsuch a name up on PATH, which does not hold your app's folder, so it cannot\nstart it: put ./ in front."}
 )
 
 // mesh is what was installed, and what the other checks found (ConfigVars nil: unseen).
@@ -157,9 +159,9 @@ func (a procfileResult) report(p *output.Printer) (kinds []string) {
 			"{start}", map[bool]string{false: "Start it through the mesh instead:", true: "Put the commands in a script, start.sh, and start it through the mesh:"}[proc.Script])
 		var text []string
 		for _, k := range append([]kind{proc.Kind}, proc.Problems...) {
-			text = append(text, words.Replace(texts[k]))
+			text = append(text, words.Replace(k.text))
 			if k != started {
-				kinds = append(kinds, string(k))
+				kinds = append(kinds, k.name)
 			}
 		}
 		switch {
@@ -181,32 +183,4 @@ func (a procfileResult) report(p *output.Printer) (kinds []string) {
 		p.Warning(strings.Join(text, "\n\n"))
 	}
 	return kinds
-}
-
-var texts = map[kind]string{
-	noWeb:                  "Your Procfile has no web process. AppLink needs the web process\nstarted through the service mesh, for example:\n\n  {suggested}",
-	missing:                "Your app has no Procfile. AppLink needs a web process started through\nthe service mesh. Add a Procfile with a line such as:\n\n  {suggested}",
-	unreadable:             "The Procfile was not checked: {reason}.",
-	started:                "The {type} process starts the service mesh:\n  {line}",
-	indirect:               "The {type} process mentions the service mesh, but the build cannot tell how it\nstarts it:\n  {line}\nMake sure the mesh starts your app, with the app on APP_PORT.",
-	legacy:                 "Your Procfile's {type} process starts the mesh as\n\n  {name}\n\na name this buildpack links only so that old Procfiles keep working. It\nbreaks when the architecture or the version changes: use the plain name,\n{mesh}.",
-	otherName:              "Your Procfile's {type} process starts\n\n  {name}\n\nwhich this build did not install, so the {type} process will not start. This\nbuild installed {mesh} {version} for {arch}, also linked as:\n\n  {links}\n\nUse the plain name.",
-	noCommand:              "Your Procfile's {type} process runs {name} with no app command:\n\n  {line}\n\nThe mesh starts your app: put the app's start command after it, e.g.\n\n  {type}: APP_PORT={forwardPort} {mesh} npm start",
-	badSyntax:              "Bash cannot read your Procfile's {type} process, so it fails at start:\n\n  {line}\n\n{reason}.",
-	notWrapped:             "Your Procfile's web process does not start the service mesh, so\nrequests from Salesforce will not reach your app:\n\n  {line}\n\n{start}\n\n  {suggested}\n\nThe mesh listens on $PORT and forwards to your app on APP_PORT: the app must\nlisten on {appPort}.",
-	repeatedType:           "The command starts with \"{type}:\" again: bash runs {type}: as a program,\nwhich does not exist, and the process fails at start.",
-	appUsesPORT:            "Your app's command refers to $PORT, but the mesh listens on $PORT. The app\nmust listen on the port the mesh forwards to, APP_PORT ({port}), or\nthe two collide and requests fail.",
-	appPortTrap:            "Your app's command refers to $APP_PORT, but APP_PORT is set only for the\nmesh's command: the shell expands $APP_PORT before that assignment takes\neffect, so the app gets no port (or the config var's). Give the app the\nport itself.",
-	appPortUnset:           "Your app's command refers to $APP_PORT, but no config var or assignment\nsets APP_PORT, so it expands to nothing. The mesh forwards to {forward}.",
-	quotedCommand:          "The command after the mesh is one quoted string. The mesh runs it\nwithout a shell, as a single program name, so it will not start.",
-	appPortNotExported:     "An earlier command assigns APP_PORT without exporting it: your app's\n$APP_PORT has that value, but the mesh does not see it, and forwards to {forward}.",
-	chained:                "More commands follow your app's on this line (after &&, || or ;). The mesh\nstarts only the first; the others run after it exits. Run them under one shell.",
-	meshPort:               "The mesh is given a port of its own (PORT=… or --port …), but it must listen\non $PORT, where Heroku's router sends requests. Leave $PORT to the mesh and\ngive your app another port.",
-	appPortIsPORT:          "APP_PORT is set to $PORT, the port the mesh itself listens on: the mesh\nforwards every request to itself, and an app on APP_PORT collides with it.\nGive APP_PORT a port of its own.",
-	appPortInvalid:         "APP_PORT is set to something that is not a port number (1 to 65535), so\nthe mesh cannot forward requests to your app.",
-	assignmentAfterWrapper: "An assignment comes after exec, nice or a similar command, which runs it\nas a program's name: the web process fails with \"not found\". Only env takes\nassignments there; put them first.",
-	inBackground:           "The line ends in &, which runs it in the background: the web process's\nshell exits at once, and Heroku restarts the dyno.",
-	appPortMismatch:        "Your app's command gives it a port other than the one the mesh forwards\nto, APP_PORT ({port}): every request would fail with a 502.",
-	meshOnFailure:          "The mesh comes after ||, so it starts only when the command before it\nfails: when that command succeeds, the web process exits without it.",
-	bareProgram:            "Your app's command names a file of your app without a path. The mesh looks\nsuch a name up on PATH, which does not hold your app's folder, so it cannot\nstart it: put ./ in front.",
 }

@@ -282,7 +282,7 @@ words:
 	if chdir {
 		l.dir, l.unknown = "", true
 	}
-	p.Name, p.Dir, p.DirUnknown, p.AppPortSet = path.Base(v), l.dir, l.unknown, cmp.Or(prefix, &assign{}).val()
+	p.Kind, p.Name, p.Dir, p.DirUnknown, p.AppPortSet = started, path.Base(v), l.dir, l.unknown, cmp.Or(prefix, &assign{}).val()
 	if raw := text(l.src, w); p.Name != m.Names[0] {
 		if p.Kind = otherName; slices.Contains(m.Names, p.Name) {
 			p.Kind = legacy
