@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -147,9 +146,6 @@ func (a procfileResult) report(p *output.Printer) (kinds []string) {
 	m, forward := a.Mesh, a.Mesh.forwardPort() // where the mesh forwards without APP_PORT
 	if m.AppPort != "" {
 		forward += " (app.port in " + configName + ")"
-	}
-	if slices.Contains(m.ConfigVars, "APP_PORT") {
-		forward = "the APP_PORT config var's port"
 	}
 	for _, proc := range a.Processes {
 		words := strings.NewReplacer("{type}", proc.Type, "{line}", proc.Type+": "+proc.Command, "{name}", proc.Name, "{mesh}", m.Names[0],
