@@ -125,10 +125,9 @@ func (c *config) decode(data []byte) *config {
 // decoderFinding is a decoder's error, without the Go types, not the user's.
 func decoderFinding(e string) finding {
 	f := finding{"mesh-config-invalid", 0, e}
-	if n, text, ok := strings.Cut(strings.TrimPrefix(e, "line "), ": "); ok {
-		if line, err := strconv.Atoi(n); err == nil {
-			f.Line, f.Text = line, text
-		}
+	n, text, _ := strings.Cut(strings.TrimPrefix(e, "line "), ": ")
+	if line, err := strconv.Atoi(n); err == nil {
+		f.Line, f.Text = line, text
 	}
 	if text, _, ok := strings.Cut(f.Text, " in type "); ok {
 		f.Kind, f.Text = "mesh-config-unknown-key", text
