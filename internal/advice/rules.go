@@ -273,10 +273,9 @@ words:
 			}
 			break
 		}
-		flag = x.Args[i]
-	}
-	if flag != nil && onPORT(flag) {
-		flag = nil
+		if flag = x.Args[i]; onPORT(flag) {
+			flag = nil // the last port given counts, and $PORT is the mesh's own
+		}
 	}
 	app := x.Args[i:]
 	if chdir {
