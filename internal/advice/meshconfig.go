@@ -144,8 +144,7 @@ func decoderFinding(e string) finding {
 
 // values checks what the mesh loads without a word but mis-routes.
 func (c *config) values(got meshConfig) {
-	health, route := got.Mesh.HealthCheck, cmp.Or(got.Mesh.HealthCheck.Route, "/healthcheck")
-	switch health.Enable {
+	switch route := cmp.Or(got.Mesh.HealthCheck.Route, "/healthcheck"); got.Mesh.HealthCheck.Enable {
 	case "", "true":
 		c.bypass = append(c.bypass, route+" (the health check)")
 		if opensAll(route) { // it skips authentication as bypassRoutes do
@@ -155,7 +154,7 @@ func (c *config) values(got meshConfig) {
 		}
 	case "false":
 	default:
-		c.warn("mesh-config-healthcheck-enable", "mesh.healthcheck.enable is %q: the mesh turns the health check on only for\nexactly true, so with this value it is off and %s needs\nauthentication like any other route. Write true or false.", health.Enable, route)
+		c.warn("mesh-config-healthcheck-enable", "mesh.healthcheck.enable is %q: the mesh turns the health check on only for\nexactly true, so with this value it is off and %s needs\nauthentication like any other route. Write true or false.", got.Mesh.HealthCheck.Enable, route)
 	}
 	for _, r := range got.Mesh.Authentication.BypassRoutes {
 		switch m := placeholder.FindStringSubmatch(r); {
