@@ -23,10 +23,9 @@ type procfile struct {
 
 // parseProcfile reads as Heroku does: CR or CRLF ends a line; the last definition wins.
 func parseProcfile(data []byte) (procfile, error) {
-	switch {
-	case bytes.IndexByte(data, 0) >= 0:
+	if bytes.IndexByte(data, 0) >= 0 {
 		return procfile{}, errors.New("it is a binary file")
-	case !utf8.Valid(data):
+	} else if !utf8.Valid(data) {
 		return procfile{}, errors.New("it is not valid UTF-8")
 	}
 	p := procfile{Commands: map[string]string{}, Lines: map[string][]int{}}
