@@ -97,11 +97,10 @@ type process struct {
 	Script, DirUnknown                     bool
 }
 
-// procfileResult holds web first, also when the Procfile lacks it.
+// procfileResult is the Procfile read and its advice: web's first, also when the Procfile lacks it.
 type procfileResult struct {
+	procfile
 	Mesh      mesh
-	BOM       bool
-	WebLines  []int
 	Processes []process
 }
 
@@ -137,10 +136,10 @@ func (a procfileResult) report(p *output.Printer) (kinds []string) {
 		kinds = append(kinds, "procfile-bom")
 		p.Warning("Your Procfile starts with a byte-order mark (U+FEFF). Heroku reads Procfiles\nwithout one: the first line may be dropped, or the file refused. Save the\nProcfile as UTF-8 without a byte-order mark.")
 	}
-	if n := len(a.WebLines); n > 1 {
+	if defs := a.Lines["web"]; len(defs) > 1 {
 		kinds = append(kinds, "procfile-duplicate-web")
-		lines := strings.ReplaceAll(strings.Trim(fmt.Sprint(a.WebLines[:n-1]), "[]"), " ", ", ")
-		p.Warning(fmt.Sprintf("Your Procfile defines the web process %d times (lines %s and %d).\nHeroku runs the last one, which is the one checked here:\n\n  web: %s\n\nRemove the others.", n, lines, a.WebLines[n-1], a.web().Command))
+		lines := strings.ReplaceAll(strings.Trim(fmt.Sprint(defs[:len(defs)-1]), "[]"), " ", ", ")
+		p.Warning(fmt.Sprintf("Your Procfile defines the web process %d times (lines %s and %d).\nHeroku runs the last one, which is the one checked here:\n\n  web: %s\n\nRemove the others.", len(defs), lines, defs[len(defs)-1], a.web().Command))
 	}
 	m, forward := a.Mesh, a.Mesh.forwardPort() // where the mesh forwards without APP_PORT
 	if m.AppPort != "" {

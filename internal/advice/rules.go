@@ -56,7 +56,7 @@ func (m mesh) program(dir, name string, bare bool) bool {
 }
 
 func advise(p procfile, m mesh) procfileResult {
-	a, types := procfileResult{Mesh: m, BOM: p.BOM, WebLines: p.Lines["web"]}, p.Types
+	a, types := procfileResult{procfile: p, Mesh: m}, p.Types
 	if i := slices.Index(types, "web"); i > 0 {
 		types = slices.Concat([]string{"web"}, types[:i], types[i+1:])
 	} else if i < 0 {
