@@ -37,7 +37,7 @@ func (m mesh) template(typ string) string {
 
 // program: a file of the app's, from dir; a bare name the mesh looks up on PATH, like bash.
 func (m mesh) program(dir, name string, bare bool) bool {
-	if bare && (strings.Contains(name, "/") || slices.ContainsFunc([]string{"/usr/local/bin", "/usr/bin", "/bin"}, func(d string) bool {
+	if m.App == nil || bare && (strings.Contains(name, "/") || slices.ContainsFunc([]string{"/usr/local/bin", "/usr/bin", "/bin"}, func(d string) bool {
 		_, err := os.Stat(filepath.Join(d, name))
 		return err == nil
 	})) {
@@ -48,10 +48,7 @@ func (m mesh) program(dir, name string, bare bool) bool {
 	} else if !path.IsAbs(name) {
 		name = path.Join(dir, name)
 	}
-	if m.App == nil || !filepath.IsLocal(name) {
-		return false
-	}
-	info, err := m.App.Stat(name)
+	info, err := m.App.Stat(name) // the root refuses a name out of the app (absolute, or up through ..)
 	return err == nil && info.Mode().IsRegular()
 }
 
