@@ -225,9 +225,15 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func
 	return n, nil
 }
 
-// classify names the true cause of a failed request or body.
+// classify names the true cause of a failed request or body. Every failed
+// check of the server's certificate (authority, host, expiry, algorithm)
+// comes wrapped in a CertificateVerificationError.
 func (c *Client) classify(ctx context.Context, err error, received, declared int64) error {
-	var redirect *RedirectError
+	var (
+		redirect *RedirectError
+		verify   *tls.CertificateVerificationError
+		alert    tls.AlertError
+	)
 	_, enc, unsupported := strings.Cut(err.Error(), "unsupported transfer encoding: ")
 	switch cause := context.Cause(ctx); {
 	case errors.As(err, &redirect):
@@ -240,9 +246,12 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 		return context.Cause(ctx)
 	case unsupported:
 		return &NotAFileError{What: "a body in transfer encoding " + enc + " (only chunked is accepted)"}
-	}
-	if cause := certificateProblem(err); cause != "" {
-		return &TLSError{Cause: cause, Err: err}
+	case errors.As(err, &verify):
+		return &TLSError{Cause: strings.TrimPrefix(verify.Err.Error(), "x509: "), Err: err}
+	case errors.As(err, new(tls.RecordHeaderError)), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return &TLSError{Cause: "the server does not answer in TLS (a plain http server behind an https URL?)", Err: err}
+	case errors.As(err, &alert):
+		return &TLSError{Cause: "the TLS handshake was refused (" + alert.Error() + ")", Err: err}
 	}
 	return &NetworkError{Err: unwrapURL(err)}
 }
@@ -388,25 +397,6 @@ func (e *TLSError) Help() string {
 		"downloaded from it; retrying will not help. If the mirror's certificate\n" +
 		"comes from a private authority, add that authority to the build's\n" +
 		"environment with SSL_CERT_FILE (a PEM file) or SSL_CERT_DIR. " + nothing
-}
-
-// certificateProblem is what a TLS error says about the server, or "".
-// Every failed check of the server's certificate (authority, host, expiry,
-// algorithm) comes wrapped in a CertificateVerificationError.
-func certificateProblem(err error) string {
-	var (
-		verify *tls.CertificateVerificationError
-		alert  tls.AlertError
-	)
-	switch {
-	case errors.As(err, &verify):
-		return strings.TrimPrefix(verify.Err.Error(), "x509: ")
-	case errors.As(err, new(tls.RecordHeaderError)), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return "the server does not answer in TLS (a plain http server behind an https URL?)"
-	case errors.As(err, &alert):
-		return "the TLS handshake was refused (" + alert.Error() + ")"
-	}
-	return ""
 }
 
 // RedirectError is a redirect (or a URL) the client refused to follow.
