@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -198,8 +197,7 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func
 	head := make([]byte, 512)
 	k, _ := io.ReadFull(body, head) // a read error recurs on the next read
 	head = head[:k]
-	lower := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n"))
-	if slices.ContainsFunc([]string{"<!doctype html", "<html", "<head", "<body"}, func(p string) bool { return bytes.HasPrefix(lower, []byte(p)) }) {
+	if strings.HasPrefix(http.DetectContentType(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))), "text/html") {
 		return 0, &NotAFileError{What: "a web page (" + what + ")"}
 	}
 	w, err := open()
