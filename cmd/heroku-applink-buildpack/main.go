@@ -87,15 +87,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 		return exitOK
 	case "compile":
 		d, derr := classic.DirsFrom(args, bpDir, wd)
-		if derr != nil {
-			err = derr
-			break
+		if err = cmp.Or(derr, err); derr == nil {
+			rec := report.Start(d.Cache, version, getenv("STACK"), now)
+			if err == nil {
+				err = classic.Compile(ctx, inst, d, runtime.GOARCH, version, rec)
+			}
+			err = rec.Finish(cancelled(ctx, err))
 		}
-		rec := report.Start(d.Cache, version, getenv("STACK"), now)
-		if err == nil {
-			err = classic.Compile(ctx, inst, d, runtime.GOARCH, version, rec)
-		}
-		err = rec.Finish(cancelled(ctx, err))
 	case "build":
 		d, derr := cnb.DirsFrom(args, getenv, wd, bpDir)
 		if err = cmp.Or(derr, err); err == nil {
@@ -105,19 +103,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 		fmt.Fprintln(stderr, "usage: heroku-applink-buildpack compile|report|build ARGS...")
 		return exitUsage
 	}
-	var stopped *cancelledError
-	err = cancelled(ctx, err)
-	switch {
+	switch err = cancelled(ctx, err); {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, classic.ErrUsage), errors.Is(err, cnb.ErrUsage):
 		fmt.Fprintln(stderr, err)
 		return exitUsage
-	case errors.As(err, &stopped):
-		out.Error(err)
-		return 128 + int(stopped.signal)
 	}
 	out.Error(err)
+	if stopped, ok := errors.AsType[*cancelledError](err); ok {
+		return 128 + int(stopped.signal)
+	}
 	return exitError
 }
 
@@ -136,8 +132,7 @@ func phaseOf(args []string) (string, []string) {
 
 // cancelled names the signal, not the download or write it cut off.
 func cancelled(ctx context.Context, err error) error {
-	var c *cancelledError
-	if err != nil && errors.As(context.Cause(ctx), &c) {
+	if c, ok := errors.AsType[*cancelledError](context.Cause(ctx)); ok && err != nil {
 		return c
 	}
 	return err
