@@ -55,10 +55,9 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	var kept *install.Kept
 	if cache != nil {
 		defer cache.Close()
-	}
-	// A cached copy is named by its sha256: only a pin finds one.
-	if name := path.Join(entries, hexOf(rel.Checksum)); cache != nil && rel.Pinned() {
-		if _, err := cache.Lstat(name); err == nil {
+		// A cached copy is named by its sha256: only a pin finds one.
+		name := path.Join(entries, hexOf(rel.Checksum))
+		if _, err := cache.Lstat(name); err == nil && rel.Pinned() {
 			kept = &install.Kept{Root: cache, Name: name, Checksum: rel.Checksum, What: "cached copy"}
 		}
 	}
@@ -81,14 +80,20 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		}
 	}()
 	if cache != nil && rel.Pinned() && !res.Reused {
-		if err := save(build, cache, hexOf(res.Checksum)); err != nil && ctx.Err() == nil {
+		// Copied, not linked or renamed: the cache may be another filesystem.
+		src, _, err := fsutil.Open(build, path.Join(BinDir, install.Binary))
+		if err == nil {
+			err = fsutil.WriteFile(cache, path.Join(entries, hexOf(res.Checksum)), src, 0o600) // copied in the kernel
+			src.Close()
+		}
+		if err != nil && ctx.Err() == nil {
 			out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := fsutil.WriteFile(build, ProfilePath, strings.NewReader(ProfileScript()), 0o644); err != nil {
+	if err := fsutil.WriteFile(build, ProfilePath, strings.NewReader(ProfileScript), 0o644); err != nil {
 		return err
 	}
 	out.Detail("Added %s to PATH at runtime (%s)", BinDir, ProfilePath)
@@ -137,17 +142,6 @@ func openCache(out *output.Printer, dir string) *os.Root {
 	return nil
 }
 
-// save copies the installed binary into the cache under its sha256
-// (copied, not linked or renamed: the cache may be another filesystem).
-func save(build, cache *os.Root, name string) error {
-	src, _, err := fsutil.Open(build, path.Join(BinDir, install.Binary))
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	return fsutil.WriteFile(cache, path.Join(entries, name), src, 0o600) // copied in the kernel
-}
-
 // prune removes, best effort, what no build will reuse: entries no longer
 // pinned, what 0.1.0 kept for unpinned releases (index.toml, signed/) and
 // temporary files of builds that are gone, under older names too.
@@ -173,15 +167,13 @@ func prune(cache *os.Root, inv inventory.Inventory) {
 
 // ProfileScript is the .profile.d script, sourced at dyno start with HOME at
 // the slug: it adds the directory once, after the user's own PATH.
-func ProfileScript() string {
-	return `# Puts the Heroku AppLink Service Mesh on PATH at dyno start.
+const ProfileScript = `# Puts the Heroku AppLink Service Mesh on PATH at dyno start.
 # Written by the Heroku AppLink Service Mesh buildpack.
 case ":${PATH}:" in
   *":${HOME}/` + BinDir + `:"*) ;;
   *) export PATH="${PATH:+${PATH}:}${HOME}/` + BinDir + `" ;;
 esac
 `
-}
 
 // writeExport writes <buildpack>/export, sourced before later buildpacks'
 // compiles, during this build: so it names the build path.
