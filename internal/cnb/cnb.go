@@ -70,9 +70,8 @@ type layerTOML struct {
 // Build installs the mesh into the service-mesh layer, keeping a restored
 // layer of the pinned release whose binary still hashes to the pin.
 func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version string) (err error) {
-	out := inst.Out
 	start := inst.Now()
-	out.Header("Heroku AppLink Service Mesh (buildpack v" + version + ")")
+	inst.Out.Header("Heroku AppLink Service Mesh (buildpack v" + version + ")")
 	// clear-env = true: config vars are read from <platform>/env.
 	env := filepath.Join(d.Platform, "env")
 	rel, _, err := install.Resolve(env, d.Buildpack, arch)
@@ -110,23 +109,23 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	var doc layerTOML
 	// An unpinned release is never reused: its layer is not cached.
 	doc.Types.Launch, doc.Types.Cache, doc.Metadata = true, rel.Pinned(), rec
-	var buf bytes.Buffer
-	if err := toml.NewEncoder(&buf).Encode(doc); err != nil {
+	meta, err := toml.Marshal(doc)
+	if err != nil {
 		return err
 	}
 	// Restored layer TOMLs carry no [types]: rewrite the whole file.
-	if err := fsutil.WriteFile(layers, Layer+".toml", &buf, 0o644); err != nil {
+	if err := fsutil.WriteFile(layers, Layer+".toml", bytes.NewReader(meta), 0o644); err != nil {
 		return err
 	}
 	if err := fsutil.WriteFile(layers, Layer+".sbom.cdx.json", bytes.NewReader(sbom(rec, version)), 0o644); err != nil {
 		return err
 	}
-	out.Detail("Added %s/bin to PATH at launch", Layer)
-	advice.Check(out, advice.Input{AppDir: d.App, Names: install.Names(rel.Version, rel.Arch), Version: rel.Version, Arch: rel.Arch, EnvDir: env, Image: true})
+	inst.Out.Detail("Added %s/bin to PATH at launch", Layer)
+	advice.Check(inst.Out, advice.Input{AppDir: d.App, Names: install.Names(rel.Version, rel.Arch), Version: rel.Version, Arch: rel.Arch, EnvDir: env, Image: true})
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	out.Done(inst.Now().Sub(start))
+	inst.Out.Done(inst.Now().Sub(start))
 	return nil
 }
 
@@ -157,10 +156,7 @@ func restored(layers *os.Root) *install.Kept {
 	if k.Problem == "" {
 		data, err := fsutil.ReadFile(layers, Layer+".toml", 4<<10)
 		if err == nil {
-			err = shape(data)
-		}
-		if err == nil {
-			_, err = toml.Decode(string(data), &doc)
+			err = decode(data, &doc)
 		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -182,10 +178,10 @@ func restored(layers *os.Root) *install.Kept {
 	return k
 }
 
-// shape refuses, before decoding, metadata that would cost the decoder far
-// more than its size (nested keys or arrays): the buildpack writes two
+// decode decodes layer metadata, refusing first what would cost the decoder
+// far more than its size (nested keys or arrays): the buildpack writes two
 // tables of short keys.
-func shape(data []byte) error {
+func decode(data []byte, doc *layerTOML) error {
 	if n := bytes.Count(data, []byte("[")) + bytes.Count(data, []byte("{")); n > 8 {
 		return fmt.Errorf("%d brackets, where this buildpack writes 2", n)
 	}
@@ -194,7 +190,8 @@ func shape(data []byte) error {
 			return fmt.Errorf("line %d has a dotted key this buildpack does not write", i+1)
 		}
 	}
-	return nil
+	_, err := toml.Decode(string(data), doc)
+	return err
 }
 
 // clear removes from the layer every name but bin/, and from bin/ every
