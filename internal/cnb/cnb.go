@@ -102,13 +102,12 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	if err = cmp.Or(err, ctx.Err()); err != nil {
 		return err
 	}
-	rec := Record{Version: rel.Version, OS: "linux", Arch: rel.Arch, URL: rel.Public, Checksum: res.Checksum, Verified: "pinned checksum", Signer: res.Signer}
+	doc := layerTOML{Metadata: Record{Version: rel.Version, OS: "linux", Arch: rel.Arch, URL: rel.Public, Checksum: res.Checksum, Verified: "pinned checksum", Signer: res.Signer}}
 	if !rel.Pinned() {
-		rec.Verified = "signature"
+		doc.Metadata.Verified = "signature"
 	}
-	var doc layerTOML
 	// An unpinned release is never reused: its layer is not cached.
-	doc.Types.Launch, doc.Types.Cache, doc.Metadata = true, rel.Pinned(), rec
+	doc.Types.Launch, doc.Types.Cache = true, rel.Pinned()
 	meta, err := toml.Marshal(doc)
 	if err != nil {
 		return err
@@ -117,7 +116,7 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	if err := fsutil.WriteFile(layers, Layer+".toml", bytes.NewReader(meta), 0o644); err != nil {
 		return err
 	}
-	if err := fsutil.WriteFile(layers, Layer+".sbom.cdx.json", bytes.NewReader(sbom(rec, version)), 0o644); err != nil {
+	if err := fsutil.WriteFile(layers, Layer+".sbom.cdx.json", bytes.NewReader(sbom(doc.Metadata, version)), 0o644); err != nil {
 		return err
 	}
 	inst.Out.Detail("Added %s/bin to PATH at launch", Layer)
