@@ -317,12 +317,12 @@ func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, bin
 // announce says what was asked for and, once, that it is not pinned, with
 // only advice that can be followed.
 func (i *Installer) announce(rel Release) {
-	switch {
-	case rel.Pinned() && rel.Request.Kind() == inventory.Default:
-		i.Out.Detail("Version %s (newest pinned release)", rel.Version)
-		return
-	case rel.Pinned():
-		i.Out.Detail("Version %s (requested %s)", rel.Version, rel.Request)
+	if rel.Pinned() {
+		why := "requested " + rel.Request.String()
+		if rel.Request.Kind() == inventory.Default {
+			why = "newest pinned release"
+		}
+		i.Out.Detail("Version %s (%s)", rel.Version, why)
 		return
 	}
 	text := "You asked for " + rel.Version + ", which this buildpack does not pin"
@@ -341,23 +341,20 @@ func (i *Installer) announce(rel Release) {
 
 // LoadKey loads the release signing key by the rules of ks. A key file is
 // the buildpack's own, read as its inventory is.
-func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (*signature.Key, error) {
-	var (
-		data []byte
-		err  error
-		key  *signature.Key
-	)
+func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (key *signature.Key, err error) {
+	var data []byte
 	if ks.File != "" {
 		data, err = os.ReadFile(ks.File)
 	} else {
 		data, err = c.Bytes(ctx, ks.URL, signature.MaxSize)
 	}
 	if err == nil {
-		if key, err = signature.ParseKey(data, ks.Fingerprint); err == nil {
-			return key, nil
-		}
+		key, err = signature.ParseKey(data, ks.Fingerprint)
 	}
-	return nil, fmt.Errorf("failed to get the release signing key from %s: %w", ks, err)
+	if err != nil {
+		return nil, fmt.Errorf("failed to get the release signing key from %s: %w", ks, err)
+	}
+	return key, nil
 }
 
 // FetchSigned downloads url into f and verifies it with key and the
