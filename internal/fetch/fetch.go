@@ -194,9 +194,7 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func
 	body := io.TeeReader(io.LimitReader(resp.Body, limit+1), onWrite(func(p []byte) (int, error) { idle.Reset(c.Idle); return len(p), nil }))
 	// What a misconfigured mirror or a captive proxy answers with 200 is
 	// most often an HTML page: say so, rather than call it tampering.
-	head := make([]byte, 512)
-	k, _ := io.ReadFull(body, head) // a read error recurs on the next read
-	head = head[:k]
+	head, _ := io.ReadAll(io.LimitReader(body, 512)) // a read error recurs on the next read
 	if strings.HasPrefix(http.DetectContentType(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))), "text/html") {
 		return 0, &NotAFileError{What: "a web page (" + what + ")"}
 	}
