@@ -73,10 +73,6 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 				build.Remove(path.Join(BinDir, name))
 			}
 			build.Remove(ProfilePath)
-			if bp, err := os.OpenRoot(d.Buildpack); err == nil {
-				bp.Remove("export")
-				bp.Close()
-			}
 		}
 	}()
 	if cache != nil && rel.Pinned() && !res.Reused {
@@ -97,9 +93,6 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		return err
 	}
 	out.Detail("Added %s to PATH at runtime (%s)", BinDir, ProfilePath)
-	if err := writeExport(d.Buildpack, filepath.Join(d.Build, BinDir)); err != nil {
-		out.Warning(fmt.Sprintf("Later buildpacks will not find the service mesh on PATH during\nthis build: %v", err))
-	}
 	if cache != nil {
 		prune(cache, inv)
 	}
@@ -107,6 +100,10 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		Version: rel.Version, Arch: rel.Arch, EnvDir: d.Env}))
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	// Written once nothing can fail: a failed build hands later buildpacks no PATH.
+	if err := writeExport(d.Buildpack, filepath.Join(d.Build, BinDir)); err != nil {
+		out.Warning(fmt.Sprintf("Later buildpacks will not find the service mesh on PATH during\nthis build: %v", err))
 	}
 	out.Done(inst.Now().Sub(start))
 	return nil
