@@ -159,31 +159,25 @@ type Result struct {
 func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binDir string, kept *Kept) (res Result, err error) {
 	i.Out.Step("Installing Heroku AppLink Service Mesh %s", rel)
 	i.announce(rel)
-	// A folder where the binary goes must fail before the download.
-	if err := dst.MkdirAll(binDir, 0o755); err != nil {
-		return res, &fsutil.PathError{Path: filepath.Join(dst.Name(), binDir), Err: err}
-	}
+	// A folder where the binary or a link goes must fail before the download.
 	names := Names(rel.Version, rel.Arch)
 	for _, name := range names {
 		if err := fsutil.MustBeFile(dst, path.Join(binDir, name)); err != nil {
 			return res, err
 		}
 	}
-	// f is a temporary file named tmp, or the kept binary itself.
-	var (
-		f   *os.File
-		tmp string
-	)
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-		if err != nil && tmp != "" {
-			dst.Remove(tmp)
-		}
-	}()
+	// The bytes are written beside their place, into a temporary file that
+	// takes the name once verified (unused when the kept copy stays in place).
+	tmp, tmpName, err := fsutil.CreateTemp(dst, binDir)
+	if err != nil {
+		return res, err
+	}
+	defer tmp.Close()
+	defer dst.Remove(tmpName) // gone once renamed into place
+	// f becomes the binary: tmp, or the kept copy in place.
+	var f *os.File
 	if kept != nil && rel.Pinned() {
-		if f, tmp, res.Size, res.Discarded, err = reuse(ctx, rel.Checksum, dst, binDir, kept); err != nil {
+		if f, res.Size, res.Discarded, err = reuse(ctx, rel.Checksum, kept, tmp); err != nil {
 			return res, err
 		} else if f != nil {
 			res.Checksum, res.Reused = rel.Checksum, true
@@ -193,19 +187,22 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 		}
 	}
 	if f == nil {
-		if f, tmp, err = i.download(ctx, rel, dst, binDir, &res); err != nil {
+		if err := i.download(ctx, rel, tmp, &res); err != nil {
 			return res, err
 		}
+		f = tmp
+	}
+	if f != tmp {
+		defer f.Close()
 	}
 	// Only verified bytes become executable, and take the name in one step.
 	if err := f.Chmod(0o755); err != nil {
 		return res, &fsutil.PathError{Path: f.Name(), Err: err}
 	}
-	if tmp != "" {
-		if err := dst.Rename(tmp, path.Join(binDir, Binary)); err != nil {
+	if f == tmp {
+		if err := dst.Rename(tmpName, path.Join(binDir, Binary)); err != nil {
 			return res, &fsutil.PathError{Path: filepath.Join(dst.Name(), binDir, Binary), Err: err}
 		}
-		tmp = ""
 	}
 	for _, name := range names[1:] {
 		if err := fsutil.Symlink(dst, Binary, path.Join(binDir, name)); err != nil {
@@ -223,25 +220,25 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 	return res, nil
 }
 
-// reuse returns the kept copy of the pin, open (copied beside the
-// destination unless in place), or why it cannot be kept, which is not an
-// error: its record must name the pin, and it must be a regular file within
-// the size cap that still hashes to it, in place only without another hard
-// link whose mode it would change. An error is the build's (cancelled, or
-// the destination full), not the copy's.
-func reuse(ctx context.Context, pin string, dst *os.Root, binDir string, k *Kept) (f *os.File, tmp string, n int64, why string, err error) {
+// reuse returns the kept copy of the pin, open: in place, or copied into
+// tmp. Or it says why the copy cannot be kept, which is not an error: its
+// record must name the pin, and it must be a regular file within the size
+// cap that still hashes to it, in place only without another hard link
+// whose mode it would change. An error is the build's (cancelled, or the
+// destination full), not the copy's.
+func reuse(ctx context.Context, pin string, k *Kept, tmp *os.File) (f *os.File, n int64, why string, err error) {
 	if k.Problem != "" || k.Checksum != pin {
-		return nil, "", 0, cmp.Or(k.Problem, fmt.Sprintf("it holds %s, not the pinned %s", cmp.Or(k.Checksum, "no recorded checksum"), pin)), nil
+		return nil, 0, cmp.Or(k.Problem, fmt.Sprintf("it holds %s, not the pinned %s", cmp.Or(k.Checksum, "no recorded checksum"), pin)), nil
 	}
 	src, info, err := fsutil.Open(k.Root, k.Name)
 	var notRegular *fsutil.NotRegularError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, "", 0, "the binary is missing", nil
+		return nil, 0, "the binary is missing", nil
 	case errors.As(err, &notRegular):
-		return nil, "", 0, "the binary is not a regular file (it is " + notRegular.Kind + ")", nil
+		return nil, 0, "the binary is not a regular file (it is " + notRegular.Kind + ")", nil
 	case err != nil:
-		return nil, "", 0, "the binary cannot be read: " + err.Error(), nil
+		return nil, 0, "the binary cannot be read: " + err.Error(), nil
 	case info.Size() > fetch.DefaultMaxSize:
 		why = fmt.Sprintf("the binary is %d bytes, over the %d-byte limit (not read)", info.Size(), fetch.DefaultMaxSize)
 	case k.InPlace && info.Sys().(*syscall.Stat_t).Nlink > 1:
@@ -249,52 +246,45 @@ func reuse(ctx context.Context, pin string, dst *os.Root, binDir string, k *Kept
 	}
 	if why != "" {
 		src.Close()
-		return nil, "", 0, why, nil
+		return nil, 0, why, nil
 	}
 	h := sha256.New()
 	w, f := io.Writer(h), src
 	if !k.InPlace {
 		defer src.Close()
-		if f, tmp, err = fsutil.CreateTemp(dst, binDir); err != nil {
-			return nil, "", 0, "", err
-		}
-		w = io.MultiWriter(f, h)
+		w, f = io.MultiWriter(tmp, h), tmp
 	}
 	n, err = io.Copy(w, fsutil.Reader(ctx, src))
 	sum := "sha256:" + hex.EncodeToString(h.Sum(nil))
 	if err == nil && n == info.Size() && sum == pin {
-		return f, tmp, n, "", nil
+		return f, n, "", nil
 	}
-	f.Close()
-	if tmp != "" {
-		dst.Remove(tmp)
+	if k.InPlace {
+		src.Close()
 	}
 	var pe *fs.PathError
 	switch {
 	case ctx.Err() != nil:
-		return nil, "", 0, "", ctx.Err()
+		return nil, 0, "", ctx.Err()
 	case errors.As(err, &pe) && pe.Op == "write":
-		return nil, "", 0, "", &fsutil.PathError{Path: pe.Path, Err: pe.Err}
+		return nil, 0, "", &fsutil.PathError{Path: pe.Path, Err: pe.Err}
 	case err == nil && n == info.Size():
-		return nil, "", 0, fmt.Sprintf("it no longer matches %s (got %s)", pin, sum), nil
+		return nil, 0, fmt.Sprintf("it no longer matches %s (got %s)", pin, sum), nil
 	case err == nil:
 		err = errors.New("it changed while it was read")
 	}
-	return nil, "", 0, "the binary cannot be read: " + err.Error(), nil
+	return nil, 0, "the binary cannot be read: " + err.Error(), nil
 }
 
-// download fetches the release beside the destination and verifies it by
-// the pinned checksum, or by the release key's detached signature.
-func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, binDir string, res *Result) (f *os.File, tmp string, err error) {
+// download fetches the release into f and verifies it by the pinned
+// checksum, or by the release key's detached signature.
+func (i *Installer) download(ctx context.Context, rel Release, f *os.File, res *Result) (err error) {
 	var key *signature.Key
 	if !rel.Pinned() {
 		if key, err = LoadKey(ctx, i.Fetch, rel.Key); err != nil {
-			return nil, "", err
+			return err
 		}
 		res.Signer = key.Fingerprint
-	}
-	if f, tmp, err = fsutil.CreateTemp(dst, binDir); err != nil {
-		return nil, "", err
 	}
 	i.Out.Detail("Downloading from %s", config.Redact(rel.URL))
 	start := i.Now()
@@ -307,11 +297,11 @@ func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, bin
 		res.Checksum, res.Size, err = FetchSigned(ctx, i.Fetch, key, rel.URL, f)
 	}
 	if err != nil {
-		return f, tmp, fmt.Errorf("failed to download the service mesh %s from %s: %w", rel, config.Redact(rel.URL), err)
+		return fmt.Errorf("failed to download the service mesh %s from %s: %w", rel, config.Redact(rel.URL), err)
 	}
 	res.Download = i.Now().Sub(start)
 	i.Out.Detail("Downloaded %s in %s", output.Size(res.Size), output.Duration(res.Download))
-	return f, tmp, nil
+	return nil
 }
 
 // announce says what was asked for and, once, that it is not pinned, with
