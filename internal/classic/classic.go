@@ -115,11 +115,10 @@ func hexOf(checksum string) string { return strings.TrimPrefix(checksum, "sha256
 // there is none or it is a link: a build without a cache is slower, not
 // broken. A read-only cache still serves its copies; a save warns.
 func openCache(out *output.Printer, dir string) *os.Root {
-	root, err := os.OpenRoot(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(dir, 0o755); err == nil {
-			root, err = os.OpenRoot(dir)
-		}
+	var root, cache *os.Root
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		root, err = os.OpenRoot(dir)
 	}
 	if err == nil {
 		defer root.Close()
@@ -128,15 +127,14 @@ func openCache(out *output.Printer, dir string) *os.Root {
 				"does not follow links, so this build caches nothing. Clear the build cache to\ncache again.")
 			return nil
 		}
-		var cache *os.Root
 		if err = root.MkdirAll(CacheFolder, 0o755); err == nil {
-			if cache, err = root.OpenRoot(CacheFolder); err == nil {
-				return cache
-			}
+			cache, err = root.OpenRoot(CacheFolder)
 		}
 	}
-	out.Warning(fmt.Sprintf("The build cache is not usable, so this build downloads the service\nmesh and caches nothing: %v", err))
-	return nil
+	if err != nil {
+		out.Warning(fmt.Sprintf("The build cache is not usable, so this build downloads the service\nmesh and caches nothing: %v", err))
+	}
+	return cache
 }
 
 // prune removes, best effort, what no build will reuse: entries no longer
