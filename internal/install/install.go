@@ -357,10 +357,7 @@ func FetchSigned(ctx context.Context, c *fetch.Client, key *signature.Key, url s
 	}
 	sum, n, err := c.File(ctx, url, f)
 	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
-	}
-	if err == nil {
-		err = key.Verify(fsutil.Reader(ctx, io.LimitReader(f, n)), sig)
+		err = key.Verify(fsutil.Reader(ctx, io.NewSectionReader(f, 0, n)), sig)
 	}
 	return sum, n, err
 }
