@@ -52,13 +52,13 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		return err
 	}
 	cache := openCache(out, d.Cache)
+	// A cached copy is named by its sha256: only a pin finds one.
+	entry := path.Join(entries, strings.TrimPrefix(rel.Checksum, "sha256:"))
 	var kept *install.Kept
 	if cache != nil {
 		defer cache.Close()
-		// A cached copy is named by its sha256: only a pin finds one.
-		name := path.Join(entries, hexOf(rel.Checksum))
-		if _, err := cache.Lstat(name); err == nil && rel.Pinned() {
-			kept = &install.Kept{Root: cache, Name: name, Checksum: rel.Checksum, What: "cached copy"}
+		if _, err := cache.Lstat(entry); err == nil && rel.Pinned() {
+			kept = &install.Kept{Root: cache, Name: entry, Checksum: rel.Checksum, What: "cached copy"}
 		}
 	}
 	res, err := inst.Install(ctx, rel, build, BinDir, kept)
@@ -79,7 +79,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		// Copied, not linked or renamed: the cache may be another filesystem.
 		src, _, err := fsutil.Open(build, path.Join(BinDir, install.Binary))
 		if err == nil {
-			err = fsutil.WriteFile(cache, path.Join(entries, hexOf(res.Checksum)), src, 0o600) // copied in the kernel
+			err = fsutil.WriteFile(cache, entry, src, 0o600) // copied in the kernel
 			src.Close()
 		}
 		if err != nil && ctx.Err() == nil {
@@ -108,8 +108,6 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	out.Done(inst.Now().Sub(start))
 	return nil
 }
-
-func hexOf(checksum string) string { return strings.TrimPrefix(checksum, "sha256:") }
 
 // openCache returns the buildpack's folder of the build cache, or nil when
 // there is none or it is a link: a build without a cache is slower, not
