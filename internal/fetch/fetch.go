@@ -68,16 +68,15 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 	}
 	t, delay := knobs[KnobTimeout], knobs[KnobRetryDelay]
 	connect, idle := cmp.Or(t, 10*time.Second), cmp.Or(t, 30*time.Second)
+	// The default transport (the proxy from the environment, HTTP/2) with
+	// the knobs' timeouts.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+	transport.TLSHandshakeTimeout, transport.ResponseHeaderTimeout = connect, idle
+	// The body is hashed as received, not decompressed.
+	transport.DisableCompression = true
 	return &Client{
-		HTTP: &http.Client{CheckRedirect: checkRedirect, Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
-			TLSHandshakeTimeout:   connect,
-			ResponseHeaderTimeout: idle,
-			ForceAttemptHTTP2:     true,
-			// The body is hashed as received, not decompressed.
-			DisableCompression: true,
-		}},
+		HTTP: &http.Client{CheckRedirect: checkRedirect, Transport: transport},
 		// Doubling, with up to 25% jitter: builds retrying together spread out.
 		Backoff:  func(n int) time.Duration { d := delay << (n - 1); return d + time.Duration(rand.Int64N(int64(d)/4+1)) },
 		Attempts: 4, Idle: idle, Answer: connect + idle, Deadline: knobs[KnobDeadline],
