@@ -239,28 +239,27 @@ func reuse(ctx context.Context, pin string, k *Kept, tmp *os.File) (f *os.File, 
 		return nil, 0, "the binary is not a regular file (it is " + notRegular.Kind + ")", nil
 	case err != nil:
 		return nil, 0, "the binary cannot be read: " + err.Error(), nil
-	case info.Size() > fetch.DefaultMaxSize:
-		why = fmt.Sprintf("the binary is %d bytes, over the %d-byte limit (not read)", info.Size(), fetch.DefaultMaxSize)
-	case k.InPlace && info.Sys().(*syscall.Stat_t).Nlink > 1:
-		why = fmt.Sprintf("the binary has %d hard links", info.Sys().(*syscall.Stat_t).Nlink)
 	}
-	if why != "" {
-		src.Close()
-		return nil, 0, why, nil
+	defer func() {
+		if f != src { // src stays open only as the copy kept in place
+			src.Close()
+		}
+	}()
+	switch {
+	case info.Size() > fetch.DefaultMaxSize:
+		return nil, 0, fmt.Sprintf("the binary is %d bytes, over the %d-byte limit (not read)", info.Size(), fetch.DefaultMaxSize), nil
+	case k.InPlace && info.Sys().(*syscall.Stat_t).Nlink > 1:
+		return nil, 0, fmt.Sprintf("the binary has %d hard links", info.Sys().(*syscall.Stat_t).Nlink), nil
 	}
 	h := sha256.New()
 	w, f := io.Writer(h), src
 	if !k.InPlace {
-		defer src.Close()
 		w, f = io.MultiWriter(tmp, h), tmp
 	}
 	n, err = io.Copy(w, fsutil.Reader(ctx, src))
 	sum := "sha256:" + hex.EncodeToString(h.Sum(nil))
 	if err == nil && n == info.Size() && sum == pin {
 		return f, n, "", nil
-	}
-	if k.InPlace {
-		src.Close()
 	}
 	var pe *fs.PathError
 	switch {
