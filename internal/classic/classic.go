@@ -34,9 +34,8 @@ type Dirs struct{ Build, Cache, Env, Buildpack string }
 // Compile installs the mesh into the slug, keeps a pinned release in the
 // build cache, and puts the mesh on PATH at runtime and for later buildpacks.
 func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version string, rec *report.Recorder) (err error) {
-	out := inst.Out
 	start := inst.Now()
-	out.Step("Heroku AppLink Service Mesh buildpack v%s", version)
+	inst.Out.Step("Heroku AppLink Service Mesh buildpack v%s", version)
 	rel, inv, err := install.Resolve(d.Env, d.Buildpack, arch)
 	if err != nil {
 		return err
@@ -51,7 +50,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	if err := fsutil.MustBeFile(build, ProfilePath); err != nil {
 		return err
 	}
-	cache := openCache(out, d.Cache)
+	cache := openCache(inst.Out, d.Cache)
 	// A cached copy is named by its sha256: only a pin finds one.
 	entry := path.Join(entries, strings.TrimPrefix(rel.Checksum, "sha256:"))
 	var kept *install.Kept
@@ -83,7 +82,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 			src.Close()
 		}
 		if err != nil && ctx.Err() == nil {
-			out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
+			inst.Out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -92,20 +91,20 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	if err := fsutil.WriteFile(build, ProfilePath, strings.NewReader(ProfileScript), 0o644); err != nil {
 		return err
 	}
-	out.Detail("Added %s to PATH at runtime (%s)", BinDir, ProfilePath)
+	inst.Out.Detail("Added %s to PATH at runtime (%s)", BinDir, ProfilePath)
 	if cache != nil {
 		prune(cache, inv)
 	}
-	rec.Advice(advice.Check(out, advice.Input{AppDir: d.Build, Names: install.Names(rel.Version, rel.Arch),
+	rec.Advice(advice.Check(inst.Out, advice.Input{AppDir: d.Build, Names: install.Names(rel.Version, rel.Arch),
 		Version: rel.Version, Arch: rel.Arch, EnvDir: d.Env}))
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	// Written once nothing can fail: a failed build hands later buildpacks no PATH.
 	if err := writeExport(d.Buildpack, filepath.Join(d.Build, BinDir)); err != nil {
-		out.Warning(fmt.Sprintf("Later buildpacks will not find the service mesh on PATH during\nthis build: %v", err))
+		inst.Out.Warning(fmt.Sprintf("Later buildpacks will not find the service mesh on PATH during\nthis build: %v", err))
 	}
-	out.Done(inst.Now().Sub(start))
+	inst.Out.Done(inst.Now().Sub(start))
 	return nil
 }
 
