@@ -74,25 +74,22 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 			build.Remove(ProfilePath)
 		}
 	}()
-	if cache != nil && rel.Pinned() && !res.Reused {
-		// Copied, not linked or renamed: the cache may be another filesystem.
-		src, _, err := fsutil.Open(build, path.Join(BinDir, install.Binary))
-		if err == nil {
-			err = fsutil.WriteFile(cache, entry, src, 0o600) // copied in the kernel
-			src.Close()
-		}
-		if err != nil && ctx.Err() == nil {
-			inst.Out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if err := fsutil.WriteFile(build, ProfilePath, strings.NewReader(ProfileScript), 0o644); err != nil {
 		return err
 	}
 	inst.Out.Detail("Added %s to PATH at runtime (%s)", BinDir, ProfilePath)
 	if cache != nil {
+		if rel.Pinned() && !res.Reused {
+			// Copied, not linked or renamed: the cache may be another filesystem.
+			src, _, err := fsutil.Open(build, path.Join(BinDir, install.Binary))
+			if err == nil {
+				err = fsutil.WriteFile(cache, entry, src, 0o600) // copied in the kernel
+				src.Close()
+			}
+			if err != nil && ctx.Err() == nil {
+				inst.Out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
+			}
+		}
 		prune(cache, inv)
 	}
 	rec.Advice(advice.Check(inst.Out, advice.Input{AppDir: d.Build, Names: install.Names(rel.Version, rel.Arch),
