@@ -49,7 +49,7 @@ type Client struct {
 	// bounds a whole download, retries included.
 	Idle, Answer, Deadline time.Duration
 	UserAgent              string
-	OnRetry                func(attempt int, err error, wait time.Duration)
+	OnRetry                func(attempt int, err error, wait time.Duration) // New's does nothing
 }
 
 // New returns a Client with production settings, adjusted by the knobs.
@@ -80,7 +80,7 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 		// Doubling, with up to 25% jitter: builds retrying together spread out.
 		Backoff:  func(n int) time.Duration { d := delay << (n - 1); return d + time.Duration(rand.Int64N(int64(d)/4+1)) },
 		Attempts: 4, Idle: idle, Answer: connect + idle, Deadline: knobs[KnobDeadline],
-		UserAgent: userAgent,
+		UserAgent: userAgent, OnRetry: func(int, error, time.Duration) {},
 	}, nil
 }
 
@@ -147,9 +147,7 @@ func (c *Client) get(ctx context.Context, url string, limit int64, open func() (
 		if status, ok := errors.AsType[*StatusError](err); ok && status.RetryAfter > 0 {
 			wait = min(status.RetryAfter, 20*time.Second)
 		}
-		if c.OnRetry != nil {
-			c.OnRetry(attempt, err, wait)
-		}
+		c.OnRetry(attempt, err, wait)
 		select {
 		case <-ctx.Done():
 		case <-time.After(wait):
