@@ -94,7 +94,7 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	kept := restored(layers)
 	if kept != nil && kept.Problem == "" {
 		// The image gets the verified binary, nothing else a layer carried.
-		if err := clear(layers, install.Binary); err != nil {
+		if err := clear(layers); err != nil {
 			return err
 		}
 	}
@@ -193,9 +193,9 @@ func decode(data []byte, doc *layerTOML) error {
 	return err
 }
 
-// clear removes from the layer every name but bin/, and from bin/ every
-// name but keep, and gives both folders the buildpack's mode.
-func clear(layers *os.Root, keep string) error {
+// clear removes from the layer everything but bin/ and the binary in it,
+// and gives both folders the buildpack's mode.
+func clear(layers *os.Root) error {
 	for _, dir := range []string{Layer, Layer + "/bin"} {
 		entries, err := fs.ReadDir(layers.FS(), dir)
 		if err == nil {
@@ -205,12 +205,10 @@ func clear(layers *os.Root, keep string) error {
 			return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir), Err: err}
 		}
 		for _, e := range entries {
-			name := e.Name()
-			if (dir == Layer && name == "bin") || (dir != Layer && name == keep) {
-				continue
-			}
-			if err := layers.RemoveAll(path.Join(dir, name)); err != nil {
-				return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir, name), Err: err}
+			if name := path.Join(dir, e.Name()); name != Layer+"/bin" && name != Layer+"/bin/"+install.Binary {
+				if err := layers.RemoveAll(name); err != nil {
+					return &fsutil.PathError{Path: filepath.Join(layers.Name(), name), Err: err}
+				}
 			}
 		}
 	}
