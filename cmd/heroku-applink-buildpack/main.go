@@ -120,12 +120,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 // phaseOf reads the phase from the program name, or from the first argument
 // as the shims pass it (sh cannot set argv[0]).
 func phaseOf(args []string) (string, []string) {
-	phases := map[string]bool{"compile": true, "report": true, "build": true}
-	switch {
-	case len(args) > 0 && phases[filepath.Base(args[0])]:
-		return filepath.Base(args[0]), args[1:]
-	case len(args) > 1 && phases[args[1]]:
-		return args[1], args[2:]
+	for i, arg := range args[:min(len(args), 2)] {
+		if phase := filepath.Base(arg); phase == "compile" || phase == "report" || phase == "build" {
+			return phase, args[i+1:]
+		}
 	}
 	return "", nil
 }
