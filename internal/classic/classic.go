@@ -97,9 +97,17 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Written once nothing can fail: a failed build hands later buildpacks no PATH.
-	if err := writeExport(d.Buildpack, filepath.Join(d.Build, BinDir)); err != nil {
-		inst.Out.Warning(fmt.Sprintf("Later buildpacks will not find the service mesh on PATH during\nthis build: %v", err))
+	// export, sourced before later buildpacks' compiles, names the build
+	// path. It is written once nothing can fail: a failed build hands later
+	// buildpacks no PATH.
+	bp, werr := os.OpenRoot(d.Buildpack)
+	if werr == nil {
+		quoted := "'" + strings.ReplaceAll(filepath.Join(d.Build, BinDir), "'", `'\''`) + "'"
+		werr = fsutil.WriteFile(bp, "export", strings.NewReader("export PATH="+quoted+`"${PATH:+:${PATH}}"`+"\n"), 0o644)
+		bp.Close()
+	}
+	if werr != nil {
+		inst.Out.Warning(fmt.Sprintf("Later buildpacks will not find the service mesh on PATH during\nthis build: %v", werr))
 	}
 	inst.Out.Done(inst.Now().Sub(start))
 	return nil
@@ -163,18 +171,6 @@ case ":${PATH}:" in
   *) export PATH="${PATH:+${PATH}:}${HOME}/` + BinDir + `" ;;
 esac
 `
-
-// writeExport writes <buildpack>/export, sourced before later buildpacks'
-// compiles, during this build: so it names the build path.
-func writeExport(buildpackDir, binDir string) error {
-	root, err := os.OpenRoot(buildpackDir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	quoted := "'" + strings.ReplaceAll(binDir, "'", `'\''`) + "'"
-	return fsutil.WriteFile(root, "export", strings.NewReader("export PATH="+quoted+`"${PATH:+:${PATH}}"`+"\n"), 0o644)
-}
 
 // ErrUsage is a compile started with the wrong arguments.
 var ErrUsage = errors.New("usage: bin/compile BUILD_DIR CACHE_DIR ENV_DIR")
