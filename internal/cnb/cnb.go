@@ -164,15 +164,12 @@ func restored(layers *os.Root) *install.Kept {
 			k.Problem = "its metadata is unreadable (" + err.Error() + ")"
 		}
 	}
-	if k.Problem != "" || doc.Metadata.Verified == "signature" {
+	if k.Problem != "" {
 		layers.RemoveAll(Layer)
 		layers.RemoveAll(Layer + ".toml")
 	}
-	if doc.Metadata.Verified == "signature" {
-		return nil // unpinned releases are no longer reused: reinstalled quietly
-	}
-	if inventory.ValidChecksum(doc.Metadata.Checksum) == nil {
-		k.Checksum = doc.Metadata.Checksum // else none: no build wrote it
+	if inventory.ValidChecksum(doc.Metadata.Checksum) == nil && doc.Metadata.Verified != "signature" {
+		k.Checksum = doc.Metadata.Checksum // else none: no build wrote it, or an unpinned release, never reused
 	}
 	return k
 }
