@@ -278,13 +278,6 @@ func reuse(ctx context.Context, pin string, k *Kept, tmp *os.File) (f *os.File, 
 // download fetches the release into f and verifies it by the pinned
 // checksum, or by the release key's detached signature.
 func (i *Installer) download(ctx context.Context, rel Release, f *os.File, res *Result) (err error) {
-	var key *signature.Key
-	if !rel.Pinned() {
-		if key, err = LoadKey(ctx, i.Fetch, rel.Key); err != nil {
-			return err
-		}
-		res.Signer = key.Fingerprint
-	}
 	i.Out.Detail("Downloading from %s", config.Redact(rel.URL))
 	start := i.Now()
 	if rel.Pinned() {
@@ -293,6 +286,11 @@ func (i *Installer) download(ctx context.Context, rel Release, f *os.File, res *
 			err = &ChecksumError{Want: rel.Checksum, Got: res.Checksum, Size: res.Size}
 		}
 	} else {
+		var key *signature.Key
+		if key, err = LoadKey(ctx, i.Fetch, rel.Key); err != nil {
+			return err
+		}
+		res.Signer = key.Fingerprint
 		res.Checksum, res.Size, err = FetchSigned(ctx, i.Fetch, key, rel.URL, f)
 	}
 	if err != nil {
