@@ -87,15 +87,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 		return exitOK
 	case "compile":
 		d, derr := classic.DirsFrom(args, bpDir, wd)
-		if derr != nil {
-			err = derr
-			break
+		if err = cmp.Or(derr, err); derr == nil {
+			rec := report.Start(d.Cache, version, getenv("STACK"), now)
+			if err == nil {
+				err = classic.Compile(ctx, inst, d, runtime.GOARCH, version, rec)
+			}
+			err = rec.Finish(cancelled(ctx, err))
 		}
-		rec := report.Start(d.Cache, version, getenv("STACK"), now)
-		if err == nil {
-			err = classic.Compile(ctx, inst, d, runtime.GOARCH, version, rec)
-		}
-		err = rec.Finish(cancelled(ctx, err))
 	case "build":
 		d, derr := cnb.DirsFrom(args, getenv, wd, bpDir)
 		if err = cmp.Or(derr, err); err == nil {
@@ -105,39 +103,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 		fmt.Fprintln(stderr, "usage: heroku-applink-buildpack compile|report|build ARGS...")
 		return exitUsage
 	}
-	var stopped *cancelledError
-	err = cancelled(ctx, err)
-	switch {
+	switch err = cancelled(ctx, err); {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, classic.ErrUsage), errors.Is(err, cnb.ErrUsage):
 		fmt.Fprintln(stderr, err)
 		return exitUsage
-	case errors.As(err, &stopped):
-		out.Error(err)
-		return 128 + int(stopped.signal)
 	}
 	out.Error(err)
+	if stopped, ok := errors.AsType[*cancelledError](err); ok {
+		return 128 + int(stopped.signal)
+	}
 	return exitError
 }
 
 // phaseOf reads the phase from the program name, or from the first argument
 // as the shims pass it (sh cannot set argv[0]).
 func phaseOf(args []string) (string, []string) {
-	phases := map[string]bool{"compile": true, "report": true, "build": true}
-	switch {
-	case len(args) > 0 && phases[filepath.Base(args[0])]:
-		return filepath.Base(args[0]), args[1:]
-	case len(args) > 1 && phases[args[1]]:
-		return args[1], args[2:]
+	for i, arg := range args[:min(len(args), 2)] {
+		if phase := filepath.Base(arg); phase == "compile" || phase == "report" || phase == "build" {
+			return phase, args[i+1:]
+		}
 	}
 	return "", nil
 }
 
 // cancelled names the signal, not the download or write it cut off.
 func cancelled(ctx context.Context, err error) error {
-	var c *cancelledError
-	if err != nil && errors.As(context.Cause(ctx), &c) {
+	if c, ok := errors.AsType[*cancelledError](context.Cause(ctx)); ok && err != nil {
 		return c
 	}
 	return err

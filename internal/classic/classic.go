@@ -34,9 +34,8 @@ type Dirs struct{ Build, Cache, Env, Buildpack string }
 // Compile installs the mesh into the slug, keeps a pinned release in the
 // build cache, and puts the mesh on PATH at runtime and for later buildpacks.
 func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version string, rec *report.Recorder) (err error) {
-	out := inst.Out
 	start := inst.Now()
-	out.Step("Heroku AppLink Service Mesh buildpack v%s", version)
+	inst.Out.Step("Heroku AppLink Service Mesh buildpack v%s", version)
 	rel, inv, err := install.Resolve(d.Env, d.Buildpack, arch)
 	if err != nil {
 		return err
@@ -51,15 +50,14 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	if err := fsutil.MustBeFile(build, ProfilePath); err != nil {
 		return err
 	}
-	cache := openCache(out, d.Cache)
+	cache := openCache(inst.Out, d.Cache)
+	// A cached copy is named by its sha256: only a pin finds one.
+	entry := path.Join(entries, strings.TrimPrefix(rel.Checksum, "sha256:"))
 	var kept *install.Kept
 	if cache != nil {
 		defer cache.Close()
-	}
-	// A cached copy is named by its sha256: only a pin finds one.
-	if name := path.Join(entries, hexOf(rel.Checksum)); cache != nil && rel.Pinned() {
-		if _, err := cache.Lstat(name); err == nil {
-			kept = &install.Kept{Root: cache, Name: name, Checksum: rel.Checksum, What: "cached copy"}
+		if _, err := cache.Lstat(entry); err == nil && rel.Pinned() {
+			kept = &install.Kept{Root: cache, Name: entry, Checksum: rel.Checksum, What: "cached copy"}
 		}
 	}
 	res, err := inst.Install(ctx, rel, build, BinDir, kept)
@@ -74,50 +72,55 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 				build.Remove(path.Join(BinDir, name))
 			}
 			build.Remove(ProfilePath)
-			if bp, err := os.OpenRoot(d.Buildpack); err == nil {
-				bp.Remove("export")
-				bp.Close()
-			}
 		}
 	}()
-	if cache != nil && rel.Pinned() && !res.Reused {
-		if err := save(build, cache, hexOf(res.Checksum)); err != nil && ctx.Err() == nil {
-			out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
-		}
-	}
-	if err := ctx.Err(); err != nil {
+	if err := fsutil.WriteFile(build, ProfilePath, strings.NewReader(ProfileScript), 0o644); err != nil {
 		return err
 	}
-	if err := fsutil.WriteFile(build, ProfilePath, strings.NewReader(ProfileScript()), 0o644); err != nil {
-		return err
-	}
-	out.Detail("Added %s to PATH at runtime (%s)", BinDir, ProfilePath)
-	if err := writeExport(d.Buildpack, filepath.Join(d.Build, BinDir)); err != nil {
-		out.Warning(fmt.Sprintf("Later buildpacks will not find the service mesh on PATH during\nthis build: %v", err))
-	}
+	inst.Out.Detail("Added %s to PATH at runtime (%s)", BinDir, ProfilePath)
 	if cache != nil {
+		if rel.Pinned() && !res.Reused {
+			// Copied, not linked or renamed: the cache may be another filesystem.
+			src, _, err := fsutil.Open(build, path.Join(BinDir, install.Binary))
+			if err == nil {
+				err = fsutil.WriteFile(cache, entry, src, 0o600) // copied in the kernel
+				src.Close()
+			}
+			if err != nil && ctx.Err() == nil {
+				inst.Out.Warning(fmt.Sprintf("The build cache could not be updated, so the next build will\ndownload the service mesh again: %v", err))
+			}
+		}
 		prune(cache, inv)
 	}
-	rec.Advice(advice.Check(out, advice.Input{AppDir: d.Build, Names: install.Names(rel.Version, rel.Arch),
+	rec.Advice(advice.Check(inst.Out, advice.Input{AppDir: d.Build, Names: install.Names(rel.Version, rel.Arch),
 		Version: rel.Version, Arch: rel.Arch, EnvDir: d.Env}))
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	out.Done(inst.Now().Sub(start))
+	// export, sourced before later buildpacks' compiles, names the build
+	// path. It is written once nothing can fail: a failed build hands later
+	// buildpacks no PATH.
+	bp, werr := os.OpenRoot(d.Buildpack)
+	if werr == nil {
+		quoted := "'" + strings.ReplaceAll(filepath.Join(d.Build, BinDir), "'", `'\''`) + "'"
+		werr = fsutil.WriteFile(bp, "export", strings.NewReader("export PATH="+quoted+`"${PATH:+:${PATH}}"`+"\n"), 0o644)
+		bp.Close()
+	}
+	if werr != nil {
+		inst.Out.Warning(fmt.Sprintf("Later buildpacks will not find the service mesh on PATH during\nthis build: %v", werr))
+	}
+	inst.Out.Done(inst.Now().Sub(start))
 	return nil
 }
-
-func hexOf(checksum string) string { return strings.TrimPrefix(checksum, "sha256:") }
 
 // openCache returns the buildpack's folder of the build cache, or nil when
 // there is none or it is a link: a build without a cache is slower, not
 // broken. A read-only cache still serves its copies; a save warns.
 func openCache(out *output.Printer, dir string) *os.Root {
-	root, err := os.OpenRoot(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(dir, 0o755); err == nil {
-			root, err = os.OpenRoot(dir)
-		}
+	var root, cache *os.Root
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		root, err = os.OpenRoot(dir)
 	}
 	if err == nil {
 		defer root.Close()
@@ -126,26 +129,14 @@ func openCache(out *output.Printer, dir string) *os.Root {
 				"does not follow links, so this build caches nothing. Clear the build cache to\ncache again.")
 			return nil
 		}
-		var cache *os.Root
 		if err = root.MkdirAll(CacheFolder, 0o755); err == nil {
-			if cache, err = root.OpenRoot(CacheFolder); err == nil {
-				return cache
-			}
+			cache, err = root.OpenRoot(CacheFolder)
 		}
 	}
-	out.Warning(fmt.Sprintf("The build cache is not usable, so this build downloads the service\nmesh and caches nothing: %v", err))
-	return nil
-}
-
-// save copies the installed binary into the cache under its sha256
-// (copied, not linked or renamed: the cache may be another filesystem).
-func save(build, cache *os.Root, name string) error {
-	src, _, err := fsutil.Open(build, path.Join(BinDir, install.Binary))
 	if err != nil {
-		return err
+		out.Warning(fmt.Sprintf("The build cache is not usable, so this build downloads the service\nmesh and caches nothing: %v", err))
 	}
-	defer src.Close()
-	return fsutil.WriteFile(cache, path.Join(entries, name), src, 0o600) // copied in the kernel
+	return cache
 }
 
 // prune removes, best effort, what no build will reuse: entries no longer
@@ -173,27 +164,13 @@ func prune(cache *os.Root, inv inventory.Inventory) {
 
 // ProfileScript is the .profile.d script, sourced at dyno start with HOME at
 // the slug: it adds the directory once, after the user's own PATH.
-func ProfileScript() string {
-	return `# Puts the Heroku AppLink Service Mesh on PATH at dyno start.
+const ProfileScript = `# Puts the Heroku AppLink Service Mesh on PATH at dyno start.
 # Written by the Heroku AppLink Service Mesh buildpack.
 case ":${PATH}:" in
   *":${HOME}/` + BinDir + `:"*) ;;
   *) export PATH="${PATH:+${PATH}:}${HOME}/` + BinDir + `" ;;
 esac
 `
-}
-
-// writeExport writes <buildpack>/export, sourced before later buildpacks'
-// compiles, during this build: so it names the build path.
-func writeExport(buildpackDir, binDir string) error {
-	root, err := os.OpenRoot(buildpackDir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	quoted := "'" + strings.ReplaceAll(binDir, "'", `'\''`) + "'"
-	return fsutil.WriteFile(root, "export", strings.NewReader("export PATH="+quoted+`"${PATH:+:${PATH}}"`+"\n"), 0o644)
-}
 
 // ErrUsage is a compile started with the wrong arguments.
 var ErrUsage = errors.New("usage: bin/compile BUILD_DIR CACHE_DIR ENV_DIR")

@@ -28,7 +28,7 @@ func TestProfileScript(t *testing.T) {
 	require.NoError(t, err)
 	home := t.TempDir()
 	script := filepath.Join(t.TempDir(), "p.sh")
-	require.NoError(t, os.WriteFile(script, []byte(classic.ProfileScript()), 0o644))
+	require.NoError(t, os.WriteFile(script, []byte(classic.ProfileScript), 0o644))
 	tests := []struct {
 		name, path, want string
 	}{
@@ -45,7 +45,7 @@ func TestProfileScript(t *testing.T) {
 			require.Equal(t, tt.want, string(got))
 		})
 	}
-	require.NotContains(t, classic.ProfileScript(), "/tmp", "the script never holds a build path")
+	require.NotContains(t, classic.ProfileScript, "/tmp", "the script never holds a build path")
 }
 
 var mesh = testhelpers.FakeMesh("0.2.2", "amd64")
@@ -101,7 +101,7 @@ func TestCompile(t *testing.T) {
 
 	profile, err := os.ReadFile(filepath.Join(d.Build, ".profile.d/heroku-applink-service-mesh.sh"))
 	require.NoError(t, err)
-	require.Equal(t, classic.ProfileScript(), string(profile))
+	require.Equal(t, classic.ProfileScript, string(profile))
 	export, err := os.ReadFile(filepath.Join(d.Buildpack, "export"))
 	require.NoError(t, err)
 	require.Equal(t, "export PATH='"+d.Build+"/vendor/heroku-applink/bin'\"${PATH:+:${PATH}}\"\n", string(export))

@@ -70,9 +70,8 @@ type layerTOML struct {
 // Build installs the mesh into the service-mesh layer, keeping a restored
 // layer of the pinned release whose binary still hashes to the pin.
 func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version string) (err error) {
-	out := inst.Out
 	start := inst.Now()
-	out.Header("Heroku AppLink Service Mesh (buildpack v" + version + ")")
+	inst.Out.Header("Heroku AppLink Service Mesh (buildpack v" + version + ")")
 	// clear-env = true: config vars are read from <platform>/env.
 	env := filepath.Join(d.Platform, "env")
 	rel, _, err := install.Resolve(env, d.Buildpack, arch)
@@ -95,38 +94,37 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	kept := restored(layers)
 	if kept != nil && kept.Problem == "" {
 		// The image gets the verified binary, nothing else a layer carried.
-		if err := clear(layers, install.Binary); err != nil {
+		if err := clear(layers); err != nil {
 			return err
 		}
 	}
 	res, err := inst.Install(ctx, rel, layers, Layer+"/bin", kept)
-	if err = cmp.Or(err, ctx.Err()); err != nil {
+	if err != nil {
 		return err
 	}
-	rec := Record{Version: rel.Version, OS: "linux", Arch: rel.Arch, URL: rel.Public, Checksum: res.Checksum, Verified: "pinned checksum", Signer: res.Signer}
+	doc := layerTOML{Metadata: Record{Version: rel.Version, OS: "linux", Arch: rel.Arch, URL: rel.Public, Checksum: res.Checksum, Verified: "pinned checksum", Signer: res.Signer}}
 	if !rel.Pinned() {
-		rec.Verified = "signature"
+		doc.Metadata.Verified = "signature"
 	}
-	var doc layerTOML
 	// An unpinned release is never reused: its layer is not cached.
-	doc.Types.Launch, doc.Types.Cache, doc.Metadata = true, rel.Pinned(), rec
-	var buf bytes.Buffer
-	if err := toml.NewEncoder(&buf).Encode(doc); err != nil {
+	doc.Types.Launch, doc.Types.Cache = true, rel.Pinned()
+	meta, err := toml.Marshal(doc)
+	if err != nil {
 		return err
 	}
 	// Restored layer TOMLs carry no [types]: rewrite the whole file.
-	if err := fsutil.WriteFile(layers, Layer+".toml", &buf, 0o644); err != nil {
+	if err := fsutil.WriteFile(layers, Layer+".toml", bytes.NewReader(meta), 0o644); err != nil {
 		return err
 	}
-	if err := fsutil.WriteFile(layers, Layer+".sbom.cdx.json", bytes.NewReader(sbom(rec, version)), 0o644); err != nil {
+	if err := fsutil.WriteFile(layers, Layer+".sbom.cdx.json", bytes.NewReader(sbom(doc.Metadata, version)), 0o644); err != nil {
 		return err
 	}
-	out.Detail("Added %s/bin to PATH at launch", Layer)
-	advice.Check(out, advice.Input{AppDir: d.App, Names: install.Names(rel.Version, rel.Arch), Version: rel.Version, Arch: rel.Arch, EnvDir: env, Image: true})
+	inst.Out.Detail("Added %s/bin to PATH at launch", Layer)
+	advice.Check(inst.Out, advice.Input{AppDir: d.App, Names: install.Names(rel.Version, rel.Arch), Version: rel.Version, Arch: rel.Arch, EnvDir: env, Image: true})
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	out.Done(inst.Now().Sub(start))
+	inst.Out.Done(inst.Now().Sub(start))
 	return nil
 }
 
@@ -157,10 +155,7 @@ func restored(layers *os.Root) *install.Kept {
 	if k.Problem == "" {
 		data, err := fsutil.ReadFile(layers, Layer+".toml", 4<<10)
 		if err == nil {
-			err = shape(data)
-		}
-		if err == nil {
-			_, err = toml.Decode(string(data), &doc)
+			err = decode(data, &doc)
 		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -169,23 +164,20 @@ func restored(layers *os.Root) *install.Kept {
 			k.Problem = "its metadata is unreadable (" + err.Error() + ")"
 		}
 	}
-	if k.Problem != "" || doc.Metadata.Verified == "signature" {
+	if k.Problem != "" {
 		layers.RemoveAll(Layer)
 		layers.RemoveAll(Layer + ".toml")
 	}
-	if doc.Metadata.Verified == "signature" {
-		return nil // unpinned releases are no longer reused: reinstalled quietly
-	}
-	if inventory.ValidChecksum(doc.Metadata.Checksum) == nil {
-		k.Checksum = doc.Metadata.Checksum // else none: no build wrote it
+	if inventory.ValidChecksum(doc.Metadata.Checksum) == nil && doc.Metadata.Verified != "signature" {
+		k.Checksum = doc.Metadata.Checksum // else none: no build wrote it, or an unpinned release, never reused
 	}
 	return k
 }
 
-// shape refuses, before decoding, metadata that would cost the decoder far
-// more than its size (nested keys or arrays): the buildpack writes two
+// decode decodes layer metadata, refusing first what would cost the decoder
+// far more than its size (nested keys or arrays): the buildpack writes two
 // tables of short keys.
-func shape(data []byte) error {
+func decode(data []byte, doc *layerTOML) error {
 	if n := bytes.Count(data, []byte("[")) + bytes.Count(data, []byte("{")); n > 8 {
 		return fmt.Errorf("%d brackets, where this buildpack writes 2", n)
 	}
@@ -194,12 +186,13 @@ func shape(data []byte) error {
 			return fmt.Errorf("line %d has a dotted key this buildpack does not write", i+1)
 		}
 	}
-	return nil
+	_, err := toml.Decode(string(data), doc)
+	return err
 }
 
-// clear removes from the layer every name but bin/, and from bin/ every
-// name but keep, and gives both folders the buildpack's mode.
-func clear(layers *os.Root, keep string) error {
+// clear removes from the layer everything but bin/ and the binary in it,
+// and gives both folders the buildpack's mode.
+func clear(layers *os.Root) error {
 	for _, dir := range []string{Layer, Layer + "/bin"} {
 		entries, err := fs.ReadDir(layers.FS(), dir)
 		if err == nil {
@@ -209,12 +202,10 @@ func clear(layers *os.Root, keep string) error {
 			return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir), Err: err}
 		}
 		for _, e := range entries {
-			name := e.Name()
-			if (dir == Layer && name == "bin") || (dir != Layer && name == keep) {
-				continue
-			}
-			if err := layers.RemoveAll(path.Join(dir, name)); err != nil {
-				return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir, name), Err: err}
+			if name := path.Join(dir, e.Name()); name != Layer+"/bin" && name != Layer+"/bin/"+install.Binary {
+				if err := layers.RemoveAll(name); err != nil {
+					return &fsutil.PathError{Path: filepath.Join(layers.Name(), name), Err: err}
+				}
 			}
 		}
 	}

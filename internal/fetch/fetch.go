@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +49,7 @@ type Client struct {
 	// bounds a whole download, retries included.
 	Idle, Answer, Deadline time.Duration
 	UserAgent              string
-	OnRetry                func(attempt int, err error, wait time.Duration)
+	OnRetry                func(attempt int, err error, wait time.Duration) // New's does nothing
 }
 
 // New returns a Client with production settings, adjusted by the knobs.
@@ -69,20 +68,19 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 	}
 	t, delay := knobs[KnobTimeout], knobs[KnobRetryDelay]
 	connect, idle := cmp.Or(t, 10*time.Second), cmp.Or(t, 30*time.Second)
+	// The default transport (the proxy from the environment, HTTP/2) with
+	// the knobs' timeouts.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+	transport.TLSHandshakeTimeout, transport.ResponseHeaderTimeout = connect, idle
+	// The body is hashed as received, not decompressed.
+	transport.DisableCompression = true
 	return &Client{
-		HTTP: &http.Client{CheckRedirect: checkRedirect, Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
-			TLSHandshakeTimeout:   connect,
-			ResponseHeaderTimeout: idle,
-			ForceAttemptHTTP2:     true,
-			// The body is hashed as received, not decompressed.
-			DisableCompression: true,
-		}},
+		HTTP: &http.Client{CheckRedirect: checkRedirect, Transport: transport},
 		// Doubling, with up to 25% jitter: builds retrying together spread out.
 		Backoff:  func(n int) time.Duration { d := delay << (n - 1); return d + time.Duration(rand.Int64N(int64(d)/4+1)) },
 		Attempts: 4, Idle: idle, Answer: connect + idle, Deadline: knobs[KnobDeadline],
-		UserAgent: userAgent,
+		UserAgent: userAgent, OnRetry: func(int, error, time.Duration) {},
 	}, nil
 }
 
@@ -149,9 +147,7 @@ func (c *Client) get(ctx context.Context, url string, limit int64, open func() (
 		if status, ok := errors.AsType[*StatusError](err); ok && status.RetryAfter > 0 {
 			wait = min(status.RetryAfter, 20*time.Second)
 		}
-		if c.OnRetry != nil {
-			c.OnRetry(attempt, err, wait)
-		}
+		c.OnRetry(attempt, err, wait)
 		select {
 		case <-ctx.Done():
 		case <-time.After(wait):
@@ -195,11 +191,8 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func
 	body := io.TeeReader(io.LimitReader(resp.Body, limit+1), onWrite(func(p []byte) (int, error) { idle.Reset(c.Idle); return len(p), nil }))
 	// What a misconfigured mirror or a captive proxy answers with 200 is
 	// most often an HTML page: say so, rather than call it tampering.
-	head := make([]byte, 512)
-	k, _ := io.ReadFull(body, head) // a read error recurs on the next read
-	head = head[:k]
-	lower := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n"))
-	if slices.ContainsFunc([]string{"<!doctype html", "<html", "<head", "<body"}, func(p string) bool { return bytes.HasPrefix(lower, []byte(p)) }) {
+	head, _ := io.ReadAll(io.LimitReader(body, 512)) // a read error recurs on the next read
+	if strings.HasPrefix(http.DetectContentType(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))), "text/html") {
 		return 0, &NotAFileError{What: "a web page (" + what + ")"}
 	}
 	w, err := open()
@@ -225,9 +218,15 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func
 	return n, nil
 }
 
-// classify names the true cause of a failed request or body.
+// classify names the true cause of a failed request or body. Every failed
+// check of the server's certificate (authority, host, expiry, algorithm)
+// comes wrapped in a CertificateVerificationError.
 func (c *Client) classify(ctx context.Context, err error, received, declared int64) error {
-	var redirect *RedirectError
+	var (
+		redirect *RedirectError
+		verify   *tls.CertificateVerificationError
+		alert    tls.AlertError
+	)
 	_, enc, unsupported := strings.Cut(err.Error(), "unsupported transfer encoding: ")
 	switch cause := context.Cause(ctx); {
 	case errors.As(err, &redirect):
@@ -240,9 +239,12 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 		return context.Cause(ctx)
 	case unsupported:
 		return &NotAFileError{What: "a body in transfer encoding " + enc + " (only chunked is accepted)"}
-	}
-	if cause := certificateProblem(err); cause != "" {
-		return &TLSError{Cause: cause, Err: err}
+	case errors.As(err, &verify):
+		return &TLSError{Cause: strings.TrimPrefix(verify.Err.Error(), "x509: "), Err: err}
+	case errors.As(err, new(tls.RecordHeaderError)), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return &TLSError{Cause: "the server does not answer in TLS (a plain http server behind an https URL?)", Err: err}
+	case errors.As(err, &alert):
+		return &TLSError{Cause: "the TLS handshake was refused (" + alert.Error() + ")", Err: err}
 	}
 	return &NetworkError{Err: unwrapURL(err)}
 }
@@ -388,25 +390,6 @@ func (e *TLSError) Help() string {
 		"downloaded from it; retrying will not help. If the mirror's certificate\n" +
 		"comes from a private authority, add that authority to the build's\n" +
 		"environment with SSL_CERT_FILE (a PEM file) or SSL_CERT_DIR. " + nothing
-}
-
-// certificateProblem is what a TLS error says about the server, or "".
-// Every failed check of the server's certificate (authority, host, expiry,
-// algorithm) comes wrapped in a CertificateVerificationError.
-func certificateProblem(err error) string {
-	var (
-		verify *tls.CertificateVerificationError
-		alert  tls.AlertError
-	)
-	switch {
-	case errors.As(err, &verify):
-		return strings.TrimPrefix(verify.Err.Error(), "x509: ")
-	case errors.As(err, new(tls.RecordHeaderError)), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return "the server does not answer in TLS (a plain http server behind an https URL?)"
-	case errors.As(err, &alert):
-		return "the TLS handshake was refused (" + alert.Error() + ")"
-	}
-	return ""
 }
 
 // RedirectError is a redirect (or a URL) the client refused to follow.

@@ -159,31 +159,25 @@ type Result struct {
 func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binDir string, kept *Kept) (res Result, err error) {
 	i.Out.Step("Installing Heroku AppLink Service Mesh %s", rel)
 	i.announce(rel)
-	// A folder where the binary goes must fail before the download.
-	if err := dst.MkdirAll(binDir, 0o755); err != nil {
-		return res, &fsutil.PathError{Path: filepath.Join(dst.Name(), binDir), Err: err}
-	}
+	// A folder where the binary or a link goes must fail before the download.
 	names := Names(rel.Version, rel.Arch)
 	for _, name := range names {
 		if err := fsutil.MustBeFile(dst, path.Join(binDir, name)); err != nil {
 			return res, err
 		}
 	}
-	// f is a temporary file named tmp, or the kept binary itself.
-	var (
-		f   *os.File
-		tmp string
-	)
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-		if err != nil && tmp != "" {
-			dst.Remove(tmp)
-		}
-	}()
+	// The bytes are written beside their place, into a temporary file that
+	// takes the name once verified (unused when the kept copy stays in place).
+	tmp, tmpName, err := fsutil.CreateTemp(dst, binDir)
+	if err != nil {
+		return res, err
+	}
+	defer tmp.Close()
+	defer dst.Remove(tmpName) // gone once renamed into place
+	// f becomes the binary: tmp, or the kept copy in place.
+	var f *os.File
 	if kept != nil && rel.Pinned() {
-		if f, tmp, res.Size, res.Discarded, err = reuse(ctx, rel.Checksum, dst, binDir, kept); err != nil {
+		if f, res.Size, res.Discarded, err = reuse(ctx, rel.Checksum, kept, tmp); err != nil {
 			return res, err
 		} else if f != nil {
 			res.Checksum, res.Reused = rel.Checksum, true
@@ -193,19 +187,22 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 		}
 	}
 	if f == nil {
-		if f, tmp, err = i.download(ctx, rel, dst, binDir, &res); err != nil {
+		if err := i.download(ctx, rel, tmp, &res); err != nil {
 			return res, err
 		}
+		f = tmp
+	}
+	if f != tmp {
+		defer f.Close()
 	}
 	// Only verified bytes become executable, and take the name in one step.
 	if err := f.Chmod(0o755); err != nil {
 		return res, &fsutil.PathError{Path: f.Name(), Err: err}
 	}
-	if tmp != "" {
-		if err := dst.Rename(tmp, path.Join(binDir, Binary)); err != nil {
+	if f == tmp {
+		if err := dst.Rename(tmpName, path.Join(binDir, Binary)); err != nil {
 			return res, &fsutil.PathError{Path: filepath.Join(dst.Name(), binDir, Binary), Err: err}
 		}
-		tmp = ""
 	}
 	for _, name := range names[1:] {
 		if err := fsutil.Symlink(dst, Binary, path.Join(binDir, name)); err != nil {
@@ -223,79 +220,64 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 	return res, nil
 }
 
-// reuse returns the kept copy of the pin, open (copied beside the
-// destination unless in place), or why it cannot be kept, which is not an
-// error: its record must name the pin, and it must be a regular file within
-// the size cap that still hashes to it, in place only without another hard
-// link whose mode it would change. An error is the build's (cancelled, or
-// the destination full), not the copy's.
-func reuse(ctx context.Context, pin string, dst *os.Root, binDir string, k *Kept) (f *os.File, tmp string, n int64, why string, err error) {
+// reuse returns the kept copy of the pin, open: in place, or copied into
+// tmp. Or it says why the copy cannot be kept, which is not an error: its
+// record must name the pin, and it must be a regular file within the size
+// cap that still hashes to it, in place only without another hard link
+// whose mode it would change. An error is the build's (cancelled, or the
+// destination full), not the copy's.
+func reuse(ctx context.Context, pin string, k *Kept, tmp *os.File) (f *os.File, n int64, why string, err error) {
 	if k.Problem != "" || k.Checksum != pin {
-		return nil, "", 0, cmp.Or(k.Problem, fmt.Sprintf("it holds %s, not the pinned %s", cmp.Or(k.Checksum, "no recorded checksum"), pin)), nil
+		return nil, 0, cmp.Or(k.Problem, fmt.Sprintf("it holds %s, not the pinned %s", cmp.Or(k.Checksum, "no recorded checksum"), pin)), nil
 	}
 	src, info, err := fsutil.Open(k.Root, k.Name)
 	var notRegular *fsutil.NotRegularError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, "", 0, "the binary is missing", nil
+		return nil, 0, "the binary is missing", nil
 	case errors.As(err, &notRegular):
-		return nil, "", 0, "the binary is not a regular file (it is " + notRegular.Kind + ")", nil
+		return nil, 0, "the binary is not a regular file (it is " + notRegular.Kind + ")", nil
 	case err != nil:
-		return nil, "", 0, "the binary cannot be read: " + err.Error(), nil
-	case info.Size() > fetch.DefaultMaxSize:
-		why = fmt.Sprintf("the binary is %d bytes, over the %d-byte limit (not read)", info.Size(), fetch.DefaultMaxSize)
-	case k.InPlace && info.Sys().(*syscall.Stat_t).Nlink > 1:
-		why = fmt.Sprintf("the binary has %d hard links", info.Sys().(*syscall.Stat_t).Nlink)
+		return nil, 0, "the binary cannot be read: " + err.Error(), nil
 	}
-	if why != "" {
-		src.Close()
-		return nil, "", 0, why, nil
+	defer func() {
+		if f != src { // src stays open only as the copy kept in place
+			src.Close()
+		}
+	}()
+	switch {
+	case info.Size() > fetch.DefaultMaxSize:
+		return nil, 0, fmt.Sprintf("the binary is %d bytes, over the %d-byte limit (not read)", info.Size(), fetch.DefaultMaxSize), nil
+	case k.InPlace && info.Sys().(*syscall.Stat_t).Nlink > 1:
+		return nil, 0, fmt.Sprintf("the binary has %d hard links", info.Sys().(*syscall.Stat_t).Nlink), nil
 	}
 	h := sha256.New()
 	w, f := io.Writer(h), src
 	if !k.InPlace {
-		defer src.Close()
-		if f, tmp, err = fsutil.CreateTemp(dst, binDir); err != nil {
-			return nil, "", 0, "", err
-		}
-		w = io.MultiWriter(f, h)
+		w, f = io.MultiWriter(tmp, h), tmp
 	}
 	n, err = io.Copy(w, fsutil.Reader(ctx, src))
 	sum := "sha256:" + hex.EncodeToString(h.Sum(nil))
 	if err == nil && n == info.Size() && sum == pin {
-		return f, tmp, n, "", nil
-	}
-	f.Close()
-	if tmp != "" {
-		dst.Remove(tmp)
+		return f, n, "", nil
 	}
 	var pe *fs.PathError
 	switch {
 	case ctx.Err() != nil:
-		return nil, "", 0, "", ctx.Err()
+		return nil, 0, "", ctx.Err()
 	case errors.As(err, &pe) && pe.Op == "write":
-		return nil, "", 0, "", &fsutil.PathError{Path: pe.Path, Err: pe.Err}
+		return nil, 0, "", &fsutil.PathError{Path: pe.Path, Err: pe.Err}
 	case err == nil && n == info.Size():
-		return nil, "", 0, fmt.Sprintf("it no longer matches %s (got %s)", pin, sum), nil
+		return nil, 0, fmt.Sprintf("it no longer matches %s (got %s)", pin, sum), nil
 	case err == nil:
 		err = errors.New("it changed while it was read")
 	}
-	return nil, "", 0, "the binary cannot be read: " + err.Error(), nil
+	return nil, 0, "the binary cannot be read: " + err.Error(), nil
 }
 
-// download fetches the release beside the destination and verifies it by
-// the pinned checksum, or by the release key's detached signature.
-func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, binDir string, res *Result) (f *os.File, tmp string, err error) {
-	var key *signature.Key
-	if !rel.Pinned() {
-		if key, err = LoadKey(ctx, i.Fetch, rel.Key); err != nil {
-			return nil, "", err
-		}
-		res.Signer = key.Fingerprint
-	}
-	if f, tmp, err = fsutil.CreateTemp(dst, binDir); err != nil {
-		return nil, "", err
-	}
+// download fetches the release into f and verifies it by the pinned
+// checksum, or by the release key's detached signature.
+func (i *Installer) download(ctx context.Context, rel Release, f *os.File, res *Result) (err error) {
 	i.Out.Detail("Downloading from %s", config.Redact(rel.URL))
 	start := i.Now()
 	if rel.Pinned() {
@@ -304,25 +286,30 @@ func (i *Installer) download(ctx context.Context, rel Release, dst *os.Root, bin
 			err = &ChecksumError{Want: rel.Checksum, Got: res.Checksum, Size: res.Size}
 		}
 	} else {
+		var key *signature.Key
+		if key, err = LoadKey(ctx, i.Fetch, rel.Key); err != nil {
+			return err
+		}
+		res.Signer = key.Fingerprint
 		res.Checksum, res.Size, err = FetchSigned(ctx, i.Fetch, key, rel.URL, f)
 	}
 	if err != nil {
-		return f, tmp, fmt.Errorf("failed to download the service mesh %s from %s: %w", rel, config.Redact(rel.URL), err)
+		return fmt.Errorf("failed to download the service mesh %s from %s: %w", rel, config.Redact(rel.URL), err)
 	}
 	res.Download = i.Now().Sub(start)
 	i.Out.Detail("Downloaded %s in %s", output.Size(res.Size), output.Duration(res.Download))
-	return f, tmp, nil
+	return nil
 }
 
 // announce says what was asked for and, once, that it is not pinned, with
 // only advice that can be followed.
 func (i *Installer) announce(rel Release) {
-	switch {
-	case rel.Pinned() && rel.Request.Kind() == inventory.Default:
-		i.Out.Detail("Version %s (newest pinned release)", rel.Version)
-		return
-	case rel.Pinned():
-		i.Out.Detail("Version %s (requested %s)", rel.Version, rel.Request)
+	if rel.Pinned() {
+		why := "requested " + rel.Request.String()
+		if rel.Request.Kind() == inventory.Default {
+			why = "newest pinned release"
+		}
+		i.Out.Detail("Version %s (%s)", rel.Version, why)
 		return
 	}
 	text := "You asked for " + rel.Version + ", which this buildpack does not pin"
@@ -341,23 +328,20 @@ func (i *Installer) announce(rel Release) {
 
 // LoadKey loads the release signing key by the rules of ks. A key file is
 // the buildpack's own, read as its inventory is.
-func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (*signature.Key, error) {
-	var (
-		data []byte
-		err  error
-		key  *signature.Key
-	)
+func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (key *signature.Key, err error) {
+	var data []byte
 	if ks.File != "" {
 		data, err = os.ReadFile(ks.File)
 	} else {
 		data, err = c.Bytes(ctx, ks.URL, signature.MaxSize)
 	}
 	if err == nil {
-		if key, err = signature.ParseKey(data, ks.Fingerprint); err == nil {
-			return key, nil
-		}
+		key, err = signature.ParseKey(data, ks.Fingerprint)
 	}
-	return nil, fmt.Errorf("failed to get the release signing key from %s: %w", ks, err)
+	if err != nil {
+		return nil, fmt.Errorf("failed to get the release signing key from %s: %w", ks, err)
+	}
+	return key, nil
 }
 
 // FetchSigned downloads url into f and verifies it with key and the
@@ -370,10 +354,7 @@ func FetchSigned(ctx context.Context, c *fetch.Client, key *signature.Key, url s
 	}
 	sum, n, err := c.File(ctx, url, f)
 	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
-	}
-	if err == nil {
-		err = key.Verify(fsutil.Reader(ctx, io.LimitReader(f, n)), sig)
+		err = key.Verify(fsutil.Reader(ctx, io.NewSectionReader(f, 0, n)), sig)
 	}
 	return sum, n, err
 }
