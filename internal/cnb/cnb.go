@@ -164,12 +164,15 @@ func restored(layers *os.Root) *install.Kept {
 			k.Problem = "its metadata is unreadable (" + err.Error() + ")"
 		}
 	}
-	if k.Problem != "" {
+	if k.Problem != "" || doc.Metadata.Verified == "signature" {
 		layers.RemoveAll(Layer)
 		layers.RemoveAll(Layer + ".toml")
 	}
-	if inventory.ValidChecksum(doc.Metadata.Checksum) == nil && doc.Metadata.Verified != "signature" {
-		k.Checksum = doc.Metadata.Checksum // else none: no build wrote it, or an unpinned release, never reused
+	if doc.Metadata.Verified == "signature" {
+		return nil // unpinned releases are no longer reused: reinstalled quietly
+	}
+	if inventory.ValidChecksum(doc.Metadata.Checksum) == nil {
+		k.Checksum = doc.Metadata.Checksum // else none: no build wrote it
 	}
 	return k
 }
