@@ -442,6 +442,20 @@ func TestUnpinnedLayer(t *testing.T) {
 	require.NotContains(t, e.log(), "Discarding")
 	require.NotContains(t, e.log(), "Using the cached layer")
 	require.Equal(t, before+1, e.mirror.Hits(install.Object("latest", "amd64")), "downloaded again")
+
+	// Asked for a pinned release instead, the build keeps nothing of it
+	// either, even when its bytes are the pin's, and says nothing of it.
+	e.restore(t)
+	pinned := e.arts["0.3.0/amd64"]
+	require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh/bin", install.Binary), pinned.Data, 0o755))
+	old = strings.Replace(old, mesh.Checksum(), pinned.Checksum(), 1)
+	require.NoError(t, os.WriteFile(filepath.Join(e.dirs.Layers, "service-mesh.toml"), []byte(old), 0o644))
+	e.setVar(t, config.VarVersion, "0.3.0")
+	before = e.mirror.Hits(pinned.Object())
+	require.NoError(t, e.build(t))
+	require.NotContains(t, e.log(), "Discarding")
+	require.Equal(t, before+1, e.mirror.Hits(pinned.Object()), "downloaded again")
+	require.Equal(t, pinned.Checksum(), e.layerRecord(t).Checksum)
 }
 
 func (e *env) layerRecord(t *testing.T) cnb.Record {
