@@ -36,8 +36,9 @@ type meshConfig struct {
 }
 
 type finding struct {
-	Kind, Text string
-	Line       int
+	Kind string
+	Line int
+	Text string
 }
 
 func (f finding) String() string {
@@ -95,7 +96,7 @@ func (c *config) decode(data []byte) *config {
 	err := dec.Decode(&got)
 	switch typeErr, isType := errors.AsType[*yaml.TypeError](err); {
 	case errors.Is(err, io.EOF):
-		c.decoded = []finding{{"mesh-config-invalid", "the file has no content (the mesh reads an empty file as an error)", 0}}
+		c.decoded = []finding{{"mesh-config-invalid", 0, "the file has no content (the mesh reads an empty file as an error)"}}
 	case isType:
 		for _, e := range typeErr.Errors {
 			c.decoded = append(c.decoded, decoderFinding(e))
@@ -103,11 +104,11 @@ func (c *config) decode(data []byte) *config {
 	case err != nil:
 		c.decoded = []finding{decoderFinding(strings.TrimPrefix(err.Error(), "yaml: "))}
 	case got == nil:
-		c.null, c.decoded = true, []finding{{"mesh-config-invalid", "the file's first YAML document is empty (null)", 0}}
+		c.null, c.decoded = true, []finding{{"mesh-config-invalid", 0, "the file's first YAML document is empty (null)"}}
 	}
 	if c.fatal = len(c.decoded) > 0; c.fatal {
 		if n := len(c.decoded); n > 10 { // a file wrong everywhere needs fixing, not a flood
-			c.decoded = append(c.decoded[:10], finding{c.decoded[10].Kind, fmt.Sprintf("and %d more", n-10), 0})
+			c.decoded = append(c.decoded[:10], finding{c.decoded[10].Kind, 0, fmt.Sprintf("and %d more", n-10)})
 		}
 		return c
 	}
@@ -123,7 +124,7 @@ func (c *config) decode(data []byte) *config {
 
 // decoderFinding is a decoder's error, without the Go types, not the user's.
 func decoderFinding(e string) finding {
-	f := finding{"mesh-config-invalid", e, 0}
+	f := finding{"mesh-config-invalid", 0, e}
 	n, text, _ := strings.Cut(strings.TrimPrefix(e, "line "), ": ")
 	if line, err := strconv.Atoi(n); err == nil {
 		f.Line, f.Text = line, text
@@ -196,7 +197,7 @@ func (c *config) values(got meshConfig) {
 }
 
 func (c *config) warn(kind, format string, a ...any) {
-	c.warnings = append(c.warnings, finding{kind, fmt.Sprintf(format, a...), 0})
+	c.warnings = append(c.warnings, finding{kind, 0, fmt.Sprintf(format, a...)})
 }
 
 // opensAll: a route matching every path (a final * matches a prefix).

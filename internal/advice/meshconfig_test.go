@@ -256,7 +256,7 @@ func TestPreAppLinkContent(t *testing.T) {
 			"boot: line 1: field integration not found.\nFix it before you rename it, or remove it.",
 	} {
 		r := check(t, appWith(t, map[string]string{"heroku-integration-service-mesh.yaml": content}))
-		require.Equal(t, []finding{{"mesh-config-misplaced", want, 0}}, r.warnings)
+		require.Equal(t, []finding{{"mesh-config-misplaced", 0, want}}, r.warnings)
 	}
 }
 
