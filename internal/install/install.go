@@ -241,7 +241,7 @@ func reuse(ctx context.Context, pin string, k *Kept, tmp *os.File) (f *os.File, 
 		return nil, 0, "the binary cannot be read: " + err.Error(), nil
 	}
 	defer func() {
-		if f != src { // src stays open only as the copy kept in place
+		if f != src { // the result: src stays open only as the copy kept in place
 			src.Close()
 		}
 	}()
@@ -252,16 +252,16 @@ func reuse(ctx context.Context, pin string, k *Kept, tmp *os.File) (f *os.File, 
 		return nil, 0, fmt.Sprintf("the binary has %d hard links", info.Sys().(*syscall.Stat_t).Nlink), nil
 	}
 	h := sha256.New()
-	w, f := io.Writer(h), src
+	w, out := io.Writer(h), src
 	if !k.InPlace {
-		w, f = io.MultiWriter(tmp, h), tmp
+		w, out = io.MultiWriter(tmp, h), tmp
 	}
 	// In 1 MiB reads and writes, not io.Copy's 32 KiB: a 100 MiB copy makes
 	// a hundred system calls each way, not thousands.
 	n, err = io.CopyBuffer(w, fsutil.Reader(ctx, src), make([]byte, 1<<20))
 	sum := "sha256:" + hex.EncodeToString(h.Sum(nil))
 	if err == nil && n == info.Size() && sum == pin {
-		return f, n, "", nil
+		return out, n, "", nil
 	}
 	var pe *fs.PathError
 	switch {
@@ -280,19 +280,21 @@ func reuse(ctx context.Context, pin string, k *Kept, tmp *os.File) (f *os.File, 
 // download fetches the release into f and verifies it by the pinned
 // checksum, or by the release key's detached signature.
 func (i *Installer) download(ctx context.Context, rel Release, f *os.File, res *Result) (err error) {
+	var key *signature.Key
+	if !rel.Pinned() {
+		if key, err = LoadKey(ctx, i.Fetch, rel.Key); err != nil {
+			return err
+		}
+		res.Signer = key.Fingerprint
+	}
 	i.Out.Detail("Downloading from %s", config.Redact(rel.URL))
 	start := i.Now()
-	if rel.Pinned() {
+	if key == nil {
 		res.Checksum, res.Size, err = i.Fetch.File(ctx, rel.URL, f)
 		if err == nil && res.Checksum != rel.Checksum {
 			err = &ChecksumError{Want: rel.Checksum, Got: res.Checksum, Size: res.Size}
 		}
 	} else {
-		var key *signature.Key
-		if key, err = LoadKey(ctx, i.Fetch, rel.Key); err != nil {
-			return err
-		}
-		res.Signer = key.Fingerprint
 		res.Checksum, res.Size, err = FetchSigned(ctx, i.Fetch, key, rel.URL, f)
 	}
 	if err != nil {
@@ -328,14 +330,18 @@ func (i *Installer) announce(rel Release) {
 	i.Out.Warning(text)
 }
 
-// LoadKey loads the release signing key by the rules of ks. A key file is
-// the buildpack's own, read as its inventory is.
+// LoadKey loads the release signing key by the rules of ks. A key file
+// (the pin tool takes any) is read regular-only, non-blocking and bounded.
 func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (key *signature.Key, err error) {
-	var data []byte
-	if ks.File != "" {
-		data, err = os.ReadFile(ks.File)
-	} else {
+	var (
+		data []byte
+		root *os.Root
+	)
+	if ks.File == "" {
 		data, err = c.Bytes(ctx, ks.URL, signature.MaxSize)
+	} else if root, err = os.OpenRoot(filepath.Dir(ks.File)); err == nil {
+		data, err = fsutil.ReadFile(root, filepath.Base(ks.File), signature.MaxSize)
+		root.Close()
 	}
 	if err == nil {
 		key, err = signature.ParseKey(data, ks.Fingerprint)

@@ -475,6 +475,20 @@ func TestUnpinnedFailures(t *testing.T) {
 	})
 }
 
+// TestKeyFile: the pin tool takes any key file; it is read as an app's
+// file is, never blocking on a pipe or reading without bound.
+func TestKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo, huge := filepath.Join(dir, "fifo.asc"), filepath.Join(dir, "huge.asc")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	require.NoError(t, os.WriteFile(huge, bytes.Repeat([]byte("k"), signature.MaxSize+1), 0o644))
+	for file, want := range map[string]string{fifo: "is not a regular file (it is a named pipe)", huge: "over the 65536-byte limit"} {
+		_, err := install.LoadKey(context.Background(), nil, install.KeySource{File: file})
+		require.ErrorContains(t, err, "failed to get the release signing key from the key file "+file)
+		require.ErrorContains(t, err, want)
+	}
+}
+
 // TestCancelled: a build cancelled while it downloads leaves nothing.
 func TestCancelled(t *testing.T) {
 	w := newWorld(t, "", mesh)
