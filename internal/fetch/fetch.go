@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -192,7 +193,8 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func
 	// What a misconfigured mirror or a captive proxy answers with 200 is
 	// most often an HTML page: say so, rather than call it tampering.
 	head, _ := io.ReadAll(io.LimitReader(body, 512)) // a read error recurs on the next read
-	if strings.HasPrefix(http.DetectContentType(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))), "text/html") {
+	lower := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n"))
+	if slices.ContainsFunc([]string{"<!doctype html", "<html", "<head", "<body"}, func(p string) bool { return bytes.HasPrefix(lower, []byte(p)) }) {
 		return 0, &NotAFileError{What: "a web page (" + what + ")"}
 	}
 	w, err := open()

@@ -163,7 +163,7 @@ var faultCases = []faultCase{
 		setup: onMirror(testhelpers.Page("text/html; charset=utf-8", "", []byte("<html><body>Sign in</body></html>"))),
 		want:  []string{"the server sent a web page (200 OK, content type text/html; charset=utf-8), not the file", "HTTPS_PROXY, NO_PROXY"}, attempts: 1},
 	{fault: "an HTML page sent as a binary", outcome: "fails at once: a web page, not the file, with the status and content type",
-		setup: onMirror(testhelpers.Page("application/octet-stream", "", []byte("<!DOCTYPE html>\n<html><title>Error</title></html>"))),
+		setup: onMirror(testhelpers.Page("application/octet-stream", "", []byte("\ufeff \r\n<HTML\r\n lang=\"en\"><title>Error</title></html>"))),
 		want:  []string{"the server sent a web page (200 OK, content type application/octet-stream), not the file"}, attempts: 1},
 	{fault: "a gzip-encoded body", outcome: "fails at once: a compressed body, not the file",
 		setup: onMirror(testhelpers.Page("application/octet-stream", "gzip", release)),
