@@ -66,6 +66,9 @@ func cut(s string) string {
 	return s[:i]
 }
 
+// seconds is d to the microsecond, without d.Seconds()'s float noise (1.5900560000000001).
+func seconds(d time.Duration) float64 { return float64(d.Round(time.Microsecond).Microseconds()) / 1e6 }
+
 func (r *Recorder) Release(rel install.Release) {
 	r.set("mesh_version", rel.Version)
 	r.set("mesh_arch", rel.Arch)
@@ -97,7 +100,7 @@ func (r *Recorder) Installed(res install.Result, cached bool) {
 	}
 	r.set("cache_status", status)
 	if res.Download > 0 {
-		r.set("mesh_download_duration", res.Download.Round(time.Microsecond).Seconds())
+		r.set("mesh_download_duration", seconds(res.Download))
 	}
 }
 
@@ -120,7 +123,7 @@ func (r *Recorder) Advice(kinds []string) {
 
 // Finish records the duration and why a build failed, saves, and returns err.
 func (r *Recorder) Finish(err error) error {
-	r.set("total_duration", r.now().Sub(r.start).Round(time.Microsecond).Seconds())
+	r.set("total_duration", seconds(r.now().Sub(r.start)))
 	if err != nil {
 		r.set("failure_reason", Reason(err))
 		line, _, _ := strings.Cut(err.Error(), "\n")

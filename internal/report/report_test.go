@@ -48,7 +48,7 @@ func TestARecordedBuild(t *testing.T) {
 	require.NoError(t, err)
 	sum := "sha256:" + strings.Repeat("a", 64)
 	r.Release(install.Release{Version: "0.3.0", Arch: "amd64", Request: req, Checksum: sum})
-	r.Installed(install.Result{Checksum: sum, Discarded: "it no longer matches", Download: 250 * time.Millisecond}, true)
+	r.Installed(install.Result{Checksum: sum, Discarded: "it no longer matches", Download: 1590056*time.Microsecond + 400}, true)
 	r.Advice([]string{"procfile-app-uses-port", "addon-missing", "procfile-app-uses-port"})
 	require.NoError(t, r.Finish(nil))
 
@@ -60,7 +60,7 @@ func TestARecordedBuild(t *testing.T) {
   "cache_status": "discarded",
   "mesh_arch": "amd64",
   "mesh_checksum": "` + sum + `",
-  "mesh_download_duration": 0.25,
+  "mesh_download_duration": 1.590056,
   "mesh_source": "official",
   "mesh_verification": "pinned-checksum",
   "mesh_version": "0.3.0",
