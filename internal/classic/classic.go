@@ -56,7 +56,9 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	var kept *install.Kept
 	if cache != nil {
 		defer cache.Close()
-		if _, err := cache.Lstat(entry); err == nil && rel.Pinned() {
+	}
+	if cache != nil && rel.Pinned() {
+		if _, err := cache.Lstat(entry); err == nil {
 			kept = &install.Kept{Root: cache, Name: entry, Checksum: rel.Checksum, What: "cached copy"}
 		}
 	}
@@ -74,6 +76,9 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 			build.Remove(ProfilePath)
 		}
 	}()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := fsutil.WriteFile(build, ProfilePath, strings.NewReader(ProfileScript), 0o644); err != nil {
 		return err
 	}

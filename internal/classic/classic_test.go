@@ -196,21 +196,6 @@ func TestCompileBadConfigTouchesNothing(t *testing.T) {
 	}
 }
 
-// cancelOn cancels a build as soon as its log shows a line: a signal
-// arriving at exactly that point.
-type cancelOn struct {
-	bytes.Buffer
-	line   string
-	cancel context.CancelFunc
-}
-
-func (w *cancelOn) Write(p []byte) (int, error) {
-	if strings.Contains(string(p), w.line) {
-		w.cancel()
-	}
-	return w.Buffer.Write(p)
-}
-
 // TestCancelledAfterTheInstall: a build cancelled once the binary is in
 // place, or once its PATH files are written, stops there, takes back what
 // it installed and says why, instead of finishing as if nothing happened.
@@ -220,11 +205,14 @@ func TestCancelledAfterTheInstall(t *testing.T) {
 			x := setup(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			log := &cancelOn{line: line, cancel: cancel}
+			log := &testhelpers.CancelOn{Line: line, Cancel: cancel}
 			inst := testhelpers.Installer(log, &x.err, output.Classic)
 			err := classic.Compile(ctx, inst, x.dirs, "amd64", "1.2.3", report.Start(x.dirs.Cache, "1.2.3", "", time.Now))
 			require.ErrorIs(t, err, context.Canceled)
 			require.NotContains(t, log.String(), "Done")
+			if line == "(pinned checksum)" {
+				require.NotContains(t, log.String(), "to PATH at runtime", "it stops at once")
+			}
 			entries, rerr := os.ReadDir(filepath.Join(x.dirs.Build, "vendor/heroku-applink/bin"))
 			require.NoError(t, rerr)
 			require.Empty(t, entries, "the binary this build installed is taken back")

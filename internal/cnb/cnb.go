@@ -99,7 +99,7 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 		}
 	}
 	res, err := inst.Install(ctx, rel, layers, Layer+"/bin", kept)
-	if err != nil {
+	if err = cmp.Or(err, ctx.Err()); err != nil {
 		return err
 	}
 	doc := layerTOML{Metadata: Record{Version: rel.Version, OS: "linux", Arch: rel.Arch, URL: rel.Public, Checksum: res.Checksum, Verified: "pinned checksum", Signer: res.Signer}}

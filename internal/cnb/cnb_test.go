@@ -467,3 +467,25 @@ func (e *env) layerRecord(t *testing.T) cnb.Record {
 	require.NoError(t, err)
 	return doc.Metadata
 }
+
+// TestCancelledAfterTheInstall: a build cancelled once the binary is in the
+// layer, or once its metadata is written, stops there and leaves no layer.
+func TestCancelledAfterTheInstall(t *testing.T) {
+	for _, line := range []string{"(pinned checksum)", "to PATH at launch"} {
+		t.Run(line, func(t *testing.T) {
+			e := newEnv(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			log := &testhelpers.CancelOn{Line: line, Cancel: cancel}
+			err := cnb.Build(ctx, testhelpers.Installer(log, &e.err, output.CNB), e.dirs, e.arch, "1.2.3")
+			require.ErrorIs(t, err, context.Canceled)
+			require.NotContains(t, log.String(), "Done")
+			if line == "(pinned checksum)" {
+				require.NotContains(t, log.String(), "to PATH at launch", "it stops at once")
+			}
+			entries, rerr := os.ReadDir(e.dirs.Layers)
+			require.NoError(t, rerr)
+			require.Empty(t, entries, "the layer this build made is taken back")
+		})
+	}
+}

@@ -1,11 +1,14 @@
 package testhelpers
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,4 +111,19 @@ func AttachAddon(t testing.TB, dir string) {
 	} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(value), 0o600))
 	}
+}
+
+// CancelOn is a log that cancels a build as soon as it shows Line: a signal
+// arriving at exactly that point.
+type CancelOn struct {
+	bytes.Buffer
+	Line   string
+	Cancel context.CancelFunc
+}
+
+func (w *CancelOn) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.Line) {
+		w.Cancel()
+	}
+	return w.Buffer.Write(p)
 }
