@@ -170,8 +170,12 @@ func Check(root, rebuilt string) []string {
 		problems = append(problems, err.Error())
 	}
 	dated := regexp.MustCompile(`(?m)^## \[` + regexp.QuoteMeta(d.Buildpack.Version) + `\] - \d{4}-\d{2}-\d{2}[ \t]*$`)
-	if changelog, err := os.ReadFile(filepath.Join(root, "CHANGELOG.md")); err != nil || !dated.Match(changelog) {
+	changelog, err := os.ReadFile(filepath.Join(root, "CHANGELOG.md"))
+	// The shared prepare-release workflow releases an empty Unreleased section as "- No changes.".
+	if notes, _ := Notes(changelog, d.Buildpack.Version); err != nil || !dated.Match(changelog) {
 		problems = append(problems, fmt.Sprintf("CHANGELOG.md has no \"## [%s] - YYYY-MM-DD\" entry for the version in buildpack.toml", d.Buildpack.Version))
+	} else if notes == "\n" || notes == "- No changes.\n" {
+		problems = append(problems, fmt.Sprintf("CHANGELOG.md says nothing under %s: there is nothing to release", d.Buildpack.Version))
 	}
 	inv, err := inventory.Load(filepath.Join(root, inventory.FileName))
 	if err != nil {

@@ -210,6 +210,12 @@ func TestCheck(t *testing.T) {
 		{"the version's section undated", func(root string) {
 			edit(t, filepath.Join(root, "CHANGELOG.md"), "## [1.2.3] - 2026-11-26", "## [1.2.3]")
 		}, `CHANGELOG.md has no "## [1.2.3] - YYYY-MM-DD" entry`},
+		{"the version's section empty", func(root string) {
+			edit(t, filepath.Join(root, "CHANGELOG.md"), "- Things.\n", "")
+		}, "CHANGELOG.md says nothing under 1.2.3: there is nothing to release"},
+		{"the version's section as the shared workflow writes an empty one", func(root string) {
+			edit(t, filepath.Join(root, "CHANGELOG.md"), "- Things.", "- No changes.")
+		}, "CHANGELOG.md says nothing under 1.2.3: there is nothing to release"},
 		{"no CHANGELOG", func(root string) {
 			require.NoError(t, os.Remove(filepath.Join(root, "CHANGELOG.md")))
 		}, `CHANGELOG.md has no "## [1.2.3] - YYYY-MM-DD" entry`},
