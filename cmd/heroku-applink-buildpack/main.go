@@ -87,13 +87,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 		return exitOK
 	case "compile":
 		d, derr := classic.DirsFrom(args, bpDir, wd)
-		if err = cmp.Or(derr, err); derr == nil {
-			rec := report.Start(d.Cache, version, getenv("STACK"), now)
-			if err == nil {
-				err = classic.Compile(ctx, inst, d, runtime.GOARCH, version, rec)
-			}
-			err = rec.Finish(cancelled(ctx, err))
+		if derr != nil {
+			err = derr
+			break
 		}
+		rec := report.Start(d.Cache, version, getenv("STACK"), now)
+		if err == nil {
+			err = classic.Compile(ctx, inst, d, runtime.GOARCH, version, rec)
+		}
+		err = rec.Finish(cancelled(ctx, err))
 	case "build":
 		d, derr := cnb.DirsFrom(args, getenv, wd, bpDir)
 		if err = cmp.Or(derr, err); err == nil {
@@ -120,10 +122,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 // phaseOf reads the phase from the program name, or from the first argument
 // as the shims pass it (sh cannot set argv[0]).
 func phaseOf(args []string) (string, []string) {
-	for i, arg := range args[:min(len(args), 2)] {
-		if phase := filepath.Base(arg); phase == "compile" || phase == "report" || phase == "build" {
-			return phase, args[i+1:]
-		}
+	phases := map[string]bool{"compile": true, "report": true, "build": true}
+	switch {
+	case len(args) > 0 && phases[filepath.Base(args[0])]:
+		return filepath.Base(args[0]), args[1:]
+	case len(args) > 1 && phases[args[1]]:
+		return args[1], args[2:]
 	}
 	return "", nil
 }

@@ -23,6 +23,7 @@ func TestPhaseOf(t *testing.T) {
 		{[]string{"heroku-applink-buildpack", "report", "b", "c", "e"}, "report", []string{"b", "c", "e"}},
 		{[]string{"heroku-applink-buildpack"}, "", nil},
 		{[]string{"heroku-applink-buildpack", "detect", "b"}, "", nil},
+		{[]string{"heroku-applink-buildpack", "/x/build", "b"}, "", nil}, // a phase is named, not a path
 	}
 	for _, tt := range tests {
 		phase, rest := phaseOf(tt.args)
