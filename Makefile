@@ -31,10 +31,9 @@ FUZZ_TARGETS := internal/inventory:FuzzParseRequest:60000 internal/inventory:Fuz
 	internal/advice:FuzzProcfile:50000 internal/config:FuzzEnvDir:3000 internal/fetch:FuzzKnobs:20000 \
 	internal/cnb:FuzzLayerMetadata:9000 internal/advice:FuzzMeshConfig:4000
 
-# What the release workflow reads of buildpack.toml (make -s print-NAME),
-# with lib/build.sh's sed: [buildpack]'s version is the file's first version
-# line, as the classic registry's parser takes no dotted keys.
-BUILDPACK_VERSION = $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' buildpack.toml | head -n 1)
+# What the release workflow reads of buildpack.toml (make -s print-NAME): the
+# version lib/build.sh stamps, and the image repository.
+BUILDPACK_VERSION = $(shell sh lib/build.sh --version)
 IMAGE_REPOSITORY = $(shell sed -n '/^\[metadata\.release\.image\]/,/^\[/s/^repository *= *"\([^"]*\)".*/\1/p' buildpack.toml)
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2

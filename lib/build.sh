@@ -2,11 +2,10 @@
 # lib/build.sh ARCH OUT: builds the buildpack binary for linux/ARCH into OUT
 # from this source tree. The one build recipe: `make binaries` and the bin/
 # shims (in a source checkout) both run it, so the shim's build is the
-# release build, byte for byte.
+# release build, byte for byte. lib/build.sh --version prints the version it
+# stamps (the release workflow reads it so, through make).
 set -eu
 
-arch=$1
-out=$2
 root=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd -P)
 
 # The binary embeds the buildpack's version, and nothing else about the
@@ -16,6 +15,12 @@ version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$root/buildpack.toml" | he
 	echo "lib/build.sh: no [buildpack] version in $root/buildpack.toml" >&2
 	exit 1
 }
+if [ "${1-}" = --version ]; then
+	echo "$version"
+	exit 0
+fi
+arch=${1:?usage: lib/build.sh ARCH OUT, or lib/build.sh --version}
+out=${2:?usage: lib/build.sh ARCH OUT, or lib/build.sh --version}
 
 go_cmd=$(command -v go 2>/dev/null || true)
 for candidate in /usr/local/go/bin/go /usr/lib/go/bin/go; do

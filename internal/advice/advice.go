@@ -29,17 +29,14 @@ func Check(p *output.Printer, in Input) []string {
 		return []string{"app-unreadable"}
 	}
 	defer app.Close()
-	if len(in.Names) == 0 {
-		in.Names = []string{"heroku-applink-service-mesh"}
-	}
 	vars, listErr := configVars(in.EnvDir, in.Image)
 	m := mesh{Names: in.Names, Version: in.Version, Arch: in.Arch, ConfigVars: vars, App: app}
-	procfile, err := fsutil.ReadFile(app, "Procfile", 64<<10)
+	data, readErr := fsutil.ReadFile(app, "Procfile", 64<<10)
 	// Where web starts the mesh picks its config file, whose app.port the advice uses.
-	start := m.inspect(procfile, err).web()
+	start := m.inspect(data, readErr).web()
 	conf := checkConfig(app, start.Dir, start.DirUnknown)
 	m.AppPort, m.PortUnknown = conf.appPort, conf.found && !conf.read
-	a := m.inspect(procfile, err)
+	a := m.inspect(data, readErr)
 	conf.against(a.web().AppPortSet, slices.Contains(vars, "APP_PORT"))
 	return slices.Concat(a.report(p), conf.report(p), addon(p, vars, listErr, in.Image))
 }

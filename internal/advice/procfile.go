@@ -106,11 +106,12 @@ type procfileResult struct {
 
 func (a procfileResult) web() process { return a.Processes[0] }
 
-func (m mesh) inspect(data []byte, err error) procfileResult {
-	p, parseErr := parseProcfile(data)
-	if errors.Is(err, fs.ErrNotExist) {
+// inspect advises on the Procfile as read: data, or readErr.
+func (m mesh) inspect(data []byte, readErr error) procfileResult {
+	p, err := parseProcfile(data)
+	if errors.Is(readErr, fs.ErrNotExist) {
 		return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: missing, Suggested: m.template("web")}}}
-	} else if err = cmp.Or(err, parseErr); err == nil {
+	} else if err = cmp.Or(readErr, err); err == nil {
 		return advise(p, m)
 	}
 	return procfileResult{Mesh: m, Processes: []process{{Type: "web", Kind: unreadable, Reason: reason(err)}}}

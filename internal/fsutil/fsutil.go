@@ -53,19 +53,9 @@ func ReadFile(root *os.Root, name string, limit int64) ([]byte, error) {
 
 // Kind names a file's type for a message: "a named pipe".
 func Kind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a directory"
-	}
-	return "a regular file"
+	return map[fs.FileMode]string{0: "a regular file", fs.ModeDir: "a directory", fs.ModeSymlink: "a symbolic link",
+		fs.ModeNamedPipe: "a named pipe", fs.ModeSocket: "a socket", fs.ModeDevice: "a device",
+		fs.ModeDevice | fs.ModeCharDevice: "a device", fs.ModeIrregular: "a file of unknown type"}[m.Type()]
 }
 
 // tempPrefix names the buildpack: some folders it writes in are the app's.

@@ -202,6 +202,7 @@ func versionOf(ctx context.Context, path, arch string) (*semver.Version, error) 
 	if arch != runtime.GOARCH {
 		return nil, nil
 	}
+	// Made executable only now: path holds a release whose signature verified.
 	if err := os.Chmod(path, 0o700); err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func (k *Key) Verify(signed io.Reader, armoredSig []byte) error {
 		return &Error{Problem: Malformed, Detail: "it holds more than one packet"}
 	case sig.SigType != packet.SigTypeBinary:
 		return &Error{Problem: Malformed, Detail: fmt.Sprintf("it is a signature of type %#02x; only a binary-mode one (0x00) is accepted", uint8(sig.SigType))}
-	case !slices.Contains([]crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_512}, sig.Hash):
+	case !slices.Contains([]crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_512}, sig.Hash): // SHA-256 or stronger
 		return &Error{Problem: WeakHash, Detail: sig.Hash.String()}
 	}
 	src := &readErr{r: signed}
