@@ -120,7 +120,7 @@ func Keys(src config.Source, fingerprint, buildpackDir string) KeySource {
 	if src.Overridden() && fingerprint != "" {
 		k.URL = src.URL(config.KeyObject)
 	}
-	if info, err := os.Stat(filepath.Join(buildpackDir, KeyFile)); err == nil && info.Mode().IsRegular() {
+	if info, err := os.Lstat(filepath.Join(buildpackDir, KeyFile)); err == nil && info.Mode().IsRegular() {
 		k.File = filepath.Join(buildpackDir, KeyFile)
 	}
 	return k

@@ -475,6 +475,19 @@ func TestUnpinnedFailures(t *testing.T) {
 	})
 }
 
+// TestKeysFile: the buildpack's key file is used only as LoadKey will read
+// it, a regular file; a link is not followed to another key.
+func TestKeysFile(t *testing.T) {
+	bp, elsewhere := t.TempDir(), filepath.Join(t.TempDir(), "key.asc")
+	require.NoError(t, os.WriteFile(elsewhere, testhelpers.Key(t, "Release").PublicKey(), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(bp, "keys"), 0o755))
+	require.NoError(t, os.Symlink(elsewhere, filepath.Join(bp, install.KeyFile)))
+	require.Empty(t, install.Keys(config.Source{}, "", bp).File, "a link is not the key file")
+	require.NoError(t, os.Remove(filepath.Join(bp, install.KeyFile)))
+	require.NoError(t, os.Link(elsewhere, filepath.Join(bp, install.KeyFile)))
+	require.Equal(t, filepath.Join(bp, install.KeyFile), install.Keys(config.Source{}, "", bp).File)
+}
+
 // TestKeyFile: the pin tool takes any key file; it is read as an app's
 // file is, never blocking on a pipe or reading without bound.
 func TestKeyFile(t *testing.T) {
