@@ -57,9 +57,15 @@ func TestShimBuildsFromSourceInAScrubbedEnvironment(t *testing.T) {
 	require.Contains(t, stdout, `"mesh_version": "0.2.2"`)
 	require.Empty(t, stderr, "the second run reuses the binary without rebuilding")
 
-	// A source newer than the last build makes the next call rebuild.
-	now := time.Now()
-	require.NoError(t, os.Chtimes(filepath.Join(checkout, "internal/output/output.go"), now, now))
+	// A source newer than the last build makes the next call rebuild. The
+	// edit is dated just after the stamp the last build left, not
+	// time.Now(): the kernel stamps files from a clock that can trail
+	// time.Now() by a tick, so a source dated "now" could still be newer
+	// than the stamp the rebuild is about to take, and rebuild once more.
+	stamp, err := os.Stat(filepath.Join(checkout, ".build/linux-"+runtime.GOARCH+"/heroku-applink-buildpack.stamp"))
+	require.NoError(t, err)
+	edited := stamp.ModTime().Add(time.Millisecond)
+	require.NoError(t, os.Chtimes(filepath.Join(checkout, "internal/output/output.go"), edited, edited))
 	_, stderr, err = run(filepath.Join(checkout, "bin/report"), build, cache, env)
 	require.NoError(t, err, stderr)
 	require.Contains(t, stderr, "-----> Building the buildpack binary for linux/"+runtime.GOARCH+" from source")
