@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -260,6 +262,40 @@ func TestAppTextReachesTheLogEscaped(t *testing.T) {
 			_, out, errOut := check(input(files(t, app), ""))
 			require.NotContains(t, out+errOut, "\x1b")
 			require.Contains(t, out+errOut, `\x1b[1A\x1b[2K`)
+		})
+	}
+}
+
+// TestHostileInputsCostLittle: files near the 64 KiB cap, shaped to make
+// the checks' work grow with the square of their size (a decoder comparing
+// every key with every other, a command list copied at each command), cost
+// work in proportion to their size: allocations are counted, not timed, so
+// the bound holds on any machine. The square costs gigabytes.
+func TestHostileInputsCostLittle(t *testing.T) {
+	const start = "web: APP_PORT=3000 " + meshName + " npm start\n"
+	tests := []struct {
+		name, procfile, config, want string
+	}{
+		{"a mesh config of one key repeated", start, strings.Repeat("k: 1\n", 6000), "the file holds 6000 keys; the mesh knows 9"},
+		{"a mesh config of one table repeated", start, strings.Repeat("app: {}\n", 8000), "the file holds 8000 keys; the mesh knows 9"},
+		{"a Procfile line of many commands", "web: " + strings.Repeat("a;", 31000) + meshName + " x\n", "", "The web process starts the service mesh"},
+		{"a Procfile line of many background jobs", "web: " + strings.Repeat("a&", 21000) + meshName + " x\n", "", "The web process starts the service mesh"},
+		{"a Procfile line of many assignments", "web: " + strings.Repeat("A=1;", 16000) + meshName + " x\n", "", "The web process starts the service mesh"},
+		{"a Procfile line of many subshells", "web: " + strings.Repeat("(a);", 16000) + meshName + " x\n", "", "The web process starts the service mesh"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := map[string]string{"Procfile": tt.procfile}
+			if tt.config != "" {
+				app[meshName+".yaml"] = tt.config
+			}
+			dir := files(t, app)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, out, errOut := check(input(dir, ""))
+			runtime.ReadMemStats(&after)
+			require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(256<<20), "bytes allocated")
+			require.True(t, strings.Contains(out+errOut, tt.want), "the log says %q", tt.want) // not the whole log: it is long
 		})
 	}
 }

@@ -90,6 +90,12 @@ func (c *config) against(procfile string, configVar bool) {
 
 // decode reads as the mesh does: strictly, into a pointer, which a null document makes nil.
 func (c *config) decode(data []byte) *config {
+	// The decoder compares each key of a mapping with every other: a file of
+	// thousands costs gigabytes. A file the mesh loads holds 9 at most.
+	if tree := (yaml.Node{}); yaml.Unmarshal(data, &tree) == nil && keys(&tree) > 200 {
+		c.fatal, c.decoded = true, []finding{{"mesh-config-invalid", 0, fmt.Sprintf("the file holds %d keys; the mesh knows 9, and refuses any other or a repeated one", keys(&tree))}}
+		return c
+	}
 	got := &meshConfig{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -120,6 +126,16 @@ func (c *config) decode(data []byte) *config {
 	}
 	c.values(*got)
 	return c
+}
+
+// keys counts the mapping keys in n and under it.
+func keys(n *yaml.Node) (k int) {
+	for i, c := range n.Content {
+		if k += keys(c); n.Kind == yaml.MappingNode && i%2 == 0 {
+			k++
+		}
+	}
+	return k
 }
 
 // decoderFinding is a decoder's error, without the Go types, not the user's.

@@ -141,7 +141,10 @@ func (l *line) run(p *process) (string, bool) {
 	cmds := flatten(nil, l.file.Stmts, cmd{})
 	for i, c := range cmds {
 		var assigns []*syntax.Assign
-		next, exporting := slices.Concat(cmds[i+1:], []cmd{{}})[0].op, false // "" after the last
+		next, exporting := "", false // "" after the last
+		if i+1 < len(cmds) {
+			next = cmds[i+1].op
+		}
 		if c.nested {
 			l.dir, l.unknown = "", true
 		}
