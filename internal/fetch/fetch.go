@@ -230,6 +230,8 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 		alert    tls.AlertError
 	)
 	_, enc, unsupported := strings.Cut(err.Error(), "unsupported transfer encoding: ")
+	_, malformed, _ := strings.Cut(err.Error(), "malformed ")
+	malformed, _, _ = strings.Cut(malformed, ":") // what was wrong, not the line: a header may hold a token
 	switch cause := context.Cause(ctx); {
 	case errors.As(err, &redirect):
 		return redirect
@@ -247,6 +249,10 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 		return &TLSError{Cause: "the server does not answer in TLS (a plain http server behind an https URL?)", Err: err}
 	case errors.As(err, &alert):
 		return &TLSError{Cause: "the TLS handshake was refused (" + alert.Error() + ")", Err: err}
+	case strings.Contains(err.Error(), "failed to parse Location header"):
+		return &NotAFileError{What: "a malformed answer (a redirect to an address that is not a URL)"}
+	case malformed != "":
+		return &NotAFileError{What: "a malformed answer (malformed " + short(malformed) + ")"}
 	}
 	return &NetworkError{Err: unwrapURL(err)}
 }

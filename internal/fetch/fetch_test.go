@@ -172,6 +172,14 @@ var faultCases = []faultCase{
 		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 			return rawServer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxxxx"), nil, nil
 		}, want: []string{`the server sent a body in transfer encoding "gzip" (only chunked is accepted), not the file`}},
+	{fault: "a malformed header line", outcome: "fails at once, not retried: a malformed answer, not the file",
+		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			return rawServer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/html\x1b[31mRED\r\n\r\nxxxx"), nil, nil
+		}, want: []string{"the server sent a malformed answer (malformed MIME header line), not the file"}},
+	{fault: "a redirect to a malformed URL", outcome: "fails at once, not retried: a malformed answer, not the file",
+		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			return rawServer(t, "HTTP/1.1 302 Found\r\nLocation: http://[::1/?X-Amz-Signature=s3cret\r\nContent-Length: 0\r\n\r\n"), nil, nil
+		}, want: []string{"the server sent a malformed answer (a redirect to an address that is not a URL), not the file"}},
 	{fault: "401 from a mirror", outcome: "fails at once: the credentials were refused",
 		setup: onMirror(testhelpers.Status(401)), want: []string{"server answered 401 Unauthorized", "refused the ones in\n"}, attempts: 1},
 }
@@ -252,6 +260,7 @@ func TestFaults(t *testing.T) {
 			for _, w := range tc.want {
 				require.Contains(t, text, w)
 			}
+			require.NotContains(t, text, "s3cret", "what the server sent may hold a token")
 			var retry interface{ Retryable() bool }
 			if !strings.HasPrefix(err.Error(), "gave up") {
 				require.True(t, errors.As(err, &retry) && !retry.Retryable(), "a permanent failure is not retried")
