@@ -40,18 +40,19 @@ func New(out, errOut io.Writer, style Style, useColor bool) *Printer {
 
 // Escape makes visible what could steer a terminal, so that outside text
 // can neither erase lines nor forge them: C0 controls but the newline, DEL,
-// C1 controls, bidi overrides and marks, and bytes that are not UTF-8.
+// C1 controls, format characters (bidi overrides and marks, zero-width
+// characters, a byte order mark) and bytes that are not UTF-8.
 func Escape(s string) string {
 	var b strings.Builder
 	for i, r := range s {
 		switch {
 		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"): // a byte that is not UTF-8
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n' || !unicode.IsControl(r) && !unicode.Is(unicode.Bidi_Control, r):
+		case r == '\n' || !unicode.IsControl(r) && !unicode.Is(unicode.Cf, r):
 			b.WriteRune(r)
 		case r < 0x80: // C0 or DEL
 			fmt.Fprintf(&b, `\x%02x`, r)
-		default: // C1, or a bidi override or mark
+		default: // C1, or a format character
 			fmt.Fprintf(&b, `\u%04x`, r)
 		}
 	}

@@ -115,7 +115,7 @@ func TestTranscripts(t *testing.T) {
 }
 
 // TestEscape: text that is not the buildpack's own can neither erase nor
-// forge a line, nor reorder what a terminal shows, on any stream.
+// forge a line, nor reorder or hide what a terminal shows, on any stream.
 func TestEscape(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain /api/*, caf\u00e9", "plain /api/*, caf\u00e9"},
@@ -127,7 +127,8 @@ func TestEscape(t *testing.T) {
 		{"bytes \xff\x9b", `bytes \xff\x9b`},
 		{"marks \u061c\u200e\u202a\u2068 nel \u0085", `marks \u061c\u200e\u202a\u2068 nel \u0085`},
 		{"a real \ufffd, a cut one \xef\xbf", "a real \ufffd, a cut one " + `\xef\xbf`},
-		{"not bidi \u200d\u2060\u00a0", "not bidi \u200d\u2060\u00a0"},
+		{"zero-width \ufeffhttps://\u200bmirror\u200d\u2060\u00ad", `zero-width \ufeffhttps://\u200bmirror\u200d\u2060\u00ad`},
+		{"a space, not a format character: \u00a0", "a space, not a format character: \u00a0"},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, output.Escape(tt.in)); diff != "" {
