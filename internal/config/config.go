@@ -158,9 +158,10 @@ func Mirror(raw string) (Source, error) {
 		return Source{}, fmt.Errorf("%s uses the scheme %q", Redact(raw), u.Scheme)
 	case u.RawQuery != "" || u.Fragment != "":
 		return Source{}, fmt.Errorf("%s has a query or fragment", Redact(raw))
-	case strings.Contains(u.Path, "@") || strings.Contains(u.Host, "@"):
+	case strings.Contains(u.EscapedPath(), "@") || strings.Contains(u.Host, "@"):
 		// A credential that holds a "/" (a base64 token, say), which
 		// url.Parse reads as host and path: refuse it rather than send it.
+		// A path's own "@" is written %40, which passes.
 		return Source{}, fmt.Errorf("%s has an \"@\" after its host: percent-encode a \"/\" or \"@\" in a user name or password (%%2F, %%40)", Redact(raw))
 	}
 	return Source{kind: "mirror", base: u}, nil
@@ -173,8 +174,8 @@ func (s Source) URL(object string) string {
 		return OfficialURL(object)
 	}
 	u := *s.base
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + object
-	u.RawPath = ""
+	// Kept encoded: a path's %40 must not become an "@" that Redact reads as credentials.
+	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/")+"/"+object, strings.TrimSuffix(u.EscapedPath(), "/")+"/"+object
 	return u.String()
 }
 

@@ -36,10 +36,12 @@ func TestURLAndKind(t *testing.T) {
 		{"ipv6 loopback", mirror("http://[::1]:9/"), "http://[::1]:9/" + object, "mirror"},
 		{"password", mirror("https://user:s3cret@mirror.example.com"), "https://user:s3cret@mirror.example.com/" + object, "mirror"},
 		{"token as user name", mirror("https://TOKEN@mirror.example.com"), "https://TOKEN@mirror.example.com/" + object, "mirror"},
+		{"an @ in the path, encoded", mirror("https://user:pw@mirror.example.com/%40scope/bin%2Fs/"), "https://user:pw@mirror.example.com/%40scope/bin%2Fs/" + object, "mirror"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			require.Equal(t, tt.wantURL, tt.src.URL(object))
+			require.NotRegexp(t, "s3cret|pw|TOKEN", config.Redact(tt.src.URL(object)), "the log's URL holds no credential")
 			require.Equal(t, tt.wantText, tt.src.Kind())
 			require.Equal(t, tt.name != "official" && tt.name != "official bucket named", tt.src.Overridden())
 		})
@@ -59,6 +61,7 @@ func TestInvalidSources(t *testing.T) {
 		"http://TOKEN@mirror.example.com/":                "http://xxxxx@mirror.example.com/ uses http",
 		"https://Zm9v/YmFyTOKEN@mirror.example.com":       `https://xxxxx@mirror.example.com has an "@" after its host`,
 		"https://deploy:2024/S3CRETpw@mirror.example.com": `https://xxxxx@mirror.example.com has an "@" after its host`,
+		"https://mirror.example.com/@scope/":              `https://xxxxx@scope/ has an "@" after its host`,
 	} {
 		t.Run(raw, func(t *testing.T) {
 			_, err := config.Mirror(raw)
