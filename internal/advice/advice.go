@@ -23,7 +23,7 @@ type Input struct {
 
 // Check runs the checks, prints their advice and returns its kinds, for the build report.
 func Check(p *output.Printer, in Input) []string {
-	app, err := os.OpenRoot(in.AppDir)
+	app, err := fsutil.OpenRoot(in.AppDir)
 	if err != nil {
 		p.Warning("The app's Procfile and mesh config were not checked: " + reason(err) + ".")
 		return []string{"app-unreadable"}

@@ -41,7 +41,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		return err
 	}
 	rec.Release(rel)
-	build, err := os.OpenRoot(d.Build)
+	build, err := fsutil.OpenRoot(d.Build)
 	if err != nil {
 		return &fsutil.PathError{Path: d.Build, Err: err}
 	}
@@ -62,20 +62,32 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 			kept = &install.Kept{Root: cache, Name: entry, Checksum: rel.Checksum, What: "cached copy"}
 		}
 	}
-	res, err := inst.Install(ctx, rel, build, BinDir, kept)
-	if err != nil {
-		return err
+	// A failed build takes back what it installed, and the folders it made.
+	installed, made := false, []string{}
+	for _, dir := range []string{BinDir, path.Dir(BinDir), "vendor", path.Dir(ProfilePath)} {
+		if _, err := build.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+			made = append(made, dir)
+		}
 	}
-	rec.Installed(res, cache != nil)
-	// A build that fails from here on takes back what it installed.
 	defer func() {
-		if err != nil {
+		if err != nil && installed {
 			for _, name := range install.Names(rel.Version, rel.Arch) {
 				build.Remove(path.Join(BinDir, name))
 			}
 			build.Remove(ProfilePath)
 		}
+		for _, dir := range made {
+			if err != nil {
+				build.Remove(dir) // only once empty
+			}
+		}
 	}()
+	res, err := inst.Install(ctx, rel, build, BinDir, kept)
+	if err != nil {
+		return err
+	}
+	installed = true
+	rec.Installed(res, cache != nil)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -105,7 +117,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	// export, sourced before later buildpacks' compiles, names the build
 	// path. It is written once nothing can fail: a failed build hands later
 	// buildpacks no PATH.
-	bp, werr := os.OpenRoot(d.Buildpack)
+	bp, werr := fsutil.OpenRoot(d.Buildpack)
 	if werr == nil {
 		quoted := "'" + strings.ReplaceAll(filepath.Join(d.Build, BinDir), "'", `'\''`) + "'"
 		werr = fsutil.WriteFile(bp, "export", strings.NewReader("export PATH="+quoted+`"${PATH:+:${PATH}}"`+"\n"), 0o644)
@@ -125,7 +137,7 @@ func openCache(out *output.Printer, dir string) *os.Root {
 	var root, cache *os.Root
 	err := os.MkdirAll(dir, 0o755)
 	if err == nil {
-		root, err = os.OpenRoot(dir)
+		root, err = fsutil.OpenRoot(dir)
 	}
 	if err == nil {
 		defer root.Close()

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -198,7 +199,8 @@ func TestCompileBadConfigTouchesNothing(t *testing.T) {
 
 // TestCancelledAfterTheInstall: a build cancelled once the binary is in
 // place, or once its PATH files are written, stops there, takes back what
-// it installed and says why, instead of finishing as if nothing happened.
+// it installed and the folders it made, and says why, instead of finishing
+// as if nothing happened. The app's own folders stay.
 func TestCancelledAfterTheInstall(t *testing.T) {
 	for _, line := range []string{"(pinned checksum)", "to PATH at runtime"} {
 		t.Run(line, func(t *testing.T) {
@@ -206,6 +208,7 @@ func TestCancelledAfterTheInstall(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			log := &testhelpers.CancelOn{Line: line, Cancel: cancel}
+			require.NoError(t, os.Mkdir(filepath.Join(x.dirs.Build, "vendor"), 0o755)) // the app's
 			inst := testhelpers.Installer(log, &x.err, output.Classic)
 			err := classic.Compile(ctx, inst, x.dirs, "amd64", "1.2.3", report.Start(x.dirs.Cache, "1.2.3", "", time.Now))
 			require.ErrorIs(t, err, context.Canceled)
@@ -213,11 +216,48 @@ func TestCancelledAfterTheInstall(t *testing.T) {
 			if line == "(pinned checksum)" {
 				require.NotContains(t, log.String(), "to PATH at runtime", "it stops at once")
 			}
-			entries, rerr := os.ReadDir(filepath.Join(x.dirs.Build, "vendor/heroku-applink/bin"))
-			require.NoError(t, rerr)
-			require.Empty(t, entries, "the binary this build installed is taken back")
-			require.NoFileExists(t, filepath.Join(x.dirs.Build, classic.ProfilePath))
+			for dir, want := range map[string]int{x.dirs.Build: 2, filepath.Join(x.dirs.Build, "vendor"): 0} {
+				entries, rerr := os.ReadDir(dir)
+				require.NoError(t, rerr)
+				require.Len(t, entries, want, "the binary, the PATH script and the folders this build made are taken back")
+			}
 			require.NoFileExists(t, filepath.Join(x.dirs.Buildpack, "export"))
+		})
+	}
+}
+
+// TestAFolderThatIsANamedPipe: a named pipe where the platform passes a
+// folder is refused at once, never opened, which would wait for a writer: a
+// build or env folder fails the build naming it, a cache is done without.
+func TestAFolderThatIsANamedPipe(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		dir  func(*classic.Dirs) *string
+		want string
+	}{
+		{"BUILD_DIR", func(d *classic.Dirs) *string { return &d.Build }, "not a directory"},
+		{"CACHE_DIR", func(d *classic.Dirs) *string { return &d.Cache }, ""},
+		{"ENV_DIR", func(d *classic.Dirs) *string { return &d.Env }, "cannot read the config var directory"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			x := setup(t)
+			pipe := tt.dir(&x.dirs)
+			*pipe = filepath.Join(t.TempDir(), "pipe")
+			require.NoError(t, syscall.Mkfifo(*pipe, 0o644))
+			done := make(chan error, 1)
+			go func() { done <- x.run(t, x.dirs) }()
+			select {
+			case err := <-done:
+				if tt.want == "" {
+					require.NoError(t, err)
+					require.Contains(t, x.err.String(), "The build cache is not usable")
+					return
+				}
+				require.ErrorContains(t, err, tt.want)
+				require.ErrorContains(t, err, *pipe)
+			case <-time.After(10 * time.Second):
+				t.Fatal("the build waits on the pipe")
+			}
 		})
 	}
 }

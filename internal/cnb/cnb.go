@@ -78,7 +78,7 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	if err != nil {
 		return err
 	}
-	layers, err := os.OpenRoot(d.Layers)
+	layers, err := fsutil.OpenRoot(d.Layers)
 	if err != nil {
 		return &fsutil.PathError{Path: d.Layers, Err: err}
 	}

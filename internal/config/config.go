@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -39,7 +38,7 @@ type Config struct {
 // directory or file means the variable is unset; no other file is opened.
 func Read(dir string) (Config, error) {
 	vars := map[string]string{}
-	root, err := os.OpenRoot(dir)
+	root, err := fsutil.OpenRoot(dir)
 	switch {
 	case dir == "" || errors.Is(err, fs.ErrNotExist):
 		return Parse(vars)

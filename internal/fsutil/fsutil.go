@@ -15,6 +15,15 @@ import (
 	"syscall"
 )
 
+// OpenRoot opens dir as an os.Root, refusing first what is not a folder:
+// opening a named pipe would wait for a writer.
+func OpenRoot(dir string) (*os.Root, error) {
+	if info, err := os.Stat(dir); err == nil && !info.IsDir() {
+		return nil, &fs.PathError{Op: "open", Path: dir, Err: syscall.ENOTDIR}
+	}
+	return os.OpenRoot(dir)
+}
+
 // Open opens a regular file within root for reading, without blocking (a
 // named pipe would wait for ever) or taking a terminal. Links are followed
 // only within root.

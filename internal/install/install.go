@@ -339,7 +339,7 @@ func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (key *signature
 	)
 	if ks.File == "" {
 		data, err = c.Bytes(ctx, ks.URL, signature.MaxSize)
-	} else if root, err = os.OpenRoot(filepath.Dir(ks.File)); err == nil {
+	} else if root, err = fsutil.OpenRoot(filepath.Dir(ks.File)); err == nil {
 		data, err = fsutil.ReadFile(root, filepath.Base(ks.File), signature.MaxSize)
 		root.Close()
 	}

@@ -177,7 +177,7 @@ func (inv Inventory) Save(dir string) error {
 	if _, err := Parse(bytes.NewReader(buf.Bytes())); err != nil {
 		return fmt.Errorf("the inventory would be invalid (nothing written): %w", err)
 	}
-	root, err := os.OpenRoot(dir)
+	root, err := fsutil.OpenRoot(dir)
 	if err != nil {
 		return err
 	}

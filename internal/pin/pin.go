@@ -161,7 +161,7 @@ func (t *Tool) run(ctx context.Context, v *semver.Version) error {
 		return nil
 	}
 	// The CHANGELOG is read and checked before the inventory is written.
-	root, err := os.OpenRoot(t.Buildpack)
+	root, err := fsutil.OpenRoot(t.Buildpack)
 	if err != nil {
 		return err
 	}

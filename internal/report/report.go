@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -38,7 +37,7 @@ type Recorder struct {
 // a compile that dies must not leave another build's data to report.
 func Start(cacheDir, buildpackVersion, stack string, now func() time.Time) *Recorder {
 	r := &Recorder{cacheDir: cacheDir, now: now, start: now(), data: map[string]any{}}
-	if root, err := os.OpenRoot(cacheDir); err == nil {
+	if root, err := fsutil.OpenRoot(cacheDir); err == nil {
 		root.Remove(Dir + "/" + FileName)
 		root.Close()
 	}
@@ -148,7 +147,7 @@ func Reason(err error) string {
 // save is best effort: a cache that cannot take it costs the report only.
 func (r *Recorder) save() {
 	data, _ := json.Marshal(r.data)
-	if root, err := os.OpenRoot(r.cacheDir); err == nil {
+	if root, err := fsutil.OpenRoot(r.cacheDir); err == nil {
 		fsutil.WriteFile(root, Dir+"/"+FileName, bytes.NewReader(data), 0o644)
 		root.Close()
 	}
@@ -158,7 +157,7 @@ func (r *Recorder) save() {
 // YAML: strings cut and escaped, numbers finite; anything else prints {}.
 func Print(w io.Writer, cacheDir string) error {
 	data := map[string]any{}
-	if root, err := os.OpenRoot(cacheDir); err == nil {
+	if root, err := fsutil.OpenRoot(cacheDir); err == nil {
 		raw, err := fsutil.ReadFile(root, Dir+"/"+FileName, maxSize)
 		root.Close()
 		var got map[string]any
