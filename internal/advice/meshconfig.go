@@ -96,8 +96,7 @@ func (c *config) decode(data []byte) *config {
 		c.fatal, c.decoded = true, []finding{{"mesh-config-invalid", 0, fmt.Sprintf("the file holds %d keys; the mesh knows 9, and refuses any other or a repeated one", keys(&tree))}}
 		return c
 	}
-	got := &meshConfig{}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	got, dec := &meshConfig{}, yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(&got)
 	switch typeErr, isType := errors.AsType[*yaml.TypeError](err); {
@@ -255,18 +254,16 @@ func (c *config) misplaced(root *os.Root, dir string) {
 
 // copies lists files under the mesh's names (any case, .yml, pre-AppLink) in the app's tree.
 func copies(root *os.Root, dir string) []string {
-	var out []string
-	seen := 0
+	out, seen := []string{}, 0
 	fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		name := strings.ToLower(path.Base(p))
 		base := strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")
 		switch seen++; {
 		case seen > 20000:
 			return fs.SkipAll
-		case err != nil:
-			return fs.SkipDir // a folder the build cannot read hides only itself
-		case d.IsDir() && p != "." && (name[0] == '.' || strings.Count(p, "/") >= 3 ||
-			slices.Contains([]string{"node_modules", "vendor", "target", "build", "dist"}, name)):
+		case err != nil, // a folder the build cannot read hides only itself
+			d.IsDir() && p != "." && (name[0] == '.' || strings.Count(p, "/") >= 3 ||
+				slices.Contains([]string{"node_modules", "vendor", "target", "build", "dist"}, name)):
 			return fs.SkipDir
 		case !d.IsDir() && base != name && (base == "heroku-applink-service-mesh" || base == "heroku-integration-service-mesh"):
 			out = append(out, p)

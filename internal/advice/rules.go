@@ -204,8 +204,7 @@ func (l *line) cd(x *syntax.CallExpr) {
 		if rest, in := strings.CutPrefix(target, "/app"); ok && in && (rest == "" || rest[0] == '/') {
 			l.dir, l.unknown, target = "", false, "."+rest
 		}
-		d := path.Join(l.dir, target)
-		if !ok || l.unknown || target == "" || target[0] == '-' || strings.ContainsAny(target, "*?[") || !filepath.IsLocal(d) || len(d) > 1024 {
+		if d := path.Join(l.dir, target); !ok || l.unknown || target == "" || target[0] == '-' || strings.ContainsAny(target, "*?[") || !filepath.IsLocal(d) || len(d) > 1024 {
 			l.dir, l.unknown = "", true
 		} else {
 			l.dir = strings.TrimSuffix(d, ".")
@@ -327,8 +326,7 @@ words:
 	} else if prefix == nil && (given == nil || !given.bad()) && (configured || given != nil && l.exported) {
 		port = "$APP_PORT"
 	}
-	listens := l.listens(app, port)
-	bare := !l.unknown && !more && m.program(l.dir, lead(first), true)
+	listens, bare := l.listens(app, port), !l.unknown && !more && m.program(l.dir, lead(first), true)
 	sets, last, before := given != nil, l.file.Stmts[len(l.file.Stmts)-1], len(p.Problems)
 	problem := func(k kind, found bool, fixes ...edit) {
 		if found {
@@ -409,9 +407,8 @@ words:
 
 // listens finds other ports words give the app, not another option's (--statsd-host h:8125).
 func (l *line) listens(words []*syntax.Word, port string) []edit {
-	var out []edit
 	want, _ := strconv.Atoi(port)
-	prev := ""
+	out, prev := []edit{}, ""
 	for _, w := range words {
 		v, _ := static(w)
 		digits, bind := "", slices.Contains([]string{"-b", "--bind", "--listen", "-l"}, prev)
