@@ -60,11 +60,7 @@ func main() {
 // run is one phase, with everything it may know about the process passed in.
 func run(ctx context.Context, args []string, getenv func(string) string, wd string, stdout, stderr io.Writer, now func() time.Time, useColor bool) int {
 	phase, args := phaseOf(args)
-	style := output.Classic
-	if phase == "build" {
-		style = output.CNB
-	}
-	out := output.New(stdout, stderr, style, useColor)
+	out := output.New(stdout, stderr, map[bool]output.Style{true: output.CNB, false: output.Classic}[phase == "build"], useColor)
 	client, err := fetch.New("heroku-buildpack-heroku-applink-service-mesh/"+version, getenv)
 	inst := &install.Installer{Fetch: client, Out: out, Now: now}
 	if err == nil {
@@ -87,15 +83,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, wd stri
 		return exitOK
 	case "compile":
 		d, derr := classic.DirsFrom(args, bpDir, wd)
-		if derr != nil {
-			err = derr
-			break
+		if err = cmp.Or(derr, err); derr == nil {
+			rec := report.Start(d.Cache, version, getenv("STACK"), now)
+			if err == nil {
+				err = classic.Compile(ctx, inst, d, runtime.GOARCH, version, rec)
+			}
+			err = rec.Finish(cancelled(ctx, err))
 		}
-		rec := report.Start(d.Cache, version, getenv("STACK"), now)
-		if err == nil {
-			err = classic.Compile(ctx, inst, d, runtime.GOARCH, version, rec)
-		}
-		err = rec.Finish(cancelled(ctx, err))
 	case "build":
 		d, derr := cnb.DirsFrom(args, getenv, wd, bpDir)
 		if err = cmp.Or(derr, err); err == nil {

@@ -75,9 +75,8 @@ func run(args []string, out *output.Printer) error {
 			// A throwaway home, so that packaging never writes to ~/.pack.
 			home, _ := os.MkdirTemp("", "pack-home-")
 			defer os.RemoveAll(home)
-			var cnbs []string
-			cnbs, err = release.PackCNB(args[4], args[3], d.Buildpack.Version, append(os.Environ(), "PACK_HOME="+home))
-			written = append(written, cnbs...)
+			cnbs, perr := release.PackCNB(args[4], args[3], d.Buildpack.Version, append(os.Environ(), "PACK_HOME="+home))
+			written, err = append(written, cnbs...), perr
 		}
 		if err != nil {
 			return err

@@ -56,29 +56,21 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	var kept *install.Kept
 	if cache != nil {
 		defer cache.Close()
-	}
-	if cache != nil && rel.Pinned() {
-		if _, err := cache.Lstat(entry); err == nil {
+		if _, err := cache.Lstat(entry); err == nil && rel.Pinned() {
 			kept = &install.Kept{Root: cache, Name: entry, Checksum: rel.Checksum, What: "cached copy"}
 		}
 	}
-	// A failed build takes back what it installed, and the folders it made.
-	installed, made := false, []string{}
+	// A failed build takes back what it installed, then the folders it made.
+	var undo []string
 	for _, dir := range []string{BinDir, path.Dir(BinDir), "vendor", path.Dir(ProfilePath)} {
 		if _, err := build.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
-			made = append(made, dir)
+			undo = append(undo, dir)
 		}
 	}
 	defer func() {
-		if err != nil && installed {
-			for _, name := range install.Names(rel.Version, rel.Arch) {
-				build.Remove(path.Join(BinDir, name))
-			}
-			build.Remove(ProfilePath)
-		}
-		for _, dir := range made {
+		for _, name := range undo {
 			if err != nil {
-				build.Remove(dir) // only once empty
+				build.Remove(name) // a folder only once empty
 			}
 		}
 	}()
@@ -86,7 +78,10 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	if err != nil {
 		return err
 	}
-	installed = true
+	for _, name := range install.Names(rel.Version, rel.Arch) {
+		undo = slices.Insert(undo, 0, path.Join(BinDir, name))
+	}
+	undo = slices.Insert(undo, 0, ProfilePath)
 	rec.Installed(res, cache != nil)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -162,6 +157,7 @@ func openCache(out *output.Printer, dir string) *os.Root {
 func prune(cache *os.Root, inv inventory.Inventory) {
 	cache.Remove("index.toml")
 	cache.RemoveAll("signed")
+	leftovers := []string{".heroku-applink-download-", ".heroku-applink-cached-", ".download-", ".cached-", ".tmp-"}
 	for _, dir := range []string{".", entries} {
 		fsutil.RemoveLeftovers(cache, dir)
 		found, _ := fs.ReadDir(cache.FS(), dir)
@@ -169,9 +165,7 @@ func prune(cache *os.Root, inv inventory.Inventory) {
 			name, sum := e.Name(), "sha256:"+e.Name()
 			pinned := slices.ContainsFunc(inv.Artifacts, func(a inventory.Artifact) bool { return a.Checksum == sum })
 			stale := dir == entries && inventory.ValidChecksum(sum) == nil && (!pinned || !e.Type().IsRegular())
-			for _, old := range []string{".heroku-applink-download-", ".heroku-applink-cached-", ".download-", ".cached-", ".tmp-"} {
-				stale = stale || strings.HasPrefix(name, old)
-			}
+			stale = stale || slices.ContainsFunc(leftovers, func(p string) bool { return strings.HasPrefix(name, p) })
 			if stale {
 				cache.RemoveAll(path.Join(dir, name))
 			}

@@ -102,10 +102,8 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	if err = cmp.Or(err, ctx.Err()); err != nil {
 		return err
 	}
-	doc := layerTOML{Metadata: Record{Version: rel.Version, OS: "linux", Arch: rel.Arch, URL: rel.Public, Checksum: res.Checksum, Verified: "pinned checksum", Signer: res.Signer}}
-	if !rel.Pinned() {
-		doc.Metadata.Verified = "signature"
-	}
+	doc := layerTOML{Metadata: Record{Version: rel.Version, OS: "linux", Arch: rel.Arch, URL: rel.Public, Checksum: res.Checksum,
+		Verified: map[bool]string{true: "pinned checksum", false: "signature"}[rel.Pinned()], Signer: res.Signer}}
 	// An unpinned release is never reused: its layer is not cached.
 	doc.Types.Launch, doc.Types.Cache = true, rel.Pinned()
 	meta, err := toml.Marshal(doc)

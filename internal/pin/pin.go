@@ -189,10 +189,9 @@ func (t *Tool) run(ctx context.Context, v *semver.Version) error {
 	return nil
 }
 
-// versionOf reads a verified release's version from its Go build
-// information; without it, by running the binary with -v when it is for
-// this machine (in an empty environment and folder, for a few seconds at
-// most); else nil.
+// versionOf reads a verified release's version from its Go build information;
+// without it, by running the binary with -v when it is for this machine (in an
+// empty environment and folder, for a few seconds at most); else nil.
 func versionOf(ctx context.Context, path, arch string) (*semver.Version, error) {
 	if info, err := buildinfo.ReadFile(path); err == nil {
 		if v, err := semver.StrictNewVersion(strings.TrimPrefix(info.Main.Version, "v")); err == nil && v.Prerelease() == "" {
