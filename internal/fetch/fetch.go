@@ -6,13 +6,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
-	"math"
 	"math/rand/v2"
 	"mime"
 	"net"
@@ -45,9 +42,8 @@ type Client struct {
 	HTTP     *http.Client
 	Attempts int
 	Backoff  func(n int) time.Duration // before retry n ≥ 1, unless the server sent Retry-After
-	// Idle fails a body that delivers no byte for this long; Answer bounds
-	// everything before the headers (a proxy's CONNECT included); Deadline
-	// bounds a whole download, retries included.
+	// Idle fails a body that delivers no byte for this long; Answer bounds everything
+	// before the headers (a proxy's CONNECT included); Deadline a whole download, retries included.
 	Idle, Answer, Deadline time.Duration
 	UserAgent              string
 	OnRetry                func(attempt int, err error, wait time.Duration) // New's does nothing
@@ -60,7 +56,7 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 		if v := getenv(name); v != "" {
 			// NaN, infinities, zero and negatives would switch a bound off.
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil || math.IsNaN(f) || f < 0.001 || f > 3600 {
+			if err != nil || !(f >= 0.001 && f <= 3600) {
 				return nil, &config.Error{Problem: fmt.Sprintf("%s=%q: want a number of seconds from 0.001 to 3600", name, v),
 					Advice: "This is a setting of the build platform, not a config var: fix it where\nthe build's environment is set."}
 			}
@@ -69,8 +65,7 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 	}
 	t, delay := knobs[KnobTimeout], knobs[KnobRetryDelay]
 	connect, idle := cmp.Or(t, 10*time.Second), cmp.Or(t, 30*time.Second)
-	// The default transport (the proxy from the environment, HTTP/2) with
-	// the knobs' timeouts.
+	// The default transport (the proxy from the environment, HTTP/2) with the knobs' timeouts.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
 	transport.TLSHandshakeTimeout, transport.ResponseHeaderTimeout = connect, idle
@@ -102,20 +97,19 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // File downloads url into f and returns the "sha256:<hex>" of what it wrote
 // and its size. A failed write is an *fsutil.PathError.
 func (c *Client) File(ctx context.Context, url string, f *os.File) (string, int64, error) {
-	var h hash.Hash
+	h := sha256.New()
 	n, err := c.get(ctx, url, DefaultMaxSize, func() (io.Writer, error) {
-		h = sha256.New()
+		h.Reset()
 		_, err := f.Seek(0, io.SeekStart)
 		return io.MultiWriter(f, h), cmp.Or(f.Truncate(0), err)
 	})
 	// A failed write is the machine's problem, never a network error.
 	if pe, ok := errors.AsType[*fs.PathError](err); ok && pe.Op != "read" {
-		err = &fsutil.PathError{Path: f.Name(), Err: pe.Err}
-	}
-	if err != nil {
+		return "", n, &fsutil.PathError{Path: f.Name(), Err: pe.Err}
+	} else if err != nil {
 		return "", n, err
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), n, nil
+	return fmt.Sprintf("sha256:%x", h.Sum(nil)), n, nil
 }
 
 // Bytes downloads a small file (a key, a signature) into memory.
@@ -166,8 +160,7 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func
 		return 0, &RedirectError{URL: url, Why: "an invalid URL"}
 	}
 	req.Header.Set("User-Agent", c.UserAgent)
-	// The transport's own timeouts miss a proxy that takes the connection
-	// and never answers its CONNECT.
+	// The transport's own timeouts miss a proxy that takes the connection, never answering its CONNECT.
 	noAnswer := time.AfterFunc(c.Answer, func() { cancel(errNoAnswer) })
 	resp, err := c.HTTP.Do(req)
 	noAnswer.Stop()
@@ -190,8 +183,7 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func
 	idle := time.AfterFunc(c.Idle, func() { cancel(errStalled) })
 	defer idle.Stop()
 	body := io.TeeReader(io.LimitReader(resp.Body, limit+1), onWrite(func(p []byte) (int, error) { idle.Reset(c.Idle); return len(p), nil }))
-	// What a misconfigured mirror or a captive proxy answers with 200 is
-	// most often an HTML page: say so, rather than call it tampering.
+	// A misconfigured mirror or a captive proxy most often answers 200 with an HTML page: say so, not tampering.
 	head, _ := io.ReadAll(io.LimitReader(body, 512)) // a read error recurs on the next read
 	lower := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n"))
 	if slices.ContainsFunc([]string{"<!doctype html", "<html", "<head", "<body"}, func(p string) bool { return bytes.HasPrefix(lower, []byte(p)) }) {
@@ -220,15 +212,12 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func
 	return n, nil
 }
 
-// classify names the true cause of a failed request or body. Every failed
-// check of the server's certificate (authority, host, expiry, algorithm)
-// comes wrapped in a CertificateVerificationError.
+// classify names the true cause of a failed request or body. Every failed check of the server's
+// certificate (authority, host, expiry, algorithm) comes wrapped in a CertificateVerificationError.
 func (c *Client) classify(ctx context.Context, err error, received, declared int64) error {
-	var (
-		redirect *RedirectError
-		verify   *tls.CertificateVerificationError
-		alert    tls.AlertError
-	)
+	var redirect *RedirectError
+	var verify *tls.CertificateVerificationError
+	var alert tls.AlertError
 	_, enc, unsupported := strings.Cut(err.Error(), "unsupported transfer encoding: ")
 	_, malformed, _ := strings.Cut(err.Error(), "malformed ")
 	malformed, _, _ = strings.Cut(malformed, ":") // what was wrong, not the line: a header may hold a token
@@ -265,8 +254,7 @@ func unwrapURL(err error) error {
 	return err
 }
 
-// onWrite is a writer that calls itself: io.TeeReader calls it with every
-// read that returned bytes.
+// onWrite is a writer that calls itself: io.TeeReader calls it with every read that returned bytes.
 type onWrite func(p []byte) (int, error)
 
 func (f onWrite) Write(p []byte) (int, error) { return f(p) }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/heroku/color"
 )
@@ -28,25 +27,23 @@ var prefixes = [...][4]string{Classic: {"-----> ", "       ", "       ", " !    
 // Printer writes steps and details to out, warnings and errors to errOut.
 // Without colour it emits no escape code, whatever color's global switch says.
 type Printer struct {
-	out, err io.Writer
-	p        [4]string
-	color    bool
-	cnb      bool
+	out, err   io.Writer
+	p          [4]string
+	color, cnb bool
 }
 
 func New(out, errOut io.Writer, style Style, useColor bool) *Printer {
 	return &Printer{out: out, err: errOut, p: prefixes[style], color: useColor, cnb: style == CNB}
 }
 
-// Escape makes visible what could steer a terminal, so that outside text
-// can neither erase lines nor forge them: C0 controls but the newline, DEL,
-// C1 controls, format characters (bidi overrides and marks, zero-width
-// characters, a byte order mark) and bytes that are not UTF-8.
+// Escape makes visible what could steer a terminal, so that outside text can neither erase lines
+// nor forge them: C0 controls but the newline, DEL, C1 controls, format characters (bidi overrides
+// and marks, zero-width characters, a byte order mark) and bytes that are not UTF-8.
 func Escape(s string) string {
 	var b strings.Builder
 	for i, r := range s {
 		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"): // a byte that is not UTF-8
+		case r == '\uFFFD' && !strings.HasPrefix(s[i:], "\uFFFD"): // a byte that is not UTF-8
 			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case r == '\n' || !unicode.IsControl(r) && !unicode.Is(unicode.Cf, r):
 			b.WriteRune(r)
@@ -91,8 +88,7 @@ func (p *Printer) Done(took time.Duration) { p.Step("Done (finished in %s)", Dur
 
 func (p *Printer) Warning(text string) { p.block(color.New(color.FgYellow), "Warning: "+text) }
 
-// Error renders err for humans, here and nowhere else: the chain, then the
-// first help in it.
+// Error renders err for humans, here and nowhere else: the chain, then the first help in it.
 func (p *Printer) Error(err error) {
 	text := "Error: " + err.Error()
 	var h interface{ Help() string }

@@ -135,10 +135,9 @@ func (r *Recorder) Finish(err error) error {
 // Reason is how the report names a failure: each error names itself.
 func Reason(err error) string {
 	var named interface{ Reason() string }
-	switch {
-	case errors.As(err, &named):
+	if errors.As(err, &named) {
 		return named.Reason()
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	} else if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return "build::cancelled"
 	}
 	return "internal-error::unhandled"

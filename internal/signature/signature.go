@@ -59,9 +59,8 @@ func ParseKey(armored []byte, pinned string) (*Key, error) {
 	return nil, &KeyError{Problem: fmt.Sprintf("its fingerprint %s differs from the pinned %s", strings.Join(found, ", "), pinned), rotated: true}
 }
 
-// affordable refuses, before any of its signatures is checked, a key whose
-// checks cost far more than its size: RSA over 8192 bits, DSA over the
-// standard's largest parameters (p of 3072 bits, q of 256).
+// affordable refuses, before any of its signatures is checked, a key whose checks cost far more
+// than its size: RSA over 8192 bits, DSA over the standard's largest parameters (p of 3072, q of 256 bits).
 func affordable(armored string) error {
 	block, err := armor.Decode(strings.NewReader(armored))
 	for err == nil {
@@ -103,10 +102,8 @@ func (k *Key) Verify(signed io.Reader, armoredSig []byte) error {
 	src := &readErr{r: signed}
 	_, _, err = openpgp.VerifyDetachedSignature(openpgp.EntityList{k.entity}, src, bytes.NewReader(raw), nil)
 	switch {
-	case src.err != nil:
+	case src.err != nil, err == nil: // a read error, or none at all
 		return src.err
-	case err == nil:
-		return nil
 	case errors.Is(err, pgperrors.ErrUnknownIssuer):
 		return &Error{Problem: OtherKey}
 	case errors.Is(err, pgperrors.ErrKeyExpired), errors.Is(err, pgperrors.ErrSignatureExpired):
