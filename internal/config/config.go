@@ -141,9 +141,8 @@ func Bucket(name string) (Source, error) {
 	return Source{kind: "bucket", base: &url.URL{Scheme: "https", Host: name + "." + s3Host}}, nil
 }
 
-// Mirror replaces scheme, host and path of every download with a base URL:
-// https, or http to a loopback host. Its credentials, if any, are used for
-// requests and never shown.
+// Mirror replaces scheme, host and path of every download with a base URL: https, or http
+// to a loopback host. Its credentials, if any, are used for requests and never shown.
 func Mirror(raw string) (Source, error) {
 	u, err := url.Parse(raw)
 	switch {

@@ -24,9 +24,8 @@ func OpenRoot(dir string) (*os.Root, error) {
 	return os.OpenRoot(dir)
 }
 
-// Open opens a regular file within root for reading, without blocking (a
-// named pipe would wait for ever) or taking a terminal. Links are followed
-// only within root.
+// Open opens a regular file within root for reading, without blocking (a named pipe
+// would wait for ever) or taking a terminal. Links are followed only within root.
 func Open(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
@@ -72,10 +71,9 @@ const tempPrefix = ".heroku-applink-tmp-"
 
 func tempName(dir string) string { return path.Join(dir, tempPrefix+rand.Text()) }
 
-// CreateTemp creates a private temporary file in dir within root (made when
-// missing), locked until closed: the kernel drops a dead build's locks, so
-// a later build can tell its leftovers from a running build's, and removes
-// them first.
+// CreateTemp creates a private temporary file in dir within root (made when missing),
+// locked until closed: the kernel drops a dead build's locks, so a later build can tell
+// its leftovers from a running build's, and removes them first.
 func CreateTemp(root *os.Root, dir string) (*os.File, string, error) {
 	if err := root.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", &PathError{Path: filepath.Join(root.Name(), dir), Err: err}
@@ -126,8 +124,7 @@ func WriteFile(root *os.Root, name string, r io.Reader, perm fs.FileMode) error 
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(f, r)
-	if err == nil {
+	if _, err = io.Copy(f, r); err == nil {
 		err = f.Chmod(perm)
 	}
 	if err = cmp.Or(err, f.Close()); err == nil {

@@ -82,10 +82,10 @@ func (r Release) String() string { return r.Version + " (linux-" + r.Arch + ")" 
 // for arch, touching neither the network nor the build: bad input fails first.
 func Resolve(envDir, buildpackDir, arch string) (Release, inventory.Inventory, error) {
 	cfg, err := config.Read(envDir)
-	if err != nil {
-		return Release{}, inventory.Inventory{}, err
+	var inv inventory.Inventory
+	if err == nil {
+		inv, err = inventory.Load(filepath.Join(buildpackDir, inventory.FileName))
 	}
-	inv, err := inventory.Load(filepath.Join(buildpackDir, inventory.FileName))
 	if err != nil {
 		return Release{}, inventory.Inventory{}, err
 	}
@@ -136,10 +136,9 @@ type Installer struct {
 // layer's binary (InPlace). Checksum is what its record says it holds;
 // Problem, why its owner knows it cannot be kept; What, its name in the log.
 type Kept struct {
-	Root                    *os.Root
-	Name                    string
-	Checksum, Problem, What string
-	InPlace                 bool
+	Root                          *os.Root
+	Name, Checksum, Problem, What string
+	InPlace                       bool
 }
 
 // Result is what an install put on PATH, and how: Signer is the key that
@@ -191,8 +190,7 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 			return res, err
 		}
 		f = tmp
-	}
-	if f != tmp {
+	} else if f != tmp {
 		defer f.Close()
 	}
 	// Only verified bytes become executable, and take the name in one step.
@@ -220,11 +218,10 @@ func (i *Installer) Install(ctx context.Context, rel Release, dst *os.Root, binD
 	return res, nil
 }
 
-// reuse returns the kept copy of the pin, open: in place, or copied into
-// tmp. Or it says why the copy cannot be kept, which is not an error: its
-// record must name the pin, and it must be a regular file within the size
-// cap that still hashes to it, in place only without another hard link
-// whose mode it would change. An error is the build's (cancelled, or the
+// reuse returns the kept copy of the pin, open: in place, or copied into tmp. Or it says
+// why the copy cannot be kept, which is not an error: its record must name the pin, and it
+// must be a regular file within the size cap that still hashes to it, in place only without
+// another hard link whose mode it would change. An error is the build's (cancelled, or the
 // destination full), not the copy's.
 func reuse(ctx context.Context, pin string, k *Kept, tmp *os.File) (f *os.File, n int64, why string, err error) {
 	if k.Problem != "" || k.Checksum != pin {
@@ -271,10 +268,8 @@ func reuse(ctx context.Context, pin string, k *Kept, tmp *os.File) (f *os.File, 
 		return nil, 0, "", &fsutil.PathError{Path: pe.Path, Err: pe.Err}
 	case err == nil && n == info.Size():
 		return nil, 0, fmt.Sprintf("it no longer matches %s (got %s)", pin, sum), nil
-	case err == nil:
-		err = errors.New("it changed while it was read")
 	}
-	return nil, 0, "the binary cannot be read: " + err.Error(), nil
+	return nil, 0, "the binary cannot be read: " + cmp.Or(err, errors.New("it changed while it was read")).Error(), nil
 }
 
 // download fetches the release into f and verifies it by the pinned
@@ -289,13 +284,10 @@ func (i *Installer) download(ctx context.Context, rel Release, f *os.File, res *
 	}
 	i.Out.Detail("Downloading from %s", config.Redact(rel.URL))
 	start := i.Now()
-	if key == nil {
-		res.Checksum, res.Size, err = i.Fetch.File(ctx, rel.URL, f)
-		if err == nil && res.Checksum != rel.Checksum {
-			err = &ChecksumError{Want: rel.Checksum, Got: res.Checksum, Size: res.Size}
-		}
-	} else {
+	if key != nil {
 		res.Checksum, res.Size, err = FetchSigned(ctx, i.Fetch, key, rel.URL, f)
+	} else if res.Checksum, res.Size, err = i.Fetch.File(ctx, rel.URL, f); err == nil && res.Checksum != rel.Checksum {
+		err = &ChecksumError{Want: rel.Checksum, Got: res.Checksum, Size: res.Size}
 	}
 	if err != nil {
 		return fmt.Errorf("failed to download the service mesh %s from %s: %w", rel, config.Redact(rel.URL), err)
@@ -333,10 +325,8 @@ func (i *Installer) announce(rel Release) {
 // LoadKey loads the release signing key by the rules of ks. A key file
 // (the pin tool takes any) is read regular-only, non-blocking and bounded.
 func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (key *signature.Key, err error) {
-	var (
-		data []byte
-		root *os.Root
-	)
+	var data []byte
+	var root *os.Root
 	if ks.File == "" {
 		data, err = c.Bytes(ctx, ks.URL, signature.MaxSize)
 	} else if root, err = fsutil.OpenRoot(filepath.Dir(ks.File)); err == nil {
@@ -352,9 +342,8 @@ func LoadKey(ctx context.Context, c *fetch.Client, ks KeySource) (key *signature
 	return key, nil
 }
 
-// FetchSigned downloads url into f and verifies it with key and the
-// detached signature url+".asc", fetched first; it returns the sha256 and
-// the size of the verified bytes.
+// FetchSigned downloads url into f and verifies it with key and the detached signature
+// url+".asc", fetched first; it returns the sha256 and the size of the verified bytes.
 func FetchSigned(ctx context.Context, c *fetch.Client, key *signature.Key, url string, f *os.File) (string, int64, error) {
 	sig, err := c.Bytes(ctx, url+".asc", signature.MaxSize)
 	if err != nil {
