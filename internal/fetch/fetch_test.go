@@ -144,8 +144,8 @@ var faultCases = []faultCase{
 	{fault: "a body that trickles past the deadline", outcome: "fails at the deadline: too slow, with the bytes received",
 		setup: func(_ *testing.T, m *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 			m.Script("mesh", testhelpers.Trickle(release, 64, 50*time.Millisecond))
-			return m.URL() + "/mesh", map[string]string{fetch.KnobDeadline: "1"}, nil
-		}, want: []string{"too slow: ", " bytes in 1.0s", "HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE"}, attempts: 1},
+			return m.URL() + "/mesh", map[string]string{fetch.KnobDeadline: "3"}, nil
+		}, want: []string{"too slow: ", " bytes in 3.0s", "HEROKU_APPLINK_BUILDPACK_DOWNLOAD_DEADLINE"}, attempts: 1},
 	{fault: "a certificate from an unknown authority", outcome: "fails at once, not retried: the certificate problem, SSL_CERT_FILE",
 		setup: overTLS(testhelpers.Body(release), testhelpers.Certificate{Hosts: []string{"127.0.0.1"}}, false),
 		want:  []string{"TLS certificate problem: certificate signed by unknown authority", "SSL_CERT_FILE (a PEM file) or SSL_CERT_DIR"}},

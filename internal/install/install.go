@@ -286,8 +286,11 @@ func (i *Installer) download(ctx context.Context, rel Release, f *os.File, res *
 	start := i.Now()
 	if key != nil {
 		res.Checksum, res.Size, err = FetchSigned(ctx, i.Fetch, key, rel.URL, f)
-	} else if res.Checksum, res.Size, err = i.Fetch.File(ctx, rel.URL, f); err == nil && res.Checksum != rel.Checksum {
-		err = &ChecksumError{Want: rel.Checksum, Got: res.Checksum, Size: res.Size}
+	} else {
+		res.Checksum, res.Size, err = i.Fetch.File(ctx, rel.URL, f)
+		if err == nil && res.Checksum != rel.Checksum {
+			err = &ChecksumError{Want: rel.Checksum, Got: res.Checksum, Size: res.Size}
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("failed to download the service mesh %s from %s: %w", rel, config.Redact(rel.URL), err)
