@@ -29,6 +29,7 @@ const usage = `usage:
 var errUsage = errors.New("usage")
 
 func main() {
+	syscall.Umask(0o022) // what it packages has the release's modes, whatever the maintainer's umask
 	out := output.New(os.Stdout, os.Stderr, output.Classic, os.Getenv("NO_COLOR") == "")
 	if err := run(os.Args[1:], out); err == errUsage {
 		fmt.Fprintln(os.Stderr, usage)

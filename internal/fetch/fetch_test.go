@@ -34,11 +34,12 @@ func sum(b []byte) string {
 	return "sha256:" + hex.EncodeToString(s[:])
 }
 
-// client is a production client with the knobs a platform would set for a
-// fast network: short timeouts and retry delays.
+// client is a production client with short retry delays. Its timeouts
+// are generous, so that a loaded machine never adds a retry; the cases of
+// timeouts shorten them with fast.
 func client(t *testing.T, knobs map[string]string) *fetch.Client {
 	t.Helper()
-	env := map[string]string{fetch.KnobTimeout: "0.3", fetch.KnobRetryDelay: "0.01"}
+	env := map[string]string{fetch.KnobTimeout: "5", fetch.KnobRetryDelay: "0.01"}
 	for k, v := range knobs {
 		env[k] = v
 	}
@@ -73,6 +74,16 @@ func onMirror(h ...http.HandlerFunc) func(*testing.T, *testhelpers.Mirror) (stri
 	return func(_ *testing.T, m *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 		m.Script("mesh", h...)
 		return m.URL() + "/mesh", nil, nil
+	}
+}
+
+// fast is a fault's setup with 0.3s timeouts, for the cases of timeouts.
+var fast = map[string]string{fetch.KnobTimeout: "0.3"}
+
+func timingOut(h ...http.HandlerFunc) func(*testing.T, *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+	return func(t *testing.T, m *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+		url, _, _ := onMirror(h...)(t, m)
+		return url, fast, nil
 	}
 }
 
@@ -118,10 +129,10 @@ var faultCases = []faultCase{
 	{fault: "body shorter than Content-Length", outcome: "recovers: the download is retried",
 		setup: onMirror(testhelpers.ShortBody(release)), ok: true, want: []string{"1: network error"}, attempts: 2},
 	{fault: "headers that never come", outcome: "fails after 4 attempts: timeout awaiting response headers",
-		setup: onMirror(testhelpers.NoHeaders(30*time.Second), testhelpers.NoHeaders(30*time.Second), testhelpers.NoHeaders(30*time.Second), testhelpers.NoHeaders(30*time.Second)),
+		setup: timingOut(testhelpers.NoHeaders(30*time.Second), testhelpers.NoHeaders(30*time.Second), testhelpers.NoHeaders(30*time.Second), testhelpers.NoHeaders(30*time.Second)),
 		want:  []string{"gave up after 4 attempts", "timeout awaiting response headers"}, attempts: 4},
 	{fault: "a body that stalls", outcome: "fails after 4 attempts: no data received for the idle timeout",
-		setup: onMirror(testhelpers.Stall(release, 30*time.Second), testhelpers.Stall(release, 30*time.Second), testhelpers.Stall(release, 30*time.Second), testhelpers.Stall(release, 30*time.Second)),
+		setup: timingOut(testhelpers.Stall(release, 30*time.Second), testhelpers.Stall(release, 30*time.Second), testhelpers.Stall(release, 30*time.Second), testhelpers.Stall(release, 30*time.Second)),
 		want:  []string{"gave up after 4 attempts", "no data received for 0.3s after 16 bytes"}, attempts: 4},
 	{fault: "redirect to a good copy", outcome: "follows it",
 		setup: func(_ *testing.T, m *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
@@ -295,7 +306,7 @@ func TestKnobs(t *testing.T) {
 		require.EqualError(t, err, tc.knob+"=\""+tc.value+"\": want a number of seconds from 0.001 to 3600")
 		require.Contains(t, knob.Help(), "a setting of the build platform, not a config var")
 	}
-	c := client(t, map[string]string{fetch.KnobDeadline: "90"})
+	c := client(t, map[string]string{fetch.KnobDeadline: "90", fetch.KnobTimeout: "0.3"})
 	require.Equal(t, 90*time.Second, c.Deadline)
 	require.Equal(t, 300*time.Millisecond, c.Idle)
 }
@@ -386,7 +397,7 @@ func TestAProxyThatNeverAnswers(t *testing.T) {
 			defer conn.Close()
 		}
 	}()
-	c := client(t, nil)
+	c := client(t, fast)
 	c.Attempts = 2
 	c.HTTP.Transport.(*http.Transport).Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: l.Addr().String()})
 	f, err := os.Create(filepath.Join(t.TempDir(), "download"))

@@ -122,7 +122,8 @@ func Package(root, binDir, dist string) ([]string, error) {
 	}
 	for name, f := range out {
 		name = filepath.Join(dist, name)
-		if err := errors.Join(os.MkdirAll(filepath.Dir(name), 0o755), os.WriteFile(name, f.Data, f.Mode)); err != nil {
+		// Chmod: the modes are the release's, whatever the maintainer's umask.
+		if err := errors.Join(os.MkdirAll(filepath.Dir(name), 0o755), os.WriteFile(name, f.Data, f.Mode), os.Chmod(name, f.Mode)); err != nil {
 			return nil, err
 		}
 	}

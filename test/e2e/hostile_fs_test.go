@@ -338,15 +338,20 @@ func fullBuildDisk(t *testing.T) {
 }
 
 // startCompile starts bin/compile and returns once its download is under
-// way (a temporary file exists in bin/), with the command and its output.
+// way (a temporary file exists in bin/, and the mirror has its request: a
+// stall scripted for it must not go to the next build), with the command
+// and its output.
 func startCompile(t *testing.T, e *classicEnv, build, cache, env string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	cmd := compileCmd(e.bp, "", build, cache, env)
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	before := e.mirror.Requests()
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitFor(t, func() bool { return len(tempFiles(t, filepath.Join(build, "vendor/heroku-applink/bin"))) > 0 }, &out)
+	waitFor(t, func() bool {
+		return len(tempFiles(t, filepath.Join(build, "vendor/heroku-applink/bin"))) > 0 && e.mirror.Requests() > before
+	}, &out)
 	return cmd, &out.Buffer
 }
 

@@ -140,7 +140,7 @@ func TestClassicDyno(t *testing.T) {
 	})
 
 	t.Run("the mesh answers 502 while the app is not up", func(t *testing.T) {
-		d := startWeb(t, app, map[string]string{"WEBAPP_START_DELAY": "3s"})
+		d := startWeb(t, app, map[string]string{"WEBAPP_START_DELAY": "10s"})
 		res, err := d.Get(ctx, "/healthcheck", nil)
 		require.NoError(t, err)
 		require.Equal(t, 502, res.Code)
