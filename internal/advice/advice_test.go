@@ -276,12 +276,24 @@ func TestHostileInputsCostLittle(t *testing.T) {
 	tests := []struct {
 		name, procfile, config, want string
 	}{
-		{"a mesh config of one key repeated", start, strings.Repeat("k: 1\n", 6000), "the file holds 6000 keys; the mesh knows 9"},
-		{"a mesh config of one table repeated", start, strings.Repeat("app: {}\n", 8000), "the file holds 8000 keys; the mesh knows 9"},
+		{"a mesh config of one key repeated", start, strings.Repeat("k: 1\n", 6000), "the file holds over 200 keys or 100000 values once its aliases are expanded"},
+		{"a mesh config of one table repeated", start, strings.Repeat("app: {}\n", 8000), "the file holds over 200 keys or 100000 values once its aliases are expanded"},
+		{"a mesh config of one table used through an alias over and over", start,
+			"x: &a {" + strings.Repeat("k: 1, ", 190) + "}\nmesh:\n  authentication:\n    bypassRoutes: [" + strings.Repeat("*a,", 15000) + "*a]\n",
+			"the file holds over 200 keys or 100000 values once its aliases are expanded"},
+		{"a mesh config of aliases of aliases", start, "a: &a [x, x]\n" + func() string {
+			var b strings.Builder
+			for i := 1; i < 40; i++ {
+				fmt.Fprintf(&b, "l%d: &l%d [*l%d, *l%d]\n", i, i, i-1, i-1)
+			}
+			return strings.ReplaceAll(b.String(), "*l0", "*a")
+		}(), "the file holds over 200 keys or 100000 values once its aliases are expanded"},
 		{"a Procfile line of many commands", "web: " + strings.Repeat("a;", 31000) + meshName + " x\n", "", "The web process starts the service mesh"},
 		{"a Procfile line of many background jobs", "web: " + strings.Repeat("a&", 21000) + meshName + " x\n", "", "The web process starts the service mesh"},
 		{"a Procfile line of many assignments", "web: " + strings.Repeat("A=1;", 16000) + meshName + " x\n", "", "The web process starts the service mesh"},
 		{"a Procfile line of many subshells", "web: " + strings.Repeat("(a);", 16000) + meshName + " x\n", "", "The web process starts the service mesh"},
+		{"a Procfile line of many edits", "web: nohup" + strings.Repeat(" A=", 21000) + " " + meshName + " app\n", "", "Checking Procfile"},
+		{"a Procfile line of many ports", "web: " + meshName + " app" + strings.Repeat(" :1", 21000) + "\n", "", "Checking Procfile"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

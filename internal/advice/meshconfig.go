@@ -90,10 +90,12 @@ func (c *config) against(procfile string, configVar bool) {
 
 // decode reads as the mesh does: strictly, into a pointer, which a null document makes nil.
 func (c *config) decode(data []byte) *config {
-	// The decoder compares each key of a mapping with every other: a file of
-	// thousands costs gigabytes. A file the mesh loads holds 9 at most.
-	if tree := (yaml.Node{}); yaml.Unmarshal(data, &tree) == nil && keys(&tree) > 200 {
-		c.fatal, c.decoded = true, []finding{{"mesh-config-invalid", 0, fmt.Sprintf("the file holds %d keys; the mesh knows 9, and refuses any other or a repeated one", keys(&tree))}}
+	// The decoder compares each key of a mapping with every other, at every
+	// use of an alias: thousands cost gigabytes. Aliases expanded, a file the
+	// mesh loads holds 9 keys at most.
+	if tree, n := (yaml.Node{}), (size{}); yaml.Unmarshal(data, &tree) == nil && n.over(&tree) {
+		c.fatal, c.decoded = true, []finding{{"mesh-config-invalid", 0, "the file holds over 200 keys or 100000 values once its aliases " +
+			"are expanded, where a file the mesh loads holds 9 keys at most"}}
 		return c
 	}
 	got, dec := &meshConfig{}, yaml.NewDecoder(bytes.NewReader(data))
@@ -127,14 +129,24 @@ func (c *config) decode(data []byte) *config {
 	return c
 }
 
-// keys counts the mapping keys in n and under it.
-func keys(n *yaml.Node) (k int) {
+// size counts a document's keys and nodes as a decoder meets them.
+type size struct{ keys, nodes int }
+
+// over counts n and what is under it, aliases expanded (an anchor that
+// holds itself, without end), and stops as soon as the count is over its bounds.
+func (s *size) over(n *yaml.Node) bool {
+	if s.nodes++; n.Kind == yaml.AliasNode {
+		n = n.Alias // an anchored node, never an alias itself
+	}
 	for i, c := range n.Content {
-		if k += keys(c); n.Kind == yaml.MappingNode && i%2 == 0 {
-			k++
+		if n.Kind == yaml.MappingNode && i%2 == 0 {
+			s.keys++
+		}
+		if s.keys > 200 || s.nodes > 100_000 || s.over(c) {
+			return true
 		}
 	}
-	return k
+	return false
 }
 
 // decoderFinding is a decoder's error, without the Go types, not the user's.

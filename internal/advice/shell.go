@@ -40,13 +40,15 @@ func text(src string, n syntax.Node) string { return src[off(n.Pos()):off(n.End(
 // apply makes the edits, insertions first; one overlapping another is dropped.
 func apply(src string, edits []edit) string {
 	slices.SortStableFunc(edits, func(a, b edit) int { return 2*(a.from-b.from) + min(a.to-a.from, 1) - min(b.to-b.from, 1) })
-	out, at := "", 0
+	var out strings.Builder // not +=: a line of thousands of edits would cost their square
+	at := 0
 	for _, e := range edits {
 		if e.from >= at {
-			out, at = out+src[at:e.from]+e.text, e.to
+			out.WriteString(src[at:e.from] + e.text)
+			at = e.to
 		}
 	}
-	return out + src[at:]
+	return out.String() + src[at:]
 }
 
 // static is a word as bash expands it, if it expands nothing but $HOME and ~ (/app).
