@@ -183,7 +183,7 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func
 	idle := time.AfterFunc(c.Idle, func() { cancel(errStalled) })
 	defer idle.Stop()
 	body := io.TeeReader(io.LimitReader(resp.Body, limit+1), onWrite(func(p []byte) (int, error) { idle.Reset(c.Idle); return len(p), nil }))
-	// A misconfigured mirror or a captive proxy most often answers 200 with an HTML page: say so, not tampering.
+	// A wrong mirror or a captive proxy often answers 200 with a web page: named so, not as tampering.
 	head, _ := io.ReadAll(io.LimitReader(body, 512)) // a read error recurs on the next read
 	lower := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n"))
 	if slices.ContainsFunc([]string{"<!doctype html", "<html", "<head", "<body"}, func(p string) bool { return bytes.HasPrefix(lower, []byte(p)) }) {
@@ -220,7 +220,9 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 	var alert tls.AlertError
 	_, enc, unsupported := strings.Cut(err.Error(), "unsupported transfer encoding: ")
 	_, malformed, _ := strings.Cut(err.Error(), "malformed ")
-	malformed, _, _ = strings.Cut(malformed, ":") // what was wrong, not the line: a header may hold a token
+	// What was malformed, in Go's words, not the line or value: it may hold a token.
+	malformed, _, _ = strings.Cut(malformed, ":")
+	malformed, _, _ = strings.Cut(malformed, "\"")
 	switch cause := context.Cause(ctx); {
 	case errors.As(err, &redirect):
 		return redirect
@@ -240,8 +242,8 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 		return &TLSError{Cause: "the TLS handshake was refused (" + alert.Error() + ")", Err: err}
 	case strings.Contains(err.Error(), "failed to parse Location header"):
 		return &NotAFileError{What: "a malformed answer (a redirect to an address that is not a URL)"}
-	case malformed != "":
-		return &NotAFileError{What: "a malformed answer (malformed " + short(malformed) + ")"}
+	case malformed != "": // complete, or cut with the connection: retried
+		return &NetworkError{Err: errors.New("a malformed answer (malformed " + strings.TrimSpace(malformed) + ")")}
 	}
 	return &NetworkError{Err: unwrapURL(err)}
 }

@@ -183,10 +183,18 @@ var faultCases = []faultCase{
 		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 			return rawServer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxxxx"), nil, nil
 		}, want: []string{`the server sent a body in transfer encoding "gzip" (only chunked is accepted), not the file`}},
-	{fault: "a malformed header line", outcome: "fails at once, not retried: a malformed answer, not the file",
+	{fault: "a malformed header line", outcome: "fails after 4 attempts (a cut connection leaves one too): a malformed answer, without its text",
 		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
-			return rawServer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/html\x1b[31mRED\r\n\r\nxxxx"), nil, nil
-		}, want: []string{"the server sent a malformed answer (malformed MIME header line), not the file"}},
+			return rawServer(t, "HTTP/1.1 200 OK\r\nContent-Type: s3cret\x1b[31mRED\r\n\r\nxxxx"), nil, nil
+		}, want: []string{"gave up after 4 attempts: network error: a malformed answer (malformed MIME header line)"}},
+	{fault: "a status line cut by the connection", outcome: "recovers: the download is retried",
+		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			return rawServer(t, "HTTP/1.1 20", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(release), release)), nil, nil
+		}, ok: true, want: []string{"1: network error: a malformed answer (malformed HTTP status code)"}},
+	{fault: "a malformed status line", outcome: "fails after 4 attempts (a cut connection leaves one too): a malformed answer, without its text",
+		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			return rawServer(t, "HTTP/1.1 s3cretTOKEN OK\r\n\r\n"), nil, nil
+		}, want: []string{"gave up after 4 attempts: network error: a malformed answer (malformed HTTP status code)"}},
 	{fault: "a redirect to a malformed URL", outcome: "fails at once, not retried: a malformed answer, not the file",
 		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 			return rawServer(t, "HTTP/1.1 302 Found\r\nLocation: http://[::1/?X-Amz-Signature=s3cret\r\nContent-Length: 0\r\n\r\n"), nil, nil
@@ -195,8 +203,9 @@ var faultCases = []faultCase{
 		setup: onMirror(testhelpers.Status(401)), want: []string{"server answered 401 Unauthorized", "refused the ones in\n"}, attempts: 1},
 }
 
-// rawServer answers every connection with response, as written.
-func rawServer(t *testing.T, response string) string {
+// rawServer answers each connection with the next response, as written,
+// the last one over and over.
+func rawServer(t *testing.T, responses ...string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -208,8 +217,9 @@ func rawServer(t *testing.T, response string) string {
 				return
 			}
 			bufio.NewReader(conn).ReadString('\n')
-			conn.Write([]byte(response))
+			conn.Write([]byte(responses[0]))
 			conn.Close()
+			responses = responses[min(1, len(responses)-1):]
 		}
 	}()
 	return "http://" + l.Addr().String() + "/mesh"
