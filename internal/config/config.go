@@ -156,11 +156,10 @@ func Mirror(raw string) (Source, error) {
 		return Source{}, fmt.Errorf("%s uses the scheme %q", Redact(raw), u.Scheme)
 	case u.RawQuery != "" || u.Fragment != "":
 		return Source{}, fmt.Errorf("%s has a query or fragment", Redact(raw))
-	case strings.Contains(u.EscapedPath(), "@") || strings.Contains(u.Host, "@"):
+	case strings.Contains(u.Path, "@") || strings.Contains(u.Host, "@"):
 		// A credential that holds a "/" (a base64 token, say), which
 		// url.Parse reads as host and path: refuse it rather than send it.
-		// A path's own "@" is written %40, which passes.
-		return Source{}, fmt.Errorf("%s has an \"@\" after its host: percent-encode a \"/\" or \"@\" in a user name or password (%%2F, %%40)", Redact(raw))
+		return Source{}, fmt.Errorf("%s has an \"@\" after its host, read as the end of credentials: percent-encode a \"/\" or \"@\" in a user name or password (%%2F, %%40); a mirror's path cannot hold an \"@\"", Redact(raw))
 	}
 	return Source{kind: "mirror", base: u}, nil
 }
@@ -198,6 +197,9 @@ func Public(raw string) string { return strip(raw, "") }
 
 func strip(raw, with string) string {
 	at := strings.LastIndex(raw, "@")
+	if i := strings.LastIndex(raw, "%40"); i >= 0 && i+2 > at { // an "@" written %40 may end credentials too
+		at = i + 2
+	}
 	if at < 0 {
 		return raw
 	}

@@ -36,7 +36,7 @@ func TestURLAndKind(t *testing.T) {
 		{"ipv6 loopback", mirror("http://[::1]:9/"), "http://[::1]:9/" + object, "mirror"},
 		{"password", mirror("https://user:s3cret@mirror.example.com"), "https://user:s3cret@mirror.example.com/" + object, "mirror"},
 		{"token as user name", mirror("https://TOKEN@mirror.example.com"), "https://TOKEN@mirror.example.com/" + object, "mirror"},
-		{"an @ in the path, encoded", mirror("https://user:pw@mirror.example.com/%40scope/bin%2Fs/"), "https://user:pw@mirror.example.com/%40scope/bin%2Fs/" + object, "mirror"},
+		{"an encoded path", mirror("https://user:pw@mirror.example.com/scope/bin%2Fs/"), "https://user:pw@mirror.example.com/scope/bin%2Fs/" + object, "mirror"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,24 +50,28 @@ func TestURLAndKind(t *testing.T) {
 
 func TestInvalidSources(t *testing.T) {
 	for raw, want := range map[string]string{
-		"ftp://mirror.example.com":                        `uses the scheme "ftp"`,
-		"http://mirror.example.com":                       "uses http to a host that is not loopback",
-		"http://10.0.0.1":                                 "uses http to a host that is not loopback",
-		"/just/a/path":                                    "is not an absolute URL",
-		"https://user:pw@[::1":                            "https://xxxxx@[::1 is not an absolute URL",
-		"https://m.example.com/?a=b":                      "has a query or fragment",
-		"https://m.example.com/a b":                       "white space",
-		"https://m.example.com/#pw@x":                     "https://xxxxx@x has a query or fragment",
-		"http://TOKEN@mirror.example.com/":                "http://xxxxx@mirror.example.com/ uses http",
-		"https://Zm9v/YmFyTOKEN@mirror.example.com":       `https://xxxxx@mirror.example.com has an "@" after its host`,
-		"https://deploy:2024/S3CRETpw@mirror.example.com": `https://xxxxx@mirror.example.com has an "@" after its host`,
-		"https://mirror.example.com/@scope/":              `https://xxxxx@scope/ has an "@" after its host`,
+		"ftp://mirror.example.com":                          `uses the scheme "ftp"`,
+		"http://mirror.example.com":                         "uses http to a host that is not loopback",
+		"http://10.0.0.1":                                   "uses http to a host that is not loopback",
+		"/just/a/path":                                      "is not an absolute URL",
+		"https://user:pw@[::1":                              "https://xxxxx@[::1 is not an absolute URL",
+		"https://m.example.com/?a=b":                        "has a query or fragment",
+		"https://m.example.com/a b":                         "white space",
+		"https://m.example.com/#pw@x":                       "https://xxxxx@x has a query or fragment",
+		"http://TOKEN@mirror.example.com/":                  "http://xxxxx@mirror.example.com/ uses http",
+		"https://Zm9v/YmFyTOKEN@mirror.example.com":         `https://xxxxx@mirror.example.com has an "@" after its host`,
+		"https://deploy:2024/S3CRETpw@mirror.example.com":   `https://xxxxx@mirror.example.com has an "@" after its host`,
+		"https://mirror.example.com/@scope/":                `https://xxxxx@scope/ has an "@" after its host`,
+		"https://mirror.example.com/%40scope/":              `https://xxxxx@scope/ has an "@" after its host`,
+		"https://deploy:2024/S3CRETpw%40mirror.example.com": `https://xxxxx@mirror.example.com has an "@" after its host`,
+		"https://Zm9v/YmFyTOKEN%40mirror.example.com":       `https://xxxxx@mirror.example.com has an "@" after its host`,
 	} {
 		t.Run(raw, func(t *testing.T) {
 			_, err := config.Mirror(raw)
 			require.ErrorContains(t, err, want)
 			require.NotContains(t, err.Error(), "pw@")
 			require.NotContains(t, err.Error(), "TOKEN")
+			require.NotContains(t, err.Error(), "S3CRET")
 		})
 	}
 	for _, name := range []string{"My_Bucket", "192.168.1.1", "ab", "a/b/c", "a..b", "-ab", "ab-", ".ab", "ab.", "caf\u00e9", strings.Repeat("a", 64)} {
@@ -84,6 +88,8 @@ func TestRedactAndPublic(t *testing.T) {
 		{"https://user:pw@[::1", "https://xxxxx@[::1", "https://[::1"},
 		{"//0#pw@x", "xxxxx@x", "x"},
 		{"https://Zm9v/YmFyS3CRET@mirror.example.com/x", "https://xxxxx@mirror.example.com/x", "https://mirror.example.com/x"},
+		{"https://Zm9v/YmFyS3CRET%40mirror.example.com/x", "https://xxxxx@mirror.example.com/x", "https://mirror.example.com/x"},
+		{"https://us%40er:pw@mirror.example.com/x", "https://xxxxx@mirror.example.com/x", "https://mirror.example.com/x"},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.redacted, config.Redact(tt.raw))
