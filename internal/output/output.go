@@ -37,24 +37,29 @@ func New(out, errOut io.Writer, style Style, useColor bool) *Printer {
 }
 
 // Escape makes visible what could steer a terminal, so that outside text can neither erase lines
-// nor forge them: C0 controls but the newline, DEL, C1 controls, format characters (bidi overrides
-// and marks, zero-width characters, a byte order mark) and bytes that are not UTF-8.
+// nor forge or hide them: C0 controls but the newline, DEL, C1 controls, line and paragraph
+// separators, format characters (bidi overrides and marks, zero-width characters, a byte order
+// mark) and the other invisible ones (variation selectors, fillers), and bytes that are not UTF-8.
 func Escape(s string) string {
 	var b strings.Builder
 	for i, r := range s {
 		switch {
 		case r == '\uFFFD' && !strings.HasPrefix(s[i:], "\uFFFD"): // a byte that is not UTF-8
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n' || !unicode.IsControl(r) && !unicode.Is(unicode.Cf, r):
+		case r == '\n' || !unicode.IsControl(r) && !unicode.In(r, invisible...):
 			b.WriteRune(r)
 		case r < 0x80: // C0 or DEL
 			fmt.Fprintf(&b, `\x%02x`, r)
-		default: // C1, or a format character
+		case r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		default:
 			fmt.Fprintf(&b, `\u%04x`, r)
 		}
 	}
 	return b.String()
 }
+
+var invisible = []*unicode.RangeTable{unicode.Zl, unicode.Zp, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point}
 
 // paint colours one line, with its own reset: Git prefixes each streamed
 // line with "remote: ", which would inherit an open colour.

@@ -129,6 +129,10 @@ func TestEscape(t *testing.T) {
 		{"a real \ufffd, a cut one \xef\xbf", "a real \ufffd, a cut one " + `\xef\xbf`},
 		{"zero-width \ufeffhttps://\u200bmirror\u200d\u2060\u00ad", `zero-width \ufeffhttps://\u200bmirror\u200d\u2060\u00ad`},
 		{"a space, not a format character: \u00a0", "a space, not a format character: \u00a0"},
+		{"lines \u2028Done\u2029", `lines \u2028Done\u2029`},
+		{"invisible mirror\ufe0f\U000e0100\u034f\u3164\u115f", `invisible mirror\ufe0f\U000e0100\u034f\u3164\u115f`},
+		{"a tag \U000e0041", `a tag \U000e0041`},
+		{"visible: caf\u00e9 \u0336 \u2800 \U0001f600", "visible: caf\u00e9 \u0336 \u2800 \U0001f600"},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, output.Escape(tt.in)); diff != "" {
