@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"syscall"
 	"testing"
 	"time"
@@ -70,4 +71,15 @@ func TestCancelledBuildSaysSo(t *testing.T) {
 		func(k string) string { return map[string]string{"HEROKU_APPLINK_BUILDPACK_DIR": dir}[k] }, dir, &out, &errOut, time.Now, false)
 	require.Equal(t, 143, code)
 	require.Equal(t, "\n !     Error: the build was cancelled (terminated)\n !\n !     Nothing was installed, and the temporary files were removed.\n\n", errOut.String())
+}
+
+// TestABadKnobIsReported: a platform knob that fails the compile before it
+// starts still leaves the build report its failure.
+func TestABadKnobIsReported(t *testing.T) {
+	dir, cache := t.TempDir(), t.TempDir()
+	env := map[string]string{"HEROKU_APPLINK_BUILDPACK_DIR": dir, "HEROKU_APPLINK_BUILDPACK_TIMEOUT": "0"}
+	code := run(context.Background(), []string{"compile", dir, cache, t.TempDir()}, func(k string) string { return env[k] }, dir, io.Discard, io.Discard, time.Now, false)
+	require.Equal(t, exitError, code)
+	_, stdout, _ := runWith(context.Background(), "report", "b", cache, "e")
+	require.Contains(t, stdout, `"failure_reason": "config::`)
 }

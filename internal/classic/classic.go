@@ -68,8 +68,8 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 		}
 	}
 	defer func() {
-		for _, name := range undo {
-			if err != nil {
+		if err != nil {
+			for _, name := range undo {
 				build.Remove(name) // a folder only once empty
 			}
 		}
@@ -81,7 +81,6 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	for _, name := range install.Names(rel.Version, rel.Arch) {
 		undo = slices.Insert(undo, 0, path.Join(BinDir, name))
 	}
-	undo = slices.Insert(undo, 0, ProfilePath)
 	rec.Installed(res, cache != nil)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -89,6 +88,7 @@ func Compile(ctx context.Context, inst *install.Installer, d Dirs, arch, version
 	if err := fsutil.WriteFile(build, ProfilePath, strings.NewReader(ProfileScript), 0o644); err != nil {
 		return err
 	}
+	undo = slices.Insert(undo, 0, ProfilePath) // not before: the app may have one of its own
 	inst.Out.Detail("Added %s to PATH at runtime (%s)", BinDir, ProfilePath)
 	if cache != nil {
 		if rel.Pinned() && !res.Reused {

@@ -200,7 +200,7 @@ func TestCompileBadConfigTouchesNothing(t *testing.T) {
 // TestCancelledAfterTheInstall: a build cancelled once the binary is in
 // place, or once its PATH files are written, stops there, takes back what
 // it installed and the folders it made, and says why, instead of finishing
-// as if nothing happened. The app's own folders stay.
+// as if nothing happened. The app's own folders and files stay.
 func TestCancelledAfterTheInstall(t *testing.T) {
 	for _, line := range []string{"(pinned checksum)", "to PATH at runtime"} {
 		t.Run(line, func(t *testing.T) {
@@ -209,6 +209,10 @@ func TestCancelledAfterTheInstall(t *testing.T) {
 			defer cancel()
 			log := &testhelpers.CancelOn{Line: line, Cancel: cancel}
 			require.NoError(t, os.Mkdir(filepath.Join(x.dirs.Build, "vendor"), 0o755)) // the app's
+			if line == "(pinned checksum)" {                                           // a script of the app's own, which this build never replaced
+				require.NoError(t, os.MkdirAll(filepath.Join(x.dirs.Build, ".profile.d"), 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(x.dirs.Build, classic.ProfilePath), []byte("# the app's\n"), 0o644))
+			}
 			inst := testhelpers.Installer(log, &x.err, output.Classic)
 			err := classic.Compile(ctx, inst, x.dirs, "amd64", "1.2.3", report.Start(x.dirs.Cache, "1.2.3", "", time.Now))
 			require.ErrorIs(t, err, context.Canceled)
@@ -216,10 +220,17 @@ func TestCancelledAfterTheInstall(t *testing.T) {
 			if line == "(pinned checksum)" {
 				require.NotContains(t, log.String(), "to PATH at runtime", "it stops at once")
 			}
-			for dir, want := range map[string]int{x.dirs.Build: 2, filepath.Join(x.dirs.Build, "vendor"): 0} {
+			want := map[string]int{x.dirs.Build: 2, filepath.Join(x.dirs.Build, "vendor"): 0}
+			if line == "(pinned checksum)" {
+				want[x.dirs.Build], want[filepath.Join(x.dirs.Build, ".profile.d")] = 3, 1
+				script, rerr := os.ReadFile(filepath.Join(x.dirs.Build, classic.ProfilePath))
+				require.NoError(t, rerr)
+				require.Equal(t, "# the app's\n", string(script))
+			}
+			for dir, n := range want {
 				entries, rerr := os.ReadDir(dir)
 				require.NoError(t, rerr)
-				require.Len(t, entries, want, "the binary, the PATH script and the folders this build made are taken back")
+				require.Len(t, entries, n, "the binary, the PATH script and the folders this build made are taken back")
 			}
 			require.NoFileExists(t, filepath.Join(x.dirs.Buildpack, "export"))
 		})
@@ -260,4 +271,15 @@ func TestAFolderThatIsANamedPipe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAFailedDownloadLeavesNoFolder: a download that fails verification
+// leaves the app as it was, without the folders the build made for it.
+func TestAFailedDownloadLeavesNoFolder(t *testing.T) {
+	x := setup(t)
+	x.mirror.Put(mesh.Object(), []byte("not the mesh"))
+	require.ErrorContains(t, x.run(t, x.dirs), "checksum")
+	entries, err := os.ReadDir(x.dirs.Build)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "only the Procfile")
 }
