@@ -15,7 +15,6 @@ import (
 
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/output"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/pin"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
 )
 
@@ -43,7 +42,7 @@ func main() {
 func run(args []string, out *output.Printer) error {
 	if len(args) > 0 && (args[0] == "pin" || args[0] == "update") {
 		fs := flag.NewFlagSet(args[0], flag.ExitOnError)
-		tool := &pin.Tool{Out: out, Stdout: os.Stdout}
+		tool := &release.Pinner{Out: out, Stdout: os.Stdout}
 		fs.StringVar(&tool.Buildpack, "buildpack", ".", "the buildpack directory")
 		fs.StringVar(&tool.Mirror, "mirror", "", "download release files from this base URL instead of the release bucket")
 		fs.StringVar(&tool.KeyFile, "key", "", "an armoured public key file to verify with")

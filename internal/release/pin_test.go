@@ -1,4 +1,4 @@
-package pin_test
+package release_test
 
 import (
 	"bytes"
@@ -16,12 +16,12 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/fetch"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/install"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/inventory"
-	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/pin"
+	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/release"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/signature"
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
-const descriptor = `api = "0.10"
+const pinDescriptor = `api = "0.10"
 
 [buildpack]
 id = "heroku/heroku-applink"
@@ -46,7 +46,7 @@ type env struct {
 	key      *testhelpers.SigningKey
 	out, err bytes.Buffer
 	stdout   bytes.Buffer
-	tool     *pin.Tool
+	tool     *release.Pinner
 }
 
 // newEnv lays out a buildpack with inv as its inventory (the key's
@@ -55,12 +55,12 @@ func newEnv(t *testing.T, inv inventory.Inventory) *env {
 	t.Helper()
 	e := &env{dir: t.TempDir(), mirror: testhelpers.StartMirror(t), key: testhelpers.Key(t, "Release")}
 	e.mirror.Put(config.KeyObject, e.key.PublicKey())
-	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "buildpack.toml"), []byte(descriptor), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "buildpack.toml"), []byte(pinDescriptor), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "CHANGELOG.md"), []byte(changelog), 0o644))
 	inv.SigningKey = e.key.Fingerprint
 	testhelpers.WriteInventory(t, e.dir, inv)
 	inst := testhelpers.Installer(&e.out, &e.err, 0)
-	e.tool = &pin.Tool{Fetch: inst.Fetch, Out: inst.Out, Stdout: &e.stdout, Buildpack: e.dir, Mirror: e.mirror.URL()}
+	e.tool = &release.Pinner{Fetch: inst.Fetch, Out: inst.Out, Stdout: &e.stdout, Buildpack: e.dir, Mirror: e.mirror.URL()}
 	return e
 }
 
