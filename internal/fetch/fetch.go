@@ -212,8 +212,9 @@ func (c *Client) once(ctx context.Context, rawURL string, limit int64, open func
 	return n, nil
 }
 
-// classify names the true cause of a failed request or body. Every failed check of the server's
-// certificate (authority, host, expiry, algorithm) comes wrapped in a CertificateVerificationError.
+// classify names the true cause of a failed request or body. Every failed
+// check of the server's certificate (authority, host, expiry, algorithm)
+// comes wrapped in a CertificateVerificationError.
 func (c *Client) classify(ctx context.Context, err error, received, declared int64) error {
 	var redirect *RedirectError
 	var verify *tls.CertificateVerificationError
@@ -256,7 +257,8 @@ func unwrapURL(err error) error {
 	return err
 }
 
-// onWrite is a writer that calls itself: io.TeeReader calls it with every read that returned bytes.
+// onWrite is a writer that calls itself: io.TeeReader calls it with every
+// read that returned bytes.
 type onWrite func(p []byte) (int, error)
 
 func (f onWrite) Write(p []byte) (int, error) { return f(p) }

@@ -36,10 +36,11 @@ func New(out, errOut io.Writer, style Style, useColor bool) *Printer {
 	return &Printer{out: out, err: errOut, p: prefixes[style], color: useColor, cnb: style == CNB}
 }
 
-// Escape makes visible what could steer a terminal, so that outside text can neither erase lines
-// nor forge or hide them: C0 controls but the newline, DEL, C1 controls, line and paragraph
-// separators, format characters (bidi overrides and marks, zero-width characters, a byte order
-// mark) and the other invisible ones (variation selectors, fillers), and bytes that are not UTF-8.
+// Escape makes visible what could steer a terminal, so that outside text
+// can neither erase, forge nor hide lines: C0 controls but the newline, DEL,
+// C1 controls, line and paragraph separators, format characters (bidi
+// overrides and marks, zero-width characters, a byte order mark), other
+// invisible ones (variation selectors, fillers) and bytes not UTF-8.
 func Escape(s string) string {
 	var b strings.Builder
 	for i, r := range s {

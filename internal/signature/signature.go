@@ -59,8 +59,9 @@ func ParseKey(armored []byte, pinned string) (*Key, error) {
 	return nil, &KeyError{Problem: fmt.Sprintf("its fingerprint %s differs from the pinned %s", strings.Join(found, ", "), pinned), rotated: true}
 }
 
-// affordable refuses, before any of its signatures is checked, a key whose checks cost far more
-// than its size: RSA over 8192 bits, DSA over the standard's largest parameters (p of 3072, q of 256 bits).
+// affordable refuses, before any of its signatures is checked, a key whose
+// checks cost far more than its size: RSA over 8192 bits, DSA over the
+// standard's largest parameters (p of 3072 bits, q of 256).
 func affordable(armored string) error {
 	block, err := armor.Decode(strings.NewReader(armored))
 	for err == nil {
