@@ -288,6 +288,9 @@ func TestHostileInputsCostLittle(t *testing.T) {
 			}
 			return strings.ReplaceAll(b.String(), "*l0", "*a")
 		}(), "the file holds over 200 keys or 100000 values once its aliases are expanded"},
+		{"a mesh config of one long route used through an alias over and over", start,
+			"mesh:\n  authentication:\n    bypassRoutes: [&a /" + strings.Repeat("r", 32000) + "," + strings.Repeat("*a,", 10900) + "*a]\n",
+			"Routes that skip AppLink authentication"},
 		{"a Procfile line of many commands", "web: " + strings.Repeat("a;", 31000) + meshName + " x\n", "", "The web process starts the service mesh"},
 		{"a Procfile line of many background jobs", "web: " + strings.Repeat("a&", 21000) + meshName + " x\n", "", "The web process starts the service mesh"},
 		{"a Procfile line of many assignments", "web: " + strings.Repeat("A=1;", 16000) + meshName + " x\n", "", "The web process starts the service mesh"},

@@ -183,7 +183,12 @@ func (c *config) values(got meshConfig) {
 	default:
 		c.warn("mesh-config-healthcheck-enable", "mesh.healthcheck.enable is %q: the mesh turns the health check on only for\nexactly true, so with this value it is off and %s needs\nauthentication like any other route. Write true or false.", got.Mesh.HealthCheck.Enable, route)
 	}
+	seen := map[string]bool{} // an alias repeats a route at no cost to the file: checked and listed once
 	for _, r := range got.Mesh.Authentication.BypassRoutes {
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
 		switch m := placeholder.FindStringSubmatch(r); {
 		case !strings.HasPrefix(r, "/") && r != "*":
 			c.warn("mesh-config-route", "mesh.authentication.bypassRoutes has %q, which does not start with /: it\nnever matches a request path, so that route still needs authentication.", r)

@@ -82,7 +82,7 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 
 // checkRedirect never lets a redirect lower security: https, or http to loopback.
 func checkRedirect(req *http.Request, via []*http.Request) error {
-	u := config.Redact(req.URL.String())
+	u, _, _ := strings.Cut(config.Redact(req.URL.String()), "?") // a query may hold a signature
 	switch {
 	case len(via) >= 5:
 		return &RedirectError{URL: u, Why: "more than 5 redirects"}
@@ -234,7 +234,7 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 	case errors.Is(err, context.Canceled), ctx.Err() != nil: // the build's, whatever the read says
 		return context.Cause(ctx)
 	case unsupported:
-		return &NotAFileError{What: "a body in transfer encoding " + enc + " (only chunked is accepted)"}
+		return &NotAFileError{What: "a body in transfer encoding " + short(enc) + " (only chunked is accepted)"}
 	case errors.As(err, &verify):
 		return &TLSError{Cause: strings.TrimPrefix(verify.Err.Error(), "x509: "), Err: err}
 	case errors.As(err, new(tls.RecordHeaderError)), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
@@ -345,7 +345,10 @@ func (e *TooLargeError) Help() string {
 // NetworkError is a failure to connect or to read, worth another try.
 type NetworkError struct{ Err error }
 
-func (e *NetworkError) Error() string   { return "network error: " + e.Err.Error() }
+func (e *NetworkError) Error() string { // in Go's words: what Go quotes is the server's, and may hold a token
+	text, _, _ := strings.Cut(e.Err.Error(), "\"")
+	return "network error: " + short(strings.TrimRight(text, " ;:[("))
+}
 func (e *NetworkError) Unwrap() error   { return e.Err }
 func (e *NetworkError) Retryable() bool { return true }
 func (e *NetworkError) Reason() string  { return "download::network" }

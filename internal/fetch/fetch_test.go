@@ -199,6 +199,14 @@ var faultCases = []faultCase{
 		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 			return rawServer(t, "HTTP/1.1 302 Found\r\nLocation: http://[::1/?X-Amz-Signature=s3cret\r\nContent-Length: 0\r\n\r\n"), nil, nil
 		}, want: []string{"the server sent a malformed answer (a redirect to an address that is not a URL), not the file"}},
+	{fault: "a Content-Length of a megabyte", outcome: "fails after 4 attempts: a network error in Go's words, without the value",
+		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			return rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: s3cret"+strings.Repeat("T", 1<<20)+"\r\n\r\n"), nil, nil
+		}, want: []string{"gave up after 4 attempts: network error: net/http: HTTP/1.x transport connection broken: bad Content-Length\n"}},
+	{fault: "a redirect with a signature to an insecure URL", outcome: "fails at once: the redirect is refused, without its query",
+		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			return rawServer(t, "HTTP/1.1 302 Found\r\nLocation: ftp://example.com/x?X-Amz-Signature=s3cret\r\nContent-Length: 0\r\n\r\n"), nil, nil
+		}, want: []string{"refused redirect to an insecure URL (ftp://example.com/x)"}},
 	{fault: "401 from a mirror", outcome: "fails at once: the credentials were refused",
 		setup: onMirror(testhelpers.Status(401)), want: []string{"server answered 401 Unauthorized", "refused the ones in\n"}, attempts: 1},
 }

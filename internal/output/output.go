@@ -47,7 +47,8 @@ func Escape(s string) string {
 		switch {
 		case r == '\uFFFD' && !strings.HasPrefix(s[i:], "\uFFFD"): // a byte that is not UTF-8
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n' || !unicode.IsControl(r) && !unicode.In(r, invisible...):
+		case r == '\n' || !unicode.IsControl(r) && !unicode.In(r, unicode.Zl, unicode.Zp, unicode.Cf,
+			unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point):
 			b.WriteRune(r)
 		case r < 0x80: // C0 or DEL
 			fmt.Fprintf(&b, `\x%02x`, r)
@@ -59,8 +60,6 @@ func Escape(s string) string {
 	}
 	return b.String()
 }
-
-var invisible = []*unicode.RangeTable{unicode.Zl, unicode.Zp, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point}
 
 // paint colours one line, with its own reset: Git prefixes each streamed
 // line with "remote: ", which would inherit an open colour.
