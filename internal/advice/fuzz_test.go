@@ -47,7 +47,7 @@ func FuzzProcfile(f *testing.F) {
 				}
 				for _, b := range advise(again, m).Processes {
 					if b.Kind != noWeb && (b.Kind != started || len(b.Problems) > 0 || b.Suggested != "") {
-						t.Fatalf("suggestion %q for %q draws advice: kind %q, problems %v, suggested %q", proc.Suggested, data, b.Kind, b.Problems, b.Suggested)
+						t.Fatalf("suggestion %q for %q draws advice: kind %q, problems %v, suggested %q", proc.Suggested, data, b.Kind.name, b.Problems, b.Suggested)
 					}
 				}
 			}

@@ -51,8 +51,6 @@ func validType(s string) bool {
 // kind is what the build found of a process: the build report's name for it, and the advice.
 type kind struct{ name, text string }
 
-func (k kind) String() string { return k.name }
-
 var (
 	started                = kind{"", "The {type} process starts the service mesh:\n  {line}"}
 	legacy                 = kind{"procfile-link-name", "Your Procfile's {type} process starts the mesh as\n\n  {name}\n\na name this buildpack links only so that old Procfiles keep working. It\nbreaks when the architecture or the version changes: use the plain name,\n{mesh}."}

@@ -652,7 +652,11 @@ func TestEveryProcessThatStartsTheMesh(t *testing.T) {
 		"web: APP_PORT=3000 heroku-applink-service-mesh npm start\nquoted: APP_PORT=3000 heroku-applink-service-mesh \"java -jar app.jar\"\n"), installed)
 	var got []string
 	for _, p := range a.Processes {
-		got = append(got, p.Type+" "+p.Kind.String()+fmt.Sprint(p.Problems)+" "+p.Suggested)
+		var problems []string
+		for _, k := range p.Problems {
+			problems = append(problems, k.name)
+		}
+		got = append(got, p.Type+" "+p.Kind.name+fmt.Sprint(problems)+" "+p.Suggested)
 	}
 	want := []string{
 		"web [] ",

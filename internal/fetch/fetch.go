@@ -221,9 +221,7 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 	var alert tls.AlertError
 	_, enc, unsupported := strings.Cut(err.Error(), "unsupported transfer encoding: ")
 	_, malformed, _ := strings.Cut(err.Error(), "malformed ")
-	// What was malformed, in Go's words, not the line or value: it may hold a token.
-	malformed, _, _ = strings.Cut(malformed, ":")
-	malformed, _, _ = strings.Cut(malformed, "\"")
+	malformed, _, _ = strings.Cut(malformed, ":") // what was, not the line (NetworkError drops what Go quotes)
 	switch cause := context.Cause(ctx); {
 	case errors.As(err, &redirect):
 		return redirect
@@ -244,7 +242,7 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 	case strings.Contains(err.Error(), "failed to parse Location header"):
 		return &NotAFileError{What: "a malformed answer (a redirect to an address that is not a URL)"}
 	case malformed != "": // complete, or cut with the connection: retried
-		return &NetworkError{Err: errors.New("a malformed answer (malformed " + strings.TrimSpace(malformed) + ")")}
+		return &NetworkError{Err: errors.New("a malformed answer: malformed " + malformed)}
 	}
 	return &NetworkError{Err: unwrapURL(err)}
 }

@@ -186,15 +186,15 @@ var faultCases = []faultCase{
 	{fault: "a malformed header line", outcome: "fails after 4 attempts (a cut connection leaves one too): a malformed answer, without its text",
 		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 			return rawServer(t, "HTTP/1.1 200 OK\r\nContent-Type: s3cret\x1b[31mRED\r\n\r\nxxxx"), nil, nil
-		}, want: []string{"gave up after 4 attempts: network error: a malformed answer (malformed MIME header line)"}},
+		}, want: []string{"gave up after 4 attempts: network error: a malformed answer: malformed MIME header line\n"}},
 	{fault: "a status line cut by the connection", outcome: "recovers: the download is retried",
 		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 			return rawServer(t, "HTTP/1.1 20", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(release), release)), nil, nil
-		}, ok: true, want: []string{"1: network error: a malformed answer (malformed HTTP status code)"}},
+		}, ok: true, want: []string{"1: network error: a malformed answer: malformed HTTP status code"}},
 	{fault: "a malformed status line", outcome: "fails after 4 attempts (a cut connection leaves one too): a malformed answer, without its text",
 		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 			return rawServer(t, "HTTP/1.1 s3cretTOKEN OK\r\n\r\n"), nil, nil
-		}, want: []string{"gave up after 4 attempts: network error: a malformed answer (malformed HTTP status code)"}},
+		}, want: []string{"gave up after 4 attempts: network error: a malformed answer: malformed HTTP status code\n"}},
 	{fault: "a redirect to a malformed URL", outcome: "fails at once, not retried: a malformed answer, not the file",
 		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
 			return rawServer(t, "HTTP/1.1 302 Found\r\nLocation: http://[::1/?X-Amz-Signature=s3cret\r\nContent-Length: 0\r\n\r\n"), nil, nil

@@ -15,8 +15,7 @@ import (
 	"syscall"
 )
 
-// OpenRoot opens dir as an os.Root, refusing first what is not a folder:
-// opening a named pipe would wait for a writer.
+// OpenRoot opens dir as an os.Root, refusing first a non-folder: a named pipe would block.
 func OpenRoot(dir string) (*os.Root, error) {
 	if info, err := os.Stat(dir); err == nil && !info.IsDir() {
 		return nil, &fs.PathError{Op: "open", Path: dir, Err: syscall.ENOTDIR}
