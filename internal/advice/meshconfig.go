@@ -91,7 +91,7 @@ func (c *config) against(procfile string, configVar bool) {
 // decode reads as the mesh does: strictly, into a pointer, which a null document makes nil.
 func (c *config) decode(data []byte) *config {
 	// The decoder compares each key of a mapping with every other, at each use
-	// of an alias: thousands cost gigabytes. A file the mesh loads has 9 keys.
+	// of an alias: thousands cost gigabytes. A file the mesh loads has 9 at most.
 	if tree, n := (yaml.Node{}), (size{}); yaml.Unmarshal(data, &tree) == nil && n.over(&tree) {
 		c.fatal, c.decoded = true, []finding{{"mesh-config-invalid", 0, "the file holds over 200 keys or 100000 values once its aliases " +
 			"are expanded, where a file the mesh loads holds 9 keys at most"}}
@@ -131,7 +131,7 @@ func (c *config) decode(data []byte) *config {
 // size counts a document's keys and nodes as a decoder meets them.
 type size struct{ keys, nodes int }
 
-// over counts n and under it, aliases expanded, and stops once past its bounds.
+// over counts n and under it, aliases expanded (a cycle too), and stops once past its bounds.
 func (s *size) over(n *yaml.Node) bool {
 	if s.nodes++; n.Kind == yaml.AliasNode {
 		n = n.Alias // an anchored node, never an alias itself

@@ -82,7 +82,7 @@ func New(userAgent string, getenv func(string) string) (*Client, error) {
 
 // checkRedirect never lets a redirect lower security: https, or http to loopback.
 func checkRedirect(req *http.Request, via []*http.Request) error {
-	u, _, _ := strings.Cut(config.Redact(req.URL.String()), "?") // a query may hold a signature
+	u := config.Redact(strings.SplitN(req.URL.String(), "?", 2)[0]) // a query may hold a signature, or an @
 	switch {
 	case len(via) >= 5:
 		return &RedirectError{URL: u, Why: "more than 5 redirects"}
@@ -220,8 +220,8 @@ func (c *Client) classify(ctx context.Context, err error, received, declared int
 	var verify *tls.CertificateVerificationError
 	var alert tls.AlertError
 	_, enc, unsupported := strings.Cut(err.Error(), "unsupported transfer encoding: ")
-	_, malformed, _ := strings.Cut(err.Error(), "malformed ")
-	malformed, _, _ = strings.Cut(malformed, ":") // what was, not the line (NetworkError drops what Go quotes)
+	_, malformed, _ := strings.Cut(strings.SplitN(unwrapURL(err).Error(), `"`, 2)[0], "malformed ") // Go's words, not the server's
+	malformed, _, _ = strings.Cut(malformed, ":")
 	switch cause := context.Cause(ctx); {
 	case errors.As(err, &redirect):
 		return redirect
@@ -273,8 +273,8 @@ func retryAfter(v string) time.Duration {
 
 // short cuts what a server says to a line's length: a reason phrase may be megabytes.
 func short(s string) string {
-	if len(s) > 100 {
-		return strings.ToValidUTF8(s[:100], "") + "…"
+	if len(s) > 200 {
+		return strings.ToValidUTF8(s[:200], "") + "…"
 	}
 	return s
 }
@@ -343,9 +343,9 @@ func (e *TooLargeError) Help() string {
 // NetworkError is a failure to connect or to read, worth another try.
 type NetworkError struct{ Err error }
 
-func (e *NetworkError) Error() string { // in Go's words: what Go quotes is the server's, and may hold a token
+func (e *NetworkError) Error() string { // in Go's words, without what Go quotes: a server's value may hold a token
 	text, _, _ := strings.Cut(e.Err.Error(), "\"")
-	return "network error: " + short(strings.TrimRight(text, " ;:[("))
+	return "network error: " + short(cmp.Or(strings.TrimRight(text, " ;:[(="), "an answer Go could not read"))
 }
 func (e *NetworkError) Unwrap() error   { return e.Err }
 func (e *NetworkError) Retryable() bool { return true }

@@ -205,8 +205,16 @@ var faultCases = []faultCase{
 		}, want: []string{"gave up after 4 attempts: network error: net/http: HTTP/1.x transport connection broken: bad Content-Length\n"}},
 	{fault: "a redirect with a signature to an insecure URL", outcome: "fails at once: the redirect is refused, without its query",
 		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
-			return rawServer(t, "HTTP/1.1 302 Found\r\nLocation: ftp://example.com/x?X-Amz-Signature=s3cret\r\nContent-Length: 0\r\n\r\n"), nil, nil
+			return rawServer(t, "HTTP/1.1 302 Found\r\nLocation: ftp://example.com/x?X-Goog-Credential=sa%40p&X-Goog-Signature=s3cret\r\nContent-Length: 0\r\n\r\n"), nil, nil
 		}, want: []string{"refused redirect to an insecure URL (ftp://example.com/x)"}},
+	{fault: "a Transfer-Encoding of a megabyte", outcome: "fails at once, not retried: an unsupported transfer encoding, cut to a line",
+		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			return rawServer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: "+strings.Repeat("x", 1<<20)+"\r\n\r\n"), nil, nil
+		}, want: []string{`the server sent a body in transfer encoding "xxxx`, "…"}},
+	{fault: "a malformed header after a Content-Length saying malformed", outcome: "fails after 4 attempts: a network error in Go's words, without the value",
+		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+			return rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: malformed s3cret\r\n\r\n"), nil, nil
+		}, want: []string{"gave up after 4 attempts: network error: net/http: HTTP/1.x transport connection broken: bad Content-Length\n"}},
 	{fault: "401 from a mirror", outcome: "fails at once: the credentials were refused",
 		setup: onMirror(testhelpers.Status(401)), want: []string{"server answered 401 Unauthorized", "refused the ones in\n"}, attempts: 1},
 }
