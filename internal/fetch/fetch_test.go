@@ -180,43 +180,32 @@ var faultCases = []faultCase{
 		setup: onMirror(testhelpers.Page("application/octet-stream", "gzip", release)),
 		want:  []string{"the server sent a compressed body (200 OK, content type application/octet-stream, content encoding gzip), not the file"}, attempts: 1},
 	{fault: "Transfer-Encoding: gzip", outcome: "fails at once, not retried: an unsupported transfer encoding, not the file",
-		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
-			return rawServer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxxxx"), nil, nil
-		}, want: []string{`the server sent a body in transfer encoding "gzip" (only chunked is accepted), not the file`}},
+		setup: onRaw("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxxxx"), want: []string{`the server sent a body in transfer encoding "gzip" (only chunked is accepted), not the file`}},
 	{fault: "a malformed header line", outcome: "fails after 4 attempts (a cut connection leaves one too): a malformed answer, without its text",
-		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
-			return rawServer(t, "HTTP/1.1 200 OK\r\nContent-Type: s3cret\x1b[31mRED\r\n\r\nxxxx"), nil, nil
-		}, want: []string{"gave up after 4 attempts: network error: a malformed answer: malformed MIME header line\n"}},
+		setup: onRaw("HTTP/1.1 200 OK\r\nContent-Type: s3cret\x1b[31mRED\r\n\r\nxxxx"), want: []string{"gave up after 4 attempts: network error: a malformed answer: malformed MIME header line\n"}},
 	{fault: "a status line cut by the connection", outcome: "recovers: the download is retried",
-		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
-			return rawServer(t, "HTTP/1.1 20", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(release), release)), nil, nil
-		}, ok: true, want: []string{"1: network error: a malformed answer: malformed HTTP status code"}},
+		setup: onRaw("HTTP/1.1 20", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(release), release)), ok: true, want: []string{"1: network error: a malformed answer: malformed HTTP status code"}},
 	{fault: "a malformed status line", outcome: "fails after 4 attempts (a cut connection leaves one too): a malformed answer, without its text",
-		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
-			return rawServer(t, "HTTP/1.1 s3cretTOKEN OK\r\n\r\n"), nil, nil
-		}, want: []string{"gave up after 4 attempts: network error: a malformed answer: malformed HTTP status code\n"}},
+		setup: onRaw("HTTP/1.1 s3cretTOKEN OK\r\n\r\n"), want: []string{"gave up after 4 attempts: network error: a malformed answer: malformed HTTP status code\n"}},
 	{fault: "a redirect to a malformed URL", outcome: "fails at once, not retried: a malformed answer, not the file",
-		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
-			return rawServer(t, "HTTP/1.1 302 Found\r\nLocation: http://[::1/?X-Amz-Signature=s3cret\r\nContent-Length: 0\r\n\r\n"), nil, nil
-		}, want: []string{"the server sent a malformed answer (a redirect to an address that is not a URL), not the file"}},
+		setup: onRaw("HTTP/1.1 302 Found\r\nLocation: http://[::1/?X-Amz-Signature=s3cret\r\nContent-Length: 0\r\n\r\n"), want: []string{"the server sent a malformed answer (a redirect to an address that is not a URL), not the file"}},
 	{fault: "a Content-Length of a megabyte", outcome: "fails after 4 attempts: a network error in Go's words, without the value",
-		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
-			return rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: s3cret"+strings.Repeat("T", 1<<20)+"\r\n\r\n"), nil, nil
-		}, want: []string{"gave up after 4 attempts: network error: net/http: HTTP/1.x transport connection broken: bad Content-Length\n"}},
+		setup: onRaw("HTTP/1.1 200 OK\r\nContent-Length: s3cret" + strings.Repeat("T", 1<<20) + "\r\n\r\n"), want: []string{"gave up after 4 attempts: network error: net/http: HTTP/1.x transport connection broken: bad Content-Length\n"}},
 	{fault: "a redirect with a signature to an insecure URL", outcome: "fails at once: the redirect is refused, without its query",
-		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
-			return rawServer(t, "HTTP/1.1 302 Found\r\nLocation: ftp://example.com/x?X-Goog-Credential=sa%40p&X-Goog-Signature=s3cret\r\nContent-Length: 0\r\n\r\n"), nil, nil
-		}, want: []string{"refused redirect to an insecure URL (ftp://example.com/x)"}},
+		setup: onRaw("HTTP/1.1 302 Found\r\nLocation: ftp://example.com/x?X-Goog-Credential=sa%40p&X-Goog-Signature=s3cret\r\nContent-Length: 0\r\n\r\n"), want: []string{"refused redirect to an insecure URL (ftp://example.com/x)"}},
 	{fault: "a Transfer-Encoding of a megabyte", outcome: "fails at once, not retried: an unsupported transfer encoding, cut to a line",
-		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
-			return rawServer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: "+strings.Repeat("x", 1<<20)+"\r\n\r\n"), nil, nil
-		}, want: []string{`the server sent a body in transfer encoding "xxxx`, "…"}},
+		setup: onRaw("HTTP/1.1 200 OK\r\nTransfer-Encoding: " + strings.Repeat("x", 1<<20) + "\r\n\r\n"), want: []string{`the server sent a body in transfer encoding "xxxx`, "…"}},
 	{fault: "a malformed header after a Content-Length saying malformed", outcome: "fails after 4 attempts: a network error in Go's words, without the value",
-		setup: func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
-			return rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: malformed s3cret\r\n\r\n"), nil, nil
-		}, want: []string{"gave up after 4 attempts: network error: net/http: HTTP/1.x transport connection broken: bad Content-Length\n"}},
+		setup: onRaw("HTTP/1.1 200 OK\r\nContent-Length: malformed s3cret\r\n\r\n"), want: []string{"gave up after 4 attempts: network error: net/http: HTTP/1.x transport connection broken: bad Content-Length\n"}},
 	{fault: "401 from a mirror", outcome: "fails at once: the credentials were refused",
 		setup: onMirror(testhelpers.Status(401)), want: []string{"server answered 401 Unauthorized", "refused the ones in\n"}, attempts: 1},
+}
+
+// onRaw is a fault's setup that answers as rawServer does.
+func onRaw(responses ...string) func(*testing.T, *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+	return func(t *testing.T, _ *testhelpers.Mirror) (string, map[string]string, *x509.CertPool) {
+		return rawServer(t, responses...), nil, nil
+	}
 }
 
 // rawServer answers each connection with the next response, as written,

@@ -21,21 +21,6 @@ import (
 	"github.com/heroku/heroku-buildpack-heroku-applink-service-mesh/internal/testhelpers"
 )
 
-const pinDescriptor = `api = "0.10"
-
-[buildpack]
-id = "heroku/heroku-applink"
-version = "1.0.0"
-
-[[targets]]
-os = "linux"
-arch = "amd64"
-
-[[targets]]
-os = "linux"
-arch = "arm64"
-`
-
 const changelog = "# Changelog\n\n## [Unreleased]\n\n## [1.0.0] - 2026-12-05\n\n- First.\n"
 
 var arches = []string{"amd64", "arm64"}
@@ -55,7 +40,7 @@ func newEnv(t *testing.T, inv inventory.Inventory) *env {
 	t.Helper()
 	e := &env{dir: t.TempDir(), mirror: testhelpers.StartMirror(t), key: testhelpers.Key(t, "Release")}
 	e.mirror.Put(config.KeyObject, e.key.PublicKey())
-	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "buildpack.toml"), []byte(pinDescriptor), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "buildpack.toml"), []byte(descriptor), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "CHANGELOG.md"), []byte(changelog), 0o644))
 	inv.SigningKey = e.key.Fingerprint
 	testhelpers.WriteInventory(t, e.dir, inv)
