@@ -110,11 +110,11 @@ func Build(ctx context.Context, inst *install.Installer, d Dirs, arch, version s
 	if err != nil {
 		return err
 	}
-	// Restored layer TOMLs carry no [types]: rewrite the whole file.
-	if err := fsutil.WriteFile(layers, Layer+".toml", bytes.NewReader(meta), 0o644); err != nil {
-		return err
-	}
-	if err := fsutil.WriteFile(layers, Layer+".sbom.cdx.json", bytes.NewReader(sbom(doc.Metadata, version)), 0o644); err != nil {
+	// Restored layer TOMLs carry no [types], and a restored bill of materials
+	// may be anything, a folder too: both are written whole.
+	layers.RemoveAll(Layer + ".sbom.cdx.json")
+	if err := cmp.Or(fsutil.WriteFile(layers, Layer+".toml", bytes.NewReader(meta), 0o644),
+		fsutil.WriteFile(layers, Layer+".sbom.cdx.json", bytes.NewReader(sbom(doc.Metadata, version)), 0o644)); err != nil {
 		return err
 	}
 	inst.Out.Detail("Added %s/bin to PATH at launch", Layer)
@@ -195,11 +195,9 @@ func decode(data []byte, doc *layerTOML) error {
 // and gives both folders the buildpack's mode.
 func clear(layers *os.Root) error {
 	for _, dir := range []string{Layer, Layer + "/bin"} {
+		chmodErr := layers.Chmod(dir, 0o755) // first: a restored folder may be unreadable to its owner
 		entries, err := fs.ReadDir(layers.FS(), dir)
-		if err == nil {
-			err = layers.Chmod(dir, 0o755)
-		}
-		if err != nil {
+		if err = cmp.Or(chmodErr, err); err != nil {
 			return &fsutil.PathError{Path: filepath.Join(layers.Name(), dir), Err: err}
 		}
 		for _, e := range entries {

@@ -201,6 +201,17 @@ func TestReuse(t *testing.T) {
 	require.Equal(t, first, e.layerTOML(t), "[types] is written again, and the record is the same")
 	_, err := os.Stat(filepath.Join(e.dirs.Layers, "service-mesh.sbom.cdx.json"))
 	require.NoError(t, err)
+
+	t.Run("a restored bill of materials that is a folder is written again", func(t *testing.T) {
+		sbom := filepath.Join(e.dirs.Layers, "service-mesh.sbom.cdx.json")
+		require.NoError(t, os.Remove(sbom))
+		require.NoError(t, os.MkdirAll(filepath.Join(sbom, "x"), 0o755))
+		require.NoError(t, e.build(t))
+		require.Contains(t, e.log(), "  - Using the cached layer (")
+		info, err := os.Lstat(sbom)
+		require.NoError(t, err)
+		require.True(t, info.Mode().IsRegular())
+	})
 }
 
 func TestReinstallReasons(t *testing.T) {
